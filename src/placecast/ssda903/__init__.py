@@ -1,0 +1,56 @@
+"""The SSDA903 return: code lists by year, taxonomy, reading, validation, assembly of the history.
+
+Examples
+--------
+>>> from placecast.ssda903 import collection_year_end
+>>> collection_year_end(2024).isoformat()
+'2024-03-31'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from placecast.ssda903.assemble import History, assemble, count_in_care, summarise
+from placecast.ssda903.codes import (
+    CodeLists,
+    collection_year_end,
+    collection_year_of,
+    collection_year_start,
+    load_code_lists,
+)
+from placecast.ssda903.findings import Finding, Findings
+from placecast.ssda903.history_io import is_history_folder, read_history, write_history
+from placecast.ssda903.read import ReturnSet, read_returns
+from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
+from placecast.ssda903.validate import ValidatedReturns, validate_returns
+
+__all__ = [
+    "CodeLists", "Finding", "Findings", "History", "ReturnSet", "Taxonomy", "ValidatedReturns",
+    "assemble", "collection_year_end", "collection_year_of", "collection_year_start", "count_in_care",
+    "ingest", "is_history_folder", "load_code_lists", "load_history", "load_taxonomy", "read_history",
+    "read_returns", "summarise", "validate", "validate_returns", "write_history",
+]
+
+
+def validate(paths: Sequence[Path], year: int | None = None) -> ValidatedReturns:
+    """Read and validate returns under ``paths``."""
+    return validate_returns(read_returns(paths, year))
+
+
+def ingest(paths: Sequence[Path], key: bytes, year: int | None = None, taxonomy: Taxonomy | None = None
+           ) -> tuple[History, ValidatedReturns]:
+    """Read, validate and assemble returns into a history."""
+    validated = validate(paths, year)
+    return assemble(validated, key, taxonomy), validated
+
+
+def load_history(path: Path, key: bytes | None = None, taxonomy: Taxonomy | None = None) -> History:
+    """A history from an ingest folder, or assembled on the fly from a folder of returns."""
+    if is_history_folder(path):
+        return read_history(path)
+    from placecast.ssda903.pseudonym import resolve_key
+
+    history, _ = ingest([path], key or resolve_key(), taxonomy=taxonomy)
+    return history

@@ -1,0 +1,289 @@
+"""Assembly of validated returns into one clean episode history with periods of care.
+
+Rules, applied in this order (each change is written to the repairs table with the source file and
+line; no source row is dropped without a record):
+
+1. Rows without a usable CHILD or DECOM are quarantined (kept in the sources table, not in the history).
+2. Exact duplicate rows, and repeated (CHILD, DECOM) rows within one return, keep the first.
+3. The same episode (CHILD + DECOM) in several returns: the latest return wins.
+4. An open episode followed by another episode of the same child is closed: on the next DECOM with
+   REC X1 if the next episode continues the period, otherwise the day before the next period starts
+   (or 31 March of its return, if earlier) with REC E99 ("closed by repair").
+5. An open episode missing from the next return (child absent from every later return) is closed
+   at 31 March of its return with REC E99.
+6. An episode that overlaps the next one is cut back to the next DECOM.
+7. An X1 episode followed by a continuation after a gap is extended to the next DECOM.
+8. An X1 episode with nothing after it is kept, and the period treated as ending at its DEC.
+9. An unreadable DEC is treated as blank (open) before rules 4-5 apply.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from placecast.ssda903.codes import CodeLists, collection_year_end, load_code_lists
+from placecast.ssda903.pseudonym import pseudonymise
+from placecast.ssda903.read import LINE
+from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
+from placecast.ssda903.validate import SOURCE, YEAR, ValidatedReturns
+
+logger = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = [
+    "child_id", "dob", "sex", "uasc", "period_id", "start", "end", "place", "provider", "ls", "cin",
+    "rne", "rec", "reason_place_change", "category", "cost_line", "short_break", "source", "repair",
+]
+REPAIR_COLUMNS = ["child_id", "source", "action", "field", "old", "new", "why"]
+REPAIR_REC = "E99"
+
+
+@dataclass
+class History:
+    """The assembled episode history (see ``docs/architecture.md``, "Episode history")."""
+
+    episodes: pd.DataFrame
+    repairs: pd.DataFrame
+    sources: pd.DataFrame
+    census_date: date
+    years: list[int]
+
+    def summary_dates(self) -> list[date]:
+        return [collection_year_end(y) for y in self.years]
+
+
+def _fmt(d) -> str:
+    return "" if pd.isna(d) else pd.Timestamp(d).strftime("%d/%m/%Y")
+
+
+class _Repairs:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, str]] = []
+
+    def add(self, child: str, source: str, action: str, field: str, old: str, new: str, why: str) -> None:
+        self.rows.append({"child_id": child, "source": source, "action": action, "field": field,
+                          "old": old, "new": new, "why": why})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=REPAIR_COLUMNS)
+
+
+def _select_rows(ep: pd.DataFrame, repairs: _Repairs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply rules 1-3; returns the chosen rows and the fate of every source row."""
+    ep = ep.copy()
+    ep["source"] = ep[SOURCE].astype(str) + ":" + ep[LINE].astype(str)
+    fate = pd.Series("used", index=ep.index, dtype=object)
+    unusable = ~ep["_usable"].astype(bool)
+    for _, r in ep[unusable].iterrows():
+        why = "CHILD is blank" if r["CHILD"] == "" else f"DECOM '{r.get('DECOM_raw', '')}' is not a usable date"
+        repairs.add(r["CHILD"], r["source"], "quarantined", "DECOM" if r["CHILD"] else "CHILD", "", "",
+                    f"{why}; the row is kept in sources.csv but cannot be placed in the history")
+    fate[unusable] = "quarantined"
+    ok = ep[~unusable].sort_values([YEAR, SOURCE, LINE], kind="stable")
+    same_return = ok.duplicated(subset=["CHILD", "DECOM", YEAR], keep="first")
+    for _, r in ok[same_return].iterrows():
+        repairs.add(r["CHILD"], r["source"], "duplicate removed", "", "", "",
+                    "another row in the same return has the same CHILD and DECOM; the first was kept")
+    fate[ok.index[same_return]] = "duplicate"
+    ok = ok[~same_return]
+    superseded = ok.duplicated(subset=["CHILD", "DECOM"], keep="last")
+    fate[ok.index[superseded]] = "superseded by a later return"
+    chosen = ok[~superseded]
+    sources = pd.DataFrame({"source": ep["source"], "year": ep[YEAR], "child": ep["CHILD"], "fate": fate})
+    return chosen, sources
+
+
+def _repair_chains(ep: pd.DataFrame, latest_year: int, continuation: frozenset[str], repairs: _Repairs
+                   ) -> pd.DataFrame:
+    """Rules 4-9 on rows sorted by child and DECOM."""
+    ep = ep.sort_values(["CHILD", "DECOM"], kind="stable").reset_index(drop=True)
+    child = ep["CHILD"].to_numpy()
+    decom = ep["DECOM"].to_numpy()
+    dec = ep["DEC"].to_numpy().copy()
+    rec = ep["REC"].to_numpy().copy()
+    rne = ep["RNE"].to_numpy()
+    year = ep[YEAR].to_numpy()
+    source = ep["source"].to_numpy()
+    note = np.array([""] * len(ep), dtype=object)
+    bad_dec = (ep["DEC_raw"].to_numpy() != "") & pd.isna(dec)
+    last_year_of_child = ep.groupby("CHILD")[YEAR].transform("max").to_numpy()
+    one_day = np.timedelta64(1, "D")
+    for i in np.flatnonzero(bad_dec):
+        repairs.add(child[i], source[i], "unreadable DEC treated as open", "DEC", str(ep.at[i, "DEC_raw"]), "",
+                    "DEC is not a date; the episode is treated as open and closed by the rules below")
+        rec[i] = ""
+    n = len(ep)
+    has_next = np.zeros(n, dtype=bool)
+    has_next[:-1] = child[:-1] == child[1:]
+    for i in range(n):
+        if has_next[i]:
+            j = i + 1
+            nxt_is_cont = rne[j] in continuation
+            if pd.isna(dec[i]):
+                if nxt_is_cont:
+                    dec[i], old_rec, rec[i] = decom[j], rec[i], "X1"
+                    repairs.add(child[i], source[i], "open episode closed", "DEC", "", _fmt(dec[i]),
+                                "the child has a later continuation episode; closed on its DECOM with REC X1")
+                    note[i] = "closed (next continuation)"
+                    del old_rec
+                else:
+                    year_end = np.datetime64(collection_year_end(int(year[i])))
+                    end = min(year_end, decom[j] - one_day)
+                    end = max(end, decom[i])
+                    dec[i], rec[i] = end, REPAIR_REC
+                    repairs.add(child[i], source[i], "open episode closed", "DEC", "", _fmt(end),
+                                "the child starts a new period later; closed the day before (or at 31 March of "
+                                "its return) with REC E99")
+                    note[i] = "closed (new period follows)"
+            elif dec[i] > decom[j]:
+                old = _fmt(dec[i])
+                dec[i] = decom[j]
+                if nxt_is_cont and rec[i] != "X1":
+                    rec[i] = "X1"
+                repairs.add(child[i], source[i], "overlap cut", "DEC", old, _fmt(dec[i]),
+                            "the episode overlapped the child's next episode; cut back to its DECOM")
+                note[i] = "overlap cut"
+            elif rec[i] == "X1" and dec[i] < decom[j] and nxt_is_cont:
+                old = _fmt(dec[i])
+                dec[i] = decom[j]
+                repairs.add(child[i], source[i], "X1 gap closed", "DEC", old, _fmt(dec[i]),
+                            "an X1 episode was followed by a continuation after a gap; extended to its DECOM")
+                note[i] = "gap closed"
+        else:
+            if pd.isna(dec[i]) and year[i] < latest_year and last_year_of_child[i] == year[i]:
+                end = np.datetime64(collection_year_end(int(year[i])))
+                dec[i], rec[i] = end, REPAIR_REC
+                repairs.add(child[i], source[i], "open episode closed", "DEC", "", _fmt(end),
+                            f"open at 31/03/{int(year[i])} but the child is in no later return; closed at that "
+                            "date with REC E99")
+                note[i] = "closed (not carried forward)"
+            elif rec[i] == "X1" and not pd.isna(dec[i]):
+                repairs.add(child[i], source[i], "X1 treated as leaving care", "REC", "X1", "X1",
+                            "REC X1 with no following episode; the period is treated as ending on DEC")
+                note[i] = "X1 with no continuation"
+    ep["DEC"] = dec
+    ep["REC"] = rec
+    ep["repair"] = note
+    return ep
+
+
+def _periods(ep: pd.DataFrame) -> pd.Series:
+    """Number the periods of care within each child: a new period at RNE S, a gap, or an exit."""
+    same = ep["CHILD"].eq(ep["CHILD"].shift(1))
+    prev_end = ep["DEC"].shift(1)
+    prev_rec = ep["REC"].shift(1).fillna("")
+    new = ~same | (ep["RNE"] == "S") | (prev_end < ep["DECOM"]) | ((prev_rec != "X1") & (prev_rec != ""))
+    return new.astype(int).groupby(ep["CHILD"]).cumsum()
+
+
+def _categories(ep: pd.DataFrame, taxonomy: Taxonomy, codes: CodeLists, period_key: pd.Series) -> pd.Series:
+    legacy = codes.fields["PLACE"].legacy
+    pairs = ep[["PLACE", "PLACE_PROVIDER"]].drop_duplicates()
+    lookup = {
+        (p, v): taxonomy.category_of(legacy.get(p, p), v) for p, v in zip(pairs["PLACE"], pairs["PLACE_PROVIDER"],
+                                                                         strict=True)
+    }
+    cat = pd.Series([lookup[(p, v)] for p, v in zip(ep["PLACE"], ep["PLACE_PROVIDER"], strict=True)],
+                    index=ep.index, dtype=object)
+    # Temporary placements take the category of the placement around them, within the period.
+    filled = cat.groupby(period_key).ffill()
+    filled = filled.groupby(period_key).bfill()
+    return filled.fillna(taxonomy.fallback)
+
+
+def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None = None,
+             codes: CodeLists | None = None) -> History:
+    """Build the clean episode history from validated returns."""
+    taxonomy = taxonomy or load_taxonomy()
+    codes = codes or load_code_lists()
+    repairs = _Repairs()
+    years = validated.years
+    if validated.episodes.empty or not years:
+        empty = pd.DataFrame(columns=HISTORY_COLUMNS)
+        census = collection_year_end(max(years)) if years else date.today()
+        return History(empty, repairs.frame(), pd.DataFrame(columns=["source", "year", "child", "fate"]),
+                       census, years)
+    chosen, sources = _select_rows(validated.episodes, repairs)
+    legacy = codes.fields["PLACE"].legacy
+    for _, r in chosen[chosen["PLACE"].isin(list(legacy))].iterrows():
+        repairs.add(r["CHILD"], r["source"], "legacy code mapped", "PLACE", r["PLACE"], legacy[r["PLACE"]],
+                    "legacy placement code replaced by its modern equivalent")
+    chosen = chosen.assign(PLACE=chosen["PLACE"].map(lambda p: legacy.get(p, p)))
+    ep = _repair_chains(chosen, max(years), codes.continuation_rne, repairs)
+    period_no = _periods(ep)
+    period_key = ep["CHILD"] + "#" + period_no.astype(str)
+    category = _categories(ep, taxonomy, codes, period_key)
+
+    hd = validated.header
+    hd = hd[hd["CHILD"] != ""].sort_values([YEAR, LINE]).drop_duplicates("CHILD", keep="last")
+    dob = ep["CHILD"].map(hd.set_index("CHILD")["DOB"])
+    sex = ep["CHILD"].map(hd.set_index("CHILD")["SEX"].replace({"1": "M", "2": "F"}))
+    uasc_children = set(validated.uasc["CHILD"]) if len(validated.uasc) else set()
+    ids = pseudonymise(ep["CHILD"], key)
+    dob_month = pd.to_datetime(dob, errors="coerce").dt.to_period("M").dt.to_timestamp()
+    out = pd.DataFrame({
+        "child_id": ids,
+        "dob": dob_month,
+        "sex": sex.fillna(""),
+        "uasc": ep["CHILD"].isin(uasc_children),
+        "period_id": ids + "-" + period_no.astype(str),
+        "start": pd.to_datetime(ep["DECOM"]),
+        "end": pd.to_datetime(ep["DEC"]),
+        "place": ep["PLACE"],
+        "provider": ep["PLACE_PROVIDER"],
+        "ls": ep["LS"],
+        "cin": ep["CIN"],
+        "rne": ep["RNE"],
+        "rec": ep["REC"],
+        "reason_place_change": ep["REASON_PLACE_CHANGE"],
+        "category": category,
+        "cost_line": category,
+        "short_break": ep["LS"].isin(list(codes.short_break_legal_status)),
+        "source": ep["source"],
+        "repair": ep["repair"],
+    })
+    rep = repairs.frame()
+    if len(rep):
+        rep["child_id"] = pseudonymise(rep["child_id"], key)
+    sources["child"] = pseudonymise(sources["child"], key)
+    sources = sources.rename(columns={"child": "child_id"})
+    return History(out[HISTORY_COLUMNS].reset_index(drop=True), rep, sources.reset_index(drop=True),
+                   collection_year_end(max(years)), years)
+
+
+def count_in_care(episodes: pd.DataFrame, day: date, categories: list[str]) -> dict[str, int]:
+    """Children looked after on ``day`` by category, as the DfE counts at 31 March.
+
+    A child is counted when an episode has started on or before the day and has not ended by it
+    (no end, or an end after the day); short breaks (V3/V4) are excluded.
+    """
+    ts = pd.Timestamp(day)
+    live = episodes[(episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))
+                    & ~episodes["short_break"].astype(bool)]
+    live = live.drop_duplicates("child_id", keep="last")
+    counts = live["category"].value_counts()
+    out = {c: int(counts.get(c, 0)) for c in categories}
+    for c in counts.index:
+        if c not in out:
+            out[str(c)] = int(counts[c])
+    out["total"] = int(len(live))
+    return out
+
+
+def summarise(history: History, taxonomy: Taxonomy | None = None, dates: list[date] | None = None
+              ) -> pd.DataFrame:
+    """``date, category, children`` at each 31 March covered (plus a ``total`` row per date)."""
+    taxonomy = taxonomy or load_taxonomy()
+    rows = []
+    for day in dates or history.summary_dates():
+        for cat, n in count_in_care(history.episodes, day, taxonomy.categories).items():
+            rows.append({"date": day.isoformat(), "category": cat, "children": n})
+    return pd.DataFrame(rows, columns=["date", "category", "children"])
+
+
+def day_before(d: date) -> date:
+    return d - timedelta(days=1)

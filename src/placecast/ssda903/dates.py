@@ -1,0 +1,47 @@
+"""Strict parsing of SSDA903 dates (dd/mm/yyyy), vectorised."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DATE_PATTERN = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse text dates written dd/mm/yyyy (un-padded d/m/yyyy is accepted too).
+
+    Returns ``(parsed, bad_format, impossible)``: parsed dates (NaT where blank or bad), a mask of
+    values not written as dd/mm/yyyy, and a mask of values in that form that are not real dates
+    (31/02/2024, month 13).
+    """
+    text = values.astype("string").fillna("").str.strip()
+    blank = text == ""
+    parts = text.str.extract(DATE_PATTERN)
+    matched = parts[0].notna()
+    bad_format = ~blank & ~matched
+    day = pd.to_numeric(parts[0], errors="coerce")
+    month = pd.to_numeric(parts[1], errors="coerce")
+    year = pd.to_numeric(parts[2], errors="coerce")
+    frame = pd.DataFrame({"year": year, "month": month, "day": day})
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if matched.any():
+        sub = frame[matched]
+        ok = sub["year"].between(1900, 2199) & sub["month"].between(1, 12) & sub["day"].between(1, 31)
+        good = sub[ok]
+        if len(good):
+            parsed.loc[good.index] = pd.to_datetime(good, errors="coerce")
+    impossible = matched & parsed.isna()
+    return parsed, bad_format, impossible
+
+
+def describe_bad_date(raw: str) -> str:
+    """Plain-English reason a value is not a dd/mm/yyyy date, with what to do."""
+    import re
+
+    if re.match(r"^\d{4}-\d{1,2}-\d{1,2}", raw):
+        return f"'{raw}' is written year first (ISO). Write it as dd/mm/yyyy, for example 01/04/2024."
+    if re.match(r"^\d{1,2}/\d{1,2}/\d{2}$", raw):
+        return f"'{raw}' has a two-digit year. Write the year in full: dd/mm/yyyy."
+    if re.match(r"^\d{1,2}/\d{1,2}/\d{4}\s+\d", raw):
+        return f"'{raw}' includes a time. Write the date alone as dd/mm/yyyy."
+    return f"'{raw}' is not a date written as dd/mm/yyyy. Correct it in the source system and export again."

@@ -1,0 +1,144 @@
+"""Validation findings: every problem located by file, spreadsheet line and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+# Rule id -> (severity, DfE rule it corresponds to, short title). The message of each finding
+# says what is wrong with that value and what to do.
+RULES: dict[str, tuple[str, str, str]] = {
+    "COLUMN_MISSING": (ERROR, "", "A column the table needs is missing"),
+    "COLUMN_UNEXPECTED": (ERROR, "", "A column is not part of the table (extra or misspelt)"),
+    "COLUMN_CASE": (WARNING, "", "A column name is not in upper case"),
+    "COLUMN_REPEATED": (ERROR, "", "The same column appears twice"),
+    "ROW_SHAPE": (ERROR, "", "A row has more or fewer cells than the header"),
+    "SHEET_IGNORED": (WARNING, "", "A worksheet is not an SSDA903 table"),
+    "VALUE_MISSING": (ERROR, "", "A value that may not be blank is blank"),
+    "DATE_FORMAT": (ERROR, "102/141/147", "A date is not written as dd/mm/yyyy"),
+    "DATE_IMPOSSIBLE": (ERROR, "102/141/147", "A date does not exist in the calendar"),
+    "CODE_INVALID": (ERROR, "101/103/143-149", "A code is not in the SSDA903 code list"),
+    "CODE_NOT_IN_YEAR": (ERROR, "146", "A code is not valid in this collection year"),
+    "CODE_LEGACY": (WARNING, "", "A legacy code was mapped to its modern equivalent"),
+    "PROVIDER_NOT_ALLOWED": (ERROR, "527-531/550", "The provider cannot provide this placement type"),
+    "PROVIDER_MISSING": (ERROR, "178", "The placement needs a provider"),
+    "PROVIDER_NOT_EXPECTED": (ERROR, "213/526", "The placement type is recorded without a provider"),
+    "DEC_BEFORE_DECOM": (ERROR, "356", "The episode ends before it starts"),
+    "REC_WITHOUT_DEC": (ERROR, "148", "A reason episode ceased is given with no end date"),
+    "DEC_WITHOUT_REC": (ERROR, "148", "An end date is given with no reason episode ceased"),
+    "EPISODE_OVERLAP": (ERROR, "501", "Two episodes of the same child overlap"),
+    "OPEN_EPISODES": (ERROR, "142", "More than one episode of the child is open"),
+    "X1_NO_CONTINUATION": (ERROR, "388/433", "An episode ending X1 is not followed by a new episode the same day"),
+    "CONTINUATION_NO_X1": (ERROR, "433/434", "A continuation episode has no preceding episode ending X1"),
+    "TEMP_PERIOD_START": (ERROR, "380", "A period of care starts with a temporary placement"),
+    "TEMP_PERIOD_END": (ERROR, "381", "A period of care ends with a temporary placement"),
+    "BEFORE_BIRTH": (ERROR, "302", "An episode starts before the child's date of birth"),
+    "NO_HEADER": (ERROR, "INT03", "A child in Episodes has no Header row"),
+    "DUPLICATE_ROW": (ERROR, "", "A row is an exact copy of an earlier row"),
+    "HEADER_REPEATED": (ERROR, "", "A child has more than one Header row"),
+    "EPISODE_REPEATED": (ERROR, "", "Two different rows have the same child and DECOM"),
+    "UASC_UNKNOWN_CHILD": (ERROR, "INT", "A UASC row is for a child not in the Header"),
+    "OVER_18": (ERROR, "", "The child is 18 or over when the episode starts"),
+    "OUTSIDE_YEAR": (ERROR, "354/385", "A date falls outside the collection year of the return"),
+    "YEAR_MISMATCH": (ERROR, "", "The folder's collection year does not match the dates in the file"),
+    "NOT_CARRIED_FORWARD": (WARNING, "562", "An episode open at 31 March is missing from the next return"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one place. ``line`` is the spreadsheet row (header = 1; 0 = the whole file)."""
+
+    file: str
+    line: int
+    column: str
+    value: str
+    rule: str
+    severity: str
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+def finding(file: str, line: int, column: str, value: str, rule: str, message: str) -> Finding:
+    """Build a finding with the severity its rule carries."""
+    severity = RULES[rule][0]
+    shown = "(child id withheld)" if column == "CHILD" and value else value
+    return Finding(file, int(line), column, shown, rule, severity, message)
+
+
+FIELDS = ["file", "line", "column", "value", "rule", "severity", "message"]
+
+
+class Findings:
+    """An ordered collection of findings with renderings for people and machines."""
+
+    def __init__(self, items: Iterable[Finding] = ()) -> None:
+        self._items: list[Finding] = list(items)
+
+    def add(self, item: Finding) -> None:
+        self._items.append(item)
+
+    def extend(self, items: Iterable[Finding]) -> None:
+        self._items.extend(items)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self._items if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self._items if not f.is_error]
+
+    def sorted(self) -> Findings:
+        return Findings(sorted(self._items, key=lambda f: (f.file, f.line, f.column, f.rule)))
+
+    def counts_by_rule(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self._items:
+            out[f.rule] = out.get(f.rule, 0) + 1
+        return dict(sorted(out.items()))
+
+    def to_records(self) -> list[dict[str, object]]:
+        return [asdict(f) for f in self._items]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "findings": self.to_records(),
+            },
+            indent=2,
+        )
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for rec in self.to_records():
+            writer.writerow(rec)
+        return buf.getvalue()
+
+    def to_text(self) -> str:
+        lines = []
+        for f in self._items:
+            where = f"{f.file}" + (f", line {f.line}" if f.line else "") + (f", column {f.column}" if f.column else "")
+            value = f" value '{f.value}'" if f.value else ""
+            lines.append(f"{f.severity.upper():7} {f.rule}: {where}:{value} {f.message}")
+        lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s).")
+        return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Writing and reading an assembled history folder (Parquet + CSV that opens in Excel)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from placecast.errors import UnusableInputError
+from placecast.ssda903.assemble import History
+from placecast.ssda903.findings import Findings
+
+HISTORY_FILE = "history.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+def write_history(history: History, findings: Findings, out: Path, extra: dict | None = None) -> list[Path]:
+    """Write the history, repairs, sources and findings to ``out`` atomically (all or nothing)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".placecast-", dir=out.parent))
+    try:
+        history.episodes.to_parquet(tmp / HISTORY_FILE, index=False)
+        history.repairs.to_csv(tmp / "repairs.csv", index=False)
+        history.sources.to_csv(tmp / "sources.csv", index=False)
+        (tmp / "findings.csv").write_text(findings.to_csv(), encoding="utf-8")
+        manifest = {
+            "census_date": history.census_date.isoformat(),
+            "years": history.years,
+            "episodes": int(len(history.episodes)),
+            "children": int(history.episodes["child_id"].nunique()) if len(history.episodes) else 0,
+            "repairs": int(len(history.repairs)),
+            "errors": len(findings.errors),
+            "warnings": len(findings.warnings),
+            **(extra or {}),
+        }
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+            written.append(out / f.name)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_history(folder: Path) -> History:
+    """Read a folder written by :func:`write_history`."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        episodes = pd.read_parquet(folder / HISTORY_FILE)
+        repairs = pd.read_csv(folder / "repairs.csv", dtype=str, keep_default_na=False)
+        sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UnusableInputError(f"{folder}: not a readable Placecast history folder ({exc}). "
+                                 "Run 'placecast ingest' to make one.") from exc
+    return History(episodes, repairs, sources, date.fromisoformat(manifest["census_date"]),
+                   [int(y) for y in manifest["years"]])
+
+
+def is_history_folder(path: Path) -> bool:
+    return Path(path).is_dir() and (Path(path) / HISTORY_FILE).exists() and (Path(path) / MANIFEST_FILE).exists()

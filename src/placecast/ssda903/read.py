@@ -1,0 +1,364 @@
+"""Reading SSDA903 returns from folders and files (CSV and XLSX).
+
+Every cell is read as text and kept; nothing is converted here except trimming spaces. A table is
+recognised by its set of columns, not by its file name. Problems with the shape of a file (missing,
+extra or misspelt columns, ragged rows) become findings; files that cannot be read at all raise
+:class:`~placecast.errors.UnusableInputError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from placecast.errors import UnusableInputError
+from placecast.ssda903.findings import Finding, finding
+from placecast.ssda903.tables import TABLE_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+YEAR_RE = re.compile(r"^(19|20)\d\d$")
+MAX_FILE_BYTES = 500 * 1024 * 1024
+LINE = "_line"
+
+
+@dataclass
+class RawTable:
+    """One table read from one file (or worksheet), all cells as text.
+
+    ``data`` has the expected columns (missing ones filled with blanks) plus ``_line``, the row
+    number as a spreadsheet shows it (the header is line 1).
+    """
+
+    source: str
+    table: str
+    year: int
+    data: pd.DataFrame
+    missing_columns: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        from placecast.ssda903.tables import KEY_COLUMNS
+
+        return not any(c in self.missing_columns for c in KEY_COLUMNS.get(self.table, ()))
+
+
+@dataclass
+class ReturnSet:
+    """Every table read from the inputs, with the findings made while reading."""
+
+    tables: list[RawTable]
+    findings: list[Finding]
+    files: list[Path]
+
+    def years(self) -> list[int]:
+        return sorted({t.year for t in self.tables})
+
+    def of(self, table: str, year: int | None = None) -> list[RawTable]:
+        return [t for t in self.tables if t.table == table and (year is None or t.year == year)]
+
+
+def _display(path: Path) -> str:
+    return str(path)
+
+
+def discover(paths: Sequence[Path], year: int | None = None) -> list[tuple[Path, int]]:
+    """Find the table files in ``paths`` and the collection year of each.
+
+    A folder named by a year (``2024/``) holds that collection year's files; a folder of such
+    folders holds several years; a file takes ``year`` or, failing that, its folder's name.
+    """
+    found: list[tuple[Path, int]] = []
+    if not paths:
+        raise UnusableInputError("No input given. Name a folder of returns (for example returns/) or files.")
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UnusableInputError(f"{path}: no such file or folder. Check the path and try again.")
+        if path.is_dir():
+            found.extend(_discover_dir(path, year))
+        else:
+            file_year = year if year is not None else _year_of_name(path.parent.name)
+            if file_year is None:
+                raise UnusableInputError(
+                    f"{path}: cannot tell the collection year. Put the file in a folder named by the year "
+                    "the collection ends (for example 2024/ for 2023/24) or pass --year 2024."
+                )
+            found.append((path, file_year))
+    unique: dict[Path, int] = {}
+    for p, y in found:
+        unique.setdefault(p.resolve(), y)
+    if not unique:
+        raise UnusableInputError(
+            f"{', '.join(str(p) for p in paths)}: no .csv or .xlsx files found. Expected folders named by "
+            "collection year (for example 2024/) holding the return's tables."
+        )
+    return [(p, y) for p, y in found if unique.pop(p.resolve(), None) is not None]
+
+
+def _year_of_name(name: str) -> int | None:
+    return int(name) if YEAR_RE.match(name) else None
+
+
+def _table_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES
+                  and not p.name.startswith(("~$", ".")))
+
+
+def _discover_dir(path: Path, year: int | None) -> list[tuple[Path, int]]:
+    own_year = _year_of_name(path.name)
+    if own_year is not None:
+        return [(f, year or own_year) for f in _table_files(path)]
+    year_dirs = sorted(p for p in path.iterdir() if p.is_dir() and _year_of_name(p.name) is not None)
+    if year_dirs:
+        out: list[tuple[Path, int]] = []
+        for d in year_dirs:
+            out.extend((f, int(d.name)) for f in _table_files(d))
+        return out
+    files = _table_files(path)
+    if files and year is not None:
+        return [(f, year) for f in files]
+    raise UnusableInputError(
+        f"{path}: no collection-year folders found. Put each year's files in a folder named by the year "
+        "the collection ends (for example 2024/ for 1 April 2023 to 31 March 2024), or pass --year."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Low-level readers: return (header, rows) of strings, with the spreadsheet line of each row.
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnusableInputError(f"{path}: the file is {size // 2**20} MB, larger than any return; is it the right file?")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UnusableInputError(f"{path}: cannot be read ({exc.strerror}). Check permissions.") from exc
+    if not raw.strip():
+        raise UnusableInputError(f"{path}: the file is empty. Export the table again with its header row.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnusableInputError(
+            f"{path}: the file is UTF-16 encoded. Save it as 'CSV UTF-8 (comma delimited)' and try again."
+        )
+    if b"\x00" in raw[:65536] or raw.startswith(b"PK\x03\x04"):
+        raise UnusableInputError(
+            f"{path}: this is not a text CSV file (it contains binary data). Export the table as CSV UTF-8, "
+            "or give the .xlsx file its real extension."
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UnusableInputError(
+            f"{path}: line {line}: byte {raw[exc.start]:#04x} is not valid UTF-8. Save the file as "
+            "'CSV UTF-8 (comma delimited)' and try again."
+        ) from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        header = next(reader)
+        record = 1
+        for row in reader:
+            record += 1
+            if not any(cell.strip() for cell in row):
+                continue
+            rows.append([cell.strip() for cell in row])
+            lines.append(record)
+    except csv.Error as exc:
+        raise UnusableInputError(
+            f"{path}: line {reader.line_num}: the CSV cannot be parsed ({exc}). Check quotes and delimiters; "
+            "export the table again as CSV UTF-8."
+        ) from exc
+    return [h.strip().lstrip("\ufeff") for h in header], rows, lines
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[str], list[list[str]], list[int]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
+        raise UnusableInputError(
+            f"{path}: not a readable Excel workbook ({type(exc).__name__}). Open it in Excel and save it as .xlsx, "
+            "or export each table as CSV UTF-8."
+        ) from exc
+    except Exception as exc:  # openpyxl raises its own exception types for malformed parts
+        raise UnusableInputError(f"{path}: not a readable Excel workbook ({exc}). Save it again as .xlsx.") from exc
+    sheets = []
+    try:
+        for ws in book.worksheets:
+            header: list[str] | None = None
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = [_cell_text(v) for v in values]
+                if header is None:
+                    if any(cells):
+                        header = cells
+                        header_line = number
+                    continue
+                if not any(cells):
+                    continue
+                rows.append(cells)
+                lines.append(number)
+            if header is not None:
+                while header and header[-1] == "":
+                    header.pop()
+                if header_line != 1:
+                    logger.debug("sheet %s header on row %d", ws.title, header_line)
+                sheets.append((ws.title, header, rows, lines))
+    except Exception as exc:
+        raise UnusableInputError(f"{path}: the workbook could not be read ({exc}). Save it again as .xlsx.") from exc
+    finally:
+        book.close()
+    return sheets
+
+
+# --------------------------------------------------------------------------------------------
+# Recognising tables by their columns.
+
+
+def identify_table(columns: Sequence[str]) -> tuple[str | None, float]:
+    """The table whose column set best matches ``columns`` and the share of its columns present."""
+    given = {c.strip().upper() for c in columns if c.strip()}
+    best: tuple[str | None, float, int] = (None, 0.0, 0)
+    for name, expected in TABLE_COLUMNS.items():
+        hits = len(given & set(expected))
+        share = hits / len(expected)
+        # Prefer a better share; on a tie prefer the table that explains more of the file's columns.
+        if (share, hits) > (best[1], best[2]):
+            best = (name, share, hits)
+    if best[0] is None or best[1] < 0.6 or best[2] < 2:
+        return None, best[1]
+    return best[0], best[1]
+
+
+def _closest(name: str, candidates: Sequence[str]) -> str | None:
+    match = difflib.get_close_matches(name.upper(), list(candidates), n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
+def _build_table(
+    source: str, table: str, year: int, header: list[str], rows: list[list[str]], lines: list[int],
+    findings: list[Finding],
+) -> RawTable:
+    expected = TABLE_COLUMNS[table]
+    index: dict[str, int] = {}
+    unexpected: list[tuple[int, str]] = []
+    for i, name in enumerate(header):
+        if not name:
+            if any(i < len(r) and r[i] for r in rows):
+                unexpected.append((i, name))
+            continue
+        key = name.upper()
+        if key in expected:
+            if key in index:
+                findings.append(finding(source, 1, name, name, "COLUMN_REPEATED",
+                                        f"Column {key} appears twice; delete one of them."))
+                continue
+            if name != key:
+                findings.append(finding(source, 1, name, name, "COLUMN_CASE",
+                                        f"Column '{name}' should be written '{key}'; it was read as {key}."))
+            index[key] = i
+        else:
+            unexpected.append((i, name))
+    missing = [c for c in expected if c not in index]
+    for _, name in unexpected:
+        guess = _closest(name, missing) or _closest(name, expected)
+        hint = (f" Did you mean '{guess}'? Rename the column to {guess}." if guess
+                else " Remove the column: the table's columns are " + ", ".join(expected) + ".")
+        findings.append(finding(source, 1, name or "(blank)", name, "COLUMN_UNEXPECTED",
+                                f"Column '{name}' is not a column of the {table} table.{hint}"))
+    for name in missing:
+        near = [n for _, n in unexpected if _closest(n, [name]) == name]
+        hint = f" The file has '{near[0]}', which may be a misspelling of it." if near else ""
+        findings.append(finding(source, 1, name, "", "COLUMN_MISSING",
+                                f"The {table} table needs a column {name}.{hint} Add it (it may be blank where allowed)."))
+    width = len(header)
+    columns: dict[str, list[str]] = {c: [] for c in expected}
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != width:
+            extra = [v for v in row[width:] if v]
+            if len(row) < width or extra:
+                findings.append(finding(source, line, "", "", "ROW_SHAPE",
+                                        f"The row has {len(row)} cells but the header has {width}. "
+                                        "Check for stray commas or missing cells."))
+        for c in expected:
+            j = index.get(c)
+            columns[c].append(row[j] if j is not None and j < len(row) else "")
+    data = pd.DataFrame(columns, dtype=object)
+    data[LINE] = pd.Series(lines, dtype="int64")
+    return RawTable(source=source, table=table, year=year, data=data, missing_columns=missing)
+
+
+def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
+    """Read one CSV or XLSX file into tables. Raises UnusableInputError if nothing can be used."""
+    findings: list[Finding] = []
+    tables: list[RawTable] = []
+    source = _display(path)
+    if path.suffix.lower() == ".csv":
+        header, rows, lines = _read_csv_rows(path)
+        table, share = identify_table(header)
+        if table is None:
+            raise UnusableInputError(_not_a_table_message(source, header))
+        tables.append(_build_table(source, table, year, header, rows, lines, findings))
+    else:
+        for sheet, header, rows, lines in _read_xlsx_sheets(path):
+            sheet_source = f"{source} [{sheet}]"
+            table, _ = identify_table(header)
+            if table is None:
+                findings.append(finding(sheet_source, 0, "", "", "SHEET_IGNORED",
+                                        "This worksheet's columns match no SSDA903 table, so it was not read."))
+                continue
+            tables.append(_build_table(sheet_source, table, year, header, rows, lines, findings))
+        if not tables:
+            raise UnusableInputError(f"{source}: no worksheet has the columns of an SSDA903 table "
+                                     "(for example Header: CHILD, SEX, DOB, ETHNIC, UPN, MOTHER, MC_DOB).")
+    return tables, findings
+
+
+def _not_a_table_message(source: str, header: Sequence[str]) -> str:
+    shown = ", ".join(h for h in header[:8] if h) or "(no column names)"
+    return (
+        f"{source}: line 1: the columns ({shown}) match no SSDA903 table. Expected for example "
+        f"Episodes: {', '.join(TABLE_COLUMNS['Episodes'])}; Header: {', '.join(TABLE_COLUMNS['Header'])}. "
+        "Check that the file is a comma-separated return table with its header row first."
+    )
+
+
+def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
+    """Discover and read every table under ``paths``."""
+    files = discover(paths, year)
+    tables: list[RawTable] = []
+    findings: list[Finding] = []
+    for path, file_year in files:
+        t, f = read_file(path, file_year)
+        tables.extend(t)
+        findings.extend(f)
+    return ReturnSet(tables=tables, findings=findings, files=[p for p, _ in files])

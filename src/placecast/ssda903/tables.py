@@ -1,0 +1,50 @@
+"""The SSDA903 tables and their exact column sets (DfE specification; csc-validator ``config.py``)."""
+
+from __future__ import annotations
+
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
+    "Episodes": (
+        "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+        "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
+    ),
+    "UASC": ("CHILD", "SEX", "DOB", "DUC"),
+    "Reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    "AD1": ("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"),
+    "PlacedAdoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+    "PrevPerm": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    "OC2": (
+        "CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK",
+        "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED",
+    ),
+    "OC3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    "Missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "SWEpisodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+    "DoLo": ("CHILD", "DOB", "DOLO_START", "DOLO_END"),
+}
+
+# Columns without which a table's rows cannot be used at all.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("CHILD",),
+    "Episodes": ("CHILD", "DECOM"),
+    "UASC": ("CHILD",),
+}
+
+# Columns that may not be blank (other blank rules are conditional and checked by rules).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("CHILD", "SEX", "DOB", "ETHNIC"),
+    "Episodes": ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE"),
+    "UASC": ("CHILD", "DOB"),
+}
+
+DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("DOB", "MC_DOB"),
+    "Episodes": ("DECOM", "DEC"),
+    "UASC": ("DOB", "DUC"),
+}
+
+CODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("SEX", "ETHNIC"),
+    "Episodes": ("RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE"),
+    "UASC": ("SEX",),
+}

@@ -1,0 +1,399 @@
+"""Validation of SSDA903 returns: structure, codes by collection year, chaining, cross-table rules.
+
+Every finding names the file, the spreadsheet line (header = 1), the column, the raw value, the
+rule, its severity and what to do. Validation never stops at the first problem: it collects all.
+The normalised tables it builds are handed to assembly, so nothing is parsed twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from placecast.ssda903.codes import CodeLists, collection_year_end, collection_year_start, load_code_lists
+from placecast.ssda903.dates import describe_bad_date, parse_dates
+from placecast.ssda903.findings import Finding, Findings, finding
+from placecast.ssda903.read import LINE, RawTable, ReturnSet
+from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "_source"
+YEAR = "_year"
+
+
+@dataclass
+class ValidatedReturns:
+    """Normalised tables from every file, plus all findings.
+
+    ``episodes`` has the Episodes columns with codes upper-cased, ``DECOM``/``DEC`` parsed into
+    dates (NaT where blank or invalid), and ``_source``, ``_line``, ``_year`` and ``_usable``
+    (False where CHILD or DECOM cannot be used). ``header`` and ``uasc`` likewise.
+    """
+
+    episodes: pd.DataFrame
+    header: pd.DataFrame
+    uasc: pd.DataFrame
+    findings: Findings
+    years: list[int]
+
+    @property
+    def error_count(self) -> int:
+        return len(self.findings.errors)
+
+
+def _emit(rows: pd.DataFrame, source_col: str, column: str, rule: str, message, value_col: str | None = None
+          ) -> list[Finding]:
+    """Findings for every row of ``rows``; ``message`` is a string or a function of the row."""
+    out = []
+    vcol = value_col or column
+    for rec in rows.to_dict("records"):
+        value = "" if vcol not in rec or rec[vcol] is None or (isinstance(rec[vcol], float) and np.isnan(rec[vcol])) \
+            else str(rec[vcol])
+        if isinstance(rec.get(vcol), pd.Timestamp):
+            value = rec[vcol].strftime("%d/%m/%Y")
+        text = message(rec) if callable(message) else message
+        out.append(finding(rec[source_col], rec[LINE], column, value, rule, text))
+    return out
+
+
+def _year_label(year: int) -> str:
+    return f"{year - 1}/{year % 100:02d}"
+
+
+def _fmt(day) -> str:
+    return "" if pd.isna(day) else pd.Timestamp(day).strftime("%d/%m/%Y")
+
+
+def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.DataFrame:
+    """Upper-case codes, parse dates, check blanks, dates and codes cell by cell."""
+    df = table.data.copy()
+    df[SOURCE] = table.source
+    df[YEAR] = table.year
+    name = table.table
+    for col in REQUIRED_COLUMNS.get(name, ()):
+        if col in table.missing_columns:
+            continue
+        blank = df[col] == ""
+        if blank.any():
+            out.extend(_emit(df[blank], SOURCE, col, "VALUE_MISSING",
+                             f"{col} may not be blank in the {name} table. Fill it in from the case record."))
+    for col in DATE_COLUMNS.get(name, ()):
+        raw = df[col]
+        parsed, bad_format, impossible = parse_dates(raw)
+        if bad_format.any():
+            out.extend(_emit(df[bad_format], SOURCE, col, "DATE_FORMAT", lambda r, c=col: describe_bad_date(r[c])))
+        if impossible.any():
+            out.extend(_emit(df[impossible], SOURCE, col, "DATE_IMPOSSIBLE",
+                             lambda r, c=col: f"'{r[c]}' is not a real date. Correct the day or month (dd/mm/yyyy)."))
+        df[col + "_raw"] = raw
+        df[col] = parsed
+    for col in CODE_COLUMNS.get(name, ()):
+        if col in table.missing_columns:
+            continue
+        df[col] = df[col].str.upper()
+        out.extend(_check_codes(df, col, table.year, codes))
+    return df
+
+
+def _check_codes(df: pd.DataFrame, col: str, year: int, codes: CodeLists) -> list[Finding]:
+    spec = codes.fields[col]
+    values = df[col]
+    present = values != ""
+    valid_now = set(spec.codes_for_year(year))
+    known = set(spec.codes)
+    legacy = spec.legacy
+    out: list[Finding] = []
+    bad = present & ~values.isin(valid_now)
+    if not bad.any():
+        return out
+    sub = df[bad]
+    is_legacy = sub[col].isin(list(legacy))
+    if is_legacy.any():
+        out.extend(_emit(sub[is_legacy], SOURCE, col, "CODE_LEGACY",
+                         lambda r: f"{r[col]} is a legacy code; it was read as {legacy[r[col]]}. "
+                                   "Re-code it in the source system when you can."))
+    other_year = sub[col].isin(known) & ~is_legacy
+    if other_year.any():
+        def msg(r: dict) -> str:
+            code = spec.codes[r[col]]
+            hint = ""
+            if col == "PLACE" and r[col] in ("H5", "P2"):
+                hint = " Use K3 (registered supported accommodation) or the placement type that now applies."
+            elif col == "PLACE" and r[col] == "Z1":
+                hint = " Use one of Z11, Z12, Z13 or Z14."
+            elif col == "PLACE" and r[col].startswith("Z1"):
+                hint = " Use Z1 before 2025/26."
+            return (f"{col} {r[col]} ({code.description}) is {code.validity()}, so it cannot be used in the "
+                    f"{_year_label(year)} return.{hint}")
+        out.extend(_emit(sub[other_year], SOURCE, col, "CODE_NOT_IN_YEAR", msg))
+    unknown = ~sub[col].isin(known) & ~is_legacy
+    if unknown.any():
+        allowed = ", ".join(sorted(valid_now))
+        out.extend(_emit(sub[unknown], SOURCE, col, "CODE_INVALID",
+                         lambda r: f"'{r[col]}' is not a {spec.description.lower()} code. "
+                                   f"Use one of: {allowed}."))
+    return out
+
+
+def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[Finding]:
+    out: list[Finding] = []
+    place = ep["PLACE"].map(lambda p: codes.fields["PLACE"].legacy.get(p, p))
+    prov = ep["PLACE_PROVIDER"]
+    no_provider = place.isin(codes.no_provider)
+    optional_provider = place.isin(["Z1"])
+    known_place = place.isin(list(codes.fields["PLACE"].codes))
+    miss = known_place & ~no_provider & ~optional_provider & (prov == "")
+    out.extend(_emit(ep[miss], SOURCE, "PLACE_PROVIDER", "PROVIDER_MISSING",
+                     lambda r: f"Placement type {r['PLACE']} needs a PLACE_PROVIDER (PR0-PR5). Record who provides it."))
+    extra = no_provider & (prov != "")
+    out.extend(_emit(ep[extra], SOURCE, "PLACE_PROVIDER", "PROVIDER_NOT_EXPECTED",
+                     lambda r: f"Placement type {r['PLACE']} is recorded without a provider. Leave PLACE_PROVIDER blank."))
+    both = known_place & prov.isin(list(codes.fields["PLACE_PROVIDER"].codes)) & ~no_provider
+    if both.any():
+        pairs = pd.DataFrame({"p": place[both], "v": prov[both]})
+        allowed = [codes.provider_allowed(p, v) for p, v in zip(pairs["p"], pairs["v"], strict=True)]
+        bad_idx = pairs.index[~np.array(allowed, dtype=bool)]
+        out.extend(_emit(ep.loc[bad_idx], SOURCE, "PLACE_PROVIDER", "PROVIDER_NOT_ALLOWED",
+                         lambda r: f"Provider {r['PLACE_PROVIDER']} cannot provide placement type {r['PLACE']}. "
+                                   "Correct the provider or the placement type."))
+    dec, decom = ep["DEC"], ep["DECOM"]
+    before = dec.notna() & decom.notna() & (dec < decom)
+    out.extend(_emit(ep[before], SOURCE, "DEC", "DEC_BEFORE_DECOM",
+                     lambda r: f"The episode ends ({_fmt(r['DEC'])}) before it starts ({_fmt(r['DECOM'])}). "
+                               "Correct DEC or DECOM."))
+    dec_blank = ep["DEC_raw"] == ""
+    rec_blank = ep["REC"] == ""
+    out.extend(_emit(ep[dec_blank & ~rec_blank], SOURCE, "REC", "REC_WITHOUT_DEC",
+                     "REC is given but DEC is blank. Give the date the episode ceased, or blank REC if it is still open."))
+    out.extend(_emit(ep[~dec_blank & rec_blank], SOURCE, "REC", "DEC_WITHOUT_REC",
+                     "DEC is given but REC is blank. Give the reason the episode ceased (X1 if a new episode follows)."))
+    temp = place.isin(codes.temporary_places)
+    out.extend(_emit(ep[temp & (ep["RNE"] == "S")], SOURCE, "PLACE", "TEMP_PERIOD_START",
+                     lambda r: f"A period of care cannot start with a temporary placement ({r['PLACE']}). "
+                               "Record the placement the child went to."))
+    ends_period = ~rec_blank & (ep["REC"] != "X1")
+    out.extend(_emit(ep[temp & ends_period], SOURCE, "REC", "TEMP_PERIOD_END",
+                     lambda r: f"A period of care cannot end in a temporary placement ({r['PLACE']}). "
+                               "End it in the child's normal placement."))
+    start, end = pd.Timestamp(collection_year_start(year)), pd.Timestamp(collection_year_end(year))
+    late_start = decom.notna() & (decom > end)
+    late_end = dec.notna() & (dec > end)
+    early_end = dec.notna() & (dec < start)
+    label = _year_label(year)
+    out.extend(_emit(ep[late_start], SOURCE, "DECOM", "OUTSIDE_YEAR",
+                     f"The episode starts after 31/03/{year}, the end of the {label} collection year. "
+                     "It belongs in a later return (check the folder's year)."))
+    out.extend(_emit(ep[late_end], SOURCE, "DEC", "OUTSIDE_YEAR",
+                     f"The episode ends after 31/03/{year}, the end of the {label} collection year. "
+                     "Leave DEC and REC blank for episodes open at 31 March."))
+    out.extend(_emit(ep[early_end], SOURCE, "DEC", "OUTSIDE_YEAR",
+                     f"The episode ended before 01/04/{year - 1}, the start of the {label} collection year, "
+                     "so it belongs in an earlier return. Remove it or check the folder's year."))
+    return out
+
+
+def _year_mismatch(ep: pd.DataFrame, year: int, source: str) -> Finding | None:
+    """A file-level finding when most dates fit another collection year better than the folder's."""
+    ends = ep["DEC"].fillna(ep["DECOM"]).dropna()
+    if len(ends) < 3:
+        return None
+    end = pd.Timestamp(collection_year_end(year))
+    start = pd.Timestamp(collection_year_start(year))
+    outside = ((ep["DECOM"] > end) | (ep["DEC"] > end) | (ep["DEC"] < start)).sum()
+    if outside / len(ep) <= 0.5:
+        return None
+    latest = max(ep["DECOM"].max(), ep["DEC"].max() if ep["DEC"].notna().any() else ep["DECOM"].max())
+    fitted = latest.year + 1 if latest.month >= 4 else latest.year
+    return finding(source, 0, "", str(year), "YEAR_MISMATCH",
+                   f"The file is in the {year} folder ({_year_label(year)}), but {outside} of {len(ep)} episodes "
+                   f"fall outside that year; the dates fit {fitted} ({_year_label(fitted)}). "
+                   "Move the file to the right year folder or pass the right --year.")
+
+
+def _check_chains(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[Finding]:
+    """Rules between a child's episodes within one return (sorted by DECOM)."""
+    out: list[Finding] = []
+    e = ep[ep["DECOM"].notna() & (ep["CHILD"] != "")].sort_values(["CHILD", "DECOM", LINE], kind="stable")
+    if e.empty:
+        return out
+    same_next = e["CHILD"].eq(e["CHILD"].shift(-1))
+    same_prev = e["CHILD"].eq(e["CHILD"].shift(1))
+    nxt = e.shift(-1)
+    prv = e.shift(1)
+    is_open = e["DEC_raw"] == ""
+    # More than one open episode: report every open episode but the child's last open one.
+    opens = e[is_open]
+    later_open = opens["CHILD"].duplicated(keep="last")
+    out.extend(_emit(opens[later_open], SOURCE, "DEC", "OPEN_EPISODES",
+                     "The child has a later episode that is also open; only the latest episode may be open. "
+                     "Give this episode its DEC and REC."))
+    # Overlaps: the next episode starts before this one ends (or while this one is still open).
+    closed_overlap = same_next & ~is_open & e["DEC"].notna() & (e["DEC"] > nxt["DECOM"])
+    open_overlap = same_next & is_open & ~nxt["DEC_raw"].eq("").fillna(False)
+    overlap_rows = e[closed_overlap | open_overlap]
+    for idx in overlap_rows.index:
+        pos = e.index.get_loc(idx)
+        later = e.iloc[pos + 1]
+        earlier = e.loc[idx]
+        ends = "is still open" if earlier["DEC_raw"] == "" else f"ends {_fmt(earlier['DEC'])}"
+        out.append(finding(later[SOURCE], later[LINE], "DECOM", _fmt(later["DECOM"]), "EPISODE_OVERLAP",
+                           f"This episode starts before the child's episode on line {earlier[LINE]} "
+                           f"({_fmt(earlier['DECOM'])}) {ends}. Episodes may not overlap: correct the dates."))
+    # X1 must be followed by a continuation starting the same day.
+    start, end = pd.Timestamp(collection_year_start(year)), pd.Timestamp(collection_year_end(year))
+    x1 = (e["REC"] == "X1") & e["DEC"].notna() & (e["DEC"] <= end)
+    follows = same_next & (nxt["DECOM"] == e["DEC"]) & nxt["RNE"].isin(list(codes.continuation_rne))
+    bad_x1 = e[x1 & ~follows.fillna(False).astype(bool)]
+    out.extend(_emit(bad_x1, SOURCE, "REC", "X1_NO_CONTINUATION",
+                     lambda r: f"REC X1 means a new episode starts the same day ({_fmt(r['DEC'])}), but the child has "
+                               "no continuation episode (RNE L, P, T, B or U) on that date. Add it, or give the "
+                               "reason the child left care."))
+    cont = e["RNE"].isin(list(codes.continuation_rne)) & (e["DECOM"] >= start)
+    preceded = same_prev & (prv["REC"] == "X1") & (prv["DEC"] == e["DECOM"])
+    bad_cont = e[cont & ~preceded.fillna(False).astype(bool)]
+    out.extend(_emit(bad_cont, SOURCE, "RNE", "CONTINUATION_NO_X1",
+                     lambda r: f"RNE {r['RNE']} continues a period of care, but no episode of this child ends X1 on "
+                               f"{_fmt(r['DECOM'])}. Use RNE S if the child started to be looked after, or correct "
+                               "the previous episode."))
+    return out
+
+
+def _check_duplicates(df: pd.DataFrame, columns: Iterable[str], key: list[str], rule_key: str, what: str
+                      ) -> list[Finding]:
+    out: list[Finding] = []
+    cols = [c if c + "_raw" not in df.columns else c + "_raw" for c in columns]
+    exact = df.duplicated(subset=cols, keep="first")
+    out.extend(_emit(df[exact], SOURCE, "", "DUPLICATE_ROW",
+                     "This row is an exact copy of an earlier row. Delete the copy.", value_col="__none__"))
+    rest = df[~exact]
+    keyed = rest.duplicated(subset=key, keep="first") & rest[key[0]].ne("")
+    if rule_key == "EPISODE_REPEATED":
+        keyed &= rest["DECOM"].notna()
+    out.extend(_emit(rest[keyed], SOURCE, key[-1], rule_key, what, value_col=key[-1]))
+    return out
+
+
+def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> ValidatedReturns:
+    """Validate every table and return the normalised tables with all findings."""
+    codes = codes or load_code_lists()
+    found: list[Finding] = list(returns.findings)
+    episodes, headers, uascs = [], [], []
+    for year in returns.years():
+        eps = [_normalise(t, codes, found) for t in returns.of("Episodes", year)]
+        hdr = [_normalise(t, codes, found) for t in returns.of("Header", year)]
+        uas = [_normalise(t, codes, found) for t in returns.of("UASC", year)]
+        ep = pd.concat(eps, ignore_index=True) if eps else None
+        hd = pd.concat(hdr, ignore_index=True) if hdr else None
+        ua = pd.concat(uas, ignore_index=True) if uas else None
+        if ep is not None:
+            for source, part in ep.groupby(SOURCE, sort=False):
+                mismatch = _year_mismatch(part, year, str(source))
+                if mismatch is not None:
+                    found.append(mismatch)
+                    part_findings = [f for f in _check_episode_rows(part, year, codes) if f.rule != "OUTSIDE_YEAR"]
+                else:
+                    part_findings = _check_episode_rows(part, year, codes)
+                found.extend(part_findings)
+            found.extend(_check_chains(ep, year, codes))
+            from placecast.ssda903.tables import TABLE_COLUMNS
+            found.extend(_check_duplicates(ep, TABLE_COLUMNS["Episodes"], ["CHILD", "DECOM"], "EPISODE_REPEATED",
+                                           "Another row has the same CHILD and DECOM. Each episode must appear "
+                                           "once: merge the two rows."))
+        if hd is not None:
+            from placecast.ssda903.tables import TABLE_COLUMNS
+            found.extend(_check_duplicates(hd, TABLE_COLUMNS["Header"], ["CHILD"], "HEADER_REPEATED",
+                                           "The child already has a Header row in this return. Keep one row per child."))
+        if ep is not None:
+            found.extend(_check_against_header(ep, hd, year))
+        if ua is not None:
+            known = set(hd["CHILD"]) if hd is not None else set()
+            unknown = ua[(ua["CHILD"] != "") & ~ua["CHILD"].isin(known)]
+            found.extend(_emit(unknown, SOURCE, "CHILD", "UASC_UNKNOWN_CHILD",
+                               "This child is in the UASC table but has no Header row in the same return. "
+                               "Add the Header row or remove the UASC row."))
+        for frame, bucket in ((ep, episodes), (hd, headers), (ua, uascs)):
+            if frame is not None:
+                bucket.append(frame)
+    all_ep = pd.concat(episodes, ignore_index=True) if episodes else _empty_episodes()
+    all_ep["_usable"] = (all_ep["CHILD"] != "") & all_ep["DECOM"].notna() if len(all_ep) else pd.Series(dtype=bool)
+    found.extend(_check_carried_forward(all_ep, returns.years()))
+    all_hd = pd.concat(headers, ignore_index=True) if headers else pd.DataFrame(
+        columns=["CHILD", "SEX", "DOB", "ETHNIC", SOURCE, LINE, YEAR])
+    all_ua = pd.concat(uascs, ignore_index=True) if uascs else pd.DataFrame(columns=["CHILD", "DOB", "DUC", YEAR])
+    return ValidatedReturns(all_ep, all_hd, all_ua, Findings(found), returns.years())
+
+
+def _empty_episodes() -> pd.DataFrame:
+    from placecast.ssda903.tables import TABLE_COLUMNS
+
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLE_COLUMNS["Episodes"]})
+    df["DECOM"] = pd.Series(dtype="datetime64[ns]")
+    df["DEC"] = pd.Series(dtype="datetime64[ns]")
+    df["DEC_raw"] = pd.Series(dtype=object)
+    df[SOURCE] = pd.Series(dtype=object)
+    df[LINE] = pd.Series(dtype="int64")
+    df[YEAR] = pd.Series(dtype="int64")
+    return df
+
+
+def _check_against_header(ep: pd.DataFrame, hd: pd.DataFrame | None, year: int) -> list[Finding]:
+    out: list[Finding] = []
+    children = ep[ep["CHILD"] != ""]
+    if hd is None:
+        first = children.drop_duplicates(SOURCE)
+        out.extend(_emit(first, SOURCE, "CHILD", "NO_HEADER",
+                         f"The {_year_label(year)} return has no Header table, so no child in Episodes has a "
+                         "Header row. Add the Header file to the year's folder.", value_col="__none__"))
+        return out
+    dob = hd[hd["CHILD"] != ""].drop_duplicates("CHILD").set_index("CHILD")["DOB"]
+    missing = ~children["CHILD"].isin(dob.index)
+    first_missing = children[missing].drop_duplicates("CHILD")
+    out.extend(_emit(first_missing, SOURCE, "CHILD", "NO_HEADER",
+                     "This child has episodes but no Header row in the same return. Add the child's Header row."))
+    known = children[~missing]
+    born = known["CHILD"].map(dob)
+    before = known["DECOM"].notna() & born.notna() & (known["DECOM"] < born)
+    out.extend(_emit(known[before], SOURCE, "DECOM", "BEFORE_BIRTH",
+                     lambda r: f"The episode starts ({_fmt(r['DECOM'])}) before the child's date of birth in the "
+                               "Header. Correct DECOM or DOB."))
+    eighteen = born.map(lambda d: _add_years(d, 18))
+    over = known["DECOM"].notna() & eighteen.notna() & (known["DECOM"] >= eighteen)
+    out.extend(_emit(known[over], SOURCE, "DECOM", "OVER_18",
+                     lambda r: f"The child is 18 or over on {_fmt(r['DECOM'])}, when this episode starts; a person "
+                               "of 18 cannot be looked after. Check DECOM and the child's DOB."))
+    return out
+
+
+def _add_years(day, years: int):
+    if pd.isna(day):
+        return pd.NaT
+    day = pd.Timestamp(day)
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
+    """Episodes open at the end of one return should reappear in the next (DfE rule 562)."""
+    out: list[Finding] = []
+    if ep.empty:
+        return out
+    usable = ep[ep["_usable"]]
+    keys = {y: set(zip(g["CHILD"], g["DECOM"], strict=True)) for y, g in usable.groupby(YEAR)}
+    for y in years:
+        if y + 1 not in keys or y not in keys:
+            continue
+        open_y = usable[(usable[YEAR] == y) & (usable["DEC_raw"] == "")]
+        nxt = keys[y + 1]
+        gone = [(c, d) not in nxt for c, d in zip(open_y["CHILD"], open_y["DECOM"], strict=True)]
+        rows = open_y[np.array(gone, dtype=bool)]
+        out.extend(_emit(rows, SOURCE, "DEC", "NOT_CARRIED_FORWARD",
+                         f"This episode was open at 31/03/{y} but is not in the {y + 1} return. Assembly closes it "
+                         "(see the repairs table); check the next return."))
+    return out

@@ -1,0 +1,191 @@
+"""SQLAlchemy models and the Store: datasets, their files, episodes, repairs, findings, audit log."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, create_engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from placecast.errors import PlacecastError
+from placecast.ssda903.assemble import History
+from placecast.ssda903.findings import Findings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///placecast.sqlite"
+
+
+class StoreError(PlacecastError):
+    """The database could not be opened or written."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    files: Mapped[list] = mapped_column(JSON)
+    years: Mapped[list] = mapped_column(JSON)
+    census_date: Mapped[str] = mapped_column(String(10))
+    episodes: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[int] = mapped_column(Integer)
+
+
+class EpisodeRow(Base):
+    __tablename__ = "episodes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    child_id: Mapped[str] = mapped_column(String(32), index=True)
+    period_id: Mapped[str] = mapped_column(String(40))
+    dob: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    sex: Mapped[str] = mapped_column(String(2))
+    uasc: Mapped[int] = mapped_column(Integer)
+    start: Mapped[str] = mapped_column(String(10))
+    end: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    place: Mapped[str] = mapped_column(String(4))
+    provider: Mapped[str] = mapped_column(String(4))
+    ls: Mapped[str] = mapped_column(String(4))
+    cin: Mapped[str] = mapped_column(String(4))
+    rne: Mapped[str] = mapped_column(String(2))
+    rec: Mapped[str] = mapped_column(String(4))
+    category: Mapped[str] = mapped_column(String(40))
+    short_break: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(500))
+    repair: Mapped[str] = mapped_column(String(80))
+
+
+class RepairRow(Base):
+    __tablename__ = "repairs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    child_id: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(500))
+    action: Mapped[str] = mapped_column(String(80))
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str] = mapped_column(String(40))
+    new: Mapped[str] = mapped_column(String(40))
+    why: Mapped[str] = mapped_column(String(400))
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    file: Mapped[str] = mapped_column(String(500))
+    line: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(String(1000))
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(String(1000))
+
+
+def content_hash(files: Sequence[Path]) -> str:
+    """SHA-256 over the files' names (within their year folder) and bytes, in a stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(f) for f in files):
+        digest.update(f"{path.parent.name}/{path.name}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _text_date(value) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+class Store:
+    """A Placecast database. ``Store("sqlite:///path.sqlite")`` or a PostgreSQL URL."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = url
+        try:
+            self.engine = create_engine(url)
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Cannot open the database {url}: {exc.__class__.__name__}. Check --db.") from exc
+
+    def datasets(self) -> list[Dataset]:
+        with Session(self.engine) as s:
+            return list(s.scalars(select(Dataset).order_by(Dataset.id)))
+
+    def find(self, digest: str) -> Dataset | None:
+        with Session(self.engine) as s:
+            return s.scalars(select(Dataset).where(Dataset.content_hash == digest)).first()
+
+    def import_dataset(self, files: Sequence[Path], history: History, findings: Findings) -> tuple[Dataset, bool]:
+        """Store a dataset in one transaction. Returns ``(dataset, created)``; same files: no-op."""
+        digest = content_hash(files)
+        existing = self.find(digest)
+        if existing is not None:
+            return existing, False
+        now = datetime.now(UTC)
+        try:
+            with Session(self.engine) as s, s.begin():
+                ds = Dataset(content_hash=digest, created_at=now, created_by=_user(),
+                             files=[str(f) for f in files], years=list(history.years),
+                             census_date=history.census_date.isoformat(), episodes=len(history.episodes),
+                             errors=len(findings.errors), warnings=len(findings.warnings))
+                s.add(ds)
+                s.flush()
+                ep = history.episodes
+                records = [
+                    {"dataset_id": ds.id, "child_id": r.child_id, "period_id": r.period_id, "dob": _text_date(r.dob),
+                     "sex": r.sex, "uasc": int(bool(r.uasc)), "start": _text_date(r.start), "end": _text_date(r.end),
+                     "place": r.place, "provider": r.provider, "ls": r.ls, "cin": r.cin, "rne": r.rne,
+                     "rec": r.rec, "category": r.category, "short_break": int(bool(r.short_break)),
+                     "source": r.source, "repair": r.repair}
+                    for r in ep.itertuples(index=False)
+                ]
+                if records:
+                    s.execute(EpisodeRow.__table__.insert(), records)
+                reps = [{"dataset_id": ds.id, **{k: str(v) for k, v in rec.items()}}
+                        for rec in history.repairs.to_dict("records")]
+                if reps:
+                    s.execute(RepairRow.__table__.insert(), reps)
+                finds = [{"dataset_id": ds.id, **rec} for rec in findings.to_records()]
+                if finds:
+                    s.execute(FindingRow.__table__.insert(), finds)
+                s.add(AuditRow(at=now, user=_user(), action="import",
+                               detail=f"dataset {digest[:12]}: {len(files)} files, {len(ep)} episodes"))
+                s.flush()
+                s.expunge(ds)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"The import into {self.url} failed and was rolled back: {exc.__class__.__name__}. "
+                             "Nothing was changed.") from exc
+        return ds, True
+
+    def count(self, table: str) -> int:
+        model = {"datasets": Dataset, "episodes": EpisodeRow, "repairs": RepairRow, "findings": FindingRow,
+                 "audit_log": AuditRow}[table]
+        with Session(self.engine) as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
