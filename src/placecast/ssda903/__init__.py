@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from placecast.ssda903.assemble import History, assemble, count_in_care, summarise
-from placecast.ssda903.codes import (
+from placecast.ssda903.codelists import (
     CodeLists,
     collection_year_end,
     collection_year_of,

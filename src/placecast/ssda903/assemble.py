@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from placecast.ssda903.codes import CodeLists, collection_year_end, load_code_lists
+from placecast.ssda903.codelists import CodeLists, collection_year_end, load_code_lists
 from placecast.ssda903.pseudonym import pseudonymise
 from placecast.ssda903.read import LINE
 from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy

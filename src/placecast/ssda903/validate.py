@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from placecast.ssda903.codes import CodeLists, collection_year_end, collection_year_start, load_code_lists
+from placecast.ssda903.codelists import CodeLists, collection_year_end, collection_year_start, load_code_lists
 from placecast.ssda903.dates import describe_bad_date, parse_dates
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet

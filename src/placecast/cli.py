@@ -1,0 +1,217 @@
+"""The ``placecast`` command line. Each command parses options, calls the library, prints a result.
+
+Exit codes: 0 success; 1 the data has errors (findings); 2 the input cannot be used (missing path,
+not a table, unreadable file, bad option); 3 an internal error (please report it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from placecast.errors import PlacecastError
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Placecast: children looked after, from the SSDA903 return to the quarterly report.",
+)
+history_app = typer.Typer(no_args_is_help=True, help="Look at an assembled care history.")
+app.add_typer(history_app, name="history")
+
+out = Console()
+err = Console(stderr=True)
+logger = logging.getLogger("placecast")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+class SummaryFormat(str, Enum):
+    csv = "csv"
+    text = "text"
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress details.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only show errors.")] = False,
+) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+Paths = Annotated[list[Path], typer.Argument(help="Folders of returns (named by collection year, e.g. 2024/) "
+                                                  "or files.", show_default=False)]
+YearOpt = Annotated[int | None, typer.Option("--year", help="Collection year of the files given (2024 = 2023/24).")]
+
+
+@app.command()
+def validate(
+    paths: Paths,
+    year: YearOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
+) -> None:
+    """Validate SSDA903 returns. Exit 0: no errors (warnings allowed); 1: errors; 2: unreadable input."""
+    from placecast.ssda903 import validate as run_validation
+
+    result = run_validation(paths, year)
+    findings = result.findings.sorted()
+    if fmt is Format.json:
+        typer.echo(findings.to_json())
+    elif fmt is Format.csv:
+        typer.echo(findings.to_csv(), nl=False)
+    else:
+        typer.echo(findings.to_text())
+    raise typer.Exit(1 if findings.errors else 0)
+
+
+@app.command()
+def ingest(
+    paths: Paths,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the history, repairs and findings.")],
+    year: YearOpt = None,
+    taxonomy: Annotated[Path | None, typer.Option(help="Placement taxonomy YAML (copy of the default).")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL; default: OUT/placecast.sqlite.")] = None,
+    key_file: Annotated[Path | None, typer.Option(help="File holding the pseudonymisation key "
+                                                       "(or set PLACECAST_KEY).")] = None,
+    strict: Annotated[bool, typer.Option(help="Write nothing if validation finds errors.")] = False,
+) -> None:
+    """Validate and assemble returns into a clean episode history (Parquet), repairs and findings."""
+    from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
+    from placecast.ssda903.pseudonym import resolve_key
+    from placecast.store import Store
+
+    started = time.perf_counter()
+    tax = load_taxonomy(taxonomy)
+    key = resolve_key(key_file)
+    with err.status("Reading and validating returns..."):
+        returns = read_returns(paths, year)
+        validated = validate_returns(returns)
+    findings = validated.findings.sorted()
+    if strict and findings.errors:
+        typer.echo(findings.to_text(), err=True)
+        err.print(f"[red]{len(findings.errors)} error(s): nothing was written (--strict).[/red]")
+        raise typer.Exit(1)
+    with err.status("Assembling the history..."):
+        history = assemble(validated, key, tax)
+    store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}") if db or out_dir else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    assert store is not None
+    dataset, created = store.import_dataset(returns.files, history, findings)
+    written = write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash})
+    seconds = time.perf_counter() - started
+    out.print(f"Read {len(returns.files)} files for {len(history.years)} collection years "
+              f"({history.years[0] if history.years else '-'}-{history.years[-1] if history.years else '-'}).")
+    out.print(f"History: {len(history.episodes):,} episodes of {history.episodes['child_id'].nunique():,} children; "
+              f"{len(history.repairs):,} repairs; {len(findings.errors):,} errors, "
+              f"{len(findings.warnings):,} warnings. ({seconds:.1f} s)")
+    out.print(("Stored as dataset " if created else "Already stored (same files): dataset ")
+              + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.url}")
+    out.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
+    raise typer.Exit(1 if findings.errors else 0)
+
+
+@history_app.command("summary")
+def history_summary(
+    source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.csv,
+    taxonomy: Annotated[Path | None, typer.Option(help="Placement taxonomy YAML.")] = None,
+) -> None:
+    """Children looked after at each 31 March by category (short breaks excluded), with totals."""
+    from placecast.ssda903 import load_history, load_taxonomy, summarise
+
+    tax = load_taxonomy(taxonomy)
+    history = load_history(source, taxonomy=tax)
+    table = summarise(history, tax)
+    if fmt is SummaryFormat.csv:
+        typer.echo(table.to_csv(index=False), nl=False)
+        return
+    wide = table.pivot(index="category", columns="date", values="children").reindex(tax.categories + ["total"])
+    t = Table(title="Children looked after at 31 March (short breaks excluded)")
+    t.add_column("category", no_wrap=True)
+    for d in wide.columns:
+        t.add_column(str(d)[:4], justify="right")
+    for cat, row in wide.iterrows():
+        t.add_row(str(cat), *[f"{int(v):,}" for v in row])
+    out.print(t)
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the returns into.")],
+    children_in_care: Annotated[int, typer.Option(min=10, max=200_000, help="Children in care at the end.")] = 500,
+    years: Annotated[int, typer.Option(min=1, max=20, help="Number of yearly returns.")] = 5,
+    end_year: Annotated[int, typer.Option(min=2012, max=2040, help="Last collection year (2025 = 2024/25).")] = 2025,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    plant_errors: Annotated[int, typer.Option(min=0, help="Number of errors to plant (listed in "
+                                                         "planted_errors.csv).")] = 0,
+    entry_trend: Annotated[float, typer.Option(help="Yearly growth of entries, e.g. 0.08 or -0.05.")] = 0.0,
+    fork_date: Annotated[str | None, typer.Option(help="Keep the history up to this date (YYYY-MM-DD) and "
+                                                       "re-draw the future after it.")] = None,
+    fork_seed: Annotated[int | None, typer.Option(help="Seed for the re-drawn future.")] = None,
+) -> None:
+    """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest."""
+    from placecast.synth import SynthSettings, simulate, write_returns
+
+    fork = None
+    if fork_date is not None:
+        try:
+            fork = date.fromisoformat(fork_date)
+        except ValueError as exc:
+            raise typer.BadParameter(f"'{fork_date}' is not a date; use YYYY-MM-DD.", param_hint="--fork-date") from exc
+        if fork_seed is None:
+            raise typer.BadParameter("--fork-date needs --fork-seed.", param_hint="--fork-seed")
+    settings = SynthSettings(children_in_care=children_in_care, years=years, end_year=end_year, seed=seed,
+                             entry_trend=entry_trend, fork_date=fork, fork_seed=fork_seed)
+    with err.status(f"Simulating {children_in_care:,} children in care over {years} years..."):
+        result = simulate(settings)
+        manifest = write_returns(result, out_dir, plant=plant_errors)
+    out.print(f"Wrote {years} returns ({manifest['years'][0]}-{manifest['years'][-1]}) to {out_dir}: "
+              f"{manifest['children_in_care_at_end']:,} children in care at 31/03/{end_year}, "
+              f"{manifest['planted_errors']} planted errors. Ground truth: {out_dir / 'truth.csv'}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("placecast-output"),
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic council.")] = 42,
+) -> None:
+    """The main job on the embedded default: synthesise a council, validate, ingest, summarise."""
+    from placecast.demo import run_demo
+
+    run_demo(out_dir, seed, out)
+
+
+def main() -> None:
+    """Entry point: run the app and turn every error into a message and an exit code."""
+    try:
+        app()
+    except PlacecastError as exc:
+        err.print(f"[red]Error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing more was written.")
+        sys.exit(130)
+    except Exception as exc:  # an internal error: short message, no child data
+        logger.debug("internal error", exc_info=True)
+        err.print(f"[red]Internal error[/red] ({type(exc).__name__}: {exc}). Run with --verbose for details and "
+                  "please report it.", highlight=False)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""A synthetic council: simulated care histories written as yearly SSDA903 returns."""
+
+from placecast.synth.returns import return_tables, write_returns
+from placecast.synth.simulate import SimulationResult, SynthSettings, simulate
+
+__all__ = ["SimulationResult", "SynthSettings", "return_tables", "simulate", "write_returns"]
