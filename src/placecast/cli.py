@@ -108,9 +108,8 @@ def ingest(
         raise typer.Exit(1)
     with err.status("Assembling the history..."):
         history = assemble(validated, key, tax)
-    store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}") if db or out_dir else None
     out_dir.mkdir(parents=True, exist_ok=True)
-    assert store is not None
+    store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
     dataset, created = store.import_dataset(returns.files, history, findings)
     written = write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash})
     seconds = time.perf_counter() - started

@@ -1,0 +1,143 @@
+"""Test helpers: hypothesis strategies for valid care histories, and writing them as yearly returns.
+
+Used by Placecast's own tests; councils can use them to test their own pipelines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import strategies as st
+
+from placecast.ssda903.codelists import collection_year_end, collection_year_start
+from placecast.ssda903.tables import TABLE_COLUMNS
+
+# Placement codes valid in every collection year, with an allowed provider.
+STABLE_PLACEMENTS = [("U4", "PR1"), ("U6", "PR4"), ("U3", "PR1"), ("K2", "PR4"), ("K2", "PR1"), ("P1", "PR0"),
+                     ("K1", "PR1"), ("A6", "PR1")]
+EXITS = ["E4A", "E4B", "E13", "E8", "E3", "E46", "E11"]
+
+
+@st.composite
+def child_histories(draw, first_year: int = 2020, last_year: int = 2024, max_periods: int = 3,
+                    max_episodes: int = 4) -> tuple[list[dict], dict]:
+    """One child's valid episodes (within the span) and Header row."""
+    span_start = collection_year_start(first_year)
+    span_end = collection_year_end(last_year)
+    child = str(draw(st.integers(100_000, 999_999)))
+    dob = span_start - timedelta(days=draw(st.integers(30, 12 * 365)))
+    day = span_start + timedelta(days=draw(st.integers(0, 365 * 3)))
+    episodes: list[dict] = []
+    for _ in range(draw(st.integers(1, max_periods))):
+        if day >= span_end:
+            break
+        ls = draw(st.sampled_from(["C1", "C2", "V2"]))
+        cin = draw(st.sampled_from(["N1", "N4", "N5"]))
+        place, provider = draw(st.sampled_from(STABLE_PLACEMENTS))
+        n_eps = draw(st.integers(1, max_episodes))
+        rne = "S"
+        for k in range(n_eps):
+            length = draw(st.integers(1, 500))
+            end = day + timedelta(days=length)
+            last = k == n_eps - 1
+            episodes.append({"CHILD": child, "DECOM": day, "RNE": rne, "LS": ls, "CIN": cin, "PLACE": place,
+                             "PLACE_PROVIDER": provider, "DEC": end, "REC": "X1" if not last else None})
+            if end >= span_end:
+                break
+            day = end
+            if not last:
+                if draw(st.booleans()):
+                    rne, ls = "L", ("C2" if ls != "C2" else "C1")
+                else:
+                    rne = "P"
+                    place, provider = draw(st.sampled_from(STABLE_PLACEMENTS))
+        final = episodes[-1]
+        if final["DEC"] >= span_end or draw(st.integers(0, 4)) == 0:
+            final["DEC"], final["REC"] = None, None
+            break
+        final["REC"] = draw(st.sampled_from(EXITS))
+        day = final["DEC"] + timedelta(days=draw(st.integers(1, 400)))
+    eighteen = date(dob.year + 18, 3, 1)
+    episodes = [e for e in episodes if e["DECOM"] < eighteen]
+    header = {"CHILD": child, "SEX": draw(st.sampled_from(["M", "F"])), "DOB": dob,
+              "ETHNIC": draw(st.sampled_from(["WBRI", "MOTH", "BAFR"]))}
+    return episodes, header
+
+
+@st.composite
+def histories(draw, first_year: int = 2020, last_year: int = 2024, max_children: int = 8
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A small council's valid history: (episodes, header), each child's episodes chained."""
+    children = draw(st.lists(child_histories(first_year, last_year), min_size=1, max_size=max_children,
+                             unique_by=lambda c: c[1]["CHILD"]))
+    eps = [e for c, _ in children for e in c]
+    hdr = [h for c, h in children if c]
+    episodes = pd.DataFrame(eps, columns=["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER",
+                                          "DEC", "REC"])
+    header = pd.DataFrame(hdr, columns=["CHILD", "SEX", "DOB", "ETHNIC"])
+    return episodes, header
+
+
+def _fmt(d) -> str:
+    if d is None or (not isinstance(d, date) and pd.isna(d)):
+        return ""
+    return pd.Timestamp(d).strftime("%d/%m/%Y")
+
+
+def cut_into_returns(episodes: pd.DataFrame, header: pd.DataFrame, years: Sequence[int]
+                     ) -> dict[int, dict[str, pd.DataFrame]]:
+    """Yearly return tables (as text) from a history, as a council would submit them."""
+    out: dict[int, dict[str, pd.DataFrame]] = {}
+    for y in years:
+        start, end = pd.Timestamp(collection_year_start(y)), pd.Timestamp(collection_year_end(y))
+        decom = pd.to_datetime(episodes["DECOM"])
+        dec = pd.to_datetime(episodes["DEC"])
+        ep = episodes[(decom <= end) & (dec.isna() | (dec >= start))].copy()
+        open_now = pd.to_datetime(ep["DEC"]).isna() | (pd.to_datetime(ep["DEC"]) > end)
+        table = pd.DataFrame({c: "" for c in TABLE_COLUMNS["Episodes"]}, index=ep.index)
+        for c in ("CHILD", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER"):
+            table[c] = ep[c].astype(str)
+        table["DECOM"] = ep["DECOM"].map(_fmt)
+        table["DEC"] = [("" if o else _fmt(d)) for o, d in zip(open_now, ep["DEC"], strict=True)]
+        table["REC"] = [("" if o or r is None or (isinstance(r, float) and pd.isna(r)) else str(r))
+                        for o, r in zip(open_now, ep["REC"], strict=True)]
+        kids = set(table["CHILD"])
+        h = header[header["CHILD"].astype(str).isin(kids)]
+        htable = pd.DataFrame({c: "" for c in TABLE_COLUMNS["Header"]}, index=h.index)
+        htable["CHILD"] = h["CHILD"].astype(str)
+        htable["SEX"] = h["SEX"]
+        htable["DOB"] = h["DOB"].map(_fmt)
+        htable["ETHNIC"] = h["ETHNIC"]
+        out[y] = {"Episodes": table.reset_index(drop=True), "Header": htable.reset_index(drop=True)}
+    return out
+
+
+def write_return_folders(tables: dict[int, dict[str, pd.DataFrame]], folder: Path) -> list[Path]:
+    """Write ``cut_into_returns`` output as ``folder/YYYY/{header,episodes}.csv``."""
+    written = []
+    for y, t in tables.items():
+        d = Path(folder) / str(y)
+        d.mkdir(parents=True, exist_ok=True)
+        for name, df in t.items():
+            path = d / f"{name.lower()}.csv"
+            df.to_csv(path, index=False)
+            written.append(path)
+    return written
+
+
+def history_as_source(episodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An assembled history back in return form (its pseudonymised ids become CHILD)."""
+    ep = pd.DataFrame({
+        "CHILD": episodes["child_id"], "DECOM": episodes["start"].dt.date,
+        "RNE": episodes["rne"], "LS": episodes["ls"], "CIN": episodes["cin"], "PLACE": episodes["place"],
+        "PLACE_PROVIDER": episodes["provider"],
+        "DEC": [None if pd.isna(d) else d.date() for d in episodes["end"]],
+        "REC": [r or None for r in episodes["rec"]],
+    })
+    hd = episodes.drop_duplicates("child_id")
+    header = pd.DataFrame({"CHILD": hd["child_id"], "SEX": hd["sex"], "DOB": hd["dob"].dt.date,
+                           "ETHNIC": "WBRI"})
+    return ep, header

@@ -1,0 +1,118 @@
+"""Reading returns: formats, encodings, recognising tables by their columns, unusable files."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import Workbook
+
+from builders import BASE_EPISODES, BASE_HEADER, mini_return, write_table
+from placecast.errors import UnusableInputError
+from placecast.ssda903 import read_returns, validate
+from placecast.ssda903.read import identify_table
+from placecast.ssda903.tables import TABLE_COLUMNS
+
+
+def test_tables_are_recognised_by_columns_not_names_and_in_any_order(tmp_path):
+    cols = list(reversed(TABLE_COLUMNS["Episodes"]))
+    write_table(tmp_path / "2024" / "anything.csv", "Episodes", BASE_EPISODES, cols)
+    write_table(tmp_path / "2024" / "kids.csv", "Header", BASE_HEADER)
+    rs = read_returns([tmp_path])
+    assert sorted(t.table for t in rs.tables) == ["Episodes", "Header"]
+    assert list(validate([tmp_path]).findings) == []
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    root = mini_return(tmp_path)
+    p = root / "2024" / "episodes.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    assert list(validate([root]).findings) == []
+
+
+def test_xlsx_return_with_real_date_cells(tmp_path):
+    from datetime import datetime
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Episodes"
+    ws.append(list(TABLE_COLUMNS["Episodes"]))
+    for r in BASE_EPISODES:
+        row = []
+        for c in TABLE_COLUMNS["Episodes"]:
+            v = r.get(c, "")
+            if c in ("DECOM", "DEC") and v:
+                v = datetime.strptime(v, "%d/%m/%Y")
+            row.append(v or None)
+        ws.append(row)
+    hs = wb.create_sheet("Header")
+    hs.append(list(TABLE_COLUMNS["Header"]))
+    for r in BASE_HEADER:
+        hs.append([int(r[c]) if c == "CHILD" else (r[c] or None) for c in TABLE_COLUMNS["Header"]])
+    notes = wb.create_sheet("Notes")
+    notes.append(["Prepared by", "the performance team"])
+    (tmp_path / "2024").mkdir()
+    wb.save(tmp_path / "2024" / "return.xlsx")
+    found = validate([tmp_path]).findings
+    assert [(f.rule, f.file.endswith("[Notes]")) for f in found] == [("SHEET_IGNORED", True)]
+
+
+def test_misspelt_column_names_the_closest_expected_column(tmp_path):
+    cols = [("DECCOM" if c == "DECOM" else c) for c in TABLE_COLUMNS["Episodes"]]
+    rows = [dict(r, DECCOM=r["DECOM"]) for r in BASE_EPISODES]
+    write_table(tmp_path / "2024" / "episodes.csv", "Episodes", rows, cols)
+    write_table(tmp_path / "2024" / "header.csv", "Header", BASE_HEADER)
+    found = validate([tmp_path]).findings
+    unexpected = [f for f in found if f.rule == "COLUMN_UNEXPECTED"]
+    missing = [f for f in found if f.rule == "COLUMN_MISSING"]
+    assert [(f.line, f.column) for f in unexpected] == [(1, "DECCOM")]
+    assert "Did you mean 'DECOM'" in unexpected[0].message
+    assert [(f.line, f.column) for f in missing] == [(1, "DECOM")]
+
+
+def test_lower_case_column_is_read_with_a_warning(tmp_path):
+    cols = [c.lower() if c == "URN" else c for c in TABLE_COLUMNS["Episodes"]]
+    rows = [dict(r, urn="") for r in BASE_EPISODES]
+    write_table(tmp_path / "2024" / "episodes.csv", "Episodes", rows, cols)
+    write_table(tmp_path / "2024" / "header.csv", "Header", BASE_HEADER)
+    found = validate([tmp_path]).findings
+    assert [(f.rule, f.severity, f.column) for f in found] == [("COLUMN_CASE", "warning", "urn")]
+
+
+def test_ragged_row_is_located(tmp_path):
+    root = mini_return(tmp_path)
+    p = root / "2024" / "episodes.csv"
+    lines = p.read_text().splitlines()
+    lines[2] = lines[2] + ",extra,cells"
+    p.write_text("\n".join(lines) + "\n")
+    found = validate([root]).findings
+    assert [(f.line, f.rule) for f in found] == [(3, "ROW_SHAPE")]
+
+
+def test_identify_table_prefers_the_table_that_explains_the_columns():
+    assert identify_table(TABLE_COLUMNS["Header"])[0] == "Header"
+    assert identify_table(TABLE_COLUMNS["UASC"])[0] == "UASC"
+    assert identify_table(["NAME", "ADDRESS"])[0] is None
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"", "empty"),
+    (b"\xff\xfeC\x00H\x00I\x00", "UTF-16"),
+    (b"\x00\x01\x02binary\x00", "binary"),
+    (b"CHILD,DECOM\n\xe9\xe8\n", "not valid UTF-8"),
+    (b"NAME,ADDRESS\nA,B\n", "match no SSDA903 table"),
+    (b"CHILD;DECOM;RNE;LS;CIN;PLACE\n1;2;3;4;5;6\n", "match no SSDA903 table"),
+])
+def test_unusable_files_raise_a_clear_error_naming_the_file(tmp_path, content, expected):
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "bad.csv").write_bytes(content)
+    with pytest.raises(UnusableInputError) as info:
+        read_returns([tmp_path])
+    assert "bad.csv" in str(info.value) and expected in str(info.value)
+
+
+def test_missing_path_and_unknown_year_are_unusable(tmp_path):
+    with pytest.raises(UnusableInputError, match="no such file"):
+        read_returns([tmp_path / "nope"])
+    f = write_table(tmp_path / "misc" / "episodes.csv", "Episodes", BASE_EPISODES)
+    with pytest.raises(UnusableInputError, match="--year"):
+        read_returns([f])
+    assert read_returns([f], year=2024).years() == [2024]
