@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from builders import BASE_EPISODES, BASE_HEADER, mini_return, write_table
 from openpyxl import Workbook
 
-from builders import BASE_EPISODES, BASE_HEADER, mini_return, write_table
 from placecast.errors import UnusableInputError
 from placecast.ssda903 import read_returns, validate
 from placecast.ssda903.read import identify_table

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from builders import BASE_EPISODES, BASE_HEADER, changed, mini_return
+
 from placecast.ssda903 import validate
 
 E, H = BASE_EPISODES, BASE_HEADER

@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,13 +34,13 @@ err = Console(stderr=True)
 logger = logging.getLogger("placecast")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     csv = "csv"
 
 
-class SummaryFormat(str, Enum):
+class SummaryFormat(StrEnum):
     csv = "csv"
     text = "text"
 

@@ -14,7 +14,14 @@ DEMO_KEY = "placecast-demo-key-synthetic-data-only"
 
 def run_demo(out_dir: Path, seed: int, console: Console) -> None:
     """Synthesise a council, validate its returns, ingest them, store them and print the summary."""
-    from placecast.ssda903 import assemble, load_taxonomy, read_returns, summarise, validate_returns, write_history
+    from placecast.ssda903 import (
+        assemble,
+        load_taxonomy,
+        read_returns,
+        summarise,
+        validate_returns,
+        write_history,
+    )
     from placecast.store import Store
     from placecast.synth import SynthSettings, simulate, write_returns
 

@@ -112,10 +112,10 @@ def _repair_chains(ep: pd.DataFrame, latest_year: int, continuation: frozenset[s
     bad_dec = (ep["DEC_raw"].to_numpy() != "") & pd.isna(dec)
     last_year_of_child = ep.groupby("CHILD")[YEAR].transform("max").to_numpy()
     one_day = np.timedelta64(1, "D")
-    for i in np.flatnonzero(bad_dec):
-        repairs.add(child[i], source[i], "unreadable DEC treated as open", "DEC", str(ep.at[i, "DEC_raw"]), "",
+    for b in np.flatnonzero(bad_dec):
+        repairs.add(child[b], source[b], "unreadable DEC treated as open", "DEC", str(ep.at[b, "DEC_raw"]), "",
                     "DEC is not a date; the episode is treated as open and closed by the rules below")
-        rec[i] = ""
+        rec[b] = ""
     n = len(ep)
     has_next = np.zeros(n, dtype=bool)
     has_next[:-1] = child[:-1] == child[1:]
@@ -203,7 +203,7 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
     repairs = _Repairs()
     years = validated.years
     if validated.episodes.empty or not years:
-        empty = pd.DataFrame(columns=HISTORY_COLUMNS)
+        empty = empty_history()
         census = collection_year_end(max(years)) if years else date.today()
         return History(empty, repairs.frame(), pd.DataFrame(columns=["source", "year", "child", "fate"]),
                        census, years)
@@ -253,6 +253,13 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
     sources = sources.rename(columns={"child": "child_id"})
     return History(out[HISTORY_COLUMNS].reset_index(drop=True), rep, sources.reset_index(drop=True),
                    collection_year_end(max(years)), years)
+
+
+def empty_history() -> pd.DataFrame:
+    """A history with no episodes, with the right column types."""
+    dtypes = {"dob": "datetime64[ns]", "start": "datetime64[ns]", "end": "datetime64[ns]", "uasc": bool,
+              "short_break": bool}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, object)) for c in HISTORY_COLUMNS})
 
 
 def count_in_care(episodes: pd.DataFrame, day: date, categories: list[str]) -> dict[str, int]:

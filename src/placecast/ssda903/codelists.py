@@ -47,7 +47,9 @@ class Code:
 
     def validity(self) -> str:
         if self.first_year and self.last_year:
-            return f"valid from {self.first_year - 1}/{self.first_year % 100:02d} to {self.last_year - 1}/{self.last_year % 100:02d}"
+            first = f"{self.first_year - 1}/{self.first_year % 100:02d}"
+            last = f"{self.last_year - 1}/{self.last_year % 100:02d}"
+            return f"valid from {first} to {last}"
         if self.first_year:
             return f"valid from {self.first_year - 1}/{self.first_year % 100:02d}"
         if self.last_year:

@@ -143,7 +143,8 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise UnusableInputError(f"{path}: the file is {size // 2**20} MB, larger than any return; is it the right file?")
+            raise UnusableInputError(f"{path}: the file is {size // 2**20} MB, larger than any return; "
+                                     "is it the right file?")
         raw = path.read_bytes()
     except OSError as exc:
         raise UnusableInputError(f"{path}: cannot be read ({exc.strerror}). Check permissions.") from exc
@@ -299,7 +300,8 @@ def _build_table(
         near = [n for _, n in unexpected if _closest(n, [name]) == name]
         hint = f" The file has '{near[0]}', which may be a misspelling of it." if near else ""
         findings.append(finding(source, 1, name, "", "COLUMN_MISSING",
-                                f"The {table} table needs a column {name}.{hint} Add it (it may be blank where allowed)."))
+                                f"The {table} table needs a column {name}.{hint} "
+                                "Add it (it may be blank where allowed)."))
     width = len(header)
     columns: dict[str, list[str]] = {c: [] for c in expected}
     for row, line in zip(rows, lines, strict=True):

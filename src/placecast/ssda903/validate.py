@@ -149,10 +149,12 @@ def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[F
     known_place = place.isin(list(codes.fields["PLACE"].codes))
     miss = known_place & ~no_provider & ~optional_provider & (prov == "")
     out.extend(_emit(ep[miss], SOURCE, "PLACE_PROVIDER", "PROVIDER_MISSING",
-                     lambda r: f"Placement type {r['PLACE']} needs a PLACE_PROVIDER (PR0-PR5). Record who provides it."))
+                     lambda r: f"Placement type {r['PLACE']} needs a PLACE_PROVIDER (PR0-PR5). "
+                               "Record who provides it."))
     extra = no_provider & (prov != "")
     out.extend(_emit(ep[extra], SOURCE, "PLACE_PROVIDER", "PROVIDER_NOT_EXPECTED",
-                     lambda r: f"Placement type {r['PLACE']} is recorded without a provider. Leave PLACE_PROVIDER blank."))
+                     lambda r: f"Placement type {r['PLACE']} is recorded without a provider. "
+                               "Leave PLACE_PROVIDER blank."))
     both = known_place & prov.isin(list(codes.fields["PLACE_PROVIDER"].codes)) & ~no_provider
     if both.any():
         pairs = pd.DataFrame({"p": place[both], "v": prov[both]})
@@ -169,9 +171,11 @@ def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[F
     dec_blank = ep["DEC_raw"] == ""
     rec_blank = ep["REC"] == ""
     out.extend(_emit(ep[dec_blank & ~rec_blank], SOURCE, "REC", "REC_WITHOUT_DEC",
-                     "REC is given but DEC is blank. Give the date the episode ceased, or blank REC if it is still open."))
+                     "REC is given but DEC is blank. Give the date the episode ceased, "
+                     "or blank REC if it is still open."))
     out.extend(_emit(ep[~dec_blank & rec_blank], SOURCE, "REC", "DEC_WITHOUT_REC",
-                     "DEC is given but REC is blank. Give the reason the episode ceased (X1 if a new episode follows)."))
+                     "DEC is given but REC is blank. Give the reason the episode ceased "
+                     "(X1 if a new episode follows)."))
     temp = place.isin(codes.temporary_places)
     out.extend(_emit(ep[temp & (ep["RNE"] == "S")], SOURCE, "PLACE", "TEMP_PERIOD_START",
                      lambda r: f"A period of care cannot start with a temporary placement ({r['PLACE']}). "
@@ -282,7 +286,9 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
     """Validate every table and return the normalised tables with all findings."""
     codes = codes or load_code_lists()
     found: list[Finding] = list(returns.findings)
-    episodes, headers, uascs = [], [], []
+    episodes: list[pd.DataFrame] = []
+    headers: list[pd.DataFrame] = []
+    uascs: list[pd.DataFrame] = []
     for year in returns.years():
         eps = [_normalise(t, codes, found) for t in returns.of("Episodes", year)]
         hdr = [_normalise(t, codes, found) for t in returns.of("Header", year)]
@@ -307,7 +313,8 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
         if hd is not None:
             from placecast.ssda903.tables import TABLE_COLUMNS
             found.extend(_check_duplicates(hd, TABLE_COLUMNS["Header"], ["CHILD"], "HEADER_REPEATED",
-                                           "The child already has a Header row in this return. Keep one row per child."))
+                                           "The child already has a Header row in this return. "
+                                           "Keep one row per child."))
         if ep is not None:
             found.extend(_check_against_header(ep, hd, year))
         if ua is not None:
@@ -356,27 +363,19 @@ def _check_against_header(ep: pd.DataFrame, hd: pd.DataFrame | None, year: int) 
     out.extend(_emit(first_missing, SOURCE, "CHILD", "NO_HEADER",
                      "This child has episodes but no Header row in the same return. Add the child's Header row."))
     known = children[~missing]
-    born = known["CHILD"].map(dob)
+    if known.empty:
+        return out
+    born = pd.to_datetime(known["CHILD"].map(dob))
     before = known["DECOM"].notna() & born.notna() & (known["DECOM"] < born)
     out.extend(_emit(known[before], SOURCE, "DECOM", "BEFORE_BIRTH",
                      lambda r: f"The episode starts ({_fmt(r['DECOM'])}) before the child's date of birth in the "
                                "Header. Correct DECOM or DOB."))
-    eighteen = born.map(lambda d: _add_years(d, 18))
+    eighteen = born + pd.DateOffset(years=18)
     over = known["DECOM"].notna() & eighteen.notna() & (known["DECOM"] >= eighteen)
     out.extend(_emit(known[over], SOURCE, "DECOM", "OVER_18",
                      lambda r: f"The child is 18 or over on {_fmt(r['DECOM'])}, when this episode starts; a person "
                                "of 18 cannot be looked after. Check DECOM and the child's DOB."))
     return out
-
-
-def _add_years(day, years: int):
-    if pd.isna(day):
-        return pd.NaT
-    day = pd.Timestamp(day)
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:

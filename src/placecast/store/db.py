@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, create_engine, func, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, create_engine, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -167,14 +167,14 @@ class Store:
                     for r in ep.itertuples(index=False)
                 ]
                 if records:
-                    s.execute(EpisodeRow.__table__.insert(), records)
+                    s.execute(insert(EpisodeRow), records)
                 reps = [{"dataset_id": ds.id, **{k: str(v) for k, v in rec.items()}}
                         for rec in history.repairs.to_dict("records")]
                 if reps:
-                    s.execute(RepairRow.__table__.insert(), reps)
+                    s.execute(insert(RepairRow), reps)
                 finds = [{"dataset_id": ds.id, **rec} for rec in findings.to_records()]
                 if finds:
-                    s.execute(FindingRow.__table__.insert(), finds)
+                    s.execute(insert(FindingRow), finds)
                 s.add(AuditRow(at=now, user=_user(), action="import",
                                detail=f"dataset {digest[:12]}: {len(files)} files, {len(ep)} episodes"))
                 s.flush()

@@ -23,6 +23,13 @@ def _d(text: str) -> datetime | None:
         return None
 
 
+def _dd(text: str) -> datetime:
+    day = _d(text)
+    if day is None:
+        raise ValueError(f"not a date: {text!r}")
+    return day
+
+
 def _s(day: datetime) -> str:
     return day.strftime("%d/%m/%Y")
 
@@ -87,7 +94,7 @@ class _Planter:
         pos = self.pick(y, "Episodes", self.ep(y)["DECOM"] != "")
         if pos is None:
             return None
-        day = _d(self.ep(y)["DECOM"].iloc[pos])
+        day = _dd(self.ep(y)["DECOM"].iloc[pos])
         return "Episodes", self.set(y, "Episodes", pos, "DECOM", day.strftime("%Y-%m-%d")), "DECOM", "DATE_FORMAT", \
             "DECOM written as ISO yyyy-mm-dd"
 
@@ -264,7 +271,7 @@ class _Planter:
             return None
         e = self.ep(y)
         child = e["CHILD"].iloc[pos]
-        dob = _d(e["DECOM"].iloc[pos]) + timedelta(days=10)
+        dob = _dd(e["DECOM"].iloc[pos]) + timedelta(days=10)
         self.set(y, "Header", self._header_pos(y, child), "DOB", _s(dob))
         return "Episodes", int(e["_pid"].iloc[pos]), "DECOM", "BEFORE_BIRTH", "DOB after first DECOM"
 
@@ -274,7 +281,7 @@ class _Planter:
             return None
         e = self.ep(y)
         child = e["CHILD"].iloc[pos]
-        d = _d(e["DECOM"].iloc[pos])
+        d = _dd(e["DECOM"].iloc[pos])
         dob = d.replace(year=d.year - 18) - timedelta(days=10) if not (d.month == 2 and d.day == 29) \
             else datetime(d.year - 18, 2, 18)
         self.set(y, "Header", self._header_pos(y, child), "DOB", _s(dob))

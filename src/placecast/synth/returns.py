@@ -128,7 +128,7 @@ def write_returns(result: SimulationResult, out: Path, plant: int = 0) -> dict:
     lines = []
     for p in planted:
         df = tables[p["year"]][p["table"]]
-        pos = np.flatnonzero(df["_pid"].to_numpy() == p["pid"]) if p["pid"] is not None else []
+        pos = np.flatnonzero(df["_pid"].to_numpy() == p["pid"]) if p["pid"] is not None else np.array([], int)
         line = int(pos[0]) + 2 if len(pos) else 1
         file = str(out / str(p["year"]) / FILE_NAMES[p["year"] % len(FILE_NAMES)][p["table"]])
         lines.append({"file": file, "line": line, "column": p["column"], "rule": p["rule"],

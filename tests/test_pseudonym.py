@@ -1,0 +1,41 @@
+"""Pseudonymisation: keyed, stable across years, key never written out."""
+
+from __future__ import annotations
+
+import pandas as pd
+from builders import mini_return
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.ssda903.pseudonym import pseudonymise, resolve_key
+
+
+def test_same_key_same_ids_different_key_different_ids():
+    ids = pd.Series(["1001", "1002", "1001"])
+    a = pseudonymise(ids, b"k1")
+    assert a.iloc[0] == a.iloc[2] and a.iloc[0] != a.iloc[1]
+    assert list(a) == list(pseudonymise(ids, b"k1"))
+    assert not set(a) & set(pseudonymise(ids, b"k2"))
+    assert not set(a) & {"1001", "1002"}
+
+
+def test_key_file_is_created_once_and_reused(tmp_path, monkeypatch):
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    path = tmp_path / "k" / "pseudonym.key"
+    first = resolve_key(path)
+    assert path.exists() and resolve_key(path) == first
+
+
+def test_ingest_outputs_contain_neither_raw_ids_nor_the_key(tmp_path, monkeypatch):
+    secret = "a-very-secret-pseudonymisation-key"
+    monkeypatch.setenv("PLACECAST_KEY", secret)
+    root = mini_return(tmp_path / "r", header=[{"CHILD": "1001", "SEX": "1", "DOB": "01/01/2015",
+                                                "ETHNIC": "WBRI"}])
+    result = CliRunner().invoke(app, ["ingest", str(root), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1  # child 1002 has no Header row
+    for f in (tmp_path / "out").iterdir():
+        data = f.read_bytes()
+        assert secret.encode() not in data
+        if f.suffix == ".csv":
+            text = data.decode()
+            assert "1001" not in text and "1002" not in text
