@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from builders import BASE_EPISODES, BASE_HEADER, changed, mini_return
 from placecast.ssda903 import assemble, validate
+
+from builders import BASE_EPISODES, BASE_HEADER, changed, mini_return
 
 KEY = b"k"
 E, H = BASE_EPISODES, BASE_HEADER

@@ -9,13 +9,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from builders import mini_return
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from placecast.errors import UnusableInputError
 from placecast.ssda903 import read_returns, validate_returns
 from placecast.ssda903.tables import TABLE_COLUMNS
+
+from builders import mini_return
 
 fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

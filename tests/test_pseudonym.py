@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-from builders import mini_return
 from typer.testing import CliRunner
 
 from placecast.cli import app
 from placecast.ssda903.pseudonym import pseudonymise, resolve_key
+
+from builders import mini_return
 
 
 def test_same_key_same_ids_different_key_different_ids():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from builders import BASE_EPISODES, BASE_HEADER, mini_return, write_table
 from openpyxl import Workbook
 
 from placecast.errors import UnusableInputError
 from placecast.ssda903 import read_returns, validate
 from placecast.ssda903.read import identify_table
 from placecast.ssda903.tables import TABLE_COLUMNS
+
+from builders import BASE_EPISODES, BASE_HEADER, mini_return, write_table
 
 
 def test_tables_are_recognised_by_columns_not_names_and_in_any_order(tmp_path):

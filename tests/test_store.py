@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from builders import mini_return
 
 from placecast.ssda903 import assemble, read_returns, validate_returns
 from placecast.store import Store
 from placecast.store.db import StoreError
+
+from builders import mini_return
 
 
 def _load(root, key):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from builders import BASE_EPISODES, BASE_HEADER, changed, mini_return
 
 from placecast.ssda903 import validate
+
+from builders import BASE_EPISODES, BASE_HEADER, changed, mini_return
 
 E, H = BASE_EPISODES, BASE_HEADER
 
