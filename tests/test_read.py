@@ -100,7 +100,7 @@ def test_identify_table_prefers_the_table_that_explains_the_columns():
     (b"\x00\x01\x02binary\x00", "binary"),
     (b"CHILD,DECOM\n\xe9\xe8\n", "not valid UTF-8"),
     (b"NAME,ADDRESS\nA,B\n", "match no SSDA903 table"),
-    (b"CHILD;DECOM;RNE;LS;CIN;PLACE\n1;2;3;4;5;6\n", "match no SSDA903 table"),
+    (b"CHILD;DECOM;RNE;LS;CIN;PLACE\n1;2;3;4;5;6\n", "separated by semicolons"),
 ])
 def test_unusable_files_raise_a_clear_error_naming_the_file(tmp_path, content, expected):
     (tmp_path / "2024").mkdir()

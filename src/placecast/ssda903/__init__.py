@@ -50,7 +50,8 @@ def load_history(path: Path, key: bytes | None = None, taxonomy: Taxonomy | None
     """A history from an ingest folder, or assembled on the fly from a folder of returns."""
     if is_history_folder(path):
         return read_history(path)
-    from placecast.ssda903.pseudonym import resolve_key
+    import secrets
 
-    history, _ = ingest([path], key or resolve_key(), taxonomy=taxonomy)
+    # Reading returns just to look at them: an ephemeral key, so no key file is created.
+    history, _ = ingest([path], key or secrets.token_bytes(32), taxonomy=taxonomy)
     return history

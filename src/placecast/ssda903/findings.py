@@ -138,7 +138,7 @@ class Findings:
         lines = []
         for f in self._items:
             where = f"{f.file}" + (f", line {f.line}" if f.line else "") + (f", column {f.column}" if f.column else "")
-            value = f" value '{f.value}'" if f.value else ""
-            lines.append(f"{f.severity.upper():7} {f.rule}: {where}:{value} {f.message}")
+            value = f" ('{f.value}')" if f.value and f"'{f.value}'" not in f.message else ""
+            lines.append(f"{f.severity.upper():7} {f.rule}: {where}{value}: {f.message}")
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s).")
         return "\n".join(lines)

@@ -347,6 +347,10 @@ def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
 
 def _not_a_table_message(source: str, header: Sequence[str]) -> str:
     shown = ", ".join(h for h in header[:8] if h) or "(no column names)"
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        return (f"{source}: line 1: the columns are separated by {sep}. Save the table as "
+                "'CSV UTF-8 (comma delimited)' and try again.")
     return (
         f"{source}: line 1: the columns ({shown}) match no SSDA903 table. Expected for example "
         f"Episodes: {', '.join(TABLE_COLUMNS['Episodes'])}; Header: {', '.join(TABLE_COLUMNS['Header'])}. "
