@@ -149,6 +149,85 @@ def history_summary(
     out.print(t)
 
 
+class UascChoice(StrEnum):
+    include = "include"
+    exclude = "exclude"
+    only = "only"
+
+
+def _start_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}' is not a date; use YYYY-MM-DD.", param_hint=option) from exc
+
+
+@app.command()
+def forecast(
+    source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv, placement_days.csv, model_card.md.")],
+    start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: the data's census date).")] = None,
+    horizon_months: Annotated[int, typer.Option(min=1, max=120, help="Months ahead.")] = 24,
+    runs: Annotated[int, typer.Option(min=1, max=100_000, help="Monte Carlo runs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
+    backtest_runs: Annotated[int, typer.Option(min=0, help="Runs per backtest origin for the model card "
+                                                           "(0: no backtest).")] = 300,
+) -> None:
+    """Forecast children in care by placement category with prediction intervals."""
+    from rich.progress import Progress
+
+    from placecast.model import DemandModel, backtest, model_card
+    from placecast.ssda903 import load_history
+
+    history = load_history(source)
+    model = DemandModel(n_runs=runs, random_state=seed, uasc=uasc.value).fit(history, _start_date(start, "--start"))
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
+        result = model.project(horizon_months, progress=lambda n: progress.advance(task, n))
+    bt = backtest(history, n_runs=backtest_runs, random_state=seed, uasc=uasc.value) if backtest_runs else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = result.table()
+    table.round(2).to_csv(out_dir / "forecast.csv", index=False)
+    result.days_table().round(1).to_csv(out_dir / "placement_days.csv", index=False)
+    result.run_days().to_parquet(out_dir / "placement_days_runs.parquet", index=False)
+    (out_dir / "model_card.md").write_text(model_card(model, result, bt), encoding="utf-8")
+    last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
+    out.print(f"Children in care at {model.origin_.date()}: {len(model.stock_):,}; forecast for {last['date']}: "
+              f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
+    if bt is not None:
+        out.print(bt.summary_text(12))
+    out.print(f"Wrote forecast.csv, placement_days.csv, placement_days_runs.parquet and model_card.md to {out_dir}")
+
+
+@app.command("backtest")
+def backtest_command(
+    source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.csv, points.csv and summary.md.")],
+    horizon_months: Annotated[int, typer.Option(min=1, max=60, help="Longest horizon to score.")] = 12,
+    runs: Annotated[int, typer.Option(min=10, help="Monte Carlo runs per origin.")] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
+) -> None:
+    """Rolling-origin backtest against "no change" and linear-trend baselines."""
+    from placecast.model import backtest
+    from placecast.ssda903 import load_history
+
+    history = load_history(source)
+    horizons = tuple(h for h in (3, 6, 12, 24) if h <= horizon_months) or (horizon_months,)
+    with err.status("Backtesting..."):
+        result = backtest(history, horizons=horizons, n_runs=runs, random_state=seed, uasc=uasc.value)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.metrics.round(4).to_csv(out_dir / "metrics.csv", index=False)
+    result.points.round(2).to_csv(out_dir / "points.csv", index=False)
+    text = result.summary_text(horizon_months)
+    (out_dir / "summary.md").write_text(f"# Backtest\n\n{text}\n", encoding="utf-8")
+    out.print(text)
+    out.print(f"Wrote metrics.csv, points.csv and summary.md to {out_dir}")
+
+
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the returns into.")],
@@ -171,7 +250,8 @@ def synth(
         try:
             fork = date.fromisoformat(fork_date)
         except ValueError as exc:
-            raise typer.BadParameter(f"'{fork_date}' is not a date; use YYYY-MM-DD.", param_hint="--fork-date") from exc
+            raise typer.BadParameter(f"'{fork_date}' is not a date; use YYYY-MM-DD.",
+                                     param_hint="--fork-date") from exc
         if fork_seed is None:
             raise typer.BadParameter("--fork-date needs --fork-seed.", param_hint="--fork-seed")
     settings = SynthSettings(children_in_care=children_in_care, years=years, end_year=end_year, seed=seed,

@@ -45,6 +45,7 @@ class SynthSettings:
     burn_in_years: int = 12
     fork_date: date | None = None
     fork_seed: int | None = None
+    entries_per_year: float | None = None  # skip calibration (forks of one council share it)
 
 
 @dataclass
@@ -467,7 +468,7 @@ def simulate(settings: SynthSettings) -> SimulationResult:
     record_from = day_number(date(first_year - 1, 4, 1))
     end = day_number(date(settings.end_year, 3, 31))
     start = day_number(date(first_year - 1 - settings.burn_in_years, 4, 1))
-    lam = _calibrate(settings, start, end)
+    lam = settings.entries_per_year or _calibrate(settings, start, end)
     sim = _Sim(settings, lam, (settings.seed, 2))
     fork_day = day_number(settings.fork_date) if settings.fork_date is not None else None
     sim.run(start, end, record_from, fork_day)

@@ -1,0 +1,140 @@
+"""Backtesting: rolling origins at each 31 March, the model against "no change" and a linear trend.
+
+Every origin has at least two years of history before it, and the model is fitted only on what was
+known at the origin. Metrics per horizon and category: MAE, MAPE, WAPE, MASE against each
+baseline, and how often the 80% and 90% bands contained the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from placecast.model.demand import DemandModel
+from placecast.model.panel import month_ends
+from placecast.ssda903.assemble import History, count_in_care
+
+HORIZONS = (3, 6, 12, 24)
+CATEGORY_ROW = "categories"  # the metrics over all placement categories together
+
+
+@dataclass
+class BacktestResult:
+    points: pd.DataFrame
+    metrics: pd.DataFrame
+    origins: list[date]
+
+    def summary_text(self, horizon: int = 12) -> str:
+        m = self.metrics
+        if m.empty:
+            return "No backtest: the data needs at least two years of history before a 31 March origin."
+        h = horizon if horizon in set(m["horizon_months"]) else int(m["horizon_months"].max())
+        row = m[(m["horizon_months"] == h) & (m["category"] == CATEGORY_ROW)].iloc[0]
+        tot = m[(m["horizon_months"] == h) & (m["category"] == "total")].iloc[0]
+        return (
+            f"Backtest over {len(self.origins)} origin(s) ({', '.join(d.isoformat() for d in self.origins)}), "
+            f"{h} months ahead: weighted absolute percentage error over placement categories "
+            f"{row['wape']:.1%} (no change {row['wape_nochange']:.1%}, linear trend {row['wape_trend']:.1%}); "
+            f"total children {tot['wape']:.1%} (no change {tot['wape_nochange']:.1%}). "
+            f"80% bands held {row['coverage80']:.0%} of outcomes, 90% bands {row['coverage90']:.0%}."
+        )
+
+
+def _actual(episodes: pd.DataFrame, day: pd.Timestamp, categories: list[str]) -> dict[str, int]:
+    return count_in_care(episodes, day.date(), categories)
+
+
+def _trend_forecast(series: list[float], steps: int) -> float:
+    y = np.asarray(series, dtype=float)
+    if len(y) < 3:
+        return float(y[-1])
+    x = np.arange(len(y))
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(max(0.0, intercept + slope * (len(y) - 1 + steps)))
+
+
+def origins_for(history: History, min_years: int = 2, horizon: int = 3) -> list[date]:
+    first_year = min(history.years)
+    data_start = date(first_year - 1, 4, 1)
+    out = []
+    for y in range(first_year - 1 + min_years, history.census_date.year + 1):
+        d = date(y, 3, 31)
+        if d >= date(data_start.year + min_years, 3, 31) and pd.Timestamp(d) + pd.DateOffset(months=horizon) <= \
+                pd.Timestamp(history.census_date):
+            out.append(d)
+    return out
+
+
+def backtest(history: History, horizons: tuple[int, ...] = HORIZONS, n_runs: int = 500, random_state: int = 0,
+             **model_kwargs) -> BacktestResult:
+    """Fit at each origin, forecast, and score against what happened."""
+    episodes = history.episodes
+    uasc = model_kwargs.get("uasc", "include")
+    if uasc == "exclude":
+        episodes = episodes[~episodes["uasc"].astype(bool)]
+    elif uasc == "only":
+        episodes = episodes[episodes["uasc"].astype(bool)]
+    origins = origins_for(history, horizon=min(horizons))
+    rows = []
+    census = pd.Timestamp(history.census_date)
+    for origin in origins:
+        o = pd.Timestamp(origin)
+        reachable = [h for h in horizons if o + pd.offsets.MonthEnd(h) <= census]
+        if not reachable:
+            continue
+        model = DemandModel(n_runs=n_runs, random_state=random_state, **model_kwargs).fit(history, origin)
+        forecast = model.project(max(reachable))
+        table = forecast.table().set_index(["date", "category"])
+        cats = model.categories_
+        past_dates = month_ends(o - pd.offsets.MonthEnd(24), 25)
+        past = [_actual(episodes, d, cats) for d in past_dates]
+        now = past[-1]
+        for h in reachable:
+            d = (o + pd.offsets.MonthEnd(h)).normalize()
+            actual = _actual(episodes, d, cats)
+            for cat in [*cats, "total"]:
+                f = table.loc[(d.date().isoformat(), cat)]
+                rows.append({
+                    "origin": origin.isoformat(), "horizon_months": h, "date": d.date().isoformat(),
+                    "category": cat, "actual": actual[cat], "forecast": f["mean"], "p05": f["p05"],
+                    "p10": f["p10"], "p90": f["p90"], "p95": f["p95"], "nochange": now[cat],
+                    "trend": _trend_forecast([p[cat] for p in past], h),
+                })
+    points = pd.DataFrame(rows)
+    return BacktestResult(points, score(points), origins)
+
+
+def _metrics(g: pd.DataFrame) -> dict[str, float]:
+    err = (g["forecast"] - g["actual"]).abs()
+    nc = (g["nochange"] - g["actual"]).abs()
+    tr = (g["trend"] - g["actual"]).abs()
+    pos = g["actual"] > 0
+    total = g["actual"].sum()
+    return {
+        "n": len(g),
+        "mae": err.mean(),
+        "mape": (err[pos] / g["actual"][pos]).mean() if pos.any() else np.nan,
+        "wape": err.sum() / total if total else np.nan,
+        "wape_nochange": nc.sum() / total if total else np.nan,
+        "wape_trend": tr.sum() / total if total else np.nan,
+        "mase_nochange": err.mean() / nc.mean() if nc.mean() > 0 else np.nan,
+        "mase_trend": err.mean() / tr.mean() if tr.mean() > 0 else np.nan,
+        "coverage80": ((g["actual"] >= g["p10"]) & (g["actual"] <= g["p90"])).mean(),
+        "coverage90": ((g["actual"] >= g["p05"]) & (g["actual"] <= g["p95"])).mean(),
+    }
+
+
+def score(points: pd.DataFrame) -> pd.DataFrame:
+    """Metrics per horizon and category, plus all placement categories together."""
+    if points.empty:
+        return pd.DataFrame(columns=["horizon_months", "category", "n", "mae", "mape", "wape", "wape_nochange",
+                                     "wape_trend", "mase_nochange", "mase_trend", "coverage80", "coverage90"])
+    rows = []
+    for (h, cat), g in points.groupby(["horizon_months", "category"], sort=True):
+        rows.append({"horizon_months": h, "category": cat, **_metrics(g)})
+    for h, g in points[points["category"] != "total"].groupby("horizon_months"):
+        rows.append({"horizon_months": h, "category": CATEGORY_ROW, **_metrics(g)})
+    return pd.DataFrame(rows)

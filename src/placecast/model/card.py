@@ -1,0 +1,55 @@
+"""The model card that goes with every forecast: data span, settings, and backtest accuracy."""
+
+from __future__ import annotations
+
+from placecast.model.backtest import BacktestResult
+from placecast.model.demand import DemandModel, Forecast
+
+
+def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:
+    s = forecast.settings
+    lines = [
+        "# Model card: Placecast demand model",
+        "",
+        "## Data",
+        f"- History from {model.data_span_[0]} to {model.data_span_[1]} (census date).",
+        f"- Fitted on {model.fit_window_[0]} to {model.fit_window_[1]}: "
+        f"{model.params_.transitions_used:,} child-months of transitions; children in care at the start: "
+        f"{len(model.stock_):,}.",
+        f"- UASC: {model.uasc}. Short breaks (V3/V4) excluded.",
+        "",
+        "## Settings",
+        f"- Start {s['origin']}, horizon {s['horizon_months']} months, {s['mode']} with {s['runs']} run(s), "
+        f"seed {s['seed']}.",
+        f"- Window {model.window_years} years, half-life {model.half_life_months} months, trend {model.trend}, "
+        f"shrinkage {model.shrinkage} child-months.",
+        "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
+        "and UASC status; leaving care at 18; entries by stream (other children, UASC) with a log-linear "
+        "trend; parameter uncertainty drawn per run (Beta, Dirichlet, normal).",
+        "",
+        "## Entries",
+        model.summary.to_markdown(index=False) if _has_tabulate() else model.summary.to_string(index=False),
+        "",
+        "## Backtest on this data",
+    ]
+    if backtest is None or backtest.metrics.empty:
+        lines.append("Not enough history for a backtest (needs two years before a 31 March origin).")
+    else:
+        lines.append(backtest.summary_text(12))
+        m = backtest.metrics[backtest.metrics["category"].isin(["categories", "total"])]
+        cols = ["horizon_months", "category", "wape", "wape_nochange", "wape_trend", "mase_nochange", "coverage80",
+                "coverage90"]
+        lines += ["", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for _, r in m[cols].iterrows():
+            lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+    lines += ["", "Quantiles are across Monte Carlo runs; the bands show where the count is likely to be, "
+              "not a guarantee."]
+    return "\n".join(lines) + "\n"
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,156 @@
+"""Demand model: the estimator contract, no look-ahead, intervals, modes, backtest and CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.errors import NotFittedError
+from placecast.model import DemandModel, ModelInputError, backtest
+from placecast.ssda903 import assemble, validate
+from placecast.ssda903.assemble import History
+
+ORIGIN = date(2024, 3, 31)
+
+
+@pytest.fixture(scope="module")
+def history(clean_council) -> History:
+    return assemble(validate([clean_council]), b"model-tests")
+
+
+@pytest.fixture(scope="module")
+def fitted(history) -> DemandModel:
+    return DemandModel(n_runs=300, random_state=7).fit(history, ORIGIN)
+
+
+def test_fit_returns_self_and_sets_trailing_underscore_attributes(history):
+    model = DemandModel(n_runs=10)
+    assert not [k for k in vars(model) if k.endswith("_")]
+    assert model.fit(history, ORIGIN) is model
+    assert {"params_", "stock_", "origin_", "categories_"} <= set(vars(model))
+
+
+def test_project_before_fit_says_what_to_do():
+    with pytest.raises(NotFittedError, match="call fit"):
+        DemandModel().project(12)
+
+
+def test_same_seed_same_forecast_and_refit_is_idempotent(history, fitted):
+    a = fitted.project(12).table()
+    b = DemandModel(n_runs=300, random_state=7).fit(history, ORIGIN).fit(history, ORIGIN).project(12).table()
+    pd.testing.assert_frame_equal(a, b)
+    c = fitted.project(12, random_state=8).table()
+    assert not a["mean"].equals(c["mean"])
+
+
+def test_the_start_is_the_observed_count_and_quantiles_are_ordered(fitted, history):
+    from placecast.ssda903 import count_in_care
+
+    table = fitted.project(12).table()
+    first = table[table["date"] == "2024-03-31"].set_index("category")
+    observed = count_in_care(history.episodes, ORIGIN, fitted.categories_)
+    assert first["mean"].to_dict() == {k: float(v) for k, v in observed.items()}
+    q = table[["p05", "p10", "p50", "p90", "p95"]].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all()
+    assert len(table) == 13 * (len(fitted.categories_) + 1)
+
+
+def test_no_look_ahead_changing_the_future_does_not_change_the_fit(history):
+    future_changed = History(history.episodes.copy(), history.repairs, history.sources, history.census_date,
+                             history.years)
+    ep = future_changed.episodes
+    later = ep["start"] > pd.Timestamp(ORIGIN)
+    ep.loc[later, "category"] = "secure"  # rewrite everything that happened after the origin
+    a = DemandModel(n_runs=50, random_state=1).fit(history, ORIGIN).project(6).table()
+    b = DemandModel(n_runs=50, random_state=1).fit(future_changed, ORIGIN).project(6).table()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_expected_mode_agrees_with_the_monte_carlo_mean(fitted):
+    mc = fitted.project(12, n_runs=1000).table().set_index(["date", "category"])["mean"]
+    ev = fitted.project(12, mode="expected").table().set_index(["date", "category"])["mean"]
+    total = mc.xs("total", level="category")
+    assert np.allclose(ev.xs("total", level="category"), total, rtol=0.03)
+
+
+def test_placement_days_add_up_to_about_the_children_times_the_days(fitted):
+    fc = fitted.project(6, n_runs=200)
+    days = fc.placement_days.sum(axis=2).mean(axis=0)
+    counts = fc.counts.sum(axis=2).mean(axis=0)
+    month_days = np.array([d.day for d in fc.dates[1:]])
+    approx = (counts[:-1] + counts[1:]) / 2 * month_days
+    assert np.allclose(days, approx, rtol=0.05)
+    assert (fc.placement_days >= 0).all()
+    runs = fc.run_days()
+    assert len(runs) == 200 * 6 * len(fc.categories)
+
+
+def test_uasc_streams_can_be_included_excluded_or_only(history):
+    totals = {}
+    for choice in ("include", "exclude", "only"):
+        m = DemandModel(n_runs=50, random_state=1, uasc=choice).fit(history, ORIGIN)
+        totals[choice] = len(m.stock_)
+    assert totals["include"] == totals["exclude"] + totals["only"] and totals["only"] > 0
+
+
+def test_bad_choices_and_dates_are_clear_errors(history):
+    with pytest.raises(ModelInputError, match="uasc"):
+        DemandModel(uasc="sometimes").fit(history, ORIGIN)
+    with pytest.raises(ModelInputError, match="after the last date"):
+        DemandModel().fit(history, date(2030, 3, 31))
+    with pytest.raises(ModelInputError, match="months of history"):
+        DemandModel().fit(history, date(2021, 5, 31))
+
+
+def test_backtest_scores_every_origin_and_horizon(history):
+    result = backtest(history, horizons=(3, 12), n_runs=100)
+    assert result.origins == [date(2023, 3, 31), date(2024, 3, 31), date(2025, 3, 31)]
+    m = result.metrics
+    assert set(m["horizon_months"]) == {3, 12}
+    row = m[(m["horizon_months"] == 12) & (m["category"] == "categories")].iloc[0]
+    pts = result.points[(result.points["horizon_months"] == 12) & (result.points["category"] != "total")]
+    expected = (pts["forecast"] - pts["actual"]).abs().sum() / pts["actual"].sum()
+    assert row["wape"] == pytest.approx(expected)
+    assert 0 <= row["coverage80"] <= row["coverage90"] <= 1
+    assert "12 months ahead" in result.summary_text(12)
+
+
+def test_forecast_cli_writes_the_contract_files(clean_council, tmp_path, key):
+    result = CliRunner().invoke(app, ["forecast", str(clean_council), "--start", "2025-03-31", "--horizon-months",
+                                      "6", "--runs", "100", "--seed", "3", "--out", str(tmp_path),
+                                      "--backtest-runs", "50"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "forecast.csv")
+    assert list(table.columns) == ["date", "category", "mean", "p05", "p10", "p50", "p90", "p95"]
+    assert table["date"].iloc[-1] == "2025-09-30"
+    card = (tmp_path / "model_card.md").read_text()
+    assert "Backtest on this data" in card and "2021-04-01" in card
+    assert (tmp_path / "placement_days.csv").exists() and (tmp_path / "placement_days_runs.parquet").exists()
+
+
+def test_backtest_cli_writes_metrics(clean_council, tmp_path, key):
+    result = CliRunner().invoke(app, ["backtest", str(clean_council), "--horizon-months", "6", "--runs", "50",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    assert set(metrics["horizon_months"]) == {3, 6}
+    assert {"mae", "mape", "wape", "mase_nochange", "mase_trend", "coverage80", "coverage90"} <= set(metrics.columns)
+
+
+def test_synth_fork_keeps_the_past_and_redraws_the_future(tmp_path):
+    from dataclasses import replace
+
+    from placecast.synth import SynthSettings, simulate
+
+    base = SynthSettings(children_in_care=150, years=3, end_year=2025, seed=9)
+    lam = simulate(base).entries_per_year
+    a = simulate(replace(base, fork_date=date(2024, 3, 31), fork_seed=1, entries_per_year=lam)).truth
+    b = simulate(replace(base, fork_date=date(2024, 3, 31), fork_seed=2, entries_per_year=lam)).truth
+    past = a["date"] <= "2024-03-31"
+    assert a[past].equals(b[past])
+    assert not a[~past]["children"].equals(b[~past]["children"])
