@@ -154,3 +154,7 @@ def test_synth_fork_keeps_the_past_and_redraws_the_future(tmp_path):
     past = a["date"] <= "2024-03-31"
     assert a[past].equals(b[past])
     assert not a[~past]["children"].equals(b[~past]["children"])
+    from placecast.synth import simulate_forks
+
+    shared = simulate_forks(replace(base, entries_per_year=lam), date(2024, 3, 31), [1, 2])
+    assert shared[0].equals(a) and shared[1].equals(b)

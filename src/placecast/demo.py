@@ -31,32 +31,48 @@ def run_demo(out_dir: Path, seed: int, console: Console) -> None:
     history_dir = out_dir / "history"
     key = os.environ.get("PLACECAST_KEY", DEMO_KEY).encode()
     tax = load_taxonomy()
-    with console.status("1/4 Simulating a council of about 500 children in care over 5 years..."):
+    with console.status("1/5 Simulating a council of about 500 children in care over 5 years..."):
         result = simulate(SynthSettings(children_in_care=500, years=5, end_year=2025, seed=seed))
         write_returns(result, returns_dir)
-    console.print(f"1/4 Synthetic returns written to {returns_dir}")
-    with console.status("2/4 Validating..."):
+    console.print(f"1/5 Synthetic returns written to {returns_dir}")
+    with console.status("2/5 Validating..."):
         returns = read_returns([returns_dir])
         validated = validate_returns(returns)
-    console.print(f"2/4 Validated {len(returns.files)} files: {len(validated.findings.errors)} errors, "
+    console.print(f"2/5 Validated {len(returns.files)} files: {len(validated.findings.errors)} errors, "
                   f"{len(validated.findings.warnings)} warnings")
-    with console.status("3/4 Assembling and storing the history..."):
+    with console.status("3/5 Assembling and storing the history..."):
         history = assemble(validated, key, tax)
         store = Store(f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
         store.import_dataset(returns.files, history, validated.findings)
         write_history(history, validated.findings, history_dir)
-    console.print(f"3/4 History: {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} "
+    console.print(f"3/5 History: {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} "
                   f"children, {len(history.repairs)} repairs -> {history_dir}")
     summary = summarise(history, tax)
     summary.to_csv(out_dir / "summary.csv", index=False)
     wide = summary.pivot(index="category", columns="date", values="children").reindex(tax.categories + ["total"])
-    table = Table(title="4/4 Children looked after at 31 March")
+    table = Table(title="4/5 Children looked after at 31 March")
     table.add_column("category", no_wrap=True)
     for d in wide.columns:
         table.add_column(str(d)[:4], justify="right")
     for cat, row in wide.iterrows():
         table.add_row(str(cat), *[f"{int(v):,}" for v in row])
     console.print(table)
+    forecast_dir = out_dir / "forecast"
+    with console.status("5/5 Forecasting 24 months ahead (1,000 Monte Carlo runs) and backtesting..."):
+        from placecast.model import DemandModel, backtest, model_card
+
+        model = DemandModel(n_runs=1000, random_state=seed).fit(history)
+        forecast = model.project(24)
+        bt = backtest(history, n_runs=200, random_state=seed)
+        forecast_dir.mkdir(parents=True, exist_ok=True)
+        table = forecast.table()
+        table.round(2).to_csv(forecast_dir / "forecast.csv", index=False)
+        forecast.days_table().round(1).to_csv(forecast_dir / "placement_days.csv", index=False)
+        (forecast_dir / "model_card.md").write_text(model_card(model, forecast, bt), encoding="utf-8")
+    end = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
+    console.print(f"5/5 Forecast: {len(model.stock_):,} children in care at {model.origin_.date()}, "
+                  f"{end['mean']:,.0f} expected at {end['date']} (80% range {end['p10']:,.0f}-{end['p90']:,.0f}). "
+                  f"{bt.summary_text(12)}")
     console.print(f"Done in {time.perf_counter() - started:.1f} s. Outputs in {out_dir.resolve()}:")
-    for p in (returns_dir, history_dir, out_dir / "summary.csv", out_dir / "placecast.sqlite"):
+    for p in (returns_dir, history_dir, out_dir / "summary.csv", forecast_dir, out_dir / "placecast.sqlite"):
         console.print(f"  {p}")

@@ -299,10 +299,9 @@ class _Sim:
         return "E13" if u < 0.4 else "E8" if u < 0.7 else "E3"
 
     # ---- the daily step ------------------------------------------------------------------
-    def run(self, start: int, end: int, record_from: int, fork_day: int | None) -> None:
-        lam_u = self.lam * self.s.uasc_entry_share
-        lam_g = self.lam - lam_u
-        end_day = end
+    def setup(self, start: int, end: int) -> None:
+        """Create the short-break children and remember the simulation's span."""
+        self.start_day, self.end_day = start, end
         n_sb = int(round(self.s.short_break_share * self.lam * 2.5))
         rng0 = self.rng_past
         sb_pool = []
@@ -319,9 +318,20 @@ class _Sim:
             self.cin.append("N2")
             self.ids.append(self._new_id(rng0))
             sb_pool.append(c)
-        sb_idx = np.array(sb_pool, dtype=np.int64)
+        self.sb_idx = np.array(sb_pool, dtype=np.int64)
+
+    def run(self, start: int, end: int, record_from: int, fork_day: int | None) -> None:
+        self.setup(start, end)
+        self.step(start, end, record_from, fork_day)
+
+    def step(self, first: int, last: int, record_from: int, fork_day: int | None) -> None:
+        """Advance day by day from ``first`` to ``last`` inclusive."""
+        lam_u = self.lam * self.s.uasc_entry_share
+        lam_g = self.lam - lam_u
+        end = self.end_day
+        sb_idx = self.sb_idx
         tic_edges = P.TIC_EDGES
-        for t in range(start, end_day + 1):
+        for t in range(first, last + 1):
             rng = self.rng_future if (fork_day is not None and t > fork_day) else self.rng_past
             n = self.n
             act = np.flatnonzero(self.in_care[:n] & ~self.sb[:n])
@@ -462,16 +472,7 @@ def _calibrate(settings: SynthSettings, start: int, end: int) -> float:
     return settings.children_in_care / per_entry
 
 
-def simulate(settings: SynthSettings) -> SimulationResult:
-    """Simulate a council and return its episodes, children and true month-end counts."""
-    first_year = settings.end_year - settings.years + 1
-    record_from = day_number(date(first_year - 1, 4, 1))
-    end = day_number(date(settings.end_year, 3, 31))
-    start = day_number(date(first_year - 1 - settings.burn_in_years, 4, 1))
-    lam = settings.entries_per_year or _calibrate(settings, start, end)
-    sim = _Sim(settings, lam, (settings.seed, 2))
-    fork_day = day_number(settings.fork_date) if settings.fork_date is not None else None
-    sim.run(start, end, record_from, fork_day)
+def _result(sim: _Sim, settings: SynthSettings, lam: float) -> SimulationResult:
     n = sim.n
     ep = pd.DataFrame(sim.ep)
     children = pd.DataFrame({
@@ -486,3 +487,42 @@ def simulate(settings: SynthSettings) -> SimulationResult:
         rows.append({"date": d, "category": "total", "children": int(counts.sum())})
     truth = pd.DataFrame(rows, columns=["date", "category", "children"])
     return SimulationResult(ep, children, truth, settings, entries_per_year=lam)
+
+
+def simulate_forks(settings: SynthSettings, fork_date: date, fork_seeds: list[int]) -> list[pd.DataFrame]:
+    """The true month-end counts of each re-drawn future, sharing one simulated past.
+
+    Gives the same truth as ``simulate`` with ``fork_date`` and each ``fork_seed``, but simulates the
+    shared past once.
+    """
+    import copy
+
+    first_year = settings.end_year - settings.years + 1
+    record_from = day_number(date(first_year - 1, 4, 1))
+    end = day_number(date(settings.end_year, 3, 31))
+    start = day_number(date(first_year - 1 - settings.burn_in_years, 4, 1))
+    lam = settings.entries_per_year or _calibrate(settings, start, end)
+    fork_day = day_number(fork_date)
+    base = _Sim(settings, lam, (settings.seed, 2))
+    base.setup(start, end)
+    base.step(start, fork_day, record_from, None)
+    out = []
+    for k in fork_seeds:
+        sim = copy.deepcopy(base)
+        sim.rng_future = np.random.default_rng([settings.seed, 2, 7_919, k])
+        sim.step(fork_day + 1, end, record_from, fork_day)
+        out.append(_result(sim, settings, lam).truth)
+    return out
+
+
+def simulate(settings: SynthSettings) -> SimulationResult:
+    """Simulate a council and return its episodes, children and true month-end counts."""
+    first_year = settings.end_year - settings.years + 1
+    record_from = day_number(date(first_year - 1, 4, 1))
+    end = day_number(date(settings.end_year, 3, 31))
+    start = day_number(date(first_year - 1 - settings.burn_in_years, 4, 1))
+    lam = settings.entries_per_year or _calibrate(settings, start, end)
+    sim = _Sim(settings, lam, (settings.seed, 2))
+    fork_day = day_number(settings.fork_date) if settings.fork_date is not None else None
+    sim.run(start, end, record_from, fork_day)
+    return _result(sim, settings, lam)
