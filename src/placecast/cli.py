@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 history_app = typer.Typer(no_args_is_help=True, help="Look at an assembled care history.")
 app.add_typer(history_app, name="history")
+kpi_app = typer.Typer(no_args_is_help=True, help="Performance indicators: ratings, computed values, benchmarks.")
+app.add_typer(kpi_app, name="kpi")
 
 out = Console()
 err = Console(stderr=True)
@@ -228,6 +230,88 @@ def backtest_command(
     out.print(f"Wrote metrics.csv, points.csv and summary.md to {out_dir}")
 
 
+@kpi_app.command("rate")
+def kpi_rate(
+    values: Annotated[Path, typer.Argument(help="Indicator values (CSV or YAML).")],
+    definitions: Annotated[Path, typer.Option(help="Indicator definitions (CSV or YAML).")],
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.text,
+) -> None:
+    """Derive every RAG rating and direction of travel; list published ones that disagree (exit 1)."""
+    from placecast.kpi import check, rate_table, read_definitions, read_values
+
+    defs = read_definitions(definitions)
+    vals = read_values(values, defs)
+    table = rate_table(defs, vals)
+    problems = check(defs, vals)
+    if fmt is SummaryFormat.csv:
+        typer.echo(table.to_csv(index=False), nl=False)
+    else:
+        t = Table(title="Indicators rated by the rules (RAG as word and symbol)")
+        for col in ("id", "current", "target", "rag", "arrow", "direction", "published"):
+            t.add_column(col, no_wrap=col != "published")
+        for r in table.itertuples():
+            pub = f"{r.published_rag or '-'} {r.published_direction or '-'}" + ("" if r.agrees else "  DISAGREES")
+            t.add_row(str(r.id), "" if r.current is None else f"{r.current:g}", str(r.target), r.rag, r.arrow,
+                      r.direction, pub)
+        out.print(t)
+    for d in problems:
+        err.print(f"{d.id}: published {d.what} '{d.published}' but the rules give '{d.derived}' ({d.why}).")
+    err.print(f"{len(table)} indicators rated; {len(problems)} published rating(s) or arrow(s) disagree with the rules.")
+    raise typer.Exit(1 if problems else 0)
+
+
+@kpi_app.command("compute")
+def kpi_compute(
+    source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
+    as_at: Annotated[str, typer.Option("--as-at", help="Date YYYY-MM-DD.")],
+    population: Annotated[int | None, typer.Option(help="ONS population aged 0-17, for the rate per 10,000.")] = None,
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.text,
+) -> None:
+    """Indicators computed from the care history at a date, each with numerator and denominator."""
+    from placecast.kpi import compute_indicators
+    from placecast.ssda903 import load_history
+
+    day = _start_date(as_at, "--as-at")
+    assert day is not None
+    history = load_history(source)
+    table = compute_indicators(history.episodes, day, population)
+    if fmt is SummaryFormat.csv:
+        typer.echo(table.to_csv(index=False), nl=False)
+        return
+    t = Table(title=f"Indicators at {day.isoformat()}")
+    for col in ("id", "name", "value", "numerator", "denominator"):
+        t.add_column(col, justify="right" if col in ("value", "numerator", "denominator") else "left")
+    for r in table.itertuples():
+        value = f"{r.value:,.1f}" if r.unit in ("%", "rate") else f"{r.value:,.0f}"
+        t.add_row(r.id, r.name, value, f"{r.numerator:,.0f}", "" if r.denominator is None or r.denominator != r.denominator
+                  else f"{r.denominator:,.0f}")
+    out.print(t)
+
+
+@kpi_app.command("benchmark")
+def kpi_benchmark(
+    council: Annotated[str, typer.Option(help="Old code (e.g. 356), new code (E08000007) or name.")],
+    stats: Annotated[Path, typer.Option(help="Folder of DfE published CSVs.")],
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.text,
+) -> None:
+    """Children looked after per 10,000 against statistical neighbours, region and England."""
+    from placecast.kpi import benchmark
+
+    result = benchmark(council, stats)
+    if fmt is SummaryFormat.csv:
+        typer.echo(result.table.to_csv(index=False), nl=False)
+        return
+    t = Table(title=f"{result.council} ({result.old_la_code}, {result.new_la_code}), {result.region}: "
+                    "children looked after per 10,000 aged 0-17")
+    for col in ("year", "council", "rank", "neighbours' average", "region", "England"):
+        t.add_column(col, justify="right")
+    for r in result.table.itertuples():
+        t.add_row(str(r.year), f"{r.council:g}", f"{r.rank} of {r.of}", f"{r.sn_average}", f"{r.region:g}",
+                  f"{r.england:g}")
+    out.print(t)
+    out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours)}. Rank 1 = lowest rate.")
+
+
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the returns into.")],
@@ -280,7 +364,7 @@ def main() -> None:
     try:
         app()
     except PlacecastError as exc:
-        err.print(f"[red]Error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print("Error: " + str(exc), highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("Interrupted; nothing more was written.")

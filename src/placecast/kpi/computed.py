@@ -1,0 +1,105 @@
+"""Indicators computed from the episode history at any date, each with numerator and denominator.
+
+Children in care are counted as the DfE counts at 31 March: an episode started on or before the
+date and not ended by it; short breaks (V3/V4) are excluded. "The year" is the 12 months ending on
+the date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+TEMPORARY = {"T0", "T1", "T2", "T3", "T4"}
+
+
+def _in_care(ep: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    live = ep[(ep["start"] <= day) & (ep["end"].isna() | (ep["end"] > day)) & ~ep["short_break"].astype(bool)]
+    return live.sort_values("start").drop_duplicates("child_id", keep="last")
+
+
+def placements_in_window(ep: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    """Number of placements each child had between ``first`` and ``last`` (temporary ones ignored).
+
+    A placement begins with a non-temporary episode that starts a period or changes the placement to
+    a different one (returning from a temporary placement to the same carer is not a new placement).
+    """
+    e = ep[~ep["place"].isin(TEMPORARY) & ~ep["short_break"].astype(bool)].sort_values(["child_id", "start"])
+    same_child = e["child_id"].eq(e["child_id"].shift(1))
+    changed = (e["place"] != e["place"].shift(1)) | (e["provider"] != e["provider"].shift(1))
+    new_placement = ~same_child | (e["rne"] == "S") | (changed & e["rne"].isin(["P", "B", "T", "U"]))
+    e = e.assign(placement_no=new_placement.astype(int).groupby(e["child_id"]).cumsum())
+    overlap = e[(e["start"] <= last) & (e["end"].isna() | (e["end"] > first))]
+    return overlap.groupby("child_id")["placement_no"].nunique()
+
+
+def compute_indicators(history_episodes: pd.DataFrame, as_at: date, population_0_17: int | None = None,
+                       weekly_costs: Mapping[str, Decimal] | None = None) -> pd.DataFrame:
+    """The standard looked-after-children indicators at ``as_at``."""
+    ep = history_episodes
+    day = pd.Timestamp(as_at)
+    year_start = day - pd.DateOffset(years=1)
+    cla = _in_care(ep, day)
+    n = len(cla)
+    rows: list[dict] = []
+
+    def add(ident: str, name: str, unit: str, numerator: float, denominator: float | None) -> None:
+        if denominator is None:
+            value = numerator
+        elif denominator:
+            value = numerator / denominator * (10_000 if unit == "rate" else 100)
+        else:
+            value = float("nan")
+        rows.append({"id": ident, "name": name, "unit": unit, "value": value, "numerator": numerator,
+                     "denominator": denominator, "date": as_at.isoformat()})
+
+    add("CLA", "Children looked after (short breaks excluded)", "count", n, None)
+    if population_0_17:
+        add("CLA_RATE", "Children looked after per 10,000 children aged 0-17", "rate", n, population_0_17)
+    add("FOSTER", "% placed in foster care", "%", int(cla["category"].str.startswith("fostering").sum()), n)
+    add("OWN", "% in own provision (PR1)", "%", int((cla["provider"] == "PR1").sum()), n)
+    add("PARENTS", "% placed with parents (P1)", "%", int((cla["place"] == "P1").sum()), n)
+    ext = int((cla["category"] == "residential_external").sum())
+    add("EXT_RES", "% in external residential care", "%", ext, n)
+    add("EXT_RES_N", "Children in external residential care", "count", ext, None)
+    periods = ep[~ep["short_break"].astype(bool)].groupby("period_id").agg(start=("start", "min"), end=("end", "max"),
+                                                                          open=("end", lambda s: s.isna().any()))
+    starts = int(((periods["start"] > year_start) & (periods["start"] <= day)).sum())
+    ended = ~periods["open"] & (periods["end"] > year_start) & (periods["end"] <= day)
+    add("STARTS", "Children starting to be looked after in the year", "count", starts, None)
+    add("CEASES", "Children ceasing to be looked after in the year", "count", int(ended.sum()), None)
+    counts = placements_in_window(ep, year_start, day)
+    three = int(cla["child_id"].map(counts).fillna(1).ge(3).sum())
+    add("STAB_3PLUS", "% of children looked after with 3 or more placements in the year", "%", three, n)
+    period_start = ep.groupby("period_id")["start"].min()
+    age = (day.year - cla["dob"].dt.year) * 12 + (day.month - cla["dob"].dt.month)
+    long_term = cla[(age < 16 * 12) & (cla["period_id"].map(period_start) <= day - pd.DateOffset(months=30))]
+    placement_start = _current_placement_start(ep, long_term)
+    same = int((placement_start <= day - pd.DateOffset(years=2)).sum())
+    add("STAB_LONG", "% of under-16s looked after 2.5+ years in the same placement 2+ years", "%", same,
+        len(long_term))
+    add("UASC", "Unaccompanied asylum-seeking children looked after", "count", int(cla["uasc"].sum()), None)
+    if weekly_costs:
+        total = sum((Decimal(str(weekly_costs.get(c, 0))) for c in cla["category"]), Decimal(0))
+        rows.append({"id": "AVG_WEEKLY_COST", "name": "Average weekly placement cost (GBP)", "unit": "GBP",
+                     "value": float((total / n).quantize(Decimal("0.01"))) if n else float("nan"),
+                     "numerator": float(total), "denominator": n, "date": as_at.isoformat()})
+    return pd.DataFrame(rows)
+
+
+def _current_placement_start(ep: pd.DataFrame, children: pd.DataFrame) -> pd.Series:
+    """When each child's current placement began (temporary placements do not break it)."""
+    if children.empty:
+        return pd.Series(dtype="datetime64[ns]")
+    e = ep[ep["child_id"].isin(set(children["child_id"])) & ~ep["place"].isin(TEMPORARY)]
+    e = e.sort_values(["child_id", "start"])
+    same_child = e["child_id"].eq(e["child_id"].shift(1))
+    changed = (e["place"] != e["place"].shift(1)) | (e["provider"] != e["provider"].shift(1))
+    new = ~same_child | (e["rne"] == "S") | (changed & e["rne"].isin(["P", "B", "T", "U"]))
+    e = e.assign(no=new.astype(int).groupby(e["child_id"]).cumsum())
+    starts = e.groupby(["child_id", "no"])["start"].min()
+    current = e.groupby("child_id")["no"].max()
+    return children["child_id"].map({c: starts[(c, k)] for c, k in current.items()})

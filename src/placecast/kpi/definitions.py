@@ -1,0 +1,218 @@
+"""Indicator definitions and values as data, read from CSV or YAML with located errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from placecast.errors import PlacecastError
+
+POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
+              "contextual": "None"}
+INFLUENCES = {"council": "Council", "partnership": "Partnership", "contextual": "Contextual"}
+UNITS = {"%", "rate", "count", "score", "number", "ratio"}
+NO_TARGET = {"", "n/a", "na", "null", "none", "-"}
+RAGS = {"r": "Red", "red": "Red", "a": "Amber", "amber": "Amber", "g": "Green", "green": "Green",
+        "n/a": "N/A", "na": "N/A", "": "", "null": "N/A"}
+DOTS = {"↑": "better", "better": "better", "getting better": "better", "↓": "worse", "worse": "worse",
+        "getting worse": "worse", "→": "stable", "stable": "stable", "○": "n/a", "n/a": "n/a", "": ""}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an indicator file: file, line (or key), column, value, what to do."""
+
+    file: str
+    line: str
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}, column {self.column}: '{self.value}': {self.message}"
+
+
+class IndicatorFileError(PlacecastError):
+    """An indicator file has problems; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s) in the indicator file(s):\n{shown}{more}")
+
+
+@dataclass
+class Indicator:
+    """An indicator definition. ``target`` is a number, "Maximise", "Minimise" or None."""
+
+    id: str
+    name: str
+    polarity: str  # High, Low or None
+    influence: str  # Council, Partnership or Contextual
+    unit: str
+    target: float | str | None
+
+    @property
+    def contextual(self) -> bool:
+        return self.influence == "Contextual" or self.polarity == "None"
+
+
+@dataclass
+class IndicatorValues:
+    id: str
+    two_years_ago: float | None = None
+    previous_year_end: float | None = None
+    current: float | None = None
+    current_date: date | None = None
+    forecast: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    published_rag: str = ""
+    published_dot: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _rows(path: Path) -> list[tuple[str, dict[str, str]]]:
+    """Rows of a CSV (line numbers as a spreadsheet shows them) or YAML list (keys as 'item N')."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndicatorFileError([Problem(str(path), "-", "-", "", f"cannot be read ({exc}); save it as UTF-8 "
+                                          "CSV or YAML.")]) from exc
+    if Path(path).suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise IndicatorFileError([Problem(str(path), "-", "-", "", f"not valid YAML ({exc}).")]) from exc
+        items = data.get("indicators", data) if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise IndicatorFileError([Problem(str(path), "-", "-", "", "expected a list of indicators "
+                                              "(or a mapping with an 'indicators' list).")])
+        return [(f"item {i + 1}", {str(k): "" if v is None else str(v) for k, v in dict(item).items()})
+                for i, item in enumerate(items)]
+    if "\x00" in text:
+        raise IndicatorFileError([Problem(str(path), "-", "-", "", "this is not a text CSV file.")])
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
+        raise IndicatorFileError([Problem(str(path), "1", "id", ",".join(reader.fieldnames or []),
+                                          "the file needs a header row with an 'id' column.")])
+    return [(str(i + 2), {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
+            for i, row in enumerate(reader)]
+
+
+def _number(text: str) -> float | None:
+    cleaned = text.replace("%", "").replace(",", "").replace("£", "").strip()
+    if cleaned.lower() in NO_TARGET:
+        return None
+    value = float(cleaned)
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(text)
+    return value
+
+
+def read_definitions(path: Path) -> dict[str, Indicator]:
+    """Definitions keyed by id; every problem in the file is reported at once."""
+    problems: list[Problem] = []
+    out: dict[str, Indicator] = {}
+    file = str(path)
+    for line, row in _rows(path):
+        row = {k.lower(): v for k, v in row.items()}
+        ident = row.get("id", "").strip()
+        if not ident:
+            problems.append(Problem(file, line, "id", "", "every indicator needs an id, e.g. CFE.53."))
+            continue
+        if ident in out:
+            problems.append(Problem(file, line, "id", ident, "this id is defined twice; keep one definition."))
+            continue
+        pol_raw = row.get("polarity", "")
+        polarity = POLARITIES.get(pol_raw.strip().lower())
+        if polarity is None:
+            problems.append(Problem(file, line, "polarity", pol_raw, "polarity must be High, Low or None."))
+        inf_raw = row.get("influence", "Council")
+        influence = INFLUENCES.get(inf_raw.strip().lower() or "council")
+        if influence is None:
+            problems.append(Problem(file, line, "influence", inf_raw,
+                                    "influence must be Council, Partnership or Contextual."))
+        unit = row.get("unit", "%").strip() or "%"
+        if unit.lower() not in UNITS:
+            problems.append(Problem(file, line, "unit", unit, f"unit must be one of {', '.join(sorted(UNITS))}."))
+        t_raw = row.get("target", "").strip()
+        target: float | str | None
+        if t_raw.lower() in ("maximise", "maximize"):
+            target = "Maximise"
+        elif t_raw.lower() in ("minimise", "minimize"):
+            target = "Minimise"
+        else:
+            try:
+                target = _number(t_raw)
+            except ValueError:
+                problems.append(Problem(file, line, "target", t_raw, "target must be a number, Maximise, "
+                                        "Minimise or N/A."))
+                target = None
+        if target in ("Maximise", "Minimise") and polarity == "None":
+            problems.append(Problem(file, line, "target", t_raw, f"a {target} target needs a High or Low polarity."))
+        out[ident] = Indicator(ident, row.get("name", ident), polarity or "None", influence or "Council", unit,
+                               target)
+    if problems:
+        raise IndicatorFileError(problems)
+    return out
+
+
+def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> dict[str, IndicatorValues]:
+    """Values keyed by id (two years ago, previous year end, current with its date, forecast, ...)."""
+    problems: list[Problem] = []
+    out: dict[str, IndicatorValues] = {}
+    file = str(path)
+    for line, row in _rows(path):
+        row = {k.lower(): v for k, v in row.items()}
+        ident = row.get("id", "").strip()
+        if not ident:
+            problems.append(Problem(file, line, "id", "", "every row needs an indicator id."))
+            continue
+        if ident in out:
+            problems.append(Problem(file, line, "id", ident, "values for this id are given twice; keep one row."))
+            continue
+        if definitions is not None and ident not in definitions:
+            problems.append(Problem(file, line, "id", ident, "no definition has this id; add it to the "
+                                    "definitions file or correct the id."))
+        values: dict[str, float | None] = {}
+        for col in ("two_years_ago", "previous_year_end", "current", "forecast", "numerator", "denominator"):
+            raw = row.get(col, "")
+            try:
+                values[col] = _number(raw)
+            except ValueError:
+                problems.append(Problem(file, line, col, raw, "not a number; write it like 87.7 or 87.7%."))
+                values[col] = None
+        when = None
+        raw_date = row.get("current_date", "").strip()
+        if raw_date:
+            for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+                try:
+                    when = datetime.strptime(raw_date, fmt).date()
+                    break
+                except ValueError:
+                    continue
+            else:
+                problems.append(Problem(file, line, "current_date", raw_date, "not a date; use dd/mm/yyyy."))
+        rag_raw = row.get("published_rag", "")
+        dot_raw = row.get("published_dot", "")
+        rag = RAGS.get(rag_raw.strip().lower())
+        dot = DOTS.get(dot_raw.strip().lower())
+        if rag is None:
+            problems.append(Problem(file, line, "published_rag", rag_raw, "a rating must be R, A, G or N/A."))
+        if dot is None:
+            problems.append(Problem(file, line, "published_dot", dot_raw, "direction of travel must be ↑, ↓, → "
+                                    "or ○ (better, worse, stable, n/a)."))
+        out[ident] = IndicatorValues(ident, values["two_years_ago"], values["previous_year_end"], values["current"],
+                                     when, values["forecast"], values["numerator"], values["denominator"],
+                                     rag or "", dot or "")
+    if problems:
+        raise IndicatorFileError(problems)
+    return out

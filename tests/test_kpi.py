@@ -1,0 +1,279 @@
+"""Indicators: seed 001 ratings reproduced, computed values checked independently, DfE benchmarks."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.kpi import (
+    IndicatorFileError,
+    benchmark,
+    check,
+    compute_indicators,
+    direction,
+    rate,
+    rate_table,
+    read_definitions,
+    read_values,
+)
+from placecast.kpi.definitions import Indicator, IndicatorValues
+from placecast.ssda903 import assemble, validate
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "seed001"
+DFE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dfe"
+needs_dfe = pytest.mark.skipif(not DFE.exists(), reason="../shared/reference/dfe is not beside the project")
+
+
+@pytest.fixture(scope="module")
+def seed001():
+    defs = read_definitions(EXAMPLES / "definitions.csv")
+    return defs, read_values(EXAMPLES / "values.csv", defs)
+
+
+def test_seed001_every_rating_and_arrow_the_rules_determine_is_reproduced(seed001):
+    defs, vals = seed001
+    table = rate_table(defs, vals)
+    rated = table[table["published_rag"] != ""]
+    assert len(rated) == 34 and (rated["published_rag"] != "N/A").sum() == 22  # 22 red, amber or green
+    assert (rated["rag"] == rated["published_rag"]).all()
+    arrows = table[table["published_direction"] != ""]
+    assert len(arrows) == 30 and (arrows["published_direction"] != "n/a").sum() == 23
+    agree = arrows[arrows["direction"] == arrows["published_direction"]]
+    assert len(agree) == 29  # all but CFE.70
+
+
+def test_seed001_published_arrow_that_breaks_the_rules_is_listed_with_the_reason(seed001):
+    defs, vals = seed001
+    problems = check(defs, vals)
+    assert [(p.id, p.what, p.published, p.derived) for p in problems] == [("CFE.70", "direction", "worse", "better")]
+    assert "-2.3%" in problems[0].why
+
+
+@pytest.mark.parametrize(("polarity", "target", "prev", "current", "expected"), [
+    ("High", 87.0, 91.2, 87.7, "Green"),          # CFE 5: above target
+    ("High", 81.0, 80.4, 80.5, "Amber"),          # CFE.65: 0.6% below
+    ("High", 86.0, 65.5, 67.6, "Red"),            # CFE 9(i): 21% below
+    ("High", 100.0, None, 95.0, "Amber"),         # exactly 5% below is still Amber
+    ("Low", 0.23, 0.21, 0.25, "Red"),             # CFE.42: low is good, 8.7% above target
+    ("Low", 10.0, 9.71, 2.69, "Green"),           # CFE.36
+    ("High", "Maximise", 36.6, 34.9, "Amber"),    # CFE 16(v): previous year end is the target
+    ("High", "Maximise", 30.0, 25.0, "Red"),      # CFE 12(ii)
+    ("Low", "Minimise", 20.0, 16.0, "Green"),     # CFE.81
+    ("High", None, 50.0, 40.0, "N/A"),            # no target, no rating
+    ("None", 10.0, 50.0, 40.0, "N/A"),            # contextual
+])
+def test_rag_rules(polarity, target, prev, current, expected):
+    ind = Indicator("X", "x", polarity, "Council", "%", target)
+    assert rate(ind, IndicatorValues("X", previous_year_end=prev, current=current))[0] == expected
+
+
+@pytest.mark.parametrize(("polarity", "prev", "now", "expected"), [
+    ("High", 80.4, 80.5, "stable"), ("High", 59.3, 58.5, "worse"), ("Low", 0.21, 0.25, "worse"),
+    ("Low", 17.2, 16.8, "better"), ("High", 100.0, 101.0, "stable"), ("High", 44.3, 47.2, "better"),
+])
+def test_direction_of_travel_rules(polarity, prev, now, expected):
+    ind = Indicator("X", "x", polarity, "Council", "%", None)
+    assert direction(ind, IndicatorValues("X", previous_year_end=prev, current=now))[0] == expected
+
+
+def test_forecast_is_the_year_end_position_when_given():
+    ind = Indicator("X", "x", "High", "Council", "%", 80.0)
+    vals = IndicatorValues("X", previous_year_end=78.0, current=70.0, forecast=81.0)
+    assert rate(ind, vals)[0] == "Green" and direction(ind, vals)[0] == "better"
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(("row", "column", "value"), [
+    ({"id": "A1", "polarity": "Sideways", "target": "5"}, "polarity", "Sideways"),
+    ({"id": "A1", "polarity": "High", "target": "lots"}, "target", "lots"),
+    ({"id": "A1", "polarity": "None", "target": "Maximise"}, "target", "Maximise"),
+    ({"id": "A1", "polarity": "High", "target": "5", "unit": "furlongs"}, "unit", "furlongs"),
+])
+def test_bad_definitions_are_located(tmp_path, row, column, value):
+    base = {"id": "", "name": "n", "polarity": "", "influence": "Council", "unit": "%", "target": ""}
+    path = _write(tmp_path / "defs.csv", [dict(base, **row)])
+    with pytest.raises(IndicatorFileError) as info:
+        read_definitions(path)
+    p = info.value.problems[0]
+    assert (p.line, p.column, p.value) == ("2", column, value)
+    assert "defs.csv" in str(info.value)
+
+
+def test_duplicate_ids_and_non_numeric_values_are_located(tmp_path):
+    defs = _write(tmp_path / "d.csv", [{"id": "A1", "name": "a", "polarity": "High", "target": "5"},
+                                       {"id": "A1", "name": "b", "polarity": "Low", "target": "5"}])
+    with pytest.raises(IndicatorFileError) as info:
+        read_definitions(defs)
+    assert [(p.line, p.column) for p in info.value.problems] == [("3", "id")]
+    good = read_definitions(_write(tmp_path / "g.csv", [{"id": "A1", "name": "a", "polarity": "High", "target": "5"}]))
+    vals = _write(tmp_path / "v.csv", [{"id": "A1", "current": "eighty", "previous_year_end": "70"},
+                                       {"id": "B2", "current": "1", "previous_year_end": "1"}])
+    with pytest.raises(IndicatorFileError) as info:
+        read_values(vals, good)
+    assert {(p.line, p.column, p.value) for p in info.value.problems} == {("2", "current", "eighty"), ("3", "id", "B2")}
+
+
+def test_kpi_rate_cli_exit_codes(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["kpi", "rate", str(EXAMPLES / "values.csv"), "--definitions",
+                                 str(EXAMPLES / "definitions.csv"), "--format", "csv"])
+    assert result.exit_code == 1  # one published arrow disagrees
+    table = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert table.loc[table["id"] == "CFE 9(i)", "rag"].item() == "Red"
+    assert table.loc[table["id"] == "CFE 9(i)", "arrow"].item() == "↑"
+
+
+# ---- computed indicators against counts made independently -----------------------------------
+
+@pytest.fixture(scope="module")
+def history(clean_council):
+    return assemble(validate([clean_council]), b"kpi")
+
+
+def _independent_counts(episodes: pd.DataFrame, day: pd.Timestamp) -> dict[str, int]:
+    """Plain loops over episode records: a second, independent way of counting."""
+    in_care: dict[str, dict] = {}
+    for rec in episodes.to_dict("records"):
+        if rec["short_break"]:
+            continue
+        ended = rec["end"] is not pd.NaT and not pd.isna(rec["end"]) and rec["end"] <= day
+        if rec["start"] <= day and not ended:
+            in_care[rec["child_id"]] = rec
+    starts, ceases = set(), set()
+    first_start: dict[str, pd.Timestamp] = {}
+    last_end: dict[str, object] = {}
+    for rec in episodes.to_dict("records"):
+        if rec["short_break"]:
+            continue
+        pid = rec["period_id"]
+        first_start[pid] = min(first_start.get(pid, rec["start"]), rec["start"])
+        if pd.isna(rec["end"]):
+            last_end[pid] = None
+        elif last_end.get(pid, pd.Timestamp.min) is not None:
+            last_end[pid] = max(last_end.get(pid, pd.Timestamp.min), rec["end"])
+    year_ago = day - pd.DateOffset(years=1)
+    for pid, s in first_start.items():
+        if year_ago < s <= day:
+            starts.add(pid)
+        e = last_end[pid]
+        if e is not None and year_ago < e <= day:
+            ceases.add(pid)
+    recs = list(in_care.values())
+    # A child in a temporary placement (T0-T4) counts in the placement before it, in the same period.
+    by_period: dict[str, list[dict]] = {}
+    for rec in sorted(episodes.to_dict("records"), key=lambda r: r["start"]):
+        by_period.setdefault(rec["period_id"], []).append(rec)
+
+    def home_place(rec: dict) -> str:
+        if not rec["place"].startswith("T"):
+            return rec["place"]
+        earlier = [r for r in by_period[rec["period_id"]] if r["start"] < rec["start"] and not r["place"].startswith("T")]
+        return earlier[-1]["place"] if earlier else rec["place"]
+
+    return {
+        "CLA": len(recs),
+        "FOSTER": sum(home_place(r) in {"U1", "U2", "U3", "U4", "U5", "U6"} for r in recs),
+        "OWN": sum(r["provider"] == "PR1" for r in recs),
+        "PARENTS": sum(r["place"] == "P1" for r in recs),
+        "EXT_RES_N": sum(r["category"] == "residential_external" for r in recs),
+        "UASC": sum(bool(r["uasc"]) for r in recs),
+        "STARTS": len(starts),
+        "CEASES": len(ceases),
+    }
+
+
+@pytest.mark.parametrize("as_at", [date(2024, 3, 31), date(2025, 9, 30)])
+def test_computed_indicators_equal_independent_counts(history, as_at):
+    table = compute_indicators(history.episodes, as_at, population_0_17=60_000).set_index("id")
+    expected = _independent_counts(history.episodes, pd.Timestamp(as_at))
+    n = expected["CLA"]
+    assert table.loc["CLA", "value"] == n
+    assert table.loc["CLA_RATE", "value"] == pytest.approx(n / 60_000 * 10_000)
+    for key in ("FOSTER", "OWN", "PARENTS"):
+        assert table.loc[key, "numerator"] == expected[key]
+        assert table.loc[key, "denominator"] == n
+    for key in ("EXT_RES_N", "UASC", "STARTS", "CEASES"):
+        assert table.loc[key, "value"] == expected[key], key
+    assert 0 <= table.loc["STAB_3PLUS", "value"] <= 100 and 0 <= table.loc["STAB_LONG", "value"] <= 100
+
+
+def test_three_placements_in_the_year_counts_moves_not_legal_changes_or_temporary_stays():
+    from placecast.kpi.computed import placements_in_window
+
+    t = pd.Timestamp
+    rows = [  # child a: S, legal change, temporary stay, back to same carer, move -> 2 placements
+        ("a", "S", "U4", "PR1", "2024-04-10", "2024-06-01"), ("a", "L", "U4", "PR1", "2024-06-01", "2024-07-01"),
+        ("a", "P", "T3", "", "2024-07-01", "2024-07-10"), ("a", "P", "U4", "PR1", "2024-07-10", "2024-09-01"),
+        ("a", "P", "K2", "PR4", "2024-09-01", None),
+        # child b: three different placements
+        ("b", "S", "U6", "PR4", "2024-05-01", "2024-06-01"), ("b", "P", "U4", "PR1", "2024-06-01", "2024-08-01"),
+        ("b", "P", "K2", "PR4", "2024-08-01", None),
+    ]
+    ep = pd.DataFrame(rows, columns=["child_id", "rne", "place", "provider", "start", "end"])
+    ep["start"], ep["end"] = pd.to_datetime(ep["start"]), pd.to_datetime(ep["end"])
+    ep["short_break"] = False
+    counts = placements_in_window(ep, t("2024-04-01"), t("2025-03-31"))
+    assert counts.to_dict() == {"a": 2, "b": 3}
+
+
+# ---- DfE benchmarks ------------------------------------------------------------------------------
+
+@needs_dfe
+def test_published_rate_per_10000_is_count_over_population_for_every_council():
+    from placecast.kpi import read_dfe
+
+    df = read_dfe(DFE / "cla_number_and_rate_per_10k_children.csv",
+                  ["children_count", "population_estimate", "rate_per_10000"])
+    las = df[(df["geographic_level"] == "Local authority") & df["children_count"].notna()
+             & df["population_estimate"].notna() & df["rate_per_10000"].notna()]
+    assert las["la_name"].nunique() >= 150
+    computed = las["children_count"] / las["population_estimate"] * 10_000
+    assert ((computed - las["rate_per_10000"]).abs() <= 0.5 + 1e-9).all()
+
+
+@needs_dfe
+@pytest.mark.parametrize(("key", "year", "rate_", "sn_avg"), [
+    # Hand-checked: Stockport's 10 neighbours in 2024 are 114, 67, 80, 64, 35, 50, 64, 58, 36, 45 -> 61.3.
+    ("Stockport", 2024, 77, 61.3),
+    ("356", 2024, 77, 61.3),
+    # Hartlepool's: 152, 94, 101, 182, 146, 132, 121, 137, 86, 95 -> 124.6.
+    ("E06000001", 2024, 164, 124.6),
+])
+def test_statistical_neighbour_average_matches_hand_check(key, year, rate_, sn_avg):
+    result = benchmark(key, DFE)
+    row = result.table[result.table["year"] == year].iloc[0]
+    assert row["council"] == rate_ and row["sn_average"] == pytest.approx(sn_avg) and row["sn_count"] == 10
+
+
+@needs_dfe
+def test_suppressed_values_are_missing_not_zero(tmp_path):
+    from placecast.kpi import read_dfe
+
+    src = DFE / "cla_number_and_rate_per_10k_children.csv"
+    lines = src.read_text(encoding="utf-8-sig").splitlines()
+    header, first = lines[0], lines[1].split(",")
+    first[-2], first[-1] = "c", "low"
+    (tmp_path / "f.csv").write_text(header + "\n" + ",".join(first) + "\n", encoding="utf-8")
+    df = read_dfe(tmp_path / "f.csv", ["children_count", "rate_per_10000"])
+    assert df["children_count"].isna().all() and df["children_count_suppressed"].all()
+
+
+@needs_dfe
+def test_unknown_council_suggests_names():
+    from placecast.errors import UnusableInputError
+
+    with pytest.raises(UnusableInputError, match="Did you mean"):
+        benchmark("stock", DFE)
