@@ -180,7 +180,8 @@ def _independent_counts(episodes: pd.DataFrame, day: pd.Timestamp) -> dict[str, 
     def home_place(rec: dict) -> str:
         if not rec["place"].startswith("T"):
             return rec["place"]
-        earlier = [r for r in by_period[rec["period_id"]] if r["start"] < rec["start"] and not r["place"].startswith("T")]
+        earlier = [r for r in by_period[rec["period_id"]]
+                   if r["start"] < rec["start"] and not r["place"].startswith("T")]
         return earlier[-1]["place"] if earlier else rec["place"]
 
     return {

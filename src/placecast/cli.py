@@ -256,7 +256,8 @@ def kpi_rate(
         out.print(t)
     for d in problems:
         err.print(f"{d.id}: published {d.what} '{d.published}' but the rules give '{d.derived}' ({d.why}).")
-    err.print(f"{len(table)} indicators rated; {len(problems)} published rating(s) or arrow(s) disagree with the rules.")
+    err.print(f"{len(table)} indicators rated; {len(problems)} published rating(s) or arrow(s) "
+              "disagree with the rules.")
     raise typer.Exit(1 if problems else 0)
 
 
@@ -283,8 +284,8 @@ def kpi_compute(
         t.add_column(col, justify="right" if col in ("value", "numerator", "denominator") else "left")
     for r in table.itertuples():
         value = f"{r.value:,.1f}" if r.unit in ("%", "rate") else f"{r.value:,.0f}"
-        t.add_row(r.id, r.name, value, f"{r.numerator:,.0f}", "" if r.denominator is None or r.denominator != r.denominator
-                  else f"{r.denominator:,.0f}")
+        has_denominator = r.denominator is not None and r.denominator == r.denominator
+        t.add_row(r.id, r.name, value, f"{r.numerator:,.0f}", f"{r.denominator:,.0f}" if has_denominator else "")
     out.print(t)
 
 
