@@ -56,24 +56,52 @@ def prepare(episodes: pd.DataFrame, known_at: pd.Timestamp) -> pd.DataFrame:
     return ep
 
 
+class _Arrays:
+    """The episodes as numpy arrays, for fast snapshots at many dates."""
+
+    def __init__(self, ep: pd.DataFrame, categories: list[str]) -> None:
+        self.child_codes, self.child = np.unique(ep["child_id"].to_numpy().astype(str), return_inverse=True)
+        self.start = ep["start"].to_numpy().astype("datetime64[D]")
+        end = ep["end"].to_numpy().astype("datetime64[D]")
+        self.end = np.where(np.isnat(end), np.datetime64("9999-12-31"), end)
+        cat_index = {c: i for i, c in enumerate(categories)}
+        self.cat = ep["category"].map(cat_index).fillna(len(categories) - 1).astype(int).to_numpy()
+        dob = pd.to_datetime(ep["dob"])
+        self.dob_m = (dob.dt.year * 12 + dob.dt.month - 1).fillna(0).astype(int).to_numpy()
+        ps = pd.to_datetime(ep["period_start"])
+        self.ps_m = (ps.dt.year * 12 + ps.dt.month - 1).to_numpy()
+        self.period_start = ps.to_numpy().astype("datetime64[D]")
+        self.uasc = ep["uasc"].astype(bool).to_numpy()
+        self.seen = ep["start_seen"].to_numpy().astype(bool)
+        order = np.argsort(self.start, kind="stable")
+        for name in ("child", "start", "end", "cat", "dob_m", "ps_m", "period_start", "uasc", "seen"):
+            setattr(self, name, getattr(self, name)[order])
+
+    def snapshot(self, day: pd.Timestamp) -> dict[str, np.ndarray]:
+        d = np.datetime64(day.date(), "D")
+        idx = np.flatnonzero((self.start <= d) & (self.end > d))
+        # at most one episode per child: keep the latest-starting one
+        rev = idx[::-1]
+        _, first = np.unique(self.child[rev], return_index=True)
+        idx = np.sort(rev[first])
+        month = day.year * 12 + day.month - 1
+        tic = np.maximum(month - self.ps_m[idx], 0)
+        tic = np.where(self.seen[idx], tic, np.maximum(tic, LONG_STAY_M))
+        return {"child": self.child[idx], "cat": self.cat[idx],
+                "age_m": np.clip(month - self.dob_m[idx], 0, ADULT_M - 1), "tic_m": tic,
+                "uasc": self.uasc[idx], "period_start": self.period_start[idx]}
+
+
+def _frame(snap: dict[str, np.ndarray], codes: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"child_id": codes[snap["child"]], "cat": snap["cat"], "age_m": snap["age_m"],
+                         "tic_m": snap["tic_m"], "uasc": snap["uasc"],
+                         "period_start": snap["period_start"].astype("datetime64[ns]")})
+
+
 def states_at(ep: pd.DataFrame, day: pd.Timestamp, categories: list[str]) -> pd.DataFrame:
     """One row per child in care on ``day``: cat (index), age_m, tic_m, uasc, period_start."""
-    live = ep[(ep["start"] <= day) & (ep["end"].isna() | (ep["end"] > day))]
-    live = live.sort_values("start").drop_duplicates("child_id", keep="last")
-    cat_index = {c: i for i, c in enumerate(categories)}
-    out = pd.DataFrame({
-        "child_id": live["child_id"].to_numpy(),
-        "cat": live["category"].map(cat_index).fillna(len(categories) - 1).astype(int).to_numpy(),
-        "age_m": months_between(live["dob"], day),
-        "tic_m": months_between(live["period_start"], day),
-        "uasc": live["uasc"].astype(bool).to_numpy(),
-        "period_start": live["period_start"].to_numpy(),
-    })
-    unseen = ~live["start_seen"].to_numpy()
-    out.loc[unseen, "tic_m"] = np.maximum(out.loc[unseen, "tic_m"].to_numpy(), LONG_STAY_M)
-    out["age_m"] = out["age_m"].clip(0, ADULT_M - 1)
-    out["tic_m"] = out["tic_m"].clip(lower=0)
-    return out
+    arrays = _Arrays(ep, categories)
+    return _frame(arrays.snapshot(day), arrays.child_codes)
 
 
 def transitions(ep: pd.DataFrame, dates: list[pd.Timestamp], categories: list[str]
@@ -85,18 +113,28 @@ def transitions(ep: pd.DataFrame, dates: list[pd.Timestamp], categories: list[st
     left care, -2 for reached 18: leaving at 18 is handled separately). ``entrants`` has the
     children in care at a month end whose period began during the month before.
     """
-    states = [states_at(ep, d, categories) for d in dates]
+    arrays = _Arrays(ep, categories)
+    snaps = [arrays.snapshot(d) for d in dates]
+    n_children = len(arrays.child_codes)
     moves, entrants = [], []
     for k in range(len(dates) - 1):
-        a, b = states[k], states[k + 1]
-        nxt = b.set_index("child_id")["cat"]
-        outcome = a["child_id"].map(nxt).fillna(-1).astype(int).to_numpy()
-        adult = a["age_m"].to_numpy() + 1 >= ADULT_M
+        a, b = snaps[k], snaps[k + 1]
+        nxt = np.full(n_children, -1, dtype=np.int64)
+        nxt[b["child"]] = b["cat"]
+        outcome = nxt[a["child"]]
+        adult = a["age_m"] + 1 >= ADULT_M
         outcome = np.where(adult & (outcome == -1), -2, outcome)
-        moves.append(a.assign(outcome=outcome, step=k))
-        new = b[pd.to_datetime(b["period_start"]) > dates[k]]
-        entrants.append(new.assign(step=k))
-    cols = ["child_id", "cat", "age_m", "tic_m", "uasc", "period_start", "step"]
-    m = pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(columns=cols + ["outcome"])
-    e = pd.concat(entrants, ignore_index=True) if entrants else pd.DataFrame(columns=cols)
-    return m, e
+        moves.append({**a, "outcome": outcome, "step": np.full(len(outcome), k)})
+        new = b["period_start"] > np.datetime64(dates[k].date(), "D")
+        entrants.append({key: v[new] for key, v in b.items()} | {"step": np.full(int(new.sum()), k)})
+
+    def combine(parts: list[dict], cols: list[str]) -> pd.DataFrame:
+        if not parts:
+            return pd.DataFrame(columns=cols)
+        data = {c: np.concatenate([p[c] for p in parts]) for c in cols}
+        frame = pd.DataFrame({c: data[c] for c in cols if c != "child"})
+        frame.insert(0, "child_id", arrays.child_codes[data["child"]])
+        return frame
+
+    base = ["child", "cat", "age_m", "tic_m", "uasc", "period_start", "step"]
+    return combine(moves, [*base, "outcome"]), combine(entrants, base)

@@ -32,10 +32,26 @@ def _mean_dirichlet(alpha: np.ndarray) -> np.ndarray:
     return np.where(s > 0, alpha / np.where(s > 0, s, 1), 0.0)
 
 
-class RunParameters:
-    """Parameters for a block of runs: drawn from the posteriors, or their means (``draws=False``)."""
+PARAMETER_SETS = 250  # posterior draws per 1,000 runs; each is shared by several runs
 
-    def __init__(self, fit: FittedParameters, runs: int, rng: np.random.Generator, draws: bool = True) -> None:
+
+class RunParameters:
+    """Parameters for a block of runs: drawn from the posteriors, or their means (``draws=False``).
+
+    With draws, ``min(runs, sets)`` parameter sets are drawn and run ``r`` uses set ``r % sets``: the
+    spread of the runs is then a mixture over parameter uncertainty and the randomness of events.
+    """
+
+    def __init__(self, fit: FittedParameters, runs: int, rng: np.random.Generator, draws: bool = True,
+                 sets: int | None = None) -> None:
+        n_sets = runs if sets is None else max(1, min(runs, sets))
+        self._expand(fit, n_sets, rng, draws)
+        if n_sets != runs:
+            pick = np.arange(runs) % n_sets
+            for name in ("pe", "pm", "dest_cum", "coef", "age_cum", "cat_cum"):
+                setattr(self, name, np.ascontiguousarray(getattr(self, name)[pick]))
+
+    def _expand(self, fit: FittedParameters, runs: int, rng: np.random.Generator, draws: bool) -> None:
         n_cat = fit.dest_alpha.shape[0]
         self.n_cat = n_cat
         if draws:
@@ -75,100 +91,136 @@ class RunParameters:
         return np.exp(self.coef[:, :, 0] + self.coef[:, :, 1] * x)
 
 
-def _cell(uasc: np.ndarray, cat: np.ndarray, age_m: np.ndarray, tic_m: np.ndarray, n_cat: int) -> np.ndarray:
-    return ((uasc.astype(np.int64) * n_cat + cat) * N_AGE + AB_LUT[age_m]) * N_TIC + TB_LUT[np.minimum(tic_m, TIC_CAP)]
+AGE_LIMIT = ADULT_M + 130  # slots keep ageing after they leave; the lookup covers long horizons
+AT_LUT = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
+          + TB_LUT[None, :]).astype(np.int32).reshape(-1)  # age * (TIC_CAP + 1) + tic -> cell part
+
+
+def _bincount(index: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    return np.bincount(index, weights=weights, minlength=size)
 
 
 def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int], runs: int,
                   rng: np.random.Generator, progress=None) -> tuple[np.ndarray, np.ndarray]:
-    """Monte Carlo: counts (runs, H+1, C) at each month end and placement-days (runs, H, C)."""
+    """Monte Carlo: counts (runs, H+1, C) at each month end and placement-days (runs, H, C).
+
+    Children are slots in flat arrays: first every run's copy of the children in care at the start,
+    then new entrants appended as they arrive (each slot knows its run). Each month every slot in use
+    is updated with whole-array operations; events are rare, so counts and placement-days are kept
+    up to date from the few children each event touches. Placement-days are the month-start count
+    times the days in the month, corrected for the part of the month after each move, exit, 18th
+    birthday or entry.
+    """
     n_cat = fit.dest_alpha.shape[0]
     horizon = len(days_in_month)
+    if horizon > AGE_LIMIT - ADULT_M - 1:
+        raise ValueError(f"horizon of {horizon} months is longer than the model supports")
     n0 = len(stock)
     mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * horizon / 12)) for st in fit.streams)
-    cap = int(mean_entries * horizon * 1.6 + 8 * np.sqrt(mean_entries * horizon + 1) + 20)
-    slots = n0 + cap
-    chunk = max(1, min(runs, MAX_SLOTS_PER_CHUNK // max(slots, 1)))
+    per_run = n0 + int(mean_entries * horizon * 1.2 + 20)
+    chunk = max(1, min(runs, MAX_SLOTS_PER_CHUNK // max(per_run, 1)))
     counts = np.zeros((runs, horizon + 1, n_cat), dtype=np.int32)
     days = np.zeros((runs, horizon, n_cat), dtype=np.float64)
-    s_cat = stock["cat"].to_numpy().astype(np.int16)
-    s_age = stock["age_m"].to_numpy().astype(np.int16)
-    s_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int16)
-    s_uasc = stock["uasc"].to_numpy().astype(bool)
+    n_at = N_AGE * N_TIC
+    stride = TIC_CAP + 1
+    s_cat = stock["cat"].to_numpy().astype(np.int32)
+    s_age = stock["age_m"].to_numpy().astype(np.int32)
+    s_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
+    s_uasc = stock["uasc"].to_numpy().astype(np.int32)
     for r0 in range(0, runs, chunk):
         rc = min(chunk, runs - r0)
-        params = RunParameters(fit, rc, rng)
-        grid = {name: np.zeros((rc, slots), dtype) for name, dtype in
-                (("cat", np.int16), ("age", np.int16), ("tic", np.int16), ("uasc", bool), ("alive", bool))}
-        for name, values in (("cat", s_cat), ("age", s_age), ("tic", s_tic), ("uasc", s_uasc), ("alive", True)):
-            grid[name][:, :n0] = values
-        cat, age, tic = grid["cat"].reshape(-1), grid["age"].reshape(-1), grid["tic"].reshape(-1)
-        uasc, alive = grid["uasc"].reshape(-1), grid["alive"].reshape(-1)
-        runix = np.repeat(np.arange(rc, dtype=np.int64), slots)
-        used = np.zeros(rc, np.int64)
-        counts[r0:r0 + rc, 0] = np.bincount(runix[alive] * n_cat + cat[alive], minlength=rc * n_cat).reshape(rc, n_cat)
+        params = RunParameters(fit, rc, rng, sets=max(1, rc * PARAMETER_SETS // 1000))
         n_cells = params.pe.shape[1]
-        pe_flat, pm_flat = params.pe.reshape(-1), params.pm.reshape(-1)
+        # one gather per child per month: (chance of leaving, chance of leaving or moving)
+        pairs = np.stack([params.pe.reshape(-1), (params.pe + params.pm).reshape(-1)], axis=1)
+        table = np.ascontiguousarray(pairs, dtype=np.float32).view(np.complex64).reshape(-1)
+        capacity = rc * per_run
+        arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "age", "tic", "uflag", "runix", "base", "ati")}
+        alive_all = np.zeros(capacity, bool)
+        n_used = rc * n0
+        arr["cat"][:n_used] = np.tile(s_cat, rc)
+        arr["age"][:n_used] = np.tile(s_age, rc)
+        arr["tic"][:n_used] = np.tile(s_tic, rc)
+        arr["uflag"][:n_used] = np.tile(s_uasc, rc)
+        arr["runix"][:n_used] = np.repeat(np.arange(rc, dtype=np.int32), n0)
+        alive_all[:n_used] = True
+        arr["base"][:n_used] = arr["runix"][:n_used] * n_cells + (arr["uflag"][:n_used] * n_cat
+                                                                  + arr["cat"][:n_used]) * n_at
+        arr["ati"][:n_used] = arr["age"][:n_used] * stride + arr["tic"][:n_used]
+        current = np.tile(np.bincount(s_cat, minlength=n_cat).astype(np.int64), (rc, 1))
+        counts[r0:r0 + rc, 0] = current
+        rc_cat = rc * n_cat
         for j in range(horizon):
             dm = float(days_in_month[j])
-            idx = np.flatnonzero(alive)
-            rr = runix[idx]
-            cc = cat[idx].astype(np.int64)
-            ag = age[idx].astype(np.int64)
-            cell = rr * n_cells + _cell(uasc[idx], cc, ag, tic[idx].astype(np.int64), n_cat)
-            pe = pe_flat[cell]
-            pm = pm_flat[cell]
-            u = rng.random(len(idx), dtype=np.float32)
-            total = pe + pm
-            event = u < total
-            ex = u < pe
-            mv = event & ~ex
-            frac = np.ones(len(idx), dtype=np.float32)
-            np.divide(u, total, out=frac, where=event)
-            day_w = frac * dm
-            days[r0:r0 + rc, j] += np.bincount(rr * n_cat + cc, weights=day_w,
-                                               minlength=rc * n_cat).reshape(rc, n_cat)
-            if mv.any():
-                mi = idx[mv]
-                cum = params.dest_cum[rr[mv], cc[mv], AB_LUT[ag[mv]]]
+            n = n_used
+            cat, age, tic, uflag = arr["cat"][:n], arr["age"][:n], arr["tic"][:n], arr["uflag"][:n]
+            runix, base, ati, alive = arr["runix"][:n], arr["base"][:n], arr["ati"][:n], alive_all[:n]
+            month_days = current * dm
+            cell = base + AT_LUT[ati]
+            probs = table[cell]
+            pe, pt = probs.real, probs.imag
+            u = rng.random(n, dtype=np.float32)
+            ex = alive & (u < pe)
+            mi = np.flatnonzero(alive & ~ex & (u < pt))
+            ei = np.flatnonzero(ex)
+            if len(ei):  # the part of the month after leaving is not in care
+                key = runix[ei] * n_cat + cat[ei]
+                month_days -= _bincount(key, (1 - u[ei] / pe[ei]) * dm, rc_cat).reshape(rc, n_cat)
+                current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
+                alive[ei] = False
+            if len(mi):
+                frac = u[mi] / pt[mi]
+                rr, cc = runix[mi], cat[mi]
+                cum = params.dest_cum[rr, cc, AB_LUT[np.minimum(age[mi], ADULT_M)]]
                 v = rng.random(len(mi), dtype=np.float32) * cum[:, -1]
-                newc = np.minimum((v[:, None] >= cum).sum(axis=1), n_cat - 1)
-                days[r0:r0 + rc, j] += np.bincount(rr[mv] * n_cat + newc, weights=(1 - frac[mv]) * dm,
-                                                   minlength=rc * n_cat).reshape(rc, n_cat)
+                newc = np.minimum((v[:, None] >= cum).sum(axis=1), n_cat - 1).astype(np.int32)
+                after = (1 - frac) * dm
+                old_key, new_key = rr * n_cat + cc, rr * n_cat + newc
+                month_days -= _bincount(old_key, after, rc_cat).reshape(rc, n_cat)
+                month_days += _bincount(new_key, after, rc_cat).reshape(rc, n_cat)
+                current += (_bincount(new_key, None, rc_cat) - _bincount(old_key, None, rc_cat)).reshape(rc, n_cat)
                 cat[mi] = newc
-            alive[idx[ex]] = False
-            stay = idx[~ex]
-            age[stay] += 1
-            tic[stay] = np.minimum(tic[stay] + 1, TIC_CAP)
-            adult = stay[age[stay] >= ADULT_M]
+                base[mi] = rr * n_cells + (uflag[mi] * n_cat + newc) * n_at
+            ati += stride
+            ati += tic < TIC_CAP
+            np.minimum(tic + 1, TIC_CAP, out=tic)
+            age += 1
+            adult = np.flatnonzero(alive & (age >= ADULT_M))
             if len(adult):
+                key = runix[adult] * n_cat + cat[adult]
                 alive[adult] = False
-                half_month = np.full(len(adult), dm / 2)
-                days[r0:r0 + rc, j] -= np.bincount(runix[adult] * n_cat + cat[adult], weights=half_month,
-                                                   minlength=rc * n_cat).reshape(rc, n_cat)
+                month_days -= _bincount(key, np.full(len(adult), dm / 2), rc_cat).reshape(rc, n_cat)
+                current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
             rates = params.entry_rate(j + 1)
             for s in (0, 1):
                 n_new = rng.poisson(rates[:, s])
-                n_new = np.minimum(n_new, cap - used)
-                tot = int(n_new.sum())
-                if tot == 0:
+                tot_new = int(n_new.sum())
+                if tot_new == 0:
                     continue
-                rows = np.repeat(np.arange(rc), n_new)
-                offs = np.arange(tot) - np.repeat(np.cumsum(n_new) - n_new, n_new)
-                pos = rows * slots + n0 + used[rows] + offs
-                used += n_new
-                w = rng.random(tot)
+                if n_used + tot_new > capacity:  # rare: grow every array
+                    grow = max(capacity // 2, tot_new)
+                    arr = {k: np.concatenate([v, np.zeros(grow, np.int32)]) for k, v in arr.items()}
+                    alive_all = np.concatenate([alive_all, np.zeros(grow, bool)])
+                    capacity += grow
+                rows = np.repeat(np.arange(rc, dtype=np.int32), n_new)
+                pos = slice(n_used, n_used + tot_new)
+                n_used += tot_new
+                w = rng.random(tot_new)
                 years = np.minimum((w[:, None] >= params.age_cum[rows, s]).sum(axis=1), 17)
-                age_m = years * 12 + rng.integers(0, 12, tot)
-                ab = AB_LUT[age_m]
-                w2 = rng.random(tot)
-                ccum = params.cat_cum[rows, s, ab]
+                age_m = years * 12 + rng.integers(0, 12, tot_new)
+                ccum = params.cat_cum[rows, s, AB_LUT[age_m]]
+                w2 = rng.random(tot_new)
                 newc = np.minimum((w2[:, None] * ccum[:, -1:] >= ccum).sum(axis=1), n_cat - 1)
-                cat[pos], age[pos], tic[pos], uasc[pos], alive[pos] = newc, age_m, 0, bool(s), True
-                days[r0:r0 + rc, j] += np.bincount(rows * n_cat + newc, weights=rng.random(tot) * dm,
-                                                   minlength=rc * n_cat).reshape(rc, n_cat)
-            counts[r0:r0 + rc, j + 1] = np.bincount(runix[alive] * n_cat + cat[alive],
-                                                    minlength=rc * n_cat).reshape(rc, n_cat)
+                arr["cat"][pos], arr["age"][pos], arr["tic"][pos], arr["uflag"][pos] = newc, age_m, 0, s
+                arr["runix"][pos] = rows
+                arr["ati"][pos] = age_m * stride
+                arr["base"][pos] = rows * n_cells + (s * n_cat + newc) * n_at
+                alive_all[pos] = True
+                key = rows * n_cat + newc
+                month_days += _bincount(key, rng.random(tot_new) * dm, rc_cat).reshape(rc, n_cat)
+                current += _bincount(key, None, rc_cat).reshape(rc, n_cat)
+            counts[r0:r0 + rc, j + 1] = current
+            days[r0:r0 + rc, j] = month_days
         if progress is not None:
             progress(rc)
     return counts, np.maximum(days, 0.0)
