@@ -313,6 +313,101 @@ def kpi_benchmark(
     out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours)}. Rank 1 = lowest rate.")
 
 
+def _write_atomically(out_dir: Path, tables: dict[str, object]) -> None:
+    """Write CSVs to a temporary folder and move them into ``out_dir`` only when all are written."""
+    import os
+    import shutil
+    import tempfile
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".placecast-", dir=out_dir.parent))
+    try:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / name, index=False)  # type: ignore[attr-defined]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out_dir / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@app.command()
+def outturn(
+    budget_file: Annotated[Path, typer.Argument(help="Budget YAML (see examples/seed001/budget.yaml).")],
+    as_at: Annotated[str, typer.Option("--as-at", help="Date of the forecast, YYYY-MM-DD.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outturn tables (CSV).")],
+) -> None:
+    """Forecast outturn against the cash limit, budget changes and reserves, in £000."""
+    from placecast.finance import read_budget, to_thousands
+
+    day = _start_date(as_at, "--as-at")
+    budget = read_budget(budget_file)
+    scale = budget.scale
+
+    def k(frame):
+        frame = frame.copy()
+        for col in frame.columns:
+            if col not in ("line", "description", "category", "narration", "purpose"):
+                frame[col] = [None if v is None else to_thousands(v * scale) for v in frame[col]]
+        return frame
+
+    tables = {"budget.csv": k(budget.budget_table()), "budget_changes.csv": k(budget.changes_table()),
+              "outturn.csv": k(budget.outturn_table()), "reserves.csv": k(budget.reserves_table())}
+    head = budget.headline()
+    headline = {key: (None if v is None else round(float(v), 1) if key.endswith("_pct") else to_thousands(v * scale))
+                for key, v in head.items()}
+    import pandas as pd
+
+    tables["headline.csv"] = pd.DataFrame([{"as_at": day.isoformat() if day else "", **headline}])
+    _write_atomically(out_dir, tables)
+    t = Table(title=f"{budget.title} {budget.quarter}: forecast outturn (£000)")
+    cols = ["line", "cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
+            "net_after_scarring_and_reserves", "deficit", "previous_deficit"]
+    labels = {"line": "line", "cash_limit": "cash limit", "forecast_net_expenditure": "forecast",
+              "covid_scarring": "covid", "reserves": "reserves", "net_after_scarring_and_reserves": "net after",
+              "deficit": "deficit", "previous_deficit": "last qtr"}
+    for c in cols:
+        t.add_column(labels[c], justify="left" if c == "line" else "right", no_wrap=c != "line")
+    for r in tables["outturn.csv"].to_dict("records"):
+        t.add_row(*[str(r[c]) if c == "line" else ("" if r[c] is None else f"{r[c]:,}".replace("-", "(") +
+                                                   (")" if r[c] is not None and r[c] < 0 else "")) for c in cols])
+    out.print(t)
+    h = headline
+    out.print(f"Deficit before reserves £{h['deficit_before_reserves']:,}k ({h['deficit_before_pct']}% of the cash "
+              f"limit); after £{h['reserves_used']:,}k of reserves: £{h['deficit_after_reserves']:,}k "
+              f"({h['deficit_after_pct']}%). Tables written to {out_dir}")
+
+
+@app.command()
+def costs(
+    forecast_dir: Annotated[Path, typer.Argument(help="A folder written by 'placecast forecast'.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for cost_by_year.csv and cost_by_month.csv.")],
+    unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV); default: the built-in ones.")]
+    = None,
+) -> None:
+    """Cost a forecast: placement-days x daily cost per run; mean and P10/P50/P90 of cost."""
+    import pandas as pd
+
+    from placecast.errors import UnusableInputError
+    from placecast.finance import cost_runs, cost_summary, default_unit_costs, read_unit_costs
+
+    runs_file = forecast_dir / "placement_days_runs.parquet"
+    if not runs_file.exists():
+        raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast' first.")
+    rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+    costed = cost_runs(pd.read_parquet(runs_file), rates)
+    by_year = cost_summary(costed, "financial_year").round(0)
+    by_month = cost_summary(costed, "month_end").round(0)
+    _write_atomically(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month})
+    t = Table(title="Placement cost forecast by financial year (£, quantiles across runs)")
+    for c in ("financial_year", "mean_gbp", "p10_gbp", "p50_gbp", "p90_gbp"):
+        t.add_column(c, justify="right")
+    for r in by_year[by_year["category"] == "total"].itertuples():
+        t.add_row(r.financial_year, f"{r.mean_gbp:,.0f}", f"{r.p10_gbp:,.0f}", f"{r.p50_gbp:,.0f}", f"{r.p90_gbp:,.0f}")
+    out.print(t)
+    out.print(f"Wrote cost_by_year.csv and cost_by_month.csv to {out_dir}")
+
+
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the returns into.")],

@@ -1,0 +1,61 @@
+"""The cost of a forecast: placement-days x daily cost, per Monte Carlo run, then quantiles of cost.
+
+Quantiles are taken across runs of the *cost* (not the cost of the median count), by month and by
+financial year.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from placecast.finance.calendar import fy_label
+from placecast.finance.unit_costs import UnitCosts
+
+
+def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
+    """Cost of every run, month and category (pence, integer-exact per day-count) from placement-days."""
+    months = pd.to_datetime(run_days["month_end"].unique())
+    cats = run_days["category"].unique()
+    missing = [c for c in cats if c not in unit_costs.rates]
+    if missing:
+        from placecast.finance.errors import FinanceInputError, InputProblem
+
+        raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; "
+                                              "add it to the unit costs file.") for c in missing])
+    # daily cost in pence per (month, category), exact to 1/7 penny: keep as float of pence for arrays
+    daily = {(m.date().isoformat(), c): float(unit_costs.weekly(c, m.date()) * 100 / 7) for m in months for c in cats}
+    rate = np.array([daily[(m, c)] for m, c in zip(run_days["month_end"], run_days["category"], strict=True)])
+    out = run_days.copy()
+    out["cost_pence"] = out["days"].to_numpy() * rate
+    out["financial_year"] = [fy_label(date.fromisoformat(m)) for m in out["month_end"]]
+    return out
+
+
+def cost_summary(costed: pd.DataFrame, by: str = "financial_year") -> pd.DataFrame:
+    """Mean and P10/P50/P90 of cost across runs, by ``by`` (financial_year or month_end) and category."""
+    per_run = costed.groupby(["run", by, "category"], sort=True)["cost_pence"].sum().reset_index()
+    total = per_run.groupby(["run", by])["cost_pence"].sum().reset_index().assign(category="total")
+    per_run = pd.concat([per_run, total], ignore_index=True)
+    g = per_run.groupby([by, "category"])["cost_pence"]
+    out = pd.DataFrame({
+        "mean_gbp": g.mean() / 100, "p10_gbp": g.quantile(0.1) / 100, "p50_gbp": g.quantile(0.5) / 100,
+        "p90_gbp": g.quantile(0.9) / 100,
+    }).reset_index()
+    return out
+
+
+def allowance(weekly: Decimal, placements: int, weeks: Decimal) -> Decimal:
+    """An allowance for new placements: number x weekly cost x weeks (seed 001: 5 x 5,000 x 25)."""
+    return Decimal(placements) * Decimal(weekly) * Decimal(weeks)
+
+
+def allowance_to_year_end(weekly: Decimal, placements: int, first: date) -> Fraction:
+    """The same, costed by day count from ``first`` to 31 March."""
+    from placecast.finance.calendar import cost_between, fy_end
+
+    return placements * cost_between(weekly, first, fy_end(first))

@@ -1,0 +1,207 @@
+"""Finance: seed arithmetic reproduced from inputs, day-count costing, outturn, located errors."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.finance import (
+    FinanceInputError,
+    allowance,
+    cost_between,
+    cost_runs,
+    cost_summary,
+    days_remaining,
+    default_unit_costs,
+    fy_label,
+    quarter,
+    read_budget,
+    read_unit_costs,
+    split_by_fy,
+    to_thousands,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "seed001"
+
+
+@pytest.fixture(scope="module")
+def budget():
+    return read_budget(EXAMPLES / "budget.yaml")
+
+
+def test_seed001_q2_outturn_table_is_reproduced_to_the_thousand(budget):
+    table = budget.outturn_table().set_index("line")
+    expected = {  # published: net budget, forecast, covid, reserves, after, deficit Q2, deficit Q1
+        "Education": (5898, 7668, 0, -660, 7008, 1110, 868),
+        "Children and Family Services": (46668, 55160, -1530, -3322, 50308, 3640, 3106),
+        "14-19 Services": (375, 375, 0, 0, 375, 0, 0),
+        "Total": (52941, 63203, -1530, -3982, 57691, 4750, 3974),
+    }
+    cols = ["cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
+            "net_after_scarring_and_reserves", "deficit", "previous_deficit"]
+    for line, values in expected.items():
+        assert tuple(int(table.loc[line, c]) for c in cols) == values
+
+
+def test_seed001_deficit_as_percent_of_cash_limit(budget):
+    head = budget.headline()
+    assert head["deficit_before_reserves"] == 8732 and round(head["deficit_before_pct"], 1) == Decimal("16.5")
+    assert head["deficit_after_reserves"] == 4750 and round(head["deficit_after_pct"]) == 9
+
+
+def test_seed001_budget_changes_q1_to_q2(budget):
+    table = budget.budget_table().set_index("line")
+    assert (table.loc["Cash Limit", "budget_previous_quarter"], table.loc["Cash Limit", "changes"],
+            table.loc["Cash Limit", "cash_limit"]) == (51926, 1015, 52941)
+    changes = budget.changes_table()
+    assert list(changes["movement"]) == [298, 717, 1015]
+
+
+def test_seed001_reserves_totals(budget):
+    total = budget.reserves_table().iloc[-1]
+    assert (total["approved_use_balance"], total["approved_use"], total["balance"]) == (4535, 3982, 553)
+    assert len(budget.reserves) == 33
+
+
+def test_new_placements_allowance_five_at_5000_for_25_weeks():
+    """Seed 001: 5 new external residential placements at GBP 5,000 a week for the remaining 25 weeks."""
+    rates = default_unit_costs()
+    weekly = rates.weekly("residential_external", date(2023, 10, 7))
+    assert allowance(weekly, 5, Decimal(25)) == Decimal(625_000)
+    # The same by day count: the last 25 weeks of the year, 9 October 2023 to 31 March 2024 (175 days).
+    assert 5 * cost_between(weekly, date(2023, 10, 9), date(2024, 3, 31)) == 625_000
+    from placecast.finance.forecast_cost import allowance_to_year_end
+
+    assert allowance_to_year_end(weekly, 5, date(2023, 10, 9)) == 625_000
+
+
+def test_internal_versus_external_home_avoided_cost():
+    """Seed 000: external GBP 5,000 vs internal GBP 3,000 a week -> 2,000 a week, about GBP 0.1m a year."""
+    rates = default_unit_costs()
+    on = date(2023, 4, 1)
+    saving = rates.weekly("residential_external", on) - rates.weekly("residential_inhouse", on)
+    assert saving == 2000 and saving * 52 == 104_000
+
+
+def test_seed004_external_residential_average_weekly_cost():
+    """Seed 004: 73 external residential placements cost GBP 12.4m a year: about GBP 3,270 a week."""
+    average = Decimal("12.4e6") / 73 / 52
+    assert round(average, -1) == 3270
+
+
+def test_calendar():
+    assert fy_label(date(2024, 3, 31)) == "2023/24" and fy_label(date(2024, 4, 1)) == "2024/25"
+    assert [quarter(date(2023, m, 1)) for m in (4, 7, 10, 1)] == [1, 2, 3, 4]
+    assert days_remaining(date(2023, 9, 30)) == 183
+    assert to_thousands(Decimal("1500")) == 2 and to_thousands(Decimal("-1500")) == -2
+
+
+days = st.dates(min_value=date(2019, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(days, st.integers(0, 1500), st.integers(0, 1500), st.decimals(0, 20_000, places=2))
+def test_costing_a_range_equals_the_sum_of_its_parts(first, a, b, weekly):
+    middle = first + timedelta(days=a)
+    last = middle + timedelta(days=b)
+    whole = cost_between(weekly, first, last)
+    assert whole == cost_between(weekly, first, middle) + cost_between(weekly, middle + timedelta(days=1), last)
+    assert sum(split_by_fy(weekly, first, last).values(), Fraction(0)) == whole
+    assert whole == Fraction(weekly) * ((last - first).days + 1) / 7
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(-10**4, 10**4), st.integers(0, 10**6),
+                          st.integers(0, 10**4), st.integers(0, 10**4)), min_size=1, max_size=6))
+def test_lines_sum_to_totals_and_reserves_reduce_the_deficit(rows):
+    from placecast.finance.budget import Budget, BudgetLine
+
+    lines = [BudgetLine(f"L{i}", Decimal(b), [("change", Decimal(c))], Decimal(f), Decimal(cv), Decimal(r), None)
+             for i, (b, c, f, cv, r) in enumerate(rows)]
+    budget = Budget("t", "q", Decimal(1000), lines)
+    table = budget.outturn_table()
+    body, total = table.iloc[:-1], table.iloc[-1]
+    for col in ("cash_limit", "forecast_net_expenditure", "reserves", "net_after_scarring_and_reserves", "deficit"):
+        assert sum(body[col]) == total[col]
+    head = budget.headline()
+    assert head["deficit_after_reserves"] == head["deficit_before_reserves"] - head["reserves_used"]  # type: ignore
+    if budget.total("cash_limit") == 0:
+        assert head["deficit_before_pct"] is None
+
+
+def _bad_budget(tmp_path, text):
+    p = tmp_path / "budget.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(p)
+    return info.value.problems
+
+
+def test_unbalanced_budget_changes_are_located(tmp_path):
+    problems = _bad_budget(tmp_path, "lines:\n  - {name: A, budget_previous_quarter: 100, changes: "
+                                     "[{description: x, amount: 10}], cash_limit: 120, forecast_net_expenditure: 5}\n")
+    assert [(p.where, p.column) for p in problems] == [("lines[0].cash_limit", "cash_limit")]
+    assert "unbalanced" in problems[0].message
+
+
+def test_non_numeric_and_negative_amounts_and_duplicate_reserves_are_located(tmp_path):
+    problems = _bad_budget(tmp_path, """lines:
+  - {name: A, budget_previous_quarter: lots, forecast_net_expenditure: 5, reserves: -3}
+reserves:
+  - {category: C, narration: N, purpose: P, approved_use_balance: 10, approved_use: 5}
+  - {category: C, narration: N, purpose: P, approved_use_balance: 10, approved_use: 5}
+""")
+    located = {(p.where, p.value) for p in problems}
+    assert ("lines[0].budget_previous_quarter", "lots") in located
+    assert ("lines[0].reserves", "-3") in located
+    assert ("reserves[1]", "P") in located
+
+
+def test_a_file_that_is_not_a_budget_writes_nothing(tmp_path):
+    bad = tmp_path / "b.yaml"
+    bad.write_text("just: [a, list", encoding="utf-8")
+    result = CliRunner().invoke(app, ["outturn", str(bad), "--as-at", "2023-09-30", "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0 and not (tmp_path / "o").exists()
+
+
+def test_bad_unit_cost_files_are_located(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("cost_line,weekly_cost,effective_from\nsecure,-5,2023-04-01\nkinship,abc,2023-04-01\n"
+                 "other,10,tomorrow\n", encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_unit_costs(p)
+    assert [(x.where, x.column) for x in info.value.problems] == [("line 2", "weekly_cost"), ("line 3", "weekly_cost"),
+                                                                 ("line 4", "effective_from")]
+
+
+def test_unknown_cost_line_in_a_forecast_is_an_error():
+    runs = pd.DataFrame({"run": [0], "month_end": ["2025-04-30"], "category": ["spaceship"], "days": [30.0]})
+    with pytest.raises(FinanceInputError, match="spaceship"):
+        cost_runs(runs, default_unit_costs())
+
+
+def test_forecast_cost_quantiles_are_of_cost_not_of_counts():
+    runs = pd.DataFrame({"run": [0, 0, 1, 1, 2, 2], "month_end": ["2025-04-30"] * 6,
+                         "category": ["residential_external", "fostering_inhouse"] * 3,
+                         "days": [30.0, 0.0, 0.0, 300.0, 15.0, 150.0]})
+    summary = cost_summary(cost_runs(runs, default_unit_costs()), "financial_year").set_index("category")
+    per_run = [30 * 5000 / 7, 300 * 450 / 7, 15 * 5000 / 7 + 150 * 450 / 7]
+    assert summary.loc["total", "p50_gbp"] == pytest.approx(sorted(per_run)[1])
+    assert summary.loc["total", "mean_gbp"] == pytest.approx(sum(per_run) / 3)
+
+
+def test_outturn_cli_writes_tables_in_thousands(tmp_path):
+    result = CliRunner().invoke(app, ["outturn", str(EXAMPLES / "budget.yaml"), "--as-at", "2023-09-30",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    outturn = pd.read_csv(tmp_path / "outturn.csv").set_index("line")
+    assert outturn.loc["Total", "deficit"] == 4750
+    head = pd.read_csv(tmp_path / "headline.csv").iloc[0]
+    assert head["deficit_before_pct"] == 16.5 and head["deficit_after_reserves"] == 4750
