@@ -336,12 +336,74 @@ def outturn(
     budget_file: Annotated[Path, typer.Argument(help="Budget YAML (see examples/seed001/budget.yaml).")],
     as_at: Annotated[str, typer.Option("--as-at", help="Date of the forecast, YYYY-MM-DD.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outturn tables (CSV).")],
+    commitments: Annotated[Path | None, typer.Option(help="Commitments register (CSV or XLSX).")] = None,
+    forecast_dir: Annotated[Path | None, typer.Option("--forecast", help="A folder written by 'placecast "
+                                                                          "forecast'.")] = None,
+    history: Annotated[Path | None, typer.Option(help="Ingest folder, to reconcile commitments with the "
+                                                      "SSDA903 history.")] = None,
+    unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV).")] = None,
 ) -> None:
-    """Forecast outturn against the cash limit, budget changes and reserves, in £000."""
-    from placecast.finance import read_budget, to_thousands
+    """Forecast outturn against the cash limit, budget changes and reserves, in £000.
+
+    Budget lines may take 'committed_to_year_end: from_commitments' (the register costed by day from the
+    day after --as-at to 31 March or each planned end) and 'new_demand: from_forecast' (the forecast's
+    mean placement cost to 31 March, less what is already committed).
+    """
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from placecast.finance import (
+        cost_runs,
+        default_unit_costs,
+        read_budget,
+        read_commitments,
+        read_unit_costs,
+        reconcile,
+        to_thousands,
+    )
+    from placecast.finance.calendar import fy_end
 
     day = _start_date(as_at, "--as-at")
-    budget = read_budget(budget_file)
+    assert day is not None
+    rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+    sources: dict[str, Decimal] = {}
+    extra: dict[str, object] = {}
+    committed_gbp = None
+    if commitments is not None:
+        from placecast.ssda903.pseudonym import resolve_key
+
+        register = read_commitments(commitments, rates.lines, resolve_key())
+        committed_gbp = register.cost_to(day)
+        by_line = register.cost_by_line(day)
+        extra["commitments_cost.csv"] = pd.DataFrame(
+            [{"cost_line": k, "cost_to_year_end_gbp": to_thousands(v) * 1000} for k, v in sorted(by_line.items())])
+        if history is not None:
+            from placecast.ssda903 import load_history
+
+            hist = load_history(history)
+            paid = [c for c in rates.lines if rates.weekly(c, day) > 0]
+            orphan, unfunded = reconcile(register, hist.episodes, day, paid)
+            extra["commitments_without_episode.csv"] = orphan
+            extra["placements_without_commitment.csv"] = unfunded
+    if forecast_dir is not None:
+        runs_file = forecast_dir / "placement_days_runs.parquet"
+        if not runs_file.exists():
+            from placecast.errors import UnusableInputError
+
+            raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast'.")
+        costed = cost_runs(pd.read_parquet(runs_file), rates)
+        months = pd.to_datetime(costed["month_end"])
+        window = costed[(months > pd.Timestamp(day)) & (months <= pd.Timestamp(fy_end(day)))]
+        forecast_gbp = Decimal(str(window.groupby("run")["cost_pence"].sum().mean() / 100)) if len(window) else \
+            Decimal(0)
+        extra_demand = forecast_gbp - (Decimal(committed_gbp.numerator) / Decimal(committed_gbp.denominator)
+                                       if committed_gbp is not None else Decimal(0))
+        sources["from_forecast"] = max(extra_demand, Decimal(0))
+    budget_units = Decimal(1000)
+    if committed_gbp is not None:
+        sources["from_commitments"] = Decimal(committed_gbp.numerator) / Decimal(committed_gbp.denominator)
+    budget = read_budget(budget_file, {k: v / budget_units for k, v in sources.items()})
     scale = budget.scale
 
     def k(frame):
@@ -356,10 +418,9 @@ def outturn(
     head = budget.headline()
     headline = {key: (None if v is None else round(float(v), 1) if key.endswith("_pct") else to_thousands(v * scale))
                 for key, v in head.items()}
-    import pandas as pd
 
-    tables["headline.csv"] = pd.DataFrame([{"as_at": day.isoformat() if day else "", **headline}])
-    _write_atomically(out_dir, tables)
+    tables["headline.csv"] = pd.DataFrame([{"as_at": day.isoformat(), **headline}])
+    _write_atomically(out_dir, {**tables, **extra})
     t = Table(title=f"{budget.title} {budget.quarter}: forecast outturn (£000)")
     cols = ["line", "cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
             "net_after_scarring_and_reserves", "deficit", "previous_deficit"]

@@ -12,12 +12,13 @@ from placecast.finance.calendar import (
     to_thousands,
     weeks_remaining,
 )
+from placecast.finance.commitments import Commitments, read_commitments, reconcile
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.forecast_cost import allowance, cost_runs, cost_summary
 from placecast.finance.unit_costs import UnitCosts, default_unit_costs, read_unit_costs
 
 __all__ = [
-    "Budget", "FinanceInputError", "InputProblem", "UnitCosts", "allowance", "cost_between", "cost_runs",
+    "Budget", "Commitments", "FinanceInputError", "InputProblem", "UnitCosts", "allowance", "cost_between", "cost_runs",
     "cost_summary", "days_remaining", "default_unit_costs", "fy_end", "fy_label", "fy_start", "quarter",
-    "read_budget", "read_unit_costs", "split_by_fy", "to_thousands", "weeks_remaining",
+    "read_budget", "read_commitments", "read_unit_costs", "reconcile", "split_by_fy", "to_thousands", "weeks_remaining",
 ]

@@ -140,9 +140,14 @@ def _money(problems: list[InputProblem], file: str, key: str, value: object, all
         return ZERO
 
 
-def read_budget(path: Path) -> Budget:
+SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast"}
+
+
+def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget:
     """Read and check a budget file; every problem is reported with its key, and nothing is computed
-    from an invalid file."""
+    from an invalid file. ``sources`` gives amounts (in the file's units) for components written as
+    ``from_commitments`` or ``from_forecast``."""
+    sources = sources or {}
     file = str(path)
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -186,8 +191,18 @@ def read_budget(path: Path) -> Budget:
         if "forecast_net_expenditure" in raw:
             fne = _money(problems, file, f"{key}.forecast_net_expenditure", raw["forecast_net_expenditure"])
         else:
-            parts = {p: _money(problems, file, f"{key}.{p}", raw.get(p, 0), allow_negative=False)
-                     for p in ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures")}
+            parts = {}
+            for p in ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures"):
+                value = raw.get(p, 0)
+                if isinstance(value, str) and value in SOURCES:
+                    if value not in sources:
+                        problems.append(InputProblem(file, f"{key}.{p}", p, value,
+                                                     f"give {SOURCES[value]} so this can be computed."))
+                        parts[p] = ZERO
+                    else:
+                        parts[p] = sources[value]
+                    continue
+                parts[p] = _money(problems, file, f"{key}.{p}", value, allow_negative=False)
             fne = parts["actuals_to_date"] + parts["committed_to_year_end"] + parts["new_demand"] \
                 - parts["savings_not_in_figures"]
         covid = _money(problems, file, f"{key}.covid_scarring", raw.get("covid_scarring", 0), allow_negative=False)

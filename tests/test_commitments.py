@@ -1,0 +1,90 @@
+"""Commitments register: exact day-count costing, reconciliation with the history, located errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from placecast.finance import FinanceInputError, default_unit_costs, read_commitments, reconcile
+
+LINES = default_unit_costs().lines
+HEADER = ("child_id,placement_ref,provider,cost_line,weekly_cost,start,planned_end,funding_social_care,"
+          "funding_education,funding_health,funding_uasc_grant\n")
+
+
+def _register(tmp_path, body: str, name: str = "c.csv"):
+    p = tmp_path / name
+    p.write_text(HEADER + body, encoding="utf-8")
+    return p
+
+
+def test_commitments_are_costed_by_day_to_year_end_or_planned_end(tmp_path):
+    p = _register(tmp_path, "A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\n"
+                            "A2,P2,Home,fostering_inhouse,450,2023-06-01,2023-12-31,50,50,,\n")
+    reg = read_commitments(p, LINES)
+    # After 30 Sep 2023: A1 183 days to 31 March (2024 is a leap year); A2 92 days to 31 December.
+    assert reg.cost_to(date(2023, 9, 30)) == Fraction(5000 * 183 + 450 * 92, 7)
+    assert reg.cost_by_line(date(2023, 9, 30))["fostering_inhouse"] == Fraction(450 * 92, 7)
+    assert reg.table.loc[1, "funding_education"] == 50.0
+
+
+def test_xlsx_register_with_date_cells(tmp_path):
+    from datetime import datetime
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.strip().split(","))
+    ws.append(["A1", "P1", "Acme", "residential_external", 5000, datetime(2023, 1, 1), None, None, None, None, None])
+    wb.save(tmp_path / "c.xlsx")
+    assert read_commitments(tmp_path / "c.xlsx", LINES).cost_to(date(2024, 3, 30)) == Fraction(5000, 7)
+
+
+@pytest.mark.parametrize(("row", "column", "value"), [
+    ("A1,P1,Acme,residential_external,-5,2023-01-01,,,,,", "weekly_cost", "-5"),
+    ("A1,P1,Acme,residential_external,lots,2023-01-01,,,,,", "weekly_cost", "lots"),
+    ("A1,P1,Acme,spaceship,100,2023-01-01,,,,,", "cost_line", "spaceship"),
+    ("A1,P1,Acme,secure,100,2023-05-01,2023-04-01,,,,", "planned_end", "2023-04-01"),
+    ("A1,P1,Acme,secure,100,01-05-2023,,,,,", "start", "01-05-2023"),
+    ("A1,P1,Acme,secure,100,2023-05-01,,60,30,,", "funding_social_care", "90.0"),
+])
+def test_bad_commitments_are_located(tmp_path, row, column, value):
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(_register(tmp_path, row + "\n"), LINES)
+    p = info.value.problems[0]
+    assert (p.where, p.column, p.value) == ("line 2", column, value)
+
+
+def test_duplicate_references_and_files_that_are_not_tables(tmp_path):
+    body = "A1,P1,Acme,secure,100,2023-05-01,,,,,\nA2,P1,Acme,secure,100,2023-05-01,,,,,\n"
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(_register(tmp_path, body), LINES)
+    assert [(p.where, p.column) for p in info.value.problems] == [("line 3", "placement_ref")]
+    (tmp_path / "bin.csv").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(FinanceInputError, match="not a UTF-8 CSV"):
+        read_commitments(tmp_path / "bin.csv", LINES)
+    (tmp_path / "other.csv").write_text("name,address\nx,y\n", encoding="utf-8")
+    with pytest.raises(FinanceInputError, match="column is missing"):
+        read_commitments(tmp_path / "other.csv", LINES)
+
+
+def test_reconciliation_lists_both_kinds_of_discrepancy(tmp_path):
+    key = b"k"
+    from placecast.ssda903.pseudonym import pseudonymise
+
+    ids = dict(zip(["A1", "A2", "A3"], pseudonymise(pd.Series(["A1", "A2", "A3"]), key), strict=True))
+    episodes = pd.DataFrame({
+        "child_id": [ids["A1"], ids["A3"]], "start": pd.to_datetime(["2023-01-01", "2023-02-01"]),
+        "end": pd.to_datetime([None, None]), "short_break": [False, False],
+        "category": ["residential_external", "fostering_external"], "place": ["K2", "U6"],
+        "provider": ["PR4", "PR4"], "source": ["e.csv:2", "e.csv:3"],
+    })
+    body = "A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\nA2,P2,Acme,fostering_external,900,2023-01-01,,,,,\n"
+    reg = read_commitments(_register(tmp_path, body), LINES, key)
+    orphan, unfunded = reconcile(reg, episodes, date(2023, 9, 30), ["residential_external", "fostering_external"])
+    assert list(orphan["child_id"]) == [ids["A2"]]  # paid for, but not in care
+    assert list(unfunded["child_id"]) == [ids["A3"]]  # in a paid placement with no commitment
+    assert "A1" not in orphan.to_csv() + unfunded.to_csv()
