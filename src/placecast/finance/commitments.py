@@ -48,7 +48,8 @@ class Commitments:
         return {line: Commitments(g).cost_to(as_at) for line, g in self.table.groupby("cost_line")}
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """The header and a table of text cells, with ``_line``: the line as a spreadsheet shows it."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
@@ -70,7 +71,10 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
                 return v.isoformat()
             return "" if v is None else str(v).strip()
 
-        return header, [(i + 2, {h: text(v) for h, v in zip(header, r, strict=False)}) for i, r in enumerate(rows[1:])]
+        frame = pd.DataFrame([[text(v) for v in r] for r in rows[1:]], columns=header)
+        frame["_line"] = np.arange(len(frame)) + 2
+        frame = frame[(frame.drop(columns="_line") != "").any(axis=1)]
+        return header, frame
     try:
         raw = path.read_bytes()
         if b"\x00" in raw[:4096]:
@@ -79,27 +83,29 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     except (OSError, UnicodeDecodeError) as exc:
         raise FinanceInputError([InputProblem(str(path), "-", "", "", "not a UTF-8 CSV file; save it as "
                                               "'CSV UTF-8' or .xlsx.")]) from exc
-    reader = csv.reader(io.StringIO(content))
     try:
-        header = [h.strip().lower() for h in next(reader)]
-        rows = [(i + 2, dict(zip(header, [c.strip() for c in r], strict=False))) for i, r in enumerate(reader)
-                if any(c.strip() for c in r)]
-    except (StopIteration, csv.Error) as exc:
+        frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise FinanceInputError([InputProblem(str(path), "line 1", "", "", f"not a table ({exc}).")]) from exc
-    return header, rows
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame["_line"] = np.arange(len(frame)) + 2
+    frame = frame[(frame.drop(columns="_line") != "").any(axis=1)]
+    return list(frame.columns[:-1]), frame  # type: ignore[return-value]
 
 
-def _date(text: str) -> date:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
+def _dates(values: pd.Series) -> pd.Series:
+    """Dates written YYYY-MM-DD or dd/mm/yyyy (NaT where blank or invalid)."""
+    iso = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+    uk = pd.to_datetime(values, format="%d/%m/%Y", errors="coerce")
+    return iso.fillna(uk)
 
 
 def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None) -> Commitments:
-    """Read and validate a register; every problem is located (file, line, column, value, what to do)."""
+    """Read and validate a register; every problem is located (file, line, column, value, what to do).
+
+    Checks run column by column over the whole table, so a million lines take seconds; problems are
+    then listed in file order.
+    """
     from placecast.ssda903.pseudonym import pseudonymise
 
     path = Path(path)
@@ -109,67 +115,57 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     if missing:
         raise FinanceInputError([InputProblem(file, "line 1", c, "", "this column is missing; the register needs "
                                               + ", ".join(COLUMNS) + ".") for c in missing])
-    problems: list[InputProblem] = []
-    out = []
-    refs: dict[str, int] = {}
-    for line, row in rows:
-        where = f"line {line}"
-        ref = row.get("placement_ref", "")
-        if ref in refs:
-            problems.append(InputProblem(file, where, "placement_ref", ref, f"the same placement reference is on line "
-                                         f"{refs[ref]}; each placement once."))
-        refs.setdefault(ref, line)
-        if not row.get("child_id"):
-            problems.append(InputProblem(file, where, "child_id", "", "give the child's id."))
-        line_name = row.get("cost_line", "")
-        if line_name not in cost_lines:
-            problems.append(InputProblem(file, where, "cost_line", line_name,
-                                         f"unknown cost line; use one of {', '.join(cost_lines)}."))
-        try:
-            weekly = Fraction(row.get("weekly_cost", "").replace(",", "").replace("£", ""))
-            if weekly < 0:
-                raise ValueError
-        except (ValueError, ZeroDivisionError):
-            problems.append(InputProblem(file, where, "weekly_cost", row.get("weekly_cost", ""),
-                                         "must be a non-negative amount in pounds a week."))
-            weekly = Fraction(0)
-        try:
-            start = _date(row.get("start", ""))
-        except ValueError:
-            problems.append(InputProblem(file, where, "start", row.get("start", ""), "not a date; use YYYY-MM-DD."))
-            start = None
-        end = None
-        if row.get("planned_end"):
-            try:
-                end = _date(row["planned_end"])
-            except ValueError:
-                problems.append(InputProblem(file, where, "planned_end", row["planned_end"], "not a date; use "
-                                             "YYYY-MM-DD or leave blank."))
-        if start and end and end < start:
-            problems.append(InputProblem(file, where, "planned_end", row["planned_end"],
-                                         "the planned end is before the start; correct one of them."))
-        split = []
-        for col in FUNDING:
-            try:
-                split.append(Fraction(row.get(col, "") or "0"))
-            except ValueError:
-                problems.append(InputProblem(file, where, col, row.get(col, ""), "must be a percentage."))
-                split.append(Fraction(0))
-        if sum(split) == 0:
-            split[0] = Fraction(100)
-        elif sum(split) != 100:
-            problems.append(InputProblem(file, where, "funding_social_care", str(float(sum(split))),
-                                         "the funding split must add up to 100%."))
-        out.append({"child": row.get("child_id", ""), "placement_ref": ref, "provider": row.get("provider", ""),
-                    "cost_line": line_name, "weekly_pence": int(round(weekly * 100)), "start": start,
-                    "planned_end": end, **{c: float(v) for c, v in zip(FUNDING, split, strict=True)}})
-    if problems:
-        raise FinanceInputError(problems)
-    table = pd.DataFrame(out)
-    table["start"] = pd.to_datetime(table["start"])
-    table["planned_end"] = pd.to_datetime(table["planned_end"])
-    table["child_id"] = pseudonymise(table.pop("child"), key) if key else table.pop("child")
-    return Commitments(table)
+    df = rows.reset_index(drop=True)
+    for col in [*COLUMNS, *FUNDING]:
+        if col not in df.columns:
+            df[col] = ""
+        df[col] = df[col].astype(str).str.strip()
+    line = df["_line"].to_numpy(dtype=np.int64)
+    found: list[tuple[int, InputProblem]] = []
+
+    def flag(mask: pd.Series | np.ndarray, column: str, message: str) -> None:
+        m = np.asarray(mask, dtype=bool)
+        for i in np.flatnonzero(m):
+            found.append((int(line[i]), InputProblem(file, f"line {line[i]}", column, str(df[column].iloc[i]),
+                                                     message)))
+
+    first = df.groupby("placement_ref").cumcount() == 0
+    first_line = pd.Series(line).groupby(df["placement_ref"].to_numpy()).transform("min").to_numpy()
+    for i in np.flatnonzero(~first.to_numpy()):
+        found.append((int(line[i]), InputProblem(file, f"line {line[i]}", "placement_ref", df["placement_ref"].iloc[i],
+                                                 f"the same placement reference is on line {first_line[i]}; "
+                                                 "each placement once.")))
+    flag(df["child_id"] == "", "child_id", "give the child's id.")
+    flag(~df["cost_line"].isin(cost_lines), "cost_line", f"unknown cost line; use one of {', '.join(cost_lines)}.")
+    weekly = pd.to_numeric(df["weekly_cost"].str.replace(",", "", regex=False).str.replace("£", "", regex=False),
+                           errors="coerce")
+    flag(weekly.isna() | (weekly < 0) | ~np.isfinite(weekly.fillna(0)), "weekly_cost",
+         "must be a non-negative amount in pounds a week.")
+    start = _dates(df["start"])
+    flag(start.isna(), "start", "not a date; use YYYY-MM-DD.")
+    end = _dates(df["planned_end"])
+    flag((df["planned_end"] != "") & end.isna(), "planned_end", "not a date; use YYYY-MM-DD or leave blank.")
+    flag(start.notna() & end.notna() & (end < start), "planned_end",
+         "the planned end is before the start; correct one of them.")
+    split = pd.DataFrame({c: pd.to_numeric(df[c].replace("", "0"), errors="coerce") for c in FUNDING})
+    for c in FUNDING:
+        flag(split[c].isna(), c, "must be a percentage.")
+    total = split.fillna(0).sum(axis=1)
+    bad_split = (total.round(6) != 100) & (total != 0)
+    for i in np.flatnonzero(bad_split.to_numpy()):
+        found.append((int(line[i]), InputProblem(file, f"line {line[i]}", "funding_social_care",
+                                                 str(float(total.iloc[i])), "the funding split must add up to 100%.")))
+    if found:
+        found.sort(key=lambda item: item[0])
+        raise FinanceInputError([p for _, p in found])
+    split.loc[total == 0, "funding_social_care"] = 100.0
+    table = pd.DataFrame({
+        "placement_ref": df["placement_ref"], "provider": df["provider"], "cost_line": df["cost_line"],
+        "weekly_pence": (weekly * 100).round().astype(np.int64), "start": start, "planned_end": end,
+        **{c: split[c].astype(float) for c in FUNDING},
+    })
+    table["child_id"] = pseudonymise(df["child_id"], key) if key else df["child_id"]
+    return Commitments(table.reset_index(drop=True))
 
 
 def reconcile(commitments: Commitments, history_episodes: pd.DataFrame, as_at: date,
