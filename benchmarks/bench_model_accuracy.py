@@ -183,9 +183,9 @@ def main() -> None:
 | council | origin | Placecast | limit | no change | Placecast / limit | Placecast (4 groups) | limit (4) | no change (4) | peer (4) |
 |---|---|---|---|---|---|---|---|---|---|
 {table}
-| **mean** | | **{m['placecast']:.3f}** | **{m['limit']:.3f}** | **{m['nochange']:.3f}** | **{ratio:.2f}** | **{m['g_placecast']:.3f}** | **{m['g_limit']:.3f}** | **{m['g_nochange']:.3f}** | **{m['g_peer']:.3f}** |
+| **mean** | | **{m['placecast']:.3f}** | **{m['limit']:.3f}** | **{m['nochange']:.3f}** | **{ratio:.3f}** | **{m['g_placecast']:.3f}** | **{m['g_limit']:.3f}** | **{m['g_nochange']:.3f}** | **{m['g_peer']:.3f}** |
 
-- Target, within 1.15 x the accuracy limit: **{verdict(ratio <= 1.15)}** ({ratio:.2f}). Lower than no change:
+- Target, within 1.15 x the accuracy limit: **{verdict(ratio <= 1.15)}** ({ratio:.3f}). Lower than no change:
   **{verdict(m['placecast'] < m['nochange'])}**. Lower than the peer (4 groups): **{verdict(m['g_placecast'] < m['g_peer'])}**.
 - Calibration (category x month 1-12 x council x future): 80% bands held **{c80:.1%}** (target 72-88%), 90% bands
   **{c90:.1%}** (target 85-95%): **{verdict(0.72 <= c80 <= 0.88 and 0.85 <= c90 <= 0.95)}**.

@@ -73,7 +73,7 @@ def main() -> None:
 
 - Date: {date.today().isoformat()}; machine: {machine()}
 - Command: `.venv/bin/python benchmarks/bench_model_speed.py --runs {args.runs}`; median of {args.runs} fresh
-  interpreters; fit at 31 March 2025 on 3 years, then 1,000 Monte Carlo runs 24 months ahead.
+  interpreters; fit at 31 March 2025 on up to 5 years of history, then 1,000 Monte Carlo runs 24 months ahead.
 
 | children in care at the start | fit | project (1,000 runs, 24 months) | fit + project | expected-value mode | peak memory | target |
 |---|---|---|---|---|---|---|
