@@ -278,3 +278,24 @@ def test_unknown_council_suggests_names():
 
     with pytest.raises(UnusableInputError, match="Did you mean"):
         benchmark("stock", DFE)
+
+
+@needs_dfe
+@pytest.mark.parametrize(("measure", "year", "council", "england"), [
+    ("stability_3plus", 2024, 11, 11),
+    ("care_leavers_suitable", 2024, 98, 88),
+    ("starts_rate", 2024, None, None),
+])
+def test_other_published_measures(measure, year, council, england):
+    result = benchmark("Stockport", DFE, measure)
+    row = result.table[result.table["year"] == year].iloc[0]
+    if council is not None:
+        assert row["council"] == council and row["england"] == england
+    assert row["sn_count"] >= 8 and row["of"] >= 130
+
+
+@needs_dfe
+def test_suppressed_council_values_have_no_rank():
+    result = benchmark("Stockport", DFE, "new_placements_far")
+    row = result.table[result.table["year"] == 2024].iloc[0]
+    assert bool(row["suppressed"]) and pd.isna(row["council"]) and pd.isna(row["rank"])

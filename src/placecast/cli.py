@@ -293,24 +293,33 @@ def kpi_compute(
 def kpi_benchmark(
     council: Annotated[str, typer.Option(help="Old code (e.g. 356), new code (E08000007) or name.")],
     stats: Annotated[Path, typer.Option(help="Folder of DfE published CSVs.")],
+    measure: Annotated[str, typer.Option(help="cla_rate, starts_rate, stability_3plus, stability_long_term, "
+                                              "care_leavers_suitable or new_placements_far.")] = "cla_rate",
     fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.text,
 ) -> None:
-    """Children looked after per 10,000 against statistical neighbours, region and England."""
-    from placecast.kpi import benchmark
+    """A published measure against statistical neighbours, region and England (default: rate per 10,000)."""
+    import pandas as pd
 
-    result = benchmark(council, stats)
+    from placecast.kpi import benchmark
+    from placecast.kpi.benchmarks import MEASURES
+
+    result = benchmark(council, stats, measure)
     if fmt is SummaryFormat.csv:
         typer.echo(result.table.to_csv(index=False), nl=False)
         return
     t = Table(title=f"{result.council} ({result.old_la_code}, {result.new_la_code}), {result.region}: "
-                    "children looked after per 10,000 aged 0-17")
+                    f"{MEASURES[measure].name}")
     for col in ("year", "council", "rank", "neighbours' average", "region", "England"):
         t.add_column(col, justify="right")
     for r in result.table.itertuples():
-        t.add_row(str(r.year), f"{r.council:g}", f"{r.rank} of {r.of}", f"{r.sn_average}", f"{r.region:g}",
-                  f"{r.england:g}")
+        def shown(v) -> str:
+            return "suppressed" if v is None or v != v else f"{v:g}"
+
+        rank = f"{int(r.rank)} of {r.of}" if pd.notna(r.rank) else "-"
+        t.add_row(str(r.year), shown(r.council), rank, shown(r.sn_average),
+                  shown(r.region), shown(r.england))
     out.print(t)
-    out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours)}. Rank 1 = lowest rate.")
+    out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours)}. Rank 1 = lowest value.")
 
 
 def _write_atomically(out_dir: Path, tables: dict[str, object]) -> None:

@@ -36,6 +36,47 @@ def read_dfe(path: Path, numeric: list[str]) -> pd.DataFrame:
     return df
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A published measure: which file, which rows, which column holds the value."""
+
+    name: str
+    file: str
+    filters: tuple[tuple[str, str], ...]
+    value: str
+    count: str
+
+
+MEASURES = {
+    "cla_rate": Measure("Children looked after at 31 March per 10,000 children aged 0-17", CLA_FILE,
+                        (("population_type", CLA_MEASURE),), "rate_per_10000", "children_count"),
+    "starts_rate": Measure("Children starting to be looked after per 10,000", CLA_FILE,
+                           (("population_type", "Children starting to be looked after each year"),),
+                           "rate_per_10000", "children_count"),
+    "stability_3plus": Measure("% of children looked after with 3 or more placements during the year",
+                               "la_cla_placement_stability.csv",
+                               (("cla_group", "CLA on 31 March"),
+                                ("placement_stability", "With 3 or more placements during the year")),
+                               "children_percent", "children_count"),
+    "stability_long_term": Measure("% of under-16s looked after 2.5+ years living with the same carer 2+ years",
+                                   "la_cla_placement_stability.csv",
+                                   (("cla_group", "Children looked after continuously for at least 2.5 years on 31 "
+                                                  "March aged under 16 years"),
+                                    ("placement_stability", "Living with the same carer for at least 2 years")),
+                                   "children_percent", "children_count"),
+    "care_leavers_suitable": Measure("% of care leavers aged 19-21 in suitable accommodation",
+                                     "la_care_leavers_accommodation_suitability.csv",
+                                     (("care_leaver_age", "19 to 21 years"),
+                                      ("breakdown", "Accommodation considered suitable")),
+                                     "care_leaver_percent", "care_leaver_count"),
+    "new_placements_far": Measure("% of new placements outside the council more than 20 miles from home",
+                                  "la_cla_during_year_new_placements.csv",
+                                  (("characteristic", "Location of new placements during the year"),
+                                   ("breakdown", "Placed outside LA boundary more than 20 miles from home")),
+                                  "children_percent", "children_count"),
+}
+
+
 @dataclass
 class Benchmark:
     council: str
@@ -44,6 +85,7 @@ class Benchmark:
     region: str
     neighbours: list[str]
     table: pd.DataFrame  # year, council, rank, of, sn_average, sn_count, region, england
+    measure: str = "cla_rate"
 
 
 def find_council(cla: pd.DataFrame, key: str) -> pd.Series:
@@ -59,33 +101,41 @@ def find_council(cla: pd.DataFrame, key: str) -> pd.Series:
     return hit.iloc[0]
 
 
-def benchmark(council: str, stats_dir: Path) -> Benchmark:
-    """Children looked after per 10,000: the council, its rank, its 10 neighbours' average, region, England."""
+def benchmark(council: str, stats_dir: Path, measure: str = "cla_rate") -> Benchmark:
+    """A measure over time for a council: its value, rank (1 = lowest), the average of its 10 statistical
+    neighbours, its region and England."""
     stats_dir = Path(stats_dir)
-    cla = read_dfe(stats_dir / CLA_FILE, ["children_count", "rate_per_10000", "population_estimate"])
+    if measure not in MEASURES:
+        raise UnusableInputError(f"Unknown measure '{measure}'; choose one of {', '.join(MEASURES)}.")
+    m = MEASURES[measure]
+    data = read_dfe(stats_dir / m.file, [m.value, m.count])
     sn = pd.read_csv(stats_dir / SN_FILE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    me = find_council(cla, council)
+    me = find_council(data, council)
     row = sn[sn["old_la_code"] == me["old_la_code"]]
     neighbours = [row.iloc[0][f"SN_{i}"] for i in range(1, 11)] if len(row) else []
-    stock = cla[cla["population_type"] == CLA_MEASURE]
-    las = stock[stock["geographic_level"] == "Local authority"]
+    rows = data
+    for column, wanted in m.filters:
+        rows = rows[rows[column].str.strip() == wanted]
+    las = rows[rows["geographic_level"] == "Local authority"]
     out = []
     for year, g in las.groupby("time_period"):
         mine = g[g["old_la_code"] == me["old_la_code"]]
         if mine.empty:
             continue
-        value = mine["rate_per_10000"].iloc[0]
-        ranked = g["rate_per_10000"].dropna()
-        sn_rates = g[g["old_la_code"].isin(neighbours)]["rate_per_10000"].dropna()
-        nat = stock[(stock["time_period"] == year) & (stock["geographic_level"] == "National")]
-        reg = stock[(stock["time_period"] == year) & (stock["geographic_level"] == "Regional")
-                    & (stock["region_name"] == me["region_name"])]
+        value = mine[m.value].iloc[0]
+        ranked = g[m.value].dropna()
+        sn_values = g[g["old_la_code"].isin(neighbours)][m.value].dropna()
+        nat = rows[(rows["time_period"] == year) & (rows["geographic_level"] == "National")]
+        reg = rows[(rows["time_period"] == year) & (rows["geographic_level"] == "Regional")
+                   & (rows["region_name"] == me["region_name"])]
         out.append({
-            "year": int(year), "council": value, "children": mine["children_count"].iloc[0],
+            "year": int(year), "council": value, "count": mine[m.count].iloc[0],
+            "suppressed": bool(mine[m.value + "_suppressed"].iloc[0]),
             "rank": int((ranked < value).sum() + 1) if pd.notna(value) else None, "of": int(len(ranked)),
-            "sn_average": round(float(sn_rates.mean()), 1) if len(sn_rates) else None, "sn_count": int(len(sn_rates)),
-            "region": reg["rate_per_10000"].iloc[0] if len(reg) else None,
-            "england": nat["rate_per_10000"].iloc[0] if len(nat) else None,
+            "sn_average": round(float(sn_values.mean()), 1) if len(sn_values) else None,
+            "sn_count": int(len(sn_values)),
+            "region": reg[m.value].iloc[0] if len(reg) else None,
+            "england": nat[m.value].iloc[0] if len(nat) else None,
         })
     return Benchmark(me["la_name"], me["old_la_code"], me["new_la_code"], me["region_name"], neighbours,
-                     pd.DataFrame(out))
+                     pd.DataFrame(out).astype({"rank": "Int64"}) if out else pd.DataFrame(out), measure)
