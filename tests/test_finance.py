@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -72,30 +73,35 @@ def test_seed001_reserves_totals(budget):
     assert len(budget.reserves) == 33
 
 
+ARITHMETIC = yaml.safe_load((EXAMPLES.parent / "seed_arithmetic.yaml").read_text(encoding="utf-8"))
+
+
 def test_new_placements_allowance_five_at_5000_for_25_weeks():
     """Seed 001: 5 new external residential placements at GBP 5,000 a week for the remaining 25 weeks."""
+    case = ARITHMETIC["new_placements_allowance"]
     rates = default_unit_costs()
-    weekly = rates.weekly("residential_external", date(2023, 10, 7))
-    assert allowance(weekly, 5, Decimal(25)) == Decimal(625_000)
-    # The same by day count: the last 25 weeks of the year, 9 October 2023 to 31 March 2024 (175 days).
-    assert 5 * cost_between(weekly, date(2023, 10, 9), date(2024, 3, 31)) == 625_000
+    weekly = rates.weekly(case["cost_line"], case["from"])
+    assert allowance(weekly, case["placements"], Decimal(25)) == case["expected_gbp"]
     from placecast.finance.forecast_cost import allowance_to_year_end
 
-    assert allowance_to_year_end(weekly, 5, date(2023, 10, 9)) == 625_000
+    assert allowance_to_year_end(weekly, case["placements"], case["from"]) == case["expected_gbp"]
+    assert 5 * cost_between(weekly, date(2023, 10, 9), date(2024, 3, 31)) == 625_000
 
 
 def test_internal_versus_external_home_avoided_cost():
     """Seed 000: external GBP 5,000 vs internal GBP 3,000 a week -> 2,000 a week, about GBP 0.1m a year."""
+    case = ARITHMETIC["internal_vs_external_home"]
     rates = default_unit_costs()
-    on = date(2023, 4, 1)
-    saving = rates.weekly("residential_external", on) - rates.weekly("residential_inhouse", on)
-    assert saving == 2000 and saving * 52 == 104_000
+    saving = rates.weekly(case["external"], case["on"]) - rates.weekly(case["internal"], case["on"])
+    assert saving == case["expected_weekly_gbp"]
+    assert saving * case["weeks_a_year"] == case["expected_yearly_gbp"]
 
 
 def test_seed004_external_residential_average_weekly_cost():
     """Seed 004: 73 external residential placements cost GBP 12.4m a year: about GBP 3,270 a week."""
-    average = Decimal("12.4e6") / 73 / 52
-    assert round(average, -1) == 3270
+    case = ARITHMETIC["external_residential_average"]
+    average = Decimal(case["annual_cost_gbp"]) / case["placements"] / case["weeks_a_year"]
+    assert round(average, -1) == case["expected_weekly_gbp_to_nearest_10"]
 
 
 def test_calendar():
