@@ -92,7 +92,7 @@ def test_internal_versus_external_home_avoided_cost():
     """Seed 000: external GBP 5,000 vs internal GBP 3,000 a week -> 2,000 a week, about GBP 0.1m a year."""
     case = ARITHMETIC["internal_vs_external_home"]
     rates = default_unit_costs()
-    saving = rates.weekly(case["external"], case["on"]) - rates.weekly(case["internal"], case["on"])
+    saving = rates.weekly(case["external"], case["as_at"]) - rates.weekly(case["internal"], case["as_at"])
     assert saving == case["expected_weekly_gbp"]
     assert saving * case["weeks_a_year"] == case["expected_yearly_gbp"]
 
