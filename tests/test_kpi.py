@@ -108,7 +108,7 @@ def test_bad_definitions_are_located(tmp_path, row, column, value):
     with pytest.raises(IndicatorFileError) as info:
         read_definitions(path)
     p = info.value.problems[0]
-    assert (p.line, p.column, p.value) == ("2", column, value)
+    assert (p.where, p.column, p.value) == ("2", column, value)
     assert "defs.csv" in str(info.value)
 
 
@@ -117,13 +117,14 @@ def test_duplicate_ids_and_non_numeric_values_are_located(tmp_path):
                                        {"id": "A1", "name": "b", "polarity": "Low", "target": "5"}])
     with pytest.raises(IndicatorFileError) as info:
         read_definitions(defs)
-    assert [(p.line, p.column) for p in info.value.problems] == [("3", "id")]
+    assert [(p.where, p.column) for p in info.value.problems] == [("3", "id")]
     good = read_definitions(_write(tmp_path / "g.csv", [{"id": "A1", "name": "a", "polarity": "High", "target": "5"}]))
     vals = _write(tmp_path / "v.csv", [{"id": "A1", "current": "eighty", "previous_year_end": "70"},
                                        {"id": "B2", "current": "1", "previous_year_end": "1"}])
     with pytest.raises(IndicatorFileError) as info:
         read_values(vals, good)
-    assert {(p.line, p.column, p.value) for p in info.value.problems} == {("2", "current", "eighty"), ("3", "id", "B2")}
+    located = {(p.where, p.column, p.value) for p in info.value.problems}
+    assert located == {("2", "current", "eighty"), ("3", "id", "B2")}
 
 
 def test_kpi_rate_cli_exit_codes(tmp_path):

@@ -141,13 +141,9 @@ def history_summary(
     if fmt is SummaryFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
         return
-    wide = table.pivot(index="category", columns="date", values="children").reindex(tax.categories + ["total"])
-    t = Table(title="Children looked after at 31 March (short breaks excluded)")
-    t.add_column("category", no_wrap=True)
-    for d in wide.columns:
-        t.add_column(str(d)[:4], justify="right")
-    for cat, row in wide.iterrows():
-        t.add_row(str(cat), *[f"{int(v):,}" for v in row])
+    from placecast.presentation import summary_table
+
+    t = summary_table(table, tax.categories, "Children looked after at 31 March (short breaks excluded)")
     out.print(t)
 
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 DEMO_KEY = "placecast-demo-key-synthetic-data-only"
 
@@ -49,13 +48,9 @@ def run_demo(out_dir: Path, seed: int, console: Console) -> None:
                   f"children, {len(history.repairs)} repairs -> {history_dir}")
     summary = summarise(history, tax)
     summary.to_csv(out_dir / "summary.csv", index=False)
-    wide = summary.pivot(index="category", columns="date", values="children").reindex(tax.categories + ["total"])
-    table = Table(title="4/5 Children looked after at 31 March")
-    table.add_column("category", no_wrap=True)
-    for d in wide.columns:
-        table.add_column(str(d)[:4], justify="right")
-    for cat, row in wide.iterrows():
-        table.add_row(str(cat), *[f"{int(v):,}" for v in row])
+    from placecast.presentation import summary_table
+
+    table = summary_table(summary, tax.categories, "4/5 Children looked after at 31 March")
     console.print(table)
     forecast_dir = out_dir / "forecast"
     with console.status("5/5 Forecasting 24 months ahead (1,000 Monte Carlo runs) and backtesting..."):

@@ -24,3 +24,31 @@ class ConfigError(PlacecastError):
 
 class NotFittedError(PlacecastError):
     """A model was used before ``fit``."""
+
+
+class LocatedProblem:
+    """One problem in an input file: file, where (a line number or a key), column, value, what to do."""
+
+    __slots__ = ("file", "where", "column", "value", "message")
+
+    def __init__(self, file: str, where: str, column: str, value: str, message: str) -> None:
+        self.file, self.where, self.column, self.value, self.message = file, where, column, value, message
+
+    def __repr__(self) -> str:
+        return f"LocatedProblem({self.file!r}, {self.where!r}, {self.column!r}, {self.value!r}, {self.message!r})"
+
+    def __str__(self) -> str:
+        where = f"line {self.where}" if self.where.isdigit() else self.where
+        return f"{self.file}, {where}, column {self.column}: '{self.value}': {self.message}"
+
+
+class LocatedInputError(PlacecastError):
+    """An input file has problems; ``problems`` lists every one (the first 50 are in the message)."""
+
+    what = "the input"
+
+    def __init__(self, problems: list[LocatedProblem]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s) in {self.what}:\n{shown}{more}")

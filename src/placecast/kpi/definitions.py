@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from placecast.errors import PlacecastError
+from placecast.errors import LocatedInputError, LocatedProblem
 
 POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
               "contextual": "None"}
@@ -24,28 +24,13 @@ DOTS = {"↑": "better", "better": "better", "getting better": "better", "↓": 
         "getting worse": "worse", "→": "stable", "stable": "stable", "○": "n/a", "n/a": "n/a", "": ""}
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in an indicator file: file, line (or key), column, value, what to do."""
-
-    file: str
-    line: str
-    column: str
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, line {self.line}, column {self.column}: '{self.value}': {self.message}"
+Problem = LocatedProblem
 
 
-class IndicatorFileError(PlacecastError):
+class IndicatorFileError(LocatedInputError):
     """An indicator file has problems; ``problems`` lists every one."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        shown = "\n".join(f"  {p}" for p in problems[:50])
-        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{len(problems)} problem(s) in the indicator file(s):\n{shown}{more}")
+    what = "the indicator file(s)"
 
 
 @dataclass
