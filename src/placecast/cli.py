@@ -30,6 +30,8 @@ history_app = typer.Typer(no_args_is_help=True, help="Look at an assembled care 
 app.add_typer(history_app, name="history")
 kpi_app = typer.Typer(no_args_is_help=True, help="Performance indicators: ratings, computed values, benchmarks.")
 app.add_typer(kpi_app, name="kpi")
+programme_app = typer.Typer(no_args_is_help=True, help="Recovery programme: savings planned and realised.")
+app.add_typer(programme_app, name="programme")
 
 out = Console()
 err = Console(stderr=True)
@@ -472,6 +474,77 @@ def costs(
         t.add_row(r.financial_year, f"{r.mean_gbp:,.0f}", f"{r.p10_gbp:,.0f}", f"{r.p50_gbp:,.0f}", f"{r.p90_gbp:,.0f}")
     out.print(t)
     out.print(f"Wrote cost_by_year.csv and cost_by_month.csv to {out_dir}")
+
+
+@programme_app.command("track")
+def programme_track(
+    plan_file: Annotated[Path, typer.Argument(help="Programme plan YAML (see examples/programme/seeds.yaml).")],
+    as_at: Annotated[str, typer.Option("--as-at", help="Date YYYY-MM-DD (for overdue milestones).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the programme tables (CSV).")],
+) -> None:
+    """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
+    import pandas as pd
+
+    from placecast.finance.calendar import to_pounds
+    from placecast.programme import read_plan, realised_avoidance
+
+    day = _start_date(as_at, "--as-at")
+    assert day is not None
+    plan = read_plan(plan_file)
+
+    def pounds(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+        frame = frame.copy()
+        for c in cols:
+            frame[c] = [float(to_pounds(v)) for v in frame[c]]
+        return frame
+
+    tables: dict[str, object] = {}
+    cases: list[dict[str, object]] = []
+    for case in plan.invest_to_save:
+        t = pounds(case.table(), ["saving", "delivery_cost", "net", "cumulative"]).assign(case=case.name)
+        tables[f"invest_to_save_{len(cases) + 1}.csv"] = t
+        summary = case.summary()
+        row: dict[str, object] = {"case": case.name, "payback_month": summary["payback_month"]}
+        ratio = summary["return_per_pound"]
+        row["return_per_pound"] = None if ratio is None else round(float(ratio), 2)  # type: ignore[arg-type]
+        for k in ("saving", "delivery_cost", "net", "in_year_saving", "full_year_effect"):
+            row[k] = float(to_pounds(summary[k]))  # type: ignore[arg-type]
+        cases.append(row)
+    if cases:
+        tables["invest_to_save_summary.csv"] = pd.DataFrame(cases)
+    notes = [n for n in (cb.check() for cb in plan.case_benefits) if n]
+    if plan.case_benefits:
+        tables["case_benefits.csv"] = pd.DataFrame([{"name": cb.name, "cases": float(cb.cases),
+                                                     "saving_per_case": float(cb.saving_per_case),
+                                                     "period_years": cb.period_years,
+                                                     "total": float(to_pounds(cb.total))}
+                                                    for cb in plan.case_benefits])
+    if plan.realised:
+        realised = pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
+        tables["realised_avoidance.csv"] = realised
+        tables["realised_by_intervention.csv"] = realised.groupby("intervention")[["in_year", "full_year"]].sum() \
+            .reset_index()
+    for i, sp in enumerate(plan.savings, start=1):
+        tables[f"savings_{i}.csv"] = sp.table().assign(programme=sp.name, revised_cash_limit=sp.revised_cash_limit)
+    if plan.milestones:
+        tables["milestones.csv"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
+                                                  "status": m.status, "overdue": m.overdue(day.isoformat())}
+                                                 for m in plan.milestones])
+    _write_atomically(out_dir, tables)
+    for c in cases:
+        out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}, net saving "
+                  f"£{-float(c['net']):,.0f}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
+                  f"{c['payback_month']}; in-year £{c['in_year_saving']:,.0f}, full-year effect "
+                  f"£{c['full_year_effect']:,.0f}.")
+    if plan.realised:
+        total = tables["realised_avoidance.csv"]["in_year"].sum()  # type: ignore[index]
+        out.print(f"Realised cost avoidance in year: £{total:,.0f} from {len(plan.realised)} events.")
+    for note in notes:
+        err.print(note)
+    overdue = [m for m in plan.milestones if m.overdue(day.isoformat())]
+    for m in overdue:
+        err.print(f"Overdue: {m.project}: {m.milestone} (due {m.due}, {m.status}).")
+    out.print(f"Wrote {', '.join(sorted(tables))} to {out_dir}")
 
 
 @app.command()

@@ -1,0 +1,93 @@
+"""Cost avoidance: per-case benefits, and realised avoidance with no child-day counted twice.
+
+A realised event (a step-down to a cheaper placement, a child leaving care) avoids the difference in
+weekly cost for every day from the event to its counterfactual end: the planned end if known, else
+the expected remaining stay, capped at 31 March for the in-year figure and at 52 weeks for the
+full-year effect. When interventions claim the same child on the same days, each child-day is counted
+once, for the intervention listed first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pandas as pd
+
+from placecast.finance.calendar import fy_end
+
+
+@dataclass
+class CaseBenefit:
+    """Cases x net saving per case over a stated period (e.g. FDAC over a 5-year cost-benefit period)."""
+
+    name: str
+    cases: Fraction
+    saving_per_case: Fraction
+    period_years: int
+    published_total: Fraction | None = None
+
+    @property
+    def total(self) -> Fraction:
+        return self.cases * self.saving_per_case
+
+    def check(self) -> str | None:
+        """A note when a published total is not cases x saving per case (to the pound)."""
+        if self.published_total is None or abs(self.total - self.published_total) < 1:
+            return None
+        implied = self.published_total / self.saving_per_case
+        return (f"{self.name}: published total £{float(self.published_total):,.0f} is not {float(self.cases):g} cases "
+                f"x £{float(self.saving_per_case):,.0f} = £{float(self.total):,.0f}; it implies "
+                f"{float(implied):.2f} cases.")
+
+
+@dataclass
+class RealisedEvent:
+    child: str
+    intervention: str
+    on: date  # the first day the cheaper arrangement applies
+    weekly_before: Fraction
+    weekly_after: Fraction
+    planned_end: date | None = None
+    expected_remaining_weeks: Fraction | None = None
+
+
+def _end(event: RealisedEvent, cap: date) -> date:
+    if event.planned_end is not None:
+        end = event.planned_end
+    elif event.expected_remaining_weeks is not None:
+        end = event.on + timedelta(days=int(event.expected_remaining_weeks * 7) - 1)
+    else:
+        end = cap
+    return min(end, cap)
+
+
+def realised_avoidance(events: list[RealisedEvent], as_of_year_end: date | None = None) -> pd.DataFrame:
+    """In-year (to 31 March) and full-year (52 weeks) avoidance per event, child-days counted once."""
+    rows = []
+    claimed: dict[str, list[tuple[date, date]]] = {}
+    order = {name: i for i, name in enumerate(dict.fromkeys(e.intervention for e in events))}
+    for e in sorted(events, key=lambda e: (order[e.intervention], e.on)):
+        weekly = Fraction(e.weekly_before) - Fraction(e.weekly_after)
+        out = {"child": e.child, "intervention": e.intervention, "from": e.on, "weekly_avoided": weekly}
+        for label, cap in (("in_year", as_of_year_end or fy_end(e.on)), ("full_year", e.on + timedelta(days=363))):
+            end = _end(e, cap)
+            days = _unclaimed_days(claimed.get(e.child, []), e.on, end)
+            out[label + "_days"] = days
+            out[label] = weekly * days / 7
+        claimed.setdefault(e.child, []).append((e.on, _end(e, e.on + timedelta(days=363))))
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def _unclaimed_days(spans: list[tuple[date, date]], first: date, last: date) -> int:
+    if last < first:
+        return 0
+    days = (last - first).days + 1
+    covered: set[int] = set()
+    for a, b in spans:
+        lo, hi = max(a, first), min(b, last)
+        if lo <= hi:
+            covered.update(range((lo - first).days, (hi - first).days + 1))
+    return days - len(covered)

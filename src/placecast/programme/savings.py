@@ -1,0 +1,60 @@
+"""The savings programme (MTFP): lines with targets, recurrent or not, phasing by year, delivery, RAG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pandas as pd
+
+
+@dataclass
+class SavingsLine:
+    name: str
+    amount: Decimal
+    recurrent: bool
+    year: str  # the financial year the saving is delivered in
+
+
+@dataclass
+class SavingsProgramme:
+    """A saving against a cash limit, phased over years, delivered by named lines."""
+
+    name: str
+    cash_limit: Decimal
+    full_year_saving: Decimal
+    phasing: dict[str, Decimal]  # cumulative saving required by year
+    lines: list[SavingsLine] = field(default_factory=list)
+    forecast_delivery: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def revised_cash_limit(self) -> Decimal:
+        return self.cash_limit - self.full_year_saving
+
+    def delivered(self, year: str, recurrent: bool | None = None) -> Decimal:
+        wanted = [ln.amount for ln in self.lines
+                  if ln.year == year and (recurrent is None or ln.recurrent == recurrent)]
+        return sum(wanted, Decimal(0))
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for year, required in self.phasing.items():
+            planned = self.delivered(year)
+            forecast = self.forecast_delivery.get(year, planned)
+            gap = (required - forecast) / required if required else Decimal(0)
+            rag = "Green" if gap <= 0 else ("Amber" if gap <= Decimal("0.05") else "Red")
+            rows.append({"year": year, "required": required, "recurrent": self.delivered(year, True),
+                         "non_recurrent": self.delivered(year, False), "planned": planned,
+                         "forecast_delivery": forecast, "rag": rag})
+        return pd.DataFrame(rows)
+
+
+@dataclass
+class Milestone:
+    project: str
+    milestone: str
+    due: str
+    status: str  # e.g. complete, on track, at risk
+
+    def overdue(self, as_at: str) -> bool:
+        return self.status.lower() != "complete" and self.due < as_at

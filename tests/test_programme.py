@@ -1,0 +1,137 @@
+"""Recovery programme: seed figures reproduced from inputs, no double-counted child-days, bad plans."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.programme import PlanFileError, RealisedEvent, read_plan, realised_avoidance
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "programme" / "seeds.yaml"
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return read_plan(EXAMPLE)
+
+
+def _k(values) -> list[int]:
+    return [round(float(v) / 1000) for v in values]
+
+
+def test_seed004_invest_to_save_table_month_by_month(plan):
+    """Published (GBP k): savings -125 -155 -150 -155 -155 -150 (-890); team 45 48 46 48 48 46 (281);
+    net -80 -107 -104 -107 -107 -104 (-609). The team is GBP 560k a year costed by days, so April
+    (30 days) is 46.03: the published 45 / -80 differ by one thousand, within rounding."""
+    t = plan.invest_to_save[0].table()
+    assert _k(t["saving"]) == [-125, -155, -150, -155, -155, -150]
+    published_team = [45, 48, 46, 48, 48, 46]
+    published_net = [-80, -107, -104, -107, -107, -104]
+    assert all(abs(a - b) <= 1 for a, b in zip(_k(t["delivery_cost"]), published_team, strict=True))
+    assert all(abs(a - b) <= 1 for a, b in zip(_k(t["net"]), published_net, strict=True))
+    assert round(float(sum(t["saving"])) / 1000) == -890
+    assert round(float(sum(t["delivery_cost"])) / 1000) == 281
+    assert round(float(sum(t["net"])) / 1000) == -609
+
+
+def test_seed004_in_year_and_full_year_effect(plan):
+    summary = plan.invest_to_save[0].summary()
+    assert round(float(summary["in_year_saving"]) / 1e5) / 10 == 1.8  # "an estimated GBP 1.8m"
+    assert summary["payback_month"] == "Apr-21"
+    assert float(summary["return_per_pound"]) == pytest.approx(890_000 / 280_767.12, rel=1e-6)
+
+
+def test_fdac_cost_avoidance_is_cases_times_saving_and_the_published_total_is_checked(plan):
+    fdac = plan.case_benefits[0]
+    assert fdac.total == 10 * 67_493
+    note = fdac.check()
+    assert note is not None and "10.01 cases" in note
+
+
+def test_seed000_four_children_leaving_foster_care_saved_0_115m(plan):
+    realised = realised_avoidance(plan.realised)
+    assert round(float(sum(realised["in_year"])) / 1e6, 3) == 0.115
+    assert list(realised["in_year_days"]) == [316, 302, 288, 274]  # to 31 March 2025
+
+
+def test_seed002_savings_phasing(plan):
+    programme = plan.savings[0]
+    assert programme.revised_cash_limit == 6219
+    table = programme.table().set_index("year")
+    assert (table.loc["2019/20", "recurrent"], table.loc["2019/20", "non_recurrent"]) == (500, 142)
+    assert table.loc["2019/20", "planned"] == 642 and table.loc["2020/21", "required"] == 1100
+    assert list(table["rag"]) == ["Green", "Green"]
+
+
+def test_overdue_milestones(plan):
+    overdue = [m.milestone for m in plan.milestones if m.overdue("2019-06-15")]
+    assert overdue == ["Revised service specifications shared"]
+
+
+events = st.lists(st.builds(
+    RealisedEvent,
+    child=st.sampled_from(["a", "b", "c"]),
+    intervention=st.sampled_from(["step-down", "reunification", "edge of care"]),
+    on=st.dates(min_value=date(2024, 4, 1), max_value=date(2025, 3, 31)),
+    weekly_before=st.integers(100, 6000).map(Fraction),
+    weekly_after=st.just(Fraction(0)),
+), max_size=8)
+
+
+@given(events)
+def test_a_child_day_is_never_counted_twice(evs):
+    result = realised_avoidance(evs)
+    for child in {e.child for e in evs}:
+        mine = result[result["child"] == child]
+        first = min(e.on for e in evs if e.child == child)
+        possible = (date(2025, 3, 31) - first).days + 1
+        assert mine["in_year_days"].sum() <= possible
+    assert (result["in_year"] >= 0).all() if len(result) else True
+
+
+def test_no_events_no_avoidance_and_no_change_no_avoidance():
+    assert realised_avoidance([]).empty
+    same = realised_avoidance([RealisedEvent("a", "x", date(2024, 6, 1), Fraction(500), Fraction(500))])
+    assert same["in_year"].sum() == 0 and same["full_year"].sum() == 0
+
+
+def test_full_year_effect_is_capped_at_52_weeks():
+    r = realised_avoidance([RealisedEvent("a", "x", date(2024, 12, 1), Fraction(700), Fraction(0))])
+    assert r["full_year_days"].iloc[0] == 364 and r["full_year"].iloc[0] == 700 * 52
+    assert r["in_year_days"].iloc[0] == 121
+
+
+@pytest.mark.parametrize(("text", "where", "column"), [
+    ("invest_to_save:\n  - {name: x, children: ten, weekly_saving: 1, saving_from: 2021-04-01, annual_cost: 1, "
+     "cost_from: 2021-04-01, months: 6}\n", "invest_to_save[0]", "children"),
+    ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 200}\n", "realised[0]",
+     "weekly_after"),
+    ("realised:\n  - {child: a, date: 2024-13-01, weekly_before: 100, weekly_after: 0}\n", "realised[0]", "date"),
+    ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
+     "savings[0].lines[0]", "recurrent"),
+    ("budget: {}\n", "budget", "budget"),
+])
+def test_bad_plan_files_are_located(tmp_path, text, where, column):
+    p = tmp_path / "plan.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        read_plan(p)
+    assert (info.value.problems[0].where, info.value.problems[0].column) == (where, column)
+
+
+def test_track_cli_writes_tables_and_nothing_for_a_bad_plan(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["programme", "track", str(EXAMPLE), "--as-at", "2019-06-15", "--out", str(tmp_path / "o")])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "o" / "realised_avoidance.csv").exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("realised:\n  - {child: a}\n", encoding="utf-8")
+    result = runner.invoke(app, ["programme", "track", str(bad), "--as-at", "2019-06-15", "--out", str(tmp_path / "b")])
+    assert result.exit_code != 0 and not (tmp_path / "b").exists()
