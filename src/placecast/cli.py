@@ -32,6 +32,8 @@ kpi_app = typer.Typer(no_args_is_help=True, help="Performance indicators: rating
 app.add_typer(kpi_app, name="kpi")
 programme_app = typer.Typer(no_args_is_help=True, help="Recovery programme: savings planned and realised.")
 app.add_typer(programme_app, name="programme")
+scenario_app = typer.Typer(no_args_is_help=True, help="Recovery scenarios against a frozen baseline.")
+app.add_typer(scenario_app, name="scenario")
 
 out = Console()
 err = Console(stderr=True)
@@ -545,6 +547,63 @@ def programme_track(
     for m in overdue:
         err.print(f"Overdue: {m.project}: {m.milestone} (due {m.due}, {m.status}).")
     out.print(f"Wrote {', '.join(sorted(tables))} to {out_dir}")
+
+
+def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None) -> None:
+    import hashlib
+
+    import pandas as pd
+
+    from placecast.errors import UnusableInputError
+    from placecast.programme.scenario import comparison_tables, read_scenario, run_scenarios
+    from placecast.ssda903 import load_history
+
+    scenarios = [read_scenario(f) for f in files]
+    source = history or (files[0].parent / scenarios[0].history if scenarios[0].history else None)
+    if source is None:
+        raise UnusableInputError(f"{files[0]}: no history given; add 'history:' to the file or pass --history.")
+    hist = load_history(source)
+    data_hash = hashlib.sha256(pd.util.hash_pandas_object(hist.episodes.drop(columns=["source"]),
+                                                          index=False).to_numpy().tobytes()).hexdigest()[:12]
+    with err.status(f"Simulating the baseline and {len(scenarios)} scenario(s), {scenarios[0].runs:,} runs each..."):
+        baseline, results = run_scenarios(hist, scenarios)
+    tables = comparison_tables(baseline, results, scenarios[0].capacity)
+    money = tables["cost_by_year.csv"]
+    t = Table(title="Placement cost and cost avoidance by financial year (£, mean; avoidance P10-P90)")
+    for c in ("scenario", "year", "placement cost", "avoided", "avoided P10-P90", "delivery", "net saving"):
+        t.add_column(c, justify="left" if c == "scenario" else "right")
+    for r in money.itertuples():
+        t.add_row(r.scenario, r.financial_year, f"{r.placement_cost_mean:,}", f"{r.avoided_mean:,}",
+                  f"{r.avoided_p10:,} to {r.avoided_p90:,}", f"{r.delivery_cost:,}", f"{r.net_saving_mean:,}")
+    out.print(t)
+    for s in scenarios:
+        out.print(f"{s.name}: file {s.file_hash}, data {data_hash}, seed {s.seed} (re-run with the same three to "
+                  "reproduce it).")
+    if out_dir is not None:
+        card = pd.DataFrame([{"scenario": s.name, "file_hash": s.file_hash, "data_hash": data_hash, "seed": s.seed,
+                              "runs": s.runs, "horizon_months": s.horizon_months} for s in scenarios])
+        _write_atomically(out_dir, {**tables, "reproduce.csv": card})
+        out.print(f"Wrote {', '.join(sorted([*tables, 'reproduce.csv']))} to {out_dir}")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML (see examples/programme/).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the comparison tables.")],
+    history: Annotated[Path | None, typer.Option(help="Ingest folder or returns (overrides the file's).")] = None,
+) -> None:
+    """Run one scenario against the baseline: children, cost, avoidance with its interval, beds."""
+    _run_scenarios([scenario_file], history, out_dir)
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+    scenario_files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    history: Annotated[Path | None, typer.Option(help="Ingest folder or returns (overrides the files').")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the comparison tables.")] = None,
+) -> None:
+    """Several scenarios side by side with the baseline (same seed: common random numbers)."""
+    _run_scenarios(scenario_files, history, out_dir)
 
 
 @app.command()

@@ -20,7 +20,7 @@ import pandas as pd
 from placecast.errors import NotFittedError, PlacecastError
 from placecast.model.fit import FittedParameters, estimate
 from placecast.model.panel import month_end, month_ends, prepare, states_at, transitions
-from placecast.model.project import expected_path, simulate_runs
+from placecast.model.project import Adjustments, expected_path, simulate_runs
 from placecast.ssda903.assemble import History
 from placecast.ssda903.taxonomy import load_taxonomy
 
@@ -157,7 +157,8 @@ class DemandModel:
             raise NotFittedError("This DemandModel is not fitted yet: call fit(history, start) first.")
 
     def project(self, horizon_months: int = 24, n_runs: int | None = None, random_state: int | None = None,
-                mode: str = "monte_carlo", progress: Callable[[int], None] | None = None) -> Forecast:
+                mode: str = "monte_carlo", progress: Callable[[int], None] | None = None,
+                adjust: Adjustments | None = None) -> Forecast:
         """Forecast ``horizon_months`` month ends ahead: ``monte_carlo`` (default) or ``expected``."""
         self._check()
         if horizon_months < 1:
@@ -173,7 +174,7 @@ class DemandModel:
             counts, days = expected_path(self.params_, self.stock_, dim)
         elif mode == "monte_carlo":
             counts, days = simulate_runs(self.params_, self.stock_, dim, runs, np.random.default_rng(seed),
-                                         progress)
+                                         progress, adjust)
         else:
             raise ModelInputError(f"mode must be monte_carlo or expected, not {mode!r}.")
         return Forecast(dates, self.categories_, counts, days, settings)

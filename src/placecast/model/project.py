@@ -8,6 +8,8 @@ moves and leaves and the uncertainty of the rates themselves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -100,8 +102,27 @@ def _bincount(index: np.ndarray, weights: np.ndarray | None, size: int) -> np.nd
     return np.bincount(index, weights=weights, minlength=size)
 
 
+@dataclass
+class Adjustments:
+    """Changes applied inside the simulation, month by month (index 0 = the first month).
+
+    ``entry_factor[j, age_band]`` scales entries; ``exit_factor[j]`` scales the chance of leaving care;
+    ``moves`` are (first month, from category, to category, children a month per run, chance it holds).
+    Factors of 1 and moves of 0 children draw no random numbers, so they reproduce the baseline exactly.
+    """
+
+    entry_factor: np.ndarray
+    exit_factor: np.ndarray
+    moves: list[tuple[int, int, int, np.ndarray, float]]
+
+    @classmethod
+    def none(cls, horizon: int) -> Adjustments:
+        return cls(np.ones((horizon, N_AGE)), np.ones(horizon), [])
+
+
 def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int], runs: int,
-                  rng: np.random.Generator, progress=None) -> tuple[np.ndarray, np.ndarray]:
+                  rng: np.random.Generator, progress=None, adjust: Adjustments | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo: counts (runs, H+1, C) at each month end and placement-days (runs, H, C).
 
     Children are slots in flat arrays: first every run's copy of the children in care at the start,
@@ -113,6 +134,7 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     """
     n_cat = fit.dest_alpha.shape[0]
     horizon = len(days_in_month)
+    adjust = adjust or Adjustments.none(horizon)
     if horizon > AGE_LIMIT - ADULT_M - 1:
         raise ValueError(f"horizon of {horizon} months is longer than the model supports")
     n0 = len(stock)
@@ -132,8 +154,8 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         params = RunParameters(fit, rc, rng, sets=max(1, rc * PARAMETER_SETS // 1000))
         n_cells = params.pe.shape[1]
         # one gather per child per month: (chance of leaving, chance of leaving or moving)
-        pairs = np.stack([params.pe.reshape(-1), (params.pe + params.pm).reshape(-1)], axis=1)
-        table = np.ascontiguousarray(pairs, dtype=np.float32).view(np.complex64).reshape(-1)
+        tables: dict[float, np.ndarray] = {}
+
         capacity = rc * per_run
         arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "age", "tic", "uflag", "runix", "base", "ati")}
         alive_all = np.zeros(capacity, bool)
@@ -157,7 +179,7 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             runix, base, ati, alive = arr["runix"][:n], arr["base"][:n], arr["ati"][:n], alive_all[:n]
             month_days = current * dm
             cell = base + AT_LUT[ati]
-            probs = table[cell]
+            probs = _table(params, float(adjust.exit_factor[j]), tables)[cell]
             pe, pt = probs.real, probs.imag
             u = rng.random(n, dtype=np.float32)
             ex = alive & (u < pe)
@@ -191,7 +213,16 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 alive[adult] = False
                 month_days -= _bincount(key, np.full(len(adult), dm / 2), rc_cat).reshape(rc, n_cat)
                 current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
+            for start_step, from_c, to_c, per_month, hold in adjust.moves:
+                if j >= start_step and per_month[j] > 0:
+                    moved = _move_children(rng, arr, alive, runix, rc, from_c, to_c, float(per_month[j]), hold,
+                                           n_cells, n_cat, n_at)
+                    current += moved
             rates = params.entry_rate(j + 1)
+            factors = adjust.entry_factor[j]
+            uniform = bool(np.all(factors == factors[0]))
+            if uniform and factors[0] != 1:
+                rates = rates * factors[0]
             for s in (0, 1):
                 n_new = rng.poisson(rates[:, s])
                 tot_new = int(n_new.sum())
@@ -208,6 +239,14 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 w = rng.random(tot_new)
                 years = np.minimum((w[:, None] >= params.age_cum[rows, s]).sum(axis=1), 17)
                 age_m = years * 12 + rng.integers(0, 12, tot_new)
+                if not uniform:  # prevention aimed at some ages: thin those entrants
+                    keep = rng.random(tot_new) < factors[AB_LUT[age_m]]
+                    drop_rows = np.bincount(rows[~keep], minlength=rc)
+                    rows, age_m, tot_new = rows[keep], age_m[keep], int(keep.sum())
+                    n_used -= int(drop_rows.sum())
+                    pos = slice(n_used - tot_new, n_used)
+                    if tot_new == 0:
+                        continue
                 ccum = params.cat_cum[rows, s, AB_LUT[age_m]]
                 w2 = rng.random(tot_new)
                 newc = np.minimum((w2[:, None] * ccum[:, -1:] >= ccum).sum(axis=1), n_cat - 1)
@@ -224,6 +263,42 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         if progress is not None:
             progress(rc)
     return counts, np.maximum(days, 0.0)
+
+
+def _table(params: RunParameters, factor: float, cache: dict[float, np.ndarray]) -> np.ndarray:
+    """(chance of leaving, chance of leaving or moving) per cell as complex64, leaving scaled by ``factor``."""
+    if factor not in cache:
+        pe = np.minimum(params.pe * np.float32(factor), 0.98)
+        pt = np.minimum(pe + params.pm, 0.99)
+        pairs = np.stack([pe.reshape(-1), pt.reshape(-1)], axis=1)
+        cache[factor] = np.ascontiguousarray(pairs, dtype=np.float32).view(np.complex64).reshape(-1)
+    return cache[factor]
+
+
+def _move_children(rng: np.random.Generator, arr: dict[str, np.ndarray], alive: np.ndarray, runix: np.ndarray,
+                   rc: int, from_c: int, to_c: int, per_month: float, hold: float, n_cells: int, n_cat: int,
+                   n_at: int) -> np.ndarray:
+    """Move up to ``per_month`` children a run from one category to another at the month end; each
+    move holds with chance ``hold``. Returns the change in counts (rc, C)."""
+    cat = arr["cat"][: len(alive)]
+    idx = np.flatnonzero(alive & (cat == from_c))
+    change = np.zeros((rc, n_cat), np.int64)
+    if not len(idx):
+        return change
+    whole = int(per_month)
+    quota = np.full(rc, whole) + (rng.random(rc) < per_month - whole)
+    order = np.lexsort((rng.random(len(idx)), runix[idx]))
+    idx = idx[order]
+    run_of = runix[idx]
+    rank = np.arange(len(idx)) - np.searchsorted(run_of, run_of, side="left")
+    chosen = idx[(rank < quota[run_of]) & (rng.random(len(idx)) < hold)]
+    if len(chosen):
+        rr = runix[chosen]
+        arr["cat"][chosen] = to_c
+        arr["base"][chosen] = rr * n_cells + (arr["uflag"][chosen] * n_cat + to_c) * n_at
+        np.add.at(change, (rr, np.full(len(chosen), from_c)), -1)
+        np.add.at(change, (rr, np.full(len(chosen), to_c)), 1)
+    return change
 
 
 def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int]

@@ -1,0 +1,93 @@
+"""Scenarios inside the simulation: zero effect is the baseline exactly; levers move the numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.programme.scenario import ScenarioFileError, read_scenario, run_scenarios
+from placecast.ssda903 import assemble, validate
+
+HEAD = "name: {name}\nstart: 2025-03-31\nhorizon_months: 12\nruns: 200\nseed: 3\ninterventions:\n"
+
+
+@pytest.fixture(scope="module")
+def history(clean_council):
+    return assemble(validate([clean_council]), b"scenarios")
+
+
+def _scenario(tmp_path: Path, name: str, body: str):
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(HEAD.format(name=name) + body, encoding="utf-8")
+    return read_scenario(p)
+
+
+def test_interventions_with_no_effect_reproduce_the_baseline_exactly(history, tmp_path):
+    zero = _scenario(tmp_path, "zero", """
+  - {type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 0}
+  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 0}
+  - {type: step_down, start: 2025-04-01, from: residential_external, to: fostering_inhouse, per_month: 0}
+""")
+    baseline, (same,) = run_scenarios(history, [zero])
+    assert np.array_equal(baseline.forecast.counts, same.forecast.counts)
+    assert np.array_equal(baseline.forecast.placement_days, same.forecast.placement_days)
+
+
+def test_each_lever_moves_the_forecast_the_right_way(history, tmp_path):
+    prevention = _scenario(tmp_path, "prevent", "  - {type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 50}\n")
+    home = _scenario(tmp_path, "home", "  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 100}\n")
+    step = _scenario(tmp_path, "step", "  - {type: step_down, start: 2025-04-01, from: residential_external, "
+                                       "to: fostering_inhouse, per_month: 2, hold: 1}\n")
+    baseline, (p, h, s) = run_scenarios(history, [prevention, home, step])
+    cats = baseline.forecast.categories
+    total = lambda r: r.forecast.counts[:, -1].sum(axis=1).mean()  # noqa: E731
+    assert total(p) < total(baseline) and total(h) < total(baseline)
+    ext = cats.index("residential_external")
+    assert s.forecast.counts[:, -1, ext].mean() < baseline.forecast.counts[:, -1, ext].mean() - 5
+    assert (s.cost_by_run_fy.sum(axis=1).mean()) < baseline.cost_by_run_fy.sum(axis=1).mean()
+
+
+def test_new_home_fills_its_beds_and_then_stops(history, tmp_path):
+    home = _scenario(tmp_path, "newhome", "  - {type: new_home, opening: 2025-04-01, beds: 4, occupancy: 0.5}\n")
+    baseline, (h,) = run_scenarios(history, [home])
+    inhouse = baseline.forecast.categories.index("residential_inhouse")
+    gain = h.forecast.counts[:, 3, inhouse].mean() - baseline.forecast.counts[:, 3, inhouse].mean()
+    assert 1.0 <= gain <= 2.5  # 4 beds x 50% = 2 children moved, one a month
+
+
+@pytest.mark.parametrize(("body", "where", "column"), [
+    ("  - {type: teleport, start: 2025-04-01}\n", "interventions[0]", "type"),
+    ("  - {type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 150}\n", "interventions[0]",
+     "reduce_entries_pct"),
+    ("  - {type: edge_of_care, start: 2025-02-30, reduce_entries_pct: 5}\n", "interventions[0]", "start"),
+    ("  - {type: step_down, start: 2025-04-01, from: a, to: b, per_month: lots}\n", "interventions[0]",
+     "per_month"),
+    ("  - {type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 5, age_bands: [teens]}\n",
+     "interventions[0]", "age_bands"),
+])
+def test_bad_scenario_files_are_located(tmp_path, body, where, column):
+    p = tmp_path / "bad.yaml"
+    p.write_text(HEAD.format(name="bad") + body, encoding="utf-8")
+    with pytest.raises(ScenarioFileError) as info:
+        read_scenario(p)
+    assert (info.value.problems[0].where, info.value.problems[0].column) == (where, column)
+
+
+def test_scenario_run_cli_writes_tables_and_nothing_for_a_bad_file(clean_council, tmp_path, key):
+    good = tmp_path / "good.yaml"
+    good.write_text(HEAD.format(name="good") + "  - {type: reunification, start: 2025-04-01, "
+                                              "increase_return_home_pct: 20}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", "run", str(good), "--history", str(clean_council),
+                                      "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    written = {p.name for p in (tmp_path / "o").iterdir()}
+    assert {"children.csv", "cost_by_year.csv", "beds.csv", "reproduce.csv"} <= written
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("interventions:\n  - {type: nope}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", "run", str(bad), "--history", str(clean_council),
+                                      "--out", str(tmp_path / "b")])
+    assert result.exit_code != 0 and not (tmp_path / "b").exists()
