@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 
 from placecast.finance.calendar import fy_label
@@ -27,12 +26,14 @@ def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
 
         raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; "
                                               "add it to the unit costs file.") for c in missing])
-    # daily cost in pence per (month, category), exact to 1/7 penny: keep as float of pence for arrays
-    daily = {(m.date().isoformat(), c): float(unit_costs.weekly(c, m.date()) * 100 / 7) for m in months for c in cats}
-    rate = np.array([daily[(m, c)] for m, c in zip(run_days["month_end"], run_days["category"], strict=True)])
-    out = run_days.copy()
-    out["cost_pence"] = out["days"].to_numpy() * rate
-    out["financial_year"] = [fy_label(date.fromisoformat(m)) for m in out["month_end"]]
+    # daily cost in pence for each (month, category) pair, looked up once per pair
+    month_keys = [m.date().isoformat() for m in months]
+    rates = pd.DataFrame([{"month_end": k, "category": c, "_rate": float(unit_costs.weekly(c, m.date()) * 100 / 7)}
+                          for k, m in zip(month_keys, months, strict=True) for c in cats])
+    years = {k: fy_label(date.fromisoformat(k)) for k in month_keys}
+    out = run_days.merge(rates, on=["month_end", "category"], how="left", sort=False)
+    out["cost_pence"] = out["days"].to_numpy() * out.pop("_rate").to_numpy()
+    out["financial_year"] = out["month_end"].map(years)
     return out
 
 
