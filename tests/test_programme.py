@@ -135,3 +135,46 @@ def test_track_cli_writes_tables_and_nothing_for_a_bad_plan(tmp_path):
     bad.write_text("realised:\n  - {child: a}\n", encoding="utf-8")
     result = runner.invoke(app, ["programme", "track", str(bad), "--as-at", "2019-06-15", "--out", str(tmp_path / "b")])
     assert result.exit_code != 0 and not (tmp_path / "b").exists()
+
+
+def _episodes(rows):
+    import pandas as pd
+
+    ep = pd.DataFrame(rows, columns=["child_id", "period_id", "category", "start", "end", "rec"])
+    ep["start"] = pd.to_datetime(ep["start"])
+    ep["end"] = pd.to_datetime(ep["end"])
+    ep["short_break"] = False
+    return ep
+
+
+def test_step_downs_and_returns_home_are_detected_after_approval():
+    from placecast.finance import default_unit_costs
+    from placecast.programme.tracker import detect_events, planned_vs_realised, realised_by_quarter
+
+    ep = _episodes([
+        ("a", "a-1", "residential_external", "2023-01-01", "2024-06-01", "X1"),
+        ("a", "a-1", "fostering_inhouse", "2024-06-01", None, ""),             # step-down after approval
+        ("b", "b-1", "fostering_external", "2023-05-01", "2024-09-30", "E4A"),  # went home after approval
+        ("c", "c-1", "fostering_inhouse", "2023-05-01", "2024-07-01", "X1"),
+        ("c", "c-1", "residential_external", "2024-07-01", None, ""),          # step-up: not a saving
+        ("d", "d-1", "residential_external", "2023-01-01", "2024-02-01", "X1"),
+        ("d", "d-1", "fostering_inhouse", "2024-02-01", None, ""),             # before approval: ignored
+    ])
+    events = detect_events(ep, date(2024, 4, 1), date(2024, 12, 31), default_unit_costs())
+    assert sorted((e.child, e.intervention) for e in events) == [("a", "Step-down"), ("b", "Reunification")]
+    table = realised_by_quarter(events).set_index("intervention")
+    assert table.loc["Step-down", "in_year"] == round((5000 - 450) * 304 / 7)  # 1 Jun 2024 to 31 Mar 2025
+    assert table.loc["Reunification", "in_year"] == round(900 * 183 / 7)       # 30 Sep 2024 to 31 Mar 2025
+    assert table.loc["Step-down", "quarter"] == "Q1" and table.loc["Reunification", "quarter"] == "Q2"
+    rag = planned_vs_realised({"Step-down": 190_000.0, "Reunification": 30_000.0}, realised_by_quarter(events))
+    assert list(rag["rag"]) == ["Green", "Red"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["fostering_inhouse", "residential_external", "supported"]),
+                          st.dates(min_value=date(2020, 1, 1), max_value=date(2024, 3, 31))), min_size=1, max_size=6))
+def test_no_avoidance_when_nothing_happens_after_approval(spells):
+    from placecast.finance import default_unit_costs
+    from placecast.programme.tracker import detect_events
+
+    rows = [(f"c{i}", f"c{i}-1", cat, str(start), None, "") for i, (cat, start) in enumerate(spells)]
+    assert detect_events(_episodes(rows), date(2024, 4, 1), date(2025, 3, 31), default_unit_costs()) == []

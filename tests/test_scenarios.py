@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from placecast.cli import app
@@ -24,6 +26,32 @@ def _scenario(tmp_path: Path, name: str, body: str):
     p = tmp_path / f"{name}.yaml"
     p.write_text(HEAD.format(name=name) + body, encoding="utf-8")
     return read_scenario(p)
+
+
+zero_effect = st.lists(st.sampled_from([
+    "  - {type: edge_of_care, start: 2025-05-01, reduce_entries_pct: 0, age_bands: ['14-15']}\n",
+    "  - {type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 0}\n",
+    "  - {type: reunification, start: 2025-06-01, increase_return_home_pct: 0}\n",
+    "  - {type: step_down, start: 2025-04-01, from: residential_external, to: fostering_inhouse, per_month: 0}\n",
+    "  - {type: intensive_support, start: 2025-04-01, cases_per_year: 0, de_escalation_rate: 0.5}\n",
+    "  - {type: foster_recruitment, start: 2025-04-01, carers_per_quarter: 0}\n",
+]), min_size=1, max_size=4)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(zero_effect)
+def test_any_mix_of_zero_effect_interventions_is_the_baseline_exactly(history, tmp_path, bodies):
+    scenario = _scenario(tmp_path, "mix", "".join(bodies))
+    baseline, (same,) = run_scenarios(history, [scenario])
+    assert np.array_equal(baseline.forecast.counts, same.forecast.counts)
+
+
+def test_intensive_support_takes_children_out_of_care(history, tmp_path):
+    team = _scenario(tmp_path, "ist", "  - {type: intensive_support, start: 2025-04-01, cases_per_year: 24, "
+                                      "de_escalation_rate: 0.5}\n")
+    baseline, (t,) = run_scenarios(history, [team])
+    gap = baseline.forecast.counts[:, -1].sum(axis=1).mean() - t.forecast.counts[:, -1].sum(axis=1).mean()
+    assert 6 <= gap <= 14  # about 1 a month for 12 months, less those who would have left anyway
 
 
 def test_interventions_with_no_effect_reproduce_the_baseline_exactly(history, tmp_path):

@@ -483,6 +483,9 @@ def programme_track(
     plan_file: Annotated[Path, typer.Argument(help="Programme plan YAML (see examples/programme/seeds.yaml).")],
     as_at: Annotated[str, typer.Option("--as-at", help="Date YYYY-MM-DD (for overdue milestones).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the programme tables (CSV).")],
+    history: Annotated[Path | None, typer.Option(help="Ingest folder or returns: detect step-downs and returns "
+                                                      "home since the plan's 'approved' date.")] = None,
+    unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV).")] = None,
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
     import pandas as pd
@@ -521,6 +524,23 @@ def programme_track(
                                                      "period_years": cb.period_years,
                                                      "total": float(to_pounds(cb.total))}
                                                     for cb in plan.case_benefits])
+    if history is not None:
+        from placecast.errors import UnusableInputError
+        from placecast.finance import default_unit_costs, read_unit_costs
+        from placecast.programme.tracker import detect_events, planned_vs_realised, realised_by_quarter
+        from placecast.ssda903 import load_history
+
+        if plan.approved is None:
+            raise UnusableInputError(f"{plan_file}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
+                                     "detect realised savings from the history.")
+        rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+        detected = detect_events(load_history(history).episodes, plan.approved, day, rates)
+        by_quarter = realised_by_quarter(detected)
+        tables["realised_detected_by_quarter.csv"] = by_quarter
+        if plan.planned:
+            tables["planned_vs_realised.csv"] = planned_vs_realised(plan.planned, by_quarter)
+        out.print(f"Detected {len(detected)} step-downs and returns home since {plan.approved}: "
+                  f"£{by_quarter['in_year'].sum() if len(by_quarter) else 0:,.0f} avoided in year.")
     if plan.realised:
         realised = pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
         tables["realised_avoidance.csv"] = realised

@@ -107,7 +107,8 @@ class Adjustments:
     """Changes applied inside the simulation, month by month (index 0 = the first month).
 
     ``entry_factor[j, age_band]`` scales entries; ``exit_factor[j]`` scales the chance of leaving care;
-    ``moves`` are (first month, from category, to category, children a month per run, chance it holds).
+    ``moves`` are (first month, from category, to category, children a month per run, chance it holds);
+    a destination of -1 means the child leaves care.
     Factors of 1 and moves of 0 children draw no random numbers, so they reproduce the baseline exactly.
     """
 
@@ -292,6 +293,10 @@ def _move_children(rng: np.random.Generator, arr: dict[str, np.ndarray], alive: 
     run_of = runix[idx]
     rank = np.arange(len(idx)) - np.searchsorted(run_of, run_of, side="left")
     chosen = idx[(rank < quota[run_of]) & (rng.random(len(idx)) < hold)]
+    if len(chosen) and to_c < 0:  # leaving care (for example after intensive support)
+        alive[chosen] = False
+        np.add.at(change, (runix[chosen], np.full(len(chosen), from_c)), -1)
+        return change
     if len(chosen):
         rr = runix[chosen]
         arr["cat"][chosen] = to_c

@@ -39,6 +39,8 @@ class Plan:
     realised: list[RealisedEvent] = field(default_factory=list)
     savings: list[SavingsProgramme] = field(default_factory=list)
     milestones: list[Milestone] = field(default_factory=list)
+    approved: date | None = None  # the baseline is frozen at plan approval
+    planned: dict[str, float] = field(default_factory=dict)  # in-year avoidance planned per intervention
 
 
 class _Reader:
@@ -96,10 +98,14 @@ def read_plan(path: Path) -> Plan:
         raise PlanFileError([LocatedProblem(file, "-", "", "", "expected a mapping with sections such as "
                                             "invest_to_save, case_benefits, realised, savings, milestones.")])
     r = _Reader(file)
-    known = {"title", "invest_to_save", "case_benefits", "realised", "savings", "milestones"}
+    known = {"title", "invest_to_save", "case_benefits", "realised", "savings", "milestones", "approved", "planned"}
     for extra in set(data) - known:
         r.problem(str(extra), str(extra), "", f"unknown section; use {', '.join(sorted(known))}.")
     plan = Plan(str(data.get("title", "")))
+    if "approved" in data:
+        plan.approved = r.day(data, "approved", "approved")
+    for name, amount in (data.get("planned") or {}).items():
+        plan.planned[str(name)] = float(r.number({"v": amount}, f"planned.{name}", "v"))
     for i, it in enumerate(data.get("invest_to_save") or []):
         key = f"invest_to_save[{i}]"
         start, cost_from = r.day(it, key, "saving_from"), r.day(it, key, "cost_from")

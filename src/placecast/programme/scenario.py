@@ -27,7 +27,7 @@ from placecast.model.panel import AGE_LABELS
 from placecast.model.project import Adjustments
 from placecast.programme.plan import PlanFileError, _TextDates
 
-KINDS = {"edge_of_care", "reunification", "step_down", "new_home", "foster_recruitment"}
+KINDS = {"edge_of_care", "reunification", "step_down", "new_home", "foster_recruitment", "intensive_support"}
 
 
 class ScenarioFileError(PlanFileError):
@@ -119,6 +119,13 @@ def read_scenario(path: Path) -> Scenario:
             settings["bands"] = [str(b) for b in bands]
         elif kind == "reunification":
             settings["increase"] = number(raw, key, "increase_return_home_pct", high=500) / 100
+        elif kind == "intensive_support":  # cases a year, a share of which de-escalate and leave care
+            settings["from"] = str(raw.get("from", "fostering_inhouse"))
+            settings["to"] = "leave care"
+            settings["hold"] = 1.0
+            settings["per_month"] = number(raw, key, "cases_per_year") * number(raw, key, "de_escalation_rate",
+                                                                                high=1) / 12
+            settings["total"] = None
         elif kind in ("step_down", "foster_recruitment", "new_home"):
             defaults = {"step_down": (None, None), "foster_recruitment": ("fostering_external", "fostering_inhouse"),
                         "new_home": ("residential_external", "residential_inhouse")}[kind]
@@ -170,8 +177,9 @@ def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categori
             if s.get("total") is not None:  # a new home fills its beds, then stops
                 months_to_fill = int(np.ceil(s["total"] / max(s["per_month"], 1e-9)))
                 per_month[first + months_to_fill:] = 0
-            if s["from"] in categories and s["to"] in categories:
-                adj.moves.append((first, categories.index(s["from"]), categories.index(s["to"]), per_month, s["hold"]))
+            to = -1 if s["to"] == "leave care" else (categories.index(s["to"]) if s["to"] in categories else None)
+            if s["from"] in categories and to is not None:
+                adj.moves.append((first, categories.index(s["from"]), to, per_month, s["hold"]))
     return adj
 
 
