@@ -534,8 +534,18 @@ def programme_track(
             raise UnusableInputError(f"{plan_file}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
                                      "detect realised savings from the history.")
         rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
-        detected = detect_events(load_history(history).episodes, plan.approved, day, rates)
+        hist = load_history(history)
+        detected = detect_events(hist.episodes, plan.approved, day, rates)
         by_quarter = realised_by_quarter(detected)
+        from placecast.programme.tracker import entries_below_baseline
+
+        entries = entries_below_baseline(hist, plan.approved, min(day, hist.census_date), rates)
+        tables["entries_against_baseline.csv"] = entries
+        if len(entries):
+            prevention = pd.DataFrame([{"intervention": "Prevention", "financial_year": "", "quarter": "",
+                                        "events": round(float(entries["shortfall"].sum()), 1),
+                                        "in_year": int(entries["in_year"].sum()), "full_year": None}])
+            by_quarter = pd.concat([by_quarter, prevention], ignore_index=True)
         tables["realised_detected_by_quarter.csv"] = by_quarter
         if plan.planned:
             tables["planned_vs_realised.csv"] = planned_vs_realised(plan.planned, by_quarter)

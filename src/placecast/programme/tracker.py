@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from placecast.finance.calendar import fy_label, quarter
@@ -22,12 +23,26 @@ RETURN_HOME = {"E4A", "E4B"}
 
 
 def detect_events(episodes: pd.DataFrame, approved: date, as_at: date, unit_costs: UnitCosts,
-                  names: dict[str, str] | None = None) -> list[RealisedEvent]:
-    """Step-downs and returns home between ``approved`` and ``as_at`` (inclusive)."""
+                  names: dict[str, str] | None = None, commitments: pd.DataFrame | None = None
+                  ) -> list[RealisedEvent]:
+    """Step-downs and returns home between ``approved`` and ``as_at`` (inclusive).
+
+    With a commitments table (``child_id``, ``start``, ``planned_end``), the planned end of the
+    placement left is the counterfactual end of the saving.
+    """
     names = {"step_down": "Step-down", "reunification": "Reunification", **(names or {})}
     ep = episodes[~episodes["short_break"].astype(bool)].sort_values(["child_id", "start"])
     lo, hi = pd.Timestamp(approved), pd.Timestamp(as_at)
     events: list[RealisedEvent] = []
+    planned: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
+    if commitments is not None:
+        for c in commitments.dropna(subset=["planned_end"]).itertuples():
+            planned.setdefault(c.child_id, []).append((c.start, c.planned_end))
+
+    def planned_end(child: str, on: date) -> date | None:
+        day = pd.Timestamp(on)
+        ends = [e for s, e in planned.get(child, []) if s < day <= e + pd.Timedelta(days=1)]
+        return max(ends).date() if ends else None
 
     def weekly(category: str, on: date) -> Fraction:
         return Fraction(unit_costs.weekly(category, on)) if category in unit_costs.rates else Fraction(0)
@@ -39,12 +54,14 @@ def detect_events(episodes: pd.DataFrame, approved: date, as_at: date, unit_cost
         on = new.start.date()
         before, after = weekly(old.category, on), weekly(new.category, on)
         if after < before:
-            events.append(RealisedEvent(new.child_id, names["step_down"], on, before, after))
+            events.append(RealisedEvent(new.child_id, names["step_down"], on, before, after,
+                                        planned_end(new.child_id, on)))
     last = ep.groupby("period_id").tail(1)
     home = last[last["rec"].isin(RETURN_HOME) & last["end"].between(lo, hi)]
     for r in home.itertuples():
         on = r.end.date()
-        events.append(RealisedEvent(r.child_id, names["reunification"], on, weekly(r.category, on), Fraction(0)))
+        events.append(RealisedEvent(r.child_id, names["reunification"], on, weekly(r.category, on), Fraction(0),
+                                    planned_end(r.child_id, on)))
     return events
 
 
@@ -71,4 +88,46 @@ def planned_vs_realised(planned: dict[str, float], realised: pd.DataFrame) -> pd
         short = (plan - real) / plan if plan else 0.0
         rag = "Green" if short <= 0 else ("Amber" if short <= 0.05 else "Red")
         rows.append({"intervention": name, "planned_in_year": plan, "realised_in_year": real, "rag": rag})
+    return pd.DataFrame(rows)
+
+
+def entries_below_baseline(history, approved: date, as_at: date, unit_costs: UnitCosts,
+                           name: str = "Prevention") -> pd.DataFrame:
+    """Entries against the baseline frozen at approval (the demand model fitted on what was known then).
+
+    For each month after approval: the expected and actual number of children entering care (still in
+    care at the month end, as the model counts them), and, where fewer entered than expected, the cost
+    avoided: the shortfall x the average weekly cost of an entrant's placement (from the baseline's
+    entry mix) x the days from that month end to 31 March (in year).
+    """
+    from placecast.finance.calendar import fy_end
+    from placecast.model import DemandModel
+    from placecast.model.panel import month_ends, prepare, transitions
+
+    model = DemandModel(n_runs=10).fit(history, approved)
+    origin = model.origin_
+    months = (as_at.year - origin.year) * 12 + as_at.month - origin.month
+    if months < 1:
+        return pd.DataFrame(columns=["month_end", "expected", "actual", "shortfall", "in_year", "intervention"])
+    dates = month_ends(origin, months + 1)
+    ep = prepare(history.episodes, pd.Timestamp(as_at))
+    _, entrants = transitions(ep, dates, model.categories_)
+    actual = entrants.groupby("step").size() if len(entrants) else pd.Series(dtype=int)
+    cats = model.categories_
+    mix = np.zeros(len(cats))
+    for st in model.params_.streams:
+        mix += st.cat_alpha.sum(axis=0) / st.cat_alpha.sum() * float(st.observed_per_month)
+    mix = mix / mix.sum()
+    rows = []
+    for k in range(months):
+        day = dates[k + 1].date()
+        expected = sum(float(np.exp(st.coef[0] + st.coef[1] * (k + 1) / 12)) for st in model.params_.streams)
+        got = int(actual.get(k, 0))
+        weekly = sum(float(unit_costs.weekly(c, day)) * w for c, w in zip(cats, mix, strict=True)
+                     if c in unit_costs.rates)
+        shortfall = max(expected - got, 0.0)
+        days = (fy_end(day) - day).days
+        rows.append({"month_end": day.isoformat(), "expected": round(expected, 1), "actual": got,
+                     "shortfall": round(shortfall, 1), "in_year": round(shortfall * weekly * days / 7),
+                     "intervention": name})
     return pd.DataFrame(rows)
