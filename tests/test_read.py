@@ -95,7 +95,6 @@ def test_identify_table_prefers_the_table_that_explains_the_columns():
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (b"", "empty"),
     (b"\xff\xfeC\x00H\x00I\x00", "UTF-16"),
     (b"\x00\x01\x02binary\x00", "binary"),
     (b"CHILD,DECOM\n\xe9\xe8\n", "not valid UTF-8"),
@@ -117,3 +116,17 @@ def test_missing_path_and_unknown_year_are_unusable(tmp_path):
     with pytest.raises(UnusableInputError, match="--year"):
         read_returns([f])
     assert read_returns([f], year=2024).years() == [2024]
+
+
+def test_an_empty_file_beside_real_tables_is_skipped_with_a_warning(tmp_path):
+    root = mini_return(tmp_path)
+    (root / "2024" / "ad1.csv").write_bytes(b"")
+    found = validate([root]).findings
+    assert [(f.rule, f.severity) for f in found] == [("FILE_EMPTY", "warning")]
+
+
+def test_only_empty_files_is_unusable(tmp_path):
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "x.csv").write_bytes(b"  \n")
+    with pytest.raises(UnusableInputError, match="no file holds"):
+        read_returns([tmp_path])

@@ -20,6 +20,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "COLUMN_REPEATED": (ERROR, "", "The same column appears twice"),
     "ROW_SHAPE": (ERROR, "", "A row has more or fewer cells than the header"),
     "SHEET_IGNORED": (WARNING, "", "A worksheet is not an SSDA903 table"),
+    "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
     "VALUE_MISSING": (ERROR, "", "A value that may not be blank is blank"),
     "DATE_FORMAT": (ERROR, "102/141/147", "A date is not written as dd/mm/yyyy"),
     "DATE_IMPOSSIBLE": (ERROR, "102/141/147", "A date does not exist in the calendar"),

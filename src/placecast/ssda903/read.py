@@ -364,7 +364,16 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
     tables: list[RawTable] = []
     findings: list[Finding] = []
     for path, file_year in files:
+        if path.stat().st_size == 0 or not path.read_bytes()[:65536].strip():
+            # an empty table (common for tables a council has nothing to report in) is skipped, not fatal
+            findings.append(finding(_display(path), 0, "", "", "FILE_EMPTY",
+                                    "The file is empty, so it was skipped. If the table should have rows, "
+                                    "export it again with its header row."))
+            continue
         t, f = read_file(path, file_year)
         tables.extend(t)
         findings.extend(f)
+    if not tables:
+        raise UnusableInputError(f"{', '.join(str(p) for p in paths)}: no file holds an SSDA903 table with rows or "
+                                 "a header. Export the return's tables as CSV UTF-8 or XLSX.")
     return ReturnSet(tables=tables, findings=findings, files=[p for p, _ in files])

@@ -56,6 +56,8 @@ def _emit(rows: pd.DataFrame, source_col: str, column: str, rule: str, message, 
             else str(rec[vcol])
         if isinstance(rec.get(vcol), pd.Timestamp):
             value = rec[vcol].strftime("%d/%m/%Y")
+        elif rec.get(vcol) is pd.NaT:
+            value = ""
         text = message(rec) if callable(message) else message
         out.append(finding(rec[source_col], rec[LINE], column, value, rule, text))
     return out
@@ -211,8 +213,11 @@ def _year_mismatch(ep: pd.DataFrame, year: int, source: str) -> Finding | None:
     outside = ((ep["DECOM"] > end) | (ep["DEC"] > end) | (ep["DEC"] < start)).sum()
     if outside / len(ep) <= 0.5:
         return None
-    latest = max(ep["DECOM"].max(), ep["DEC"].max() if ep["DEC"].notna().any() else ep["DECOM"].max())
-    fitted = latest.year + 1 if latest.month >= 4 else latest.year
+    def misfits(y: int) -> int:
+        lo, hi = pd.Timestamp(collection_year_start(y)), pd.Timestamp(collection_year_end(y))
+        return int(((ep["DECOM"] > hi) | (ep["DEC"] > hi) | (ep["DEC"] < lo)).sum())
+
+    fitted = min(range(year - 6, year + 7), key=lambda y: (misfits(y), abs(y - year)))
     return finding(source, 0, "", str(year), "YEAR_MISMATCH",
                    f"The file is in the {year} folder ({_year_label(year)}), but {outside} of {len(ep)} episodes "
                    f"fall outside that year; the dates fit {fitted} ({_year_label(fitted)}). "
