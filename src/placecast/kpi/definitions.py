@@ -102,20 +102,27 @@ def _number(text: str) -> float | None:
     return value
 
 
+def _rows_with_ids(path: Path, problems: list[Problem], seen: set[str], duplicate: str):
+    """(line, row, id) for each row with a new, non-blank id; other rows become problems."""
+    file = str(path)
+    for line, raw in _rows(path):
+        row = {k.lower(): v for k, v in raw.items()}
+        ident = row.get("id", "").strip()
+        if not ident:
+            problems.append(Problem(file, line, "id", "", "every row needs an indicator id, e.g. CFE.53."))
+        elif ident in seen:
+            problems.append(Problem(file, line, "id", ident, duplicate))
+        else:
+            seen.add(ident)
+            yield line, row, ident
+
+
 def read_definitions(path: Path) -> dict[str, Indicator]:
     """Definitions keyed by id; every problem in the file is reported at once."""
     problems: list[Problem] = []
     out: dict[str, Indicator] = {}
     file = str(path)
-    for line, row in _rows(path):
-        row = {k.lower(): v for k, v in row.items()}
-        ident = row.get("id", "").strip()
-        if not ident:
-            problems.append(Problem(file, line, "id", "", "every indicator needs an id, e.g. CFE.53."))
-            continue
-        if ident in out:
-            problems.append(Problem(file, line, "id", ident, "this id is defined twice; keep one definition."))
-            continue
+    for line, row, ident in _rows_with_ids(path, problems, set(), "this id is defined twice; keep one definition."):
         pol_raw = row.get("polarity", "")
         polarity = POLARITIES.get(pol_raw.strip().lower())
         if polarity is None:
@@ -155,15 +162,8 @@ def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> 
     problems: list[Problem] = []
     out: dict[str, IndicatorValues] = {}
     file = str(path)
-    for line, row in _rows(path):
-        row = {k.lower(): v for k, v in row.items()}
-        ident = row.get("id", "").strip()
-        if not ident:
-            problems.append(Problem(file, line, "id", "", "every row needs an indicator id."))
-            continue
-        if ident in out:
-            problems.append(Problem(file, line, "id", ident, "values for this id are given twice; keep one row."))
-            continue
+    duplicate = "values for this id are given twice; keep one row."
+    for line, row, ident in _rows_with_ids(path, problems, set(), duplicate):
         if definitions is not None and ident not in definitions:
             problems.append(Problem(file, line, "id", ident, "no definition has this id; add it to the "
                                     "definitions file or correct the id."))
