@@ -128,5 +128,5 @@ def test_an_empty_file_beside_real_tables_is_skipped_with_a_warning(tmp_path):
 def test_only_empty_files_is_unusable(tmp_path):
     (tmp_path / "2024").mkdir()
     (tmp_path / "2024" / "x.csv").write_bytes(b"  \n")
-    with pytest.raises(UnusableInputError, match="no file holds"):
+    with pytest.raises(UnusableInputError, match="x.csv: the file"):
         read_returns([tmp_path])

@@ -374,6 +374,7 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
         tables.extend(t)
         findings.extend(f)
     if not tables:
-        raise UnusableInputError(f"{', '.join(str(p) for p in paths)}: no file holds an SSDA903 table with rows or "
-                                 "a header. Export the return's tables as CSV UTF-8 or XLSX.")
+        empty = ", ".join(f.file for f in findings if f.rule == "FILE_EMPTY")
+        raise UnusableInputError(f"{empty}: the file(s) are empty, so there is no SSDA903 table to read. Export "
+                                 "the return's tables again, with their header rows, as CSV UTF-8 or XLSX.")
     return ReturnSet(tables=tables, findings=findings, files=[p for p, _ in files])
