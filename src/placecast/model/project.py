@@ -145,7 +145,11 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     counts = np.zeros((runs, horizon + 1, n_cat), dtype=np.int32)
     days = np.zeros((runs, horizon, n_cat), dtype=np.float64)
     n_at = N_AGE * N_TIC
-    stride = TIC_CAP + 1
+    stride = TIC_CAP + horizon + 2  # ati = age * stride + months in care; tic never reaches the stride
+    tic_clip = np.minimum(np.arange(stride), TIC_CAP)
+    at_lut = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
+              + TB_LUT[tic_clip][None, :]).astype(np.int32).reshape(-1)
+    adult_ati = ADULT_M * stride
     s_cat = stock["cat"].to_numpy().astype(np.int32)
     s_age = stock["age_m"].to_numpy().astype(np.int32)
     s_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
@@ -158,28 +162,36 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         tables: dict[float, np.ndarray] = {}
 
         capacity = rc * per_run
-        arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "age", "tic", "uflag", "runix", "base", "ati")}
+        arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "uflag", "runix", "base", "ati")}
         alive_all = np.zeros(capacity, bool)
         n_used = rc * n0
         arr["cat"][:n_used] = np.tile(s_cat, rc)
-        arr["age"][:n_used] = np.tile(s_age, rc)
-        arr["tic"][:n_used] = np.tile(s_tic, rc)
         arr["uflag"][:n_used] = np.tile(s_uasc, rc)
         arr["runix"][:n_used] = np.repeat(np.arange(rc, dtype=np.int32), n0)
         alive_all[:n_used] = True
         arr["base"][:n_used] = arr["runix"][:n_used] * n_cells + (arr["uflag"][:n_used] * n_cat
                                                                   + arr["cat"][:n_used]) * n_at
-        arr["ati"][:n_used] = arr["age"][:n_used] * stride + arr["tic"][:n_used]
+        arr["ati"][:n_used] = np.tile(s_age * stride + s_tic, rc)
         current = np.tile(np.bincount(s_cat, minlength=n_cat).astype(np.int64), (rc, 1))
         counts[r0:r0 + rc, 0] = current
         rc_cat = rc * n_cat
         for j in range(horizon):
             dm = float(days_in_month[j])
+            if j % 3 == 0 and j and n_used > 200_000:
+                live = alive_all[:n_used]
+                dead_share = 1 - live.mean()
+                if dead_share > 0.25:  # compact: children who have left need no more work
+                    keep = np.flatnonzero(live)
+                    for name in arr:
+                        arr[name][: len(keep)] = arr[name][keep]
+                    alive_all[: len(keep)] = True
+                    alive_all[len(keep):] = False
+                    n_used = len(keep)
             n = n_used
-            cat, age, tic, uflag = arr["cat"][:n], arr["age"][:n], arr["tic"][:n], arr["uflag"][:n]
+            cat, uflag = arr["cat"][:n], arr["uflag"][:n]
             runix, base, ati, alive = arr["runix"][:n], arr["base"][:n], arr["ati"][:n], alive_all[:n]
             month_days = current * dm
-            cell = base + AT_LUT[ati]
+            cell = base + at_lut[ati]
             probs = _table(params, float(adjust.exit_factor[j]), tables)[cell]
             pe, pt = probs.real, probs.imag
             u = rng.random(n, dtype=np.float32)
@@ -194,7 +206,7 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             if len(mi):
                 frac = u[mi] / pt[mi]
                 rr, cc = runix[mi], cat[mi]
-                cum = params.dest_cum[rr, cc, AB_LUT[np.minimum(age[mi], ADULT_M)]]
+                cum = params.dest_cum[rr, cc, AB_LUT[np.minimum(ati[mi] // stride, ADULT_M)]]
                 v = rng.random(len(mi), dtype=np.float32) * cum[:, -1]
                 newc = np.minimum((v[:, None] >= cum).sum(axis=1), n_cat - 1).astype(np.int32)
                 after = (1 - frac) * dm
@@ -204,11 +216,8 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 current += (_bincount(new_key, None, rc_cat) - _bincount(old_key, None, rc_cat)).reshape(rc, n_cat)
                 cat[mi] = newc
                 base[mi] = rr * n_cells + (uflag[mi] * n_cat + newc) * n_at
-            ati += stride
-            ati += tic < TIC_CAP
-            np.minimum(tic + 1, TIC_CAP, out=tic)
-            age += 1
-            adult = np.flatnonzero(alive & (age >= ADULT_M))
+            ati += stride + 1
+            adult = np.flatnonzero(alive & (ati >= adult_ati))
             if len(adult):
                 key = runix[adult] * n_cat + cat[adult]
                 alive[adult] = False
@@ -238,7 +247,7 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 pos = slice(n_used, n_used + tot_new)
                 n_used += tot_new
                 w = rng.random(tot_new)
-                years = np.minimum((w[:, None] >= params.age_cum[rows, s]).sum(axis=1), 17)
+                years = _pick(params.age_cum[:, s], rows, w)
                 age_m = years * 12 + rng.integers(0, 12, tot_new)
                 if not uniform:  # prevention aimed at some ages: thin those entrants
                     keep = rng.random(tot_new) < factors[AB_LUT[age_m]]
@@ -248,10 +257,9 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                     pos = slice(n_used - tot_new, n_used)
                     if tot_new == 0:
                         continue
-                ccum = params.cat_cum[rows, s, AB_LUT[age_m]]
                 w2 = rng.random(tot_new)
-                newc = np.minimum((w2[:, None] * ccum[:, -1:] >= ccum).sum(axis=1), n_cat - 1)
-                arr["cat"][pos], arr["age"][pos], arr["tic"][pos], arr["uflag"][pos] = newc, age_m, 0, s
+                newc = _pick(params.cat_cum[:, s].reshape(rc * N_AGE, n_cat), rows * N_AGE + AB_LUT[age_m], w2)
+                arr["cat"][pos], arr["uflag"][pos] = newc, s
                 arr["runix"][pos] = rows
                 arr["ati"][pos] = age_m * stride
                 arr["base"][pos] = rows * n_cells + (s * n_cat + newc) * n_at
@@ -264,6 +272,17 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         if progress is not None:
             progress(rc)
     return counts, np.maximum(days, 0.0)
+
+
+def _pick(cum: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each draw, the first index whose cumulative probability (row ``rows[i]`` of ``cum``) exceeds
+    ``u[i]`` times the row total: one sorted search over all rows at once (each row shifted by its number)."""
+    n_rows, width = cum.shape
+    total = cum[:, -1:]
+    scaled = np.where(total > 0, cum / np.where(total > 0, total, 1), 1.0)
+    flat = (scaled + np.arange(n_rows)[:, None] * 2.0).reshape(-1)
+    pos = np.searchsorted(flat, u + rows * 2.0, side="right")
+    return np.minimum(pos - rows * width, width - 1)
 
 
 def _table(params: RunParameters, factor: float, cache: dict[float, np.ndarray]) -> np.ndarray:
