@@ -672,6 +672,28 @@ def synth(
               f"{manifest['planted_errors']} planted errors. Ground truth: {out_dir / 'truth.csv'}")
 
 
+DEFAULT_FILES = {
+    "taxonomy": ("placecast.ssda903.codes", "taxonomy.yaml"),
+    "code-lists": ("placecast.ssda903.codes", "code_lists.yaml"),
+    "unit-costs": ("placecast.finance", "unit_costs.yaml"),
+    "rag-rules": ("placecast.kpi", "rules.yaml"),
+    "scenario": ("placecast.programme", "default_scenario.yaml"),
+}
+
+
+@app.command()
+def defaults(
+    name: Annotated[str, typer.Argument(help="taxonomy, code-lists, unit-costs, rag-rules or scenario.")],
+) -> None:
+    """Print a built-in file (to copy, edit and pass back with the matching option)."""
+    from importlib import resources
+
+    if name not in DEFAULT_FILES:
+        raise typer.BadParameter(f"'{name}' is not one of {', '.join(DEFAULT_FILES)}.", param_hint="NAME")
+    package, file = DEFAULT_FILES[name]
+    typer.echo(resources.files(package).joinpath(file).read_text(encoding="utf-8"), nl=False)
+
+
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("placecast-output"),
