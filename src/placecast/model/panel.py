@@ -36,14 +36,6 @@ def month_ends(first: pd.Timestamp, count: int) -> list[pd.Timestamp]:
     return [(first + pd.offsets.MonthEnd(k)).normalize() for k in range(count)]
 
 
-def months_between(a: pd.Series | pd.Timestamp, b: pd.Timestamp) -> np.ndarray:
-    """Whole calendar months from ``a`` to ``b`` (month ends and first-of-month dates)."""
-    a_ = pd.to_datetime(a)
-    if isinstance(a_, pd.Timestamp):
-        return np.array((b.year - a_.year) * 12 + (b.month - a_.month))
-    return ((b.year - a_.dt.year) * 12 + (b.month - a_.dt.month)).to_numpy()
-
-
 def prepare(episodes: pd.DataFrame, known_at: pd.Timestamp) -> pd.DataFrame:
     """Episodes as they were known at ``known_at``: later starts dropped, later ends censored."""
     ep = episodes[~episodes["short_break"].astype(bool) & (episodes["start"] <= known_at)].copy()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -125,11 +125,10 @@ def _repair_chains(ep: pd.DataFrame, latest_year: int, continuation: frozenset[s
             nxt_is_cont = rne[j] in continuation
             if pd.isna(dec[i]):
                 if nxt_is_cont:
-                    dec[i], old_rec, rec[i] = decom[j], rec[i], "X1"
+                    dec[i], rec[i] = decom[j], "X1"
                     repairs.add(child[i], source[i], "open episode closed", "DEC", "", _fmt(dec[i]),
                                 "the child has a later continuation episode; closed on its DECOM with REC X1")
                     note[i] = "closed (next continuation)"
-                    del old_rec
                 else:
                     year_end = np.datetime64(collection_year_end(int(year[i])))
                     end = min(year_end, decom[j] - one_day)
@@ -290,7 +289,3 @@ def summarise(history: History, taxonomy: Taxonomy | None = None, dates: list[da
         for cat, n in count_in_care(history.episodes, day, taxonomy.categories).items():
             rows.append({"date": day.isoformat(), "category": cat, "children": n})
     return pd.DataFrame(rows, columns=["date", "category", "children"])
-
-
-def day_before(d: date) -> date:
-    return d - timedelta(days=1)

@@ -18,7 +18,7 @@ from placecast.ssda903.codelists import CodeLists, collection_year_end, collecti
 from placecast.ssda903.dates import describe_bad_date, parse_dates
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet
-from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS
+from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -311,12 +311,10 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
                     part_findings = _check_episode_rows(part, year, codes)
                 found.extend(part_findings)
             found.extend(_check_chains(ep, year, codes))
-            from placecast.ssda903.tables import TABLE_COLUMNS
             found.extend(_check_duplicates(ep, TABLE_COLUMNS["Episodes"], ["CHILD", "DECOM"], "EPISODE_REPEATED",
                                            "Another row has the same CHILD and DECOM. Each episode must appear "
                                            "once: merge the two rows."))
         if hd is not None:
-            from placecast.ssda903.tables import TABLE_COLUMNS
             found.extend(_check_duplicates(hd, TABLE_COLUMNS["Header"], ["CHILD"], "HEADER_REPEATED",
                                            "The child already has a Header row in this return. "
                                            "Keep one row per child."))
@@ -341,8 +339,6 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
 
 
 def _empty_episodes() -> pd.DataFrame:
-    from placecast.ssda903.tables import TABLE_COLUMNS
-
     df = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLE_COLUMNS["Episodes"]})
     df["DECOM"] = pd.Series(dtype="datetime64[ns]")
     df["DEC"] = pd.Series(dtype="datetime64[ns]")
