@@ -211,3 +211,12 @@ def test_outturn_cli_writes_tables_in_thousands(tmp_path):
     assert outturn.loc["Total", "deficit"] == 4750
     head = pd.read_csv(tmp_path / "headline.csv").iloc[0]
     assert head["deficit_before_pct"] == 16.5 and head["deficit_after_reserves"] == 4750
+
+
+@pytest.mark.parametrize(("units", "expected"), [("thousands", Decimal("150.5")), ("pounds", Decimal(150_500))])
+def test_amounts_from_commitments_are_converted_to_the_files_units(tmp_path, units, expected):
+    p = tmp_path / "budget.yaml"
+    p.write_text(f"units: {units}\nlines:\n  - {{name: Placements, budget_previous_quarter: 0, "
+                 "actuals_to_date: 0, committed_to_year_end: from_commitments}\n", encoding="utf-8")
+    budget = read_budget(p, {"from_commitments": Decimal(150_500)})
+    assert budget.lines[0].forecast_net_expenditure == expected

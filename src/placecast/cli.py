@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from placecast.errors import PlacecastError
+from placecast.outputs import write_tables
 
 app = typer.Typer(
     add_completion=False,
@@ -322,24 +323,6 @@ def kpi_benchmark(
     out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours)}. Rank 1 = lowest value.")
 
 
-def _write_atomically(out_dir: Path, tables: dict[str, object]) -> None:
-    """Write CSVs to a temporary folder and move them into ``out_dir`` only when all are written."""
-    import os
-    import shutil
-    import tempfile
-
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".placecast-", dir=out_dir.parent))
-    try:
-        for name, frame in tables.items():
-            frame.to_csv(tmp / name, index=False)  # type: ignore[attr-defined]
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out_dir / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 @app.command()
 def outturn(
     budget_file: Annotated[Path, typer.Argument(help="Budget YAML (see examples/seed001/budget.yaml).")],
@@ -409,10 +392,9 @@ def outturn(
         extra_demand = forecast_gbp - (Decimal(committed_gbp.numerator) / Decimal(committed_gbp.denominator)
                                        if committed_gbp is not None else Decimal(0))
         sources["from_forecast"] = max(extra_demand, Decimal(0))
-    budget_units = Decimal(1000)
     if committed_gbp is not None:
         sources["from_commitments"] = Decimal(committed_gbp.numerator) / Decimal(committed_gbp.denominator)
-    budget = read_budget(budget_file, {k: v / budget_units for k, v in sources.items()})
+    budget = read_budget(budget_file, sources)
     scale = budget.scale
 
     def k(frame):
@@ -429,7 +411,7 @@ def outturn(
                 for key, v in head.items()}
 
     tables["headline.csv"] = pd.DataFrame([{"as_at": day.isoformat(), **headline}])
-    _write_atomically(out_dir, {**tables, **extra})
+    write_tables(out_dir, {**tables, **extra})
     t = Table(title=f"{budget.title} {budget.quarter}: forecast outturn (£000)")
     cols = ["line", "cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
             "net_after_scarring_and_reserves", "deficit", "previous_deficit"]
@@ -468,7 +450,7 @@ def costs(
     costed = cost_runs(pd.read_parquet(runs_file), rates)
     by_year = cost_summary(costed, "financial_year").round(0)
     by_month = cost_summary(costed, "month_end").round(0)
-    _write_atomically(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month})
+    write_tables(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month})
     t = Table(title="Placement cost forecast by financial year (£, quantiles across runs)")
     for c in ("financial_year", "mean_gbp", "p10_gbp", "p50_gbp", "p90_gbp"):
         t.add_column(c, justify="right")
@@ -562,7 +544,7 @@ def programme_track(
         tables["milestones.csv"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
                                                   "status": m.status, "overdue": m.overdue(day.isoformat())}
                                                  for m in plan.milestones])
-    _write_atomically(out_dir, tables)
+    write_tables(out_dir, tables)
     for c in cases:
         out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}, net saving "
                   f"£{-float(c['net']):,.0f}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
@@ -612,7 +594,7 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     if out_dir is not None:
         card = pd.DataFrame([{"scenario": s.name, "file_hash": s.file_hash, "data_hash": data_hash, "seed": s.seed,
                               "runs": s.runs, "horizon_months": s.horizon_months} for s in scenarios])
-        _write_atomically(out_dir, {**tables, "reproduce.csv": card})
+        write_tables(out_dir, {**tables, "reproduce.csv": card})
         out.print(f"Wrote {', '.join(sorted([*tables, 'reproduce.csv']))} to {out_dir}")
 
 

@@ -145,8 +145,8 @@ SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast"}
 
 def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget:
     """Read and check a budget file; every problem is reported with its key, and nothing is computed
-    from an invalid file. ``sources`` gives amounts (in the file's units) for components written as
-    ``from_commitments`` or ``from_forecast``."""
+    from an invalid file. ``sources`` gives amounts in pounds for components written as
+    ``from_commitments`` or ``from_forecast``; they are converted to the file's units."""
     sources = sources or {}
     file = str(path)
     try:
@@ -200,7 +200,7 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
                                                      f"give {SOURCES[value]} so this can be computed."))
                         parts[p] = ZERO
                     else:
-                        parts[p] = sources[value]
+                        parts[p] = sources[value] / scale
                     continue
                 parts[p] = _money(problems, file, f"{key}.{p}", value, allow_negative=False)
             fne = parts["actuals_to_date"] + parts["committed_to_year_end"] + parts["new_demand"] \

@@ -20,7 +20,7 @@ import yaml
 
 from placecast.errors import LocatedProblem
 from placecast.finance import cost_runs, default_unit_costs
-from placecast.finance.calendar import cost_between, fy_label
+from placecast.finance.calendar import split_by_fy
 from placecast.finance.unit_costs import UnitCosts
 from placecast.model import DemandModel, Forecast
 from placecast.model.panel import AGE_LABELS
@@ -188,13 +188,8 @@ def delivery_cost_by_fy(scenario: Scenario, first: date, last: date) -> dict[str
     for iv in scenario.interventions:
         weekly = iv.delivery_cost_per_year / 52 + iv.weekly_running_cost
         if weekly and iv.start <= last:
-            start = max(iv.start, first)
-            cursor = start
-            while cursor <= last:
-                fy_last = date(cursor.year + (1 if cursor.month >= 4 else 0), 3, 31)
-                end = min(fy_last, last)
-                out[fy_label(cursor)] = out.get(fy_label(cursor), Fraction(0)) + cost_between(weekly, cursor, end)
-                cursor = date.fromordinal(end.toordinal() + 1)
+            for fy, cost in split_by_fy(weekly, max(iv.start, first), last).items():
+                out[fy] = out.get(fy, Fraction(0)) + cost
     return out
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from placecast.errors import UnusableInputError
+from placecast.outputs import atomic_folder
 from placecast.ssda903.assemble import History
 from placecast.ssda903.findings import Findings
 
@@ -21,10 +19,8 @@ MANIFEST_FILE = "manifest.json"
 
 def write_history(history: History, findings: Findings, out: Path, extra: dict | None = None) -> list[Path]:
     """Write the history, repairs, sources and findings to ``out`` atomically (all or nothing)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".placecast-", dir=out.parent))
-    try:
+    written: list[Path] = []
+    with atomic_folder(Path(out), written) as tmp:
         history.episodes.to_parquet(tmp / HISTORY_FILE, index=False)
         history.repairs.to_csv(tmp / "repairs.csv", index=False)
         history.sources.to_csv(tmp / "sources.csv", index=False)
@@ -40,14 +36,7 @@ def write_history(history: History, findings: Findings, out: Path, extra: dict |
             **(extra or {}),
         }
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
-            written.append(out / f.name)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return written
 
 
 def read_history(folder: Path) -> History:

@@ -47,12 +47,6 @@ class RawTable:
     data: pd.DataFrame
     missing_columns: list[str] = field(default_factory=list)
 
-    @property
-    def usable(self) -> bool:
-        from placecast.ssda903.tables import KEY_COLUMNS
-
-        return not any(c in self.missing_columns for c in KEY_COLUMNS.get(self.table, ()))
-
 
 @dataclass
 class ReturnSet:

@@ -208,15 +208,14 @@ def _year_mismatch(ep: pd.DataFrame, year: int, source: str) -> Finding | None:
     ends = ep["DEC"].fillna(ep["DECOM"]).dropna()
     if len(ends) < 3:
         return None
-    end = pd.Timestamp(collection_year_end(year))
-    start = pd.Timestamp(collection_year_start(year))
-    outside = ((ep["DECOM"] > end) | (ep["DEC"] > end) | (ep["DEC"] < start)).sum()
-    if outside / len(ep) <= 0.5:
-        return None
+
     def misfits(y: int) -> int:
         lo, hi = pd.Timestamp(collection_year_start(y)), pd.Timestamp(collection_year_end(y))
         return int(((ep["DECOM"] > hi) | (ep["DEC"] > hi) | (ep["DEC"] < lo)).sum())
 
+    outside = misfits(year)
+    if outside / len(ep) <= 0.5:
+        return None
     fitted = min(range(year - 6, year + 7), key=lambda y: (misfits(y), abs(y - year)))
     return finding(source, 0, "", str(year), "YEAR_MISMATCH",
                    f"The file is in the {year} folder ({_year_label(year)}), but {outside} of {len(ep)} episodes "

@@ -1,0 +1,39 @@
+"""Writing output folders all or nothing: files are written to a temporary folder beside the
+destination and moved in only when every one of them has been written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_folder(out: Path, written: list[Path] | None = None) -> Iterator[Path]:
+    """Yield a temporary folder; on success move its files into ``out`` (appending them to ``written``)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".placecast-", dir=out.parent))
+    try:
+        yield tmp
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+            if written is not None:
+                written.append(out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """Write each table as CSV (no index) into ``out``, all or nothing."""
+    written: list[Path] = []
+    with atomic_folder(out, written) as tmp:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / name, index=False)
+    return written
