@@ -182,7 +182,7 @@ def forecast(
     """Forecast children in care by placement category with prediction intervals."""
     from rich.progress import Progress
 
-    from placecast.model import DemandModel, backtest, model_card
+    from placecast.model import DemandModel, backtest, write_forecast
     from placecast.ssda903 import load_history
 
     history = load_history(source)
@@ -191,12 +191,8 @@ def forecast(
         task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
         result = model.project(horizon_months, progress=lambda n: progress.advance(task, n))
     bt = backtest(history, n_runs=backtest_runs, random_state=seed, uasc=uasc.value) if backtest_runs else None
-    out_dir.mkdir(parents=True, exist_ok=True)
     table = result.table()
-    table.round(2).to_csv(out_dir / "forecast.csv", index=False)
-    result.days_table().round(1).to_csv(out_dir / "placement_days.csv", index=False)
-    result.run_days().to_parquet(out_dir / "placement_days_runs.parquet", index=False)
-    (out_dir / "model_card.md").write_text(model_card(model, result, bt), encoding="utf-8")
+    write_forecast(out_dir, model, result, bt)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     out.print(f"Children in care at {model.origin_.date()}: {len(model.stock_):,}; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from placecast.outputs import write_tables
+
 DEMO_KEY = "placecast-demo-key-synthetic-data-only"
 
 
@@ -54,16 +56,13 @@ def run_demo(out_dir: Path, seed: int, console: Console) -> None:
     console.print(table)
     forecast_dir = out_dir / "forecast"
     with console.status("5/7 Forecasting 24 months ahead (1,000 Monte Carlo runs) and backtesting..."):
-        from placecast.model import DemandModel, backtest, model_card
+        from placecast.model import DemandModel, backtest, write_forecast
 
         model = DemandModel(n_runs=1000, random_state=seed).fit(history)
         forecast = model.project(24)
         bt = backtest(history, n_runs=200, random_state=seed)
-        forecast_dir.mkdir(parents=True, exist_ok=True)
         table = forecast.table()
-        table.round(2).to_csv(forecast_dir / "forecast.csv", index=False)
-        forecast.days_table().round(1).to_csv(forecast_dir / "placement_days.csv", index=False)
-        (forecast_dir / "model_card.md").write_text(model_card(model, forecast, bt), encoding="utf-8")
+        write_forecast(forecast_dir, model, forecast, bt)
     end = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     console.print(f"5/7 Forecast: {len(model.stock_):,} children in care at {model.origin_.date()}, "
                   f"{end['mean']:,.0f} expected at {end['date']} (80% range {end['p10']:,.0f}-{end['p90']:,.0f}). "
@@ -83,10 +82,8 @@ def run_demo(out_dir: Path, seed: int, console: Console) -> None:
             scenario = read_scenario(path)
         baseline, results = run_scenarios(history, [scenario])
         scenario_dir = out_dir / "scenario"
-        scenario_dir.mkdir(parents=True, exist_ok=True)
         tables = comparison_tables(baseline, results, scenario.capacity)
-        for name, frame in tables.items():
-            frame.to_csv(scenario_dir / name, index=False)
+        write_tables(scenario_dir, tables)
     first_fy = by_year[by_year["category"] == "total"].iloc[0]
     money = tables["cost_by_year.csv"]
     avoided = money[money["scenario"] == scenario.name]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from placecast.model.backtest import BacktestResult
 from placecast.model.demand import DemandModel, Forecast
 
@@ -53,3 +55,17 @@ def _has_tabulate() -> bool:
     except ImportError:
         return False
     return True
+
+
+def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> list[Path]:
+    """The forecast folder, all or nothing: forecast.csv, placement_days.csv, every run's placement-days
+    (placement_days_runs.parquet, for costing) and model_card.md."""
+    from placecast.outputs import atomic_folder
+
+    written: list[Path] = []
+    with atomic_folder(Path(out), written) as tmp:
+        forecast.table().round(2).to_csv(tmp / "forecast.csv", index=False)
+        forecast.days_table().round(1).to_csv(tmp / "placement_days.csv", index=False)
+        forecast.run_days().to_parquet(tmp / "placement_days_runs.parquet", index=False)
+        (tmp / "model_card.md").write_text(model_card(model, forecast, backtest), encoding="utf-8")
+    return written
