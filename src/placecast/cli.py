@@ -327,86 +327,55 @@ def outturn(
     commitments: Annotated[Path | None, typer.Option(help="Commitments register (CSV or XLSX).")] = None,
     forecast_dir: Annotated[Path | None, typer.Option("--forecast", help="A folder written by 'placecast "
                                                                           "forecast'.")] = None,
-    history: Annotated[Path | None, typer.Option(help="Ingest folder, to reconcile commitments with the "
-                                                      "SSDA903 history.")] = None,
+    history: Annotated[Path | None, typer.Option(help="Ingest folder: placement actuals since 1 April, "
+                                                      "commitments when no register is given, and a "
+                                                      "reconciliation with the register.")] = None,
     unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV).")] = None,
 ) -> None:
     """Forecast outturn against the cash limit, budget changes and reserves, in £000.
 
-    Budget lines may take 'committed_to_year_end: from_commitments' (the register costed by day from the
-    day after --as-at to 31 March or each planned end) and 'new_demand: from_forecast' (the forecast's
-    mean placement cost to 31 March, less what is already committed).
+    Budget lines may take 'actuals_to_date: from_history' (days in care since 1 April at unit costs),
+    'committed_to_year_end: from_commitments' (the register, or the history's open placements, costed by
+    day from the day after --as-at to 31 March or each planned end) and 'new_demand: from_forecast' (the
+    forecast's mean placement cost to 31 March, less what is already committed).
     """
-    from decimal import Decimal
-
     import pandas as pd
 
-    from placecast.finance import (
-        cost_runs,
-        default_unit_costs,
-        read_budget,
-        read_commitments,
-        read_unit_costs,
-        reconcile,
-        to_thousands,
-    )
-    from placecast.finance.calendar import fy_end
+    from placecast.finance import default_unit_costs, read_commitments, read_unit_costs, reconcile
+    from placecast.finance.outturn import forecast_outturn
 
     day = _start_date(as_at, "--as-at")
     assert day is not None
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
-    sources: dict[str, Decimal] = {}
-    extra: dict[str, object] = {}
-    committed_gbp = None
+    extra: dict[str, pd.DataFrame] = {}
+    register = None
+    hist = None
+    if history is not None:
+        from placecast.ssda903 import load_history
+
+        hist = load_history(history)
     if commitments is not None:
         from placecast.ssda903.pseudonym import resolve_key
 
         register = read_commitments(commitments, rates.lines, resolve_key())
-        committed_gbp = register.cost_to(day)
-        by_line = register.cost_by_line(day)
-        extra["commitments_cost.csv"] = pd.DataFrame(
-            [{"cost_line": k, "cost_to_year_end_gbp": to_thousands(v) * 1000} for k, v in sorted(by_line.items())])
-        if history is not None:
-            from placecast.ssda903 import load_history
-
-            hist = load_history(history)
+        if hist is not None:
             paid = [c for c in rates.lines if rates.weekly(c, day) > 0]
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)
             extra["commitments_without_episode.csv"] = orphan
             extra["placements_without_commitment.csv"] = unfunded
+    run_days = None
     if forecast_dir is not None:
         runs_file = forecast_dir / "placement_days_runs.parquet"
         if not runs_file.exists():
             from placecast.errors import UnusableInputError
 
             raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast'.")
-        costed = cost_runs(pd.read_parquet(runs_file), rates)
-        months = pd.to_datetime(costed["month_end"])
-        window = costed[(months > pd.Timestamp(day)) & (months <= pd.Timestamp(fy_end(day)))]
-        forecast_gbp = Decimal(str(window.groupby("run")["cost_pence"].sum().mean() / 100)) if len(window) else \
-            Decimal(0)
-        extra_demand = forecast_gbp - (Decimal(committed_gbp.numerator) / Decimal(committed_gbp.denominator)
-                                       if committed_gbp is not None else Decimal(0))
-        sources["from_forecast"] = max(extra_demand, Decimal(0))
-    if committed_gbp is not None:
-        sources["from_commitments"] = Decimal(committed_gbp.numerator) / Decimal(committed_gbp.denominator)
-    budget = read_budget(budget_file, sources)
-    scale = budget.scale
-
-    def k(frame):
-        frame = frame.copy()
-        for col in frame.columns:
-            if col not in ("line", "description", "category", "narration", "purpose"):
-                frame[col] = [None if v is None else to_thousands(v * scale) for v in frame[col]]
-        return frame
-
-    tables = {"budget.csv": k(budget.budget_table()), "budget_changes.csv": k(budget.changes_table()),
-              "outturn.csv": k(budget.outturn_table()), "reserves.csv": k(budget.reserves_table())}
-    head = budget.headline()
-    headline = {key: (None if v is None else round(float(v), 1) if key.endswith("_pct") else to_thousands(v * scale))
-                for key, v in head.items()}
-
-    tables["headline.csv"] = pd.DataFrame([{"as_at": day.isoformat(), **headline}])
+        run_days = pd.read_parquet(runs_file)
+    result = forecast_outturn(budget_file, day, rates, commitments=register, run_days=run_days,
+                              history_episodes=None if hist is None else hist.episodes)
+    budget = result.budget
+    tables = result.tables()
+    headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
     t = Table(title=f"{budget.title} {budget.quarter}: forecast outturn (£000)")
     cols = ["line", "cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
@@ -466,80 +435,32 @@ def programme_track(
     unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV).")] = None,
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
-    import pandas as pd
-
-    from placecast.finance.calendar import to_pounds
-    from placecast.programme import read_plan, realised_avoidance
+    from placecast.programme import read_plan
+    from placecast.programme.tracker import programme_tables
 
     day = _start_date(as_at, "--as-at")
     assert day is not None
     plan = read_plan(plan_file)
-
-    def pounds(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-        frame = frame.copy()
-        for c in cols:
-            frame[c] = [float(to_pounds(v)) for v in frame[c]]
-        return frame
-
-    tables: dict[str, object] = {}
-    cases: list[dict[str, object]] = []
-    for case in plan.invest_to_save:
-        t = pounds(case.table(), ["saving", "delivery_cost", "net", "cumulative"]).assign(case=case.name)
-        tables[f"invest_to_save_{len(cases) + 1}.csv"] = t
-        summary = case.summary()
-        row: dict[str, object] = {"case": case.name, "payback_month": summary["payback_month"]}
-        ratio = summary["return_per_pound"]
-        row["return_per_pound"] = None if ratio is None else round(float(ratio), 2)  # type: ignore[arg-type]
-        for k in ("saving", "delivery_cost", "net", "in_year_saving", "full_year_effect"):
-            row[k] = float(to_pounds(summary[k]))  # type: ignore[arg-type]
-        cases.append(row)
-    if cases:
-        tables["invest_to_save_summary.csv"] = pd.DataFrame(cases)
-    notes = [n for n in (cb.check() for cb in plan.case_benefits) if n]
-    if plan.case_benefits:
-        tables["case_benefits.csv"] = pd.DataFrame([{"name": cb.name, "cases": float(cb.cases),
-                                                     "saving_per_case": float(cb.saving_per_case),
-                                                     "period_years": cb.period_years,
-                                                     "total": float(to_pounds(cb.total))}
-                                                    for cb in plan.case_benefits])
+    hist = None
+    rates = None
     if history is not None:
         from placecast.errors import UnusableInputError
-        from placecast.finance import default_unit_costs, read_unit_costs
-        from placecast.programme.tracker import detect_events, planned_vs_realised, realised_by_quarter
+        from placecast.finance import read_unit_costs
         from placecast.ssda903 import load_history
 
         if plan.approved is None:
             raise UnusableInputError(f"{plan_file}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
                                      "detect realised savings from the history.")
-        rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+        rates = read_unit_costs(unit_costs) if unit_costs else None
         hist = load_history(history)
-        detected = detect_events(hist.episodes, plan.approved, day, rates)
-        by_quarter = realised_by_quarter(detected)
-        from placecast.programme.tracker import entries_below_baseline
-
-        entries = entries_below_baseline(hist, plan.approved, min(day, hist.census_date), rates)
-        tables["entries_against_baseline.csv"] = entries
-        if len(entries):
-            prevention = pd.DataFrame([{"intervention": "Prevention", "financial_year": "", "quarter": "",
-                                        "events": round(float(entries["shortfall"].sum()), 1),
-                                        "in_year": int(entries["in_year"].sum()), "full_year": None}])
-            by_quarter = pd.concat([by_quarter, prevention], ignore_index=True)
-        tables["realised_detected_by_quarter.csv"] = by_quarter
-        if plan.planned:
-            tables["planned_vs_realised.csv"] = planned_vs_realised(plan.planned, by_quarter)
-        out.print(f"Detected {len(detected)} step-downs and returns home since {plan.approved}: "
+    tables = programme_tables(plan, day, hist, rates)
+    cases = tables["invest_to_save_summary.csv"].to_dict("records") if "invest_to_save_summary.csv" in tables else []
+    notes = [n for n in (cb.check() for cb in plan.case_benefits) if n]
+    if "realised_detected_by_quarter.csv" in tables:
+        by_quarter = tables["realised_detected_by_quarter.csv"]
+        detected = int(by_quarter.loc[by_quarter["intervention"] != "Prevention", "events"].sum())
+        out.print(f"Detected {detected} step-downs and returns home since {plan.approved}: "
                   f"£{by_quarter['in_year'].sum() if len(by_quarter) else 0:,.0f} avoided in year.")
-    if plan.realised:
-        realised = pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
-        tables["realised_avoidance.csv"] = realised
-        tables["realised_by_intervention.csv"] = realised.groupby("intervention")[["in_year", "full_year"]].sum() \
-            .reset_index()
-    for i, sp in enumerate(plan.savings, start=1):
-        tables[f"savings_{i}.csv"] = sp.table().assign(programme=sp.name, revised_cash_limit=sp.revised_cash_limit)
-    if plan.milestones:
-        tables["milestones.csv"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
-                                                  "status": m.status, "overdue": m.overdue(day.isoformat())}
-                                                 for m in plan.milestones])
     write_tables(out_dir, tables)
     for c in cases:
         out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}, net saving "

@@ -140,7 +140,7 @@ def _money(problems: list[InputProblem], file: str, key: str, value: object, all
         return ZERO
 
 
-SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast"}
+SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast", "from_history": "--history"}
 
 
 def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget:

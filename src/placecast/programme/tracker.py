@@ -131,3 +131,69 @@ def entries_below_baseline(history, approved: date, as_at: date, unit_costs: Uni
                      "shortfall": round(shortfall, 1), "in_year": round(shortfall * weekly * days / 7),
                      "intervention": name})
     return pd.DataFrame(rows)
+
+
+def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | None = None
+                     ) -> dict[str, pd.DataFrame]:
+    """Every table of the programme for ``as_at``: invest-to-save cases and their summary, per-case
+    benefits, realised avoidance (from the plan's events and, given a history, detected since approval),
+    planned vs realised, savings programmes and milestones. Money in pounds (rounded to the penny)."""
+    from placecast.errors import UnusableInputError
+    from placecast.finance import default_unit_costs
+    from placecast.finance.calendar import to_pounds
+
+    def pounds(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+        frame = frame.copy()
+        for c in cols:
+            frame[c] = [float(to_pounds(v)) for v in frame[c]]
+        return frame
+
+    tables: dict[str, pd.DataFrame] = {}
+    cases: list[dict[str, object]] = []
+    for case in plan.invest_to_save:
+        t = pounds(case.table(), ["saving", "delivery_cost", "net", "cumulative"]).assign(case=case.name)
+        tables[f"invest_to_save_{len(cases) + 1}.csv"] = t
+        summary = case.summary()
+        row: dict[str, object] = {"case": case.name, "payback_month": summary["payback_month"]}
+        ratio = summary["return_per_pound"]
+        row["return_per_pound"] = None if ratio is None else round(float(ratio), 2)  # type: ignore[arg-type]
+        for k in ("saving", "delivery_cost", "net", "in_year_saving", "full_year_effect"):
+            row[k] = float(to_pounds(summary[k]))  # type: ignore[arg-type]
+        cases.append(row)
+    if cases:
+        tables["invest_to_save_summary.csv"] = pd.DataFrame(cases)
+    if plan.case_benefits:
+        tables["case_benefits.csv"] = pd.DataFrame([{"name": cb.name, "cases": float(cb.cases),
+                                                     "saving_per_case": float(cb.saving_per_case),
+                                                     "period_years": cb.period_years,
+                                                     "total": float(to_pounds(cb.total))}
+                                                    for cb in plan.case_benefits])
+    if history is not None:
+        if plan.approved is None:
+            raise UnusableInputError(f"{plan.title}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
+                                     "detect realised savings from the history.")
+        rates = unit_costs or default_unit_costs()
+        detected = detect_events(history.episodes, plan.approved, as_at, rates)
+        by_quarter = realised_by_quarter(detected)
+        entries = entries_below_baseline(history, plan.approved, min(as_at, history.census_date), rates)
+        tables["entries_against_baseline.csv"] = entries
+        if len(entries):
+            prevention = pd.DataFrame([{"intervention": "Prevention", "financial_year": "", "quarter": "",
+                                        "events": round(float(entries["shortfall"].sum()), 1),
+                                        "in_year": int(entries["in_year"].sum()), "full_year": None}])
+            by_quarter = pd.concat([by_quarter, prevention], ignore_index=True)
+        tables["realised_detected_by_quarter.csv"] = by_quarter
+        if plan.planned:
+            tables["planned_vs_realised.csv"] = planned_vs_realised(plan.planned, by_quarter)
+    if plan.realised:
+        realised = pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
+        tables["realised_avoidance.csv"] = realised
+        tables["realised_by_intervention.csv"] = realised.groupby("intervention")[["in_year", "full_year"]].sum() \
+            .reset_index()
+    for i, sp in enumerate(plan.savings, start=1):
+        tables[f"savings_{i}.csv"] = sp.table().assign(programme=sp.name, revised_cash_limit=sp.revised_cash_limit)
+    if plan.milestones:
+        tables["milestones.csv"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
+                                                  "status": m.status, "overdue": m.overdue(as_at.isoformat())}
+                                                 for m in plan.milestones])
+    return tables

@@ -1,0 +1,104 @@
+"""The forecast outturn: a budget file with its computed components filled in from the data.
+
+A budget line may write ``actuals_to_date: from_history`` (placement days since 1 April in the care
+history, at unit costs), ``committed_to_year_end: from_commitments`` (a commitments register, or the
+placements open at the as-at date, costed by day to 31 March) and ``new_demand: from_forecast`` (the
+forecast's mean placement cost to 31 March less what is committed). Exact until the tables, which
+round once to whole £000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+
+from placecast.finance.actuals import commitments_from_history, history_cost
+from placecast.finance.budget import Budget, read_budget
+from placecast.finance.calendar import fy_end, fy_start, to_thousands
+from placecast.finance.commitments import Commitments
+from placecast.finance.forecast_cost import cost_runs
+from placecast.finance.unit_costs import UnitCosts
+
+TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose")
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+@dataclass
+class Outturn:
+    budget: Budget
+    as_at: date
+    sources: dict[str, Decimal]  # GBP, the computed components
+    commitments_by_line: dict[str, Fraction] = field(default_factory=dict)
+
+    def thousands(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Money columns in whole £000 (rounded once, here)."""
+        frame = frame.copy()
+        for col in frame.columns:
+            if col not in TEXT_COLUMNS:
+                frame[col] = [None if v is None else to_thousands(v * self.budget.scale) for v in frame[col]]
+        return frame
+
+    def headline(self) -> dict[str, int | float | None]:
+        """Headline figures: money in whole £000, percentages to one decimal place."""
+        return {key: (None if v is None else round(float(v), 1) if key.endswith("_pct")
+                      else to_thousands(v * self.budget.scale)) for key, v in self.budget.headline().items()}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        b = self.budget
+        tables = {"budget.csv": self.thousands(b.budget_table()),
+                  "budget_changes.csv": self.thousands(b.changes_table()),
+                  "outturn.csv": self.thousands(b.outturn_table()),
+                  "reserves.csv": self.thousands(b.reserves_table()),
+                  "headline.csv": pd.DataFrame([{"as_at": self.as_at.isoformat(), **self.headline()}])}
+        if self.sources:
+            tables["computed_components.csv"] = pd.DataFrame(
+                [{"component": k, "gbp_thousands": to_thousands(v)} for k, v in self.sources.items()])
+        if self.commitments_by_line:
+            tables["commitments_cost.csv"] = pd.DataFrame(
+                [{"cost_line": k, "cost_to_year_end_gbp": to_thousands(v) * 1000}
+                 for k, v in sorted(self.commitments_by_line.items())])
+        return tables
+
+
+def forecast_cost_to_year_end(run_days: pd.DataFrame, as_at: date, unit_costs: UnitCosts) -> Decimal:
+    """Mean over runs of the forecast placement cost for the months after ``as_at`` up to 31 March (GBP)."""
+    costed = cost_runs(run_days, unit_costs)
+    months = pd.to_datetime(costed["month_end"])
+    window = costed[(months > pd.Timestamp(as_at)) & (months <= pd.Timestamp(fy_end(as_at)))]
+    if not len(window):
+        return Decimal(0)
+    return Decimal(str(window.groupby("run")["cost_pence"].sum().mean() / 100))
+
+
+def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
+                     commitments: Commitments | None = None, run_days: pd.DataFrame | None = None,
+                     history_episodes: pd.DataFrame | None = None) -> Outturn:
+    """Read the budget with every computable component worked out from what is given.
+
+    Commitments come from the register when given, otherwise from the history's open placements;
+    new demand needs the forecast's per-run placement-days; actuals need the history.
+    """
+    sources: dict[str, Decimal] = {}
+    if commitments is None and history_episodes is not None:
+        commitments = commitments_from_history(history_episodes, as_at, unit_costs)
+    committed: Fraction | None = None
+    by_line: dict[str, Fraction] = {}
+    if commitments is not None:
+        committed = commitments.cost_to(as_at)
+        by_line = commitments.cost_by_line(as_at)
+        sources["from_commitments"] = _decimal(committed)
+    if history_episodes is not None:
+        spent = history_cost(history_episodes, fy_start(as_at), as_at, unit_costs)
+        sources["from_history"] = _decimal(sum(spent.values(), Fraction(0)))
+    if run_days is not None:
+        extra = forecast_cost_to_year_end(run_days, as_at, unit_costs) - (_decimal(committed) if committed else 0)
+        sources["from_forecast"] = max(extra, Decimal(0))
+    return Outturn(read_budget(budget_file, sources), as_at, sources, by_line)
