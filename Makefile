@@ -14,8 +14,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The benchmark section uses the DfE published statistics when they are beside the project.
+DFE_STATS := $(wildcard ../shared/reference/dfe)
+
 demo: $(STAMP)
-	$(BIN)/placecast demo --out placecast-output
+	$(if $(DFE_STATS),PLACECAST_DFE_STATS=$(DFE_STATS) )$(BIN)/placecast demo --out placecast-output
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,25 +1,35 @@
-"""The README's main job: `placecast demo` writes every output, and its numbers agree with each other."""
+"""The README's main job: `placecast demo` writes the report three ways, and its numbers agree."""
 
 from __future__ import annotations
 
+import openpyxl
 import pandas as pd
 from typer.testing import CliRunner
 
 from placecast.cli import app
 
 
-def test_demo_outputs_agree(tmp_path):
+def test_demo_writes_the_report_and_its_numbers_agree(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    stem = "placecast-report-2025-26-Q2"
+    for ext in ("html", "pdf", "xlsx"):
+        assert (out / f"{stem}.{ext}").stat().st_size > 10_000
+        assert f"{stem}.{ext}" in result.output.replace("\n", "")
     summary = pd.read_csv(out / "summary.csv")
+    assert summary[summary["category"] == "total"]["date"].iloc[-1] == "2026-03-31"
     indicators = pd.read_csv(out / "indicators.csv").set_index("id")
     forecast = pd.read_csv(out / "forecast" / "forecast.csv")
-    last = summary[(summary["category"] == "total")].iloc[-1]
-    assert last["date"] == "2025-03-31"
-    assert indicators.loc["CLA", "value"] == last["children"]
-    start = forecast[(forecast["date"] == "2025-03-31") & (forecast["category"] == "total")].iloc[0]
-    assert start["mean"] == last["children"]
+    start = forecast[(forecast["date"] == "2025-09-30") & (forecast["category"] == "total")].iloc[0]
+    assert indicators.loc["CLA", "value"] == start["mean"]  # the quarter end: what was known then
+    headline = {r[0].value: r[1].value for r in openpyxl.load_workbook(out / f"{stem}.xlsx")["Headline"]
+                .iter_rows(min_row=2)}
+    assert headline["Children in care now"] == start["mean"]
+    assert f"{int(start['mean']):,}" in result.output
+    outturn = pd.read_csv(out / "outturn" / "headline.csv").iloc[0]
+    assert round(headline["Cash limit"]) == outturn["cash_limit"]
+    assert round(headline["Forecast outturn"]) == outturn["forecast_outturn"]
     costs = pd.read_csv(out / "forecast" / "cost_by_year.csv")
     assert (costs["p10_gbp"] <= costs["p50_gbp"]).all() and (costs["p50_gbp"] <= costs["p90_gbp"]).all()
     scenario = pd.read_csv(out / "scenario" / "cost_by_year.csv")

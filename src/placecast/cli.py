@@ -577,12 +577,18 @@ DEFAULT_FILES = {
     "unit-costs": ("placecast.finance", "unit_costs.yaml"),
     "rag-rules": ("placecast.kpi", "rules.yaml"),
     "scenario": ("placecast.programme", "default_scenario.yaml"),
+    "report-config": ("placecast.report", "defaults/report.yaml"),
+    "indicators": ("placecast.report", "defaults/indicators.csv"),
+    "demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
+    "demo-plan": ("placecast.report", "defaults/demo_plan.yaml"),
+    "demo-commentary": ("placecast.report", "defaults/demo_commentary.yaml"),
 }
 
 
 @app.command()
 def defaults(
-    name: Annotated[str, typer.Argument(help="taxonomy, code-lists, unit-costs, rag-rules or scenario.")],
+    name: Annotated[str, typer.Argument(help="taxonomy, code-lists, unit-costs, rag-rules, scenario, report-config, "
+                                             "indicators, demo-budget, demo-plan or demo-commentary.")],
 ) -> None:
     """Print a built-in file (to copy, edit and pass back with the matching option)."""
     from importlib import resources
@@ -597,11 +603,54 @@ def defaults(
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("placecast-output"),
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic council.")] = 42,
+    dfe_stats: Annotated[Path | None, typer.Option("--dfe-stats", envvar="PLACECAST_DFE_STATS",
+                                                   help="Folder of DfE published CSVs, for the benchmark "
+                                                        "section (optional).")] = None,
 ) -> None:
-    """The main job on the embedded default: synthesise a council, validate, ingest, summarise."""
+    """The main job on the embedded default: a synthetic council from its returns to the quarterly report
+    (HTML, PDF and Excel)."""
     from placecast.demo import run_demo
 
-    run_demo(out_dir, seed, out)
+    run_demo(out_dir, seed, out, dfe_stats)
+
+
+@app.command("report")
+def report_command(
+    config: Annotated[Path, typer.Option("--config", help="Report configuration YAML (placecast defaults "
+                                                          "report-config).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTML, PDF and Excel report.")],
+    quarter: Annotated[str | None, typer.Option(help="Financial-year quarter, e.g. 2025-Q2 (July to September "
+                                                     "2025); default: the configuration's.")] = None,
+) -> None:
+    """The quarterly Portfolio Performance and Resources report from a council's own inputs.
+
+    Exit 0 when written; 1 when written with warnings (for example a Red indicator without commentary).
+    """
+    from placecast.report import build_report, read_config, write_report
+    from placecast.report.model import display
+
+    if not config.exists():
+        from placecast.errors import UnusableInputError
+
+        raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
+                                 "report-config' prints an example.")
+    settings = read_config(config)
+    with err.status("Building the report...") as status:
+        report = build_report(settings, quarter, progress=lambda text: status.update(text + "..."))
+        status.update("Rendering HTML, PDF and Excel...")
+        paths = write_report(report, out_dir)
+    t = Table(title=f"{report.council}: {report.quarter}")
+    t.add_column("headline")
+    t.add_column("value", justify="right")
+    t.add_column("")
+    for fig in report.headline:
+        t.add_row(fig.label, display(fig.value, fig.kind), fig.note)
+    out.print(t)
+    for w in report.warnings:
+        err.print(f"Warning: {w}", highlight=False)
+    for p in paths.values():
+        out.print(f"Wrote {p}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if report.warnings else 0)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
-"""The end-to-end demo: a synthetic council taken through every capability that exists."""
+"""The end-to-end demo: a synthetic council taken from its returns to the quarterly report."""
 
 from __future__ import annotations
 
 import os
 import time
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -11,18 +12,38 @@ from rich.console import Console
 from placecast.outputs import write_tables
 
 DEMO_KEY = "placecast-demo-key-synthetic-data-only"
+DEMO_QUARTER = "2025-Q2"
+DEMO_POPULATION = 60_000  # children aged 0-17 in the synthetic council (for the rate per 10,000)
 
 
-def run_demo(out_dir: Path, seed: int, console: Console) -> None:
-    """Synthesise a council, validate its returns, ingest them, store them and print the summary."""
-    from placecast.ssda903 import (
-        assemble,
-        load_taxonomy,
-        read_returns,
-        summarise,
-        validate_returns,
-        write_history,
-    )
+def demo_config(history_dir: Path, stats: Path | None = None, runs: int = 1000, seed: int = 1):
+    """The demo council's report configuration: built-in budget, plan, commentary and indicators."""
+    from placecast.report import ReportConfig
+
+    base = resources.files("placecast.report").joinpath("defaults")
+
+    def f(name: str) -> Path:
+        return Path(str(base.joinpath(name)))
+
+    bench = None
+    if stats is not None and Path(stats).is_dir():
+        bench = {"stats": stats, "council": "Stockport",
+                 "note": "Demo: the synthetic council has no published figures, so Stockport's stand in."}
+    return ReportConfig.model_validate({
+        "council": "Demo council (synthetic data)", "quarter": DEMO_QUARTER, "data": [history_dir],
+        "budget": f("demo_budget.yaml"), "plan": f("demo_plan.yaml"), "commentary": f("demo_commentary.yaml"),
+        "population_0_17": DEMO_POPULATION, "benchmark": bench,
+        "forecast": {"runs": runs, "seed": seed, "backtest_runs": 200},
+    })
+
+
+def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = None, runs: int = 1000) -> dict:
+    """Synthesise a council, validate, ingest and store its returns, then build the quarterly report
+    (forecast, costs, outturn, recovery scenario, programme, indicators) and write it three ways."""
+    from placecast.model import write_forecast
+    from placecast.presentation import summary_table
+    from placecast.report import build_report, write_report
+    from placecast.ssda903 import assemble, load_taxonomy, read_returns, summarise, validate_returns, write_history
     from placecast.store import Store
     from placecast.synth import SynthSettings, simulate, write_returns
 
@@ -32,76 +53,58 @@ def run_demo(out_dir: Path, seed: int, console: Console) -> None:
     history_dir = out_dir / "history"
     key = os.environ.get("PLACECAST_KEY", DEMO_KEY).encode()
     tax = load_taxonomy()
-    with console.status("1/7 Simulating a council of about 500 children in care over 5 years..."):
-        result = simulate(SynthSettings(children_in_care=500, years=5, end_year=2025, seed=seed))
+    steps = 10
+
+    def say(i: int, text: str) -> None:
+        console.print(f"[{time.perf_counter() - started:4.1f} s] {i}/{steps} {text}", highlight=False)
+
+    with console.status("Simulating a council of about 500 children in care over 5 years..."):
+        result = simulate(SynthSettings(children_in_care=500, years=5, end_year=2026, seed=seed))
         write_returns(result, returns_dir)
-    console.print(f"1/7 Synthetic returns written to {returns_dir}")
-    with console.status("2/7 Validating..."):
+    say(1, f"Synthetic returns for 2021/22 to 2025/26 written to {returns_dir}")
+    with console.status("Validating..."):
         returns = read_returns([returns_dir])
         validated = validate_returns(returns)
-    console.print(f"2/7 Validated {len(returns.files)} files: {len(validated.findings.errors)} errors, "
-                  f"{len(validated.findings.warnings)} warnings")
-    with console.status("3/7 Assembling and storing the history..."):
+    say(2, f"Validated {len(returns.files)} files: {len(validated.findings.errors)} errors, "
+           f"{len(validated.findings.warnings)} warnings")
+    with console.status("Assembling and storing the history..."):
         history = assemble(validated, key, tax)
         store = Store(f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
         store.import_dataset(returns.files, history, validated.findings)
         write_history(history, validated.findings, history_dir)
-    console.print(f"3/7 History: {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} "
-                  f"children, {len(history.repairs)} repairs -> {history_dir}")
+    say(3, f"History: {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} children, "
+           f"{len(history.repairs)} repairs -> {history_dir}")
     summary = summarise(history, tax)
     summary.to_csv(out_dir / "summary.csv", index=False)
-    from placecast.presentation import summary_table
+    console.print(summary_table(summary, tax.categories, "Children looked after at 31 March"))
+    config = demo_config(history_dir, stats, runs, seed)
+    step = [3]
 
-    table = summary_table(summary, tax.categories, "4/7 Children looked after at 31 March")
-    console.print(table)
+    def progress(text: str) -> None:
+        step[0] += 1
+        say(step[0], text + "...")
+
+    report = build_report(config, progress=progress)
+    art = report.artefacts
     forecast_dir = out_dir / "forecast"
-    with console.status("5/7 Forecasting 24 months ahead (1,000 Monte Carlo runs) and backtesting..."):
-        from placecast.model import DemandModel, backtest, write_forecast
+    write_forecast(forecast_dir, art["model"], art["forecast"], art["backtest"])
+    art["cost_by_year"].round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False)
+    write_tables(out_dir / "scenario", art["scenario_tables"])
+    art["indicators"].to_csv(out_dir / "indicators.csv", index=False)
+    write_tables(out_dir / "outturn", art["outturn"].tables())
+    with console.status("Rendering the report (HTML, PDF, Excel)..."):
+        paths = write_report(report, out_dir)
+    say(steps, f"Report for {report.quarter} written")
+    console.print(f"\n[bold]{report.council}: {report.title}, {report.quarter}[/bold]")
+    from placecast.report.model import display
 
-        model = DemandModel(n_runs=1000, random_state=seed).fit(history)
-        forecast = model.project(24)
-        bt = backtest(history, n_runs=200, random_state=seed)
-        table = forecast.table()
-        write_forecast(forecast_dir, model, forecast, bt)
-    end = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    console.print(f"5/7 Forecast: {len(model.stock_):,} children in care at {model.origin_.date()}, "
-                  f"{end['mean']:,.0f} expected at {end['date']} (80% range {end['p10']:,.0f}-{end['p90']:,.0f}). "
-                  f"{bt.summary_text(12)}")
-    from importlib import resources
-
-    from placecast.finance import cost_runs, cost_summary, default_unit_costs
-    from placecast.kpi import compute_indicators
-    from placecast.programme.scenario import comparison_tables, read_scenario, run_scenarios
-
-    with console.status("6/7 Costing the forecast and running the default recovery scenario..."):
-        costed = cost_runs(forecast.run_days(), default_unit_costs())
-        by_year = cost_summary(costed, "financial_year").round(0)
-        by_year.to_csv(forecast_dir / "cost_by_year.csv", index=False)
-        scenario_file = resources.files("placecast.programme").joinpath("default_scenario.yaml")
-        with resources.as_file(scenario_file) as path:
-            scenario = read_scenario(path)
-        baseline, results = run_scenarios(history, [scenario])
-        scenario_dir = out_dir / "scenario"
-        tables = comparison_tables(baseline, results, scenario.capacity)
-        write_tables(scenario_dir, tables)
-    first_fy = by_year[by_year["category"] == "total"].iloc[0]
-    money = tables["cost_by_year.csv"]
-    avoided = money[money["scenario"] == scenario.name]
-    console.print(f"6/7 Placement cost {first_fy['financial_year']}: £{first_fy['p50_gbp'] / 1e6:,.1f}m "
-                  f"(80% range £{first_fy['p10_gbp'] / 1e6:,.1f}m-£{first_fy['p90_gbp'] / 1e6:,.1f}m). "
-                  f"'{scenario.name}' avoids £{avoided['avoided_mean'].sum() / 1e6:,.1f}m over "
-                  f"{scenario.horizon_months} months before £{avoided['delivery_cost'].sum() / 1e6:,.1f}m of delivery "
-                  "costs.")
-    with console.status("7/7 Computing indicators..."):
-        now = history.census_date
-        indicators = compute_indicators(history.episodes, now)
-        indicators.to_csv(out_dir / "indicators.csv", index=False)
-        year_ago = compute_indicators(history.episodes, now.replace(year=now.year - 1)).set_index("id")
-    ind = indicators.set_index("id")
-    console.print(f"7/7 Children looked after {int(ind.loc['CLA', 'value']):,} at {now} "
-                  f"({int(year_ago.loc['CLA', 'value']):,} a year before); {ind.loc['FOSTER', 'value']:.1f}% fostered; "
-                  f"{int(ind.loc['EXT_RES_N', 'value'])} in external residential care.")
-    console.print(f"Done in {time.perf_counter() - started:.1f} s. Outputs in {out_dir.resolve()}:")
-    for p in (returns_dir, history_dir, out_dir / "summary.csv", forecast_dir, scenario_dir, out_dir / "indicators.csv",
-              out_dir / "placecast.sqlite"):
-        console.print(f"  {p}")
+    for fig in report.headline:
+        console.print(f"  {fig.label:<38} {display(fig.value, fig.kind):>10}  {fig.note}", highlight=False)
+    for w in report.warnings:
+        console.print(f"  [yellow]Warning:[/yellow] {w}", highlight=False)
+    console.print(f"Done in {time.perf_counter() - started:.1f} s. The report:")
+    for p in paths.values():
+        console.print(f"  {p.resolve()}", highlight=False, soft_wrap=True)
+    console.print(f"Working files (returns, history, forecast, scenario, outturn, indicators) in {out_dir.resolve()}",
+                  highlight=False, soft_wrap=True)
+    return paths

@@ -254,6 +254,20 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
                    collection_year_end(max(years)), years)
 
 
+def known_at(history: History, day: date) -> History:
+    """The history as it was known at the end of ``day``: later starts dropped, later ends (and their
+    reasons) left open, census date ``day``. A quarter's report uses what was known at the quarter end."""
+    if day >= history.census_date:
+        return history
+    ts = pd.Timestamp(day)
+    ep = history.episodes[history.episodes["start"] <= ts].copy()
+    later = ep["end"] > ts
+    ep.loc[later, "end"] = pd.NaT
+    ep.loc[later, "rec"] = ""
+    years = [y for y in history.years if date(y - 1, 4, 1) <= day]
+    return History(ep.reset_index(drop=True), history.repairs, history.sources, day, years)
+
+
 def empty_history() -> pd.DataFrame:
     """A history with no episodes, with the right column types."""
     dtypes = {"dob": "datetime64[ns]", "start": "datetime64[ns]", "end": "datetime64[ns]", "uasc": bool,

@@ -1,0 +1,106 @@
+"""Chart specifications, written once with Altair (Vega-Lite) and rendered for every format.
+
+Data are inline (never a URL), colours are from a palette with enough contrast on white, and every
+chart has alt text in the report model.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+BLUE = "#1f4e79"
+BAND = "#9dc3e6"
+ORANGE = "#b34700"
+GREY = "#595959"
+FONT = "DejaVu Sans, Arial, sans-serif"
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    spec = chart.configure(font=FONT).configure_view(stroke=None).to_dict()
+    spec.pop("$schema", None)  # a string, never fetched; dropped so the report names no external address
+    return spec
+
+
+def children_chart(frame: pd.DataFrame, categories: list[str], labels: dict[str, str]) -> dict:
+    """Actual counts (past) and forecast mean with 80% and 90% bands (future), small multiples by category.
+
+    ``frame``: date (ISO), category, kind ('actual' or 'forecast'), mean, p05, p10, p90, p95.
+    """
+    data = frame.copy()
+    data["label"] = data["category"].map(labels).fillna(data["category"])
+    order = [labels.get(c, c) for c in categories]
+    base = alt.Chart(data).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0,
+                                                                              tickCount=4)))
+    fc = base.transform_filter(alt.datum.kind == "forecast")
+    band90 = fc.mark_area(color=BAND, opacity=0.35).encode(y=alt.Y("p05:Q", title="children"), y2="p95:Q")
+    band80 = fc.mark_area(color=BAND, opacity=0.7).encode(y="p10:Q", y2="p90:Q")
+    line = fc.mark_line(color=BLUE, strokeDash=[4, 2]).encode(
+        y="mean:Q", tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), "label:N",
+                             alt.Tooltip("mean:Q", format=",.0f", title="forecast (mean)"),
+                             alt.Tooltip("p10:Q", format=",.0f", title="P10"),
+                             alt.Tooltip("p90:Q", format=",.0f", title="P90")])
+    actual = base.transform_filter(alt.datum.kind == "actual").mark_line(color=GREY, point=True).encode(
+        y="mean:Q", tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), "label:N",
+                             alt.Tooltip("mean:Q", format=",.0f", title="children in care")])
+    chart = alt.layer(band90, band80, line, actual).properties(width=170, height=110).facet(
+        facet=alt.Facet("label:N", title=None, sort=order), columns=3
+    ).resolve_scale(y="independent")
+    return _spec(chart)
+
+
+def cost_chart(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
+    """Placement cost by financial year: mean stacked by category, with the P10-P90 range of the total.
+
+    ``frame``: financial_year, category, mean_gbp, p10_gbp, p90_gbp (rows with category 'total' give the range).
+    """
+    parts = frame[frame["category"] != "total"].copy()
+    parts["label"] = parts["category"].map(labels).fillna(parts["category"])
+    parts["mean_m"] = parts["mean_gbp"].astype(float) / 1e6
+    total = frame[frame["category"] == "total"].copy()
+    total["p10_m"] = total["p10_gbp"].astype(float) / 1e6
+    total["p90_m"] = total["p90_gbp"].astype(float) / 1e6
+    bars = alt.Chart(parts).mark_bar().encode(
+        x=alt.X("financial_year:N", title="financial year"),
+        y=alt.Y("sum(mean_m):Q", title="£ million (mean)"),
+        color=alt.Color("label:N", title="placement", scale=alt.Scale(scheme="tableau10")),
+        tooltip=["financial_year:N", "label:N", alt.Tooltip("mean_m:Q", format=",.2f", title="£m")])
+    rng = alt.Chart(total).mark_rule(color="black", strokeWidth=2).encode(
+        x="financial_year:N", y="p10_m:Q", y2="p90_m:Q",
+        tooltip=["financial_year:N", alt.Tooltip("p10_m:Q", format=",.2f", title="P10 £m"),
+                 alt.Tooltip("p90_m:Q", format=",.2f", title="P90 £m")])
+    return _spec(alt.layer(bars, rng).properties(width=420, height=240))
+
+
+def avoidance_chart(frame: pd.DataFrame) -> dict:
+    """Planned against realised in-year cost avoidance by intervention (£000)."""
+    long = frame.melt(id_vars=["intervention"], value_vars=["planned_k", "realised_k"], var_name="which",
+                      value_name="k")
+    long["which"] = long["which"].map({"planned_k": "planned", "realised_k": "realised"})
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y("intervention:N", title=None),
+        yOffset="which:N",
+        x=alt.X("k:Q", title="£000 in year"),
+        color=alt.Color("which:N", title=None, scale=alt.Scale(domain=["planned", "realised"],
+                                                                range=[BAND, BLUE])),
+        tooltip=["intervention:N", "which:N", alt.Tooltip("k:Q", format=",.0f", title="£000")],
+    ).properties(width=420, height=alt.Step(14))
+    return _spec(chart)
+
+
+def benchmark_chart(frame: pd.DataFrame, council: str, measure: str) -> dict:
+    """A published measure over the years: the council, its statistical neighbours' average, region, England."""
+    long = frame.rename(columns={"council": council, "sn_average": "statistical neighbours",
+                                 "region": "region", "england": "England"})
+    series = [council, "statistical neighbours", "region", "England"]
+    long = long.melt(id_vars=["year"], value_vars=series, var_name="series", value_name="value").dropna()
+    long["value"] = long["value"].astype(float)
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("year:O", title="year (31 March)"),
+        y=alt.Y("value:Q", title=measure, scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title=None, sort=series,
+                        scale=alt.Scale(domain=series, range=[BLUE, ORANGE, "#2e7d32", GREY])),
+        strokeDash=alt.StrokeDash("series:N", sort=series, legend=None),
+        tooltip=["year:O", "series:N", alt.Tooltip("value:Q", format=",.1f")],
+    ).properties(width=420, height=220)
+    return _spec(chart)

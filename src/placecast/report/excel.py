@@ -1,0 +1,141 @@
+"""Excel rendering (openpyxl): a first sheet explaining the workbook, the headline figures, one sheet per
+table with numbers stored as numbers and real number formats, and the charts as images."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from placecast.report.model import KINDS, RAG_SYMBOL, Report, Table, display
+
+HEADER_FILL = "1F4E79"
+RAG_FILL = {"Red": "F4C7C3", "Amber": "FDE9C4", "Green": "CFE8D0"}
+
+
+def _value(value: object, kind: str) -> object:
+    """What the cell stores: numbers as numbers (unrounded; the format rounds), words for RAG and arrows."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if kind in ("rag", "dot"):
+        return display(value, kind)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return value
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "", name)[:31] or "Sheet"
+    out, i = base, 2
+    while out.lower() in used:
+        out = f"{base[:28]}_{i}"
+        i += 1
+    used.add(out.lower())
+    return out
+
+
+def _table_sheet(wb, t: Table, name: str) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws = wb.create_sheet(name)
+    ws["A1"] = t.title
+    ws["A1"].font = Font(bold=True, size=13)
+    if t.note:
+        ws["A2"] = t.note
+        ws["A2"].alignment = Alignment(wrap_text=False)
+    header_row = 4
+    for j, c in enumerate(t.columns, start=1):
+        cell = ws.cell(header_row, j, c.label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        width = max([len(c.label) * 0.9] + [len(display(r.get(c.key), t.kind(r, c))) for r in t.rows[:200]] + [8])
+        ws.column_dimensions[cell.column_letter].width = min(width + 2, 60)
+    for i, row in enumerate(t.rows, start=header_row + 1):
+        total = t.total_row and i == header_row + len(t.rows)
+        for j, c in enumerate(t.columns, start=1):
+            kind = t.kind(row, c)
+            raw = row.get(c.key)
+            cell = ws.cell(i, j, _value(raw, kind))
+            if isinstance(cell.value, int | float) and not isinstance(raw, str):
+                cell.number_format = KINDS[kind][0]
+            if kind == "rag" and str(raw) in RAG_FILL:
+                cell.fill = PatternFill("solid", fgColor=RAG_FILL[str(raw)])
+            if total:
+                cell.font = Font(bold=True)
+    if not t.rows:
+        ws.cell(header_row + 1, 1, "None.")
+    ws.freeze_panes = ws.cell(header_row + 1, 2)
+    if t.rows:
+        ws.auto_filter.ref = f"A{header_row}:{ws.cell(header_row + len(t.rows), len(t.columns)).coordinate}"
+
+
+def render_excel(report: Report, path: Path) -> Path:
+    import vl_convert as vlc
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    about = wb.active
+    about.title = "About"
+    used = {"about", "headline", "charts"}
+    names = {t.name: _sheet_name(t.name, used) for t in report.tables()}
+    lines: list[tuple[str, object]] = [
+        (f"{report.council}: {report.title}", None),
+        (f"{report.quarter}, position at {report.as_at:%d/%m/%Y}", None),
+        ("", None),
+        ("This workbook holds the figures of the quarterly report, the same figures as its HTML and PDF versions "
+         "(all three are made from one report model).", None),
+        ("Numbers are stored unrounded as numbers, with a display format: £000 columns show whole thousands, "
+         "percentages one decimal place. Negative amounts show in brackets.", None),
+        ("RAG ratings are words with a symbol (" + ", ".join(f"{s} {w}" for w, s in RAG_SYMBOL.items()) +
+         ") as well as a colour; direction of travel is a word with an arrow.", None),
+        ("", None), ("Sheets", None), ("Headline", "The headline figures."),
+    ]
+    lines += [(names[t.name], t.title) for t in report.tables()]
+    if report.charts():
+        lines.append(("Charts", "Every chart as a picture, with its description."))
+    lines += [("", None), ("Warnings", None)] + [(w, None) for w in report.warnings or ["None."]]
+    lines += [("", None), ("Provenance", None)] + [(n, None) for n in report.notes]
+    lines.append((f"Made by Placecast on {datetime.now():%d/%m/%Y %H:%M}.", None))
+    for i, (a, b) in enumerate(lines, start=1):
+        about.cell(i, 1, a)
+        if b is not None:
+            about.cell(i, 2, b)
+    about["A1"].font = Font(bold=True, size=14)
+    for r in (8, len(lines)):
+        about.cell(r, 1).font = Font(bold=True)
+    about.column_dimensions["A"].width = 40
+    about.column_dimensions["B"].width = 90
+
+    head = wb.create_sheet("Headline")
+    head.append(["Figure", "Value", "Unit / note"])
+    for c in head[1]:
+        c.font = Font(bold=True)
+    for f in report.headline:
+        head.append([f.label, _value(f.value, f.kind), f.note])
+        head.cell(head.max_row, 2).number_format = KINDS[f.kind][0]
+    head.column_dimensions["A"].width = 32
+    head.column_dimensions["B"].width = 14
+    head.column_dimensions["C"].width = 50
+
+    for t in report.tables():
+        _table_sheet(wb, t, names[t.name])
+
+    if report.charts():
+        ws = wb.create_sheet("Charts")
+        row = 1
+        for ch in report.charts():
+            ws.cell(row, 1, ch.title).font = Font(bold=True, size=12)
+            ws.cell(row + 1, 1, ch.alt).alignment = Alignment(wrap_text=False)
+            png = vlc.vegalite_to_png(ch.spec, scale=1.5)
+            img = Image(io.BytesIO(png))
+            ws.add_image(img, f"A{row + 3}")
+            row += 3 + int(img.height / 20) + 3
+    wb.save(str(path))
+    return Path(path)

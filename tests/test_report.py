@@ -1,0 +1,385 @@
+"""The quarterly report: three renderings of one report model, checked against the library's values.
+
+A synthetic council is built once; the report is rendered to HTML, PDF and Excel, and a second report
+with one weekly cost changed is made through the CLI. Every check reads the rendered files.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.demo import demo_config
+from placecast.finance import cost_summary, default_unit_costs, to_thousands
+from placecast.finance.forecast_cost import cost_runs
+from placecast.finance.outturn import forecast_outturn
+from placecast.report import build_report, parse_quarter, read_commentary, read_config, write_report
+from placecast.report.model import KINDS, display, rounded
+from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
+from placecast.ssda903.assemble import count_in_care
+from placecast.synth import SynthSettings, simulate, write_returns
+
+STATS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dfe"
+RUNS = 200
+
+
+class _Tables(HTMLParser):
+    """Every table's cell texts by table id, plus every address a tag would load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.current: str | None = None
+        self.cell: list[str] | None = None
+        self.loads: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.add(tag)
+        for key in ("src", "href", "srcset", "data", "poster", "action", "xlink:href"):
+            if a.get(key) and not str(a[key]).startswith("#"):
+                self.loads.append(f"{tag} {key}={a[key]}")
+        if tag == "table":
+            self.current = a["id"].removeprefix("t-")
+            self.tables[self.current] = []
+        elif tag == "tr" and self.current:
+            self.tables[self.current].append([])
+        elif tag in ("td", "th") and self.current:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.current and self.cell is not None:
+            self.tables[self.current][-1].append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "table":
+            self.current = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _number(text: str) -> float:
+    negative = text.startswith("(")
+    value = float(re.sub(r"[^0-9.]", "", text))
+    return -value if negative else value
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    result = simulate(SynthSettings(children_in_care=400, years=5, end_year=2026, seed=5))
+    write_returns(result, root / "returns")
+    validated = validate_returns(read_returns([root / "returns"]))
+    history = assemble(validated, b"report-test-key", load_taxonomy())
+    write_history(history, validated.findings, root / "history")
+    return root
+
+
+@pytest.fixture(scope="module")
+def rendered(council):
+    config = demo_config(council / "history", STATS if STATS.is_dir() else None, runs=RUNS, seed=3)
+    report = build_report(config)
+    paths = write_report(report, council / "out")
+    parser = _Tables()
+    parser.feed(paths["html"].read_text(encoding="utf-8"))
+    return config, report, paths, parser
+
+
+@pytest.fixture(scope="module")
+def dearer(council, rendered):
+    """The same report through the CLI, with external residential care £1,000 a week dearer."""
+    config = rendered[0]
+    costs = yaml.safe_load(default_unit_costs_text())
+    costs["costs"]["residential_external"] = [{"from": "2020-04-01", "weekly": 6000}]
+    (council / "dearer_costs.yaml").write_text(yaml.safe_dump(costs), encoding="utf-8")
+    data = config.model_dump(mode="json")
+    data["unit_costs"] = str(council / "dearer_costs.yaml")
+    (council / "dearer.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "--config", str(council / "dearer.yaml"), "--out",
+                                      str(council / "dearer"), "--quarter", "2025-Q2"])
+    assert result.exit_code in (0, 1), result.output
+    stem = rendered[2]["html"].stem
+    paths = {ext: council / "dearer" / f"{stem}.{ext}" for ext in ("html", "pdf", "xlsx")}
+    parser = _Tables()
+    parser.feed(paths["html"].read_text(encoding="utf-8"))
+    return paths, parser
+
+
+def default_unit_costs_text() -> str:
+    from importlib import resources
+
+    return resources.files("placecast.finance").joinpath("unit_costs.yaml").read_text(encoding="utf-8")
+
+
+def test_quarters_are_financial_year_quarters():
+    assert parse_quarter("2025-Q2") == ("2025/26 Q2", date(2025, 9, 30))
+    assert parse_quarter("2025/26 q4") == ("2025/26 Q4", date(2026, 3, 31))
+    assert parse_quarter("2023-Q3")[1] == date(2023, 12, 31)
+    with pytest.raises(ValueError, match="not a financial year"):
+        parse_quarter("2025/27 Q1")
+    with pytest.raises(ValueError, match="YYYY-Qn"):
+        parse_quarter("Q5 2025")
+
+
+def test_every_html_table_cell_is_the_report_models_value(rendered):
+    _, report, _, parser = rendered
+    assert len(report.tables()) >= 12
+    for table in report.tables():
+        if not table.rows:
+            continue
+        html = parser.tables[table.name]
+        assert html[0] == [c.label for c in table.columns]
+        body = [[table.cell(row, c.key) for c in table.columns] for row in table.rows]
+        assert html[1:] == body, table.name
+
+
+def test_html_figures_equal_the_librarys_values(rendered):
+    """Figures recomputed here with the library, independently of the report builder, match the HTML."""
+    config, report, _, parser = rendered
+    art = report.artefacts
+    history, forecast = art["history"], art["forecast"]
+    as_at = report.as_at
+    assert as_at == date(2025, 9, 30) and history.census_date == as_at
+    # outturn by service line, in whole £000
+    outturn = forecast_outturn(config.budget, as_at, default_unit_costs(), run_days=forecast.run_days(),
+                               history_episodes=history.episodes).tables()["outturn.csv"]
+    html = {row[0]: row[1:] for row in parser.tables["outturn"][1:]}
+    for r in outturn.to_dict("records"):
+        cells = html[r["line"]]
+        assert _number(cells[0]) == r["cash_limit"]
+        assert _number(cells[1]) == r["forecast_net_expenditure"]
+        assert _number(cells[5]) == r["deficit"]
+    # children in care now, by category
+    tax = load_taxonomy()
+    now = count_in_care(history.episodes, as_at, tax.categories)
+    labels = {**tax.labels(), "total": "All children in care"}
+    children = {row[0]: row for row in parser.tables["children"][1:]}
+    for cat, n in now.items():
+        if cat in labels and labels[cat] in children:
+            assert _number(children[labels[cat]][2]) == n
+    assert _number(children["All children in care"][2]) == now["total"]
+    fc = forecast.table()
+    end = fc[(fc["date"] == "2026-03-31") & (fc["category"] == "total")].iloc[0]
+    assert _number(children["All children in care"][3]) == float(Decimal(str(end["mean"])).quantize(Decimal("0.1")))
+    # placement cost by financial year, £000
+    by_year = cost_summary(cost_runs(forecast.run_days(), default_unit_costs()), "financial_year")
+    totals = by_year[by_year["category"] == "total"].set_index("financial_year")["mean_gbp"]
+    html_costs = {row[0]: _number(row[2]) for row in parser.tables["costs"][1:] if row[1] == "All children in care"}
+    assert html_costs == {fy: rounded(v / 1000, "gbp_k") for fy, v in totals.items()}
+    # indicators at the quarter end
+    from placecast.kpi import compute_indicators
+
+    ind = compute_indicators(history.episodes, as_at, config.population_0_17).set_index("id")
+    rows = {row[0]: row for row in parser.tables["indicators"][1:]}
+    assert _number(rows["CLA"][5]) == ind.loc["CLA", "value"] == now["total"]
+    assert _number(rows["FOSTER"][5]) == rounded(ind.loc["FOSTER", "value"], "pct")
+    # headline figures
+    head = {f.label: f for f in report.headline}
+    assert head["Children in care now"].value == now["total"]
+    assert display(head["Cash limit"].value, "gbp_k") == f"{outturn.iloc[-1]['cash_limit']:,}"
+
+
+def test_rag_is_a_word_and_symbol_not_colour_alone(rendered):
+    _, report, _, parser = rendered
+    for row in parser.tables["indicators"][1:]:
+        rag, direction = row[-2], row[-1]
+        assert re.fullmatch(r"(✖ Red|▲ Amber|✔ Green|– N/A)", rag)
+        assert re.fullmatch(r"(↑ getting better|↓ getting worse|→ stable|○ n/a)", direction)
+
+
+def test_red_indicators_without_commentary_are_warnings(rendered):
+    _, report, _, _ = rendered
+    table = report.table("indicators")
+    reds = [r["id"] for r in table.rows if r["rag"] == "Red"]
+    _, commented = read_commentary(rendered[0].commentary)
+    for ident in reds:
+        listed = any(ident in w for w in report.warnings)
+        assert listed == (ident not in commented)
+    slots = [p for s in report.sections if s.id == "indicators" for b in s.blocks
+             if getattr(b, "css", "").startswith("commentary") for p in b.paragraphs]
+    needs = [r["id"] for r in table.rows if r["rag"] == "Red" or (r["rag"] == "Amber" and r["dot"] == "worse")]
+    assert sorted(p.split(" ", 1)[0] for p in slots) == sorted(needs)
+
+
+def test_html_is_self_contained_and_accessible(rendered):
+    _, report, paths, parser = rendered
+    text = paths["html"].read_text(encoding="utf-8")
+    assert parser.loads == []  # no src/href/... pointing anywhere but inside the page
+    assert "<link" not in text and "@import" not in text
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", text)
+    assert not re.search(r"<script[^>]+src=", text)
+    assert '"url"' not in "".join(str(c.spec) for c in report.charts())  # chart data inline
+    # headings in order, charts with alt text, tables with header cells
+    levels = [int(h) for h in re.findall(r"<h([1-6])", text)]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert text.count('role="img" aria-label="') == len(report.charts()) >= 3
+    assert text.count('<th scope="col"') >= sum(len(t.columns) for t in report.tables() if t.rows)
+    assert 'lang="en-GB"' in text
+
+
+def test_pdf_text_holds_the_headline_figures(rendered):
+    _, report, paths, _ = rendered
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed; .ci/run installs it"
+    text = " ".join(subprocess.run(["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert report.title in text and "Page 1 of" in text
+    for fig in report.headline:
+        assert fig.label in text
+        assert display(fig.value, fig.kind) in text, fig.label
+    assert "<svg" not in text
+    info = subprocess.run(["pdfinfo", str(paths["pdf"])], capture_output=True, text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 8
+
+
+def test_excel_holds_numbers_with_formats(rendered):
+    _, report, paths, _ = rendered
+    wb = openpyxl.load_workbook(paths["xlsx"])
+    assert wb.sheetnames[0] == "About" and "Headline" in wb.sheetnames and "Charts" in wb.sheetnames
+    assert len(wb["Charts"]._images) == len(report.charts())
+    head = {row[0].value: row[1] for row in wb["Headline"].iter_rows(min_row=2)}
+    for fig in report.headline:
+        cell = head[fig.label]
+        assert isinstance(cell.value, int | float)
+        assert cell.number_format == KINDS[fig.kind][0]
+        assert float(cell.value) == pytest.approx(float(fig.value))
+    ws = wb["outturn"]
+    table = report.table("outturn")
+    for i, row in enumerate(table.rows, start=5):
+        assert ws.cell(i, 1).value == row["line"]
+        for j, c in enumerate(table.columns[1:], start=2):
+            cell = ws.cell(i, j)
+            if row[c.key] is None:
+                continue
+            assert isinstance(cell.value, float | int) and cell.number_format == '#,##0;(#,##0);"-"'
+            assert rounded(cell.value, "gbp_k") == rounded(row[c.key], "gbp_k")
+    ind = wb["indicators"]
+    rags = [ind.cell(r, 9).value for r in range(5, 5 + len(report.table("indicators").rows))]
+    assert all(v.split(" ", 1)[1] in ("Red", "Amber", "Green", "N/A") for v in rags)
+
+
+def test_a_dearer_weekly_cost_changes_every_dependent_figure_in_all_three_formats(rendered, dearer):
+    _, report, paths, parser = rendered
+    new_paths, new_parser = dearer
+    forecast = report.artefacts["forecast"]
+    # the expected change, from the forecast's placement-days: £1,000 a week per external residential day
+    days = forecast.run_days()
+    ext = days[days["category"] == "residential_external"].copy()
+    ext["fy"] = [f"{int(m[:4]) - (int(m[5:7]) < 4)}/{(int(m[:4]) - (int(m[5:7]) < 4) + 1) % 100:02d}"
+                 for m in ext["month_end"]]
+    extra = (ext.groupby(["run", "fy"])["days"].sum().groupby("fy").mean() * 1000 / 7)
+
+    def costs(p: _Tables) -> dict[str, float]:
+        return {row[0]: _number(row[2]) for row in p.tables["costs"][1:] if row[1] == "All children in care"}
+
+    before, after = costs(parser), costs(new_parser)
+    for fy, amount in extra.items():
+        old = report.artefacts["cost_by_year"]
+        mean = old[(old["financial_year"] == fy) & (old["category"] == "total")]["mean_gbp"].iloc[0]
+        assert after[fy] == rounded((mean + amount) / 1000, "gbp_k")
+        assert after[fy] > before[fy]
+    # outturn: the placements line and the totals move; other lines do not
+    old_lines = {r[0]: r for r in parser.tables["outturn"][1:]}
+    new_lines = {r[0]: r for r in new_parser.tables["outturn"][1:]}
+    placements = "Children looked after placements"
+    assert _number(new_lines[placements][2]) > _number(old_lines[placements][2])
+    assert _number(new_lines["Total"][6]) > _number(old_lines["Total"][6])
+    for line in old_lines:
+        if line not in (placements, "Total"):
+            assert new_lines[line] == old_lines[line]
+    # children in care do not depend on costs
+    assert new_parser.tables["children"] == parser.tables["children"]
+    # the same new figures in the PDF and the Excel workbook
+    new_outturn = new_lines["Total"][5]
+    pdf = " ".join(subprocess.run(["pdftotext", str(new_paths["pdf"]), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    assert new_outturn in pdf and new_lines[placements][2] in pdf
+    wb = openpyxl.load_workbook(new_paths["xlsx"])
+    head = {row[0].value: row[1].value for row in wb["Headline"].iter_rows(min_row=2)}
+    assert rounded(head["Forecast outturn"], "gbp_k") == _number(new_outturn)
+    sheet = wb["costs"]
+    excel_costs = {sheet.cell(r, 1).value: rounded(sheet.cell(r, 3).value, "gbp_k")
+                   for r in range(5, sheet.max_row + 1) if sheet.cell(r, 2).value == "All children in care"}
+    assert excel_costs == after
+    old_wb = openpyxl.load_workbook(paths["xlsx"])
+    old_head = {row[0].value: row[1].value for row in old_wb["Headline"].iter_rows(min_row=2)}
+    assert head["Forecast outturn"] > old_head["Forecast outturn"]
+    assert head["Children in care now"] == old_head["Children in care now"]
+
+
+def test_actuals_and_commitments_from_the_history_are_day_counted(council):
+    from placecast.finance.actuals import commitments_from_history, history_cost
+    from placecast.ssda903 import read_history
+
+    history = read_history(council / "history")
+    rates = default_unit_costs()
+    day = date(2025, 9, 30)
+    spent = history_cost(history.episodes, date(2025, 4, 1), day, rates)
+    halves = [history_cost(history.episodes, date(2025, 4, 1), date(2025, 6, 30), rates),
+              history_cost(history.episodes, date(2025, 7, 1), day, rates)]
+    for cat, v in spent.items():
+        assert v == sum((h.get(cat, Fraction(0)) for h in halves), Fraction(0))
+    on_day = history_cost(history.episodes, day, day, rates)
+    open_now = commitments_from_history(history.episodes, day, rates)
+    assert sum(on_day.values(), Fraction(0)) == sum(
+        (Fraction(int(w), 700) for w in open_now.table["weekly_pence"]), Fraction(0))
+    assert to_thousands(open_now.cost_to(day)) == to_thousands(
+        sum((Fraction(int(w), 700) * 182 for w in open_now.table["weekly_pence"]), Fraction(0)))
+
+
+def test_bad_configuration_is_located_and_exits_2(tmp_path):
+    bad = tmp_path / "report.yaml"
+    bad.write_text("council: X\ndata: nowhere\nbudjet: b.yaml\npopulation_0_17: -5\n", encoding="utf-8")
+    result = _cli("report", "--config", str(bad), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "budjet" in result.stderr and "unknown setting" in result.stderr
+    from placecast.report import ReportConfigError
+
+    with pytest.raises(ReportConfigError) as info:
+        read_config(bad)
+    where = {p.where for p in info.value.problems}
+    assert {"budget", "budjet", "population_0_17"} <= where
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("council: X\ndata: nowhere\nbudget: b.yaml\n", encoding="utf-8")
+    result = _cli("report", "--config", str(ok), "--out", str(tmp_path / "o"), "--quarter", "2025-Q9")
+    assert result.returncode == 2 and "2025-Q9" in result.stderr and not (tmp_path / "o").exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "placecast.cli", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_commentary_file_errors_are_located(tmp_path):
+    from placecast.report import ReportConfigError
+
+    f = tmp_path / "c.yaml"
+    f.write_text("sections:\n  outturn: [not, text]\nindicators:\n  CLA: Fine.\nother: 1\n", encoding="utf-8")
+    with pytest.raises(ReportConfigError) as info:
+        read_commentary(f)
+    assert {p.where for p in info.value.problems} == {"sections.outturn", "other"}
+    f.write_text("indicators:\n  CLA: >-\n    Two\n    lines.\n", encoding="utf-8")
+    assert read_commentary(f) == ({}, {"CLA": "Two lines."})
+
+
+def test_report_uses_only_what_was_known_at_the_quarter_end(rendered):
+    _, report, _, _ = rendered
+    history = report.artefacts["history"]
+    assert history.census_date == date(2025, 9, 30)
+    assert (history.episodes["start"] <= pd.Timestamp("2025-09-30")).all()
+    assert (history.episodes["end"].dropna() <= pd.Timestamp("2025-09-30")).all()
