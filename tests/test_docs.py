@@ -28,6 +28,14 @@ def test_every_command_is_in_the_readme(command):
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULT_FILES))
-def test_built_in_files_print_as_valid_yaml(name):
+def test_built_in_files_print_and_read_back(name):
     result = CliRunner().invoke(app, ["defaults", name])
-    assert result.exit_code == 0 and isinstance(yaml.safe_load(result.stdout), dict)
+    assert result.exit_code == 0
+    if DEFAULT_FILES[name][1].endswith(".csv"):
+        import csv
+        import io
+
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert rows and {"id", "polarity", "target"} <= set(rows[0])
+    else:
+        assert isinstance(yaml.safe_load(result.stdout), dict)
