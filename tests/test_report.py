@@ -180,8 +180,12 @@ def test_html_figures_equal_the_librarys_values(rendered):
     # placement cost by financial year, £000
     by_year = cost_summary(cost_runs(forecast.run_days(), default_unit_costs()), "financial_year")
     totals = by_year[by_year["category"] == "total"].set_index("financial_year")["mean_gbp"]
-    html_costs = {row[0]: _number(row[2]) for row in parser.tables["costs"][1:] if row[1] == "All children in care"}
+    html_costs = {row[0]: _number(row[1]) for row in parser.tables["cost_range"][1:]}
     assert html_costs == {fy: rounded(v / 1000, "gbp_k") for fy, v in totals.items()}
+    by_category = {row[0]: row[1:] for row in parser.tables["costs"]}
+    assert [_number(x) for x in by_category["All children in care"]] == list(html_costs.values())
+    ext = by_year[by_year["category"] == "residential_external"].set_index("financial_year")["mean_gbp"]
+    assert [_number(x) for x in by_category["External residential"]] == [rounded(v / 1000, "gbp_k") for v in ext]
     # indicators at the quarter end
     from placecast.kpi import compute_indicators
 
@@ -285,7 +289,7 @@ def test_a_dearer_weekly_cost_changes_every_dependent_figure_in_all_three_format
     extra = (ext.groupby(["run", "fy"])["days"].sum().groupby("fy").mean() * 1000 / 7)
 
     def costs(p: _Tables) -> dict[str, float]:
-        return {row[0]: _number(row[2]) for row in p.tables["costs"][1:] if row[1] == "All children in care"}
+        return {row[0]: _number(row[1]) for row in p.tables["cost_range"][1:]}
 
     before, after = costs(parser), costs(new_parser)
     for fy, amount in extra.items():
@@ -312,9 +316,9 @@ def test_a_dearer_weekly_cost_changes_every_dependent_figure_in_all_three_format
     wb = openpyxl.load_workbook(new_paths["xlsx"])
     head = {row[0].value: row[1].value for row in wb["Headline"].iter_rows(min_row=2)}
     assert rounded(head["Forecast outturn"], "gbp_k") == _number(new_outturn)
-    sheet = wb["costs"]
-    excel_costs = {sheet.cell(r, 1).value: rounded(sheet.cell(r, 3).value, "gbp_k")
-                   for r in range(5, sheet.max_row + 1) if sheet.cell(r, 2).value == "All children in care"}
+    sheet = wb["cost_range"]
+    excel_costs = {sheet.cell(r, 1).value: rounded(sheet.cell(r, 2).value, "gbp_k")
+                   for r in range(5, sheet.max_row + 1)}
     assert excel_costs == after
     old_wb = openpyxl.load_workbook(paths["xlsx"])
     old_head = {row[0].value: row[1].value for row in old_wb["Headline"].iter_rows(min_row=2)}

@@ -337,7 +337,8 @@ def outturn(
     Budget lines may take 'actuals_to_date: from_history' (days in care since 1 April at unit costs),
     'committed_to_year_end: from_commitments' (the register, or the history's open placements, costed by
     day from the day after --as-at to 31 March or each planned end) and 'new_demand: from_forecast' (the
-    forecast's mean placement cost to 31 March, less what is already committed).
+    forecast's mean placement cost to 31 March, less what is already committed: negative when the
+    forecast expects placements to end before their committed end).
     """
     import pandas as pd
 

@@ -3,7 +3,8 @@
 A budget line may write ``actuals_to_date: from_history`` (placement days since 1 April in the care
 history, at unit costs), ``committed_to_year_end: from_commitments`` (a commitments register, or the
 placements open at the as-at date, costed by day to 31 March) and ``new_demand: from_forecast`` (the
-forecast's mean placement cost to 31 March less what is committed). Exact until the tables, which
+forecast's mean placement cost to 31 March less what is committed: new demand net of the placements
+the forecast expects to end early, so it can be negative). Exact until the tables, which
 round once to whole £000.
 """
 
@@ -37,6 +38,8 @@ class Outturn:
     as_at: date
     sources: dict[str, Decimal]  # GBP, the computed components
     commitments_by_line: dict[str, Fraction] = field(default_factory=dict)
+    # P10 and P90 of the forecast cost to 31 March less its mean (GBP): the outturn's risk range
+    forecast_spread: tuple[Decimal, Decimal] | None = None
 
     def thousands(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Money columns in whole £000 (rounded once, here)."""
@@ -68,14 +71,13 @@ class Outturn:
         return tables
 
 
-def forecast_cost_to_year_end(run_days: pd.DataFrame, as_at: date, unit_costs: UnitCosts) -> Decimal:
-    """Mean over runs of the forecast placement cost for the months after ``as_at`` up to 31 March (GBP)."""
+def forecast_cost_to_year_end(run_days: pd.DataFrame, as_at: date, unit_costs: UnitCosts) -> pd.Series:
+    """Forecast placement cost (GBP) of each run for the months after ``as_at`` up to 31 March."""
     costed = cost_runs(run_days, unit_costs)
     months = pd.to_datetime(costed["month_end"])
     window = costed[(months > pd.Timestamp(as_at)) & (months <= pd.Timestamp(fy_end(as_at)))]
-    if not len(window):
-        return Decimal(0)
-    return Decimal(str(window.groupby("run")["cost_pence"].sum().mean() / 100))
+    runs = pd.Series(0.0, index=pd.Index(sorted(costed["run"].unique()), name="run"))
+    return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
 
 
 def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
@@ -90,6 +92,7 @@ def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
     if commitments is None and history_episodes is not None:
         commitments = commitments_from_history(history_episodes, as_at, unit_costs)
     committed: Fraction | None = None
+    spread: tuple[Decimal, Decimal] | None = None
     by_line: dict[str, Fraction] = {}
     if commitments is not None:
         committed = commitments.cost_to(as_at)
@@ -99,6 +102,19 @@ def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
         spent = history_cost(history_episodes, fy_start(as_at), as_at, unit_costs)
         sources["from_history"] = _decimal(sum(spent.values(), Fraction(0)))
     if run_days is not None:
-        extra = forecast_cost_to_year_end(run_days, as_at, unit_costs) - (_decimal(committed) if committed else 0)
-        sources["from_forecast"] = max(extra, Decimal(0))
-    return Outturn(read_budget(budget_file, sources), as_at, sources, by_line)
+        # negative when the forecast expects more children to leave (or step down) before 31 March than
+        # to arrive: commitments assume every open placement runs to its planned end or 31 March
+        per_run = forecast_cost_to_year_end(run_days, as_at, unit_costs)
+        mean = Decimal(str(per_run.mean()))
+        sources["from_forecast"] = mean - (_decimal(committed) if committed else Decimal(0))
+        spread = (Decimal(str(per_run.quantile(0.1))) - mean, Decimal(str(per_run.quantile(0.9))) - mean)
+    budget = read_budget(budget_file, sources)
+    uses_forecast = run_days is not None and _uses(budget_file, "from_forecast")
+    return Outturn(budget, as_at, sources, by_line, spread if uses_forecast else None)
+
+
+def _uses(budget_file: Path, source: str) -> bool:
+    import yaml
+
+    data = yaml.safe_load(Path(budget_file).read_text(encoding="utf-8")) or {}
+    return any(isinstance(line, dict) and source in line.values() for line in data.get("lines") or [])

@@ -17,10 +17,10 @@ import pandas as pd
 import yaml
 
 from placecast.errors import LocatedProblem, UnusableInputError
-from placecast.finance.calendar import fy_end, fy_start
+from placecast.finance.calendar import fy_end, fy_label, fy_start
 from placecast.report.charts import avoidance_chart, benchmark_chart, children_chart, cost_chart
 from placecast.report.config import ReportConfig, ReportConfigError, parse_quarter
-from placecast.report.model import Chart, Column, Figure, Report, Section, Table, Text
+from placecast.report.model import Chart, Column, Figure, Report, Section, Table, Text, display
 
 Progress = Callable[[str], None]
 
@@ -233,10 +233,15 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
     year_ago = as_at.replace(year=as_at.year - 1)
     cla_then = count_in_care(history.episodes, year_ago, categories)
     head = budget.headline()
+    risk = ""
+    if outturn.forecast_spread is not None and head["forecast_outturn"] is not None:
+        central = head["forecast_outturn"] * scale / 1000
+        low, high = (central + d / 1000 for d in outturn.forecast_spread)
+        risk = f"; 80% range {display(low, 'gbp_k')} to {display(high, 'gbp_k')} (placement demand)"
     headline = [
         Figure("Cash limit", _k(head["cash_limit"], scale), "gbp_k", "£000"),
         Figure("Forecast outturn", _k(head["forecast_outturn"], scale), "gbp_k",
-               "£000, after covid scarring allocations and reserves"),
+               "£000, after covid scarring allocations and reserves" + risk),
         Figure("(Surplus)/deficit before reserves", _k(head["deficit_before_reserves"], scale), "gbp_k",
                f"£000; {float(head['deficit_before_pct'] or 0):.1f}% of the cash limit"),
         Figure("Reserves drawdown", _k(head["reserves_used"], scale), "gbp_k", "£000"),
@@ -269,7 +274,8 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
               outturn_rows, "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)]
     comp = [{"component": {"from_history": "Placement actuals to date (care history at unit costs)",
                            "from_commitments": "Committed to 31 March (open placements)",
-                           "from_forecast": "Forecast new demand to 31 March (forecast less committed)"}
+                           "from_forecast": "Forecast new demand net of expected endings to 31 March "
+                                            "(forecast less committed)"}
              .get(k, k), "amount": Decimal(v) / 1000} for k, v in outturn.sources.items()]
     if comp:
         blocks.append(Table("outturn_components", "Placement components computed from the data",
@@ -343,27 +349,31 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
               "Forecast: mean of the Monte Carlo runs; P10 and P90 bound the 80% prediction interval.", True),
     ], section_text.get("children", "")))
 
-    # placement cost by financial year
-    cost_rows = []
-    for r in by_year.sort_values(["financial_year", "category"]).to_dict("records"):
-        cost_rows.append({"financial_year": r["financial_year"], "category": all_labels.get(r["category"],
-                                                                                            r["category"]),
-                          "mean": r["mean_gbp"] / 1000, "p10": r["p10_gbp"] / 1000, "p50": r["p50_gbp"] / 1000,
-                          "p90": r["p90_gbp"] / 1000, "_total": r["category"] == "total"})
-    cost_rows.sort(key=lambda r: (r["financial_year"], r.pop("_total")))
+    # placement cost by financial year: categories x years (mean), then the range of the total
+    years = sorted(by_year["financial_year"].unique())
+    mean_k = {(r["category"], r["financial_year"]): r["mean_gbp"] / 1000 for r in by_year.to_dict("records")}
+    cost_rows = [{"category": all_labels.get(c, c), **{fy: mean_k.get((c, fy)) for fy in years}}
+                 for c in [*categories, "total"] if any(mean_k.get((c, fy)) for fy in years) or c == "total"]
+    total_cost = by_year[by_year["category"] == "total"].sort_values("financial_year")
+    range_rows = [{"financial_year": r["financial_year"], "mean": r["mean_gbp"] / 1000, "p10": r["p10_gbp"] / 1000,
+                   "p50": r["p50_gbp"] / 1000, "p90": r["p90_gbp"] / 1000} for r in total_cost.to_dict("records")]
     first_month = forecast.dates[1].date()
+    part = f"{fy_label(first_month)} from {first_month.replace(day=1):%B %Y}"
     sections.append(Section("costs", "Placement cost forecast by financial year", [
         Chart("cost_chart", "Forecast placement cost by financial year", cost_chart(by_year, all_labels),
               "Stacked bar chart of the mean forecast placement cost in each financial year by placement "
-              "category, with a black line showing the 80% range (P10 to P90) of the total. " +
-              "; ".join(f"{r['financial_year']}: £{r['mean']:,.0f}k" for r in cost_rows
-                        if r["category"] == all_labels["total"]) + "."),
-        Table("costs", "Forecast placement cost by financial year (£000)",
-              [Column("financial_year", "Financial year"), Column("category", "Placement category"),
-               Column("mean", "Mean £000", "gbp_k"), Column("p10", "P10 £000", "gbp_k"),
-               Column("p50", "P50 £000", "gbp_k"), Column("p90", "P90 £000", "gbp_k")], cost_rows,
-              f"Placement-days of every run x weekly unit cost / 7, from {first_month:%d/%m/%Y}; the first year is "
-              "the rest of the year only. Quantiles are of cost across runs."),
+              f"category ({part} only), with a black line showing the 80% range (P10 to P90) of the total. " +
+              "; ".join(f"{r['financial_year']}: £{r['mean']:,.0f}k (P10 £{r['p10']:,.0f}k to P90 "
+                        f"£{r['p90']:,.0f}k)" for r in range_rows) + "."),
+        Table("costs", "Forecast placement cost by category and financial year (mean, £000)",
+              [Column("category", "Placement category"), *[Column(fy, f"{fy} £000", "gbp_k") for fy in years]],
+              cost_rows, f"Placement-days of every run x weekly unit cost / 7; {part} only (the months after the "
+              "quarter end). Means across runs.", True),
+        Table("cost_range", "Total forecast placement cost: range across runs (£000)",
+              [Column("financial_year", "Financial year"), Column("mean", "Mean £000", "gbp_k"),
+               Column("p10", "P10 £000", "gbp_k"), Column("p50", "P50 £000", "gbp_k"),
+               Column("p90", "P90 £000", "gbp_k")], range_rows,
+              "Quantiles are of the total cost across runs (not the cost of a quantile of children)."),
     ], section_text.get("costs", "")))
 
     # beds against capacity

@@ -43,8 +43,8 @@ def children_chart(frame: pd.DataFrame, categories: list[str], labels: dict[str,
     actual = base.transform_filter(alt.datum.kind == "actual").mark_line(color=GREY, point=True).encode(
         y="mean:Q", tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), "label:N",
                              alt.Tooltip("mean:Q", format=",.0f", title="children in care")])
-    chart = alt.layer(band90, band80, line, actual).properties(width=170, height=110).facet(
-        facet=alt.Facet("label:N", title=None, sort=order), columns=3
+    chart = alt.layer(band90, band80, line, actual).properties(width=200, height=110).facet(
+        facet=alt.Facet("label:N", title=None, sort=order), columns=4
     ).resolve_scale(y="independent")
     return _spec(chart)
 
@@ -61,7 +61,7 @@ def cost_chart(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
     total["p10_m"] = total["p10_gbp"].astype(float) / 1e6
     total["p90_m"] = total["p90_gbp"].astype(float) / 1e6
     bars = alt.Chart(parts).mark_bar().encode(
-        x=alt.X("financial_year:N", title="financial year"),
+        x=alt.X("financial_year:N", title="financial year", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("sum(mean_m):Q", title="£ million (mean)"),
         color=alt.Color("label:N", title="placement", scale=alt.Scale(scheme="tableau10")),
         tooltip=["financial_year:N", "label:N", alt.Tooltip("mean_m:Q", format=",.2f", title="£m")])

@@ -78,7 +78,7 @@ def _table(t: Table) -> str:
 
 def _chart(ch: Chart) -> str:
     return (f'<figure class="chart" id="c-{escape(ch.name)}"><figcaption>{escape(ch.title)}</figcaption>'
-            f'<div class="vis" role="img" aria-label="{escape(ch.alt)}">{chart_svg(ch)}</div>'
+            f'<div class="vis" role="img" aria-label="{escape(ch.alt)}"><div class="embed">{chart_svg(ch)}</div></div>'
             f'<p class="alt"><span class="label">Chart description:</span> {escape(ch.alt)}</p></figure>')
 
 
@@ -117,7 +117,7 @@ def render_html(report: Report, interactive: bool = True) -> str:
                 parts.append(_table(b))
             elif isinstance(b, Chart):
                 parts.append(_chart(b))
-                specs[f"c-{b.name}"] = b.spec
+                specs[f"c-{b.name}"] = {**b.spec, "description": b.alt}  # Vega's own aria label
             elif isinstance(b, Text):
                 cls = f' class="{escape(b.css)}"' if b.css else ""
                 parts += [f"<p{cls}>{escape(p)}</p>" for p in b.paragraphs]
@@ -133,7 +133,7 @@ def render_html(report: Report, interactive: bool = True) -> str:
         parts.append(f"<script>{_bundle()}</script>")
         parts.append(f'<script data-specs="{digest}">const placecastSpecs = {data};\n'
                      "for (const [id, spec] of Object.entries(placecastSpecs)) {\n"
-                     "  const el = document.querySelector('#' + id + ' .vis');\n"
+                     "  const el = document.querySelector('#' + id + ' .embed');\n"
                      "  vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(() => {});\n"
                      "}</script>")
     parts.append("</body></html>")
