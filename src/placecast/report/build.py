@@ -429,7 +429,8 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
             case = str(frame["case"].iloc[0])
             its = [{"month": r["month"], "saving": r["saving"] / 1000, "delivery_cost": r["delivery_cost"] / 1000,
                     "net": r["net"] / 1000, "cumulative": r["cumulative"] / 1000} for r in frame.to_dict("records")]
-            blocks.append(Table(f"its{name.rsplit('_', 1)[-1].split('.')[0]}", f"Invest to save: {case}",
+            number = name.rsplit("_", 1)[-1].split(".")[0]
+            blocks.append(Table(f"invest_to_save_{number}", f"Invest to save: {case}",
                                 [Column("month", "Month"), Column("saving", "Saving £000", "gbp_k"),
                                  Column("delivery_cost", "Delivery cost £000", "gbp_k"),
                                  Column("net", "Net £000", "gbp_k"), Column("cumulative", "Cumulative £000",
@@ -441,7 +442,8 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
             sv = [{"year": r["year"], "required": r["required"], "recurrent": r["recurrent"],
                    "non_recurrent": r["non_recurrent"], "forecast": r["forecast_delivery"], "rag": r["rag"]}
                   for r in frame.to_dict("records")]
-            blocks.append(Table(f"savings{name.rsplit('_', 1)[-1].split('.')[0]}", f"Savings programme: {prog}",
+            number = name.rsplit("_", 1)[-1].split(".")[0]
+            blocks.append(Table(f"savings_{number}", f"Savings programme: {prog}",
                                 [Column("year", "Year"), Column("required", "Required (cumulative) £000", "gbp_k"),
                                  Column("recurrent", "Recurrent £000", "gbp_k"),
                                  Column("non_recurrent", "Non-recurrent £000", "gbp_k"),
