@@ -362,6 +362,9 @@ def test_bad_configuration_is_located_and_exits_2(tmp_path):
     ok.write_text("council: X\ndata: nowhere\nbudget: b.yaml\n", encoding="utf-8")
     result = _cli("report", "--config", str(ok), "--out", str(tmp_path / "o"), "--quarter", "2025-Q9")
     assert result.returncode == 2 and "2025-Q9" in result.stderr and not (tmp_path / "o").exists()
+    result = _cli("report", "--config", str(ok), "--out", str(tmp_path / "o"), "--quarter", "2025-Q1")
+    assert result.returncode == 2 and "budget" in result.stderr and "no such file" in result.stderr
+    assert "nowhere" in result.stderr and not (tmp_path / "o").exists()
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -96,6 +96,14 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
         quarter_label, as_at = parse_quarter(q)
     except ValueError as exc:
         raise UnusableInputError(str(exc)) from exc
+    missing = [LocatedProblem("report configuration", key, key, str(path), "no such file; correct the path "
+                              "(relative paths are relative to the configuration file).")
+               for key in ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary")
+               if (path := getattr(config, key)) is not None and not Path(path).is_file()]
+    missing += [LocatedProblem("report configuration", "data", "data", str(p), "no such folder.")
+                for p in config.data if not Path(p).exists()]
+    if missing:
+        raise ReportConfigError(missing)
     warnings: list[str] = []
     notes: list[str] = []
     tax = load_taxonomy()
@@ -105,9 +113,6 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
 
     # 1. the care history, as known at the quarter end
     progress("Reading and validating the SSDA903 data")
-    for p in config.data:
-        if not Path(p).exists():
-            raise UnusableInputError(f"{p}: no such folder (the 'data' setting).")
     if len(config.data) == 1 and is_history_folder(config.data[0]):
         full = read_history(config.data[0])
         findings_file = Path(config.data[0]) / "findings.csv"
