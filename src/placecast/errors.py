@@ -52,3 +52,18 @@ class LocatedInputError(PlacecastError):
         shown = "\n".join(f"  {p}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{len(problems)} problem(s) in {self.what}:\n{shown}{more}")
+
+
+def load_yaml(path, fail):
+    """The parsed YAML file at ``path``; ``fail(message)`` makes the exception raised when it cannot be
+    read or parsed (so each caller reports in its own located form)."""
+    from pathlib import Path
+
+    import yaml
+
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot be read ({exc}).") from exc
+    except yaml.YAMLError as exc:
+        raise fail(f"not valid YAML ({exc}).") from exc

@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from placecast.errors import load_yaml
 from placecast.finance.errors import FinanceInputError, InputProblem
 
 ZERO = Decimal(0)
@@ -149,12 +149,7 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
     ``from_commitments`` or ``from_forecast``; they are converted to the file's units."""
     sources = sources or {}
     file = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FinanceInputError([InputProblem(file, "-", "", "", f"cannot be read ({exc}).")]) from exc
-    except yaml.YAMLError as exc:
-        raise FinanceInputError([InputProblem(file, "-", "", "", f"not valid YAML ({exc}).")]) from exc
+    data = load_yaml(path, lambda message: FinanceInputError([InputProblem(file, "-", "", "", message)]))
     if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
         raise FinanceInputError([InputProblem(file, "lines", "", "", "the file needs a 'lines' list of service lines "
                                               "(see examples/seed001/budget.yaml).")])

@@ -14,9 +14,8 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from placecast.errors import LocatedProblem, UnusableInputError
+from placecast.errors import LocatedProblem, UnusableInputError, load_yaml
 from placecast.finance.calendar import fy_end, fy_label, fy_start
 from placecast.report.charts import avoidance_chart, benchmark_chart, children_chart, cost_chart
 from placecast.report.config import ReportConfig, ReportConfigError, parse_quarter
@@ -38,10 +37,10 @@ def read_commentary(path: Path | None) -> tuple[dict[str, str], dict[str, str]]:
     if path is None:
         return {}, {}
     file = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ReportConfigError([LocatedProblem(file, "-", "", "", f"cannot be read as YAML ({exc}).")]) from exc
+    data = load_yaml(path, lambda message: ReportConfigError([LocatedProblem(file, "-", "", "", message)])) or {}
+    if not isinstance(data, dict):
+        raise ReportConfigError([LocatedProblem(file, "-", "", str(data)[:40], "the file must map 'sections' "
+                                                "and 'indicators' to paragraphs.")])
     problems = []
     out: list[dict[str, str]] = []
     for part in ("sections", "indicators"):

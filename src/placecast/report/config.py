@@ -13,10 +13,9 @@ import re
 from datetime import date
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from placecast.errors import LocatedInputError, LocatedProblem
+from placecast.errors import LocatedInputError, LocatedProblem, load_yaml
 from placecast.finance.calendar import quarter_end
 
 
@@ -101,12 +100,7 @@ class ReportConfig(BaseModel):
 def read_config(path: Path) -> ReportConfig:
     """Read and check ``report.yaml``; every problem is reported with its key."""
     file = str(path)
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportConfigError([LocatedProblem(file, "-", "", "", f"cannot be read ({exc}).")]) from exc
-    except yaml.YAMLError as exc:
-        raise ReportConfigError([LocatedProblem(file, "-", "", "", f"not valid YAML ({exc}).")]) from exc
+    raw = load_yaml(path, lambda message: ReportConfigError([LocatedProblem(file, "-", "", "", message)]))
     if not isinstance(raw, dict):
         raise ReportConfigError([LocatedProblem(file, "-", "", str(raw)[:40], "the file must be a mapping of "
                                                 "settings (see 'placecast defaults' for an example).")])
