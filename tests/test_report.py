@@ -390,3 +390,27 @@ def test_report_uses_only_what_was_known_at_the_quarter_end(rendered):
     assert history.census_date == date(2025, 9, 30)
     assert (history.episodes["start"] <= pd.Timestamp("2025-09-30")).all()
     assert (history.episodes["end"].dropna() <= pd.Timestamp("2025-09-30")).all()
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_report_colours_meet_wcag_aa_contrast():
+    from importlib import resources
+
+    css = resources.files("placecast.report").joinpath("report.css").read_text(encoding="utf-8")
+    pairs = re.findall(r"\{[^}]*background:\s*(#[0-9a-fA-F]{6});\s*color:\s*(#[0-9a-fA-F]{6})", css)
+    assert len(pairs) >= 4  # table header and the three RAG cells
+    for background, text in pairs:
+        hi, lo = sorted([_luminance(background), _luminance(text)], reverse=True)
+        assert (hi + 0.05) / (lo + 0.05) >= 4.5, (background, text)
+
+
+def test_pdf_charts_are_vector_graphics(rendered):
+    _, _, paths, _ = rendered
+    images = subprocess.run(["pdfimages", "-list", str(paths["pdf"])], capture_output=True, text=True,
+                            check=True).stdout.splitlines()
+    assert len(images) == 2  # the header lines only: no raster pictures, the charts are drawn as vectors
