@@ -200,8 +200,9 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
     values: dict[str, IndicatorValues] = {}
     for ident in definitions:
         if ident not in now_vals.index:
-            warnings.append(f"Indicator {ident} is defined but Placecast cannot compute it from the SSDA903 data; "
-                            "it is left out.")
+            why = ("it needs population_0_17 in the configuration" if ident == "CLA_RATE" else
+                   "Placecast cannot compute it from the SSDA903 data")
+            warnings.append(f"Indicator {ident} is left out: {why}.")
             continue
 
         def val(frame: pd.DataFrame | None, ident: str = ident) -> float | None:
