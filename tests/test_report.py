@@ -414,3 +414,23 @@ def test_pdf_charts_are_vector_graphics(rendered):
     images = subprocess.run(["pdfimages", "-list", str(paths["pdf"])], capture_output=True, text=True,
                             check=True).stdout.splitlines()
     assert len(images) == 2  # the header lines only: no raster pictures, the charts are drawn as vectors
+
+
+def test_pdf_repeats_table_headers_and_numbers_pages(tmp_path):
+    from placecast.report import render_pdf
+    from placecast.report.model import Column, Figure, Report, Section, Table
+
+    rows = [{"name": f"Line {i}", "amount": Decimal(i) * 1000 + Decimal("0.5")} for i in range(150)]
+    table = Table("long", "A long table", [Column("name", "Cost line"), Column("amount", "Amount heading £000",
+                                                                              "gbp_k")], rows)
+    report = Report("Title", "Council", "2025/26 Q2", date(2025, 9, 30), [Figure("Cash limit", 1, "gbp_k")],
+                    [Section("long", "Long", [table])])
+    pdf = render_pdf(report, tmp_path / "r.pdf")
+    pages = []
+    for page in (2, 3, 4):
+        pages.append(subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                                    capture_output=True, text=True, check=True).stdout)
+    assert all("Amount heading £000" in p for p in pages)
+    assert "Page 3 of" in pages[1]
+    assert "149,001" in "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                               check=True).stdout.split("\n"))  # 149,000.5 rounds half up
