@@ -44,17 +44,38 @@ class FittedParameters:
     months_used: int
 
 
+def _duration_profile(events: np.ndarray, n: np.ndarray, rounds: int = 5) -> np.ndarray:
+    """Relative hazard by time-in-care band, pooled over every stream, category and age band.
+
+    A multiplicative (proportional-hazards) fit: each (stream, category) has its own level and the bands
+    share one profile, so a sparse cell borrows the shape of the duration effect, not just its level.
+    """
+    r_t = np.ones(n.shape[3])
+    e_t = events.sum(axis=(0, 1, 2))
+    for _ in range(rounds):
+        level = (events.sum(axis=(2, 3)) + 0.5) / ((n * r_t).sum(axis=(2, 3)) + 1.0)  # (u, c)
+        expected = (n * level[:, :, None, None]).sum(axis=(0, 1, 2))
+        r_t = (e_t + 1.0) / (expected + 1.0 / r_t.mean())
+    return r_t
+
+
 def _shrunk_beta(events: np.ndarray, n: np.ndarray, strength: float) -> tuple[np.ndarray, np.ndarray]:
-    """Beta parameters for every (u, c, age band, tic band) cell, shrunk through its margins."""
-    e_all, n_all = events.sum(), n.sum()
+    """Beta parameters for every (u, c, age band, tic band) cell, shrunk through its margins.
+
+    Levels are estimated on exposure weighted by the pooled duration profile, and each cell's prior is
+    its (u, c, age band) level times that profile.
+    """
+    r_t = _duration_profile(events, n)
+    n_adj = n * r_t
+    e_all, n_all = events.sum(), n_adj.sum()
     overall = (e_all + 0.5) / (n_all + 1.0)
-    e_u, n_u = events.sum(axis=(1, 2, 3)), n.sum(axis=(1, 2, 3))
+    e_u, n_u = events.sum(axis=(1, 2, 3)), n_adj.sum(axis=(1, 2, 3))
     p_u = (e_u + strength * overall) / (n_u + strength)
-    e_uc, n_uc = events.sum(axis=(2, 3)), n.sum(axis=(2, 3))
+    e_uc, n_uc = events.sum(axis=(2, 3)), n_adj.sum(axis=(2, 3))
     p_uc = (e_uc + strength * p_u[:, None]) / (n_uc + strength)
-    e_uca, n_uca = events.sum(axis=3), n.sum(axis=3)
+    e_uca, n_uca = events.sum(axis=3), n_adj.sum(axis=3)
     p_uca = (e_uca + strength * p_uc[:, :, None]) / (n_uca + strength)
-    prior = np.clip(p_uca[..., None], 1e-6, 1 - 1e-6)
+    prior = np.clip(p_uca[..., None] * r_t, 1e-6, 1 - 1e-6)
     a = events + strength * prior
     b = np.maximum(n - events, 0) + strength * (1 - prior)
     return a, b
@@ -106,12 +127,10 @@ def estimate(moves: pd.DataFrame, entrants: pd.DataFrame, n_steps: int, n_cat: i
     dest = np.zeros((n_cat, N_AGE, n_cat))
     np.add.at(dest, (c[moved], a[moved], out[moved]), w[moved])
     idx = np.arange(n_cat)
-    # Prior for each (from category, age band): half where children of that age move to (pooled
-    # over categories), half where children leaving that category go (pooled over ages).
+    # Prior for each (from category, age band): where children of that age move to, pooled over the
+    # categories they leave (each without its own category).
     by_age = dest.sum(axis=0) + 0.1  # (N_AGE, C)
-    by_cat = dest.sum(axis=1) + 0.1  # (C, C)
-    prior = by_age[None, :, :] / by_age.sum(axis=1)[None, :, None] \
-        + (by_cat / by_cat.sum(axis=1, keepdims=True))[:, None, :]
+    prior = np.broadcast_to(by_age[None, :, :], dest.shape).copy()
     prior[idx, :, idx] = 0.0
     prior = prior / prior.sum(axis=2, keepdims=True)
     dest_alpha = dest + strength * prior
