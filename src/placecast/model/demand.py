@@ -88,7 +88,7 @@ class DemandModel:
     Parameters
     ----------
     window_years : years of history before the start date used to fit (default 5).
-    half_life_months : older months count less: weight halves every this many months (default 60).
+    half_life_months : older months count less: weight halves every this many months (default 120).
     trend : ``"auto"`` fits a log-linear trend in entries (shrunk toward none); ``"none"`` does not.
     uasc : ``"include"``, ``"exclude"`` or ``"only"`` unaccompanied asylum-seeking children.
     shrinkage : prior strength, in child-months, pulling sparse cells toward their margins.
@@ -96,7 +96,7 @@ class DemandModel:
     random_state : seed; the same seed gives the same forecast.
     """
 
-    def __init__(self, window_years: float = 5.0, half_life_months: float = 60.0, trend: str = "auto",
+    def __init__(self, window_years: float = 5.0, half_life_months: float = 120.0, trend: str = "auto",
                  uasc: str = "include", shrinkage: float = 12.0, n_runs: int = 1000,
                  random_state: int | None = None, categories: list[str] | None = None) -> None:
         self.window_years = window_years

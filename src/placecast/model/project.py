@@ -20,6 +20,7 @@ AB_LUT = age_band(np.arange(ADULT_M + 1)).astype(np.int64)
 TIC_CAP = 60
 TB_LUT = tic_band(np.arange(TIC_CAP + 1)).astype(np.int64)
 MAX_SLOTS_PER_CHUNK = 6_000_000
+COMPACT_MIN_SLOTS = 200_000  # below this, slots of children who have left are not worth compacting away
 
 
 def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, runs: int) -> np.ndarray:
@@ -149,7 +150,6 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     tic_clip = np.minimum(np.arange(stride), TIC_CAP)
     at_lut = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
               + TB_LUT[tic_clip][None, :]).astype(np.int32).reshape(-1)
-    adult_ati = ADULT_M * stride
     s_cat = stock["cat"].to_numpy().astype(np.int32)
     s_age = stock["age_m"].to_numpy().astype(np.int32)
     s_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
@@ -158,11 +158,13 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         rc = min(chunk, runs - r0)
         params = RunParameters(fit, rc, rng, sets=max(1, rc * PARAMETER_SETS // 1000))
         n_cells = params.pe.shape[1]
-        # one gather per child per month: (chance of leaving, chance of leaving or moving)
+        # one gather per child per month: (chance of leaving, chance of leaving or moving); children who
+        # have left point at a block of zero chances past the runs' cells, so they need no mask
         tables: dict[float, np.ndarray] = {}
+        dead = rc * n_cells
 
         capacity = rc * per_run
-        arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "uflag", "runix", "base", "ati")}
+        arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "uflag", "runix", "base", "ati", "adult_j")}
         alive_all = np.zeros(capacity, bool)
         n_used = rc * n0
         arr["cat"][:n_used] = np.tile(s_cat, rc)
@@ -172,12 +174,13 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         arr["base"][:n_used] = arr["runix"][:n_used] * n_cells + (arr["uflag"][:n_used] * n_cat
                                                                   + arr["cat"][:n_used]) * n_at
         arr["ati"][:n_used] = np.tile(s_age * stride + s_tic, rc)
+        arr["adult_j"][:n_used] = np.tile(ADULT_M - 1 - s_age, rc)  # the month in which each child turns 18
         current = np.tile(np.bincount(s_cat, minlength=n_cat).astype(np.int64), (rc, 1))
         counts[r0:r0 + rc, 0] = current
         rc_cat = rc * n_cat
         for j in range(horizon):
             dm = float(days_in_month[j])
-            if j % 3 == 0 and j and n_used > 200_000:
+            if j % 3 == 0 and j and n_used > COMPACT_MIN_SLOTS:
                 live = alive_all[:n_used]
                 dead_share = 1 - live.mean()
                 if dead_share > 0.25:  # compact: children who have left need no more work
@@ -195,14 +198,15 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             probs = _table(params, float(adjust.exit_factor[j]), tables)[cell]
             pe, pt = probs.real, probs.imag
             u = rng.random(n, dtype=np.float32)
-            ex = alive & (u < pe)
-            mi = np.flatnonzero(alive & ~ex & (u < pt))
-            ei = np.flatnonzero(ex)
+            event = np.flatnonzero(u < pt)
+            leaves = u[event] < pe[event]
+            ei, mi = event[leaves], event[~leaves]
             if len(ei):  # the part of the month after leaving is not in care
                 key = runix[ei] * n_cat + cat[ei]
                 month_days -= _bincount(key, (1 - u[ei] / pe[ei]) * dm, rc_cat).reshape(rc, n_cat)
                 current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
                 alive[ei] = False
+                base[ei] = dead
             if len(mi):
                 frac = u[mi] / pt[mi]
                 rr, cc = runix[mi], cat[mi]
@@ -217,10 +221,12 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 cat[mi] = newc
                 base[mi] = rr * n_cells + (uflag[mi] * n_cat + newc) * n_at
             ati += stride + 1
-            adult = np.flatnonzero(alive & (ati >= adult_ati))
+            adult = np.flatnonzero(arr["adult_j"][:n] == j)
+            adult = adult[alive[adult]]
             if len(adult):
                 key = runix[adult] * n_cat + cat[adult]
                 alive[adult] = False
+                base[adult] = dead
                 month_days -= _bincount(key, np.full(len(adult), dm / 2), rc_cat).reshape(rc, n_cat)
                 current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
             for start_step, from_c, to_c, per_month, hold in adjust.moves:
@@ -262,6 +268,7 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 arr["cat"][pos], arr["uflag"][pos] = newc, s
                 arr["runix"][pos] = rows
                 arr["ati"][pos] = age_m * stride
+                arr["adult_j"][pos] = j + ADULT_M - age_m
                 arr["base"][pos] = rows * n_cells + (s * n_cat + newc) * n_at
                 alive_all[pos] = True
                 key = rows * n_cat + newc
@@ -291,7 +298,8 @@ def _table(params: RunParameters, factor: float, cache: dict[float, np.ndarray])
         pe = np.minimum(params.pe * np.float32(factor), 0.98)
         pt = np.minimum(pe + params.pm, 0.99)
         pairs = np.stack([pe.reshape(-1), pt.reshape(-1)], axis=1)
-        cache[factor] = np.ascontiguousarray(pairs, dtype=np.float32).view(np.complex64).reshape(-1)
+        table = np.ascontiguousarray(pairs, dtype=np.float32).view(np.complex64).reshape(-1)
+        cache[factor] = np.concatenate([table, np.zeros(N_AGE * N_TIC, np.complex64)])
     return cache[factor]
 
 
@@ -314,6 +322,7 @@ def _move_children(rng: np.random.Generator, arr: dict[str, np.ndarray], alive: 
     chosen = idx[(rank < quota[run_of]) & (rng.random(len(idx)) < hold)]
     if len(chosen) and to_c < 0:  # leaving care (for example after intensive support)
         alive[chosen] = False
+        arr["base"][chosen] = rc * n_cells  # the block of zero chances: no more events
         np.add.at(change, (runix[chosen], np.full(len(chosen), from_c)), -1)
         return change
     if len(chosen):
