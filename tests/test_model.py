@@ -158,3 +158,53 @@ def test_synth_fork_keeps_the_past_and_redraws_the_future(tmp_path):
 
     shared = simulate_forks(replace(base, entries_per_year=lam), date(2024, 3, 31), [1, 2])
     assert shared[0].equals(a) and shared[1].equals(b)
+
+
+def test_duration_profile_recovers_a_shared_proportional_effect():
+    from placecast.model.fit import _duration_profile
+
+    rng = np.random.default_rng(3)
+    shape = (2, 10, 7, 5)
+    exposure = rng.uniform(50, 400, shape)
+    level = rng.uniform(0.01, 0.06, shape[:2])
+    profile = np.array([3.0, 1.6, 1.0, 0.6, 0.3])
+    events = exposure * level[:, :, None, None] * profile  # expected events, no noise
+    r_t = _duration_profile(events, exposure, rounds=50)
+    assert np.allclose(r_t / r_t[2], profile, rtol=0.02)
+
+
+def test_a_sparse_cell_borrows_the_shape_of_the_duration_effect():
+    from placecast.model.fit import _shrunk_beta
+
+    shape = (2, 3, 7, 5)
+    exposure = np.full(shape, 2000.0)
+    profile = np.array([4.0, 2.0, 1.0, 0.5, 0.25])
+    events = exposure * 0.02 * profile
+    # category 2 at age band 0 is seen only in its first months in care, and only briefly
+    exposure[0, 2, 0, :] = [30.0, 0.0, 0.0, 0.0, 0.0]
+    events[0, 2, 0, :] = [30.0 * 0.08, 0, 0, 0, 0]
+    a, b = _shrunk_beta(events, exposure, strength=12.0)
+    hazard = a / (a + b)
+    # with no data, later bands follow the shared profile (falling), not the early level
+    cell = hazard[0, 2, 0]
+    assert cell[0] > cell[2] > cell[4]
+    assert cell[4] == pytest.approx(cell[2] * 0.25, rel=0.1)
+
+
+def test_children_turning_18_leave_in_the_month_of_their_birthday(history):
+    import copy
+
+    from placecast.model.panel import ADULT_M
+    from placecast.model.project import simulate_runs
+
+    model = DemandModel(n_runs=10, random_state=1).fit(history, ORIGIN)
+    params = copy.deepcopy(model.params_)
+    params.exit_a[:] = 1e-9  # nobody leaves or moves except at 18, and nobody enters
+    params.move_a[:] = 1e-9
+    for st in params.streams:
+        st.coef[0] = -50.0
+    stock = pd.DataFrame({"cat": [0, 1, 2], "age_m": [ADULT_M - 1, ADULT_M - 3, 100], "tic_m": [5, 5, 5],
+                          "uasc": [False, False, False]})
+    counts, days = simulate_runs(params, stock, [30] * 4, 5, np.random.default_rng(0))
+    assert counts[:, :, :3].tolist() == [[[1, 1, 1], [0, 1, 1], [0, 1, 1], [0, 0, 1], [0, 0, 1]]] * 5
+    assert days[0, 0, 0] == pytest.approx(15.0)  # half the month before the birthday
