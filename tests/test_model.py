@@ -208,3 +208,31 @@ def test_children_turning_18_leave_in_the_month_of_their_birthday(history):
     counts, days = simulate_runs(params, stock, [30] * 4, 5, np.random.default_rng(0))
     assert counts[:, :, :3].tolist() == [[[1, 1, 1], [0, 1, 1], [0, 1, 1], [0, 0, 1], [0, 0, 1]]] * 5
     assert days[0, 0, 0] == pytest.approx(15.0)  # half the month before the birthday
+
+
+def test_forecast_by_age_band_adds_up_to_the_category_total(fitted):
+    fc = fitted.project(6, n_runs=100, random_state=2, by_age=True)
+    plain = fitted.project(6, n_runs=100, random_state=2)
+    assert np.array_equal(fc.counts, plain.counts)  # counting ages draws no random numbers
+    assert np.array_equal(fc.age_counts.sum(axis=2), fc.counts.sum(axis=2))
+    table = fc.age_table()
+    assert set(table["age_band"]) == {"0", "1-4", "5-9", "10-13", "14-15", "16", "17", "total"}
+    start = table[table["date"] == table["date"].min()].set_index("age_band")["mean"]
+    ages = fitted.stock_["age_m"]
+    assert start["17"] == ((ages >= 204) & (ages < 216)).sum()
+    assert start["total"] == len(fitted.stock_)
+    expected = fitted.project(6, mode="expected", by_age=True)
+    assert np.allclose(expected.age_counts.sum(axis=2), expected.counts.sum(axis=2))
+    with pytest.raises(ModelInputError, match="by_age=True"):
+        plain.age_table()
+
+
+def test_forecast_cli_writes_ages_when_asked(clean_council, tmp_path, key):
+    result = CliRunner().invoke(app, ["forecast", str(clean_council), "--out", str(tmp_path / "f"), "--runs", "50",
+                                      "--horizon-months", "3", "--backtest-runs", "0", "--by-age"])
+    assert result.exit_code == 0, result.output
+    ages = pd.read_csv(tmp_path / "f" / "forecast_by_age.csv")
+    assert list(ages.columns) == ["date", "age_band", "mean", "p05", "p10", "p50", "p90", "p95"]
+    cats = pd.read_csv(tmp_path / "f" / "forecast.csv")
+    assert np.allclose(ages[ages.age_band == "total"]["mean"].to_numpy(),
+                       cats[cats.category == "total"]["mean"].to_numpy())

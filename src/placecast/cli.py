@@ -178,6 +178,8 @@ def forecast(
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
     backtest_runs: Annotated[int, typer.Option(min=0, help="Runs per backtest origin for the model card "
                                                            "(0: no backtest).")] = 300,
+    by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
+                                                          "by age band).")] = False,
 ) -> None:
     """Forecast children in care by placement category with prediction intervals."""
     from rich.progress import Progress
@@ -189,7 +191,7 @@ def forecast(
     model = DemandModel(n_runs=runs, random_state=seed, uasc=uasc.value).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
-        result = model.project(horizon_months, progress=lambda n: progress.advance(task, n))
+        result = model.project(horizon_months, progress=lambda n: progress.advance(task, n), by_age=by_age)
     bt = backtest(history, n_runs=backtest_runs, random_state=seed, uasc=uasc.value) if backtest_runs else None
     table = result.table()
     write_forecast(out_dir, model, result, bt)
@@ -198,7 +200,9 @@ def forecast(
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if bt is not None:
         out.print(bt.summary_text(12))
-    out.print(f"Wrote forecast.csv, placement_days.csv, placement_days_runs.parquet and model_card.md to {out_dir}")
+    extra = ", forecast_by_age.csv" if by_age else ""
+    out.print(f"Wrote forecast.csv{extra}, placement_days.csv, placement_days_runs.parquet and model_card.md "
+              f"to {out_dir}")
 
 
 @app.command("backtest")

@@ -59,13 +59,16 @@ def _has_tabulate() -> bool:
 
 def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> list[Path]:
     """The forecast folder, all or nothing: forecast.csv, placement_days.csv, every run's placement-days
-    (placement_days_runs.parquet, for costing) and model_card.md."""
+    (placement_days_runs.parquet, for costing), model_card.md, and forecast_by_age.csv if the forecast
+    has age bands."""
     from placecast.outputs import atomic_folder
 
     written: list[Path] = []
     with atomic_folder(Path(out), written) as tmp:
         forecast.table().round(2).to_csv(tmp / "forecast.csv", index=False)
         forecast.days_table().round(1).to_csv(tmp / "placement_days.csv", index=False)
+        if forecast.age_counts is not None:
+            forecast.age_table().round(2).to_csv(tmp / "forecast_by_age.csv", index=False)
         forecast.run_days().to_parquet(tmp / "placement_days_runs.parquet", index=False)
         (tmp / "model_card.md").write_text(model_card(model, forecast, backtest), encoding="utf-8")
     return written

@@ -19,7 +19,7 @@ import pandas as pd
 
 from placecast.errors import NotFittedError, PlacecastError
 from placecast.model.fit import FittedParameters, estimate
-from placecast.model.panel import month_end, month_ends, prepare, states_at, transitions
+from placecast.model.panel import AGE_LABELS, month_end, month_ends, prepare, states_at, transitions
 from placecast.model.project import Adjustments, expected_path, simulate_runs
 from placecast.ssda903.assemble import History
 from placecast.ssda903.taxonomy import load_taxonomy
@@ -42,6 +42,7 @@ class Forecast:
     counts: np.ndarray  # (runs, H+1, C)
     placement_days: np.ndarray  # (runs, H, C)
     settings: dict = field(default_factory=dict)
+    age_counts: np.ndarray | None = None  # (runs, H+1, age bands), when asked for
 
     @property
     def runs(self) -> int:
@@ -55,6 +56,21 @@ class Forecast:
         arr, cats = self._with_total(self.counts.astype(float))
         rows = {"date": np.repeat([d.date().isoformat() for d in self.dates], len(cats)),
                 "category": np.tile(cats, len(self.dates)),
+                "mean": arr.mean(axis=0).reshape(-1)}
+        for name, q in QUANTILES.items():
+            rows[name] = np.quantile(arr, q, axis=0).reshape(-1)
+        return pd.DataFrame(rows)
+
+    def age_table(self) -> pd.DataFrame:
+        """``date, age_band, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``); needs a
+        forecast made with ``by_age=True``."""
+        if self.age_counts is None:
+            raise ModelInputError("This forecast was made without age bands: project with by_age=True.")
+        arr = self.age_counts.astype(float)
+        arr = np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1)
+        bands = [*AGE_LABELS, "total"]
+        rows = {"date": np.repeat([d.date().isoformat() for d in self.dates], len(bands)),
+                "age_band": np.tile(bands, len(self.dates)),
                 "mean": arr.mean(axis=0).reshape(-1)}
         for name, q in QUANTILES.items():
             rows[name] = np.quantile(arr, q, axis=0).reshape(-1)
@@ -158,8 +174,10 @@ class DemandModel:
 
     def project(self, horizon_months: int = 24, n_runs: int | None = None, random_state: int | None = None,
                 mode: str = "monte_carlo", progress: Callable[[int], None] | None = None,
-                adjust: Adjustments | None = None) -> Forecast:
-        """Forecast ``horizon_months`` month ends ahead: ``monte_carlo`` (default) or ``expected``."""
+                adjust: Adjustments | None = None, by_age: bool = False) -> Forecast:
+        """Forecast ``horizon_months`` month ends ahead: ``monte_carlo`` (default) or ``expected``.
+
+        ``by_age=True`` also counts the children in care by age band (see :meth:`Forecast.age_table`)."""
         self._check()
         if horizon_months < 1:
             raise ModelInputError("The horizon must be at least one month.")
@@ -170,14 +188,17 @@ class DemandModel:
         settings = {"origin": self.origin_.date().isoformat(), "horizon_months": horizon_months, "mode": mode,
                     "runs": runs if mode == "monte_carlo" else 1, "seed": seed, "uasc": self.uasc,
                     "trend": self.trend, "window_years": self.window_years}
+        ages = None
         if mode == "expected":
-            counts, days = expected_path(self.params_, self.stock_, dim)
+            ages = np.zeros((1, horizon_months + 1, len(AGE_LABELS))) if by_age else None
+            counts, days = expected_path(self.params_, self.stock_, dim, ages)
         elif mode == "monte_carlo":
+            ages = np.zeros((runs, horizon_months + 1, len(AGE_LABELS)), np.int32) if by_age else None
             counts, days = simulate_runs(self.params_, self.stock_, dim, runs, np.random.default_rng(seed),
-                                         progress, adjust)
+                                         progress, adjust, ages)
         else:
             raise ModelInputError(f"mode must be monte_carlo or expected, not {mode!r}.")
-        return Forecast(dates, self.categories_, counts, days, settings)
+        return Forecast(dates, self.categories_, counts, days, settings, ages)
 
     @property
     def summary(self) -> pd.DataFrame:

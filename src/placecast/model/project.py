@@ -123,9 +123,12 @@ class Adjustments:
 
 
 def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int], runs: int,
-                  rng: np.random.Generator, progress=None, adjust: Adjustments | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  rng: np.random.Generator, progress=None, adjust: Adjustments | None = None,
+                  age_counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo: counts (runs, H+1, C) at each month end and placement-days (runs, H, C).
+
+    If ``age_counts`` (an int array of shape (runs, H+1, N_AGE)) is given, it is filled with the
+    children in care at each month end by age band (one more pass over the children a month).
 
     Children are slots in flat arrays: first every run's copy of the children in care at the start,
     then new entrants appended as they arrive (each slot knows its run). Each month every slot in use
@@ -177,6 +180,8 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         arr["adult_j"][:n_used] = np.tile(ADULT_M - 1 - s_age, rc)  # the month in which each child turns 18
         current = np.tile(np.bincount(s_cat, minlength=n_cat).astype(np.int64), (rc, 1))
         counts[r0:r0 + rc, 0] = current
+        if age_counts is not None:
+            age_counts[r0:r0 + rc, 0] = np.bincount(AB_LUT[s_age], minlength=N_AGE)
         rc_cat = rc * n_cat
         for j in range(horizon):
             dm = float(days_in_month[j])
@@ -275,6 +280,11 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
                 month_days += _bincount(key, rng.random(tot_new) * dm, rc_cat).reshape(rc, n_cat)
                 current += _bincount(key, None, rc_cat).reshape(rc, n_cat)
             counts[r0:r0 + rc, j + 1] = current
+            if age_counts is not None:
+                live = np.flatnonzero(alive_all[:n_used])
+                band = AB_LUT[np.minimum(arr["ati"][live] // stride, ADULT_M)]
+                age_counts[r0:r0 + rc, j + 1] = _bincount(arr["runix"][live] * N_AGE + band, None,
+                                                          rc * N_AGE).reshape(rc, N_AGE)
             days[r0:r0 + rc, j] = month_days
         if progress is not None:
             progress(rc)
@@ -334,9 +344,10 @@ def _move_children(rng: np.random.Generator, arr: dict[str, np.ndarray], alive: 
     return change
 
 
-def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected counts (1, H+1, C) and placement-days (1, H, C) by a deterministic cohort projection."""
+def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int],
+                  age_counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Expected counts (1, H+1, C) and placement-days (1, H, C) by a deterministic cohort projection
+    (and, if ``age_counts`` of shape (1, H+1, N_AGE) is given, the expected children by age band)."""
     n_cat = fit.dest_alpha.shape[0]
     p = RunParameters(fit, 1, np.random.default_rng(0), draws=False)
     pe = p.pe.reshape(2, n_cat, N_AGE, N_TIC)
@@ -354,6 +365,8 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     counts = np.zeros((1, horizon + 1, n_cat))
     days = np.zeros((1, horizon, n_cat))
     counts[0, 0] = x.sum(axis=(0, 2, 3))
+    if age_counts is not None:
+        age_counts[0, 0] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
     for j in range(horizon):
         dm = days_in_month[j]
         exits = x * pe_full
@@ -377,4 +390,6 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             x[s, :, :, 0] += add.T
             days[0, j] += 0.5 * dm * add.sum(axis=0)
         counts[0, j + 1] = x.sum(axis=(0, 2, 3))
+        if age_counts is not None:
+            age_counts[0, j + 1] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
     return counts, days
