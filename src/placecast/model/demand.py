@@ -51,15 +51,21 @@ class Forecast:
     def _with_total(self, arr: np.ndarray) -> tuple[np.ndarray, list[str]]:
         return np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1), [*self.categories, "total"]
 
+    @staticmethod
+    def _summary(arr: np.ndarray, dates: list[str], key: tuple[str, str], labels: list[str], quantiles: list[str]
+                 ) -> pd.DataFrame:
+        """Long table: one row per date and label, with the mean over runs and the named quantiles."""
+        rows = {key[0]: np.repeat(dates, len(labels)), key[1]: np.tile(labels, len(dates)),
+                "mean": arr.mean(axis=0).reshape(-1)}
+        for name in quantiles:
+            rows[name] = np.quantile(arr, QUANTILES[name], axis=0).reshape(-1)
+        return pd.DataFrame(rows)
+
     def table(self) -> pd.DataFrame:
         """``date, category, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``)."""
         arr, cats = self._with_total(self.counts.astype(float))
-        rows = {"date": np.repeat([d.date().isoformat() for d in self.dates], len(cats)),
-                "category": np.tile(cats, len(self.dates)),
-                "mean": arr.mean(axis=0).reshape(-1)}
-        for name, q in QUANTILES.items():
-            rows[name] = np.quantile(arr, q, axis=0).reshape(-1)
-        return pd.DataFrame(rows)
+        dates = [d.date().isoformat() for d in self.dates]
+        return self._summary(arr, dates, ("date", "category"), cats, list(QUANTILES))
 
     def age_table(self) -> pd.DataFrame:
         """``date, age_band, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``); needs a
@@ -68,23 +74,14 @@ class Forecast:
             raise ModelInputError("This forecast was made without age bands: project with by_age=True.")
         arr = self.age_counts.astype(float)
         arr = np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1)
-        bands = [*AGE_LABELS, "total"]
-        rows = {"date": np.repeat([d.date().isoformat() for d in self.dates], len(bands)),
-                "age_band": np.tile(bands, len(self.dates)),
-                "mean": arr.mean(axis=0).reshape(-1)}
-        for name, q in QUANTILES.items():
-            rows[name] = np.quantile(arr, q, axis=0).reshape(-1)
-        return pd.DataFrame(rows)
+        dates = [d.date().isoformat() for d in self.dates]
+        return self._summary(arr, dates, ("date", "age_band"), [*AGE_LABELS, "total"], list(QUANTILES))
 
     def days_table(self) -> pd.DataFrame:
         """Placement-days per category per month (labelled by month end): mean and P10/P50/P90."""
         arr, cats = self._with_total(self.placement_days)
         dates = [d.date().isoformat() for d in self.dates[1:]]
-        out = {"month_end": np.repeat(dates, len(cats)), "category": np.tile(cats, len(dates)),
-               "mean": arr.mean(axis=0).reshape(-1)}
-        for name in ("p10", "p50", "p90"):
-            out[name] = np.quantile(arr, QUANTILES[name], axis=0).reshape(-1)
-        return pd.DataFrame(out)
+        return self._summary(arr, dates, ("month_end", "category"), cats, ["p10", "p50", "p90"])
 
     def run_days(self) -> pd.DataFrame:
         """Placement-days of every run, month and category (long form) for costing."""
