@@ -236,3 +236,13 @@ def test_forecast_cli_writes_ages_when_asked(clean_council, tmp_path, key):
     cats = pd.read_csv(tmp_path / "f" / "forecast.csv")
     assert np.allclose(ages[ages.age_band == "total"]["mean"].to_numpy(),
                        cats[cats.category == "total"]["mean"].to_numpy())
+
+
+def test_the_forecast_does_not_depend_on_the_number_of_threads(fitted, monkeypatch):
+    monkeypatch.setenv("PLACECAST_THREADS", "1")
+    one = fitted.project(6, n_runs=301, random_state=5, by_age=True)
+    monkeypatch.setenv("PLACECAST_THREADS", "3")
+    three = fitted.project(6, n_runs=301, random_state=5, by_age=True)
+    assert np.array_equal(one.counts, three.counts)
+    assert np.array_equal(one.placement_days, three.placement_days)
+    assert np.array_equal(one.age_counts, three.age_counts)

@@ -8,6 +8,8 @@ moves and leaves and the uncertainty of the rates themselves.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +21,7 @@ from placecast.model.panel import ADULT_M, age_band, tic_band
 AB_LUT = age_band(np.arange(ADULT_M + 1)).astype(np.int64)
 TIC_CAP = 60
 TB_LUT = tic_band(np.arange(TIC_CAP + 1)).astype(np.int64)
-MAX_SLOTS_PER_CHUNK = 6_000_000
+MAX_SLOTS_PER_CHUNK = 3_000_000  # per block of runs; blocks run side by side on the cores
 COMPACT_MIN_SLOTS = 200_000  # below this, slots of children who have left are not worth compacting away
 
 
@@ -145,7 +147,8 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     n0 = len(stock)
     mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * horizon / 12)) for st in fit.streams)
     per_run = n0 + int(mean_entries * horizon * 1.2 + 20)
-    chunk = max(1, min(runs, MAX_SLOTS_PER_CHUNK // max(per_run, 1)))
+    # blocks of runs small enough to bound memory, and at least two so that two cores can share them
+    chunk = max(1, min(-(-runs // 2), MAX_SLOTS_PER_CHUNK // max(per_run, 1)))
     counts = np.zeros((runs, horizon + 1, n_cat), dtype=np.int32)
     days = np.zeros((runs, horizon, n_cat), dtype=np.float64)
     n_at = N_AGE * N_TIC
@@ -157,7 +160,12 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     s_age = stock["age_m"].to_numpy().astype(np.int32)
     s_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
     s_uasc = stock["uasc"].to_numpy().astype(np.int32)
-    for r0 in range(0, runs, chunk):
+    n_chunks = -(-runs // chunk)
+    chunk_rngs = rng.spawn(n_chunks)  # one stream per block of runs: the same forecast whatever the threads
+
+    def run_chunk(k: int) -> None:
+        r0 = k * chunk
+        rng = chunk_rngs[k]
         rc = min(chunk, runs - r0)
         params = RunParameters(fit, rc, rng, sets=max(1, rc * PARAMETER_SETS // 1000))
         n_cells = params.pe.shape[1]
@@ -288,7 +296,26 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             days[r0:r0 + rc, j] = month_days
         if progress is not None:
             progress(rc)
+
+    workers = min(n_chunks, _threads())
+    if workers <= 1:
+        for k in range(n_chunks):
+            run_chunk(k)
+    else:  # numpy releases the GIL in the whole-array work, so blocks of runs share the cores
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run_chunk, range(n_chunks)))
     return counts, np.maximum(days, 0.0)
+
+
+def _threads() -> int:
+    """Threads for the Monte Carlo: the cores this process may use, or ``PLACECAST_THREADS``."""
+    setting = os.environ.get("PLACECAST_THREADS", "").strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _pick(cum: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
