@@ -3,8 +3,9 @@
 Every estimate is a posterior distribution, not just a number, so the Monte Carlo projection can
 carry parameter uncertainty: exit and move probabilities are Beta, destinations and the make-up of
 entrants are Dirichlet, and the entry rate and its trend are a bivariate normal on the log scale.
-Sparse cells borrow strength from their margins (category by age, category, all), so a small
-council's forecast is stable.
+Sparse cells borrow strength from their margins (category by age, category, all) times one
+time-in-care profile shared by every cell, and destinations from where children of the same age
+move to, so a small council's forecast is stable.
 """
 
 from __future__ import annotations
