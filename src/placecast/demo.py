@@ -99,9 +99,10 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     from placecast.report.model import display
 
     for fig in report.headline:
-        console.print(f"  {fig.label:<38} {display(fig.value, fig.kind):>10}  {fig.note}", highlight=False)
+        console.print(f"  {fig.label:<38} {display(fig.value, fig.kind):>10}  {fig.note}", highlight=False,
+                      soft_wrap=True)
     for w in report.warnings:
-        console.print(f"  [yellow]Warning:[/yellow] {w}", highlight=False)
+        console.print(f"  [yellow]Warning:[/yellow] {w}", highlight=False, soft_wrap=True)
     console.print(f"Done in {time.perf_counter() - started:.1f} s. The report:")
     for p in paths.values():
         console.print(f"  {p.resolve()}", highlight=False, soft_wrap=True)
