@@ -63,6 +63,7 @@ class Budget:
     scale: Decimal  # 1000 when the file is in GBP thousands
     lines: list[BudgetLine]
     reserves: list[Reserve] = field(default_factory=list)
+    sources_used: set[str] = field(default_factory=set)  # the computed components the lines take
 
     def total(self, attr: str) -> Decimal:
         return sum((getattr(line, attr) for line in self.lines), ZERO)
@@ -158,6 +159,7 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
     scale = Decimal(1000) if units in ("thousands", "£000", "000") else Decimal(1)
     lines = []
     names: set[str] = set()
+    sources_used: set[str] = set()
     for i, raw in enumerate(data["lines"]):
         key = f"lines[{i}]"
         if not isinstance(raw, dict) or not raw.get("name"):
@@ -190,6 +192,7 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
             for p in ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures"):
                 value = raw.get(p, 0)
                 if isinstance(value, str) and value in SOURCES:
+                    sources_used.add(value)
                     if value not in sources:
                         problems.append(InputProblem(file, f"{key}.{p}", p, value,
                                                      f"give {SOURCES[value]} so this can be computed."))
@@ -229,4 +232,4 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
                                          "they must agree."))
     if problems:
         raise FinanceInputError(problems)
-    return Budget(str(data.get("title", "")), str(data.get("quarter", "")), scale, lines, reserves)
+    return Budget(str(data.get("title", "")), str(data.get("quarter", "")), scale, lines, reserves, sources_used)

@@ -109,12 +109,4 @@ def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
         sources["from_forecast"] = mean - (_decimal(committed) if committed else Decimal(0))
         spread = (Decimal(str(per_run.quantile(0.1))) - mean, Decimal(str(per_run.quantile(0.9))) - mean)
     budget = read_budget(budget_file, sources)
-    uses_forecast = run_days is not None and _uses(budget_file, "from_forecast")
-    return Outturn(budget, as_at, sources, by_line, spread if uses_forecast else None)
-
-
-def _uses(budget_file: Path, source: str) -> bool:
-    import yaml
-
-    data = yaml.safe_load(Path(budget_file).read_text(encoding="utf-8")) or {}
-    return any(isinstance(line, dict) and source in line.values() for line in data.get("lines") or [])
+    return Outturn(budget, as_at, sources, by_line, spread if "from_forecast" in budget.sources_used else None)
