@@ -12,6 +12,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from placecast.ssda903.assemble import episodes_known_at
+
 AGE_EDGES_M = np.array([0, 12, 60, 120, 168, 192, 204])  # <1, 1-4, 5-9, 10-13, 14-15, 16, 17
 AGE_LABELS = ["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
 TIC_EDGES_M = np.array([0, 3, 6, 12, 24])  # <3 months, 3-6, 6-12, 12-24, 24+
@@ -38,8 +40,7 @@ def month_ends(first: pd.Timestamp, count: int) -> list[pd.Timestamp]:
 
 def prepare(episodes: pd.DataFrame, known_at: pd.Timestamp) -> pd.DataFrame:
     """Episodes as they were known at ``known_at``: later starts dropped, later ends censored."""
-    ep = episodes[~episodes["short_break"].astype(bool) & (episodes["start"] <= known_at)].copy()
-    ep.loc[ep["end"] > known_at, "end"] = pd.NaT
+    ep = episodes_known_at(episodes[~episodes["short_break"].astype(bool)], known_at)
     ep["period_start"] = ep.groupby("period_id")["start"].transform("min")
     # A period whose first visible episode is not RNE S began before the data: its true time in care
     # is unknown and usually long, so it is treated as at least LONG_STAY_M months.

@@ -259,13 +259,20 @@ def known_at(history: History, day: date) -> History:
     reasons) left open, census date ``day``. A quarter's report uses what was known at the quarter end."""
     if day >= history.census_date:
         return history
+    years = [y for y in history.years if date(y - 1, 4, 1) <= day]
+    return History(episodes_known_at(history.episodes, day).reset_index(drop=True), history.repairs,
+                   history.sources, day, years)
+
+
+def episodes_known_at(episodes: pd.DataFrame, day: date | pd.Timestamp) -> pd.DataFrame:
+    """A copy of the episodes as known at the end of ``day``: later starts dropped, later ends (and their
+    reasons) left open."""
     ts = pd.Timestamp(day)
-    ep = history.episodes[history.episodes["start"] <= ts].copy()
+    ep = episodes[episodes["start"] <= ts].copy()
     later = ep["end"] > ts
     ep.loc[later, "end"] = pd.NaT
     ep.loc[later, "rec"] = ""
-    years = [y for y in history.years if date(y - 1, 4, 1) <= day]
-    return History(ep.reset_index(drop=True), history.repairs, history.sources, day, years)
+    return ep
 
 
 def empty_history() -> pd.DataFrame:
