@@ -48,8 +48,9 @@ class Forecast:
     def runs(self) -> int:
         return int(self.counts.shape[0])
 
-    def _with_total(self, arr: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        return np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1), [*self.categories, "total"]
+    @staticmethod
+    def _with_total(arr: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+        return np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1), [*labels, "total"]
 
     @staticmethod
     def _summary(arr: np.ndarray, dates: list[str], key: tuple[str, str], labels: list[str], quantiles: list[str]
@@ -63,7 +64,7 @@ class Forecast:
 
     def table(self) -> pd.DataFrame:
         """``date, category, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``)."""
-        arr, cats = self._with_total(self.counts.astype(float))
+        arr, cats = self._with_total(self.counts.astype(float), self.categories)
         dates = [d.date().isoformat() for d in self.dates]
         return self._summary(arr, dates, ("date", "category"), cats, list(QUANTILES))
 
@@ -72,14 +73,13 @@ class Forecast:
         forecast made with ``by_age=True``."""
         if self.age_counts is None:
             raise ModelInputError("This forecast was made without age bands: project with by_age=True.")
-        arr = self.age_counts.astype(float)
-        arr = np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1)
+        arr, bands = self._with_total(self.age_counts.astype(float), AGE_LABELS)
         dates = [d.date().isoformat() for d in self.dates]
-        return self._summary(arr, dates, ("date", "age_band"), [*AGE_LABELS, "total"], list(QUANTILES))
+        return self._summary(arr, dates, ("date", "age_band"), bands, list(QUANTILES))
 
     def days_table(self) -> pd.DataFrame:
         """Placement-days per category per month (labelled by month end): mean and P10/P50/P90."""
-        arr, cats = self._with_total(self.placement_days)
+        arr, cats = self._with_total(self.placement_days, self.categories)
         dates = [d.date().isoformat() for d in self.dates[1:]]
         return self._summary(arr, dates, ("month_end", "category"), cats, ["p10", "p50", "p90"])
 
