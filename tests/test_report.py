@@ -157,7 +157,8 @@ def test_html_figures_equal_the_librarys_values(rendered):
     as_at = report.as_at
     assert as_at == date(2025, 9, 30) and history.census_date == as_at
     # outturn by service line, in whole £000
-    outturn = forecast_outturn(config.budget, as_at, default_unit_costs(), run_days=forecast.run_days(),
+    outturn = forecast_outturn(config.budget, as_at, default_unit_costs(),
+                               run_costs=cost_runs(forecast.run_days(), default_unit_costs()),
                                history_episodes=history.episodes).tables()["outturn.csv"]
     html = {row[0]: row[1:] for row in parser.tables["outturn"][1:]}
     for r in outturn.to_dict("records"):

@@ -346,7 +346,7 @@ def outturn(
     """
     import pandas as pd
 
-    from placecast.finance import default_unit_costs, read_commitments, read_unit_costs, reconcile
+    from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
     from placecast.finance.outturn import forecast_outturn
 
     day = _start_date(as_at, "--as-at")
@@ -368,15 +368,15 @@ def outturn(
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)
             extra["commitments_without_episode.csv"] = orphan
             extra["placements_without_commitment.csv"] = unfunded
-    run_days = None
+    run_costs = None
     if forecast_dir is not None:
         runs_file = forecast_dir / "placement_days_runs.parquet"
         if not runs_file.exists():
             from placecast.errors import UnusableInputError
 
             raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast'.")
-        run_days = pd.read_parquet(runs_file)
-    result = forecast_outturn(budget_file, day, rates, commitments=register, run_days=run_days,
+        run_costs = cost_runs(pd.read_parquet(runs_file), rates)
+    result = forecast_outturn(budget_file, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
     budget = result.budget
     tables = result.tables()

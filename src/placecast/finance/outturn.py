@@ -22,7 +22,6 @@ from placecast.finance.actuals import commitments_from_history, history_cost
 from placecast.finance.budget import Budget, read_budget
 from placecast.finance.calendar import fy_end, fy_start, to_thousands
 from placecast.finance.commitments import Commitments
-from placecast.finance.forecast_cost import cost_runs
 from placecast.finance.unit_costs import UnitCosts
 
 TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose")
@@ -71,9 +70,9 @@ class Outturn:
         return tables
 
 
-def forecast_cost_to_year_end(run_days: pd.DataFrame, as_at: date, unit_costs: UnitCosts) -> pd.Series:
-    """Forecast placement cost (GBP) of each run for the months after ``as_at`` up to 31 March."""
-    costed = cost_runs(run_days, unit_costs)
+def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
+    """Forecast placement cost (GBP) of each run for the months after ``as_at`` up to 31 March, from the
+    runs costed by :func:`~placecast.finance.forecast_cost.cost_runs`."""
     months = pd.to_datetime(costed["month_end"])
     window = costed[(months > pd.Timestamp(as_at)) & (months <= pd.Timestamp(fy_end(as_at)))]
     runs = pd.Series(0.0, index=pd.Index(sorted(costed["run"].unique()), name="run"))
@@ -81,12 +80,12 @@ def forecast_cost_to_year_end(run_days: pd.DataFrame, as_at: date, unit_costs: U
 
 
 def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
-                     commitments: Commitments | None = None, run_days: pd.DataFrame | None = None,
+                     commitments: Commitments | None = None, run_costs: pd.DataFrame | None = None,
                      history_episodes: pd.DataFrame | None = None) -> Outturn:
     """Read the budget with every computable component worked out from what is given.
 
     Commitments come from the register when given, otherwise from the history's open placements;
-    new demand needs the forecast's per-run placement-days; actuals need the history.
+    new demand needs the forecast's runs costed by month (``cost_runs``); actuals need the history.
     """
     sources: dict[str, Decimal] = {}
     if commitments is None and history_episodes is not None:
@@ -101,10 +100,10 @@ def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
     if history_episodes is not None:
         spent = history_cost(history_episodes, fy_start(as_at), as_at, unit_costs)
         sources["from_history"] = _decimal(sum(spent.values(), Fraction(0)))
-    if run_days is not None:
+    if run_costs is not None:
         # negative when the forecast expects more children to leave (or step down) before 31 March than
         # to arrive: commitments assume every open placement runs to its planned end or 31 March
-        per_run = forecast_cost_to_year_end(run_days, as_at, unit_costs)
+        per_run = forecast_cost_to_year_end(run_costs, as_at)
         mean = Decimal(str(per_run.mean()))
         sources["from_forecast"] = mean - (_decimal(committed) if committed else Decimal(0))
         spread = (Decimal(str(per_run.quantile(0.1))) - mean, Decimal(str(per_run.quantile(0.9))) - mean)

@@ -150,7 +150,7 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
     register = None
     if config.commitments is not None:
         register = read_commitments(config.commitments, rates.lines, resolve_key(config.key_file))
-    outturn = forecast_outturn(config.budget, as_at, rates, commitments=register, run_days=run_days,
+    outturn = forecast_outturn(config.budget, as_at, rates, commitments=register, run_costs=costed,
                                history_episodes=history.episodes)
     budget = outturn.budget
     scale = budget.scale
