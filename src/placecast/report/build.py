@@ -19,7 +19,7 @@ from placecast.errors import LocatedProblem, UnusableInputError, load_yaml
 from placecast.finance.calendar import fy_end, fy_label, fy_start
 from placecast.report.charts import avoidance_chart, benchmark_chart, children_chart, cost_chart
 from placecast.report.config import ReportConfig, ReportConfigError, parse_quarter
-from placecast.report.model import Chart, Column, Figure, Report, Section, Table, Text, display
+from placecast.report.model import DOT_TEXT, Chart, Column, Figure, Report, Section, Table, Text, display
 
 Progress = Callable[[str], None]
 
@@ -477,13 +477,12 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
         needs = r["rag"] == "Red" or (r["rag"] == "Amber" and r["direction"] == "worse")
         if needs:
             text = indicator_text.get(r["id"])
+            lead = f"{r['id']} ({r['rag']}, {DOT_TEXT.get(r['direction'], r['direction'])})"
             if text:
-                commentary_blocks.append(Text([f"{r['id']} ({r['rag']}, {_dot(r['direction'])}): {text}"],
-                                              "commentary"))
+                commentary_blocks.append(Text([f"{lead}: {text}"], "commentary"))
             else:
-                commentary_blocks.append(Text([f"{r['id']} ({r['rag']}, {_dot(r['direction'])}): commentary "
-                                               "needed. Add it under 'indicators' in the commentary file."],
-                                              "commentary missing"))
+                commentary_blocks.append(Text([f"{lead}: commentary needed. Add it under 'indicators' in the "
+                                               "commentary file."], "commentary missing"))
                 if r["rag"] == "Red":
                     warnings.append(f"No commentary for Red indicator {r['id']} ({r['name']}).")
     ind_table = Table("indicators", f"Performance indicators at {as_at:%d/%m/%Y}",
@@ -583,7 +582,3 @@ def build_report(config: ReportConfig, quarter: str | None = None, progress: Pro
                  "history": history}
     return Report(config.title, config.council, quarter_label, as_at, headline, sections, warnings, notes,
                   artefacts)
-
-
-def _dot(direction: str) -> str:
-    return {"better": "getting better", "worse": "getting worse", "stable": "stable"}.get(direction, direction)

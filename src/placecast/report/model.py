@@ -25,7 +25,9 @@ KINDS = {
 }
 
 RAG_SYMBOL = {"Red": "✖", "Amber": "▲", "Green": "✔", "N/A": "–"}
-DOT_WORD = {"better": "↑ getting better", "worse": "↓ getting worse", "stable": "→ stable", "n/a": "○ n/a"}
+DOT_TEXT = {"better": "getting better", "worse": "getting worse", "stable": "stable", "n/a": "n/a"}
+DOT_WORD = {k: f"{arrow} {DOT_TEXT[k]}" for k, arrow in (("better", "↑"), ("worse", "↓"), ("stable", "→"),
+                                                          ("n/a", "○"))}
 
 
 def _half_up(value: float | Decimal, places: int = 0) -> Decimal:
