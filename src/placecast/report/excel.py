@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from placecast.report.model import KINDS, RAG_SYMBOL, Report, Table, display
+from placecast.report.model import KINDS, RAG_SYMBOL, Report, Table, display, is_blank
 
 HEADER_FILL = "1F4E79"
 RAG_FILL = {"Red": "F4C7C3", "Amber": "FDE9C4", "Green": "CFE8D0"}
@@ -17,7 +17,7 @@ RAG_FILL = {"Red": "F4C7C3", "Amber": "FDE9C4", "Green": "CFE8D0"}
 
 def _value(value: object, kind: str) -> object:
     """What the cell stores: numbers as numbers (unrounded; the format rounds), words for RAG and arrows."""
-    if value is None or (isinstance(value, float) and value != value):
+    if is_blank(value):
         return None
     if kind in ("rag", "dot"):
         return display(value, kind)

@@ -35,9 +35,19 @@ def _half_up(value: float | Decimal, places: int = 0) -> Decimal:
     return Decimal(str(value)).quantize(q, rounding=ROUND_HALF_UP)
 
 
+def is_blank(value: object) -> bool:
+    """No value to show: None or NaN (float or Decimal)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # noqa: PLR0124 (only NaN differs from itself)
+    except TypeError:
+        return False
+
+
 def rounded(value: object, kind: str) -> float | int | None:
     """The number a reader sees for ``value`` (rounded half away from zero), or None for blanks."""
-    if value is None or isinstance(value, str) or value != value:  # noqa: PLR0124 (NaN)
+    if is_blank(value) or isinstance(value, str):
         return None
     if kind in ("int", "gbp", "gbp_k"):
         return int(_half_up(value))  # type: ignore[arg-type]
@@ -48,7 +58,7 @@ def rounded(value: object, kind: str) -> float | int | None:
 
 def display(value: object, kind: str) -> str:
     """Text for a cell: rounded once here; negative money in brackets, as finance tables do."""
-    if value is None or (isinstance(value, float) and value != value):
+    if is_blank(value):
         return ""
     if kind == "rag":
         return f"{RAG_SYMBOL.get(str(value), '')} {value}".strip()
