@@ -73,6 +73,22 @@ def truth_matrix(truth: pd.DataFrame, dates: list[str], cats: list[str]) -> np.n
     return np.array([[t[(d, c)] for c in cats] for d in dates], dtype=float)
 
 
+def council_cases(settings: SynthSettings, forks: int, cats: list[str], tmp: Path):
+    """Simulate the council once, write its returns under ``tmp`` and assemble its history; then, for each
+    origin, yield ``(origin, history, returns folder, futures)`` with the future after the origin re-drawn
+    ``forks`` times (futures: forks x month ends 0..HORIZON x categories)."""
+    base = simulate(settings)
+    fixed = replace(settings, entries_per_year=base.entries_per_year)
+    returns = tmp / "returns"
+    write_returns(base, returns)
+    history = assemble(validate([returns]), b"bench")
+    for origin in ORIGINS:
+        o = pd.Timestamp(origin)
+        dates = [(o + pd.offsets.MonthEnd(k)).date().isoformat() for k in range(HORIZON + 1)]
+        futures = np.stack([truth_matrix(t, dates, cats) for t in simulate_forks(fixed, origin, list(range(forks)))])
+        yield origin, history, returns, futures
+
+
 def to_groups(values: np.ndarray, cats: list[str]) -> np.ndarray:
     return np.array([sum(values[..., cats.index(c)] for c in members) for members in PEER_GROUPS.values()]).T
 
@@ -110,15 +126,10 @@ def main() -> None:
     rows, cov80, cov90, timings = [], [], [], []
     started = time.perf_counter()
     for name, settings in COUNCILS:
-        base = simulate(settings)
-        fixed = replace(settings, entries_per_year=base.entries_per_year)
         with tempfile.TemporaryDirectory() as tmp:
-            returns = Path(tmp) / "returns"
-            write_returns(base, returns)
-            history = assemble(validate([returns]), b"bench")
-            for origin in ORIGINS:
-                o = pd.Timestamp(origin)
-                dates = [(o + pd.offsets.MonthEnd(k)).date().isoformat() for k in range(HORIZON + 1)]
+            for origin, history, returns, futures in council_cases(settings, args.forks, cats, Path(tmp)):
+                dates = [(pd.Timestamp(origin) + pd.offsets.MonthEnd(k)).date().isoformat()
+                         for k in range(HORIZON + 1)]
                 t0 = time.perf_counter()
                 model = DemandModel(n_runs=args.runs, random_state=1).fit(history, origin)
                 forecasts = [model.project(HORIZON)]
@@ -127,8 +138,6 @@ def main() -> None:
                 # the point forecast: the median (p50) of each seed's runs
                 medians = [np.quantile(fc.counts, 0.5, axis=0) for fc in forecasts]
                 bands = [np.quantile(fc.counts, [0.05, 0.1, 0.9, 0.95], axis=0) for fc in forecasts]
-                futures = np.stack([truth_matrix(t, dates, cats)
-                                    for t in simulate_forks(fixed, origin, list(range(args.forks)))])
                 now = futures[0, 0]
                 best = futures[:, HORIZON].mean(axis=0)
                 peer = None

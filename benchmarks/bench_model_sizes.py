@@ -16,7 +16,6 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -24,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_model_accuracy import HORIZON, ORIGINS, truth_matrix, wape  # noqa: E402
+from bench_model_accuracy import HORIZON, ORIGINS, council_cases, wape  # noqa: E402
 from common import machine, update_results  # noqa: E402
 
 from placecast.model import DemandModel  # noqa: E402
-from placecast.ssda903 import assemble, load_taxonomy, validate  # noqa: E402
-from placecast.synth import SynthSettings, simulate, simulate_forks, write_returns  # noqa: E402
+from placecast.ssda903 import load_taxonomy  # noqa: E402
+from placecast.synth import SynthSettings  # noqa: E402
 
 SHAPES = [("steady", 201, 0.0), ("growing 10%", 202, 0.10), ("falling 8%", 203, -0.08)]
 
@@ -38,15 +37,9 @@ def score_size(size: int, forks: int, seeds: int, cats: list[str]) -> list[dict]
     rows = []
     for name, seed, trend in SHAPES:
         settings = SynthSettings(children_in_care=size, years=5, end_year=2025, seed=seed, entry_trend=trend)
-        base = simulate(settings)
-        fixed = replace(settings, entries_per_year=base.entries_per_year)
         with tempfile.TemporaryDirectory() as tmp:
-            write_returns(base, Path(tmp) / "returns")
-            history = assemble(validate([Path(tmp) / "returns"]), b"bench")
-        for origin in ORIGINS:
-            o = pd.Timestamp(origin)
-            dates = [(o + pd.offsets.MonthEnd(k)).date().isoformat() for k in range(HORIZON + 1)]
-            futures = np.stack([truth_matrix(t, dates, cats) for t in simulate_forks(fixed, origin, list(range(forks)))])
+            cases = list(council_cases(settings, forks, cats, Path(tmp)))
+        for origin, history, _, futures in cases:
             model = DemandModel(n_runs=1000).fit(history, origin)
             medians = [np.quantile(model.project(HORIZON, random_state=s).counts, 0.5, axis=0)[HORIZON]
                        for s in range(1, seeds + 1)]
