@@ -391,9 +391,13 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     horizon = len(days_in_month)
     counts = np.zeros((1, horizon + 1, n_cat))
     days = np.zeros((1, horizon, n_cat))
-    counts[0, 0] = x.sum(axis=(0, 2, 3))
-    if age_counts is not None:
-        age_counts[0, 0] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
+
+    def record(k: int) -> None:  # the month-end state x: children by category (and by age band)
+        counts[0, k] = x.sum(axis=(0, 2, 3))
+        if age_counts is not None:
+            age_counts[0, k] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
+
+    record(0)
     for j in range(horizon):
         dm = days_in_month[j]
         exits = x * pe_full
@@ -416,7 +420,5 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             add = lam * age_m_p[:, None] * cat_p[AB_LUT[ages]]  # (A, C)
             x[s, :, :, 0] += add.T
             days[0, j] += 0.5 * dm * add.sum(axis=0)
-        counts[0, j + 1] = x.sum(axis=(0, 2, 3))
-        if age_counts is not None:
-            age_counts[0, j + 1] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
+        record(j + 1)
     return counts, days
