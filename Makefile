@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bless clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,6 +30,10 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Rewrite the golden report model from the demo (review the diff with `git diff tests/golden` before committing).
+bless: $(STAMP)
+	$(BIN)/python -m pytest tests/test_demo.py --bless -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py

@@ -8,6 +8,8 @@ import pytest
 
 from placecast.synth import SynthSettings, simulate, write_returns
 
+pytest_plugins = ["cases_plugin"]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KEY = b"test-key-not-secret"
 
@@ -32,3 +34,14 @@ def planted_council(tmp_path_factory) -> Path:
 def key(monkeypatch) -> bytes:
     monkeypatch.setenv("PLACECAST_KEY", KEY.decode())
     return KEY
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--bless", action="store_true", default=False,
+                     help="Rewrite the golden files from this run (then review the diff with git diff).")
+
+
+@pytest.fixture()
+def bless(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to rewrite golden files (make bless)."""
+    return bool(request.config.getoption("--bless"))

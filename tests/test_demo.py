@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from placecast.cli import app
+from placecast.report.snapshot import snapshot_diff
+
+GOLDEN = Path(__file__).parent / "golden" / "demo_report.json"
 
 
-def test_demo_writes_the_report_and_its_numbers_agree(tmp_path):
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out)], env={"PLACECAST_DFE_STATS": None})
+    return out, result
+
+
+def test_demo_report_model_matches_the_reviewed_golden_file(demo_run, bless):
+    """Every figure and label of the demo's report, as displayed, against tests/golden/demo_report.json.
+
+    A change that moves a figure fails here with a readable diff; if the change is intended, rewrite the
+    file with `make bless` and review `git diff tests/golden`."""
+    out, result = demo_run
+    assert result.exit_code == 0, result.output
+    actual = (out / "report_model.json").read_text(encoding="utf-8")
+    if bless:
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(actual, encoding="utf-8")
+    diff = snapshot_diff(GOLDEN.read_text(encoding="utf-8"), actual, GOLDEN.name)
+    assert not diff, "The demo report changed (run `make bless` if intended, then review git diff):\n" + diff
+
+
+def test_demo_writes_the_report_and_its_numbers_agree(demo_run):
+    out, result = demo_run
     assert result.exit_code == 0, result.output
     stem = "placecast-report-2025-26-Q2"
     for ext in ("html", "pdf", "xlsx"):

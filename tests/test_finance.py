@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 from placecast.cli import app
 from placecast.finance import (
     FinanceInputError,
-    allowance,
     cost_between,
     cost_runs,
     cost_summary,
@@ -53,12 +51,6 @@ def test_seed001_q2_outturn_table_is_reproduced_to_the_thousand(budget):
         assert tuple(int(table.loc[line, c]) for c in cols) == values
 
 
-def test_seed001_deficit_as_percent_of_cash_limit(budget):
-    head = budget.headline()
-    assert head["deficit_before_reserves"] == 8732 and round(head["deficit_before_pct"], 1) == Decimal("16.5")
-    assert head["deficit_after_reserves"] == 4750 and round(head["deficit_after_pct"]) == 9
-
-
 def test_seed001_budget_changes_q1_to_q2(budget):
     table = budget.budget_table().set_index("line")
     assert (table.loc["Cash Limit", "budget_previous_quarter"], table.loc["Cash Limit", "changes"],
@@ -73,35 +65,7 @@ def test_seed001_reserves_totals(budget):
     assert len(budget.reserves) == 33
 
 
-ARITHMETIC = yaml.safe_load((EXAMPLES.parent / "seed_arithmetic.yaml").read_text(encoding="utf-8"))
-
-
-def test_new_placements_allowance_five_at_5000_for_25_weeks():
-    """Seed 001: 5 new external residential placements at GBP 5,000 a week for the remaining 25 weeks."""
-    case = ARITHMETIC["new_placements_allowance"]
-    rates = default_unit_costs()
-    weekly = rates.weekly(case["cost_line"], case["from"])
-    assert allowance(weekly, case["placements"], Decimal(25)) == case["expected_gbp"]
-    from placecast.finance.forecast_cost import allowance_to_year_end
-
-    assert allowance_to_year_end(weekly, case["placements"], case["from"]) == case["expected_gbp"]
-    assert 5 * cost_between(weekly, date(2023, 10, 9), date(2024, 3, 31)) == 625_000
-
-
-def test_internal_versus_external_home_avoided_cost():
-    """Seed 000: external GBP 5,000 vs internal GBP 3,000 a week -> 2,000 a week, about GBP 0.1m a year."""
-    case = ARITHMETIC["internal_vs_external_home"]
-    rates = default_unit_costs()
-    saving = rates.weekly(case["external"], case["as_at"]) - rates.weekly(case["internal"], case["as_at"])
-    assert saving == case["expected_weekly_gbp"]
-    assert saving * case["weeks_a_year"] == case["expected_yearly_gbp"]
-
-
-def test_seed004_external_residential_average_weekly_cost():
-    """Seed 004: 73 external residential placements cost GBP 12.4m a year: about GBP 3,270 a week."""
-    case = ARITHMETIC["external_residential_average"]
-    average = Decimal(case["annual_cost_gbp"]) / case["placements"] / case["weeks_a_year"]
-    assert round(average, -1) == case["expected_weekly_gbp_to_nearest_10"]
+# The seeds' placement arithmetic and the seed 001 headline are YAML cases in tests/cases/.
 
 
 def test_calendar():
@@ -153,7 +117,7 @@ def _bad_budget(tmp_path, text):
 def test_unbalanced_budget_changes_are_located(tmp_path):
     problems = _bad_budget(tmp_path, "lines:\n  - {name: A, budget_previous_quarter: 100, changes: "
                                      "[{description: x, amount: 10}], cash_limit: 120, forecast_net_expenditure: 5}\n")
-    assert [(p.where, p.column) for p in problems] == [("lines[0].cash_limit", "cash_limit")]
+    assert [(p.where, p.column) for p in problems] == [("2", "lines[0].cash_limit")]
     assert "unbalanced" in problems[0].message
 
 
@@ -164,10 +128,19 @@ reserves:
   - {category: C, narration: N, purpose: P, approved_use_balance: 10, approved_use: 5}
   - {category: C, narration: N, purpose: P, approved_use_balance: 10, approved_use: 5}
 """)
-    located = {(p.where, p.value) for p in problems}
-    assert ("lines[0].budget_previous_quarter", "lots") in located
-    assert ("lines[0].reserves", "-3") in located
-    assert ("reserves[1]", "P") in located
+    located = {(p.where, p.column, p.value) for p in problems}
+    assert ("2", "lines[0].budget_previous_quarter", "lots") in located
+    assert ("2", "lines[0].reserves", "-3") in located
+
+
+def test_duplicate_reserves_are_located_once_the_file_matches_its_schema(tmp_path):
+    problems = _bad_budget(tmp_path, """lines:
+  - {name: A, budget_previous_quarter: 1, forecast_net_expenditure: 5, reserves: 10}
+reserves:
+  - {category: C, narration: N, purpose: P, approved_use_balance: 10, approved_use: 5}
+  - {category: C, narration: N, purpose: P, approved_use_balance: 10, approved_use: 5}
+""")
+    assert [(p.where, p.column, p.value) for p in problems] == [("5", "reserves[1].purpose", "P")]
 
 
 def test_a_file_that_is_not_a_budget_writes_nothing(tmp_path):
@@ -183,8 +156,8 @@ def test_bad_unit_cost_files_are_located(tmp_path):
                  "other,10,tomorrow\n", encoding="utf-8")
     with pytest.raises(FinanceInputError) as info:
         read_unit_costs(p)
-    assert [(x.where, x.column) for x in info.value.problems] == [("line 2", "weekly_cost"), ("line 3", "weekly_cost"),
-                                                                 ("line 4", "effective_from")]
+    assert [(x.where, x.column) for x in info.value.problems] == [("2", "weekly_cost"), ("3", "weekly_cost"),
+                                                                 ("4", "effective_from")]
 
 
 def test_unknown_cost_line_in_a_forecast_is_an_error():

@@ -80,8 +80,8 @@ def test_expected_mode_agrees_with_the_monte_carlo_mean(fitted):
 
 def test_placement_days_add_up_to_about_the_children_times_the_days(fitted):
     fc = fitted.project(6, n_runs=200)
-    days = fc.placement_days.sum(axis=2).mean(axis=0)
-    counts = fc.counts.sum(axis=2).mean(axis=0)
+    days = fc.placement_days.sum("category").mean("run").to_numpy()
+    counts = fc.counts.sum("category").mean("run").to_numpy()
     month_days = np.array([d.day for d in fc.dates[1:]])
     approx = (counts[:-1] + counts[1:]) / 2 * month_days
     assert np.allclose(days, approx, rtol=0.05)
@@ -108,7 +108,7 @@ def test_bad_choices_and_dates_are_clear_errors(history):
 
 
 def test_backtest_scores_every_origin_and_horizon(history):
-    result = backtest(history, horizons=(3, 12), n_runs=100)
+    result = backtest(history, DemandModel(random_state=0), horizons=(3, 12), n_runs=100)
     assert result.origins == [date(2023, 3, 31), date(2024, 3, 31), date(2025, 3, 31)]
     m = result.metrics
     assert set(m["horizon_months"]) == {3, 12}
@@ -246,3 +246,37 @@ def test_the_forecast_does_not_depend_on_the_number_of_threads(fitted, monkeypat
     assert np.array_equal(one.counts, three.counts)
     assert np.array_equal(one.placement_days, three.placement_days)
     assert np.array_equal(one.age_counts, three.age_counts)
+
+
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"shrinkage": -3}, "shrinkage must be greater than 0 (got -3)"),
+    ({"n_runs": -5}, "runs must be at least 10 (got -5)"),
+    ({"half_life_months": 0}, "half_life_months must be greater than 0 (got 0)"),
+    ({"window_years": 0}, "window_years must be at least 0.5 (got 0)"),
+    ({"trend": "up"}, "trend must be 'auto' or 'none' (got 'up')"),
+])
+def test_a_bad_model_setting_is_named_with_its_range_and_value(history, settings, named):
+    from placecast.model import ModelSettingsError
+
+    with pytest.raises(ModelSettingsError) as info:
+        DemandModel(**settings).fit(history, ORIGIN)
+    assert named in str(info.value)
+
+
+def test_project_with_no_runs_is_an_error_not_the_default(fitted):
+    from placecast.model import ModelSettingsError
+
+    with pytest.raises(ModelSettingsError, match=r"runs must be at least 10 \(got 0\)"):
+        fitted.project(12, n_runs=0)
+    with pytest.raises(ModelSettingsError, match="horizon_months"):
+        fitted.project(0)
+
+
+def test_the_cli_reports_a_bad_setting_with_exit_2(clean_council, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "forecast", str(clean_council), "--out",
+                             str(tmp_path / "f"), "--runs", "-5"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "runs must be at least 10 (got -5)" in result.stderr

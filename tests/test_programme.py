@@ -110,13 +110,13 @@ def test_full_year_effect_is_capped_at_52_weeks():
 
 @pytest.mark.parametrize(("text", "where", "column"), [
     ("invest_to_save:\n  - {name: x, children: ten, weekly_saving: 1, saving_from: 2021-04-01, annual_cost: 1, "
-     "cost_from: 2021-04-01, months: 6}\n", "invest_to_save[0]", "children"),
-    ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 200}\n", "realised[0]",
-     "weekly_after"),
-    ("realised:\n  - {child: a, date: 2024-13-01, weekly_before: 100, weekly_after: 0}\n", "realised[0]", "date"),
+     "cost_from: 2021-04-01, months: 6}\n", "2", "invest_to_save[0].children"),
+    ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 200}\n", "2",
+     "realised[0].weekly_after"),
+    ("realised:\n  - {child: a, date: 2024-13-01, weekly_before: 100, weekly_after: 0}\n", "2", "realised[0].date"),
     ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
-     "savings[0].lines[0]", "recurrent"),
-    ("budget: {}\n", "budget", "budget"),
+     "2", "savings[0].lines[0].recurrent"),
+    ("budget: {}\n", "1", "budget"),
 ])
 def test_bad_plan_files_are_located(tmp_path, text, where, column):
     p = tmp_path / "plan.yaml"

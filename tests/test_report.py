@@ -152,8 +152,7 @@ def test_every_html_table_cell_is_the_report_models_value(rendered):
 def test_html_figures_equal_the_librarys_values(rendered):
     """Figures recomputed here with the library, independently of the report builder, match the HTML."""
     config, report, _, parser = rendered
-    art = report.artefacts
-    history, forecast = art["history"], art["forecast"]
+    history, forecast = report.results.history, report.results.forecast.forecast
     as_at = report.as_at
     assert as_at == date(2025, 9, 30) and history.census_date == as_at
     # outturn by service line, in whole £000
@@ -212,7 +211,7 @@ def test_red_indicators_without_commentary_are_warnings(rendered):
     _, report, _, _ = rendered
     table = report.table("indicators")
     reds = [r["id"] for r in table.rows if r["rag"] == "Red"]
-    _, commented = read_commentary(rendered[0].commentary)
+    commented = read_commentary(rendered[0].commentary).indicators
     for ident in reds:
         listed = any(ident in w for w in report.warnings)
         assert listed == (ident not in commented)
@@ -281,7 +280,7 @@ def test_excel_holds_numbers_with_formats(rendered):
 def test_a_dearer_weekly_cost_changes_every_dependent_figure_in_all_three_formats(rendered, dearer):
     _, report, paths, parser = rendered
     new_paths, new_parser = dearer
-    forecast = report.artefacts["forecast"]
+    forecast = report.results.forecast.forecast
     # the expected change, from the forecast's placement-days: £1,000 a week per external residential day
     days = forecast.run_days()
     ext = days[days["category"] == "residential_external"].copy()
@@ -294,7 +293,7 @@ def test_a_dearer_weekly_cost_changes_every_dependent_figure_in_all_three_format
 
     before, after = costs(parser), costs(new_parser)
     for fy, amount in extra.items():
-        old = report.artefacts["cost_by_year"]
+        old = report.results.costs.by_year
         mean = old[(old["financial_year"] == fy) & (old["category"] == "total")]["mean_gbp"].iloc[0]
         assert after[fy] == rounded((mean + amount) / 1000, "gbp_k")
         assert after[fy] > before[fy]
@@ -352,13 +351,13 @@ def test_bad_configuration_is_located_and_exits_2(tmp_path):
     bad.write_text("council: X\ndata: nowhere\nbudjet: b.yaml\npopulation_0_17: -5\n", encoding="utf-8")
     result = _cli("report", "--config", str(bad), "--out", str(tmp_path / "o"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "budjet" in result.stderr and "unknown setting" in result.stderr
+    assert "budjet" in result.stderr and "did you mean 'budget'" in result.stderr
     from placecast.report import ReportConfigError
 
     with pytest.raises(ReportConfigError) as info:
         read_config(bad)
-    where = {p.where for p in info.value.problems}
-    assert {"budget", "budjet", "population_0_17"} <= where
+    where = {(p.where, p.column) for p in info.value.problems}
+    assert {("1", "budget"), ("3", "budjet"), ("4", "population_0_17")} <= where
     ok = tmp_path / "ok.yaml"
     ok.write_text("council: X\ndata: nowhere\nbudget: b.yaml\n", encoding="utf-8")
     result = _cli("report", "--config", str(ok), "--out", str(tmp_path / "o"), "--quarter", "2025-Q9")
@@ -380,14 +379,15 @@ def test_commentary_file_errors_are_located(tmp_path):
     f.write_text("sections:\n  outturn: [not, text]\nindicators:\n  CLA: Fine.\nother: 1\n", encoding="utf-8")
     with pytest.raises(ReportConfigError) as info:
         read_commentary(f)
-    assert {p.where for p in info.value.problems} == {"sections.outturn", "other"}
+    assert {(p.where, p.column) for p in info.value.problems} == {("2", "sections.outturn"), ("5", "other")}
     f.write_text("indicators:\n  CLA: >-\n    Two\n    lines.\n", encoding="utf-8")
-    assert read_commentary(f) == ({}, {"CLA": "Two lines."})
+    commentary = read_commentary(f)
+    assert (commentary.sections, commentary.indicator("CLA")) == ({}, "Two lines.")
 
 
 def test_report_uses_only_what_was_known_at_the_quarter_end(rendered):
     _, report, _, _ = rendered
-    history = report.artefacts["history"]
+    history = report.results.history
     assert history.census_date == date(2025, 9, 30)
     assert (history.episodes["start"] <= pd.Timestamp("2025-09-30")).all()
     assert (history.episodes["end"].dropna() <= pd.Timestamp("2025-09-30")).all()
@@ -435,3 +435,27 @@ def test_pdf_repeats_table_headers_and_numbers_pages(tmp_path):
     assert "Page 3 of" in pages[1]
     assert "149,001" in "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                                                check=True).stdout.split("\n"))  # 149,000.5 rounds half up
+
+
+def test_scenario_run_and_the_reports_scenario_section_agree_for_the_same_file_data_and_seed(council, tmp_path):
+    """The report runs the scenario file as written (its runs and seed), so `placecast scenario run` on the
+    same file and data prints the same figures; the report says where its own settings differ."""
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("name: Check\nstart: 2025-09-30\nhorizon_months: 18\nruns: 150\nseed: 11\n"
+                        "capacity: {residential_inhouse: 10}\ninterventions:\n"
+                        "  - {type: step_down, start: 2025-10-01, from: residential_external, to: fostering_inhouse,"
+                        " per_month: 1}\n", encoding="utf-8")
+    config = demo_config(council / "history", None, runs=RUNS, seed=3).model_copy(update={"scenario": scenario})
+    report = build_report(config)
+    result = CliRunner().invoke(app, ["scenario", "run", str(scenario), "--history", str(council / "history"),
+                                      "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(tmp_path / "cli" / "cost_by_year.csv", dtype={"financial_year": str})
+    ours = report.results.scenario.comparison.cost_by_year
+    pd.testing.assert_frame_equal(cli, ours.reset_index(drop=True), check_dtype=False)
+    beds = pd.read_csv(tmp_path / "cli" / "beds.csv")
+    pd.testing.assert_frame_equal(beds, report.results.scenario.comparison.beds, check_dtype=False)
+    shown = {(r["scenario"], r["financial_year"]): r["avoided"] for r in report.table("scenario").rows}
+    for r in cli.to_dict("records"):
+        assert shown[(r["scenario"], r["financial_year"])] == Decimal(int(r["avoided_mean"])) / 1000
+    assert any("uses its file's 150 runs and seed 11" in n for n in report.notes)

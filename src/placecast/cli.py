@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from placecast.errors import PlacecastError
+from placecast.model.settings import DEFAULT_SEED, ForecastSettings
 from placecast.outputs import write_tables
 
 app = typer.Typer(
@@ -159,25 +160,36 @@ class UascChoice(StrEnum):
 
 
 def _start_date(text: str | None, option: str) -> date | None:
+    """A date option written YYYY-MM-DD or dd/mm/yyyy."""
     if text is None:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"'{text}' is not a date; use YYYY-MM-DD.", param_hint=option) from exc
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise typer.BadParameter(f"'{text}' is not a date; use YYYY-MM-DD or dd/mm/yyyy.", param_hint=option)
+
+
+def _settings(**values: object) -> ForecastSettings:
+    """The forecast settings from CLI options, checked by the one rule for each (exit 2 when out of range)."""
+    from placecast.model.settings import check_settings
+
+    return check_settings(**{k: v for k, v in values.items() if v is not None})
 
 
 @app.command()
 def forecast(
     source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv, placement_days.csv, model_card.md.")],
-    start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: the data's census date).")] = None,
-    horizon_months: Annotated[int, typer.Option(min=1, max=120, help="Months ahead.")] = 24,
-    runs: Annotated[int, typer.Option(min=1, max=100_000, help="Monte Carlo runs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD or dd/mm/yyyy (default: the data's "
+                                                   "census date).")] = None,
+    horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = 24,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs (10-100,000).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
-    backtest_runs: Annotated[int, typer.Option(min=0, help="Runs per backtest origin for the model card "
-                                                           "(0: no backtest).")] = 300,
+    backtest_runs: Annotated[int, typer.Option(help="Runs per backtest origin for the model card "
+                                                    "(0: no backtest).")] = 300,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
 ) -> None:
@@ -187,12 +199,14 @@ def forecast(
     from placecast.model import DemandModel, backtest, write_forecast
     from placecast.ssda903 import load_history
 
+    settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
+                         backtest_runs=backtest_runs)
     history = load_history(source)
-    model = DemandModel(n_runs=runs, random_state=seed, uasc=uasc.value).fit(history, _start_date(start, "--start"))
+    model = DemandModel.from_settings(settings).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
-        result = model.project(horizon_months, progress=lambda n: progress.advance(task, n), by_age=by_age)
-    bt = backtest(history, n_runs=backtest_runs, random_state=seed, uasc=uasc.value) if backtest_runs else None
+        result = model.project(settings.horizon_months, progress=lambda n: progress.advance(task, n), by_age=by_age)
+    bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
     table = result.table()
     write_forecast(out_dir, model, result, bt)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
@@ -209,19 +223,20 @@ def forecast(
 def backtest_command(
     source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for metrics.csv, points.csv and summary.md.")],
-    horizon_months: Annotated[int, typer.Option(min=1, max=60, help="Longest horizon to score.")] = 12,
-    runs: Annotated[int, typer.Option(min=10, help="Monte Carlo runs per origin.")] = 500,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    horizon_months: Annotated[int, typer.Option(help="Longest horizon to score (1-120).")] = 12,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs per origin (10-100,000).")] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
 ) -> None:
     """Rolling-origin backtest against "no change" and linear-trend baselines."""
-    from placecast.model import backtest
+    from placecast.model import DemandModel, backtest
     from placecast.ssda903 import load_history
 
+    settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value)
     history = load_history(source)
     horizons = tuple(h for h in (3, 6, 12, 24) if h <= horizon_months) or (horizon_months,)
     with err.status("Backtesting..."):
-        result = backtest(history, horizons=horizons, n_runs=runs, random_state=seed, uasc=uasc.value)
+        result = backtest(history, DemandModel.from_settings(settings), horizons=horizons)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.metrics.round(4).to_csv(out_dir / "metrics.csv", index=False)
     result.points.round(2).to_csv(out_dir / "points.csv", index=False)
@@ -458,11 +473,13 @@ def programme_track(
                                      "detect realised savings from the history.")
         rates = read_unit_costs(unit_costs) if unit_costs else None
         hist = load_history(history)
-    tables = programme_tables(plan, day, hist, rates)
-    cases = tables["invest_to_save_summary.csv"].to_dict("records") if "invest_to_save_summary.csv" in tables else []
+    results = programme_tables(plan, day, hist, rates)
+    tables = results.tables()
+    summary = results.invest_to_save_summary
+    cases = summary.to_dict("records") if summary is not None else []
     notes = [n for n in (cb.check() for cb in plan.case_benefits) if n]
-    if "realised_detected_by_quarter.csv" in tables:
-        by_quarter = tables["realised_detected_by_quarter.csv"]
+    if results.realised_detected_by_quarter is not None:
+        by_quarter = results.realised_detected_by_quarter
         detected = int(by_quarter.loc[by_quarter["intervention"] != "Prevention", "events"].sum())
         out.print(f"Detected {detected} step-downs and returns home since {plan.approved}: "
                   f"£{by_quarter['in_year'].sum() if len(by_quarter) else 0:,.0f} avoided in year.")
@@ -472,8 +489,8 @@ def programme_track(
                   f"£{-float(c['net']):,.0f}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
                   f"{c['payback_month']}; in-year £{c['in_year_saving']:,.0f}, full-year effect "
                   f"£{c['full_year_effect']:,.0f}.")
-    if plan.realised:
-        total = tables["realised_avoidance.csv"]["in_year"].sum()  # type: ignore[index]
+    if results.realised_avoidance is not None:
+        total = results.realised_avoidance["in_year"].sum()
         out.print(f"Realised cost avoidance in year: £{total:,.0f} from {len(plan.realised)} events.")
     for note in notes:
         err.print(note)
@@ -501,8 +518,9 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
                                                           index=False).to_numpy().tobytes()).hexdigest()[:12]
     with err.status(f"Simulating the baseline and {len(scenarios)} scenario(s), {scenarios[0].runs:,} runs each..."):
         baseline, results = run_scenarios(hist, scenarios)
-    tables = comparison_tables(baseline, results, scenarios[0].capacity)
-    money = tables["cost_by_year.csv"]
+    comparison = comparison_tables(baseline, results, scenarios[0].capacity)
+    tables = comparison.tables()
+    money = comparison.cost_by_year
     t = Table(title="Placement cost and cost avoidance by financial year (£, mean; avoidance P10-P90)")
     for c in ("scenario", "year", "placement cost", "avoided", "avoided P10-P90", "delivery", "net saving"):
         t.add_column(c, justify="left" if c == "scenario" else "right")
@@ -602,6 +620,27 @@ def defaults(
         raise typer.BadParameter(f"'{name}' is not one of {', '.join(DEFAULT_FILES)}.", param_hint="NAME")
     package, file = DEFAULT_FILES[name]
     typer.echo(resources.files(package).joinpath(file).read_text(encoding="utf-8"), nl=False)
+
+
+@app.command()
+def schema(
+    name: Annotated[str | None, typer.Argument(help="budget, plan, scenario, commitments, unit-costs, indicators, "
+                                                    "indicator-values, rag-rules, taxonomy, commentary, "
+                                                    "report-config, forecast-settings, ...")] = None,
+) -> None:
+    """Print the JSON Schema of an input file, for an editor to check the file as it is typed (no NAME:
+    list them)."""
+    import json
+
+    from placecast.schema import SCHEMAS, json_schema
+
+    if name is None:
+        for key, (_, _, what) in SCHEMAS.items():
+            typer.echo(f"{key:<18} {what}")
+        return
+    if name not in SCHEMAS:
+        raise typer.BadParameter(f"'{name}' is not one of {', '.join(SCHEMAS)}.", param_hint="NAME")
+    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
 
 
 @app.command()

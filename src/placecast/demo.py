@@ -37,12 +37,25 @@ def demo_config(history_dir: Path, stats: Path | None = None, runs: int = 1000, 
     })
 
 
+def write_working_files(results, out_dir: Path) -> None:
+    """The quarter's working files beside the report: forecast, costs, scenario, indicators, outturn."""
+    from placecast.model import write_forecast
+
+    forecast_dir = out_dir / "forecast"
+    fr = results.forecast
+    write_forecast(forecast_dir, fr.model, fr.forecast, fr.backtest)
+    results.costs.by_year.round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False)
+    write_tables(out_dir / "scenario", results.scenario.comparison.tables())
+    results.indicators.computed.to_csv(out_dir / "indicators.csv", index=False)
+    write_tables(out_dir / "outturn", results.outturn.tables())
+
+
 def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = None, runs: int = 1000) -> dict:
     """Synthesise a council, validate, ingest and store its returns, then build the quarterly report
     (forecast, costs, outturn, recovery scenario, programme, indicators) and write it three ways."""
-    from placecast.model import write_forecast
     from placecast.presentation import summary_table
     from placecast.report import build_report, write_report
+    from placecast.report.snapshot import snapshot_text
     from placecast.ssda903 import assemble, load_taxonomy, read_returns, summarise, validate_returns, write_history
     from placecast.store import Store
     from placecast.synth import SynthSettings, simulate, write_returns
@@ -85,13 +98,8 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
         say(step[0], text + "...")
 
     report = build_report(config, progress=progress)
-    art = report.artefacts
-    forecast_dir = out_dir / "forecast"
-    write_forecast(forecast_dir, art["model"], art["forecast"], art["backtest"])
-    art["cost_by_year"].round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False)
-    write_tables(out_dir / "scenario", art["scenario_tables"])
-    art["indicators"].to_csv(out_dir / "indicators.csv", index=False)
-    write_tables(out_dir / "outturn", art["outturn"].tables())
+    write_working_files(report.results, out_dir)
+    (out_dir / "report_model.json").write_text(snapshot_text(report), encoding="utf-8")
     with console.status("Rendering the report (HTML, PDF, Excel)..."):
         paths = write_report(report, out_dir)
     say(steps, f"Report for {report.quarter} written")

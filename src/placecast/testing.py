@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -141,3 +142,25 @@ def history_as_source(episodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     header = pd.DataFrame({"CHILD": hd["child_id"], "SEX": hd["sex"], "DOB": hd["dob"].dt.date,
                            "ETHNIC": "WBRI"})
     return ep, header
+
+
+@lru_cache(maxsize=4)
+def small_history(children_in_care: int = 60, seed: int = 1):
+    """A small synthetic council's assembled care history (3 returns ending 2024/25), for examples and
+    doctests; made once per process.
+
+    Examples
+    --------
+    >>> small_history().years
+    [2023, 2024, 2025]
+    """
+    import tempfile
+
+    from placecast.ssda903 import ingest
+    from placecast.synth import SynthSettings, simulate, write_returns
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = SynthSettings(children_in_care=children_in_care, years=3, end_year=2025, seed=seed)
+        write_returns(simulate(settings), Path(folder))
+        history, _ = ingest([Path(folder)], b"placecast-example-key")
+    return history

@@ -9,13 +9,14 @@ net after scarring and reserves = forecast - covid scarring allocation - appropr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from placecast.errors import load_yaml
 from placecast.finance.errors import FinanceInputError, InputProblem
+from placecast.finance.files import BudgetFile, BudgetLineFile
+from placecast.schema import load_file, located
 
 ZERO = Decimal(0)
 
@@ -128,108 +129,116 @@ class Budget:
                 "deficit_after_pct": self.percent(after)}
 
 
-def _money(problems: list[InputProblem], file: str, key: str, value: object, allow_negative: bool = True
-           ) -> Decimal:
-    try:
-        amount = Decimal(str(value).replace(",", "").replace("£", "").strip())
-        if not amount.is_finite() or (not allow_negative and amount < 0):
-            raise InvalidOperation
-        return amount
-    except (InvalidOperation, ValueError):
-        what = "a non-negative number" if not allow_negative else "a number"
-        problems.append(InputProblem(file, key, key.rsplit(".", 1)[-1], str(value), f"must be {what}."))
-        return ZERO
-
-
 SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast", "from_history": "--history"}
+COMPONENTS = ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures")
+
+
+@dataclass(frozen=True)
+class BudgetInput:
+    """A validated budget model with where it came from (for located messages)."""
+
+    model: BudgetFile
+    file: str = "budget"
+    lines: dict = field(default_factory=dict)
+
+    def budget(self, sources: dict[str, Decimal] | None = None) -> Budget:
+        """The budget with its computed components filled in from ``sources`` (pounds)."""
+        return budget_from_model(self.model, sources, self.file, self.lines)
+
+
+def read_budget_input(path: Path) -> BudgetInput:
+    """Read and check a budget file without computing anything yet: schema errors and the sense checks
+    (cash limits, reserves) are raised here, with file, line and key."""
+    model, lines = load_file(path, BudgetFile, FinanceInputError)
+    found = _sense_checks(model, [_line(raw, dict.fromkeys(SOURCES, ZERO), model.scale) for raw in model.lines],
+                          str(path), lines)
+    if found:
+        raise FinanceInputError(found)
+    return BudgetInput(model, str(path), lines)
 
 
 def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget:
-    """Read and check a budget file; every problem is reported with its key, and nothing is computed
-    from an invalid file. ``sources`` gives amounts in pounds for components written as
-    ``from_commitments`` or ``from_forecast``; they are converted to the file's units."""
-    sources = sources or {}
-    file = str(path)
-    data = load_yaml(path, lambda message: FinanceInputError([InputProblem(file, "-", "", "", message)]))
-    if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
-        raise FinanceInputError([InputProblem(file, "lines", "", "", "the file needs a 'lines' list of service lines "
-                                              "(see examples/seed001/budget.yaml).")])
+    """Read and check a budget file (schema :class:`~placecast.finance.files.BudgetFile`).
+
+    Every problem is reported with its file, line and key, and nothing is computed from an invalid
+    file. ``sources`` gives amounts in pounds for components written as ``from_history``,
+    ``from_commitments`` or ``from_forecast``; they are converted to the file's units.
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> from placecast.finance import read_budget
+    >>> path = resources.files("placecast.report").joinpath("defaults", "demo_budget.yaml")
+    >>> read_budget(path, {"from_history": Decimal(1), "from_commitments": Decimal(1),
+    ...                    "from_forecast": Decimal(1)}).scale
+    Decimal('1000')
+    """
+    model, lines = load_file(path, BudgetFile, FinanceInputError)
+    return budget_from_model(model, sources, str(path), lines)
+
+
+def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = None, file: str = "budget",
+                      lines: dict | None = None) -> Budget:
+    """The :class:`Budget` of a validated budget model, with computed components filled in from
+    ``sources`` (pounds). Sense checks (cash limits, reserves) are located problems."""
+    sources, lines = sources or {}, lines or {}
     problems: list[InputProblem] = []
-    units = str(data.get("units", "thousands")).lower()
-    scale = Decimal(1000) if units in ("thousands", "£000", "000") else Decimal(1)
-    lines = []
-    names: set[str] = set()
-    sources_used: set[str] = set()
-    for i, raw in enumerate(data["lines"]):
-        key = f"lines[{i}]"
-        if not isinstance(raw, dict) or not raw.get("name"):
-            problems.append(InputProblem(file, key, "name", str(raw), "each line needs a name."))
-            continue
-        name = str(raw["name"])
-        if name in names:
-            problems.append(InputProblem(file, key, "name", name, "this service line appears twice."))
-        names.add(name)
-        prev = _money(problems, file, f"{key}.budget_previous_quarter", raw.get("budget_previous_quarter", 0))
-        changes = []
-        for j, ch in enumerate(raw.get("changes") or []):
-            if not isinstance(ch, dict) or "amount" not in ch:
-                problems.append(InputProblem(file, f"{key}.changes[{j}]", "amount", str(ch),
-                                             "each change needs a description and an amount."))
-                continue
-            changes.append((str(ch.get("description", "")), _money(problems, file, f"{key}.changes[{j}].amount",
-                                                                   ch["amount"])))
-        if "cash_limit" in raw:
-            stated = _money(problems, file, f"{key}.cash_limit", raw["cash_limit"])
-            expected = prev + sum((a for _, a in changes), ZERO)
-            if stated != expected:
-                problems.append(InputProblem(file, f"{key}.cash_limit", "cash_limit", str(raw["cash_limit"]),
-                                             f"unbalanced: previous budget {prev} plus changes "
-                                             f"{expected - prev} is {expected}, not {stated}. Correct the changes."))
-        if "forecast_net_expenditure" in raw:
-            fne = _money(problems, file, f"{key}.forecast_net_expenditure", raw["forecast_net_expenditure"])
-        else:
-            parts = {}
-            for p in ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures"):
-                value = raw.get(p, 0)
-                if isinstance(value, str) and value in SOURCES:
-                    sources_used.add(value)
-                    if value not in sources:
-                        problems.append(InputProblem(file, f"{key}.{p}", p, value,
-                                                     f"give {SOURCES[value]} so this can be computed."))
-                        parts[p] = ZERO
-                    else:
-                        parts[p] = sources[value] / scale
-                    continue
-                parts[p] = _money(problems, file, f"{key}.{p}", value, allow_negative=False)
-            fne = parts["actuals_to_date"] + parts["committed_to_year_end"] + parts["new_demand"] \
-                - parts["savings_not_in_figures"]
-        covid = _money(problems, file, f"{key}.covid_scarring", raw.get("covid_scarring", 0), allow_negative=False)
-        res = _money(problems, file, f"{key}.reserves", raw.get("reserves", 0), allow_negative=False)
-        prev_def = (_money(problems, file, f"{key}.previous_quarter_deficit", raw["previous_quarter_deficit"])
-                    if "previous_quarter_deficit" in raw else None)
-        lines.append(BudgetLine(name, prev, changes, fne, covid, res, prev_def))
-    reserves = []
-    seen: set[tuple[str, str, str]] = set()
-    for i, raw in enumerate(data.get("reserves") or []):
-        key = f"reserves[{i}]"
-        ident = (str(raw.get("category", "")), str(raw.get("narration", "")), str(raw.get("purpose", "")))
-        if ident in seen:
-            problems.append(InputProblem(file, key, "purpose", ident[2], "duplicate reserve (same category, narration "
-                                         "and purpose); merge the two entries."))
-        seen.add(ident)
-        bal = _money(problems, file, f"{key}.approved_use_balance", raw.get("approved_use_balance", 0), False)
-        use = _money(problems, file, f"{key}.approved_use", raw.get("approved_use", 0), False)
-        if use > bal:
-            problems.append(InputProblem(file, f"{key}.approved_use", "approved_use", str(raw.get("approved_use")),
-                                         f"approved use {use} is more than the approved-use balance {bal}."))
-        reserves.append(Reserve(*ident, bal, use))
-    if reserves and lines:
-        used = sum((r.approved_use for r in reserves), ZERO)
-        drawn = sum((ln.reserves for ln in lines), ZERO)
-        if used != drawn:
-            problems.append(InputProblem(file, "reserves", "approved_use", str(used),
-                                         f"the reserves list uses {used} but the service lines draw {drawn}; "
-                                         "they must agree."))
+    used = {value for raw in model.lines for part in COMPONENTS if isinstance(value := getattr(raw, part), str)}
+    for i, raw in enumerate(model.lines):
+        for part in COMPONENTS:
+            value = getattr(raw, part)
+            if isinstance(value, str) and value not in sources:
+                problems.append(located(file, lines, ("lines", i, part), value,
+                                        f"give {SOURCES[value]} so this can be computed."))
+    out = [_line(raw, sources, model.scale) for raw in model.lines]
+    problems += _sense_checks(model, out, file, lines)
     if problems:
         raise FinanceInputError(problems)
-    return Budget(str(data.get("title", "")), str(data.get("quarter", "")), scale, lines, reserves, sources_used)
+    reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use)
+                for r in model.reserves]
+    return Budget(model.title, model.quarter, model.scale, out, reserves, used)
+
+
+def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> BudgetLine:
+    """A service line with its forecast: the stated one, or the sum of its components (computed ones
+    from ``sources``, in pounds, converted to the file's units)."""
+    parts = {p: (sources.get(v, ZERO) / scale if isinstance(v := getattr(raw, p), str) else v) for p in COMPONENTS}
+    fne = raw.forecast_net_expenditure
+    if fne is None:
+        fne = parts["actuals_to_date"] + parts["committed_to_year_end"] + parts["new_demand"] \
+            - parts["savings_not_in_figures"]
+    return BudgetLine(raw.name, raw.budget_previous_quarter, [(c.description, c.amount) for c in raw.changes], fne,
+                      raw.covid_scarring, raw.reserves, raw.previous_quarter_deficit)
+
+
+def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, lines: dict) -> list[InputProblem]:
+    """Duplicate names, unbalanced cash limits, reserves that do not agree with the lines."""
+    problems = []
+    names: set[str] = set()
+    for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
+        if raw.name in names:
+            problems.append(located(file, lines, ("lines", i, "name"), raw.name, "this service line appears twice."))
+        names.add(raw.name)
+        if raw.cash_limit is not None and raw.cash_limit != line.cash_limit:
+            problems.append(located(file, lines, ("lines", i, "cash_limit"), raw.cash_limit,
+                                    f"unbalanced: previous budget {line.budget_previous} plus changes "
+                                    f"{line.cash_limit - line.budget_previous} is {line.cash_limit}, not "
+                                    f"{raw.cash_limit}. Correct the changes."))
+    seen: set[tuple[str, str, str]] = set()
+    for i, r in enumerate(model.reserves):
+        ident = (r.category, r.narration, r.purpose)
+        if ident in seen:
+            problems.append(located(file, lines, ("reserves", i, "purpose"), r.purpose, "duplicate reserve (same "
+                                    "category, narration and purpose); merge the two entries."))
+        seen.add(ident)
+        if r.approved_use > r.approved_use_balance:
+            problems.append(located(file, lines, ("reserves", i, "approved_use"), r.approved_use,
+                                    f"approved use {r.approved_use} is more than the approved-use balance "
+                                    f"{r.approved_use_balance}."))
+    if model.reserves:
+        used = sum((r.approved_use for r in model.reserves), ZERO)
+        drawn = sum((ln.reserves for ln in budget_lines), ZERO)
+        if used != drawn:
+            problems.append(located(file, lines, ("reserves",), used, f"the reserves list uses {used} but the "
+                                    f"service lines draw {drawn}; they must agree."))
+    return problems

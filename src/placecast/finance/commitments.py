@@ -20,9 +20,11 @@ import pandas as pd
 
 from placecast.finance.calendar import fy_end
 from placecast.finance.errors import FinanceInputError, InputProblem
+from placecast.finance.files import CommitmentRow
+from placecast.schema import check_columns
 
-COLUMNS = ["child_id", "placement_ref", "provider", "cost_line", "weekly_cost", "start", "planned_end"]
-FUNDING = ["funding_social_care", "funding_education", "funding_health", "funding_uasc_grant"]
+FUNDING = [name for name in CommitmentRow.model_fields if name.startswith("funding_")]
+COLUMNS = [name for name in CommitmentRow.model_fields if name not in FUNDING]
 
 
 @dataclass
@@ -111,10 +113,11 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     path = Path(path)
     file = str(path)
     header, rows = _read_rows(path)
-    missing = [c for c in COLUMNS if c not in header and c != "planned_end"]
-    if missing:
-        raise FinanceInputError([InputProblem(file, "line 1", c, "", "this column is missing; the register needs "
-                                              + ", ".join(COLUMNS) + ".") for c in missing])
+    missing = [InputProblem(file, "line 1", c, "", "this column is missing; the register needs " + ", ".join(COLUMNS)
+                            + ".") for c in COLUMNS if c not in header and c != "planned_end"]
+    unknown = check_columns([h for h in header if h], CommitmentRow, file, "line 1")
+    if missing or unknown:
+        raise FinanceInputError(missing + unknown)
     df = rows.reset_index(drop=True)
     for col in [*COLUMNS, *FUNDING]:
         if col not in df.columns:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from placecast.finance.actuals import commitments_from_history, history_cost
-from placecast.finance.budget import Budget, read_budget
+from placecast.finance.budget import Budget, BudgetInput, read_budget
 from placecast.finance.calendar import fy_end, fy_start, to_thousands
 from placecast.finance.commitments import Commitments
 from placecast.finance.unit_costs import UnitCosts
@@ -79,13 +79,14 @@ def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
     return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
 
 
-def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
+def forecast_outturn(budget_file: Path | BudgetInput, as_at: date, unit_costs: UnitCosts, *,
                      commitments: Commitments | None = None, run_costs: pd.DataFrame | None = None,
                      history_episodes: pd.DataFrame | None = None) -> Outturn:
     """Read the budget with every computable component worked out from what is given.
 
     Commitments come from the register when given, otherwise from the history's open placements;
     new demand needs the forecast's runs costed by month (``cost_runs``); actuals need the history.
+    ``budget_file`` is a path or a budget already read (:func:`~placecast.finance.budget.read_budget_input`).
     """
     sources: dict[str, Decimal] = {}
     if commitments is None and history_episodes is not None:
@@ -107,5 +108,6 @@ def forecast_outturn(budget_file: Path, as_at: date, unit_costs: UnitCosts, *,
         mean = Decimal(str(per_run.mean()))
         sources["from_forecast"] = mean - (_decimal(committed) if committed else Decimal(0))
         spread = (Decimal(str(per_run.quantile(0.1))) - mean, Decimal(str(per_run.quantile(0.9))) - mean)
-    budget = read_budget(budget_file, sources)
+    budget = (budget_file.budget(sources) if isinstance(budget_file, BudgetInput)
+              else read_budget(budget_file, sources))
     return Outturn(budget, as_at, sources, by_line, spread if "from_forecast" in budget.sources_used else None)

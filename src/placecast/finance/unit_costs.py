@@ -6,14 +6,14 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from placecast.finance.calendar import fy_start
 from placecast.finance.errors import FinanceInputError, InputProblem
+from placecast.finance.files import UnitCostRow, UnitCostsFile
+from placecast.schema import check_columns, read_model, read_text, validate_data
 
 
 @dataclass(frozen=True)
@@ -37,92 +37,52 @@ class UnitCosts:
         return list(self.rates)
 
 
-def _decimal(text: object) -> Decimal:
-    value = Decimal(str(text).replace(",", "").replace("£", "").strip())
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
-
-
 def default_unit_costs() -> UnitCosts:
-    text = resources.files("placecast.finance").joinpath("unit_costs.yaml").read_text(encoding="utf-8")
-    return _from_yaml(yaml.safe_load(text), "unit_costs.yaml (default)")
+    """The built-in weekly unit costs (``placecast defaults unit-costs``).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> default_unit_costs().weekly("residential_external", date(2025, 6, 1)) == 5000
+    True
+    """
+    with resources.as_file(resources.files("placecast.finance").joinpath("unit_costs.yaml")) as path:
+        return unit_costs_from_model(read_model(path, UnitCostsFile, FinanceInputError))
 
 
-def _from_yaml(data: dict, source: str) -> UnitCosts:
-    problems: list[InputProblem] = []
-    rates: dict[str, list[tuple[date, Decimal]]] = {}
-    try:
-        inflation = _decimal(data.get("inflation_per_year", 0))
-    except (InvalidOperation, ValueError):
-        problems.append(InputProblem(source, "inflation_per_year", "", str(data.get("inflation_per_year")),
-                                     "must be a number such as 0.03 for 3% a year."))
-        inflation = Decimal(0)
-    for line, entries in (data.get("costs") or {}).items():
-        for i, entry in enumerate(entries or []):
-            key = f"costs.{line}[{i}]"
-            try:
-                weekly = _decimal(entry["weekly"])
-                if weekly < 0:
-                    raise ValueError
-                start = entry["from"] if isinstance(entry["from"], date) else date.fromisoformat(str(entry["from"]))
-            except (KeyError, InvalidOperation, ValueError, TypeError):
-                problems.append(InputProblem(source, key, "weekly/from", str(entry),
-                                             "each entry needs 'from: YYYY-MM-DD' and "
-                                             "'weekly: <non-negative number>'."))
-                continue
-            rates.setdefault(str(line), []).append((start, weekly))
-    if problems:
-        raise FinanceInputError(problems)
-    return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation)
+def unit_costs_from_model(model: UnitCostsFile) -> UnitCosts:
+    """The :class:`UnitCosts` of a validated unit-costs model."""
+    rates = {line: sorted((e.from_, e.weekly) for e in entries) for line, entries in model.costs.items()}
+    return UnitCosts(rates, model.inflation_per_year)
 
 
 def read_unit_costs(path: Path) -> UnitCosts:
-    """Unit costs from YAML (like the default) or CSV (cost_line, weekly_cost, effective_from, inflation)."""
+    """Unit costs from YAML (schema ``unit-costs``, like the default) or CSV (schema ``unit-costs-row``:
+    cost_line, weekly_cost, effective_from, inflation), with located errors."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FinanceInputError([InputProblem(str(path), "-", "", "", f"cannot be read ({exc}).")]) from exc
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise FinanceInputError([InputProblem(str(path), "-", "", "", f"not valid YAML ({exc}).")]) from exc
-        return _from_yaml(data or {}, str(path))
-    problems: list[InputProblem] = []
+        return unit_costs_from_model(read_model(path, UnitCostsFile, FinanceInputError))
+    text = read_text(path)
+    file = str(path)
+    if "\x00" in text:
+        raise FinanceInputError([InputProblem(file, "-", "", "", "this is not a text CSV file.")])
+    reader = csv.DictReader(io.StringIO(text))
+    header = [(h or "").strip() for h in reader.fieldnames or []]
+    problems = check_columns(header, UnitCostRow, file)
     rates: dict[str, list[tuple[date, Decimal]]] = {}
     inflation = Decimal(0)
-    reader = csv.DictReader(io.StringIO(text))
     for n, row in enumerate(reader, start=2):
-        line = (row.get("cost_line") or "").strip()
-        if not line:
-            problems.append(InputProblem(str(path), f"line {n}", "cost_line", "", "give the cost line."))
+        cells = {(k or "").strip(): (v or "").strip() for k, v in row.items() if (k or "").strip() in header}
+        result = validate_data(UnitCostRow, {k: v for k, v in cells.items() if v != ""}, file)
+        if result.problems:
+            problems += [InputProblem(file, str(n), p.column, p.value, p.message) for p in result.problems]
             continue
-        try:
-            weekly = _decimal(row.get("weekly_cost", ""))
-            if weekly < 0:
-                raise ValueError
-        except (InvalidOperation, ValueError):
-            problems.append(InputProblem(str(path), f"line {n}", "weekly_cost", row.get("weekly_cost", ""),
-                                         "must be a non-negative number of pounds a week."))
-            continue
-        try:
-            start = date.fromisoformat((row.get("effective_from") or "2000-04-01").strip())
-        except ValueError:
-            problems.append(InputProblem(str(path), f"line {n}", "effective_from", row.get("effective_from", ""),
-                                         "must be a date YYYY-MM-DD."))
-            continue
-        if (row.get("inflation") or "").strip():
-            try:
-                inflation = _decimal(row["inflation"])
-            except InvalidOperation:
-                problems.append(InputProblem(str(path), f"line {n}", "inflation", row["inflation"],
-                                             "must be a number such as 0.03."))
-        rates.setdefault(line, []).append((start, weekly))
+        entry: UnitCostRow = result.model
+        inflation = entry.inflation if entry.inflation is not None else inflation
+        rates.setdefault(entry.cost_line, []).append((entry.effective_from, entry.weekly_cost))
     if problems:
         raise FinanceInputError(problems)
     if not rates:
-        raise FinanceInputError([InputProblem(str(path), "line 1", "", "", "no cost lines found; expected columns "
+        raise FinanceInputError([InputProblem(file, "1", "", "", "no cost lines found; expected columns "
                                               "cost_line, weekly_cost, effective_from.")])
     return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation)

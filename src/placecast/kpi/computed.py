@@ -103,3 +103,19 @@ def _current_placement_start(ep: pd.DataFrame, children: pd.DataFrame) -> pd.Ser
     starts = e.groupby(["child_id", "no"])["start"].min()
     current = e.groupby("child_id")["no"].max()
     return children["child_id"].map({c: starts[(c, k)] for c, k in current.items()})
+
+
+def forecast_indicators(children_in_care: float, population_0_17: int | None) -> dict[str, float]:
+    """Indicators that follow from a forecast number of children in care (at the year end): the count
+    itself and, with the population, the rate per 10,000."""
+    out = {"CLA": children_in_care}
+    if population_0_17:
+        out["CLA_RATE"] = children_in_care / population_0_17 * 10_000
+    return out
+
+
+def why_not_computed(ident: str) -> str:
+    """Why an indicator is missing from :func:`compute_indicators`."""
+    if ident == "CLA_RATE":
+        return "it needs population_0_17 in the configuration"
+    return "Placecast cannot compute it from the SSDA903 data"

@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 
 from placecast.errors import LocatedInputError, LocatedProblem
+from placecast.kpi.files import IndicatorRow, IndicatorValuesRow
+from placecast.schema import StrictModel, check_columns
 
 POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
               "contextual": "None"}
@@ -64,8 +66,9 @@ class IndicatorValues:
     extra: dict = field(default_factory=dict)
 
 
-def _rows(path: Path) -> list[tuple[str, dict[str, str]]]:
-    """Rows of a CSV (line numbers as a spreadsheet shows them) or YAML list (keys as 'item N')."""
+def _rows(path: Path, schema: type[StrictModel]) -> list[tuple[str, dict[str, str]]]:
+    """Rows of a CSV (line numbers as a spreadsheet shows them) or YAML list (keys as 'item N'); a column
+    or key the ``schema`` does not know is an error with "did you mean"."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -80,14 +83,21 @@ def _rows(path: Path) -> list[tuple[str, dict[str, str]]]:
         if not isinstance(items, list):
             raise IndicatorFileError([Problem(str(path), "-", "-", "", "expected a list of indicators "
                                               "(or a mapping with an 'indicators' list).")])
-        return [(f"item {i + 1}", {str(k): "" if v is None else str(v) for k, v in dict(item).items()})
+        rows = [(f"item {i + 1}", {str(k): "" if v is None else str(v) for k, v in dict(item).items()})
                 for i, item in enumerate(items)]
+        unknown = [p for line, row in rows for p in check_columns(list(row), schema, str(path), line)]
+        if unknown:
+            raise IndicatorFileError(unknown)
+        return rows
     if "\x00" in text:
         raise IndicatorFileError([Problem(str(path), "-", "-", "", "this is not a text CSV file.")])
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
         raise IndicatorFileError([Problem(str(path), "1", "id", ",".join(reader.fieldnames or []),
                                           "the file needs a header row with an 'id' column.")])
+    unknown = check_columns([(f or "").strip().lower() for f in reader.fieldnames], schema, str(path))
+    if unknown:
+        raise IndicatorFileError(unknown)
     return [(str(i + 2), {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
             for i, row in enumerate(reader)]
 
@@ -102,10 +112,11 @@ def _number(text: str) -> float | None:
     return value
 
 
-def _rows_with_ids(path: Path, problems: list[Problem], seen: set[str], duplicate: str):
+def _rows_with_ids(path: Path, schema: type[StrictModel], problems: list[Problem], seen: set[str],
+                   duplicate: str):
     """(line, row, id) for each row with a new, non-blank id; other rows become problems."""
     file = str(path)
-    for line, raw in _rows(path):
+    for line, raw in _rows(path, schema):
         row = {k.lower(): v for k, v in raw.items()}
         ident = row.get("id", "").strip()
         if not ident:
@@ -122,7 +133,8 @@ def read_definitions(path: Path) -> dict[str, Indicator]:
     problems: list[Problem] = []
     out: dict[str, Indicator] = {}
     file = str(path)
-    for line, row, ident in _rows_with_ids(path, problems, set(), "this id is defined twice; keep one definition."):
+    for line, row, ident in _rows_with_ids(path, IndicatorRow, problems, set(),
+                                         "this id is defined twice; keep one definition."):
         pol_raw = row.get("polarity", "")
         polarity = POLARITIES.get(pol_raw.strip().lower())
         if polarity is None:
@@ -163,7 +175,7 @@ def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> 
     out: dict[str, IndicatorValues] = {}
     file = str(path)
     duplicate = "values for this id are given twice; keep one row."
-    for line, row, ident in _rows_with_ids(path, problems, set(), duplicate):
+    for line, row, ident in _rows_with_ids(path, IndicatorValuesRow, problems, set(), duplicate):
         if definitions is not None and ident not in definitions:
             problems.append(Problem(file, line, "id", ident, "no definition has this id; add it to the "
                                     "definitions file or correct the id."))

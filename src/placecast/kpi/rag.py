@@ -6,17 +6,53 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 from placecast.kpi.definitions import Indicator, IndicatorValues
+from placecast.kpi.files import RulesFile
+from placecast.schema import read_model
 
 ARROWS = {"better": "↑", "worse": "↓", "stable": "→", "n/a": "○"}
 
 
 @lru_cache(maxsize=1)
 def thresholds() -> tuple[float, float]:
-    rules = yaml.safe_load(resources.files("placecast.kpi").joinpath("rules.yaml").read_text(encoding="utf-8"))
-    return float(rules["red_gap"]["value"]), float(rules["stable_band"]["value"])
+    """(red gap, stable band) from the rules file (``placecast defaults rag-rules``): the one source of
+    the RAG and direction-of-travel thresholds for indicators, savings and realised avoidance.
+
+    Examples
+    --------
+    >>> thresholds()
+    (0.05, 0.01)
+    """
+    with resources.as_file(resources.files("placecast.kpi").joinpath("rules.yaml")) as path:
+        rules = read_model(path, RulesFile)
+    return rules.red_gap.value, rules.stable_band.value
+
+
+def rag_for_shortfall(short: float) -> str:
+    """Red, Amber or Green for a shortfall against plan or target as a fraction of it (0 or less: on
+    or above). Red when more than the rules file's red gap short.
+
+    Examples
+    --------
+    >>> rag_for_shortfall(0.06), rag_for_shortfall(0.02), rag_for_shortfall(-0.1)
+    ('Red', 'Amber', 'Green')
+    """
+    red_gap, _ = thresholds()
+    return "Green" if short <= 0 else ("Amber" if short <= red_gap else "Red")
+
+
+def needs_commentary(rag: str, direction_of_travel: str) -> bool:
+    """An indicator needs commentary when it is Red, or Amber and getting worse."""
+    return rag == "Red" or (rag == "Amber" and direction_of_travel == "worse")
+
+
+def rules_key() -> str:
+    """The RAG and direction-of-travel rules in words, with the thresholds from the rules file."""
+    red_gap, band = thresholds()
+    return (f"Red: more than {red_gap:.0%} below target; Amber: up to {red_gap:.0%} below; Green: on or above "
+            "target (polarity respected; Maximise/Minimise compare with the previous year end). Direction of "
+            "travel: the year-end position (forecast where there is one) against the previous year end, stable "
+            f"within {band:.0%}.")
 
 
 def shortfall(value: float, target: float, polarity: str) -> float:
@@ -45,9 +81,10 @@ def rate(ind: Indicator, vals: IndicatorValues, previous_as_target: bool = False
     if target is None or isinstance(target, str):
         return "N/A", "no target"
     gap = shortfall(value, float(target), ind.polarity)
-    if gap > red_gap:
+    rag = rag_for_shortfall(gap)
+    if rag == "Red":
         return "Red", f"{gap:.1%} below the {basis} ({target:g}); more than {red_gap:.0%}"
-    if gap > 0:
+    if rag == "Amber":
         return "Amber", f"{gap:.1%} below the {basis} ({target:g}); within {red_gap:.0%}"
     return "Green", f"on or above the {basis} ({target:g})"
 

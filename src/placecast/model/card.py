@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from placecast.model.backtest import BacktestResult
+from placecast.model.backtesting import BacktestResult
 from placecast.model.demand import DemandModel, Forecast
 
 

@@ -16,11 +16,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
-from placecast.errors import NotFittedError, PlacecastError
+from placecast.errors import NotFittedError
 from placecast.model.fit import FittedParameters, estimate
 from placecast.model.panel import AGE_LABELS, month_end, month_ends, prepare, states_at, transitions
 from placecast.model.project import Adjustments, expected_path, simulate_runs
+from placecast.model.settings import ForecastSettings, ModelInputError, check_settings
 from placecast.ssda903.assemble import History
 from placecast.ssda903.taxonomy import load_taxonomy
 
@@ -29,33 +31,74 @@ logger = logging.getLogger(__name__)
 QUANTILES = {"p05": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
 
 
-class ModelInputError(PlacecastError):
-    """The history cannot support the requested fit (for example a start date outside the data)."""
+def select_uasc(episodes: pd.DataFrame, uasc: str) -> pd.DataFrame:
+    """The episodes of the children a forecast covers: all, all but UASC, or only UASC."""
+    if uasc == "exclude":
+        return episodes[~episodes["uasc"].astype(bool)]
+    if uasc == "only":
+        return episodes[episodes["uasc"].astype(bool)]
+    return episodes
 
 
 @dataclass
 class Forecast:
-    """Counts at each month end and placement-days per month, for every run."""
+    """Children in care at each month end and placement-days in each month, for every Monte Carlo run.
 
-    dates: list[pd.Timestamp]
-    categories: list[str]
-    counts: np.ndarray  # (runs, H+1, C)
-    placement_days: np.ndarray  # (runs, H, C)
+    The arrays are labelled (xarray): ``counts`` has dimensions ``run``, ``month_end`` (the origin first)
+    and ``category``; ``placement_days`` has ``run``, ``month`` (each month labelled by its last day)
+    and ``category``; ``age_counts``, when asked for, has ``run``, ``month_end`` and ``age_band``.
+
+    Examples
+    --------
+    >>> from placecast.testing import small_history
+    >>> fc = DemandModel(n_runs=20, random_state=1).fit(small_history()).project(3)
+    >>> fc.counts.dims, fc.placement_days.sizes["month"]
+    (('run', 'month_end', 'category'), 3)
+    """
+
+    counts: xr.DataArray
+    placement_days: xr.DataArray
     settings: dict = field(default_factory=dict)
-    age_counts: np.ndarray | None = None  # (runs, H+1, age bands), when asked for
+    age_counts: xr.DataArray | None = None
+
+    @classmethod
+    def from_arrays(cls, dates: list[pd.Timestamp], categories: list[str], counts: np.ndarray, days: np.ndarray,
+                    settings: dict | None = None, ages: np.ndarray | None = None) -> Forecast:
+        """Label the simulation's arrays: counts (run, month end, category) at ``dates`` (origin first),
+        days (run, month, category) for the months ending at ``dates[1:]``, optional ages by age band."""
+        index = pd.DatetimeIndex(dates)
+        count_da = xr.DataArray(counts, dims=("run", "month_end", "category"),
+                                coords={"month_end": index, "category": list(categories)})
+        days_da = xr.DataArray(days, dims=("run", "month", "category"),
+                               coords={"month": index[1:], "category": list(categories)})
+        age_da = None if ages is None else xr.DataArray(ages, dims=("run", "month_end", "age_band"),
+                                                        coords={"month_end": index, "age_band": AGE_LABELS})
+        return cls(count_da, days_da, settings or {}, age_da)
 
     @property
     def runs(self) -> int:
-        return int(self.counts.shape[0])
+        """The number of Monte Carlo runs."""
+        return int(self.counts.sizes["run"])
+
+    @property
+    def dates(self) -> list[pd.Timestamp]:
+        """The month ends, the origin first."""
+        return list(pd.DatetimeIndex(self.counts["month_end"].to_numpy()))
+
+    @property
+    def categories(self) -> list[str]:
+        """The placement categories, in the taxonomy's order."""
+        return [str(c) for c in self.counts["category"].to_numpy()]
 
     @staticmethod
-    def _with_total(arr: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
-        return np.concatenate([arr, arr.sum(axis=-1, keepdims=True)], axis=-1), [*labels, "total"]
-
-    @staticmethod
-    def _summary(arr: np.ndarray, dates: list[str], key: tuple[str, str], labels: list[str], quantiles: list[str]
-                 ) -> pd.DataFrame:
-        """Long table: one row per date and label, with the mean over runs and the named quantiles."""
+    def _summary(da: xr.DataArray, key: tuple[str, str], quantiles: list[str]) -> pd.DataFrame:
+        """Long table: one row per date and label (with a ``total``), the mean over runs and the quantiles."""
+        time_dim, label_dim = str(da.dims[1]), str(da.dims[2])
+        total = da.sum(label_dim).expand_dims({label_dim: ["total"]}, axis=2)
+        with_total: xr.DataArray = xr.concat([da.astype(float), total], dim=label_dim)  # type: ignore[type-var]
+        arr = with_total.to_numpy()
+        labels = [str(v) for v in with_total[label_dim].to_numpy()]
+        dates = [d.date().isoformat() for d in pd.DatetimeIndex(with_total[time_dim].to_numpy())]
         rows = {key[0]: np.repeat(dates, len(labels)), key[1]: np.tile(labels, len(dates)),
                 "mean": arr.mean(axis=0).reshape(-1)}
         for name in quantiles:
@@ -64,39 +107,37 @@ class Forecast:
 
     def table(self) -> pd.DataFrame:
         """``date, category, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``)."""
-        arr, cats = self._with_total(self.counts.astype(float), self.categories)
-        dates = [d.date().isoformat() for d in self.dates]
-        return self._summary(arr, dates, ("date", "category"), cats, list(QUANTILES))
+        return self._summary(self.counts, ("date", "category"), list(QUANTILES))
 
     def age_table(self) -> pd.DataFrame:
         """``date, age_band, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``); needs a
         forecast made with ``by_age=True``."""
         if self.age_counts is None:
             raise ModelInputError("This forecast was made without age bands: project with by_age=True.")
-        arr, bands = self._with_total(self.age_counts.astype(float), AGE_LABELS)
-        dates = [d.date().isoformat() for d in self.dates]
-        return self._summary(arr, dates, ("date", "age_band"), bands, list(QUANTILES))
+        return self._summary(self.age_counts, ("date", "age_band"), list(QUANTILES))
 
     def days_table(self) -> pd.DataFrame:
         """Placement-days per category per month (labelled by month end): mean and P10/P50/P90."""
-        arr, cats = self._with_total(self.placement_days, self.categories)
-        dates = [d.date().isoformat() for d in self.dates[1:]]
-        return self._summary(arr, dates, ("month_end", "category"), cats, ["p10", "p50", "p90"])
+        return self._summary(self.placement_days, ("month_end", "category"), ["p10", "p50", "p90"])
 
     def run_days(self) -> pd.DataFrame:
         """Placement-days of every run, month and category (long form) for costing."""
-        r, h, c = self.placement_days.shape
-        dates = [d.date().isoformat() for d in self.dates[1:]]
+        days = self.placement_days
+        runs, months, cats = (days.sizes[d] for d in days.dims)
+        labels = [d.date().isoformat() for d in pd.DatetimeIndex(days["month"].to_numpy())]
         return pd.DataFrame({
-            "run": np.repeat(np.arange(r), h * c),
-            "month_end": np.tile(np.repeat(dates, c), r),
-            "category": np.tile(self.categories, r * h),
-            "days": self.placement_days.reshape(-1),
+            "run": np.repeat(np.arange(runs), months * cats),
+            "month_end": np.tile(np.repeat(labels, cats), runs),
+            "category": np.tile(self.categories, runs * months),
+            "days": days.to_numpy().reshape(-1),
         })
 
 
 class DemandModel:
     """Children in care by placement category: semi-Markov hazards, entries with a trend.
+
+    ``__init__`` only stores the settings; :meth:`fit` validates them (one rule each, from
+    :class:`~placecast.model.settings.ForecastSettings`) and estimates from the history.
 
     Parameters
     ----------
@@ -106,7 +147,19 @@ class DemandModel:
     uasc : ``"include"``, ``"exclude"`` or ``"only"`` unaccompanied asylum-seeking children.
     shrinkage : prior strength, in child-months, pulling sparse cells toward their margins.
     n_runs : Monte Carlo runs (default 1000).
-    random_state : seed; the same seed gives the same forecast.
+    random_state : seed; the same seed gives the same forecast (None: a fresh random stream).
+    categories : placement categories (default: the taxonomy's).
+
+    Examples
+    --------
+    >>> from placecast.testing import small_history
+    >>> model = DemandModel(n_runs=50, random_state=1).fit(small_history())
+    >>> model.project(6).table()["category"].iloc[-1]
+    'total'
+    >>> DemandModel(shrinkage=-3).fit(small_history())
+    Traceback (most recent call last):
+    ...
+    placecast.model.settings.ModelSettingsError: DemandModel setting shrinkage must be greater than 0 (got -3).
     """
 
     def __init__(self, window_years: float = 5.0, half_life_months: float = 120.0, trend: str = "auto",
@@ -121,28 +174,40 @@ class DemandModel:
         self.random_state = random_state
         self.categories = categories
 
+    @classmethod
+    def from_settings(cls, settings: ForecastSettings, categories: list[str] | None = None) -> DemandModel:
+        """A model with the fitting and projection settings of ``settings``."""
+        return cls(settings.window_years, settings.half_life_months, settings.trend, settings.uasc,
+                   settings.shrinkage, settings.runs, settings.seed, categories)
+
+    def settings(self) -> ForecastSettings:
+        """This model's settings, validated (:class:`ModelSettingsError` names a bad one)."""
+        values = {"window_years": self.window_years, "half_life_months": self.half_life_months,
+                  "trend": self.trend, "uasc": self.uasc, "shrinkage": self.shrinkage, "runs": self.n_runs}
+        if self.random_state is not None:
+            values["seed"] = self.random_state
+        return check_settings(**values)
+
     def __repr__(self) -> str:
         return (f"DemandModel(window_years={self.window_years}, trend={self.trend!r}, uasc={self.uasc!r}, "
                 f"n_runs={self.n_runs}, random_state={self.random_state})")
 
     def fit(self, history: History, start: date | None = None) -> DemandModel:
-        """Fit on what was known at ``start`` (default: the history's census date)."""
-        if self.uasc not in ("include", "exclude", "only"):
-            raise ModelInputError(f"uasc must be include, exclude or only, not {self.uasc!r}.")
-        if self.trend not in ("auto", "none"):
-            raise ModelInputError(f"trend must be auto or none, not {self.trend!r}.")
-        census = pd.Timestamp(history.census_date)
-        origin = month_end(start or history.census_date)
-        if origin > census:
-            origin = month_end(history.census_date)
-            if pd.Timestamp(start or census) > census:
-                raise ModelInputError(f"The start date {start} is after the last date the data covers "
-                                      f"({history.census_date}). Choose a start on or before it.")
-        episodes = history.episodes
-        if self.uasc == "exclude":
-            episodes = episodes[~episodes["uasc"].astype(bool)]
-        elif self.uasc == "only":
-            episodes = episodes[episodes["uasc"].astype(bool)]
+        """Fit on what was known at ``start`` (default: the history's census date).
+
+        Parameters
+        ----------
+        history : the assembled care history.
+        start : the forecast origin; the month end on or before it is used.
+
+        Returns
+        -------
+        DemandModel
+            ``self``, with ``params_``, ``stock_``, ``origin_``, ``fit_window_`` and ``data_span_`` set.
+        """
+        self.settings()
+        origin = self._origin(history, start)
+        episodes = select_uasc(history.episodes, self.uasc)
         if episodes.empty:
             raise ModelInputError("The history has no episodes to fit (after the UASC choice).")
         categories = self.categories or load_taxonomy().categories
@@ -165,6 +230,17 @@ class DemandModel:
         self.data_span_ = (date(min(history.years) - 1, 4, 1), history.census_date)
         return self
 
+    @staticmethod
+    def _origin(history: History, start: date | None) -> pd.Timestamp:
+        census = pd.Timestamp(history.census_date)
+        origin = month_end(start or history.census_date)
+        if origin > census:
+            origin = month_end(history.census_date)
+            if pd.Timestamp(start or census) > census:
+                raise ModelInputError(f"The start date {start} is after the last date the data covers "
+                                      f"({history.census_date}). Choose a start on or before it.")
+        return origin
+
     def _check(self) -> None:
         if not hasattr(self, "params_"):
             raise NotFittedError("This DemandModel is not fitted yet: call fit(history, start) first.")
@@ -176,12 +252,14 @@ class DemandModel:
 
         ``by_age=True`` also counts the children in care by age band (see :meth:`Forecast.age_table`)."""
         self._check()
-        if horizon_months < 1:
-            raise ModelInputError("The horizon must be at least one month.")
+        checked = {"horizon_months": horizon_months}
+        if n_runs is not None:
+            checked["runs"] = n_runs
+        check_settings(**checked)
         dates = month_ends(self.origin_, horizon_months + 1)
         dim = [d.day for d in dates[1:]]
         seed = self.random_state if random_state is None else random_state
-        runs = n_runs or self.n_runs
+        runs = self.n_runs if n_runs is None else n_runs
         settings = {"origin": self.origin_.date().isoformat(), "horizon_months": horizon_months, "mode": mode,
                     "runs": runs if mode == "monte_carlo" else 1, "seed": seed, "uasc": self.uasc,
                     "trend": self.trend, "window_years": self.window_years}
@@ -195,7 +273,7 @@ class DemandModel:
                                          progress, adjust, ages)
         else:
             raise ModelInputError(f"mode must be monte_carlo or expected, not {mode!r}.")
-        return Forecast(dates, self.categories_, counts, days, settings, ages)
+        return Forecast.from_arrays(dates, self.categories_, counts, days, settings, ages)
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pandas as pd
 
+from placecast.kpi.rag import rag_for_shortfall
+
 
 @dataclass
 class SavingsLine:
@@ -42,7 +44,7 @@ class SavingsProgramme:
             planned = self.delivered(year)
             forecast = self.forecast_delivery.get(year, planned)
             gap = (required - forecast) / required if required else Decimal(0)
-            rag = "Green" if gap <= 0 else ("Amber" if gap <= Decimal("0.05") else "Red")
+            rag = rag_for_shortfall(float(gap))
             rows.append({"year": year, "required": required, "recurrent": self.delivered(year, True),
                          "non_recurrent": self.delivered(year, False), "planned": planned,
                          "forecast_delivery": forecast, "rag": rag})

@@ -16,18 +16,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from placecast.errors import LocatedProblem
+from placecast.errors import UnusableInputError
 from placecast.finance import cost_runs, default_unit_costs
 from placecast.finance.calendar import split_by_fy
 from placecast.finance.unit_costs import UnitCosts
 from placecast.model import DemandModel, Forecast
 from placecast.model.panel import AGE_LABELS
 from placecast.model.project import Adjustments
-from placecast.programme.plan import PlanFileError, _TextDates
-
-KINDS = {"edge_of_care", "reunification", "step_down", "new_home", "foster_recruitment", "intensive_support"}
+from placecast.programme.files import (
+    EdgeOfCare,
+    FosterRecruitment,
+    IntensiveSupport,
+    Intervention,
+    NewHome,
+    Reunification,
+    ScenarioFile,
+    StepDown,
+)
+from placecast.programme.plan import PlanFileError
+from placecast.schema import load_file, read_text
 
 
 class ScenarioFileError(PlanFileError):
@@ -35,7 +43,9 @@ class ScenarioFileError(PlanFileError):
 
 
 @dataclass
-class Intervention:
+class _Applied:
+    """An intervention as the simulation applies it."""
+
     kind: str
     name: str
     start: date
@@ -53,7 +63,7 @@ class Scenario:
     runs: int
     seed: int
     capacity: dict[str, int]
-    interventions: list[Intervention] = field(default_factory=list)
+    interventions: list[_Applied] = field(default_factory=list)
     source_text: str = ""
 
     @property
@@ -62,100 +72,48 @@ class Scenario:
 
 
 def read_scenario(path: Path) -> Scenario:
-    file = str(path)
-    problems: list[LocatedProblem] = []
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_TextDates)  # noqa: S506 (a safe loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioFileError([LocatedProblem(file, "-", "", "", f"cannot be read as YAML ({exc}).")]) from exc
-    if not isinstance(data, dict):
-        raise ScenarioFileError([LocatedProblem(file, "-", "", "", "expected a mapping (name, interventions, ...).")])
+    """Read a scenario file (schema :class:`~placecast.programme.files.ScenarioFile`) with located errors.
 
-    def number(item: dict, key: str, column: str, default: float | None = None, low: float = 0,
-               high: float | None = None) -> float:
-        if column not in item:
-            if default is None:
-                problems.append(LocatedProblem(file, key, column, "", "this value is required."))
-                return 0.0
-            return default
-        try:
-            value = float(item[column])
-        except (TypeError, ValueError):
-            problems.append(LocatedProblem(file, key, column, str(item[column]), "must be a number."))
-            return 0.0
-        if value < low or (high is not None and value > high):
-            problems.append(LocatedProblem(file, key, column, str(item[column]),
-                                           f"must be between {low:g} and {high:g}." if high is not None
-                                           else f"must be at least {low:g}."))
-        return value
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> path = resources.files("placecast.programme").joinpath("default_scenario.yaml")
+    >>> read_scenario(path).seed
+    7
+    """
+    text = read_text(path)
+    model, _ = load_file(path, ScenarioFile, ScenarioFileError)
+    return scenario_from_model(model, text, Path(str(path)).stem)
 
-    def day(item: dict, key: str, column: str, required: bool = True) -> date | None:
-        if column not in item:
-            if required:
-                problems.append(LocatedProblem(file, key, column, "", "a date (YYYY-MM-DD) is required."))
-            return None
-        try:
-            return date.fromisoformat(str(item[column]))
-        except ValueError:
-            problems.append(LocatedProblem(file, key, column, str(item[column]), "not a date; use YYYY-MM-DD."))
-            return None
 
-    interventions = []
-    for i, raw in enumerate(data.get("interventions") or []):
-        key = f"interventions[{i}]"
-        kind = str(raw.get("type", ""))
-        if kind not in KINDS:
-            problems.append(LocatedProblem(file, key, "type", kind, f"use one of {', '.join(sorted(KINDS))}."))
-            continue
-        start = day(raw, key, "opening" if kind == "new_home" else "start") or date.min
-        settings: dict = {}
-        if kind == "edge_of_care":
-            settings["reduce"] = number(raw, key, "reduce_entries_pct", high=100) / 100
-            bands = raw.get("age_bands") or AGE_LABELS
-            for b in bands:
-                if str(b) not in AGE_LABELS:
-                    problems.append(LocatedProblem(file, key, "age_bands", str(b), f"use {', '.join(AGE_LABELS)}."))
-            settings["bands"] = [str(b) for b in bands]
-        elif kind == "reunification":
-            settings["increase"] = number(raw, key, "increase_return_home_pct", high=500) / 100
-        elif kind == "intensive_support":  # cases a year, a share of which de-escalate and leave care
-            settings["from"] = str(raw.get("from", "fostering_inhouse"))
-            settings["to"] = "leave care"
-            settings["hold"] = 1.0
-            settings["per_month"] = number(raw, key, "cases_per_year") * number(raw, key, "de_escalation_rate",
-                                                                                high=1) / 12
-            settings["total"] = None
-        elif kind in ("step_down", "foster_recruitment", "new_home"):
-            defaults = {"step_down": (None, None), "foster_recruitment": ("fostering_external", "fostering_inhouse"),
-                        "new_home": ("residential_external", "residential_inhouse")}[kind]
-            settings["from"] = str(raw.get("from", defaults[0] or ""))
-            settings["to"] = str(raw.get("to", defaults[1] or ""))
-            settings["hold"] = number(raw, key, "hold", default=1.0, high=1)
-            if kind == "step_down":
-                settings["per_month"] = number(raw, key, "per_month")
-                settings["total"] = None
-            elif kind == "foster_recruitment":
-                settings["per_month"] = number(raw, key, "carers_per_quarter") / 3
-                settings["total"] = None
-            else:
-                beds = number(raw, key, "beds", low=1)
-                occupancy = number(raw, key, "occupancy", default=0.8, high=1)
-                settings["per_month"] = 1.0
-                settings["total"] = beds * occupancy
-                settings["beds"] = beds
-        interventions.append(Intervention(kind, str(raw.get("name", kind)), start, settings,
-                                          Fraction(str(raw.get("delivery_cost_per_year", 0))),
-                                          Fraction(str(raw.get("weekly_running_cost", 0)))))
-    history = data.get("history")
-    scenario = Scenario(str(data.get("name", Path(path).stem)), Path(history) if history else None,
-                        day(data, "start", "start", required=False),
-                        int(number(data, "horizon_months", "horizon_months", default=36, low=1, high=120)),
-                        int(number(data, "runs", "runs", default=1000, low=10)), int(data.get("seed", 0)),
-                        {str(k): int(v) for k, v in (data.get("capacity") or {}).items()}, interventions, text)
-    if problems:
-        raise ScenarioFileError(problems)
-    return scenario
+def scenario_from_model(model: ScenarioFile, source_text: str = "", default_name: str = "scenario") -> Scenario:
+    """The :class:`Scenario` of a validated scenario model (built in Python or read from a file)."""
+    return Scenario(model.name or default_name, model.history, model.start, model.horizon_months, model.runs,
+                    model.seed, dict(model.capacity), [_intervention(iv) for iv in model.interventions],
+                    source_text or model.model_dump_json())
+
+
+def _intervention(iv: Intervention) -> _Applied:
+    """What an intervention changes inside the simulation, month by month."""
+    settings: dict = {}
+    start = iv.opening if isinstance(iv, NewHome) else iv.start
+    if isinstance(iv, EdgeOfCare):
+        settings = {"reduce": iv.reduce_entries_pct / 100, "bands": list(iv.age_bands or AGE_LABELS)}
+    elif isinstance(iv, Reunification):
+        settings = {"increase": iv.increase_return_home_pct / 100}
+    elif isinstance(iv, IntensiveSupport):
+        settings = {"from": iv.from_, "to": "leave care", "hold": 1.0, "total": None,
+                    "per_month": iv.cases_per_year * iv.de_escalation_rate / 12}
+    elif isinstance(iv, StepDown):
+        settings = {"from": iv.from_, "to": iv.to, "hold": iv.hold, "per_month": iv.per_month, "total": None}
+    elif isinstance(iv, FosterRecruitment):
+        settings = {"from": iv.from_, "to": iv.to, "hold": iv.hold, "per_month": iv.carers_per_quarter / 3,
+                    "total": None}
+    elif isinstance(iv, NewHome):
+        settings = {"from": iv.from_, "to": iv.to, "hold": iv.hold, "per_month": 1.0,
+                    "total": iv.beds * iv.occupancy, "beds": iv.beds}
+    return _Applied(iv.type, iv.name or iv.type, start, settings, Fraction(iv.delivery_cost_per_year),
+                    Fraction(iv.weekly_running_cost))
 
 
 def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categories: list[str]) -> Adjustments:
@@ -177,9 +135,12 @@ def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categori
             if s.get("total") is not None:  # a new home fills its beds, then stops
                 months_to_fill = int(np.ceil(s["total"] / max(s["per_month"], 1e-9)))
                 per_month[first + months_to_fill:] = 0
-            to = -1 if s["to"] == "leave care" else (categories.index(s["to"]) if s["to"] in categories else None)
-            if s["from"] in categories and to is not None:
-                adj.moves.append((first, categories.index(s["from"]), to, per_month, s["hold"]))
+            unknown = [c for c in (s["from"], s["to"]) if c not in categories and c != "leave care"]
+            if unknown:
+                raise UnusableInputError(f"Scenario '{scenario.name}', intervention '{iv.name}': unknown placement "
+                                         f"category {', '.join(unknown)}; use one of {', '.join(categories)}.")
+            to = -1 if s["to"] == "leave care" else categories.index(s["to"])
+            adj.moves.append((first, categories.index(s["from"]), to, per_month, s["hold"]))
     return adj
 
 
@@ -221,8 +182,49 @@ def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | No
     return run("baseline", None), [run(s.name, s) for s in scenarios]
 
 
+@dataclass(frozen=True)
+class ScenarioComparison:
+    """Scenarios against the baseline: children by category at the horizon, placement cost and cost
+    avoidance by financial year (pounds, with P10-P90), and peak beds needed against in-house capacity."""
+
+    children: pd.DataFrame
+    cost_by_year: pd.DataFrame
+    beds: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables under the file names ``placecast scenario run`` writes."""
+        return {"children.csv": self.children, "cost_by_year.csv": self.cost_by_year, "beds.csv": self.beds}
+
+
+def _money_rows(res: ScenarioResult, baseline: ScenarioResult) -> list[dict]:
+    rows = []
+    for fy in res.cost_by_run_fy.columns:
+        cost = res.cost_by_run_fy[fy]
+        avoided = baseline.cost_by_run_fy[fy] - cost  # paired by run: common random numbers
+        delivery = float(res.delivery_by_fy.get(fy, 0))
+        rows.append({"scenario": res.name, "financial_year": fy, "placement_cost_mean": round(cost.mean()),
+                     "placement_cost_p10": round(cost.quantile(0.1)), "placement_cost_p90": round(cost.quantile(0.9)),
+                     "avoided_mean": round(avoided.mean()), "avoided_p10": round(avoided.quantile(0.1)),
+                     "avoided_p90": round(avoided.quantile(0.9)), "delivery_cost": round(delivery),
+                     "net_saving_mean": round(avoided.mean() - delivery)})
+    return rows
+
+
+def _bed_rows(res: ScenarioResult, capacity: dict[str, int]) -> list[dict]:
+    counts = res.forecast.counts
+    rows = []
+    for cat, cap in capacity.items():
+        if cat in res.forecast.categories:
+            peak = counts.sel(category=cat).isel(month_end=slice(1, None)).max("month_end").to_numpy()
+            p90 = float(np.quantile(peak, 0.9))
+            rows.append({"scenario": res.name, "category": cat, "in_house_capacity": cap,
+                         "needed_p50": float(np.quantile(peak, 0.5)), "needed_p90": p90,
+                         "shortfall_p90": max(0.0, p90 - cap)})
+    return rows
+
+
 def comparison_tables(baseline: ScenarioResult, results: list[ScenarioResult], capacity: dict[str, int]
-                      ) -> dict[str, pd.DataFrame]:
+                      ) -> ScenarioComparison:
     """Children by category at the horizon, cost and avoidance by financial year, beds against capacity."""
     children, money, beds = [], [], []
     for res in [baseline, *results]:
@@ -231,23 +233,6 @@ def comparison_tables(baseline: ScenarioResult, results: list[ScenarioResult], c
         for r in last.itertuples():
             children.append({"scenario": res.name, "category": r.category, "mean": round(r.mean, 1),
                              "p10": r.p10, "p90": r.p90})
-        for fy in res.cost_by_run_fy.columns:
-            cost = res.cost_by_run_fy[fy]
-            avoided = baseline.cost_by_run_fy[fy] - cost  # paired by run: common random numbers
-            delivery = float(res.delivery_by_fy.get(fy, 0))
-            money.append({"scenario": res.name, "financial_year": fy, "placement_cost_mean": round(cost.mean()),
-                          "placement_cost_p10": round(cost.quantile(0.1)),
-                          "placement_cost_p90": round(cost.quantile(0.9)),
-                          "avoided_mean": round(avoided.mean()), "avoided_p10": round(avoided.quantile(0.1)),
-                          "avoided_p90": round(avoided.quantile(0.9)), "delivery_cost": round(delivery),
-                          "net_saving_mean": round(avoided.mean() - delivery)})
-        counts = res.forecast.counts
-        cats = res.forecast.categories
-        for cat, cap in capacity.items():
-            if cat in cats:
-                peak = counts[:, 1:, cats.index(cat)].max(axis=1)
-                beds.append({"scenario": res.name, "category": cat, "in_house_capacity": cap,
-                             "needed_p50": float(np.quantile(peak, 0.5)), "needed_p90": float(np.quantile(peak, 0.9)),
-                             "shortfall_p90": max(0.0, float(np.quantile(peak, 0.9)) - cap)})
-    return {"children.csv": pd.DataFrame(children), "cost_by_year.csv": pd.DataFrame(money),
-            "beds.csv": pd.DataFrame(beds)}
+        money += _money_rows(res, baseline)
+        beds += _bed_rows(res, capacity)
+    return ScenarioComparison(pd.DataFrame(children), pd.DataFrame(money), pd.DataFrame(beds))

@@ -4,11 +4,12 @@ After the approval date: a child moving to a cheaper placement category is a ste
 difference in weekly cost); a child returning home (REC E4A or E4B) avoids the whole weekly cost of
 the placement left. Each event is costed by :func:`realised_avoidance` (to 31 March in year, 52 weeks
 for the full-year effect, each child-day once) and summed by intervention and quarter; planned against
-realised gets a RAG rating by the same 5% rule as the indicators.
+realised gets a RAG rating by the same rule as the indicators (the rules file's red gap).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from placecast.finance.calendar import fy_label, quarter
 from placecast.finance.unit_costs import UnitCosts
+from placecast.kpi.rag import rag_for_shortfall
 from placecast.programme.avoidance import RealisedEvent, realised_avoidance
 
 RETURN_HOME = {"E4A", "E4B"}
@@ -80,13 +82,14 @@ def realised_by_quarter(events: list[RealisedEvent]) -> pd.DataFrame:
 
 
 def planned_vs_realised(planned: dict[str, float], realised: pd.DataFrame) -> pd.DataFrame:
-    """Planned in-year avoidance against realised, with RAG (Red more than 5% short, Amber within 5%)."""
+    """Planned in-year avoidance against realised, with RAG by the rules file's red gap (default: Red more
+    than 5% short, Amber within it)."""
     got = realised.groupby("intervention")["in_year"].sum() if len(realised) else pd.Series(dtype=float)
     rows = []
     for name, plan in planned.items():
         real = float(got.get(name, 0.0))
         short = (plan - real) / plan if plan else 0.0
-        rag = "Green" if short <= 0 else ("Amber" if short <= 0.05 else "Red")
+        rag = rag_for_shortfall(short)
         rows.append({"intervention": name, "planned_in_year": plan, "realised_in_year": real, "rag": rag})
     return pd.DataFrame(rows)
 
@@ -133,26 +136,58 @@ def entries_below_baseline(history, approved: date, as_at: date, unit_costs: Uni
     return pd.DataFrame(rows)
 
 
-def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | None = None
-                     ) -> dict[str, pd.DataFrame]:
-    """Every table of the programme for ``as_at``: invest-to-save cases and their summary, per-case
-    benefits, realised avoidance (from the plan's events and, given a history, detected since approval),
-    planned vs realised, savings programmes and milestones. Money in pounds (rounded to the penny)."""
-    from placecast.errors import UnusableInputError
-    from placecast.finance import default_unit_costs
+@dataclass(frozen=True)
+class NamedTable:
+    """A table that belongs to one named case or programme."""
+
+    name: str
+    table: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ProgrammeResults:
+    """Every table of the programme at a date (money in pounds, rounded to the penny)."""
+
+    invest_to_save: tuple[NamedTable, ...] = ()  # month-by-month saving, delivery cost, net, cumulative
+    invest_to_save_summary: pd.DataFrame | None = None
+    case_benefits: pd.DataFrame | None = None
+    entries_against_baseline: pd.DataFrame | None = None
+    realised_detected_by_quarter: pd.DataFrame | None = None
+    planned_vs_realised: pd.DataFrame | None = None
+    realised_avoidance: pd.DataFrame | None = None
+    realised_by_intervention: pd.DataFrame | None = None
+    savings: tuple[NamedTable, ...] = ()
+    milestones: pd.DataFrame | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables under the file names ``placecast programme track`` writes."""
+        out = {f"invest_to_save_{i}.csv": t.table for i, t in enumerate(self.invest_to_save, start=1)}
+        for name in ("invest_to_save_summary", "case_benefits", "entries_against_baseline",
+                     "realised_detected_by_quarter", "planned_vs_realised", "realised_avoidance",
+                     "realised_by_intervention", "milestones"):
+            frame = getattr(self, name)
+            if frame is not None:
+                out[f"{name}.csv"] = frame
+        out.update({f"savings_{i}.csv": t.table for i, t in enumerate(self.savings, start=1)})
+        return out
+
+
+def _pounds(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     from placecast.finance.calendar import to_pounds
 
-    def pounds(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-        frame = frame.copy()
-        for c in cols:
-            frame[c] = [float(to_pounds(v)) for v in frame[c]]
-        return frame
+    frame = frame.copy()
+    for c in cols:
+        frame[c] = [float(to_pounds(v)) for v in frame[c]]
+    return frame
 
-    tables: dict[str, pd.DataFrame] = {}
-    cases: list[dict[str, object]] = []
+
+def _invest_to_save(plan) -> tuple[tuple[NamedTable, ...], pd.DataFrame | None]:
+    from placecast.finance.calendar import to_pounds
+
+    tables, cases = [], []
     for case in plan.invest_to_save:
-        t = pounds(case.table(), ["saving", "delivery_cost", "net", "cumulative"]).assign(case=case.name)
-        tables[f"invest_to_save_{len(cases) + 1}.csv"] = t
+        t = _pounds(case.table(), ["saving", "delivery_cost", "net", "cumulative"]).assign(case=case.name)
+        tables.append(NamedTable(case.name, t))
         summary = case.summary()
         row: dict[str, object] = {"case": case.name, "payback_month": summary["payback_month"]}
         ratio = summary["return_per_pound"]
@@ -160,40 +195,67 @@ def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | No
         for k in ("saving", "delivery_cost", "net", "in_year_saving", "full_year_effect"):
             row[k] = float(to_pounds(summary[k]))  # type: ignore[arg-type]
         cases.append(row)
-    if cases:
-        tables["invest_to_save_summary.csv"] = pd.DataFrame(cases)
+    return tuple(tables), (pd.DataFrame(cases) if cases else None)
+
+
+def _detected(plan, as_at: date, history, unit_costs: UnitCosts | None) -> dict[str, pd.DataFrame]:
+    """Step-downs and returns home detected in the history since approval, and entries below baseline."""
+    from placecast.errors import UnusableInputError
+    from placecast.finance import default_unit_costs
+
+    if plan.approved is None:
+        raise UnusableInputError(f"{plan.title}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
+                                 "detect realised savings from the history.")
+    rates = unit_costs or default_unit_costs()
+    detected = detect_events(history.episodes, plan.approved, as_at, rates)
+    by_quarter = realised_by_quarter(detected)
+    entries = entries_below_baseline(history, plan.approved, min(as_at, history.census_date), rates)
+    if len(entries):
+        prevention = pd.DataFrame([{"intervention": "Prevention", "financial_year": "", "quarter": "",
+                                    "events": round(float(entries["shortfall"].sum()), 1),
+                                    "in_year": int(entries["in_year"].sum()), "full_year": None}])
+        by_quarter = pd.concat([by_quarter, prevention], ignore_index=True)
+    out = {"entries_against_baseline": entries, "realised_detected_by_quarter": by_quarter}
+    if plan.planned:
+        out["planned_vs_realised"] = planned_vs_realised(plan.planned, by_quarter)
+    return out
+
+
+def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | None = None) -> ProgrammeResults:
+    """Every table of the programme for ``as_at``: invest-to-save cases and their summary, per-case
+    benefits, realised avoidance (from the plan's events and, given a history, detected since approval),
+    planned vs realised, savings programmes and milestones. Money in pounds (rounded to the penny).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from importlib import resources
+    >>> from placecast.programme import read_plan
+    >>> plan = read_plan(resources.files("placecast.report").joinpath("defaults", "demo_plan.yaml"))
+    >>> programme_tables(plan, date(2025, 9, 30)).invest_to_save[0].name
+    'Step-down team'
+    """
+    from placecast.finance.calendar import to_pounds
+
+    its, summary = _invest_to_save(plan)
+    parts: dict[str, object] = {"invest_to_save": its, "invest_to_save_summary": summary}
     if plan.case_benefits:
-        tables["case_benefits.csv"] = pd.DataFrame([{"name": cb.name, "cases": float(cb.cases),
-                                                     "saving_per_case": float(cb.saving_per_case),
-                                                     "period_years": cb.period_years,
-                                                     "total": float(to_pounds(cb.total))}
-                                                    for cb in plan.case_benefits])
+        parts["case_benefits"] = pd.DataFrame([{"name": cb.name, "cases": float(cb.cases),
+                                                "saving_per_case": float(cb.saving_per_case),
+                                                "period_years": cb.period_years,
+                                                "total": float(to_pounds(cb.total))} for cb in plan.case_benefits])
     if history is not None:
-        if plan.approved is None:
-            raise UnusableInputError(f"{plan.title}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
-                                     "detect realised savings from the history.")
-        rates = unit_costs or default_unit_costs()
-        detected = detect_events(history.episodes, plan.approved, as_at, rates)
-        by_quarter = realised_by_quarter(detected)
-        entries = entries_below_baseline(history, plan.approved, min(as_at, history.census_date), rates)
-        tables["entries_against_baseline.csv"] = entries
-        if len(entries):
-            prevention = pd.DataFrame([{"intervention": "Prevention", "financial_year": "", "quarter": "",
-                                        "events": round(float(entries["shortfall"].sum()), 1),
-                                        "in_year": int(entries["in_year"].sum()), "full_year": None}])
-            by_quarter = pd.concat([by_quarter, prevention], ignore_index=True)
-        tables["realised_detected_by_quarter.csv"] = by_quarter
-        if plan.planned:
-            tables["planned_vs_realised.csv"] = planned_vs_realised(plan.planned, by_quarter)
+        parts.update(_detected(plan, as_at, history, unit_costs))
     if plan.realised:
-        realised = pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
-        tables["realised_avoidance.csv"] = realised
-        tables["realised_by_intervention.csv"] = realised.groupby("intervention")[["in_year", "full_year"]].sum() \
+        realised = _pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
+        parts["realised_avoidance"] = realised
+        parts["realised_by_intervention"] = realised.groupby("intervention")[["in_year", "full_year"]].sum() \
             .reset_index()
-    for i, sp in enumerate(plan.savings, start=1):
-        tables[f"savings_{i}.csv"] = sp.table().assign(programme=sp.name, revised_cash_limit=sp.revised_cash_limit)
+    parts["savings"] = tuple(NamedTable(sp.name, sp.table().assign(programme=sp.name,
+                                                                    revised_cash_limit=sp.revised_cash_limit))
+                             for sp in plan.savings)
     if plan.milestones:
-        tables["milestones.csv"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
-                                                  "status": m.status, "overdue": m.overdue(as_at.isoformat())}
-                                                 for m in plan.milestones])
-    return tables
+        parts["milestones"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
+                                             "status": m.status, "overdue": m.overdue(as_at.isoformat())}
+                                            for m in plan.milestones])
+    return ProgrammeResults(**parts)  # type: ignore[arg-type]

@@ -1,8 +1,8 @@
 """The quarterly Portfolio Performance and Resources report: one report model, three renderings
 (self-contained HTML, PDF, Excel)."""
 
-from placecast.report.build import build_report, read_commentary
-from placecast.report.config import ReportConfig, ReportConfigError, parse_quarter, read_config
+from placecast.report.build import build_report, report_from_results
+from placecast.report.config import ReportConfig, ReportConfigError, parse_quarter, read_commentary, read_config
 from placecast.report.excel import render_excel
 from placecast.report.html import render_html
 from placecast.report.model import Report
@@ -10,4 +10,4 @@ from placecast.report.pdf import render_pdf
 from placecast.report.write import write_report
 
 __all__ = ["Report", "ReportConfig", "ReportConfigError", "build_report", "parse_quarter", "read_commentary",
-           "read_config", "render_excel", "render_html", "render_pdf", "write_report"]
+           "read_config", "render_excel", "report_from_results", "render_html", "render_pdf", "write_report"]

@@ -1,125 +1,15 @@
-"""The report configuration (``report.yaml``): which council, which quarter, and where its inputs are.
+"""The report configuration lives with the quarter pipeline (:mod:`placecast.quarter.config`); these
+names are kept here for callers of the report package."""
 
-Paths are relative to the configuration file. Only ``council``, ``data`` and ``budget`` are required;
-everything else has a default (built-in unit costs, recovery scenario and indicator definitions).
+from placecast.quarter.config import (
+    Benchmarking,
+    CommentaryFile,
+    ReportConfig,
+    ReportConfigError,
+    parse_quarter,
+    read_commentary,
+    read_config,
+)
 
-Quarters are quarters of the financial year: ``2025-Q2`` (or ``2025/26 Q2``) is July to September
-2025, reported at 30 September 2025; ``2025-Q4`` ends on 31 March 2026.
-"""
-
-from __future__ import annotations
-
-import re
-from datetime import date
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from placecast.errors import LocatedInputError, LocatedProblem, load_yaml
-from placecast.finance.calendar import quarter_end
-
-
-class ReportConfigError(LocatedInputError):
-    what = "the report configuration"
-
-
-_QUARTER = re.compile(r"^\s*(\d{4})(?:/(\d{2}))?[\s-]*Q([1-4])\s*$", re.IGNORECASE)
-
-
-def parse_quarter(text: str) -> tuple[str, date]:
-    """``2025-Q2`` or ``2025/26 Q2`` -> ("2025/26 Q2", 2025-09-30)."""
-    m = _QUARTER.match(str(text))
-    if not m:
-        raise ValueError(f"'{text}' is not a quarter; write it as YYYY-Qn, for example 2025-Q2 (July to "
-                         "September 2025, the second quarter of 2025/26).")
-    year, q = int(m.group(1)), int(m.group(3))
-    if m.group(2) and int(m.group(2)) != (year + 1) % 100:
-        raise ValueError(f"'{text}': {year}/{m.group(2)} is not a financial year; did you mean "
-                         f"{year}/{(year + 1) % 100:02d}?")
-    return f"{year}/{(year + 1) % 100:02d} Q{q}", quarter_end(year, q)
-
-
-class Benchmarking(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    stats: Path = Field(description="Folder of DfE published CSVs (children looked after statistics).")
-    council: str = Field(description="Old code, new code or name of the council in the DfE files.")
-    note: str = ""
-
-
-class ForecastSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    runs: int = Field(1000, ge=10, le=100_000)
-    seed: int = 1
-    backtest_runs: int = Field(200, ge=10, le=10_000)
-
-
-class ReportConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    council: str
-    title: str = "Children's Services Portfolio Performance and Resources"
-    quarter: str | None = None
-    data: list[Path] = Field(description="Folders of SSDA903 returns, or one folder written by 'placecast ingest'.")
-    budget: Path
-    unit_costs: Path | None = None
-    commitments: Path | None = None
-    plan: Path | None = None
-    scenario: Path | None = None
-    indicators: Path | None = None
-    commentary: Path | None = None
-    population_0_17: int | None = Field(None, gt=0)
-    capacity: dict[str, int] = Field(default_factory=dict)
-    benchmark: Benchmarking | None = None
-    forecast: ForecastSettings = Field(default_factory=lambda: ForecastSettings.model_validate({}))
-    key_file: Path | None = None
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _listify(cls, value: object) -> object:
-        return [value] if isinstance(value, str | Path) else value
-
-    @field_validator("quarter")
-    @classmethod
-    def _quarter(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_quarter(value)
-        return value
-
-    def resolved(self, base: Path) -> ReportConfig:
-        """Relative paths made relative to ``base`` (the configuration file's folder)."""
-        def fix(p: Path | None) -> Path | None:
-            return None if p is None else (p if p.is_absolute() else base / p)
-
-        update: dict[str, object] = {name: fix(getattr(self, name)) for name in
-                  ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "key_file")}
-        update["data"] = [fix(p) for p in self.data]
-        if self.benchmark is not None:
-            update["benchmark"] = self.benchmark.model_copy(update={"stats": fix(self.benchmark.stats)})
-        return self.model_copy(update=update)
-
-
-def read_config(path: Path) -> ReportConfig:
-    """Read and check ``report.yaml``; every problem is reported with its key."""
-    file = str(path)
-    raw = load_yaml(path, lambda message: ReportConfigError([LocatedProblem(file, "-", "", "", message)]))
-    if not isinstance(raw, dict):
-        raise ReportConfigError([LocatedProblem(file, "-", "", str(raw)[:40], "the file must be a mapping of "
-                                                "settings (see 'placecast defaults' for an example).")])
-    for key in ("quarter",):
-        if key in raw and not isinstance(raw[key], str):
-            raw[key] = str(raw[key])
-    try:
-        config = ReportConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for e in exc.errors():
-            where = ".".join(str(p) for p in e["loc"])
-            value = e.get("input")
-            message = e["msg"].removeprefix("Value error, ")
-            if e["type"] == "extra_forbidden":
-                message = "unknown setting; check the spelling (see the README's report section)."
-            elif e["type"] == "missing":
-                message = "this setting is required."
-            problems.append(LocatedProblem(file, where, where.rsplit(".", 1)[-1],
-                                           "" if isinstance(value, dict) else str(value)[:60], message))
-        raise ReportConfigError(problems) from exc
-    return config.resolved(Path(path).resolve().parent)
+__all__ = ["Benchmarking", "CommentaryFile", "ReportConfig", "ReportConfigError", "parse_quarter",
+           "read_commentary", "read_config"]

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from placecast.quarter import QuarterResults
 
 # kind -> (Excel number format, description)
 KINDS = {
@@ -149,9 +153,8 @@ class Report:
     sections: list[Section]
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # provenance: data, settings, seeds
-    # what the report was computed from (model, forecast, backtest, tables), for callers that also
-    # write them out; never rendered
-    artefacts: dict = field(default_factory=dict, repr=False)
+    # the quarter's results the report was laid out from, for callers that also write them; never rendered
+    results: QuarterResults | None = field(default=None, repr=False)
 
     def tables(self) -> list[Table]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]

@@ -9,25 +9,36 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field
 
-from placecast.errors import ConfigError
+from placecast.errors import LocatedInputError
+from placecast.schema import StrictModel, parse_yaml, read_text, validate_data
 
 
-class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    category: str
+class TaxonomyFileError(LocatedInputError):
+    what = "the taxonomy file"
+
+
+class TaxonomyRule(StrictModel):
+    """PLACE codes (and, optionally, PLACE_PROVIDER codes) that make a placement category."""
+
+    category: str = Field(min_length=1)
     label: str = ""
-    place: list[str]
+    place: list[str] = Field(min_length=1)
     provider: list[str] | None = None
 
 
-class _TaxonomyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    categories: list[_Rule]
+class TaxonomyFile(StrictModel):
+    """The placement taxonomy: ordered rules, temporary placement codes and the fallback category."""
+
+    description: str = ""
+    reference: str = ""
+    categories: list[TaxonomyRule] = Field(min_length=1)
     temporary: list[str]
     fallback: str
+
+
+_Rule = TaxonomyRule
 
 
 @dataclass(frozen=True)
@@ -67,17 +78,13 @@ class Taxonomy:
 
 
 def _from_text(text: str, source: str) -> Taxonomy:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML ({exc}). Fix the file or copy the default again.") from exc
-    try:
-        parsed = _TaxonomyFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{source}: {problems}. Compare with the default taxonomy.yaml.") from exc
+    data, lines = parse_yaml(text, source)
+    result = validate_data(TaxonomyFile, data, source, lines)
+    if result.problems:
+        raise TaxonomyFileError(result.problems)
+    parsed: TaxonomyFile = result.model
     rules = tuple(
-        _Rule(
+        TaxonomyRule(
             category=r.category,
             label=r.label,
             place=[p.upper() for p in r.place],
@@ -96,8 +103,4 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Load a taxonomy file, or the packaged default when ``path`` is None."""
     if path is None:
         return _from_text(default_taxonomy_text(), "taxonomy.yaml (default)")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the taxonomy file ({exc.strerror}).") from exc
-    return _from_text(text, str(path))
+    return _from_text(read_text(path), str(path))

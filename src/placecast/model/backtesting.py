@@ -13,8 +13,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from placecast.model.demand import DemandModel
+from placecast.model.demand import DemandModel, select_uasc
 from placecast.model.panel import month_ends
+from placecast.model.settings import check_settings
 from placecast.ssda903.assemble import History, count_in_care
 
 HORIZONS = (3, 6, 12, 24)
@@ -68,15 +69,33 @@ def origins_for(history: History, min_years: int = 2, horizon: int = 3) -> list[
     return out
 
 
-def backtest(history: History, horizons: tuple[int, ...] = HORIZONS, n_runs: int = 500, random_state: int = 0,
-             **model_kwargs) -> BacktestResult:
-    """Fit at each origin, forecast, and score against what happened."""
-    episodes = history.episodes
-    uasc = model_kwargs.get("uasc", "include")
-    if uasc == "exclude":
-        episodes = episodes[~episodes["uasc"].astype(bool)]
-    elif uasc == "only":
-        episodes = episodes[episodes["uasc"].astype(bool)]
+def backtest(history: History, model: DemandModel | None = None, horizons: tuple[int, ...] = HORIZONS,
+             n_runs: int | None = None) -> BacktestResult:
+    """Fit a copy of ``model`` (its settings) at each origin, forecast, and score against what happened.
+
+    Parameters
+    ----------
+    history : the assembled care history.
+    model : the model whose settings are backtested (default: ``DemandModel()``); it is not changed.
+    horizons : months ahead to score.
+    n_runs : Monte Carlo runs per origin (default: the model's).
+
+    Returns
+    -------
+    BacktestResult
+        Points (forecast, actual, baselines per origin, horizon and category) and their metrics.
+
+    Examples
+    --------
+    >>> from placecast.testing import small_history
+    >>> backtest(small_history(), DemandModel(random_state=1), horizons=(3,), n_runs=20).origins
+    [datetime.date(2024, 3, 31)]
+    """
+    template = model or DemandModel()
+    settings = template.settings()
+    if n_runs is not None:
+        settings = check_settings(**{**settings.model_dump(), "runs": n_runs})
+    episodes = select_uasc(history.episodes, settings.uasc)
     origins = origins_for(history, horizon=min(horizons))
     rows = []
     census = pd.Timestamp(history.census_date)
@@ -85,10 +104,10 @@ def backtest(history: History, horizons: tuple[int, ...] = HORIZONS, n_runs: int
         reachable = [h for h in horizons if o + pd.offsets.MonthEnd(h) <= census]
         if not reachable:
             continue
-        model = DemandModel(n_runs=n_runs, random_state=random_state, **model_kwargs).fit(history, origin)
-        forecast = model.project(max(reachable))
+        fitted = DemandModel.from_settings(settings, template.categories).fit(history, origin)
+        forecast = fitted.project(max(reachable))
         table = forecast.table().set_index(["date", "category"])
-        cats = model.categories_
+        cats = fitted.categories_
         past_dates = month_ends(o - pd.offsets.MonthEnd(24), 25)
         past = [_actual(episodes, d, cats) for d in past_dates]
         now = past[-1]

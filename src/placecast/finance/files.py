@@ -1,0 +1,163 @@
+"""Schemas of the finance files a user writes: the budget, unit costs and the commitments register.
+
+Every model forbids unknown keys and enumerates its units; amounts are exact ``Decimal``. Build them
+in Python or read them with :func:`placecast.schema.read_model`; ``placecast schema budget`` prints
+the JSON Schema.
+
+Examples
+--------
+>>> from placecast.finance.files import BudgetFile
+>>> budget = BudgetFile.model_validate({"units": "£000", "lines": [
+...     {"name": "Placements", "budget_previous_quarter": 100, "forecast_net_expenditure": 110}]})
+>>> budget.scale
+Decimal('1000')
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, PlainValidator, field_validator
+
+from placecast.schema import StrictModel
+
+COMPUTED = ("from_history", "from_commitments", "from_forecast")
+ComputedSource = Literal["from_history", "from_commitments", "from_forecast"]
+# the units a budget or plan file may declare (once per file), and what one unit is in pounds
+MONEY_UNITS: dict[str, Decimal] = {"£000": Decimal(1000), "thousands": Decimal(1000), "£": Decimal(1),
+                                   "pounds": Decimal(1)}
+MoneyUnit = Literal["£000", "thousands", "£", "pounds"]
+
+
+def _amount_text(value: object) -> object:
+    """Amounts may be written with thousands separators or a pound sign: '£1,234.50'."""
+    if isinstance(value, str):
+        return value.replace(",", "").replace("£", "").strip()
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_amount_text), Field(allow_inf_nan=False)]
+NonNegativeMoney = Annotated[Decimal, BeforeValidator(_amount_text), Field(ge=0, allow_inf_nan=False)]
+
+
+def _component(value: object) -> Decimal | str:
+    if isinstance(value, str) and value.strip() in COMPUTED:
+        return value.strip()
+    try:
+        amount = Decimal(str(_amount_text(value)))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if isinstance(value, bool) or not amount.is_finite() or amount < 0:
+        raise ValueError(f"expected a non-negative amount or one of {', '.join(COMPUTED)}")
+    return amount
+
+
+Component = Annotated[Decimal | ComputedSource, PlainValidator(
+    _component, json_schema_input_type=NonNegativeMoney | ComputedSource)]
+
+
+class BudgetChange(StrictModel):
+    """A budget change since the previous period (a virement, corporate funding, ...)."""
+
+    description: str = ""
+    amount: Money
+
+
+class BudgetLineFile(StrictModel):
+    """One service line of the budget: its budget, changes, forecast (or its components) and reserves."""
+
+    name: str = Field(min_length=1)
+    budget_previous_quarter: Money = Decimal(0)
+    changes: list[BudgetChange] = Field(default_factory=list)
+    cash_limit: Money | None = Field(None, description="Stated cash limit; checked against budget plus changes.")
+    forecast_net_expenditure: Money | None = Field(None, description="The finance system's forecast; else the "
+                                                   "components below are added up.")
+    actuals_to_date: Component = Decimal(0)
+    committed_to_year_end: Component = Decimal(0)
+    new_demand: Component = Decimal(0)
+    savings_not_in_figures: Component = Decimal(0)
+    covid_scarring: NonNegativeMoney = Decimal(0)
+    reserves: NonNegativeMoney = Field(Decimal(0), description="Appropriations from reserves to this line.")
+    previous_quarter_deficit: Money | None = None
+
+
+class ReserveFile(StrictModel):
+    """An earmarked reserve and its approved use this year."""
+
+    category: str = ""
+    narration: str = ""
+    purpose: str = ""
+    approved_use_balance: NonNegativeMoney = Decimal(0)
+    approved_use: NonNegativeMoney = Decimal(0)
+
+
+class BudgetFile(StrictModel):
+    """A budget file: service lines, reserves, the period and the money unit (declared once)."""
+
+    title: str = ""
+    quarter: str = ""
+    units: MoneyUnit = Field("thousands", description="£000 (or 'thousands') or £ (or 'pounds').")
+    lines: list[BudgetLineFile] = Field(min_length=1)
+    reserves: list[ReserveFile] = Field(default_factory=list)
+
+    @property
+    def scale(self) -> Decimal:
+        """Pounds in one unit of the file (1000 for £000)."""
+        return MONEY_UNITS[self.units]
+
+
+class UnitCostEntry(StrictModel):
+    """A weekly cost taking effect on a date."""
+
+    from_: date = Field(alias="from")
+    weekly: NonNegativeMoney
+
+
+class UnitCostsFile(StrictModel):
+    """Weekly unit costs per cost line with effective dates and annual inflation."""
+
+    description: str = ""
+    reference: str = ""
+    unit: Literal["GBP per week", "£ per week"] = "GBP per week"
+    inflation_per_year: Annotated[Decimal, Field(ge=-1, le=1, allow_inf_nan=False)] = Decimal(0)
+    costs: dict[str, list[UnitCostEntry]] = Field(min_length=1)
+
+    @field_validator("costs")
+    @classmethod
+    def _entries(cls, value: dict[str, list[UnitCostEntry]]) -> dict[str, list[UnitCostEntry]]:
+        empty = [k for k, v in value.items() if not v]
+        if empty:
+            raise ValueError(f"cost line(s) {', '.join(empty)} have no entries; give at least one "
+                             "{from: YYYY-MM-DD, weekly: amount}")
+        return value
+
+
+class UnitCostRow(StrictModel):
+    """One row of a unit-costs CSV."""
+
+    cost_line: str = Field(min_length=1)
+    weekly_cost: NonNegativeMoney
+    effective_from: date = date(2000, 4, 1)
+    inflation: Annotated[Decimal, Field(ge=-1, le=1)] | None = None
+
+
+class CommitmentRow(StrictModel):
+    """One row of the commitments register (CSV or the first sheet of a workbook).
+
+    The register is checked column by column (fast on a million rows); this model names its columns
+    and what each holds.
+    """
+
+    child_id: str = Field(min_length=1)
+    placement_ref: str
+    provider: str
+    cost_line: str
+    weekly_cost: NonNegativeMoney = Field(description="Pounds a week.")
+    start: date
+    planned_end: date | None = None
+    funding_social_care: Decimal | None = Field(None, description="Percentage; blank means 100% social care.")
+    funding_education: Decimal | None = None
+    funding_health: Decimal | None = None
+    funding_uasc_grant: Decimal | None = None

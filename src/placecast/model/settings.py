@@ -1,0 +1,89 @@
+"""One forecast settings object, constrained once, used by the CLI, the report configuration,
+scenario files and the library.
+
+The constrained types (:data:`Runs`, :data:`Seed`, ...) are shared by every file that names one
+of these settings, so a scenario's ``runs`` obeys the same rule as ``placecast forecast --runs``.
+
+Examples
+--------
+>>> from placecast.model.settings import ForecastSettings
+>>> ForecastSettings(runs=500, seed=3).runs
+500
+>>> check_settings(runs=-5)
+Traceback (most recent call last):
+...
+placecast.model.settings.ModelSettingsError: DemandModel setting runs must be at least 10 (got -5).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from placecast.errors import UnusableInputError
+from placecast.schema import StrictModel
+
+Runs = Annotated[int, Field(ge=10, le=100_000, description="Monte Carlo runs.")]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Random seed: the same seed gives the same forecast.")]
+HorizonMonths = Annotated[int, Field(ge=1, le=120, description="Months ahead.")]
+BacktestRuns = Annotated[int, Field(ge=0, le=10_000, description="Runs per backtest origin (0: no backtest).")]
+UascChoice = Literal["include", "exclude", "only"]
+DEFAULT_SEED = 0
+
+
+class ForecastSettings(StrictModel):
+    """How the demand model is fitted and projected.
+
+    Parameters
+    ----------
+    runs : Monte Carlo runs (10 to 100,000; default 1,000).
+    seed : random seed (default 0).
+    horizon_months : months ahead (1 to 120; default 24).
+    backtest_runs : runs per origin of the model card's backtest (0: none; default 200).
+    window_years : years of history before the start used to fit (0.5 to 30; default 5).
+    half_life_months : weight of older months halves every this many months (default 120).
+    shrinkage : prior strength in child-months pulling sparse cells toward their margins (default 12).
+    trend : ``auto`` fits a damped log-linear trend in entries; ``none`` does not.
+    uasc : include, exclude or only unaccompanied asylum-seeking children.
+    """
+
+    runs: Runs = 1000
+    seed: Seed = DEFAULT_SEED
+    horizon_months: HorizonMonths = 24
+    backtest_runs: BacktestRuns = 200
+    window_years: Annotated[float, Field(ge=0.5, le=30)] = 5.0
+    half_life_months: Annotated[float, Field(gt=0, le=10_000)] = 120.0
+    shrinkage: Annotated[float, Field(gt=0, le=1e6)] = 12.0
+    trend: Literal["auto", "none"] = "auto"
+    uasc: UascChoice = "include"
+
+
+class ModelInputError(UnusableInputError):
+    """The history cannot support the requested fit (for example a start date outside the data)."""
+
+
+class ModelSettingsError(ModelInputError):
+    """A forecast setting is out of range; the message names the setting, the allowed range and the value."""
+
+
+def _expected(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    words = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+    for key, word in words.items():
+        if key in ctx:
+            limit = ctx[key]
+            return f"must be {word} {limit:,g}" if isinstance(limit, int | float) else f"must be {word} {limit}"
+    if error["type"] == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the allowed values')}"
+    return error["msg"].replace("Input should be", "must be")
+
+
+def check_settings(**values: Any) -> ForecastSettings:
+    """Settings from keyword values; :class:`ModelSettingsError` names each bad one, its range and value."""
+    try:
+        return ForecastSettings.model_validate(values)
+    except ValidationError as exc:
+        parts = [f"DemandModel setting {'.'.join(str(p) for p in e['loc'])} {_expected(e)} (got {e.get('input')!r})"
+                 for e in exc.errors()]
+        raise ModelSettingsError("; ".join(parts) + ".") from exc

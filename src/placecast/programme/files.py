@@ -1,0 +1,199 @@
+"""Schemas of the programme files a user writes: the recovery scenario and the programme plan.
+
+Unknown keys are errors with "did you mean"; interventions are told apart by ``type``, each with its
+own keys; runs, seed and horizon obey the same rules as every other forecast setting
+(:mod:`placecast.model.settings`). ``placecast schema scenario`` and ``placecast schema plan`` print
+the JSON Schemas.
+
+Examples
+--------
+>>> from placecast.programme.files import ScenarioFile
+>>> s = ScenarioFile.model_validate({"interventions": [
+...     {"type": "edge_of_care", "start": "2025-06-01", "reduce_entries_pct": 10, "age_bands": ["10-13"]}]})
+>>> s.interventions[0].age_bands
+['10-13']
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictBool
+
+from placecast.finance.files import Money, NonNegativeMoney
+from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
+from placecast.schema import StrictModel
+
+AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
+Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[float, Field(ge=0)]
+
+
+class _Intervention(StrictModel):
+    name: str | None = None
+    delivery_cost_per_year: NonNegativeMoney = Decimal(0)
+    weekly_running_cost: NonNegativeMoney = Decimal(0)
+
+
+class EdgeOfCare(_Intervention):
+    """Fewer children enter care in the chosen age bands (all ages when none are given)."""
+
+    type: Literal["edge_of_care"]
+    start: date
+    reduce_entries_pct: Annotated[float, Field(ge=0, le=100)]
+    age_bands: list[AgeBand] | None = None
+
+
+class Reunification(_Intervention):
+    """More children return home: the chance of leaving care rises by a percentage."""
+
+    type: Literal["reunification"]
+    start: date
+    increase_return_home_pct: Annotated[float, Field(ge=0, le=500)]
+
+
+class StepDown(_Intervention):
+    """Children move from one placement category to another each month; ``hold`` of them stay there."""
+
+    type: Literal["step_down"]
+    start: date
+    from_: str = Field(alias="from")
+    to: str
+    per_month: Count
+    hold: Share = 1.0
+
+
+class NewHome(_Intervention):
+    """A new in-house home opens and fills its beds from external residential care."""
+
+    type: Literal["new_home"]
+    opening: date
+    beds: Annotated[float, Field(ge=1)]
+    occupancy: Share = 0.8
+    from_: str = Field("residential_external", alias="from")
+    to: str = "residential_inhouse"
+    hold: Share = 1.0
+
+
+class FosterRecruitment(_Intervention):
+    """New in-house carers each quarter take children from external fostering."""
+
+    type: Literal["foster_recruitment"]
+    start: date
+    carers_per_quarter: Count
+    from_: str = Field("fostering_external", alias="from")
+    to: str = "fostering_inhouse"
+    hold: Share = 1.0
+
+
+class IntensiveSupport(_Intervention):
+    """Cases a year, a share of which de-escalate and leave care."""
+
+    type: Literal["intensive_support"]
+    start: date
+    cases_per_year: Count
+    de_escalation_rate: Share
+    from_: str = Field("fostering_inhouse", alias="from")
+
+
+Intervention = Annotated[EdgeOfCare | Reunification | StepDown | NewHome | FosterRecruitment | IntensiveSupport,
+                         Field(discriminator="type")]
+
+
+class ScenarioFile(StrictModel):
+    """A recovery scenario: interventions applied inside the demand model's simulation."""
+
+    name: str | None = None
+    description: str = ""
+    history: Path | None = None
+    start: date | None = Field(None, description="Forecast origin (default: the data's census date).")
+    horizon_months: HorizonMonths = 36
+    runs: Runs = 1000
+    seed: Seed = DEFAULT_SEED
+    capacity: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    interventions: list[Intervention] = Field(default_factory=list)
+
+
+class InvestToSaveFile(StrictModel):
+    """An invest-to-save case: children, weekly saving each, delivery cost, months."""
+
+    name: str | None = None
+    children: Annotated[int, Field(ge=0)]
+    weekly_saving: NonNegativeMoney
+    saving_from: date
+    annual_cost: NonNegativeMoney
+    cost_from: date
+    months: Annotated[int, Field(ge=1)]
+
+
+class CaseBenefitFile(StrictModel):
+    """A per-case benefit (for example a published cost-benefit saving per case)."""
+
+    name: str | None = None
+    cases: Annotated[Decimal, Field(ge=0)]
+    saving_per_case: Money
+    period_years: Annotated[int, Field(ge=1)]
+    published_total: NonNegativeMoney | None = None
+
+
+class RealisedEventFile(StrictModel):
+    """A logged move: a child's weekly cost before and after, from a date."""
+
+    child: str | None = None
+    intervention: str = ""
+    on: date = Field(alias="date")
+    weekly_before: NonNegativeMoney
+    weekly_after: NonNegativeMoney
+    planned_end: date | None = None
+    expected_remaining_weeks: NonNegativeMoney | None = None
+
+    def problems(self) -> list[tuple[str, object, str]]:
+        """(key, value, message) for each way this event contradicts itself."""
+        out: list[tuple[str, object, str]] = []
+        if self.weekly_after > self.weekly_before:
+            out.append(("weekly_after", self.weekly_after, "costs more than before: this is not a saving."))
+        if self.planned_end is not None and self.planned_end < self.on:
+            out.append(("planned_end", self.planned_end, "the planned end is before the event; correct one of them."))
+        return out
+
+
+class SavingsLineFile(StrictModel):
+    name: str | None = None
+    amount: Money
+    recurrent: StrictBool
+    year: str = ""
+
+
+class SavingsFile(StrictModel):
+    """A savings (MTFP) programme: requirement, phasing by year, lines and forecast delivery."""
+
+    name: str | None = None
+    cash_limit: Money = Decimal(0)
+    full_year_saving: Money = Decimal(0)
+    phasing: dict[str, Money] = Field(default_factory=dict)
+    lines: list[SavingsLineFile] = Field(default_factory=list)
+    forecast_delivery: dict[str, Money] = Field(default_factory=dict)
+
+
+class MilestoneFile(StrictModel):
+    project: str = ""
+    milestone: str = ""
+    due: date
+    status: str = ""
+
+
+class PlanFile(StrictModel):
+    """A recovery-programme plan: invest-to-save cases, benefits, events, savings and milestones."""
+
+    title: str = ""
+    approved: date | None = Field(None, description="Plan approval: the baseline is frozen here.")
+    planned: dict[str, NonNegativeMoney] = Field(default_factory=dict, description="In-year avoidance planned per "
+                                                 "intervention (£).")
+    invest_to_save: list[InvestToSaveFile] = Field(default_factory=list)
+    case_benefits: list[CaseBenefitFile] = Field(default_factory=list)
+    realised: list[RealisedEventFile] = Field(default_factory=list)
+    savings: list[SavingsFile] = Field(default_factory=list)
+    milestones: list[MilestoneFile] = Field(default_factory=list)

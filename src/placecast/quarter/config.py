@@ -1,0 +1,127 @@
+"""The report configuration (``report.yaml``): which council, which quarter, and where its inputs are.
+
+Paths are relative to the configuration file. Only ``council``, ``data`` and ``budget`` are required;
+everything else has a default (built-in unit costs, recovery scenario and indicator definitions).
+
+Quarters are quarters of the financial year: ``2025-Q2`` (or ``2025/26 Q2``) is July to September
+2025, reported at 30 September 2025; ``2025-Q4`` ends on 31 March 2026.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from placecast.errors import LocatedInputError
+from placecast.finance.calendar import quarter_end
+from placecast.model.settings import ForecastSettings
+from placecast.schema import StrictModel, read_model
+
+
+class ReportConfigError(LocatedInputError):
+    what = "the report configuration"
+
+
+_QUARTER = re.compile(r"^\s*(\d{4})(?:/(\d{2}))?[\s-]*Q([1-4])\s*$", re.IGNORECASE)
+
+
+def parse_quarter(text: str) -> tuple[str, date]:
+    """``2025-Q2`` or ``2025/26 Q2`` -> ("2025/26 Q2", 2025-09-30)."""
+    m = _QUARTER.match(str(text))
+    if not m:
+        raise ValueError(f"'{text}' is not a quarter; write it as YYYY-Qn, for example 2025-Q2 (July to "
+                         "September 2025, the second quarter of 2025/26).")
+    year, q = int(m.group(1)), int(m.group(3))
+    if m.group(2) and int(m.group(2)) != (year + 1) % 100:
+        raise ValueError(f"'{text}': {year}/{m.group(2)} is not a financial year; did you mean "
+                         f"{year}/{(year + 1) % 100:02d}?")
+    return f"{year}/{(year + 1) % 100:02d} Q{q}", quarter_end(year, q)
+
+
+class Benchmarking(StrictModel):
+    """Where the DfE statistics are and which council to benchmark."""
+
+    stats: Path = Field(description="Folder of DfE published CSVs (children looked after statistics).")
+    council: str = Field(description="Old code, new code or name of the council in the DfE files.")
+    note: str = ""
+
+
+SectionId = Literal["outturn", "children", "costs", "beds", "programme", "indicators", "benchmark", "quality",
+                    "model"]
+
+
+class CommentaryFile(StrictModel):
+    """Commentary paragraphs keyed by report section and by indicator id."""
+
+    sections: dict[SectionId, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    indicators: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+
+    def section(self, ident: str) -> str:
+        """The paragraph for section ``ident`` (spaces normalised), or ''."""
+        return " ".join(self.sections.get(ident, "").split())  # type: ignore[call-overload]
+
+    def indicator(self, ident: str) -> str:
+        """The paragraph for indicator ``ident`` (spaces normalised), or ''."""
+        return " ".join(self.indicators.get(ident, "").split())
+
+
+def read_commentary(path: Path | None) -> CommentaryFile:
+    """The commentary file (schema ``commentary``), or no commentary when ``path`` is None."""
+    return CommentaryFile() if path is None else read_model(path, CommentaryFile, ReportConfigError)
+
+
+class ReportConfig(StrictModel):
+    """The report configuration: the council, the quarter, its inputs and the forecast settings."""
+
+    council: str
+    title: str = "Children's Services Portfolio Performance and Resources"
+    quarter: str | None = None
+    data: list[Path] = Field(description="Folders of SSDA903 returns, or one folder written by 'placecast ingest'.")
+    budget: Path
+    unit_costs: Path | None = None
+    commitments: Path | None = None
+    plan: Path | None = None
+    scenario: Path | None = None
+    indicators: Path | None = None
+    commentary: Path | None = None
+    population_0_17: int | None = Field(None, gt=0)
+    capacity: dict[str, int] = Field(default_factory=dict)
+    benchmark: Benchmarking | None = None
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    key_file: Path | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _listify(cls, value: object) -> object:
+        return [value] if isinstance(value, str | Path) else value
+
+    @field_validator("quarter", mode="before")
+    @classmethod
+    def _quarter(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        parse_quarter(str(value))
+        return str(value)
+
+    def resolved(self, base: Path) -> ReportConfig:
+        """Relative paths made relative to ``base`` (the configuration file's folder)."""
+        def fix(p: Path | None) -> Path | None:
+            return None if p is None else (p if p.is_absolute() else base / p)
+
+        update: dict[str, object] = {name: fix(getattr(self, name)) for name in
+                  ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "key_file")}
+        update["data"] = [fix(p) for p in self.data]
+        if self.benchmark is not None:
+            update["benchmark"] = self.benchmark.model_copy(update={"stats": fix(self.benchmark.stats)})
+        return self.model_copy(update=update)
+
+
+def read_config(path: Path) -> ReportConfig:
+    """Read and check ``report.yaml`` (schema ``report-config``); every problem is reported with its line
+    and key. Paths are made relative to the configuration file's folder."""
+    config = read_model(path, ReportConfig, ReportConfigError)
+    return config.resolved(Path(path).resolve().parent)

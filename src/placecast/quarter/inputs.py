@@ -1,0 +1,143 @@
+"""The quarter's inputs, in memory: the only place the quarter pipeline reads paths.
+
+Build :class:`QuarterInputs` from a report configuration with :meth:`QuarterInputs.from_config`, or
+directly in Python from objects you already have (a history, a budget model, a scenario, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from placecast.errors import LocatedProblem
+from placecast.finance.budget import BudgetInput, read_budget_input
+from placecast.finance.commitments import Commitments
+from placecast.finance.unit_costs import UnitCosts
+from placecast.kpi.benchmarks import Benchmark
+from placecast.kpi.definitions import Indicator
+from placecast.model.settings import ForecastSettings
+from placecast.programme.plan import Plan
+from placecast.programme.scenario import Scenario
+from placecast.quarter.config import CommentaryFile, ReportConfig, ReportConfigError, read_commentary
+from placecast.ssda903.assemble import History
+
+DEFAULT_TITLE = "Children's Services Portfolio Performance and Resources"
+FINDING_COLUMNS = ["rule", "severity"]
+
+
+def default_file(package: str, name: str) -> Path:
+    """A built-in file's path (``placecast defaults`` prints the same files)."""
+    return Path(str(resources.files(package).joinpath(name)))
+
+
+@dataclass(frozen=True)
+class QuarterInputs:
+    """Everything the quarter is computed from.
+
+    Parameters
+    ----------
+    council : the council's name, as the report shows it.
+    history : the assembled care history (data after the quarter end are ignored when run).
+    findings : one row per validation finding of the returns (``rule``, ``severity``).
+    budget : the budget, validated (:func:`~placecast.finance.budget.read_budget_input`).
+    unit_costs : weekly unit costs.
+    scenario : the recovery scenario, run as its file says (runs, seed, horizon).
+    indicators : indicator definitions by id.
+    settings : the forecast settings.
+
+    Examples
+    --------
+    >>> from placecast.quarter import QuarterInputs
+    >>> QuarterInputs.__dataclass_fields__["settings"].type
+    'ForecastSettings'
+    """
+
+    council: str
+    history: History
+    findings: pd.DataFrame
+    budget: BudgetInput
+    unit_costs: UnitCosts
+    scenario: Scenario
+    indicators: dict[str, Indicator]
+    settings: ForecastSettings = field(default_factory=ForecastSettings)
+    title: str = DEFAULT_TITLE
+    quarter: str | None = None
+    commitments: Commitments | None = None
+    plan: Plan | None = None
+    commentary: CommentaryFile = field(default_factory=CommentaryFile)
+    population_0_17: int | None = None
+    capacity: dict[str, int] = field(default_factory=dict)
+    benchmark: Benchmark | None = None
+    benchmark_note: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: ReportConfig) -> QuarterInputs:
+        """Read every file the configuration names (each checked, every problem located) into memory."""
+        from placecast.finance import default_unit_costs, read_commitments, read_unit_costs
+        from placecast.kpi import read_definitions
+        from placecast.programme import read_plan
+        from placecast.programme.scenario import read_scenario
+        from placecast.ssda903.pseudonym import resolve_key
+
+        check_paths(config)
+        rates = read_unit_costs(config.unit_costs) if config.unit_costs else default_unit_costs()
+        history, findings = read_data(config)
+        scenario = read_scenario(config.scenario or default_file("placecast.programme", "default_scenario.yaml"))
+        register = None
+        if config.commitments is not None:
+            register = read_commitments(config.commitments, rates.lines, resolve_key(config.key_file))
+        bench, warnings = read_benchmark(config)
+        return cls(config.council, history, findings, read_budget_input(config.budget), rates, scenario,
+                   read_definitions(config.indicators or default_file("placecast.report", "defaults/indicators.csv")),
+                   config.forecast, config.title, config.quarter, register,
+                   read_plan(config.plan) if config.plan else None, read_commentary(config.commentary),
+                   config.population_0_17, dict(config.capacity or scenario.capacity), bench,
+                   config.benchmark.note if config.benchmark else "", warnings)
+
+
+def check_paths(config: ReportConfig) -> None:
+    """Every configured file and folder exists, or one error lists those that do not."""
+    missing = [LocatedProblem("report configuration", key, key, str(path), "no such file; correct the path "
+                              "(relative paths are relative to the configuration file).")
+               for key in ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary")
+               if (path := getattr(config, key)) is not None and not Path(path).is_file()]
+    missing += [LocatedProblem("report configuration", "data", "data", str(p), "no such folder.")
+                for p in config.data if not Path(p).exists()]
+    if missing:
+        raise ReportConfigError(missing)
+
+
+def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
+    """The care history and its validation findings: from an ingest folder, or validated and assembled
+    from the returns."""
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import ingest, is_history_folder, load_taxonomy, read_history
+    from placecast.ssda903.pseudonym import resolve_key
+
+    if len(config.data) == 1 and is_history_folder(config.data[0]):
+        history = read_history(config.data[0])
+        file = Path(config.data[0]) / "findings.csv"
+        findings = (pd.read_csv(file, dtype=str, keep_default_na=False)[FINDING_COLUMNS] if file.exists()
+                    else pd.DataFrame(columns=FINDING_COLUMNS))
+    else:
+        history, validated = ingest(config.data, resolve_key(config.key_file), taxonomy=load_taxonomy())
+        findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
+                                columns=FINDING_COLUMNS)
+    if history.episodes.empty:
+        raise UnusableInputError(f"{config.data[0]}: the data hold no episodes; nothing to report.")
+    return history, findings
+
+
+def read_benchmark(config: ReportConfig) -> tuple[Benchmark | None, tuple[str, ...]]:
+    """The statistical-neighbour benchmark from the DfE statistics, or a warning when they are missing."""
+    from placecast.kpi import benchmark
+
+    if config.benchmark is None:
+        return None, ()
+    if not Path(config.benchmark.stats).is_dir():
+        return None, (f"Benchmark statistics folder {config.benchmark.stats} not found: no benchmark chart.",)
+    return benchmark(config.benchmark.council, config.benchmark.stats, "cla_rate"), ()

@@ -1,0 +1,40 @@
+"""Section: the model card: data span, settings and the backtest on the council's own data."""
+
+from __future__ import annotations
+
+from placecast.model.backtesting import BacktestResult
+from placecast.quarter import QuarterResults
+from placecast.report.model import Column, Section, Table, Text
+
+ID = "model"
+
+
+def backtest_rows(bt: BacktestResult | None) -> list[dict]:
+    """Weighted errors (model, no change, trend) and band coverage per horizon, in percent."""
+    if bt is None or bt.metrics.empty:
+        return []
+    sub = bt.metrics[bt.metrics["category"].isin(["categories", "total"])]
+    return [{"horizon": int(r["horizon_months"]), "what": "placement categories" if r["category"] == "categories"
+             else "all children", "wape": r["wape"] * 100, "nochange": r["wape_nochange"] * 100,
+             "trend": r["wape_trend"] * 100, "cov80": r["coverage80"] * 100, "cov90": r["coverage90"] * 100}
+            for r in sub.to_dict("records")]
+
+
+def build(results: QuarterResults) -> Section:
+    """Model card."""
+    fr = results.forecast
+    model, s = fr.model, fr.forecast.settings
+    summary = fr.backtest.summary_text(12) if fr.backtest is not None else "No backtest was asked for."
+    return Section(ID, "Model card", [
+        Text([f"Data from {model.data_span_[0]:%d/%m/%Y} to {results.history.census_date:%d/%m/%Y}; fitted on "
+              f"{model.fit_window_[0]:%d/%m/%Y} to {model.fit_window_[1]:%d/%m/%Y}; {len(model.stock_):,} children "
+              f"in care at the start. Forecast from {s['origin']} for {s['horizon_months']} months, {s['runs']:,} "
+              f"Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend {model.trend}, UASC "
+              f"{model.uasc}.", summary]),
+        Table("backtest", "Backtest on this council's own data", [
+            Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
+            Column("wape", "Weighted error %", "pct"), Column("nochange", "'No change' error %", "pct"),
+            Column("trend", "Linear trend error %", "pct"), Column("cov80", "Inside 80% band %", "pct"),
+            Column("cov90", "Inside 90% band %", "pct")], backtest_rows(fr.backtest),
+            "Weighted absolute percentage error at rolling 31 March origins; coverage should be near 80% and 90%."),
+    ])

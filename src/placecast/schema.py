@@ -1,0 +1,320 @@
+"""Input schemas: every file a user writes is a strict pydantic model, read with located errors.
+
+A file model subclasses :class:`StrictModel` (unknown keys are errors). :func:`read_model` reads a
+YAML file keeping each key's line, validates it and turns every validation error into one
+:class:`~placecast.errors.LocatedProblem`: file, line, key path, value found, what is expected and,
+for a near-miss key, "did you mean". The same models are built in Python without any file, and
+``placecast schema NAME`` prints their JSON Schema for editors.
+
+Examples
+--------
+>>> from placecast.schema import StrictModel, validate_data
+>>> class Example(StrictModel):
+...     runs: int = 10
+>>> validate_data(Example, {"rnus": 5}, "example.yaml", {("rnus",): 3}).problems[0].message
+"unknown key 'rnus'; did you mean 'runs'? Expected one of: runs."
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import import_module
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from placecast.errors import LocatedInputError, LocatedProblem
+
+M = TypeVar("M", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+
+class StrictModel(BaseModel):
+    """Base of every input-file model: unknown keys are errors; values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class InputFileError(LocatedInputError):
+    """An input file does not match its schema; ``problems`` lists every problem."""
+
+    what = "the input file"
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML: dates stay text (so a bad date is reported with its key) and decimals stay exact."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _exact_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # .inf and .nan
+        return float(loader.construct_yaml_float(node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _exact_float)
+
+
+def _line_map(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = str(key.value)
+            out[(*loc, name)] = key.start_mark.line + 1
+            _line_map(value, (*loc, name), out)
+            out[(*loc, name)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*loc, i), out)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, dict[Loc, int]]:
+    """The parsed document and the line of every key path (``("lines", 3, "name")`` -> 14).
+
+    Raises :class:`InputFileError` for text that is not YAML, naming the line.
+    """
+    try:
+        node = yaml.compose(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = str(mark.line + 1) if mark is not None else "-"
+        raise InputFileError([LocatedProblem(file, line, "", "", f"not valid YAML ({exc}).")]) from exc
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _line_map(node, (), lines)
+    return data, lines
+
+
+def read_text(path: Path | str) -> str:
+    """The file's text (UTF-8, with or without BOM); :class:`InputFileError` when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError([LocatedProblem(str(path), "-", "", "", f"cannot be read ({exc}); save it as "
+                                             "UTF-8 text.")]) from exc
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside an annotation (``Model``, ``list[Model]``, ``A | B | None``, ...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _is_mapping(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return True
+    return any(_is_mapping(a) for a in typing.get_args(annotation)) if origin is not None else False
+
+
+def _tag(model: type[BaseModel]) -> object:
+    """The ``type`` literal that tells a member of a discriminated union apart (None if it has none)."""
+    info = model.model_fields.get("type")
+    args = typing.get_args(info.annotation) if info is not None else ()
+    return args[0] if len(args) == 1 else None
+
+
+def _field(models: list[type[BaseModel]], part: str) -> Any:
+    for m in models:
+        for name, info in m.model_fields.items():
+            if part in (name, info.alias):
+                return info
+    return None
+
+
+def _walk(model: type[BaseModel], loc: Sequence[Any]) -> tuple[Loc, list[type[BaseModel]]]:
+    """Pydantic's error location as the user's key path (without union-member and validator names),
+    and the models that could hold the keys at its end."""
+    clean: list[str | int] = []
+    models = [model]
+    mapping_key = False
+    for part in loc:
+        if isinstance(part, int) or mapping_key:
+            clean.append(part)
+            mapping_key = False
+            continue
+        text = str(part)
+        if "[" in text or text.startswith("function-"):
+            continue
+        tagged = [m for m in models if _tag(m) == text]
+        if len(models) > 1 and tagged:
+            models = tagged
+            continue
+        clean.append(text)
+        info = _field(models, text)
+        models = [] if info is None else _models_in(info.annotation)
+        mapping_key = info is not None and _is_mapping(info.annotation)
+    return tuple(clean), models
+
+
+def allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The keys the schema allows at ``loc`` (a key path inside ``model``)."""
+    _, models = _walk(model, loc)
+    if len(models) != 1:
+        return []
+    return [f.alias or name for name, f in models[0].model_fields.items()]
+
+
+def _key_path(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(lines: dict[Loc, int], loc: Loc) -> str:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return str(lines[loc[:end]])
+    return "-"
+
+
+def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        _, models = _walk(model, error["loc"][:-1])
+        allowed = [f.alias or n for n, f in models[0].model_fields.items()] if len(models) == 1 else []
+        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{near[0]}'?" if near else "."
+        return f"unknown key '{loc[-1]}'{hint} Expected one of: {', '.join(allowed) or 'see the schema'}."
+    if kind == "missing":
+        return "this key is required."
+    if kind == "union_tag_invalid":
+        tags = [t.strip(" '") for t in str(error["ctx"]["expected_tags"]).split(",")]
+        near = difflib.get_close_matches(str(error["ctx"]["tag"]), tags, n=1, cutoff=0.6)
+        hint = f"; did you mean '{near[0]}'?" if near else "."
+        return f"unknown {error['ctx']['discriminator'].strip(chr(39))} '{error['ctx']['tag']}'{hint} Expected one " \
+               f"of: {', '.join(tags)}."
+    if kind in ("literal_error", "enum"):
+        return error["msg"].replace("Input should be", "expected") + "."
+    return error["msg"].removeprefix("Value error, ").replace("Input should be", "expected") + "."
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dict | list):
+        return ""
+    return str(value)[:60]
+
+
+def problems_from(exc: ValidationError, model: type[BaseModel], file: str, lines: dict[Loc, int],
+                  base: Loc = ()) -> list[LocatedProblem]:
+    """Every pydantic error as a located problem (file, line, key path, value, what is expected)."""
+    out = []
+    for error in exc.errors():
+        loc = (*base, *_walk(model, error["loc"])[0])
+        value = "" if error["type"] == "missing" else _shown(error.get("input"))
+        if error["type"] == "extra_forbidden":
+            value = str(loc[-1])
+        elif error["type"] == "union_tag_invalid":
+            value = str(error["ctx"]["tag"])
+            loc = (*loc, "type")
+        out.append(LocatedProblem(file, _line_of(lines, loc), _key_path(loc), value, _message(error, model, loc)))
+    return out
+
+
+@dataclass
+class Validated:
+    """A model validated from data: the model, or every problem found."""
+
+    model: Any = None
+    problems: list[LocatedProblem] = field(default_factory=list)
+
+
+def validate_data(model: type[M], data: Any, file: str, lines: dict[Loc, int] | None = None) -> Validated:
+    """Validate parsed data against ``model``; problems are located with ``lines``."""
+    if data is None:
+        data = {}
+    try:
+        return Validated(model.model_validate(data))
+    except ValidationError as exc:
+        return Validated(None, problems_from(exc, model, file, lines or {}))
+
+
+def load_file(path: Path | str, model: type[M], error: type[LocatedInputError] = InputFileError
+              ) -> tuple[M, dict[Loc, int]]:
+    """Read a YAML file into ``model`` and return it with the line of every key path; raise ``error``
+    listing every located problem."""
+    file = str(path)
+    try:
+        data, lines = parse_yaml(read_text(path), file)
+    except InputFileError as exc:
+        raise error(exc.problems) from exc
+    if data is not None and not isinstance(data, dict):
+        raise error([LocatedProblem(file, "1", "", _shown(data), "the file must be a mapping of keys to values "
+                                    "(see 'placecast defaults' for an example).")])
+    result = validate_data(model, data, file, lines)
+    if result.problems:
+        raise error(result.problems)
+    return typing.cast(M, result.model), lines
+
+
+def read_model(path: Path | str, model: type[M], error: type[LocatedInputError] = InputFileError) -> M:
+    """Read a YAML file into ``model``; raise ``error`` listing every located problem."""
+    return load_file(path, model, error)[0]
+
+
+def located(file: str, lines: dict[Loc, int], loc: Loc, value: object, message: str) -> LocatedProblem:
+    """A problem at the key path ``loc`` of a file read by :func:`load_file`."""
+    return LocatedProblem(file, _line_of(lines, loc), _key_path(loc), _shown(value), message)
+
+
+def check_columns(header: Sequence[str], model: type[BaseModel], file: str, line: str = "1"
+                  ) -> list[LocatedProblem]:
+    """Unknown column names in a CSV or sheet header, each with "did you mean"."""
+    allowed = [f.alias or n for n, f in model.model_fields.items()]
+    problems = []
+    for name in header:
+        if name and name not in allowed:
+            near = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean '{near[0]}'?" if near else "."
+            problems.append(LocatedProblem(file, line, name, name, f"unknown column '{name}'{hint} Expected "
+                                           f"columns: {', '.join(allowed)}."))
+    return problems
+
+
+# name -> (module, class, what the file is); printed by `placecast schema NAME`
+SCHEMAS: dict[str, tuple[str, str, str]] = {
+    "budget": ("placecast.finance.files", "BudgetFile", "budget lines, changes, reserves (YAML)"),
+    "plan": ("placecast.programme.files", "PlanFile", "recovery programme plan (YAML)"),
+    "scenario": ("placecast.programme.files", "ScenarioFile", "recovery scenario (YAML)"),
+    "commitments": ("placecast.finance.files", "CommitmentRow", "one row of the commitments register (CSV/XLSX)"),
+    "unit-costs": ("placecast.finance.files", "UnitCostsFile", "weekly unit costs (YAML)"),
+    "unit-costs-row": ("placecast.finance.files", "UnitCostRow", "one row of unit costs (CSV)"),
+    "indicators": ("placecast.kpi.files", "IndicatorRow", "one indicator definition (CSV row or YAML item)"),
+    "indicator-values": ("placecast.kpi.files", "IndicatorValuesRow", "one row of indicator values"),
+    "rag-rules": ("placecast.kpi.files", "RulesFile", "RAG and direction-of-travel thresholds (YAML)"),
+    "taxonomy": ("placecast.ssda903.taxonomy", "TaxonomyFile", "placement taxonomy (YAML)"),
+    "commentary": ("placecast.quarter.config", "CommentaryFile", "report commentary (YAML)"),
+    "report-config": ("placecast.quarter.config", "ReportConfig", "report configuration (YAML)"),
+    "forecast-settings": ("placecast.model.settings", "ForecastSettings", "demand forecast settings"),
+}
+
+
+def schema_model(name: str) -> type[BaseModel]:
+    """The model class registered as ``name`` (see :data:`SCHEMAS`)."""
+    module, cls, _ = SCHEMAS[name]
+    return typing.cast(type[BaseModel], getattr(import_module(module), cls))
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of the input file ``name``, for an editor to validate YAML as it is typed."""
+    model = schema_model(name)
+    schema = model.model_json_schema(by_alias=True)
+    schema.setdefault("title", model.__name__)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

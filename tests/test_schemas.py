@@ -1,0 +1,140 @@
+"""Every kind of input file a user writes is strict: an unknown or misspelt key, column or unit is an
+error naming the file, the line, the key and a suggestion; `placecast schema` prints each schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.errors import LocatedInputError
+from placecast.finance import read_budget, read_commitments, read_unit_costs
+from placecast.kpi import read_definitions, read_values
+from placecast.kpi.files import RulesFile
+from placecast.programme import read_plan
+from placecast.programme.scenario import read_scenario
+from placecast.report import read_commentary, read_config
+from placecast.schema import SCHEMAS, read_model
+from placecast.ssda903.taxonomy import load_taxonomy
+
+BUDGET = "units: £000\nlines:\n  - name: Placements\n    budget_previous_quarter: 100\n    {key}: 110\n"
+SCENARIO = "name: s\nseed: 1\ninterventions:\n  - {{type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 5, " \
+           "{key}: [10-13]}}\n"
+PLAN = "title: p\ninvest_to_save:\n  - name: x\n    children: 1\n    weekly_saving: 1\n    saving_from: 2025-04-01\n" \
+       "    annual_cost: 1\n    cost_from: 2025-04-01\n    {key}: 6\n"
+UNIT_COSTS = "unit: GBP per week\ninflation_per_year: 0\n{key}:\n  secure: [{{from: 2024-04-01, weekly: 7000}}]\n"
+RULES = "red_gap: {{value: 0.05, unit: fraction of the target}}\n{key}: {{value: 0.01, unit: fraction of the " \
+        "previous year end}}\n"
+TAXONOMY = "categories:\n  - {{category: other, place: [Z1]}}\ntemporary: [T0]\n{key}: other\n"
+CONFIG = "council: X\ndata: returns\n{key}: budget.yaml\n"
+COMMENTARY = "sections:\n  outturn: Fine.\n{key}:\n  CLA: Fine.\n"
+COMMITMENTS = "child_id,placement_ref,provider,cost_line,{key},start\nA,1,P,secure,100,2025-04-01\n"
+UNIT_COST_CSV = "cost_line,{key},effective_from\nsecure,7000,2024-04-01\n"
+DEFINITIONS = "id,name,polarity,{key},unit,target\nCLA,Children,Low,Council,count,Minimise\n"
+VALUES = "id,current,{key}\nCLA,480,450\n"
+
+
+def _read(reader: Callable[[Path], object], name: str, text: str, tmp_path: Path) -> LocatedInputError:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        reader(path)
+    return info.value
+
+
+# (file kind, reader, file name, template, the misspelt key, the key it should be, the line it is on)
+MISSPELT = [
+    ("budget", read_budget, "budget.yaml", BUDGET, "forcast_net_expenditure", "forecast_net_expenditure", "5"),
+    ("scenario", read_scenario, "scenario.yaml", SCENARIO, "age_band", "age_bands", "4"),
+    ("plan", read_plan, "plan.yaml", PLAN, "monts", "months", "9"),
+    ("unit costs (YAML)", read_unit_costs, "costs.yaml", UNIT_COSTS, "cost", "costs", "3"),
+    ("RAG rules", lambda p: read_model(p, RulesFile), "rules.yaml", RULES, "stable_bnad", "stable_band", "2"),
+    ("taxonomy", load_taxonomy, "taxonomy.yaml", TAXONOMY, "fallbak", "fallback", "4"),
+    ("report configuration", read_config, "report.yaml", CONFIG, "budjet", "budget", "3"),
+    ("commentary", read_commentary, "commentary.yaml", COMMENTARY, "indicator", "indicators", "3"),
+    ("commitments", lambda p: read_commitments(p, ["secure"]), "commitments.csv", COMMITMENTS, "weekly_cots",
+     "weekly_cost", "line 1"),
+    ("unit costs (CSV)", read_unit_costs, "costs.csv", UNIT_COST_CSV, "weekly_cots", "weekly_cost", "1"),
+    ("indicator definitions", read_definitions, "definitions.csv", DEFINITIONS, "influense", "influence", "1"),
+    ("indicator values", read_values, "values.csv", VALUES, "previous_yearend", "previous_year_end", "1"),
+]
+
+
+@pytest.mark.parametrize(("kind", "reader", "name", "template", "wrong", "right", "line"), MISSPELT,
+                         ids=[m[0] for m in MISSPELT])
+def test_a_misspelt_key_is_located_with_a_suggestion(tmp_path, kind, reader, name, template, wrong, right, line):
+    error = _read(reader, name, template.format(key=wrong), tmp_path)
+    problem = next(p for p in error.problems if p.value == wrong)
+    assert problem.file.endswith(name) and problem.where == line
+    assert problem.column.endswith(wrong)
+    assert f"did you mean '{right}'" in problem.message
+
+
+@pytest.mark.parametrize("unit", ["£000s", "thousand", "GBP thousands", "pence"])
+def test_a_budget_in_an_unknown_unit_is_an_error_listing_the_units(tmp_path, unit):
+    text = BUDGET.format(key="forecast_net_expenditure").replace("units: £000", f"units: {unit}")
+    problem = _read(read_budget, "budget.yaml", text, tmp_path).problems[0]
+    assert (problem.where, problem.column, problem.value) == ("1", "units", unit)
+    assert "'£000'" in problem.message and "'£'" in problem.message
+
+
+@pytest.mark.parametrize(("reader", "name", "text", "unit"), [
+    (read_unit_costs, "costs.yaml", UNIT_COSTS.format(key="costs").replace("GBP per week", "GBP per day"),
+     "GBP per day"),
+    (lambda p: read_model(p, RulesFile), "rules.yaml", RULES.format(key="stable_band").replace("of the target",
+                                                                                                "percent"),
+     "fraction percent"),
+    (read_definitions, "definitions.csv", DEFINITIONS.format(key="influence").replace(",count,", ",percent,"),
+     "percent"),
+], ids=["unit costs", "RAG rules", "indicator definitions"])
+def test_an_unknown_unit_is_an_error(tmp_path, reader, name, text, unit):
+    problem = _read(reader, name, text, tmp_path).problems[0]
+    assert problem.value == unit and problem.where != "-"
+
+
+def test_the_budget_that_turned_a_deficit_into_a_surplus_now_stops_with_exit_2(tmp_path):
+    """Issue 12: a misspelt forecast key used to make the line's forecast 0, with exit 0."""
+    seed = (Path(__file__).resolve().parents[1] / "examples" / "seed001" / "budget.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "budget.yaml"
+    bad.write_text(seed.replace("forecast_net_expenditure: 55160", "forcast_net_expenditure: 55160"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["outturn", str(bad), "--as-at", "2023-09-30", "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0 and not (tmp_path / "o").exists()
+
+
+def test_a_scenario_seed_that_is_not_a_number_is_a_located_error_not_an_internal_one(tmp_path):
+    error = _read(read_scenario, "scenario.yaml", "name: s\nseed: abc\n", tmp_path)
+    assert [(p.where, p.column, p.value) for p in error.problems] == [("2", "seed", "abc")]
+
+
+def test_an_unknown_intervention_type_suggests_the_nearest(tmp_path):
+    error = _read(read_scenario, "scenario.yaml", "interventions:\n  - {type: edge_of_cair, start: 2025-04-01}\n",
+                  tmp_path)
+    assert "did you mean 'edge_of_care'" in error.problems[0].message
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_placecast_schema_prints_each_json_schema(name):
+    result = CliRunner().invoke(app, ["schema", name])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    assert schema["type"] == "object" and schema["properties"]
+    assert schema.get("additionalProperties") is False
+
+
+def test_placecast_schema_lists_the_schemas_and_refuses_an_unknown_one():
+    listed = CliRunner().invoke(app, ["schema"])
+    assert all(name in listed.output for name in SCHEMAS)
+    assert CliRunner().invoke(app, ["schema", "budgte"]).exit_code == 2
+
+
+def test_the_same_models_are_built_in_python_without_any_file():
+    from placecast.finance.budget import budget_from_model
+    from placecast.finance.files import BudgetFile
+
+    budget = budget_from_model(BudgetFile(units="£000", lines=[
+        {"name": "Placements", "budget_previous_quarter": 100, "forecast_net_expenditure": 130}]))
+    assert budget.headline()["deficit_after_reserves"] == 30
