@@ -39,3 +39,40 @@ def test_built_in_files_print_and_read_back(name):
         assert rows and {"id", "polarity", "target"} <= set(rows[0])
     else:
         assert isinstance(yaml.safe_load(result.stdout), dict)
+
+
+def _public_definitions():
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "src" / "placecast"
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_"):
+                yield f"{path.relative_to(root)}:{node.name}", node
+                if isinstance(node, ast.ClassDef):
+                    for member in node.body:
+                        if isinstance(member, ast.FunctionDef) and not member.name.startswith("_"):
+                            yield f"{path.relative_to(root)}:{node.name}.{member.name}", member
+
+
+def test_every_public_class_and_function_has_a_docstring():
+    import ast
+
+    missing = [name for name, node in _public_definitions() if not ast.get_docstring(node)]
+    assert missing == []
+
+
+def test_every_notebook_entry_point_has_parameters_returns_and_an_example():
+    import inspect
+
+    import placecast
+
+    for name in placecast.__all__:
+        obj = getattr(placecast, name)
+        doc = inspect.getdoc(obj) or ""
+        assert "Examples" in doc, f"placecast.{name} has no Examples section"
+        if inspect.isfunction(obj):
+            assert "Returns" in doc, f"placecast.{name} has no Returns section"
+            if inspect.signature(obj).parameters:
+                assert "Parameters" in doc, f"placecast.{name} has no Parameters section"

@@ -43,12 +43,16 @@ logger = logging.getLogger("placecast")
 
 
 class Format(StrEnum):
+    """Output format of findings: text, json or csv."""
+
     text = "text"
     json = "json"
     csv = "csv"
 
 
 class SummaryFormat(StrEnum):
+    """Output format of a summary table: csv or text."""
+
     csv = "csv"
     text = "text"
 
@@ -154,6 +158,8 @@ def history_summary(
 
 
 class UascChoice(StrEnum):
+    """Which children a forecast covers: include, exclude or only UASC."""
+
     include = "include"
     exclude = "exclude"
     only = "only"

@@ -145,22 +145,38 @@ def history_as_source(episodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 
 
 @lru_cache(maxsize=4)
+def example_returns(children_in_care: int = 60, seed: int = 1) -> Path:
+    """A folder of a small synthetic council's returns (2022/23 to 2024/25, one folder per year), for
+    examples and doctests; written once per process into a temporary folder removed at exit.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in example_returns().iterdir() if p.is_dir())
+    ['2023', '2024', '2025']
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    from placecast.synth import SynthSettings, simulate, write_returns
+
+    folder = Path(tempfile.mkdtemp(prefix="placecast-example-"))
+    atexit.register(shutil.rmtree, folder, True)
+    settings = SynthSettings(children_in_care=children_in_care, years=3, end_year=2025, seed=seed)
+    write_returns(simulate(settings), folder)
+    return folder
+
+
+@lru_cache(maxsize=4)
 def small_history(children_in_care: int = 60, seed: int = 1):
-    """A small synthetic council's assembled care history (3 returns ending 2024/25), for examples and
-    doctests; made once per process.
+    """The assembled care history of :func:`example_returns`, for examples and doctests.
 
     Examples
     --------
     >>> small_history().years
     [2023, 2024, 2025]
     """
-    import tempfile
-
     from placecast.ssda903 import ingest
-    from placecast.synth import SynthSettings, simulate, write_returns
 
-    with tempfile.TemporaryDirectory() as folder:
-        settings = SynthSettings(children_in_care=children_in_care, years=3, end_year=2025, seed=seed)
-        write_returns(simulate(settings), Path(folder))
-        history, _ = ingest([Path(folder)], b"placecast-example-key")
+    history, _ = ingest([example_returns(children_in_care, seed)], b"placecast-example-key")
     return history

@@ -23,6 +23,8 @@ ZERO = Decimal(0)
 
 @dataclass
 class BudgetLine:
+    """One service line: budget, changes, forecast net expenditure, covid scarring, reserves, last period's deficit."""
+
     name: str
     budget_previous: Decimal
     changes: list[tuple[str, Decimal]]
@@ -33,19 +35,24 @@ class BudgetLine:
 
     @property
     def cash_limit(self) -> Decimal:
+        """The budget after this period's changes."""
         return self.budget_previous + sum((a for _, a in self.changes), ZERO)
 
     @property
     def net_after(self) -> Decimal:
+        """Forecast net expenditure less covid scarring and reserves."""
         return self.forecast_net_expenditure - self.covid_scarring - self.reserves
 
     @property
     def deficit(self) -> Decimal:
+        """(Surplus)/deficit: net after reserves less the cash limit."""
         return self.net_after - self.cash_limit
 
 
 @dataclass
 class Reserve:
+    """An earmarked reserve: its approved-use balance and the approved use this year."""
+
     category: str
     narration: str
     purpose: str
@@ -54,11 +61,14 @@ class Reserve:
 
     @property
     def balance(self) -> Decimal:
+        """What remains of the approved-use balance after this year's use."""
         return self.approved_use_balance - self.approved_use
 
 
 @dataclass
 class Budget:
+    """A budget: service lines, reserves and the file's money unit (``scale`` pounds per unit)."""
+
     title: str
     quarter: str
     scale: Decimal  # 1000 when the file is in GBP thousands
@@ -67,9 +77,11 @@ class Budget:
     sources_used: set[str] = field(default_factory=set)  # the computed components the lines take
 
     def total(self, attr: str) -> Decimal:
+        """The sum of attribute ``attr`` over the service lines."""
         return sum((getattr(line, attr) for line in self.lines), ZERO)
 
     def deficit_before_reserves(self) -> Decimal:
+        """Forecast less covid scarring less the cash limit, before any reserves."""
         return self.total("forecast_net_expenditure") - self.total("covid_scarring") - self.total("cash_limit")
 
     def percent(self, amount: Decimal) -> Decimal | None:
@@ -78,6 +90,7 @@ class Budget:
         return None if limit == 0 else amount / limit * 100
 
     def budget_table(self) -> pd.DataFrame:
+        """Budget last period, changes and cash limit per line, with a Cash Limit total row."""
         rows = [{"line": ln.name, "budget_previous_quarter": ln.budget_previous,
                  "changes": sum((a for _, a in ln.changes), ZERO), "cash_limit": ln.cash_limit} for ln in self.lines]
         all_changes = sum((a for ln in self.lines for _, a in ln.changes), ZERO)
@@ -86,12 +99,14 @@ class Budget:
         return pd.DataFrame(rows)
 
     def changes_table(self) -> pd.DataFrame:
+        """Every budget change with its line, and the total."""
         rows = [{"line": ln.name, "description": d, "movement": a} for ln in self.lines for d, a in ln.changes]
         total = sum((a for ln in self.lines for _, a in ln.changes), ZERO)
         rows.append({"line": "", "description": "Total Changes", "movement": total})
         return pd.DataFrame(rows)
 
     def outturn_table(self) -> pd.DataFrame:
+        """The outturn per line and in total, with the movement on last period (None where it is not known)."""
         rows = []
         for ln in self.lines:
             rows.append({"line": ln.name, "cash_limit": ln.cash_limit, "forecast_net_expenditure":
@@ -111,6 +126,7 @@ class Budget:
         return pd.DataFrame(rows)
 
     def reserves_table(self) -> pd.DataFrame:
+        """Every reserve's balance, approved use and what remains, with a total row."""
         rows = [{"category": r.category, "narration": r.narration, "purpose": r.purpose,
                  "approved_use_balance": r.approved_use_balance, "approved_use": r.approved_use, "balance": r.balance}
                 for r in self.reserves]
@@ -121,6 +137,8 @@ class Budget:
         return pd.DataFrame(rows)
 
     def headline(self) -> dict[str, Decimal | None]:
+        """Cash limit, forecast outturn, reserves used, and the deficit before and after reserves
+        (also as % of the cash limit)."""
         before = self.deficit_before_reserves()
         after = self.total("deficit")
         return {"cash_limit": self.total("cash_limit"), "forecast_outturn": self.total("net_after"),
@@ -148,7 +166,24 @@ class BudgetInput:
 
 def read_budget_input(path: Path) -> BudgetInput:
     """Read and check a budget file without computing anything yet: schema errors and the sense checks
-    (cash limits, reserves) are raised here, with file, line and key."""
+    (cash limits, reserves) are raised here, with file, line and key.
+
+    Parameters
+    ----------
+    path : the budget YAML (schema ``budget``).
+
+    Returns
+    -------
+    BudgetInput
+        The validated model; :func:`~placecast.finance.outturn.forecast_outturn` computes with it.
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> budget = read_budget_input(resources.files("placecast.report").joinpath("defaults", "demo_budget.yaml"))
+    >>> budget.model.units, len(budget.model.lines)
+    ('thousands', 4)
+    """
     model, lines = load_file(path, BudgetFile, FinanceInputError)
     found = _sense_checks(model, [_line(raw, dict.fromkeys(SOURCES, ZERO), model.scale) for raw in model.lines],
                           str(path), lines)

@@ -27,6 +27,7 @@ def fy_end(day: date) -> date:
 
 
 def fy_label(day: date) -> str:
+    """The financial year of ``day`` as '2025/26'."""
     start = fy_start(day).year
     return f"{start}/{(start + 1) % 100:02d}"
 
@@ -37,6 +38,7 @@ def quarter(day: date) -> int:
 
 
 def quarter_end(fy_start_year: int, q: int) -> date:
+    """The last day of quarter ``q`` (1-4) of the financial year starting in April of ``year``."""
     month = 3 * q + 3
     year = fy_start_year if month <= 12 else fy_start_year + 1
     month = month if month <= 12 else month - 12
@@ -49,6 +51,7 @@ def days_remaining(day: date) -> int:
 
 
 def weeks_remaining(day: date) -> Decimal:
+    """Weeks from the day after ``as_at`` to the 31 March of its financial year."""
     return Decimal(days_remaining(day)) / DAYS_IN_WEEK
 
 
@@ -56,10 +59,12 @@ Money = Decimal | Fraction | int
 
 
 def exact(amount: Money) -> Fraction:
+    """An amount as an exact fraction of pounds."""
     return amount if isinstance(amount, Fraction) else Fraction(amount)
 
 
 def daily(weekly: Money) -> Fraction:
+    """The exact daily cost of a weekly cost (one seventh)."""
     return exact(weekly) / 7
 
 
@@ -91,4 +96,5 @@ def to_thousands(amount: Money) -> int:
 
 
 def to_pounds(amount: Money) -> Decimal:
+    """An exact amount rounded to the penny (half away from zero), as Decimal pounds."""
     return _decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -47,6 +47,7 @@ class Commitments:
         return Fraction(pence_days, 7 * 100)
 
     def cost_by_line(self, as_at: date) -> dict[str, Fraction]:
+        """Exact cost to 31 March of the commitments on each cost line."""
         return {line: Commitments(g).cost_to(as_at) for line, g in self.table.groupby("cost_line")}
 
 

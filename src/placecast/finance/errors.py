@@ -8,4 +8,6 @@ InputProblem = LocatedProblem
 
 
 class FinanceInputError(LocatedInputError):
+    """A finance input file has problems; ``problems`` lists every one, located."""
+
     what = "the finance input"

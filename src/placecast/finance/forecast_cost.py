@@ -17,7 +17,26 @@ from placecast.finance.unit_costs import UnitCosts
 
 
 def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
-    """Cost of every run, month and category (pence, integer-exact per day-count) from placement-days."""
+    """Cost of every run, month and category (pence, integer-exact per day-count) from placement-days.
+
+    Parameters
+    ----------
+    run_days : placement-days of every run, month and category (:meth:`Forecast.run_days`).
+    unit_costs : weekly unit costs (a day costs a seventh of the week in force that day).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run, month_end, financial_year, category, days, cost_pence``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from placecast.finance import default_unit_costs
+    >>> days = pd.DataFrame({"run": [0], "month_end": ["2025-04-30"], "category": ["secure"], "days": [7.0]})
+    >>> int(cost_runs(days, default_unit_costs())["cost_pence"].iloc[0])
+    700000
+    """
     months = pd.to_datetime(run_days["month_end"].unique())
     cats = run_days["category"].unique()
     missing = [c for c in cats if c not in unit_costs.rates]
@@ -38,7 +57,28 @@ def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
 
 
 def cost_summary(costed: pd.DataFrame, by: str = "financial_year") -> pd.DataFrame:
-    """Mean and P10/P50/P90 of cost across runs, by ``by`` (financial_year or month_end) and category."""
+    """Mean and P10/P50/P90 of cost across runs, by ``by`` (financial_year or month_end) and category.
+
+    Parameters
+    ----------
+    costed : the runs costed by :func:`cost_runs`.
+    by : ``financial_year`` or ``month_end``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<by>, category, mean_gbp, p10_gbp, p50_gbp, p90_gbp`` with a ``total`` category (quantiles of
+        the total across runs, not sums of quantiles).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from placecast.finance import default_unit_costs
+    >>> days = pd.DataFrame({"run": [0, 1], "month_end": ["2025-04-30"] * 2, "category": ["secure"] * 2,
+    ...                      "days": [7.0, 14.0]})
+    >>> cost_summary(cost_runs(days, default_unit_costs()))["mean_gbp"].tolist()
+    [10500.0, 10500.0]
+    """
     per_run = costed.groupby(["run", by, "category"], sort=True)["cost_pence"].sum().reset_index()
     total = per_run.groupby(["run", by])["cost_pence"].sum().reset_index().assign(category="total")
     per_run = pd.concat([per_run, total], ignore_index=True)

@@ -33,6 +33,9 @@ def _decimal(value: Fraction) -> Decimal:
 
 @dataclass
 class Outturn:
+    """The budget with its computed components, the as-at date, the amounts computed from the
+    data and the outturn's risk range."""
+
     budget: Budget
     as_at: date
     sources: dict[str, Decimal]  # GBP, the computed components
@@ -54,6 +57,7 @@ class Outturn:
                       else to_thousands(v * self.budget.scale)) for key, v in self.budget.headline().items()}
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """The outturn's tables in whole £000 under the file names ``placecast outturn`` writes."""
         b = self.budget
         tables = {"budget.csv": self.thousands(b.budget_table()),
                   "budget_changes.csv": self.thousands(b.changes_table()),
@@ -87,6 +91,32 @@ def forecast_outturn(budget_file: Path | BudgetInput, as_at: date, unit_costs: U
     Commitments come from the register when given, otherwise from the history's open placements;
     new demand needs the forecast's runs costed by month (``cost_runs``); actuals need the history.
     ``budget_file`` is a path or a budget already read (:func:`~placecast.finance.budget.read_budget_input`).
+
+    Parameters
+    ----------
+    budget_file : the budget (a path, or read with ``read_budget_input``).
+    as_at : the date of the forecast (the quarter end).
+    unit_costs : weekly unit costs.
+    commitments : a commitments register (default: the history's open placements).
+    run_costs : the forecast's runs costed by month (:func:`~placecast.finance.cost_runs`).
+    history_episodes : the care history's episodes (actuals to date and commitments).
+
+    Returns
+    -------
+    Outturn
+        The budget with every computed component filled in, the amounts computed and the risk range.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from importlib import resources
+    >>> from placecast.finance import default_unit_costs
+    >>> path = resources.files("placecast.report").joinpath("defaults", "demo_budget.yaml")
+    >>> forecast_outturn(path, date(2025, 9, 30), default_unit_costs())
+    Traceback (most recent call last):
+    ...
+    placecast.finance.errors.FinanceInputError: 3 problem(s) in the finance input:
+    ...
     """
     sources: dict[str, Decimal] = {}
     if commitments is None and history_episodes is not None:

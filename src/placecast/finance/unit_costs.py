@@ -18,7 +18,15 @@ from placecast.schema import check_columns, read_model, read_text, validate_data
 
 @dataclass(frozen=True)
 class UnitCosts:
-    """``rates[cost_line]`` is a list of (effective date, weekly cost), sorted; inflation per year."""
+    """``rates[cost_line]`` is a list of (effective date, weekly cost), sorted; inflation per year.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> costs = UnitCosts({"secure": [(date(2024, 4, 1), Decimal(7000))]}, Decimal("0.03"))
+    >>> costs.weekly("secure", date(2025, 6, 1))
+    Decimal('7210.00')
+    """
 
     rates: dict[str, list[tuple[date, Decimal]]]
     inflation: Decimal = Decimal(0)
@@ -34,11 +42,16 @@ class UnitCosts:
 
     @property
     def lines(self) -> list[str]:
+        """The cost lines that have unit costs."""
         return list(self.rates)
 
 
 def default_unit_costs() -> UnitCosts:
     """The built-in weekly unit costs (``placecast defaults unit-costs``).
+
+    Returns
+    -------
+    UnitCosts
 
     Examples
     --------
@@ -58,7 +71,25 @@ def unit_costs_from_model(model: UnitCostsFile) -> UnitCosts:
 
 def read_unit_costs(path: Path) -> UnitCosts:
     """Unit costs from YAML (schema ``unit-costs``, like the default) or CSV (schema ``unit-costs-row``:
-    cost_line, weekly_cost, effective_from, inflation), with located errors."""
+    cost_line, weekly_cost, effective_from, inflation), with located errors.
+
+    Parameters
+    ----------
+    path : a ``.yaml``/``.yml`` file, or a CSV file.
+
+    Returns
+    -------
+    UnitCosts
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import date
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+    ...     _ = f.write("cost_line,weekly_cost,effective_from" + chr(10) + "secure,7000,2024-04-01")
+    >>> read_unit_costs(Path(f.name)).weekly("secure", date(2024, 6, 1))
+    Decimal('7000')
+    """
     path = Path(path)
     if path.suffix.lower() in (".yaml", ".yml"):
         return unit_costs_from_model(read_model(path, UnitCostsFile, FinanceInputError))

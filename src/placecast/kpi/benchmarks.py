@@ -79,6 +79,8 @@ MEASURES = {
 
 @dataclass
 class Benchmark:
+    """A published measure for a council over the years, with its rank, statistical neighbours, region and England."""
+
     council: str
     old_la_code: str
     new_la_code: str

@@ -48,11 +48,14 @@ class Indicator:
 
     @property
     def contextual(self) -> bool:
+        """True when the indicator is contextual (no RAG or direction of travel)."""
         return self.influence == "Contextual" or self.polarity == "None"
 
 
 @dataclass
 class IndicatorValues:
+    """An indicator's values: two years ago, the previous year end, now, the forecast, and what was published."""
+
     id: str
     two_years_ago: float | None = None
     previous_year_end: float | None = None

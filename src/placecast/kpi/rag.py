@@ -107,6 +107,8 @@ def direction(ind: Indicator, vals: IndicatorValues) -> tuple[str, str]:
 
 @dataclass
 class Disagreement:
+    """A published RAG or arrow that the rules would not give, and why."""
+
     id: str
     what: str  # "RAG" or "direction"
     published: str

@@ -24,11 +24,14 @@ CATEGORY_ROW = "categories"  # the metrics over all placement categories togethe
 
 @dataclass
 class BacktestResult:
+    """Backtest points (per origin, horizon and category) and their metrics."""
+
     points: pd.DataFrame
     metrics: pd.DataFrame
     origins: list[date]
 
     def summary_text(self, horizon: int = 12) -> str:
+        """The backtest in one paragraph at ``horizon`` months ahead."""
         m = self.metrics
         if m.empty:
             return "No backtest: the data needs at least two years of history before a 31 March origin."
@@ -58,6 +61,7 @@ def _trend_forecast(series: list[float], steps: int) -> float:
 
 
 def origins_for(history: History, min_years: int = 2, horizon: int = 3) -> list[date]:
+    """The 31 March origins with at least ``min_years`` of history before them and ``horizon`` months after."""
     first_year = min(history.years)
     data_start = date(first_year - 1, 4, 1)
     out = []

@@ -9,6 +9,7 @@ from placecast.model.demand import DemandModel, Forecast
 
 
 def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:
+    """The model card in Markdown: data span, settings, fitted rates and the backtest."""
     s = forecast.settings
     lines = [
         "# Model card: Placecast demand model",

@@ -35,6 +35,8 @@ class EntryStream:
 
 @dataclass
 class FittedParameters:
+    """Posterior parameters of the hazards, destinations and entry streams, as fitted."""
+
     exit_a: np.ndarray
     exit_b: np.ndarray
     move_a: np.ndarray

@@ -22,14 +22,17 @@ LONG_STAY_M = 24
 
 
 def age_band(age_m: np.ndarray) -> np.ndarray:
+    """The age band index of ages in months (0, 1-4, 5-9, 10-13, 14-15, 16, 17)."""
     return np.searchsorted(AGE_EDGES_M, age_m, side="right") - 1
 
 
 def tic_band(tic_m: np.ndarray) -> np.ndarray:
+    """The time-in-care band index of months in care (<3, 3-6, 6-12, 12-24, 24+)."""
     return np.searchsorted(TIC_EDGES_M, tic_m, side="right") - 1
 
 
 def month_end(d: date) -> pd.Timestamp:
+    """The last day of ``day``'s month as a timestamp."""
     return (pd.Timestamp(d) + pd.offsets.MonthEnd(0)).normalize()
 
 

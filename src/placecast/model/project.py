@@ -121,6 +121,7 @@ class Adjustments:
 
     @classmethod
     def none(cls, horizon: int) -> Adjustments:
+        """No changes: the baseline for ``horizon`` months."""
         return cls(np.ones((horizon, N_AGE)), np.ones(horizon), [])
 
 

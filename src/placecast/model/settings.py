@@ -46,6 +46,11 @@ class ForecastSettings(StrictModel):
     shrinkage : prior strength in child-months pulling sparse cells toward their margins (default 12).
     trend : ``auto`` fits a damped log-linear trend in entries; ``none`` does not.
     uasc : include, exclude or only unaccompanied asylum-seeking children.
+
+    Examples
+    --------
+    >>> ForecastSettings(runs=200).model_dump()["runs"]
+    200
     """
 
     runs: Runs = 1000

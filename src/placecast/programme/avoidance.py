@@ -30,6 +30,7 @@ class CaseBenefit:
 
     @property
     def total(self) -> Fraction:
+        """Cases times the saving per case."""
         return self.cases * self.saving_per_case
 
     def check(self) -> str | None:
@@ -44,6 +45,8 @@ class CaseBenefit:
 
 @dataclass
 class RealisedEvent:
+    """A logged move of a child: weekly cost before and after, from a date."""
+
     child: str
     intervention: str
     on: date  # the first day the cheaper arrangement applies

@@ -161,6 +161,8 @@ class RealisedEventFile(StrictModel):
 
 
 class SavingsLineFile(StrictModel):
+    """A saving in a savings programme: amount, recurrent or not, and its year."""
+
     name: str | None = None
     amount: Money
     recurrent: StrictBool
@@ -179,6 +181,8 @@ class SavingsFile(StrictModel):
 
 
 class MilestoneFile(StrictModel):
+    """A project milestone with its due date and status."""
+
     project: str = ""
     milestone: str = ""
     due: date

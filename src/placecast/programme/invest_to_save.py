@@ -55,6 +55,7 @@ class InvestToSave:
         return pd.DataFrame(rows)
 
     def summary(self) -> dict[str, object]:
+        """Saving, delivery cost, net, payback month, return per £1, in-year saving and full-year effect."""
         t = self.table()
         saving, cost = -sum(t["saving"], Fraction(0)), sum(t["delivery_cost"], Fraction(0))
         payback = next((r["month"] for _, r in t.iterrows() if r["cumulative"] < 0), None)

@@ -18,11 +18,16 @@ from placecast.schema import load_file, located
 
 
 class PlanFileError(LocatedInputError):
+    """A programme plan has problems; ``problems`` lists every one, located."""
+
     what = "the programme plan"
 
 
 @dataclass
 class Plan:
+    """A recovery-programme plan: invest-to-save cases, benefits, realised events, savings,
+    milestones and the approval date."""
+
     title: str
     invest_to_save: list[InvestToSave] = field(default_factory=list)
     case_benefits: list[CaseBenefit] = field(default_factory=list)

@@ -12,6 +12,8 @@ from placecast.kpi.rag import rag_for_shortfall
 
 @dataclass
 class SavingsLine:
+    """A saving: its amount, whether it recurs, and its year."""
+
     name: str
     amount: Decimal
     recurrent: bool
@@ -31,14 +33,17 @@ class SavingsProgramme:
 
     @property
     def revised_cash_limit(self) -> Decimal:
+        """The cash limit less the full-year saving."""
         return self.cash_limit - self.full_year_saving
 
     def delivered(self, year: str, recurrent: bool | None = None) -> Decimal:
+        """The savings planned for ``year`` (only recurrent or non-recurrent ones if asked)."""
         wanted = [ln.amount for ln in self.lines
                   if ln.year == year and (recurrent is None or ln.recurrent == recurrent)]
         return sum(wanted, Decimal(0))
 
     def table(self) -> pd.DataFrame:
+        """Required, planned and forecast delivery per year, with the savings RAG by the rules file."""
         rows = []
         for year, required in self.phasing.items():
             planned = self.delivered(year)
@@ -53,10 +58,13 @@ class SavingsProgramme:
 
 @dataclass
 class Milestone:
+    """A project milestone: due date (YYYY-MM-DD) and status."""
+
     project: str
     milestone: str
     due: str
     status: str  # e.g. complete, on track, at risk
 
     def overdue(self, as_at: str) -> bool:
+        """True when the milestone is due before ``as_at`` and not complete."""
         return self.status.lower() != "complete" and self.due < as_at

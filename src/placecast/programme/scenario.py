@@ -39,6 +39,8 @@ from placecast.schema import load_file, read_text
 
 
 class ScenarioFileError(PlanFileError):
+    """A scenario file has problems; ``problems`` lists every one, located."""
+
     what = "the scenario file"
 
 
@@ -56,6 +58,8 @@ class _Applied:
 
 @dataclass
 class Scenario:
+    """A recovery scenario as run: start, horizon, runs, seed, capacity and interventions."""
+
     name: str
     history: Path | None
     start: date | None
@@ -68,6 +72,7 @@ class Scenario:
 
     @property
     def file_hash(self) -> str:
+        """The first 12 hex digits of the SHA-256 of the scenario file's text."""
         return hashlib.sha256(self.source_text.encode()).hexdigest()[:12]
 
 
@@ -145,6 +150,7 @@ def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categori
 
 
 def delivery_cost_by_fy(scenario: Scenario, first: date, last: date) -> dict[str, Fraction]:
+    """The interventions' delivery and running costs by financial year, day-counted, from ``first`` to ``last``."""
     out: dict[str, Fraction] = {}
     for iv in scenario.interventions:
         weekly = iv.delivery_cost_per_year / 52 + iv.weekly_running_cost
@@ -156,6 +162,8 @@ def delivery_cost_by_fy(scenario: Scenario, first: date, last: date) -> dict[str
 
 @dataclass
 class ScenarioResult:
+    """A forecast with or without the scenario's interventions, its cost per run and year, and delivery cost."""
+
     name: str
     forecast: Forecast
     cost_by_run_fy: pd.DataFrame  # run x financial year, pounds

@@ -23,6 +23,8 @@ from placecast.schema import StrictModel, read_model
 
 
 class ReportConfigError(LocatedInputError):
+    """The report configuration or commentary has problems; ``problems`` lists every one, located."""
+
     what = "the report configuration"
 
 
@@ -122,6 +124,21 @@ class ReportConfig(StrictModel):
 
 def read_config(path: Path) -> ReportConfig:
     """Read and check ``report.yaml`` (schema ``report-config``); every problem is reported with its line
-    and key. Paths are made relative to the configuration file's folder."""
+    and key. Paths are made relative to the configuration file's folder.
+
+    Parameters
+    ----------
+    path : the configuration file (``placecast defaults report-config`` prints one).
+
+    Returns
+    -------
+    ReportConfig
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> read_config(resources.files("placecast.report").joinpath("defaults", "report.yaml")).quarter
+    '2025-Q2'
+    """
     config = read_model(path, ReportConfig, ReportConfigError)
     return config.resolved(Path(path).resolve().parent)

@@ -76,7 +76,13 @@ class DataQuality:
 
 @dataclass(frozen=True)
 class QuarterResults:
-    """Everything computed for one quarter, as known at its end."""
+    """Everything computed for one quarter, as known at its end.
+
+    Examples
+    --------
+    >>> sorted(QuarterResults.__dataclass_fields__)[:4]
+    ['as_at', 'costs', 'forecast', 'history']
+    """
 
     inputs: QuarterInputs
     quarter: str  # "2025/26 Q2"

@@ -139,6 +139,13 @@ def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Pro
     -------
     QuarterResults
         Frozen, typed results; the report, the CLI and the web app read them.
+
+    Examples
+    --------
+    >>> from placecast.quarter import QuarterInputs, read_config
+    >>> results = run_quarter(QuarterInputs.from_config(read_config("report.yaml")), "2025-Q2")  # doctest: +SKIP
+    >>> results.outturn.headline()["deficit_after_reserves"]  # doctest: +SKIP
+    604
     """
     label, as_at = quarter_date(quarter, inputs.quarter)
     progress("Reading the care history as known at the quarter end")

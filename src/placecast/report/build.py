@@ -41,7 +41,25 @@ def report_from_results(results: QuarterResults) -> Report:
 def build_report(source: ReportConfig | QuarterInputs | QuarterResults, quarter: str | None = None,
                  progress: Progress = _quiet) -> Report:
     """The whole quarterly report for ``quarter`` (default: the configuration's) from a configuration,
-    the quarter's inputs, or results already computed."""
+    the quarter's inputs, or results already computed.
+
+    Parameters
+    ----------
+    source : a report configuration, the quarter's inputs, or the quarter's results.
+    quarter : ``2025-Q2`` or ``2025/26 Q2`` (default: the configuration's).
+    progress : called with a short description before each step.
+
+    Returns
+    -------
+    Report
+        The report model; :func:`~placecast.report.write_report` renders it as HTML, PDF and Excel.
+
+    Examples
+    --------
+    >>> report = build_report(read_config("report.yaml"), "2025-Q2")  # doctest: +SKIP
+    >>> report.figure("Cash limit").value  # doctest: +SKIP
+    Decimal('57610')
+    """
     if isinstance(source, QuarterResults):
         return report_from_results(source)
     if isinstance(source, ReportConfig):

@@ -75,6 +75,8 @@ def _table_sheet(wb, t: Table, name: str) -> None:
 
 
 def render_excel(report: Report, path: Path) -> Path:
+    """The report as an Excel workbook: an About sheet, the headline, one sheet per table with
+    number formats, and the charts as pictures."""
     import vl_convert as vlc
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image

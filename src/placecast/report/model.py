@@ -87,6 +87,8 @@ def display(value: object, kind: str) -> str:
 
 @dataclass
 class Column:
+    """A table column: key in the rows, label, and kind (how its values are displayed)."""
+
     key: str
     label: str
     kind: str = "text"
@@ -94,6 +96,8 @@ class Column:
 
 @dataclass
 class Table:
+    """A table of the report: rows of unrounded values with columns that say how to display them."""
+
     name: str  # short id: HTML anchor, Excel sheet name
     title: str
     columns: list[Column]
@@ -113,6 +117,8 @@ class Table:
 
 @dataclass
 class Chart:
+    """A chart: its Vega-Lite specification (data inline) and alternative text."""
+
     name: str
     title: str
     spec: dict  # Vega-Lite, data inline
@@ -121,6 +127,8 @@ class Chart:
 
 @dataclass
 class Text:
+    """Paragraphs of text, with a style (commentary, warning, ...)."""
+
     paragraphs: list[str]
     css: str = ""  # e.g. "commentary", "warning"
 
@@ -137,6 +145,8 @@ class Figure:
 
 @dataclass
 class Section:
+    """A section of the report: its id, title, blocks and commentary."""
+
     id: str
     title: str
     blocks: list[Table | Chart | Text] = field(default_factory=list)
@@ -145,6 +155,8 @@ class Section:
 
 @dataclass
 class Report:
+    """The report model: every figure, table and chart the three renderings show."""
+
     title: str
     council: str
     quarter: str
@@ -157,18 +169,22 @@ class Report:
     results: QuarterResults | None = field(default=None, repr=False)
 
     def tables(self) -> list[Table]:
+        """Every table, in report order."""
         return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]
 
     def charts(self) -> list[Chart]:
+        """Every chart, in report order."""
         return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]
 
     def table(self, name: str) -> Table:
+        """The table named ``name``."""
         for t in self.tables():
             if t.name == name:
                 return t
         raise KeyError(name)
 
     def figure(self, label: str) -> Figure:
+        """The headline figure labelled ``label``."""
         for f in self.headline:
             if f.label == label:
                 return f

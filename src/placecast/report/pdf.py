@@ -11,6 +11,7 @@ from placecast.report.model import Report
 
 
 def render_pdf(report: Report, path: Path) -> Path:
+    """The report as a PDF (A4 landscape, vector charts, page numbers), through WeasyPrint."""
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

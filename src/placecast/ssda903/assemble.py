@@ -44,7 +44,14 @@ REPAIR_REC = "E99"
 
 @dataclass
 class History:
-    """The assembled episode history (see ``docs/architecture.md``, "Episode history")."""
+    """The assembled episode history (see ``docs/architecture.md``, "Episode history").
+
+    Examples
+    --------
+    >>> from placecast.testing import small_history
+    >>> {"child_id", "start", "end", "category"} <= set(small_history().episodes.columns)
+    True
+    """
 
     episodes: pd.DataFrame
     repairs: pd.DataFrame
@@ -53,6 +60,7 @@ class History:
     years: list[int]
 
     def summary_dates(self) -> list[date]:
+        """The 31 March dates inside the history."""
         return [collection_year_end(y) for y in self.years]
 
 
@@ -196,7 +204,27 @@ def _categories(ep: pd.DataFrame, taxonomy: Taxonomy, codes: CodeLists, period_k
 
 def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None = None,
              codes: CodeLists | None = None) -> History:
-    """Build the clean episode history from validated returns."""
+    """Build the clean episode history from validated returns.
+
+    Parameters
+    ----------
+    validated : the returns, read and validated (:func:`~placecast.ssda903.validate`).
+    key : the pseudonymisation key for CHILD ids.
+    taxonomy : placement categories (default: the built-in taxonomy).
+    codes : code lists by collection year (default: the built-in ones).
+
+    Returns
+    -------
+    History
+        One row per episode with its category, source and any repair; the repairs; the census date.
+
+    Examples
+    --------
+    >>> from placecast.ssda903 import validate
+    >>> from placecast.testing import example_returns
+    >>> assemble(validate([example_returns()]), b"k").census_date
+    datetime.date(2025, 3, 31)
+    """
     taxonomy = taxonomy or load_taxonomy()
     codes = codes or load_code_lists()
     repairs = _Repairs()
@@ -303,7 +331,24 @@ def count_in_care(episodes: pd.DataFrame, day: date, categories: list[str]) -> d
 
 def summarise(history: History, taxonomy: Taxonomy | None = None, dates: list[date] | None = None
               ) -> pd.DataFrame:
-    """``date, category, children`` at each 31 March covered (plus a ``total`` row per date)."""
+    """``date, category, children`` at each 31 March covered (plus a ``total`` row per date).
+
+    Parameters
+    ----------
+    history : the assembled history.
+    taxonomy : placement categories (default: the built-in taxonomy).
+    dates : the dates to count at (default: every 31 March covered).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> from placecast.testing import small_history
+    >>> summarise(small_history())["date"].iloc[-1]
+    '2025-03-31'
+    """
     taxonomy = taxonomy or load_taxonomy()
     rows = []
     for day in dates or history.summary_dates():

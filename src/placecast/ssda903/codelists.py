@@ -33,6 +33,8 @@ def collection_year_of(day: date) -> int:
 
 @dataclass(frozen=True)
 class Code:
+    """A code of a field with the collection years it is valid in."""
+
     code: str
     description: str
     first_year: int | None = None
@@ -41,11 +43,13 @@ class Code:
     temporary: bool = False
 
     def valid_in(self, year: int) -> bool:
+        """True when the code is valid in collection year ``year``."""
         if self.first_year is not None and year < self.first_year:
             return False
         return not (self.last_year is not None and year > self.last_year)
 
     def validity(self) -> str:
+        """The code's validity in words, e.g. 'valid from 2024/25'."""
         if self.first_year and self.last_year:
             first = f"{self.first_year - 1}/{self.first_year % 100:02d}"
             last = f"{self.last_year - 1}/{self.last_year % 100:02d}"
@@ -59,17 +63,22 @@ class Code:
 
 @dataclass(frozen=True)
 class CodeField:
+    """A coded field of the return and its codes."""
+
     name: str
     description: str
     codes: dict[str, Code]
     legacy: dict[str, str] = field(default_factory=dict)
 
     def codes_for_year(self, year: int) -> list[str]:
+        """The codes valid in collection year ``year``."""
         return [c.code for c in self.codes.values() if c.valid_in(year)]
 
 
 @dataclass(frozen=True)
 class CodeLists:
+    """The code lists of every coded field, versioned by collection year."""
+
     fields: dict[str, CodeField]
     provider_not_allowed: dict[str, dict[str, list[str]]]
     no_provider: frozenset[str]
@@ -77,6 +86,7 @@ class CodeLists:
     continuation_rne: frozenset[str]
 
     def provider_allowed(self, place: str, provider: str) -> bool:
+        """True when placement ``place`` may have provider ``provider``."""
         rule = self.provider_not_allowed.get(provider)
         if rule is None:
             return True
@@ -86,6 +96,7 @@ class CodeLists:
 
     @property
     def temporary_places(self) -> frozenset[str]:
+        """The temporary placement codes (T0-T4)."""
         return frozenset(c.code for c in self.fields["PLACE"].codes.values() if c.temporary)
 
 

@@ -66,6 +66,7 @@ class Finding:
 
     @property
     def is_error(self) -> bool:
+        """True for an error (not a warning)."""
         return self.severity == ERROR
 
 
@@ -86,9 +87,11 @@ class Findings:
         self._items: list[Finding] = list(items)
 
     def add(self, item: Finding) -> None:
+        """Add a finding."""
         self._items.append(item)
 
     def extend(self, items: Iterable[Finding]) -> None:
+        """Add several findings."""
         self._items.extend(items)
 
     def __iter__(self) -> Iterator[Finding]:
@@ -99,25 +102,31 @@ class Findings:
 
     @property
     def errors(self) -> list[Finding]:
+        """The findings that are errors."""
         return [f for f in self._items if f.is_error]
 
     @property
     def warnings(self) -> list[Finding]:
+        """The findings that are warnings."""
         return [f for f in self._items if not f.is_error]
 
     def sorted(self) -> Findings:
+        """The findings in file, line and column order."""
         return Findings(sorted(self._items, key=lambda f: (f.file, f.line, f.column, f.rule)))
 
     def counts_by_rule(self) -> dict[str, int]:
+        """The number of findings of each rule."""
         out: dict[str, int] = {}
         for f in self._items:
             out[f.rule] = out.get(f.rule, 0) + 1
         return dict(sorted(out.items()))
 
     def to_records(self) -> list[dict[str, object]]:
+        """The findings as dictionaries (child ids withheld)."""
         return [asdict(f) for f in self._items]
 
     def to_json(self) -> str:
+        """The findings as JSON, in the one shape used everywhere."""
         return json.dumps(
             {
                 "errors": len(self.errors),
@@ -128,6 +137,7 @@ class Findings:
         )
 
     def to_csv(self) -> str:
+        """The findings as CSV."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
@@ -136,6 +146,7 @@ class Findings:
         return buf.getvalue()
 
     def to_text(self) -> str:
+        """The findings as text for the terminal, with a summary."""
         lines = []
         for f in self._items:
             where = f"{f.file}" + (f", line {f.line}" if f.line else "") + (f", column {f.column}" if f.column else "")

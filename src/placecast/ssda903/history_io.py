@@ -55,4 +55,5 @@ def read_history(folder: Path) -> History:
 
 
 def is_history_folder(path: Path) -> bool:
+    """True when ``path`` is a folder written by 'placecast ingest'."""
     return Path(path).is_dir() and (Path(path) / HISTORY_FILE).exists() and (Path(path) / MANIFEST_FILE).exists()

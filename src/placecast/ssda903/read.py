@@ -57,9 +57,11 @@ class ReturnSet:
     files: list[Path]
 
     def years(self) -> list[int]:
+        """The collection years read."""
         return sorted({t.year for t in self.tables})
 
     def of(self, table: str, year: int | None = None) -> list[RawTable]:
+        """The tables of ``kind`` (Header, Episodes, UASC) read, one per year."""
         return [t for t in self.tables if t.table == table and (year is None or t.year == year)]
 
 
@@ -353,7 +355,24 @@ def _not_a_table_message(source: str, header: Sequence[str]) -> str:
 
 
 def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
-    """Discover and read every table under ``paths``."""
+    """Discover and read every table under ``paths``.
+
+    Parameters
+    ----------
+    paths : folders of returns (one per collection year) or files.
+    year : the collection year of files given directly.
+
+    Returns
+    -------
+    ReturnSet
+        The tables found, recognised by their columns, and any finding made while reading.
+
+    Examples
+    --------
+    >>> from placecast.testing import example_returns
+    >>> read_returns([example_returns()]).years()
+    [2023, 2024, 2025]
+    """
     files = discover(paths, year)
     tables: list[RawTable] = []
     findings: list[Finding] = []

@@ -16,6 +16,8 @@ from placecast.schema import StrictModel, parse_yaml, read_text, validate_data
 
 
 class TaxonomyFileError(LocatedInputError):
+    """The taxonomy file has problems; ``problems`` lists every one, located."""
+
     what = "the taxonomy file"
 
 
@@ -51,6 +53,7 @@ class Taxonomy:
 
     @property
     def categories(self) -> list[str]:
+        """The categories in rule order, the fallback last."""
         seen: list[str] = []
         for rule in self.rules:
             if rule.category not in seen:
@@ -60,6 +63,7 @@ class Taxonomy:
         return seen
 
     def labels(self) -> dict[str, str]:
+        """Each category's label."""
         out: dict[str, str] = {}
         for rule in self.rules:
             out.setdefault(rule.category, rule.label or rule.category)
@@ -96,6 +100,7 @@ def _from_text(text: str, source: str) -> Taxonomy:
 
 
 def default_taxonomy_text() -> str:
+    """The built-in taxonomy file's text."""
     return resources.files("placecast.ssda903.codes").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
 
 

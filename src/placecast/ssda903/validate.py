@@ -43,6 +43,7 @@ class ValidatedReturns:
 
     @property
     def error_count(self) -> int:
+        """The number of errors found."""
         return len(self.findings.errors)
 
 

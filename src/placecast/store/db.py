@@ -28,10 +28,14 @@ class StoreError(PlacecastError):
 
 
 class Base(DeclarativeBase):
+    """The declarative base of the store's tables."""
+
     pass
 
 
 class Dataset(Base):
+    """An imported dataset: its content hash, files and counts (immutable once stored)."""
+
     __tablename__ = "datasets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
@@ -46,6 +50,8 @@ class Dataset(Base):
 
 
 class EpisodeRow(Base):
+    """An episode of the assembled history, in the store."""
+
     __tablename__ = "episodes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -69,6 +75,8 @@ class EpisodeRow(Base):
 
 
 class RepairRow(Base):
+    """A repair made when assembling, in the store."""
+
     __tablename__ = "repairs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -82,6 +90,8 @@ class RepairRow(Base):
 
 
 class FindingRow(Base):
+    """A validation finding, in the store."""
+
     __tablename__ = "findings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -95,6 +105,8 @@ class FindingRow(Base):
 
 
 class AuditRow(Base):
+    """An entry of the append-only audit log."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -135,10 +147,12 @@ class Store:
             raise StoreError(f"Cannot open the database {url}: {exc.__class__.__name__}. Check --db.") from exc
 
     def datasets(self) -> list[Dataset]:
+        """Every stored dataset, newest first."""
         with Session(self.engine) as s:
             return list(s.scalars(select(Dataset).order_by(Dataset.id)))
 
     def find(self, digest: str) -> Dataset | None:
+        """The dataset with this content hash, or None."""
         with Session(self.engine) as s:
             return s.scalars(select(Dataset).where(Dataset.content_hash == digest)).first()
 
@@ -185,6 +199,7 @@ class Store:
         return ds, True
 
     def count(self, table: str) -> int:
+        """The number of rows of ``table`` for a dataset."""
         model = {"datasets": Dataset, "episodes": EpisodeRow, "repairs": RepairRow, "findings": FindingRow,
                  "audit_log": AuditRow}[table]
         with Session(self.engine) as s:

@@ -24,10 +24,12 @@ NO_DAY = -(10**9)
 
 
 def day_number(d: date) -> int:
+    """Days since the simulation's epoch of a date."""
     return (d - EPOCH).days
 
 
 def to_date(n: int) -> date:
+    """The date of a day number since the simulation's epoch."""
     return EPOCH + timedelta(days=int(n))
 
 
