@@ -145,163 +145,175 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     adjust = adjust or Adjustments.none(horizon)
     if horizon > AGE_LIMIT - ADULT_M - 1:
         raise ValueError(f"horizon of {horizon} months is longer than the model supports")
-    n0 = len(stock)
+    n_start = len(stock)
     mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * horizon / 12)) for st in fit.streams)
-    per_run = n0 + int(mean_entries * horizon * 1.2 + 20)
+    per_run = n_start + int(mean_entries * horizon * 1.2 + 20)
     # blocks of runs small enough to bound memory, and at least two so that two cores can share them
     chunk = max(1, min(-(-runs // 2), MAX_SLOTS_PER_CHUNK // max(per_run, 1)))
     counts = np.zeros((runs, horizon + 1, n_cat), dtype=np.int32)
     days = np.zeros((runs, horizon, n_cat), dtype=np.float64)
-    n_at = N_AGE * N_TIC
-    stride = TIC_CAP + horizon + 2  # ati = age * stride + months in care; tic never reaches the stride
+    cells_per_category = N_AGE * N_TIC
+    stride = TIC_CAP + horizon + 2  # age_time = age * stride + months in care; tic never reaches the stride
     tic_clip = np.minimum(np.arange(stride), TIC_CAP)
     at_lut = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
               + TB_LUT[tic_clip][None, :]).astype(np.int32).reshape(-1)
-    s_cat = stock["cat"].to_numpy().astype(np.int32)
-    s_age = stock["age_m"].to_numpy().astype(np.int32)
-    s_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
-    s_uasc = stock["uasc"].to_numpy().astype(np.int32)
+    start_cat = stock["cat"].to_numpy().astype(np.int32)
+    start_age_m = stock["age_m"].to_numpy().astype(np.int32)
+    start_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
+    start_uasc = stock["uasc"].to_numpy().astype(np.int32)
     n_chunks = -(-runs // chunk)
     chunk_rngs = rng.spawn(n_chunks)  # one stream per block of runs: the same forecast whatever the threads
 
-    def run_chunk(k: int) -> None:
-        r0 = k * chunk
-        rng = chunk_rngs[k]
-        rc = min(chunk, runs - r0)
-        params = RunParameters(fit, rc, rng, sets=max(1, rc * PARAMETER_SETS // 1000))
+    def run_chunk(block: int) -> None:
+        first_run = block * chunk
+        rng = chunk_rngs[block]
+        block_runs = min(chunk, runs - first_run)
+        params = RunParameters(fit, block_runs, rng, sets=max(1, block_runs * PARAMETER_SETS // 1000))
         n_cells = params.pe.shape[1]
         # one gather per child per month: (chance of leaving, chance of leaving or moving); children who
         # have left point at a block of zero chances past the runs' cells, so they need no mask
         tables: dict[float, np.ndarray] = {}
-        dead = rc * n_cells
+        no_more_events = block_runs * n_cells
 
-        capacity = rc * per_run
-        arr = {name: np.zeros(capacity, np.int32) for name in ("cat", "uflag", "runix", "base", "ati", "adult_j")}
+        capacity = block_runs * per_run
+        # each slot: its category, UASC flag, run, first cell of its (run, stream, category) block of chances,
+        # age and months in care (age * stride + months), and the month in which the child turns 18
+        slots = {name: np.zeros(capacity, np.int32)
+                 for name in ("category", "uasc", "run_of", "cell_base", "age_time", "month_turns_18")}
         alive_all = np.zeros(capacity, bool)
-        n_used = rc * n0
-        arr["cat"][:n_used] = np.tile(s_cat, rc)
-        arr["uflag"][:n_used] = np.tile(s_uasc, rc)
-        arr["runix"][:n_used] = np.repeat(np.arange(rc, dtype=np.int32), n0)
+        n_used = block_runs * n_start
+        slots["category"][:n_used] = np.tile(start_cat, block_runs)
+        slots["uasc"][:n_used] = np.tile(start_uasc, block_runs)
+        slots["run_of"][:n_used] = np.repeat(np.arange(block_runs, dtype=np.int32), n_start)
         alive_all[:n_used] = True
-        arr["base"][:n_used] = arr["runix"][:n_used] * n_cells + (arr["uflag"][:n_used] * n_cat
-                                                                  + arr["cat"][:n_used]) * n_at
-        arr["ati"][:n_used] = np.tile(s_age * stride + s_tic, rc)
-        arr["adult_j"][:n_used] = np.tile(ADULT_M - 1 - s_age, rc)  # the month in which each child turns 18
-        current = np.tile(np.bincount(s_cat, minlength=n_cat).astype(np.int64), (rc, 1))
-        counts[r0:r0 + rc, 0] = current
+        slots["cell_base"][:n_used] = (slots["run_of"][:n_used] * n_cells
+                                       + (slots["uasc"][:n_used] * n_cat + slots["category"][:n_used])
+                                       * cells_per_category)
+        slots["age_time"][:n_used] = np.tile(start_age_m * stride + start_tic, block_runs)
+        slots["month_turns_18"][:n_used] = np.tile(ADULT_M - 1 - start_age_m, block_runs)
+        current = np.tile(np.bincount(start_cat, minlength=n_cat).astype(np.int64), (block_runs, 1))
+        counts[first_run:first_run + block_runs, 0] = current
         if age_counts is not None:
-            age_counts[r0:r0 + rc, 0] = np.bincount(AB_LUT[s_age], minlength=N_AGE)
-        rc_cat = rc * n_cat
-        for j in range(horizon):
-            dm = float(days_in_month[j])
-            if j % 3 == 0 and j and n_used > COMPACT_MIN_SLOTS:
+            age_counts[first_run:first_run + block_runs, 0] = np.bincount(AB_LUT[start_age_m], minlength=N_AGE)
+        block_cells = block_runs * n_cat
+        for month in range(horizon):
+            days_this_month = float(days_in_month[month])
+            if month % 3 == 0 and month and n_used > COMPACT_MIN_SLOTS:
                 live = alive_all[:n_used]
                 dead_share = 1 - live.mean()
                 if dead_share > 0.25:  # compact: children who have left need no more work
                     keep = np.flatnonzero(live)
-                    for name in arr:
-                        arr[name][: len(keep)] = arr[name][keep]
+                    for name in slots:
+                        slots[name][: len(keep)] = slots[name][keep]
                     alive_all[: len(keep)] = True
                     alive_all[len(keep):] = False
                     n_used = len(keep)
-            n = n_used
-            cat, uflag = arr["cat"][:n], arr["uflag"][:n]
-            runix, base, ati, alive = arr["runix"][:n], arr["base"][:n], arr["ati"][:n], alive_all[:n]
-            month_days = current * dm
-            cell = base + at_lut[ati]
-            probs = _table(params, float(adjust.exit_factor[j]), tables)[cell]
-            pe, pt = probs.real, probs.imag
-            u = rng.random(n, dtype=np.float32)
-            event = np.flatnonzero(u < pt)
-            leaves = u[event] < pe[event]
-            ei, mi = event[leaves], event[~leaves]
-            if len(ei):  # the part of the month after leaving is not in care
-                key = runix[ei] * n_cat + cat[ei]
-                month_days -= _bincount(key, (1 - u[ei] / pe[ei]) * dm, rc_cat).reshape(rc, n_cat)
-                current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
-                alive[ei] = False
-                base[ei] = dead
-            if len(mi):
-                frac = u[mi] / pt[mi]
-                rr, cc = runix[mi], cat[mi]
-                cum = params.dest_cum[rr, cc, AB_LUT[np.minimum(ati[mi] // stride, ADULT_M)]]
-                v = rng.random(len(mi), dtype=np.float32) * cum[:, -1]
-                newc = np.minimum((v[:, None] >= cum).sum(axis=1), n_cat - 1).astype(np.int32)
-                after = (1 - frac) * dm
-                old_key, new_key = rr * n_cat + cc, rr * n_cat + newc
-                month_days -= _bincount(old_key, after, rc_cat).reshape(rc, n_cat)
-                month_days += _bincount(new_key, after, rc_cat).reshape(rc, n_cat)
-                current += (_bincount(new_key, None, rc_cat) - _bincount(old_key, None, rc_cat)).reshape(rc, n_cat)
-                cat[mi] = newc
-                base[mi] = rr * n_cells + (uflag[mi] * n_cat + newc) * n_at
-            ati += stride + 1
-            adult = np.flatnonzero(arr["adult_j"][:n] == j)
+            n_slots = n_used
+            category, uasc = slots["category"][:n_slots], slots["uasc"][:n_slots]
+            run_of, cell_base = slots["run_of"][:n_slots], slots["cell_base"][:n_slots]
+            age_time, alive = slots["age_time"][:n_slots], alive_all[:n_slots]
+            month_days = current * days_this_month
+            cell = cell_base + at_lut[age_time]
+            probs = _table(params, float(adjust.exit_factor[month]), tables)[cell]
+            p_leave, p_event = probs.real, probs.imag
+            draw = rng.random(n_slots, dtype=np.float32)
+            event = np.flatnonzero(draw < p_event)
+            leaves = draw[event] < p_leave[event]
+            leavers, movers = event[leaves], event[~leaves]
+            if len(leavers):  # the part of the month after leaving is not in care
+                run_category = run_of[leavers] * n_cat + category[leavers]
+                after = (1 - draw[leavers] / p_leave[leavers]) * days_this_month
+                month_days -= _bincount(run_category, after, block_cells).reshape(block_runs, n_cat)
+                current -= _bincount(run_category, None, block_cells).reshape(block_runs, n_cat)
+                alive[leavers] = False
+                cell_base[leavers] = no_more_events
+            if len(movers):
+                moved_at = draw[movers] / p_event[movers]
+                mover_runs, mover_cats = run_of[movers], category[movers]
+                mover_bands = AB_LUT[np.minimum(age_time[movers] // stride, ADULT_M)]
+                dest_cum = params.dest_cum[mover_runs, mover_cats, mover_bands]
+                dest_draw = rng.random(len(movers), dtype=np.float32) * dest_cum[:, -1]
+                new_cat = np.minimum((dest_draw[:, None] >= dest_cum).sum(axis=1), n_cat - 1).astype(np.int32)
+                after = (1 - moved_at) * days_this_month
+                old_key, new_key = mover_runs * n_cat + mover_cats, mover_runs * n_cat + new_cat
+                month_days -= _bincount(old_key, after, block_cells).reshape(block_runs, n_cat)
+                month_days += _bincount(new_key, after, block_cells).reshape(block_runs, n_cat)
+                current += (_bincount(new_key, None, block_cells)
+                            - _bincount(old_key, None, block_cells)).reshape(block_runs, n_cat)
+                category[movers] = new_cat
+                cell_base[movers] = mover_runs * n_cells + (uasc[movers] * n_cat + new_cat) * cells_per_category
+            age_time += stride + 1
+            adult = np.flatnonzero(slots["month_turns_18"][:n_slots] == month)
             adult = adult[alive[adult]]
             if len(adult):
-                key = runix[adult] * n_cat + cat[adult]
+                run_category = run_of[adult] * n_cat + category[adult]
                 alive[adult] = False
-                base[adult] = dead
-                month_days -= _bincount(key, np.full(len(adult), dm / 2), rc_cat).reshape(rc, n_cat)
-                current -= _bincount(key, None, rc_cat).reshape(rc, n_cat)
+                cell_base[adult] = no_more_events
+                half_month = np.full(len(adult), days_this_month / 2)
+                month_days -= _bincount(run_category, half_month, block_cells).reshape(block_runs, n_cat)
+                current -= _bincount(run_category, None, block_cells).reshape(block_runs, n_cat)
             for start_step, from_c, to_c, per_month, hold in adjust.moves:
-                if j >= start_step and per_month[j] > 0:
-                    moved = _move_children(rng, arr, alive, runix, rc, from_c, to_c, float(per_month[j]), hold,
-                                           n_cells, n_cat, n_at)
+                if month >= start_step and per_month[month] > 0:
+                    moved = _move_children(rng, slots, alive, run_of, block_runs, from_c, to_c, float(per_month[month]),
+                                           hold, n_cells, n_cat, cells_per_category)
                     current += moved
-            rates = params.entry_rate(j + 1)
-            factors = adjust.entry_factor[j]
+            rates = params.entry_rate(month + 1)
+            factors = adjust.entry_factor[month]
             uniform = bool(np.all(factors == factors[0]))
             if uniform and factors[0] != 1:
                 rates = rates * factors[0]
-            for s in (0, 1):
-                n_new = rng.poisson(rates[:, s])
-                tot_new = int(n_new.sum())
-                if tot_new == 0:
+            for stream in (0, 1):
+                entrants_per_run = rng.poisson(rates[:, stream])
+                n_entrants = int(entrants_per_run.sum())
+                if n_entrants == 0:
                     continue
-                if n_used + tot_new > capacity:  # rare: grow every array
-                    grow = max(capacity // 2, tot_new)
-                    arr = {k: np.concatenate([v, np.zeros(grow, np.int32)]) for k, v in arr.items()}
+                if n_used + n_entrants > capacity:  # rare: grow every array
+                    grow = max(capacity // 2, n_entrants)
+                    slots = {name: np.concatenate([column, np.zeros(grow, np.int32)]) for name, column in slots.items()}
                     alive_all = np.concatenate([alive_all, np.zeros(grow, bool)])
                     capacity += grow
-                rows = np.repeat(np.arange(rc, dtype=np.int32), n_new)
-                pos = slice(n_used, n_used + tot_new)
-                n_used += tot_new
-                w = rng.random(tot_new)
-                years = _pick(params.age_cum[:, s], rows, w)
-                age_m = years * 12 + rng.integers(0, 12, tot_new)
+                entrant_runs = np.repeat(np.arange(block_runs, dtype=np.int32), entrants_per_run)
+                new_slots = slice(n_used, n_used + n_entrants)
+                n_used += n_entrants
+                age_draw = rng.random(n_entrants)
+                years = _pick(params.age_cum[:, stream], entrant_runs, age_draw)
+                entrant_age_m = years * 12 + rng.integers(0, 12, n_entrants)
                 if not uniform:  # prevention aimed at some ages: thin those entrants
-                    keep = rng.random(tot_new) < factors[AB_LUT[age_m]]
-                    drop_rows = np.bincount(rows[~keep], minlength=rc)
-                    rows, age_m, tot_new = rows[keep], age_m[keep], int(keep.sum())
+                    keep = rng.random(n_entrants) < factors[AB_LUT[entrant_age_m]]
+                    drop_rows = np.bincount(entrant_runs[~keep], minlength=block_runs)
+                    entrant_runs, entrant_age_m, n_entrants = entrant_runs[keep], entrant_age_m[keep], int(keep.sum())
                     n_used -= int(drop_rows.sum())
-                    pos = slice(n_used - tot_new, n_used)
-                    if tot_new == 0:
+                    new_slots = slice(n_used - n_entrants, n_used)
+                    if n_entrants == 0:
                         continue
-                w2 = rng.random(tot_new)
-                newc = _pick(params.cat_cum[:, s].reshape(rc * N_AGE, n_cat), rows * N_AGE + AB_LUT[age_m], w2)
-                arr["cat"][pos], arr["uflag"][pos] = newc, s
-                arr["runix"][pos] = rows
-                arr["ati"][pos] = age_m * stride
-                arr["adult_j"][pos] = j + ADULT_M - age_m
-                arr["base"][pos] = rows * n_cells + (s * n_cat + newc) * n_at
-                alive_all[pos] = True
-                key = rows * n_cat + newc
-                month_days += _bincount(key, rng.random(tot_new) * dm, rc_cat).reshape(rc, n_cat)
-                current += _bincount(key, None, rc_cat).reshape(rc, n_cat)
-            counts[r0:r0 + rc, j + 1] = current
+                category_draw = rng.random(n_entrants)
+                cat_cum = params.cat_cum[:, stream].reshape(block_runs * N_AGE, n_cat)
+                new_cat = _pick(cat_cum, entrant_runs * N_AGE + AB_LUT[entrant_age_m], category_draw)
+                slots["category"][new_slots], slots["uasc"][new_slots] = new_cat, stream
+                slots["run_of"][new_slots] = entrant_runs
+                slots["age_time"][new_slots] = entrant_age_m * stride
+                slots["month_turns_18"][new_slots] = month + ADULT_M - entrant_age_m
+                slots["cell_base"][new_slots] = (entrant_runs * n_cells
+                                                 + (stream * n_cat + new_cat) * cells_per_category)
+                alive_all[new_slots] = True
+                run_category = entrant_runs * n_cat + new_cat
+                arrived_for = rng.random(n_entrants) * days_this_month  # days in care in the month of entry
+                month_days += _bincount(run_category, arrived_for, block_cells).reshape(block_runs, n_cat)
+                current += _bincount(run_category, None, block_cells).reshape(block_runs, n_cat)
+            counts[first_run:first_run + block_runs, month + 1] = current
             if age_counts is not None:
                 live = np.flatnonzero(alive_all[:n_used])
-                band = AB_LUT[np.minimum(arr["ati"][live] // stride, ADULT_M)]
-                age_counts[r0:r0 + rc, j + 1] = _bincount(arr["runix"][live] * N_AGE + band, None,
-                                                          rc * N_AGE).reshape(rc, N_AGE)
-            days[r0:r0 + rc, j] = month_days
+                band = AB_LUT[np.minimum(slots["age_time"][live] // stride, ADULT_M)]
+                by_band = _bincount(slots["run_of"][live] * N_AGE + band, None, block_runs * N_AGE)
+                age_counts[first_run:first_run + block_runs, month + 1] = by_band.reshape(block_runs, N_AGE)
+            days[first_run:first_run + block_runs, month] = month_days
         if progress is not None:
-            progress(rc)
+            progress(block_runs)
 
     workers = min(n_chunks, _threads())
     if workers <= 1:
-        for k in range(n_chunks):
-            run_chunk(k)
+        for block in range(n_chunks):
+            run_chunk(block)
     else:  # numpy releases the GIL in the whole-array work, so blocks of runs share the cores
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(run_chunk, range(n_chunks)))
@@ -341,32 +353,32 @@ def _table(params: RunParameters, factor: float, cache: dict[float, np.ndarray])
     return cache[factor]
 
 
-def _move_children(rng: np.random.Generator, arr: dict[str, np.ndarray], alive: np.ndarray, runix: np.ndarray,
-                   rc: int, from_c: int, to_c: int, per_month: float, hold: float, n_cells: int, n_cat: int,
-                   n_at: int) -> np.ndarray:
+def _move_children(rng: np.random.Generator, slots: dict[str, np.ndarray], alive: np.ndarray, run_of: np.ndarray,
+                   block_runs: int, from_c: int, to_c: int, per_month: float, hold: float, n_cells: int, n_cat: int,
+                   cells_per_category: int) -> np.ndarray:
     """Move up to ``per_month`` children a run from one category to another at the month end; each
-    move holds with chance ``hold``. Returns the change in counts (rc, C)."""
-    cat = arr["cat"][: len(alive)]
+    move holds with chance ``hold``. Returns the change in counts (block_runs, C)."""
+    cat = slots["category"][: len(alive)]
     idx = np.flatnonzero(alive & (cat == from_c))
-    change = np.zeros((rc, n_cat), np.int64)
+    change = np.zeros((block_runs, n_cat), np.int64)
     if not len(idx):
         return change
     whole = int(per_month)
-    quota = np.full(rc, whole) + (rng.random(rc) < per_month - whole)
-    order = np.lexsort((rng.random(len(idx)), runix[idx]))
+    quota = np.full(block_runs, whole) + (rng.random(block_runs) < per_month - whole)
+    order = np.lexsort((rng.random(len(idx)), run_of[idx]))
     idx = idx[order]
-    run_of = runix[idx]
-    rank = np.arange(len(idx)) - np.searchsorted(run_of, run_of, side="left")
-    chosen = idx[(rank < quota[run_of]) & (rng.random(len(idx)) < hold)]
+    runs_sorted = run_of[idx]
+    rank = np.arange(len(idx)) - np.searchsorted(runs_sorted, runs_sorted, side="left")
+    chosen = idx[(rank < quota[runs_sorted]) & (rng.random(len(idx)) < hold)]
     if len(chosen) and to_c < 0:  # leaving care (for example after intensive support)
         alive[chosen] = False
-        arr["base"][chosen] = rc * n_cells  # the block of zero chances: no more events
-        np.add.at(change, (runix[chosen], np.full(len(chosen), from_c)), -1)
+        slots["cell_base"][chosen] = block_runs * n_cells  # the block of zero chances: no more events
+        np.add.at(change, (run_of[chosen], np.full(len(chosen), from_c)), -1)
         return change
     if len(chosen):
-        rr = runix[chosen]
-        arr["cat"][chosen] = to_c
-        arr["base"][chosen] = rr * n_cells + (arr["uflag"][chosen] * n_cat + to_c) * n_at
+        rr = run_of[chosen]
+        slots["category"][chosen] = to_c
+        slots["cell_base"][chosen] = rr * n_cells + (slots["uasc"][chosen] * n_cat + to_c) * cells_per_category
         np.add.at(change, (rr, np.full(len(chosen), from_c)), -1)
         np.add.at(change, (rr, np.full(len(chosen), to_c)), 1)
     return change
