@@ -375,17 +375,30 @@ class _Sim:
                 self.truth.append((t, np.bincount(self.cat[live], minlength=10)))
 
     def _step_children(self, act: np.ndarray, t: int, rng: np.random.Generator, tic_edges: np.ndarray) -> None:
-        age_days = t - self.dob[act]
-        age = age_days / 365.25
+        """One day for the children in care ``act``: leaving at 18 first, then at most one event each."""
+        age = (t - self.dob[act]) / 365.25
         cat = self.cat[act]
-        temp = self.in_temp[act]
-        uasc = self.uasc[act]
-        tic = t - self.period_start[act]
+        ls = self.ls[act]
         u = rng.random(len(act))
         # leaving care at 18 comes first
         turns18 = t >= self.dob18[act]
         for c in act[turns18]:
             self._exit(int(c), t, self._exit_reason(int(c), t, "18", rng))
+        probs, remand = self._event_chances(act, t, age, cat, ls, turns18, tic_edges)
+        k = probs.shape[1]
+        cum = np.cumsum(probs, axis=1)
+        event = np.where(u[:, None] < cum, np.arange(k)[None, :], k).min(axis=1)
+        for i in np.flatnonzero(event < k):
+            self._apply_event(int(act[i]), int(event[i]), t, float(age[i]), bool(remand[i]), int(ls[i]), int(cat[i]),
+                              rng)
+
+    def _event_chances(self, act: np.ndarray, t: int, age: np.ndarray, cat: np.ndarray, ls: np.ndarray,
+                       turns18: np.ndarray, tic_edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each child's chance today of each event (0 temporary placement ends, 1 adopted, 2 placed for
+        adoption, 3 home, 4 SGO, 5 other exit, 6 legal status change, 7 move), and who is on remand."""
+        temp = self.in_temp[act]
+        uasc = self.uasc[act]
+        tic = t - self.period_start[act]
         k = 8
         probs = np.zeros((len(act), k))
         # 0 temp end
@@ -401,7 +414,6 @@ class _Sim:
         home = P.HOME_RATE[cat] * tic_factor * np.where(stage == 1, 0.15, 1.0) * np.where(uasc, 0.0, 1.0)
         home = np.where(stage == 2, 0.0, home)
         sgo = P.SGO_RATE[cat] * (tic > 180) * (age < 14) * np.where(stage == 2, 0.0, 1.0)
-        ls = self.ls[act]
         remand = ls == self.LS_CODES.index("J1")
         other = np.where(remand, 8.0, np.where(uasc, 0.05, 0.03))
         probs[:, 3] = np.where(normal, 1 - np.exp(-home / 365.25), 0.0)
@@ -415,53 +427,52 @@ class _Sim:
         probs[:, 6] = np.where(normal & (stage != 2), p_ls, 0.0)
         # 7 placement move (or, for fostered children, a short temporary placement)
         probs[:, 7] = np.where(normal, 1 - np.exp(-P.MOVE_RATE[cat] / 365.25), 0.0)
-        cum = np.cumsum(probs, axis=1)
-        event = np.where(u[:, None] < cum, np.arange(k)[None, :], k).min(axis=1)
-        hits = np.flatnonzero(event < k)
-        for i in hits:
-            c = int(act[i])
-            e = int(event[i])
-            if e == 0:
-                home_e = self.home_ep[c]
-                ep = self.ep
+        return probs, remand
+
+    def _apply_event(self, c: int, e: int, t: int, age: float, remand: bool, ls: int, cat: int,
+                     rng: np.random.Generator) -> None:
+        """Child ``c``'s event ``e`` (see :meth:`_event_chances`) on day ``t``."""
+        if e == 0:
+            home_e = self.home_ep[c]
+            ep = self.ep
+            self._close(c, t, "X1")
+            ls_code = self.LS_CODES[self.ls[c]]
+            self._open(c, t, "P", ls_code, ep["place"][home_e], ep["provider"][home_e], ep["cat"][home_e],
+                       ep["variant"][home_e])
+            self.home_ep[c] = self.cur_ep[c]
+            self.in_temp[c] = False
+        elif e == 1:
+            self._exit(c, t, "E11" if rng.random() < 0.6 else "E12")
+        elif e == 2:
+            self._close(c, t, "X1", "CARPL")
+            place, provider = self._placement_code(P.CAT["adoption"], age, rng)
+            self._open(c, t, "B", "E1", place, provider, P.CAT["adoption"], float(rng.random()))
+            self.cat[c] = P.CAT["adoption"]
+            self.ls[c] = self.LS_CODES.index("E1")
+            self.adopt_stage[c] = 2
+            self.placement_start[c] = self.ls_start[c] = t
+            self.home_ep[c] = self.cur_ep[c]
+        elif e == 3:
+            self._exit(c, t, self._exit_reason(c, t, "home", rng))
+            self.reentry_ok[c] = rng.random() < 0.4
+        elif e == 4:
+            self._exit(c, t, self._exit_reason(c, t, "sgo", rng))
+        elif e == 5:
+            self._exit(c, t, "E14" if remand else self._exit_reason(c, t, "other", rng))
+        elif e == 6:
+            cur = self.LS_CODES[ls]
+            new = {"L1": "V2" if rng.random() < 0.5 else "C1", "L2": "C1", "C1": "C2", "V2": "C1"}[cur]
+            self._change_ls(c, t, new)
+        elif e == 7:
+            fostered = cat in P.FOSTERING
+            if fostered and rng.random() < 0.15 and age < 17.8:
                 self._close(c, t, "X1")
-                ls_code = self.LS_CODES[self.ls[c]]
-                self._open(c, t, "P", ls_code, ep["place"][home_e], ep["provider"][home_e], ep["cat"][home_e],
-                           ep["variant"][home_e])
-                self.home_ep[c] = self.cur_ep[c]
-                self.in_temp[c] = False
-            elif e == 1:
-                self._exit(c, t, "E11" if rng.random() < 0.6 else "E12")
-            elif e == 2:
-                self._close(c, t, "X1", "CARPL")
-                place, provider = self._placement_code(P.CAT["adoption"], age[i], rng)
-                self._open(c, t, "B", "E1", place, provider, P.CAT["adoption"], float(rng.random()))
-                self.cat[c] = P.CAT["adoption"]
-                self.ls[c] = self.LS_CODES.index("E1")
-                self.adopt_stage[c] = 2
-                self.placement_start[c] = self.ls_start[c] = t
-                self.home_ep[c] = self.cur_ep[c]
-            elif e == 3:
-                self._exit(c, t, self._exit_reason(c, t, "home", rng))
-                self.reentry_ok[c] = rng.random() < 0.4
-            elif e == 4:
-                self._exit(c, t, self._exit_reason(c, t, "sgo", rng))
-            elif e == 5:
-                self._exit(c, t, "E14" if remand[i] else self._exit_reason(c, t, "other", rng))
-            elif e == 6:
-                cur = self.LS_CODES[int(ls[i])]
-                new = {"L1": "V2" if rng.random() < 0.5 else "C1", "L2": "C1", "C1": "C2", "V2": "C1"}[cur]
-                self._change_ls(c, t, new)
-            elif e == 7:
-                fostered = int(cat[i]) in P.FOSTERING
-                if fostered and rng.random() < 0.15 and age[i] < 17.8:
-                    self._close(c, t, "X1")
-                    r = rng.random()
-                    place = "T3" if r < 0.7 else "T1" if r < 0.9 else "T4"
-                    self._open(c, t, "P", self.LS_CODES[self.ls[c]], place, "", int(cat[i]), 0.0)
-                    self.in_temp[c] = True
-                else:
-                    self._move(c, t, rng)
+                r = rng.random()
+                place = "T3" if r < 0.7 else "T1" if r < 0.9 else "T4"
+                self._open(c, t, "P", self.LS_CODES[self.ls[c]], place, "", cat, 0.0)
+                self.in_temp[c] = True
+            else:
+                self._move(c, t, rng)
 
 
 def _calibrate(settings: SynthSettings, start: int, end: int) -> float:
