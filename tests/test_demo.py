@@ -45,7 +45,7 @@ def test_demo_writes_the_report_and_its_numbers_agree(demo_run):
         assert (out / f"{stem}.{ext}").stat().st_size > 10_000
         assert f"{stem}.{ext}" in result.output.replace("\n", "")
     summary = pd.read_csv(out / "summary.csv")
-    assert summary[summary["category"] == "total"]["date"].iloc[-1] == "2026-03-31"
+    assert summary[summary["category"] == "total"]["date"].iloc[-1] == "2025-09-30"  # the data end at the quarter end
     indicators = pd.read_csv(out / "indicators.csv").set_index("id")
     forecast = pd.read_csv(out / "forecast" / "forecast.csv")
     start = forecast[(forecast["date"] == "2025-09-30") & (forecast["category"] == "total")].iloc[0]
@@ -63,3 +63,31 @@ def test_demo_writes_the_report_and_its_numbers_agree(demo_run):
     assert set(scenario["scenario"]) == {"baseline", "Recovery programme"}
     assert (scenario[scenario["scenario"] == "baseline"]["avoided_mean"] == 0).all()
     assert (out / "placecast.sqlite").exists() and (out / "history" / "history.parquet").exists()
+
+
+def test_the_default_report_configuration_in_an_empty_folder_reproduces_the_demo(demo_run, tmp_path):
+    """`placecast defaults report-config` then `placecast report`, in an empty folder, give the demo's figures
+    (only the note on the data's census date differs: the demo stores its data as known at the quarter end)."""
+    import json
+
+    from placecast.report import build_report, read_config
+    from placecast.report.snapshot import snapshot
+
+    out, _ = demo_run
+    config = tmp_path / "report.yaml"
+    printed = CliRunner().invoke(app, ["defaults", "report-config"])
+    config.write_text(printed.output, encoding="utf-8")
+    ours = snapshot(build_report(read_config(config)))
+    demo = json.loads((out / "report_model.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in ours.items() if k != "notes"} == {k: v for k, v in demo.items() if k != "notes"}
+    assert ours["notes"][1:] == demo["notes"][1:]
+
+
+def test_the_readmes_demo_figures_are_the_demos(demo_run):
+    out, _ = demo_run
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- demo figures -->")[1]
+    headline = {r[0].value: r[1].value for r in openpyxl.load_workbook(
+        out / "placecast-report-2025-26-Q2.xlsx")["Headline"].iter_rows(min_row=2)}
+    for label, value in headline.items():
+        assert f"| {label} | {round(value):,} |" in block, label

@@ -59,11 +59,13 @@ class SummaryFormat(StrEnum):
 
 @app.callback()
 def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress details.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what Placecast is doing, step by step.")]
+    = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only show errors.")] = False,
 ) -> None:
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # --verbose says what Placecast is doing (its own INFO messages); other libraries stay at warnings
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("placecast").setLevel(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Folders of returns (named by collection year, e.g. 2024/) "
@@ -334,14 +336,14 @@ def kpi_benchmark(
     for col in ("year", "council", "rank", "neighbours' average", "region", "England"):
         t.add_column(col, justify="right")
     for r in result.table.itertuples():
-        def shown(v) -> str:
-            return "suppressed" if v is None or v != v else f"{v:g}"
+        def shown(v, status: str = "") -> str:
+            return (status or "suppressed") if v is None or v != v else f"{v:g}"
 
         rank = f"{int(r.rank)} of {r.of}" if pd.notna(r.rank) else "-"
-        t.add_row(str(r.year), shown(r.council), rank, shown(r.sn_average),
+        t.add_row(str(r.year), shown(r.council, r.status), rank, shown(r.sn_average),
                   shown(r.region), shown(r.england))
     out.print(t)
-    out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours)}. Rank 1 = lowest value.")
+    out.print(f"Statistical neighbours (DfE model): {', '.join(result.neighbours_named())}. Rank 1 = lowest value.")
 
 
 @app.command()
@@ -684,11 +686,13 @@ def report_command(
 
         raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
                                  "report-config' prints an example.")
+    from placecast.presentation import Steps
+
     settings = read_config(config)
-    with err.status("Building the report...") as status:
-        report = build_report(settings, quarter, progress=lambda text: status.update(text + "..."))
-        status.update("Rendering HTML, PDF and Excel...")
-        paths = write_report(report, out_dir)
+    steps = Steps(err, 8)
+    report = build_report(settings, quarter, progress=steps.next)
+    steps.next("Rendering HTML, PDF and Excel")
+    paths = write_report(report, out_dir)
     t = Table(title=f"{report.council}: {report.quarter}")
     t.add_column("headline")
     t.add_column("value", justify="right")

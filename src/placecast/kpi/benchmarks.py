@@ -6,7 +6,7 @@ user gives; never the network. Suppression markers (c, low, k, u, x, z) become m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +31,7 @@ def read_dfe(path: Path, numeric: list[str]) -> pd.DataFrame:
         raise UnusableInputError(f"{path}: missing column(s) {', '.join(missing)}; is this the right DfE file?")
     for col in numeric:
         raw = df[col].str.strip()
+        df[col + "_marker"] = raw.str.lower().where(raw.str.lower().isin(SUPPRESSED), "")
         df[col + "_suppressed"] = raw.str.lower().isin(SUPPRESSED)
         df[col] = pd.to_numeric(raw.where(~df[col + "_suppressed"]), errors="coerce")
     return df
@@ -85,9 +86,24 @@ class Benchmark:
     old_la_code: str
     new_la_code: str
     region: str
-    neighbours: list[str]
-    table: pd.DataFrame  # year, council, rank, of, sn_average, sn_count, region, england
+    neighbours: list[str]  # old codes
+    table: pd.DataFrame  # year, council, status, rank, of, sn_average, sn_count, region, england
     measure: str = "cla_rate"
+    neighbour_names: list[str] = field(default_factory=list)  # in the order of ``neighbours``
+
+    def neighbours_named(self) -> list[str]:
+        """Each statistical neighbour as 'Name (old code)'."""
+        names = self.neighbour_names or self.neighbours
+        return [f"{name} ({code})" if name != code else code for name, code in zip(names, self.neighbours,
+                                                                                   strict=True)]
+
+
+def status_of(marker: str) -> str:
+    """Why a published value is missing, in words: DfE's 'z' is "not applicable" (for example a council
+    before it existed); the other markers are "suppressed"; '' for a published value."""
+    if marker == "z":
+        return "not applicable"
+    return "suppressed" if marker else ""
 
 
 def find_council(cla: pd.DataFrame, key: str) -> pd.Series:
@@ -131,7 +147,8 @@ def benchmark(council: str, stats_dir: Path, measure: str = "cla_rate") -> Bench
         reg = rows[(rows["time_period"] == year) & (rows["geographic_level"] == "Regional")
                    & (rows["region_name"] == me["region_name"])]
         out.append({
-            "year": int(year), "council": value, "count": mine[m.count].iloc[0],
+            "year": int(year), "council": value, "status": status_of(str(mine[m.value + "_marker"].iloc[0])),
+            "count": mine[m.count].iloc[0],
             "suppressed": bool(mine[m.value + "_suppressed"].iloc[0]),
             "rank": int((ranked < value).sum() + 1) if pd.notna(value) else None, "of": int(len(ranked)),
             "sn_average": round(float(sn_values.mean()), 1) if len(sn_values) else None,
@@ -139,5 +156,7 @@ def benchmark(council: str, stats_dir: Path, measure: str = "cla_rate") -> Bench
             "region": reg[m.value].iloc[0] if len(reg) else None,
             "england": nat[m.value].iloc[0] if len(nat) else None,
         })
+    names = las.drop_duplicates("old_la_code", keep="last").set_index("old_la_code")["la_name"]
     return Benchmark(me["la_name"], me["old_la_code"], me["new_la_code"], me["region_name"], neighbours,
-                     pd.DataFrame(out).astype({"rank": "Int64"}) if out else pd.DataFrame(out), measure)
+                     pd.DataFrame(out).astype({"rank": "Int64"}) if out else pd.DataFrame(out), measure,
+                     [str(names.get(code, code)) for code in neighbours])

@@ -39,7 +39,7 @@ class BacktestResult:
         row = m[(m["horizon_months"] == h) & (m["category"] == CATEGORY_ROW)].iloc[0]
         tot = m[(m["horizon_months"] == h) & (m["category"] == "total")].iloc[0]
         return (
-            f"Backtest over {len(self.origins)} origin(s) ({', '.join(d.isoformat() for d in self.origins)}), "
+            f"Backtest over {len(self.origins)} origin(s) ({', '.join(f'{d:%d/%m/%Y}' for d in self.origins)}), "
             f"{h} months ahead: weighted absolute percentage error over placement categories "
             f"{row['wape']:.1%} (no change {row['wape_nochange']:.1%}, linear trend {row['wape_trend']:.1%}); "
             f"total children {tot['wape']:.1%} (no change {tot['wape_nochange']:.1%}). "

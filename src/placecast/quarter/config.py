@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from placecast.errors import LocatedInputError
+from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.finance.calendar import quarter_end
 from placecast.model.settings import ForecastSettings
 from placecast.schema import StrictModel, read_model
@@ -26,6 +26,27 @@ class ReportConfigError(LocatedInputError):
     """The report configuration or commentary has problems; ``problems`` lists every one, located."""
 
     what = "the report configuration"
+
+
+DEMO_DATA = "builtin:demo"
+BUILTIN = {"demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
+           "demo-plan": ("placecast.report", "defaults/demo_plan.yaml"),
+           "demo-commentary": ("placecast.report", "defaults/demo_commentary.yaml"),
+           "indicators": ("placecast.report", "defaults/indicators.csv"),
+           "unit-costs": ("placecast.finance", "unit_costs.yaml"),
+           "scenario": ("placecast.programme", "default_scenario.yaml")}
+
+
+def builtin_file(reference: str) -> Path:
+    """The path of a built-in file named ``builtin:NAME`` (ReportConfigError for an unknown name)."""
+    from importlib import resources
+
+    name = reference.removeprefix("builtin:")
+    if name not in BUILTIN:
+        raise ReportConfigError([LocatedProblem("report configuration", "-", "", reference,
+                                                f"no built-in file '{name}'; use one of {', '.join(BUILTIN)}.")])
+    package, file = BUILTIN[name]
+    return Path(str(resources.files(package).joinpath(file)))
 
 
 _QUARTER = re.compile(r"^\s*(\d{4})(?:/(\d{2}))?[\s-]*Q([1-4])\s*$", re.IGNORECASE)
@@ -91,6 +112,8 @@ class ReportConfig(StrictModel):
     indicators: Path | None = None
     commentary: Path | None = None
     population_0_17: int | None = Field(None, gt=0)
+    money_unit: Literal["£000", "£m"] = Field("£000", description="The one money unit of the report's tables "
+                                              "and charts.")
     capacity: dict[str, int] = Field(default_factory=dict)
     benchmark: Benchmarking | None = None
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
@@ -110,9 +133,14 @@ class ReportConfig(StrictModel):
         return str(value)
 
     def resolved(self, base: Path) -> ReportConfig:
-        """Relative paths made relative to ``base`` (the configuration file's folder)."""
+        """Relative paths made relative to ``base`` (the configuration file's folder); ``builtin:NAME``
+        names a built-in file (``placecast defaults NAME``), and ``data: builtin:demo`` the demo council."""
         def fix(p: Path | None) -> Path | None:
-            return None if p is None else (p if p.is_absolute() else base / p)
+            if p is None or str(p) == DEMO_DATA:
+                return p
+            if str(p).startswith("builtin:"):
+                return builtin_file(str(p))
+            return p if p.is_absolute() else base / p
 
         update: dict[str, object] = {name: fix(getattr(self, name)) for name in
                   ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "key_file")}

@@ -6,6 +6,7 @@ directly in Python from objects you already have (a history, a budget model, a s
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,9 +22,10 @@ from placecast.kpi.definitions import Indicator
 from placecast.model.settings import ForecastSettings
 from placecast.programme.plan import Plan
 from placecast.programme.scenario import Scenario
-from placecast.quarter.config import CommentaryFile, ReportConfig, ReportConfigError, read_commentary
+from placecast.quarter.config import DEMO_DATA, CommentaryFile, ReportConfig, ReportConfigError, read_commentary
 from placecast.ssda903.assemble import History
 
+logger = logging.getLogger(__name__)
 DEFAULT_TITLE = "Children's Services Portfolio Performance and Resources"
 FINDING_COLUMNS = ["rule", "severity"]
 
@@ -73,6 +75,7 @@ class QuarterInputs:
     benchmark: Benchmark | None = None
     benchmark_note: str = ""
     warnings: tuple[str, ...] = ()
+    money_unit: str = "£000"
 
     @classmethod
     def from_config(cls, config: ReportConfig) -> QuarterInputs:
@@ -84,6 +87,9 @@ class QuarterInputs:
         from placecast.ssda903.pseudonym import resolve_key
 
         check_paths(config)
+        logger.info("Reading the inputs named in the configuration: %s.", ", ".join(
+            f"{k} {getattr(config, k)}" for k in ("budget", "unit_costs", "commitments", "plan", "scenario",
+                                                  "indicators", "commentary") if getattr(config, k) is not None))
         rates = read_unit_costs(config.unit_costs) if config.unit_costs else default_unit_costs()
         history, findings = read_data(config)
         scenario = read_scenario(config.scenario or default_file("placecast.programme", "default_scenario.yaml"))
@@ -96,7 +102,7 @@ class QuarterInputs:
                    config.forecast, config.title, config.quarter, register,
                    read_plan(config.plan) if config.plan else None, read_commentary(config.commentary),
                    config.population_0_17, dict(config.capacity or scenario.capacity), bench,
-                   config.benchmark.note if config.benchmark else "", warnings)
+                   config.benchmark.note if config.benchmark else "", warnings, config.money_unit)
 
 
 def check_paths(config: ReportConfig) -> None:
@@ -106,7 +112,7 @@ def check_paths(config: ReportConfig) -> None:
                for key in ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary")
                if (path := getattr(config, key)) is not None and not Path(path).is_file()]
     missing += [LocatedProblem("report configuration", "data", "data", str(p), "no such folder.")
-                for p in config.data if not Path(p).exists()]
+                for p in config.data if str(p) != DEMO_DATA and not Path(p).exists()]
     if missing:
         raise ReportConfigError(missing)
 
@@ -118,7 +124,13 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
     from placecast.ssda903 import ingest, is_history_folder, load_taxonomy, read_history
     from placecast.ssda903.pseudonym import resolve_key
 
-    if len(config.data) == 1 and is_history_folder(config.data[0]):
+    if [str(p) for p in config.data] == [DEMO_DATA]:
+        from placecast.synth.demo import demo_history
+
+        history, validated = demo_history()
+        findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
+                                columns=FINDING_COLUMNS)
+    elif len(config.data) == 1 and is_history_folder(config.data[0]):
         history = read_history(config.data[0])
         file = Path(config.data[0]) / "findings.csv"
         findings = (pd.read_csv(file, dtype=str, keep_default_na=False)[FINDING_COLUMNS] if file.exists()

@@ -150,13 +150,24 @@ def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Pro
     label, as_at = quarter_date(quarter, inputs.quarter)
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)
+    logger.info("%s, position at %s: the care history holds %s episodes of %s children; it is used as known on %s.",
+                label, f"{as_at:%d/%m/%Y}", f"{len(history.episodes):,}", f"{history.episodes['child_id'].nunique():,}",
+                f"{history.census_date:%d/%m/%Y}")
     progress(f"Forecasting children in care ({inputs.settings.runs:,} runs) and backtesting")
     forecast = forecast_step(history, inputs.settings, as_at)
+    model = forecast.model
+    logger.info("Fitted on %s to %s with %s children in care at the start; forecast %s months ahead; backtest at %s "
+                "origin(s).", f"{model.fit_window_[0]:%d/%m/%Y}", f"{model.fit_window_[1]:%d/%m/%Y}",
+                f"{len(model.stock_):,}", forecast.forecast.counts.sizes["month_end"] - 1,
+                len(forecast.backtest.origins) if forecast.backtest else 0)
     progress("Costing the forecast and the outturn")
     run_costs = cost_runs(forecast.forecast.run_days(), inputs.unit_costs)
     costs = CostResults(run_costs, cost_summary(run_costs, "financial_year"))
     outturn = forecast_outturn(inputs.budget, as_at, inputs.unit_costs, commitments=inputs.commitments,
                                run_costs=run_costs, history_episodes=history.episodes)
+    logger.info("Outturn: computed components %s.", ", ".join(f"{k} {'-' if v < 0 else ''}£{abs(v):,.0f}"
+                                                             for k, v in outturn.sources.items())
+                or "none")
     progress("Running the recovery scenario and tracking the programme")
     scenario, scenario_notes = scenario_step(history, inputs)
     programme = None

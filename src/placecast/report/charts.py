@@ -49,41 +49,44 @@ def children_chart(frame: pd.DataFrame, categories: list[str], labels: dict[str,
     return _spec(chart)
 
 
-def cost_chart(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
-    """Placement cost by financial year: mean stacked by category, with the P10-P90 range of the total.
+def cost_chart(frame: pd.DataFrame, labels: dict[str, str], unit: str = "£000", pounds: float = 1000.0) -> dict:
+    """Placement cost by financial year: mean stacked by category, with the P10-P90 range of the total,
+    in the report's money unit (``unit``, ``pounds`` to one unit).
 
     ``frame``: financial_year, category, mean_gbp, p10_gbp, p90_gbp (rows with category 'total' give the range).
     """
+    fmt = ",.0f" if pounds <= 1000 else ",.1f"
     parts = frame[frame["category"] != "total"].copy()
     parts["label"] = parts["category"].map(labels).fillna(parts["category"])
-    parts["mean_m"] = parts["mean_gbp"].astype(float) / 1e6
+    parts["mean_u"] = parts["mean_gbp"].astype(float) / pounds
     total = frame[frame["category"] == "total"].copy()
-    total["p10_m"] = total["p10_gbp"].astype(float) / 1e6
-    total["p90_m"] = total["p90_gbp"].astype(float) / 1e6
+    total["p10_u"] = total["p10_gbp"].astype(float) / pounds
+    total["p90_u"] = total["p90_gbp"].astype(float) / pounds
     bars = alt.Chart(parts).mark_bar().encode(
         x=alt.X("financial_year:N", title="financial year", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("sum(mean_m):Q", title="£ million (mean)"),
+        y=alt.Y("sum(mean_u):Q", title=f"{unit} (mean)"),
         color=alt.Color("label:N", title="placement", scale=alt.Scale(scheme="tableau10")),
-        tooltip=["financial_year:N", "label:N", alt.Tooltip("mean_m:Q", format=",.2f", title="£m")])
+        tooltip=["financial_year:N", "label:N", alt.Tooltip("mean_u:Q", format=fmt, title=unit)])
     rng = alt.Chart(total).mark_rule(color="black", strokeWidth=2).encode(
-        x="financial_year:N", y="p10_m:Q", y2="p90_m:Q",
-        tooltip=["financial_year:N", alt.Tooltip("p10_m:Q", format=",.2f", title="P10 £m"),
-                 alt.Tooltip("p90_m:Q", format=",.2f", title="P90 £m")])
+        x="financial_year:N", y="p10_u:Q", y2="p90_u:Q",
+        tooltip=["financial_year:N", alt.Tooltip("p10_u:Q", format=fmt, title=f"P10 {unit}"),
+                 alt.Tooltip("p90_u:Q", format=fmt, title=f"P90 {unit}")])
     return _spec(alt.layer(bars, rng).properties(width=420, height=240))
 
 
-def avoidance_chart(frame: pd.DataFrame) -> dict:
-    """Planned against realised in-year cost avoidance by intervention (£000)."""
+def avoidance_chart(frame: pd.DataFrame, unit: str = "£000") -> dict:
+    """Planned against realised in-year cost avoidance by intervention, in the report's money unit
+    (``frame``: intervention, planned_k, realised_k in that unit)."""
     long = frame.melt(id_vars=["intervention"], value_vars=["planned_k", "realised_k"], var_name="which",
                       value_name="k")
     long["which"] = long["which"].map({"planned_k": "planned", "realised_k": "realised"})
     chart = alt.Chart(long).mark_bar().encode(
         y=alt.Y("intervention:N", title=None),
         yOffset="which:N",
-        x=alt.X("k:Q", title="£000 in year"),
+        x=alt.X("k:Q", title=f"{unit} in year"),
         color=alt.Color("which:N", title=None, scale=alt.Scale(domain=["planned", "realised"],
                                                                 range=[BAND, BLUE])),
-        tooltip=["intervention:N", "which:N", alt.Tooltip("k:Q", format=",.0f", title="£000")],
+        tooltip=["intervention:N", "which:N", alt.Tooltip("k:Q", format=",.1f", title=unit)],
     ).properties(width=420, height=alt.Step(14))
     return _spec(chart)
 

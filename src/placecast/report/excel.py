@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from placecast.report.model import KINDS, RAG_SYMBOL, Report, Table, display, is_blank
+from placecast.report.model import KINDS, RAG_SYMBOL, Report, Table, Text, display, is_blank
 
 HEADER_FILL = "1F4E79"
 RAG_FILL = {"Red": "F4C7C3", "Amber": "FDE9C4", "Green": "CFE8D0"}
@@ -72,6 +72,64 @@ def _table_sheet(wb, t: Table, name: str) -> None:
     ws.freeze_panes = ws.cell(header_row + 1, 2)
     if t.rows:
         ws.auto_filter.ref = f"A{header_row}:{ws.cell(header_row + len(t.rows), len(t.columns)).coordinate}"
+    _print_setup(ws, f"{header_row}:{header_row}")
+
+
+def _print_setup(ws, title_rows: str | None = None) -> None:
+    """Print set-up: A4 landscape, fitted to one page wide, the header row repeated, page numbers."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    if ws.max_row and ws.max_column:
+        ws.print_area = f"A1:{ws.cell(ws.max_row, max(ws.max_column, 1)).coordinate}"
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A: page &P of &N"
+
+
+def _text_sheet(wb, name: str, title: str, blocks: list[tuple[str, list[str]]]) -> None:
+    """A sheet of text: a title, then headed groups of paragraphs, each paragraph in one wrapped cell."""
+    from openpyxl.styles import Alignment, Font
+
+    ws = wb.create_sheet(name)
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.column_dimensions["A"].width = 130
+    row = 3
+    for heading, paragraphs in blocks:
+        if heading:
+            ws.cell(row, 1, heading).font = Font(bold=True)
+            row += 1
+        for text in paragraphs or ["None."]:
+            cell = ws.cell(row, 1, text)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[row].height = 15 * (1 + len(text) // 150)
+            row += 1
+        row += 1
+    _print_setup(ws)
+
+
+def _texts(section) -> list[str]:
+    return [p for b in section.blocks if isinstance(b, Text) for p in b.paragraphs]
+
+
+def _text_sheets(wb, report: Report) -> list[tuple[str, str]]:
+    """Commentary, warnings, data quality and the model card as text sheets; returns (sheet, what) pairs."""
+    by_id = {s.id: s for s in report.sections}
+    commentary = [(s.title, [p for p in [s.intro, *_texts(s)] if p]) for s in report.sections
+                  if s.id not in ("quality", "model") and (s.intro or _texts(s))]
+    sheets = [("Commentary", "Commentary for each section, and on indicators that need it.", commentary),
+              ("Warnings", "Warnings about this report.", [("", list(report.warnings))])]
+    for ident, name in (("quality", "Data quality"), ("model", "Model card")):
+        if ident in by_id:
+            section = by_id[ident]
+            sheets.append((name, section.title, [("", [p for p in [section.intro, *_texts(section)] if p])]))
+    for name, title, blocks in sheets:
+        _text_sheet(wb, name, f"{title}" if name != "Commentary" else "Commentary", blocks)
+    return [(name, title) for name, title, _ in sheets]
 
 
 def render_excel(report: Report, path: Path) -> Path:
@@ -85,7 +143,7 @@ def render_excel(report: Report, path: Path) -> Path:
     wb = Workbook()
     about = wb.active
     about.title = "About"
-    used = {"about", "headline", "charts"}
+    used = {"about", "headline", "charts", "commentary", "warnings", "data quality", "model card"}
     names = {t.name: _sheet_name(t.name, used) for t in report.tables()}
     lines: list[tuple[str, object]] = [
         (f"{report.council}: {report.title}", None),
@@ -93,12 +151,17 @@ def render_excel(report: Report, path: Path) -> Path:
         ("", None),
         ("This workbook holds the figures of the quarterly report, the same figures as its HTML and PDF versions "
          "(all three are made from one report model).", None),
-        ("Numbers are stored unrounded as numbers, with a display format: £000 columns show whole thousands, "
-         "percentages one decimal place. Negative amounts show in brackets.", None),
+        ("Numbers are stored unrounded as numbers, with a display format: money in the unit each table's title "
+         "states (£000 as whole thousands, £m to one decimal place), percentages to one decimal place. Negative "
+         "amounts show in brackets.", None),
         ("RAG ratings are words with a symbol (" + ", ".join(f"{s} {w}" for w, s in RAG_SYMBOL.items()) +
          ") as well as a colour; direction of travel is a word with an arrow.", None),
         ("", None), ("Sheets", None), ("Headline", "The headline figures."),
     ]
+    lines += [(name, what) for name, what in (("Commentary", "Commentary for each section."),
+                                              ("Warnings", "Warnings about this report."),
+                                              ("Data quality", "Validation findings and repairs, in words."),
+                                              ("Model card", "How the forecast was made and how well it backtests."))]
     lines += [(names[t.name], t.title) for t in report.tables()]
     if report.charts():
         lines.append(("Charts", "Every chart as a picture, with its description."))
@@ -126,6 +189,7 @@ def render_excel(report: Report, path: Path) -> Path:
     head.column_dimensions["B"].width = 14
     head.column_dimensions["C"].width = 50
 
+    _text_sheets(wb, report)
     for t in report.tables():
         _table_sheet(wb, t, names[t.name])
 
@@ -139,5 +203,8 @@ def render_excel(report: Report, path: Path) -> Path:
             img = Image(io.BytesIO(png))
             ws.add_image(img, f"A{row + 3}")
             row += 3 + int(img.height / 20) + 3
+        _print_setup(ws)
+    _print_setup(about)
+    _print_setup(head, "1:1")
     wb.save(str(path))
     return Path(path)

@@ -7,6 +7,7 @@ print version (for the PDF) has only the SVG.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import datetime
@@ -76,9 +77,17 @@ def _table(t: Table) -> str:
     return "".join(out)
 
 
-def _chart(ch: Chart) -> str:
-    return (f'<figure class="chart" id="c-{escape(ch.name)}"><figcaption>{escape(ch.title)}</figcaption>'
-            f'<div class="vis" role="img" aria-label="{escape(ch.alt)}"><div class="embed">{chart_svg(ch)}</div></div>'
+def _chart(ch: Chart, interactive: bool) -> str:
+    """A chart with its caption and description: inline SVG (replaced by the interactive chart when
+    scripts run), or, for the PDF, the same SVG as an image with alternative text, so that the tagged
+    PDF marks it as a figure with its description."""
+    if interactive:
+        vis = (f'<div class="vis" role="img" aria-label="{escape(ch.alt)}"><div class="embed">{chart_svg(ch)}'
+               "</div></div>")
+    else:
+        data = base64.b64encode(chart_svg(ch).encode("utf-8")).decode("ascii")
+        vis = f'<div class="vis"><img alt="{escape(ch.alt)}" src="data:image/svg+xml;base64,{data}"></div>'
+    return (f'<figure class="chart" id="c-{escape(ch.name)}"><figcaption>{escape(ch.title)}</figcaption>{vis}'
             f'<p class="alt"><span class="label">Chart description:</span> {escape(ch.alt)}</p></figure>')
 
 
@@ -116,7 +125,7 @@ def render_html(report: Report, interactive: bool = True) -> str:
             if isinstance(b, Table):
                 parts.append(_table(b))
             elif isinstance(b, Chart):
-                parts.append(_chart(b))
+                parts.append(_chart(b, interactive))
                 specs[f"c-{b.name}"] = {**b.spec, "description": b.alt}  # Vega's own aria label
             elif isinstance(b, Text):
                 cls = f' class="{escape(b.css)}"' if b.css else ""

@@ -23,6 +23,7 @@ KINDS = {
     "pct": ('0.0"%"', "percentage (value in percent)"),
     "gbp": ('"£"#,##0;("£"#,##0);"-"', "pounds"),
     "gbp_k": ('#,##0;(#,##0);"-"', "£000"),
+    "gbp_m": ('#,##0.0;(#,##0.0);"-"', "£m"),
     "date": ("dd/mm/yyyy", "date"),
     "rag": ("@", "RAG rating"),
     "dot": ("@", "direction of travel"),
@@ -55,7 +56,7 @@ def rounded(value: object, kind: str) -> float | int | None:
         return None
     if kind in ("int", "gbp", "gbp_k"):
         return int(_half_up(value))  # type: ignore[arg-type]
-    if kind in ("num1", "pct"):
+    if kind in ("num1", "pct", "gbp_m"):
         return float(_half_up(value, 1))  # type: ignore[arg-type]
     return None
 
@@ -74,8 +75,8 @@ def display(value: object, kind: str) -> str:
         return str(value)
     number = rounded(value, kind)
     assert number is not None
-    if kind in ("gbp", "gbp_k"):
-        body = f"{abs(number):,}"
+    if kind in ("gbp", "gbp_k", "gbp_m"):
+        body = f"{abs(number):,.1f}" if kind == "gbp_m" else f"{abs(number):,}"
         body = f"£{body}" if kind == "gbp" else body
         return f"({body})" if number < 0 else body
     if kind == "int":

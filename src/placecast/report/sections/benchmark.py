@@ -18,7 +18,7 @@ def build(results: QuarterResults) -> Section | None:
     if bench is None:
         return None
     frame = bench.table
-    rows = [{"year": int(r["year"]), "council": r["council"], "rank": None if pd.isna(r["rank"]) else
+    rows = [{"year": int(r["year"]), "council": r["status"] or r["council"], "rank": None if pd.isna(r["rank"]) else
              f"{int(r['rank'])} of {int(r['of'])}", "sn": r["sn_average"], "region": r["region"],
              "england": r["england"]} for r in frame.to_dict("records")]
     latest = rows[-1]
@@ -35,6 +35,7 @@ def build(results: QuarterResults) -> Section | None:
               [Column("year", "Year"), Column("council", bench.council, "num1"),
                Column("rank", "Rank (1 = lowest)"), Column("sn", "Statistical neighbours", "num1"),
                Column("region", bench.region, "num1"), Column("england", "England", "num1")], rows,
-              f"Source: DfE, Children looked after in England including adoptions (OGL v3). Neighbours: "
-              f"{', '.join(bench.neighbours)}. {results.inputs.benchmark_note}".strip()),
+              f"Source: DfE, Children looked after in England including adoptions (OGL v3). Statistical neighbours "
+              f"(DfE model, old codes): {', '.join(bench.neighbours_named())}. 'Not applicable': the council did not "
+              f"exist that year. {results.inputs.benchmark_note}".strip()),
     ], intro(results, ID))

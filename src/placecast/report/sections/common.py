@@ -1,16 +1,38 @@
-"""Helpers shared by the report's sections: amounts in £000 and category labels."""
+"""Helpers shared by the report's sections: the report's money unit and category labels."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from placecast.quarter import QuarterResults
+from placecast.report.model import display
 from placecast.ssda903.taxonomy import load_taxonomy
 
 
-def thousands(value: Decimal | float | int | None, scale: Decimal = Decimal(1)) -> Decimal | None:
-    """An amount in units of ``scale`` pounds as exact £000 (None stays None)."""
-    return None if value is None else Decimal(str(value)) * scale / 1000
+@dataclass(frozen=True)
+class MoneyUnit:
+    """The one money unit of the report's tables and charts: £000 (the default) or £m."""
+
+    label: str
+    pounds: Decimal  # pounds in one unit
+    kind: str  # the display kind of amounts in this unit
+
+    def of(self, value: Decimal | float | int | None, scale: Decimal = Decimal(1)) -> Decimal | None:
+        """An amount in units of ``scale`` pounds, in this unit (exact; None stays None)."""
+        return None if value is None else Decimal(str(value)) * scale / self.pounds
+
+    def text(self, pounds: Decimal | float | int) -> str:
+        """An amount in pounds as the reader sees it in this unit, with the unit: '15,252 (£000)'."""
+        return display(self.of(pounds), self.kind)
+
+
+MONEY_UNITS = {"£000": MoneyUnit("£000", Decimal(1000), "gbp_k"), "£m": MoneyUnit("£m", Decimal(1_000_000), "gbp_m")}
+
+
+def money_unit(results: QuarterResults) -> MoneyUnit:
+    """The report's money unit (the configuration's ``money_unit``)."""
+    return MONEY_UNITS[results.inputs.money_unit]
 
 
 def category_labels() -> dict[str, str]:

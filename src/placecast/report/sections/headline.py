@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from placecast.finance.budget import Budget
 from placecast.finance.calendar import fy_end
 from placecast.quarter import QuarterResults
-from placecast.report.model import Figure, display
-from placecast.report.sections.common import thousands
+from placecast.report.model import Figure
+from placecast.report.sections.common import money_unit
 from placecast.ssda903.assemble import count_in_care
 
 
 def _risk(results: QuarterResults) -> str:
-    outturn = results.outturn
+    outturn, unit = results.outturn, money_unit(results)
     central = outturn.budget.headline()["forecast_outturn"]
     if outturn.forecast_spread is None or central is None:
         return ""
-    central_k = central * outturn.budget.scale / 1000
-    low, high = (central_k + d / 1000 for d in outturn.forecast_spread)
-    return f"; 80% range {display(low, 'gbp_k')} to {display(high, 'gbp_k')} (placement demand)"
+    central_pounds = central * outturn.budget.scale
+    low, high = (unit.text(central_pounds + d) for d in outturn.forecast_spread)
+    return f"; 80% range {low} to {high} (placement demand)"
+
+
+def _after(budget: Budget) -> str:
+    """What the forecast outturn is after: reserves, and covid scarring allocations where the council has them."""
+    return "after covid scarring allocations and reserves" if any(ln.covid_scarring for ln in budget.lines) \
+        else "after reserves"
 
 
 def year_end_forecast(results: QuarterResults) -> float | None:
@@ -30,18 +37,19 @@ def year_end_forecast(results: QuarterResults) -> float | None:
 def build(results: QuarterResults) -> list[Figure]:
     """The headline figures of the report."""
     budget, as_at = results.outturn.budget, results.as_at
-    head, scale = budget.headline(), budget.scale
+    head, scale, unit = budget.headline(), budget.scale, money_unit(results)
+    k = unit.kind
     episodes, cats = results.history.episodes, results.forecast.model.categories_
     year_ago = as_at.replace(year=as_at.year - 1)
     figures = [
-        Figure("Cash limit", thousands(head["cash_limit"], scale), "gbp_k", "£000"),
-        Figure("Forecast outturn", thousands(head["forecast_outturn"], scale), "gbp_k",
-               "£000, after covid scarring allocations and reserves" + _risk(results)),
-        Figure("(Surplus)/deficit before reserves", thousands(head["deficit_before_reserves"], scale), "gbp_k",
-               f"£000; {float(head['deficit_before_pct'] or 0):.1f}% of the cash limit"),
-        Figure("Reserves drawdown", thousands(head["reserves_used"], scale), "gbp_k", "£000"),
-        Figure("(Surplus)/deficit after reserves", thousands(head["deficit_after_reserves"], scale), "gbp_k",
-               f"£000; {float(head['deficit_after_pct'] or 0):.1f}% of the cash limit"),
+        Figure("Cash limit", unit.of(head["cash_limit"], scale), k, unit.label),
+        Figure("Forecast outturn", unit.of(head["forecast_outturn"], scale), k,
+               f"{unit.label}, {_after(budget)}" + _risk(results)),
+        Figure("(Surplus)/deficit before reserves", unit.of(head["deficit_before_reserves"], scale), k,
+               f"{unit.label}; {float(head['deficit_before_pct'] or 0):.1f}% of the cash limit"),
+        Figure("Reserves drawdown", unit.of(head["reserves_used"], scale), k, unit.label),
+        Figure("(Surplus)/deficit after reserves", unit.of(head["deficit_after_reserves"], scale), k,
+               f"{unit.label}; {float(head['deficit_after_pct'] or 0):.1f}% of the cash limit"),
         Figure("Children in care now", count_in_care(episodes, as_at, cats)["total"], "int", f"at {as_at:%d/%m/%Y}"),
         Figure("Children in care a year ago", count_in_care(episodes, year_ago, cats)["total"], "int",
                f"at {year_ago:%d/%m/%Y}"),

@@ -28,9 +28,9 @@ def build(results: QuarterResults) -> Section:
     return Section(ID, "Model card", [
         Text([f"Data from {model.data_span_[0]:%d/%m/%Y} to {results.history.census_date:%d/%m/%Y}; fitted on "
               f"{model.fit_window_[0]:%d/%m/%Y} to {model.fit_window_[1]:%d/%m/%Y}; {len(model.stock_):,} children "
-              f"in care at the start. Forecast from {s['origin']} for {s['horizon_months']} months, {s['runs']:,} "
-              f"Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend {model.trend}, UASC "
-              f"{model.uasc}.", summary]),
+              f"in care at the start. Forecast from {model.origin_:%d/%m/%Y} for {s['horizon_months']} months, "
+              f"{s['runs']:,} Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend "
+              f"{model.trend}, UASC {model.uasc}.", summary]),
         Table("backtest", "Backtest on this council's own data", [
             Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
             Column("wape", "Weighted error %", "pct"), Column("nochange", "'No change' error %", "pct"),

@@ -3,12 +3,10 @@ changes and reserves."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from placecast.finance.budget import Budget
 from placecast.quarter import QuarterResults
 from placecast.report.model import Column, Section, Table
-from placecast.report.sections.common import intro, thousands
+from placecast.report.sections.common import MoneyUnit, intro, money_unit
 
 ID = "outturn"
 COMPONENTS = {"from_history": "Placement actuals to date (care history at unit costs)",
@@ -18,55 +16,57 @@ MONEY = ("cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
          "deficit", "previous_deficit", "movement")
 
 
-def outturn_table(budget: Budget, quarter: str) -> Table:
-    """Outturn by service line with the movement since last quarter, in £000."""
-    rows = [{"line": r["line"], **{c: thousands(r[c], budget.scale) for c in MONEY}}
+def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
+    """Outturn by service line with the movement since last quarter."""
+    rows = [{"line": r["line"], **{c: unit.of(r[c], budget.scale) for c in MONEY}}
             for r in budget.outturn_table().to_dict("records")]
-    columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit £000", "gbp_k"),
-               Column("forecast_net_expenditure", "Forecast net expenditure £000", "gbp_k"),
-               Column("covid_scarring", "Covid scarring £000", "gbp_k"),
-               Column("reserves", "From reserves £000", "gbp_k"),
-               Column("net_after_scarring_and_reserves", "Net after reserves £000", "gbp_k"),
-               Column("deficit", f"(Surplus)/deficit {quarter[-2:]} £000", "gbp_k"),
-               Column("previous_deficit", "(Surplus)/deficit last quarter £000", "gbp_k"),
-               Column("movement", "Movement £000", "gbp_k")]
-    return Table("outturn", "Forecast outturn by service line, with movement since last quarter", columns, rows,
-                 "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)
+    columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit", unit.kind),
+               Column("forecast_net_expenditure", "Forecast net expenditure", unit.kind),
+               Column("covid_scarring", "Covid scarring", unit.kind),
+               Column("reserves", "From reserves", unit.kind),
+               Column("net_after_scarring_and_reserves", "Net after reserves", unit.kind),
+               Column("deficit", f"(Surplus)/deficit {quarter[-2:]}", unit.kind),
+               Column("previous_deficit", "(Surplus)/deficit last quarter", unit.kind),
+               Column("movement", "Movement", unit.kind)]
+    if not any(line.covid_scarring for line in budget.lines):  # show only the columns the council uses
+        columns = [c for c in columns if c.key != "covid_scarring"]
+    return Table("outturn", f"Forecast outturn by service line, with movement since last quarter ({unit.label})",
+                 columns, rows, "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)
 
 
-def budget_table(budget: Budget) -> Table:
-    """Budget changes since last quarter, in £000."""
-    rows = [{"line": r["line"], **{c: thousands(r[c], budget.scale) for c in ("budget_previous_quarter", "changes",
+def budget_table(budget: Budget, unit: MoneyUnit) -> Table:
+    """Budget changes since last quarter."""
+    rows = [{"line": r["line"], **{c: unit.of(r[c], budget.scale) for c in ("budget_previous_quarter", "changes",
                                                                               "cash_limit")}}
             for r in budget.budget_table().to_dict("records")]
-    return Table("budget", "Budget changes since last quarter",
-                 [Column("line", "Service line"), Column("budget_previous_quarter", "Last quarter £000", "gbp_k"),
-                  Column("changes", "Increase/(reduction) £000", "gbp_k"),
-                  Column("cash_limit", "Cash limit £000", "gbp_k")], rows, total_row=True)
+    return Table("budget", f"Budget changes since last quarter ({unit.label})",
+                 [Column("line", "Service line"), Column("budget_previous_quarter", "Last quarter", unit.kind),
+                  Column("changes", "Increase/(reduction)", unit.kind),
+                  Column("cash_limit", "Cash limit", unit.kind)], rows, total_row=True)
 
 
-def reserves_table(budget: Budget) -> Table:
-    """Earmarked reserves: approved use and balance, in £000."""
+def reserves_table(budget: Budget, unit: MoneyUnit) -> Table:
+    """Earmarked reserves: approved use and balance."""
     rows = [{"category": r["category"], "purpose": r["purpose"],
-             **{c: thousands(r[c], budget.scale) for c in ("approved_use_balance", "approved_use", "balance")}}
+             **{c: unit.of(r[c], budget.scale) for c in ("approved_use_balance", "approved_use", "balance")}}
             for r in budget.reserves_table().to_dict("records")]
-    return Table("reserves", "Earmarked reserves: approved use",
+    return Table("reserves", f"Earmarked reserves: approved use ({unit.label})",
                  [Column("category", "Reserve"), Column("purpose", "To be used for"),
-                  Column("approved_use_balance", "Approved-use balance £000", "gbp_k"),
-                  Column("approved_use", "Approved use £000", "gbp_k"),
-                  Column("balance", "Balance remaining £000", "gbp_k")], rows, total_row=True)
+                  Column("approved_use_balance", "Approved-use balance", unit.kind),
+                  Column("approved_use", "Approved use", unit.kind),
+                  Column("balance", "Balance remaining", unit.kind)], rows, total_row=True)
 
 
 def build(results: QuarterResults) -> Section:
     """Forecast outturn against the cash limit."""
-    outturn = results.outturn
-    blocks: list = [outturn_table(outturn.budget, results.quarter)]
-    comp = [{"component": COMPONENTS.get(k, k), "amount": Decimal(v) / 1000} for k, v in outturn.sources.items()]
+    outturn, unit = results.outturn, money_unit(results)
+    blocks: list = [outturn_table(outturn.budget, results.quarter, unit)]
+    comp = [{"component": COMPONENTS.get(k, k), "amount": unit.of(v)} for k, v in outturn.sources.items()]
     if comp:
-        blocks.append(Table("outturn_components", "Placement components computed from the data",
-                            [Column("component", "Component"), Column("amount", "£000", "gbp_k")], comp,
+        blocks.append(Table("outturn_components", f"Placement components computed from the data ({unit.label})",
+                            [Column("component", "Component"), Column("amount", "Amount", unit.kind)], comp,
                             "Used where the budget file writes from_history, from_commitments or from_forecast."))
-    blocks.append(budget_table(outturn.budget))
+    blocks.append(budget_table(outturn.budget, unit))
     if outturn.budget.reserves:
-        blocks.append(reserves_table(outturn.budget))
+        blocks.append(reserves_table(outturn.budget, unit))
     return Section(ID, "Forecast outturn against the cash limit", blocks, intro(results, ID))
