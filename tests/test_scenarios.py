@@ -119,16 +119,3 @@ def test_scenario_run_cli_writes_tables_and_nothing_for_a_bad_file(clean_council
     result = CliRunner().invoke(app, ["scenario", "run", str(bad), "--history", str(clean_council),
                                       "--out", str(tmp_path / "b")])
     assert result.exit_code != 0 and not (tmp_path / "b").exists()
-
-
-def test_entries_below_the_frozen_baseline_are_costed(history):
-    from datetime import date
-
-    from placecast.finance import default_unit_costs
-    from placecast.programme.tracker import entries_below_baseline
-
-    table = entries_below_baseline(history, date(2024, 3, 31), date(2025, 3, 31), default_unit_costs())
-    assert len(table) == 12 and (table["shortfall"] >= 0).all()
-    assert ((table["expected"] - table["actual"]).clip(lower=0).round(1) == table["shortfall"]).all()
-    assert (table.loc[table["shortfall"] == 0, "in_year"] == 0).all()
-    assert table["expected"].between(5, 40).all()

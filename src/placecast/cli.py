@@ -464,6 +464,7 @@ def programme_track(
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
     from placecast.programme import read_plan
+    from placecast.programme.counterfactual import LEVERS
     from placecast.programme.tracker import programme_tables
 
     day = _start_date(as_at, "--as-at")
@@ -486,11 +487,18 @@ def programme_track(
     summary = results.invest_to_save_summary
     cases = summary.to_dict("records") if summary is not None else []
     notes = [n for n in (cb.check() for cb in plan.case_benefits) if n]
-    if results.realised_detected_by_quarter is not None:
-        by_quarter = results.realised_detected_by_quarter
-        detected = int(by_quarter.loc[by_quarter["intervention"] != "Prevention", "events"].sum())
-        out.print(f"Detected {detected} step-downs and returns home since {plan.approved}: "
-                  f"£{by_quarter['in_year'].sum() if len(by_quarter) else 0:,.0f} avoided in year.")
+    cf = results.counterfactual
+    if cf is not None:
+        t = cf.to_date
+        out.print(f"Realised cost avoidance {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y}, against the baseline "
+                  f"frozen at approval ({cf.approved:%d/%m/%Y}): £{t.mean:,.0f} (80% interval £{t.p10:,.0f} to "
+                  f"£{t.p90:,.0f}); the baseline expected £{cf.baseline_cost.mean:,.0f}, the days cost "
+                  f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count.")
+        for lever, v in cf.by_lever.items():
+            out.print(f"  {LEVERS[lever]}: £{v.mean:,.0f} (£{v.p10:,.0f} to £{v.p90:,.0f})")
+        out.print(f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}: £{cf.full_year_effect.mean:,.0f}. "
+                  f"Evidence: {', '.join(f'{k} {v}' for k, v in cf.evidence.items())} (detected events are "
+                  "evidence, not savings; attribution is by lever from the history alone).")
     write_tables(out_dir, tables)
     for c in cases:
         out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}, net saving "
@@ -579,9 +587,18 @@ def synth(
     fork_date: Annotated[str | None, typer.Option(help="Keep the history up to this date (YYYY-MM-DD) and "
                                                        "re-draw the future after it.")] = None,
     fork_seed: Annotated[int | None, typer.Option(help="Seed for the re-drawn future.")] = None,
+    programme_from: Annotated[str | None, typer.Option(help="Start a recovery programme of known size on this "
+                                                            "date (writes programme_truth.csv).")] = None,
+    fewer_entries: Annotated[float, typer.Option(min=0, max=1, help="With --programme-from: share of entrants "
+                                                                     "aged 10-15 kept out of care.")] = 0.0,
+    step_downs_per_month: Annotated[float, typer.Option(min=0, help="With --programme-from: extra step-downs "
+                                                                     "from external residential care a month.")] = 0.0,
+    returns_home_per_month: Annotated[float, typer.Option(min=0, help="With --programme-from: extra returns "
+                                                                       "home a month.")] = 0.0,
 ) -> None:
-    """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest."""
-    from placecast.synth import SynthSettings, simulate, write_returns
+    """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest (and, with a
+    programme, the true cost it avoided each month: programme_truth.csv)."""
+    from placecast.synth import SynthProgramme, SynthSettings, simulate, write_returns
 
     fork = None
     if fork_date is not None:
@@ -592,11 +609,19 @@ def synth(
                                      param_hint="--fork-date") from exc
         if fork_seed is None:
             raise typer.BadParameter("--fork-date needs --fork-seed.", param_hint="--fork-seed")
+    programme = None
+    if programme_from is not None:
+        programme = SynthProgramme(_start_date(programme_from, "--programme-from") or date.min, fewer_entries, 10, 15,
+                                   step_downs_per_month, returns_home_per_month)
     settings = SynthSettings(children_in_care=children_in_care, years=years, end_year=end_year, seed=seed,
-                             entry_trend=entry_trend, fork_date=fork, fork_seed=fork_seed)
+                             entry_trend=entry_trend, fork_date=fork, fork_seed=fork_seed, programme=programme)
     with err.status(f"Simulating {children_in_care:,} children in care over {years} years..."):
         result = simulate(settings)
         manifest = write_returns(result, out_dir, plant=plant_errors)
+        if programme is not None:
+            from placecast.synth.truth import true_avoided_by_month
+
+            true_avoided_by_month(settings).to_csv(out_dir / "programme_truth.csv", index=False)
     out.print(f"Wrote {years} returns ({manifest['years'][0]}-{manifest['years'][-1]}) to {out_dir}: "
               f"{manifest['children_in_care_at_end']:,} children in care at 31/03/{end_year}, "
               f"{manifest['planted_errors']} planted errors. Ground truth: {out_dir / 'truth.csv'}")

@@ -68,8 +68,17 @@ class StableBand(_Threshold):
     unit: Literal["fraction of the previous year end"] = "fraction of the previous year end"
 
 
+class RealisedSavings(_Threshold):
+    """Planned against realised avoidance: Green when the plan to date is at or below this quantile of
+    the realised interval."""
+
+    value: Annotated[float, Field(gt=0.5, lt=1)]
+    unit: Literal["quantile of the realised interval"] = "quantile of the realised interval"
+
+
 class RulesFile(StrictModel):
     """RAG and direction-of-travel thresholds, shared by indicators, savings and realised avoidance."""
 
     red_gap: RedGap
     stable_band: StableBand
+    realised_savings: RealisedSavings | None = None

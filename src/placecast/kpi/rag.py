@@ -41,6 +41,21 @@ def rag_for_shortfall(short: float) -> str:
     return "Green" if short <= 0 else ("Amber" if short <= red_gap else "Red")
 
 
+def realised_rag(planned_to_date: float, realised_upper: float) -> str:
+    """The RAG of realised against planned avoidance to date: Green when the plan is at or below the
+    realised interval's upper bound (the rules file's ``realised_savings`` quantile); Amber when above
+    it by up to the red gap of the plan; Red otherwise.
+
+    Examples
+    --------
+    >>> realised_rag(100.0, 120.0), realised_rag(100.0, 97.0), realised_rag(100.0, 50.0)
+    ('Green', 'Amber', 'Red')
+    """
+    if planned_to_date <= 0:
+        return "Green"
+    return rag_for_shortfall((planned_to_date - realised_upper) / planned_to_date)
+
+
 def needs_commentary(rag: str, direction_of_travel: str) -> bool:
     """An indicator needs commentary when it is Red, or Amber and getting worse."""
     return rag == "Red" or (rag == "Amber" and direction_of_travel == "worse")

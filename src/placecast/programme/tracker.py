@@ -9,17 +9,17 @@ realised gets a RAG rating by the same rule as the indicators (the rules file's 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 
 from placecast.finance.calendar import fy_label, quarter
 from placecast.finance.unit_costs import UnitCosts
-from placecast.kpi.rag import rag_for_shortfall
 from placecast.programme.avoidance import RealisedEvent, realised_avoidance
+from placecast.programme.counterfactual import CounterfactualAvoidance
 
 RETURN_HOME = {"E4A", "E4B"}
 
@@ -81,61 +81,6 @@ def realised_by_quarter(events: list[RealisedEvent]) -> pd.DataFrame:
     return out
 
 
-def planned_vs_realised(planned: dict[str, float], realised: pd.DataFrame) -> pd.DataFrame:
-    """Planned in-year avoidance against realised, with RAG by the rules file's red gap (default: Red more
-    than 5% short, Amber within it)."""
-    got = realised.groupby("intervention")["in_year"].sum() if len(realised) else pd.Series(dtype=float)
-    rows = []
-    for name, plan in planned.items():
-        real = float(got.get(name, 0.0))
-        short = (plan - real) / plan if plan else 0.0
-        rag = rag_for_shortfall(short)
-        rows.append({"intervention": name, "planned_in_year": plan, "realised_in_year": real, "rag": rag})
-    return pd.DataFrame(rows)
-
-
-def entries_below_baseline(history, approved: date, as_at: date, unit_costs: UnitCosts,
-                           name: str = "Prevention") -> pd.DataFrame:
-    """Entries against the baseline frozen at approval (the demand model fitted on what was known then).
-
-    For each month after approval: the expected and actual number of children entering care (still in
-    care at the month end, as the model counts them), and, where fewer entered than expected, the cost
-    avoided: the shortfall x the average weekly cost of an entrant's placement (from the baseline's
-    entry mix) x the days from that month end to 31 March (in year).
-    """
-    from placecast.finance.calendar import fy_end
-    from placecast.model import DemandModel
-    from placecast.model.panel import month_ends, prepare, transitions
-
-    model = DemandModel(n_runs=10).fit(history, approved)
-    origin = model.origin_
-    months = (as_at.year - origin.year) * 12 + as_at.month - origin.month
-    if months < 1:
-        return pd.DataFrame(columns=["month_end", "expected", "actual", "shortfall", "in_year", "intervention"])
-    dates = month_ends(origin, months + 1)
-    ep = prepare(history.episodes, pd.Timestamp(as_at))
-    _, entrants = transitions(ep, dates, model.categories_)
-    actual = entrants.groupby("step").size() if len(entrants) else pd.Series(dtype=int)
-    cats = model.categories_
-    mix = np.zeros(len(cats))
-    for st in model.params_.streams:
-        mix += st.cat_alpha.sum(axis=0) / st.cat_alpha.sum() * float(st.observed_per_month)
-    mix = mix / mix.sum()
-    rows = []
-    for k in range(months):
-        day = dates[k + 1].date()
-        expected = sum(float(np.exp(st.coef[0] + st.coef[1] * (k + 1) / 12)) for st in model.params_.streams)
-        got = int(actual.get(k, 0))
-        weekly = sum(float(unit_costs.weekly(c, day)) * w for c, w in zip(cats, mix, strict=True)
-                     if c in unit_costs.rates)
-        shortfall = max(expected - got, 0.0)
-        days = (fy_end(day) - day).days
-        rows.append({"month_end": day.isoformat(), "expected": round(expected, 1), "actual": got,
-                     "shortfall": round(shortfall, 1), "in_year": round(shortfall * weekly * days / 7),
-                     "intervention": name})
-    return pd.DataFrame(rows)
-
-
 @dataclass(frozen=True)
 class NamedTable:
     """A table that belongs to one named case or programme."""
@@ -151,8 +96,8 @@ class ProgrammeResults:
     invest_to_save: tuple[NamedTable, ...] = ()  # month-by-month saving, delivery cost, net, cumulative
     invest_to_save_summary: pd.DataFrame | None = None
     case_benefits: pd.DataFrame | None = None
-    entries_against_baseline: pd.DataFrame | None = None
-    realised_detected_by_quarter: pd.DataFrame | None = None
+    counterfactual: CounterfactualAvoidance | None = None  # realised avoidance against the frozen baseline
+    events_detected: pd.DataFrame | None = None  # step-downs and returns home: evidence, not savings
     planned_vs_realised: pd.DataFrame | None = None
     realised_avoidance: pd.DataFrame | None = None
     realised_by_intervention: pd.DataFrame | None = None
@@ -162,12 +107,13 @@ class ProgrammeResults:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables under the file names ``placecast programme track`` writes."""
         out = {f"invest_to_save_{i}.csv": t.table for i, t in enumerate(self.invest_to_save, start=1)}
-        for name in ("invest_to_save_summary", "case_benefits", "entries_against_baseline",
-                     "realised_detected_by_quarter", "planned_vs_realised", "realised_avoidance",
-                     "realised_by_intervention", "milestones"):
+        for name in ("invest_to_save_summary", "case_benefits", "events_detected", "planned_vs_realised",
+                     "realised_avoidance", "realised_by_intervention", "milestones"):
             frame = getattr(self, name)
             if frame is not None:
                 out[f"{name}.csv"] = frame
+        if self.counterfactual is not None:
+            out["realised_against_baseline.csv"] = self.counterfactual.table()
         out.update({f"savings_{i}.csv": t.table for i, t in enumerate(self.savings, start=1)})
         return out
 
@@ -198,30 +144,31 @@ def _invest_to_save(plan) -> tuple[tuple[NamedTable, ...], pd.DataFrame | None]:
     return tuple(tables), (pd.DataFrame(cases) if cases else None)
 
 
-def _detected(plan, as_at: date, history, unit_costs: UnitCosts | None) -> dict[str, pd.DataFrame]:
-    """Step-downs and returns home detected in the history since approval, and entries below baseline."""
+def _realised(plan, as_at: date, history, unit_costs: UnitCosts | None, settings, current) -> dict[str, object]:
+    """Realised avoidance against the counterfactual (the baseline frozen at approval), planned against
+    it, and the step-downs and returns home detected in the history (evidence: counts, not savings)."""
     from placecast.errors import UnusableInputError
     from placecast.finance import default_unit_costs
+    from placecast.programme.counterfactual import counterfactual_avoidance, planned_against_realised
 
     if plan.approved is None:
         raise UnusableInputError(f"{plan.title}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
-                                 "detect realised savings from the history.")
+                                 "measure realised savings against the baseline frozen then.")
     rates = unit_costs or default_unit_costs()
-    detected = detect_events(history.episodes, plan.approved, as_at, rates)
-    by_quarter = realised_by_quarter(detected)
-    entries = entries_below_baseline(history, plan.approved, min(as_at, history.census_date), rates)
-    if len(entries):
-        prevention = pd.DataFrame([{"intervention": "Prevention", "financial_year": "", "quarter": "",
-                                    "events": round(float(entries["shortfall"].sum()), 1),
-                                    "in_year": int(entries["in_year"].sum()), "full_year": None}])
-        by_quarter = pd.concat([by_quarter, prevention], ignore_index=True)
-    out = {"entries_against_baseline": entries, "realised_detected_by_quarter": by_quarter}
+    cf = counterfactual_avoidance(history, plan.approved, as_at, rates, settings, current)
+    detected = realised_by_quarter(detect_events(history.episodes, plan.approved, as_at, rates))
+    evidence = detected.groupby("intervention")["events"].sum() if len(detected) else pd.Series(dtype=int)
+    cf = dataclasses.replace(cf, evidence={str(k): int(v) for k, v in evidence.items()}
+                             | {"logged": len(plan.realised)})
+    out: dict[str, object] = {"counterfactual": cf, "events_detected": detected[["intervention", "financial_year",
+                                                                                "quarter", "events"]]}
     if plan.planned:
-        out["planned_vs_realised"] = planned_vs_realised(plan.planned, by_quarter)
+        out["planned_vs_realised"] = planned_against_realised(plan.planned, cf, as_at)
     return out
 
 
-def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | None = None) -> ProgrammeResults:
+def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | None = None, settings=None,
+                     current=None) -> ProgrammeResults:
     """Every table of the programme for ``as_at``: invest-to-save cases and their summary, per-case
     benefits, realised avoidance (from the plan's events and, given a history, detected since approval),
     planned vs realised, savings programmes and milestones. Money in pounds (rounded to the penny).
@@ -245,7 +192,7 @@ def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | No
                                                 "period_years": cb.period_years,
                                                 "total": float(to_pounds(cb.total))} for cb in plan.case_benefits])
     if history is not None:
-        parts.update(_detected(plan, as_at, history, unit_costs))
+        parts.update(_realised(plan, as_at, history, unit_costs, settings, current))
     if plan.realised:
         realised = _pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
         parts["realised_avoidance"] = realised

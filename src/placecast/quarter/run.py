@@ -175,7 +175,8 @@ def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Pro
         from placecast.programme.tracker import programme_tables
 
         plan = inputs.plan
-        programme = programme_tables(plan, as_at, history if plan.approved else None, inputs.unit_costs)
+        programme = programme_tables(plan, as_at, history if plan.approved else None, inputs.unit_costs,
+                                     inputs.settings, forecast.forecast)
     progress("Rating indicators")
     indicators, indicator_warnings = indicator_step(history, inputs, as_at, forecast)
     s = inputs.settings

@@ -75,20 +75,29 @@ def cost_chart(frame: pd.DataFrame, labels: dict[str, str], unit: str = "£000",
 
 
 def avoidance_chart(frame: pd.DataFrame, unit: str = "£000") -> dict:
-    """Planned against realised in-year cost avoidance by intervention, in the report's money unit
-    (``frame``: intervention, planned_k, realised_k in that unit)."""
+    """Planned against realised cost avoidance by intervention, in the report's money unit, the realised
+    bar with its 80% interval; zero is the frozen baseline (``frame``: intervention, planned_k, realised_k
+    and, optionally, p10_k and p90_k, in that unit)."""
     long = frame.melt(id_vars=["intervention"], value_vars=["planned_k", "realised_k"], var_name="which",
                       value_name="k")
     long["which"] = long["which"].map({"planned_k": "planned", "realised_k": "realised"})
-    chart = alt.Chart(long).mark_bar().encode(
+    bars = alt.Chart(long).mark_bar().encode(
         y=alt.Y("intervention:N", title=None),
         yOffset="which:N",
-        x=alt.X("k:Q", title=f"{unit} in year"),
+        x=alt.X("k:Q", title=f"{unit} (0 = the frozen baseline)"),
         color=alt.Color("which:N", title=None, scale=alt.Scale(domain=["planned", "realised"],
                                                                 range=[BAND, BLUE])),
         tooltip=["intervention:N", "which:N", alt.Tooltip("k:Q", format=",.1f", title=unit)],
-    ).properties(width=420, height=alt.Step(14))
-    return _spec(chart)
+    )
+    layers = [bars]
+    if "p10_k" in frame:
+        ranges = frame.assign(which="realised")
+        layers.append(alt.Chart(ranges).mark_rule(color="black", strokeWidth=2).encode(
+            y="intervention:N", yOffset="which:N", x="p10_k:Q", x2="p90_k:Q",
+            tooltip=["intervention:N", alt.Tooltip("p10_k:Q", format=",.1f", title=f"P10 {unit}"),
+                     alt.Tooltip("p90_k:Q", format=",.1f", title=f"P90 {unit}")]))
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=GREY, strokeDash=[3, 3]).encode(x="x:Q")
+    return _spec(alt.layer(*layers, zero).properties(width=420, height=alt.Step(14)))
 
 
 def benchmark_chart(frame: pd.DataFrame, council: str, measure: str) -> dict:

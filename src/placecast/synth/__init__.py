@@ -1,6 +1,7 @@
 """A synthetic council: simulated care histories written as yearly SSDA903 returns."""
 
 from placecast.synth.returns import return_tables, write_returns
-from placecast.synth.simulate import SimulationResult, SynthSettings, simulate, simulate_forks
+from placecast.synth.simulate import SimulationResult, SynthProgramme, SynthSettings, simulate, simulate_forks
 
-__all__ = ["SimulationResult", "SynthSettings", "return_tables", "simulate", "simulate_forks", "write_returns"]
+__all__ = ["SimulationResult", "SynthProgramme", "SynthSettings", "return_tables", "simulate", "simulate_forks",
+           "write_returns"]

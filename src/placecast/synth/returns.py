@@ -144,7 +144,7 @@ def write_returns(result: SimulationResult, out: Path, plant: int = 0) -> dict:
         "planted_errors": len(lines),
         "note": "Synthetic data made by placecast synth. No real child is described.",
     }
-    (out / "synth_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (out / "synth_manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     return manifest
 
 

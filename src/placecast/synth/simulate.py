@@ -8,6 +8,7 @@ re-entry, leaving care at 18) happens through a daily hazard, so a run can be *f
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -48,6 +49,25 @@ class SynthSettings:
     fork_date: date | None = None
     fork_seed: int | None = None
     entries_per_year: float | None = None  # skip calibration (forks of one council share it)
+    programme: SynthProgramme | None = None
+
+
+@dataclass(frozen=True)
+class SynthProgramme:
+    """A recovery programme of known size, applied from ``start`` (for testing realised savings).
+
+    ``fewer_entries``: the share of entrants aged ``min_age`` to ``max_age`` who do not enter care;
+    ``step_downs_per_month``: extra moves from external residential care to in-house fostering;
+    ``returns_home_per_month``: extra returns home (REC E4A) of children in external fostering or
+    residential care. The programme draws from a stream of its own.
+    """
+
+    start: date
+    fewer_entries: float = 0.0
+    min_age: int = 0
+    max_age: int = 17
+    step_downs_per_month: float = 0.0
+    returns_home_per_month: float = 0.0
 
 
 @dataclass
@@ -71,6 +91,8 @@ class _Sim:
         self.rng_past = np.random.default_rng([*seed_key])
         self.rng_future = (np.random.default_rng([*seed_key, 7_919, settings.fork_seed])
                            if settings.fork_seed is not None else self.rng_past)
+        self.rng_programme = np.random.default_rng([*seed_key, 4_201])
+        self.programme_from = day_number(settings.programme.start) if settings.programme else None
         cap = 1024
         self.n = 0
         self.dob = np.zeros(cap, np.int64)
@@ -196,6 +218,9 @@ class _Sim:
                 age_days = (int(min(rng.exponential(40.0), 364)) if age == 0
                             else int(age * 365.25 + rng.integers(0, 365)))
                 age_days = min(age_days, int(17.9 * 365.25))
+                if self._prevented(age_days / 365.25, t):  # an edge-of-care programme keeps this child out
+                    self.n -= 1
+                    return
             self.dob[c] = t - age_days
             d = to_date(self.dob[c])
             try:
@@ -363,6 +388,8 @@ class _Sim:
                 for c in cand[u < p]:
                     self._enter(int(c), t, rng)
                 self.reentry_ok[cand[(gone >= 730) | ~age_ok]] = False
+            if self.programme_from is not None and t >= self.programme_from:
+                self._programme_day(t, rng)
             # new entries
             years_to_end = (t - end) / 365.25
             growth = (1 + self.s.entry_trend) ** years_to_end
@@ -373,6 +400,43 @@ class _Sim:
             if t >= record_from and to_date(t + 1).day == 1:
                 live = np.flatnonzero(self.in_care[: self.n] & ~self.sb[: self.n])
                 self.truth.append((t, np.bincount(self.cat[live], minlength=10)))
+
+    def _programme_day(self, t: int, rng: np.random.Generator) -> None:
+        """The programme's extra step-downs and returns home on day ``t`` (chosen from its own stream)."""
+        prog, own = self.s.programme, self.rng_programme
+        assert prog is not None
+        n = self.n
+        in_care = self.in_care[:n] & ~self.sb[:n] & ~self.in_temp[:n]
+        for per_month, source, home in ((prog.step_downs_per_month, ("residential_external",), False),
+                                        (prog.returns_home_per_month, ("residential_external", "fostering_external"),
+                                         True)):
+            for _ in range(int(own.poisson(per_month * 12 / 365.25))):
+                pool = np.flatnonzero(in_care & np.isin(self.cat[:n], [P.CAT[c] for c in source])
+                                      & ((t - self.dob[:n]) < int(17.5 * 365.25)))
+                if not len(pool):
+                    break
+                c = int(pool[own.integers(len(pool))])
+                in_care[c] = False
+                if home:
+                    self._exit(c, t, "E4A")
+                else:
+                    self._move_to(c, t, P.CAT["fostering_inhouse"], rng)
+
+    def _move_to(self, c: int, t: int, cat: int, rng: np.random.Generator) -> None:
+        """Move child ``c`` to category ``cat`` on day ``t`` (a planned move)."""
+        place, provider = self._placement_code(cat, (t - self.dob[c]) / 365.25, rng)
+        self._close(c, t, "X1", "CARPL")
+        self._open(c, t, "P", self.LS_CODES[self.ls[c]], place, provider, cat, float(rng.random()))
+        self.cat[c] = cat
+        self.placement_start[c] = t
+        self.home_ep[c] = self.cur_ep[c]
+
+    def _prevented(self, age_years: float, t: int) -> bool:
+        """True when the programme keeps this entrant out of care."""
+        prog = self.s.programme
+        if prog is None or self.programme_from is None or t < self.programme_from or not prog.fewer_entries:
+            return False
+        return prog.min_age <= age_years <= prog.max_age and bool(self.rng_programme.random() < prog.fewer_entries)
 
     def _step_children(self, act: np.ndarray, t: int, rng: np.random.Generator, tic_edges: np.ndarray) -> None:
         """One day for the children in care ``act``: leaving at 18 first, then at most one event each."""
@@ -478,7 +542,7 @@ class _Sim:
 def _calibrate(settings: SynthSettings, start: int, end: int) -> float:
     """Entries a year that give about ``children_in_care`` children at the end (stock is linear in it)."""
     pilot_lam = 150.0
-    sim = _Sim(settings, pilot_lam, (settings.seed, 1))
+    sim = _Sim(dataclasses.replace(settings, programme=None), pilot_lam, (settings.seed, 1))  # the council without it
     sim.run(start, end, end - 366, None)
     stock = np.mean([c.sum() for _, c in sim.truth[-12:]]) if sim.truth else 0.0
     per_entry = max(stock / pilot_lam, 0.1)

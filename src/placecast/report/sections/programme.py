@@ -9,10 +9,11 @@ from decimal import Decimal
 import pandas as pd
 
 from placecast.kpi.rag import thresholds
+from placecast.programme.counterfactual import LEVERS
 from placecast.programme.tracker import ProgrammeResults
 from placecast.quarter import QuarterResults
 from placecast.report.charts import avoidance_chart
-from placecast.report.model import Chart, Column, Section, Table, display
+from placecast.report.model import Chart, Column, Section, Table, Text, display
 from placecast.report.sections.common import MoneyUnit, intro, money_unit
 
 ID = "programme"
@@ -36,26 +37,70 @@ def scenario_table(results: QuarterResults, unit: MoneyUnit) -> Table:
                  f"scenario file {scenario.file_hash}.")
 
 
-def avoidance_blocks(programme: ProgrammeResults, approved: date | None, unit: MoneyUnit) -> list:
-    """Planned against realised in-year avoidance: chart and table."""
+METHOD = ("Realised avoidance is measured against the counterfactual: the demand model fitted on what was known "
+          "when the plan was approved, projected with its Monte Carlo runs (the frozen baseline), expected the "
+          "placements of the days that have passed this year to cost the baseline figure; the care history shows "
+          "what they did cost. Children step down, go home and leave care every month whether or not a programme "
+          "exists, and the baseline expects them to: only the difference counts. The interval is the spread of the "
+          "baseline's runs, widened by how far this council's own cost forecasts of that length have been out. "
+          "Attribution to levers is from the care history alone; step-downs and returns home detected in the "
+          "history are evidence, not savings.")
+
+
+def realised_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
+    """Realised avoidance against the frozen baseline: method, figures with intervals, evidence."""
+    cf = programme.counterfactual
+    if cf is None:
+        return []
+    k = unit.kind
+    rows = [{"what": "The baseline expected the days passed to cost", "mean": unit.of(cf.baseline_cost.mean),
+             "p10": unit.of(cf.baseline_cost.p10), "p90": unit.of(cf.baseline_cost.p90)},
+            {"what": "They cost (care history at the same unit costs)", "mean": unit.of(cf.actual_cost)}]
+    rows += [{"what": f"Avoided: {LEVERS[lever].lower()}", "mean": unit.of(v.mean), "p10": unit.of(v.p10),
+              "p90": unit.of(v.p90)} for lever, v in cf.by_lever.items()]
+    t = cf.to_date
+    rows.append({"what": "Avoided to date (all levers)", "mean": unit.of(t.mean), "p10": unit.of(t.p10),
+                 "p90": unit.of(t.p90)})
+    if cf.rest_of_year is not None:
+        r = cf.rest_of_year
+        rows.append({"what": "Forecast for the rest of the year (baseline less the current forecast)",
+                     "mean": unit.of(r.mean), "p10": unit.of(r.p10), "p90": unit.of(r.p90)})
+    f = cf.full_year_effect
+    rows.append({"what": f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}", "mean": unit.of(f.mean),
+                 "p10": unit.of(f.p10), "p90": unit.of(f.p90)})
+    evidence = ", ".join(f"{name}: {n}" for name, n in cf.evidence.items())
+    return [Text([METHOD, f"Days passed: {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y} ({cf.days} days), "
+                          f"baseline frozen at approval ({cf.approved:%d/%m/%Y}). Evidence: {evidence}."]),
+            Table("realised", f"Realised cost avoidance against the frozen baseline ({unit.label})",
+                  [Column("what", "Measure"), Column("mean", "Mean", k), Column("p10", "P10", k),
+                   Column("p90", "P90", k)], rows, "P10 and P90 bound the 80% interval.")]
+
+
+def avoidance_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
+    """Planned (phased to date) against realised avoidance to date with its interval: chart and table."""
     if programme.planned_vs_realised is None:
         return []
-    rows = [{"intervention": r["intervention"], "planned": unit.of(r["planned_in_year"]),
-             "realised": unit.of(r["realised_in_year"]), "rag": r["rag"]}
-            for r in programme.planned_vs_realised.to_dict("records")]
-    frame = pd.DataFrame([{"intervention": r["intervention"], "planned_k": float(r["planned"]),
-                           "realised_k": float(r["realised"])} for r in rows])
+    rows = [{"intervention": r["intervention"], "lever": r["lever"], "planned": unit.of(r["planned_to_date"]),
+             "realised": unit.of(r["realised_to_date"]), "p10": unit.of(r["p10"]), "p90": unit.of(r["p90"]),
+             "rag": r["rag"]} for r in programme.planned_vs_realised.to_dict("records")]
+    frame = pd.DataFrame([{"intervention": r["intervention"], "planned_k": float(r["planned"] or 0),
+                           "realised_k": float(r["realised"] or 0), "p10_k": float(r["p10"] or 0),
+                           "p90_k": float(r["p90"] or 0)} for r in rows])
     alt = "; ".join(f"{r['intervention']} planned {display(r['planned'], unit.kind)}, realised "
-                    f"{display(r['realised'], unit.kind)}" for r in rows)
-    when = f" ({approved:%d/%m/%Y})" if approved else ""
-    return [Chart("avoidance_chart", f"Planned and realised cost avoidance by intervention ({unit.label})",
-                  avoidance_chart(frame, unit.label), "Horizontal bar chart comparing planned and realised in-year "
-                  f"cost avoidance ({unit.label}) for each intervention: {alt}."),
-            Table("avoidance", f"Planned against realised cost avoidance in year ({unit.label})",
-                  [Column("intervention", "Intervention"), Column("planned", "Planned", unit.kind),
-                   Column("realised", "Realised", unit.kind), Column("rag", "RAG", "rag")], rows,
-                  f"Realised: step-downs and returns home detected in the care history since the plan was approved"
-                  f"{when}, each costed to 31 March; prevention: entries below the baseline frozen at approval.")]
+                    f"{display(r['realised'], unit.kind)} (80% interval {display(r['p10'], unit.kind)} to "
+                    f"{display(r['p90'], unit.kind)})" for r in rows)
+    red_gap, _ = thresholds()
+    return [Chart("avoidance_chart", f"Planned and realised cost avoidance to date ({unit.label})",
+                  avoidance_chart(frame, unit.label), "Horizontal bar chart of planned (phased to date) and realised "
+                  f"cost avoidance to date ({unit.label}) for each intervention, the realised bar with its 80% "
+                  f"interval; zero is the frozen baseline: {alt}."),
+            Table("avoidance", f"Planned against realised cost avoidance to date ({unit.label})",
+                  [Column("intervention", "Intervention"), Column("lever", "Lever"),
+                   Column("planned", "Planned to date", unit.kind), Column("realised", "Realised", unit.kind),
+                   Column("p10", "P10", unit.kind), Column("p90", "P90", unit.kind), Column("rag", "RAG", "rag")],
+                  rows, "Planned: the in-year plan phased evenly over the year. Green: the plan to date is within or "
+                  f"below the realised 80% interval; Amber: above it by up to {red_gap:.0%} of the plan; Red: more. "
+                  "Interventions of the same lever share its realised figure in proportion to their plans.")]
 
 
 def case_tables(programme: ProgrammeResults, unit: MoneyUnit) -> list[Table]:
@@ -105,8 +150,8 @@ def build(results: QuarterResults) -> Section:
     """Recovery programme."""
     unit = money_unit(results)
     blocks: list = [scenario_table(results, unit)]
-    programme, plan = results.programme, results.inputs.plan
+    programme = results.programme
     if programme is not None:
-        blocks += avoidance_blocks(programme, plan.approved if plan else None, unit)
+        blocks += realised_blocks(programme, unit) + avoidance_blocks(programme, unit)
         blocks += case_tables(programme, unit) + savings_tables(programme, unit) + milestone_table(programme)
     return Section(ID, "Recovery programme", blocks, intro(results, ID))

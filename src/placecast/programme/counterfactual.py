@@ -1,0 +1,308 @@
+"""Realised cost avoidance measured against the counterfactual: what would have happened without the
+programme, as the baseline frozen at approval expected it.
+
+Method. The demand model is fitted on what was known at the month end before the plan's approval and
+projected with its Monte Carlo runs (the frozen baseline): the children then in care and the children
+expected to enter. Realised avoidance to date is the baseline's expected placement cost over the days
+that have passed in this financial year (from the later of approval and 1 April to the last month end
+on or before the as-at date) less the actual cost of the same days in the care history, at the same
+unit costs; its interval is the spread of the baseline's runs. Children leave care, step down and go
+home every month whether or not a programme exists, and the baseline expects them to: only moves in
+excess of its expectation count, so a council with no programme shows an interval around zero.
+
+The total is split by lever from the history alone: fewer entries (the baseline's expected cost of
+entrants less their actual cost), shorter stays (the days fewer than the baseline expected the
+children in care at approval to spend in care, at the baseline's average daily cost) and cheaper
+placements (the rest of the difference for those children: step-downs and in-house instead of
+external care). With a programme log, each lever is divided between the logged interventions of its
+kind in proportion to their logged weekly savings.
+
+The baseline's runs carry the randomness of events and the uncertainty of its rates, but a forecast of
+cost is also wrong in ways no run shows (a drifting placement mix, a change in entries). So the
+interval of the total is widened by the council's own record: the same baseline, fitted at each
+earlier 31 March with the same number of months after it before approval, against what then happened;
+the root-mean-square of those relative errors, shrunk toward a prior, is added (as a normal 80%
+half-width) to the runs' spread. The prior (weight of two origins): 6.5% of the cost for a 12-month
+window, in proportion to the months; the DfE's published placement types at 31 March 2020-2024, weighted
+by the default unit costs, change by 12.9% a year per council (root mean square), and the average over
+a year of a drift that size is about half of it.
+"""
+
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from placecast.finance.actuals import history_cost, placement_days
+from placecast.finance.calendar import fy_end, fy_start
+from placecast.finance.forecast_cost import cost_runs
+from placecast.finance.unit_costs import UnitCosts
+from placecast.model.demand import DemandModel, Forecast
+from placecast.model.panel import month_end
+from placecast.model.project import Adjustments
+from placecast.model.settings import ForecastSettings
+from placecast.ssda903.assemble import History
+
+LEVERS = {"entries": "Fewer entries (edge of care, prevention)",
+          "shorter_stays": "Shorter stays (reunification, returns home)",
+          "placement_mix": "Cheaper placements (step-downs, in-house instead of external)"}
+PRIOR_ERROR_12_MONTHS = 0.065  # relative error of a 12-month cost forecast (see the module docstring)
+PRIOR_WEIGHT = 2.0  # in origins
+# how plans name their interventions, to the lever that realises them
+LEVER_OF = {"prevention": "entries", "edge of care": "entries", "edge_of_care": "entries", "entries": "entries",
+            "reunification": "shorter_stays", "returns home": "shorter_stays", "intensive support": "shorter_stays",
+            "shorter_stays": "shorter_stays", "step-down": "placement_mix", "step_down": "placement_mix",
+            "step down": "placement_mix", "foster carer recruitment": "placement_mix", "new home": "placement_mix",
+            "in-house": "placement_mix", "placement_mix": "placement_mix"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with the 80% interval (P10 to P90) across the baseline's runs, in pounds."""
+
+    mean: float
+    p10: float
+    p90: float
+
+    @classmethod
+    def of(cls, runs: np.ndarray) -> Interval:
+        """The mean and 80% interval of per-run values."""
+        return cls(float(np.mean(runs)), float(np.quantile(runs, 0.1)), float(np.quantile(runs, 0.9)))
+
+    def widened(self, error_sd: float) -> Interval:
+        """The interval with a further normal error of standard deviation ``error_sd`` added to its spread."""
+        z = 1.2816  # the 90th percentile of the standard normal
+        low, high = self.mean - self.p10, self.p90 - self.mean
+        extra = z * error_sd
+        return Interval(self.mean, self.mean - float(np.hypot(low, extra)), self.mean + float(np.hypot(high, extra)))
+
+    def contains(self, value: float) -> bool:
+        """True when ``value`` lies in the 80% interval."""
+        return self.p10 <= value <= self.p90
+
+
+@dataclass(frozen=True)
+class CounterfactualAvoidance:
+    """Realised avoidance against the frozen baseline: to date, the rest of the year and the full-year
+    effect of what has happened, by lever, with the baseline's interval (pounds)."""
+
+    approved: date
+    first_day: date  # the days passed run from here ...
+    last_day: date  # ... to here, inclusive
+    baseline_cost: Interval  # what the baseline expected the days passed to cost
+    actual_cost: float
+    to_date: Interval  # baseline less actual
+    by_lever: dict[str, Interval]
+    rest_of_year: Interval | None  # the baseline less the current forecast, from last_day to 31 March
+    full_year_effect: Interval  # the gap in the daily cost at last_day (baseline less actual), a year of it
+    attribution: str  # "history" or "log"
+    evidence: dict[str, int] = field(default_factory=dict)  # logged and detected events
+
+    @property
+    def days(self) -> int:
+        """Days passed in the measured window."""
+        return (self.last_day - self.first_day).days + 1
+
+    def table(self) -> pd.DataFrame:
+        """One row per lever and the total: to date (mean, P10, P90)."""
+        rows = [{"lever": LEVERS.get(k, k), "to_date": v.mean, "p10": v.p10, "p90": v.p90}
+                for k, v in self.by_lever.items()]
+        rows.append({"lever": "Total", "to_date": self.to_date.mean, "p10": self.to_date.p10,
+                     "p90": self.to_date.p90})
+        return pd.DataFrame(rows)
+
+
+def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """(the baseline's origin, the first and the last month end of the days passed this financial year)."""
+    origin = month_end(approved - timedelta(days=1))
+    last = month_end(as_at) if month_end(as_at).date() == as_at else month_end(as_at) - pd.offsets.MonthEnd(1)
+    start = max(origin, pd.Timestamp(fy_start(as_at) - timedelta(days=1)))
+    return origin, start, last
+
+
+def _window_cost(forecast: Forecast, unit_costs: UnitCosts, start: pd.Timestamp, last: pd.Timestamp
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's placement cost (pounds) and placement-days in the months after ``start`` up to ``last``."""
+    costed = cost_runs(forecast.run_days(), unit_costs)
+    months = pd.to_datetime(costed["month_end"])
+    window = costed[(months > start) & (months <= last)]
+    runs = np.arange(forecast.runs)
+    cost = window.groupby("run")["cost_pence"].sum().reindex(runs, fill_value=0).to_numpy() / 100
+    days = window.groupby("run")["days"].sum().reindex(runs, fill_value=0).to_numpy()
+    return cost, days
+
+
+def _actual(history: History, first: date, last: date, unit_costs: UnitCosts, origin: pd.Timestamp
+            ) -> dict[str, float]:
+    """The actual cost and days of the days passed: all children, and those in care at the origin."""
+    ep = history.episodes
+    period_start = ep.groupby("period_id")["start"].transform("min")
+    stock = ep[period_start <= origin]
+    total = float(sum(history_cost(ep, first, last, unit_costs).values()))
+    stock_cost = float(sum(history_cost(stock, first, last, unit_costs).values()))
+    return {"total": total, "stock": stock_cost, "stock_days": float(placement_days(stock, first, last).sum())}
+
+
+def counterfactual_avoidance(history: History, approved: date, as_at: date, unit_costs: UnitCosts,
+                             settings: ForecastSettings | None = None,
+                             current: Forecast | None = None) -> CounterfactualAvoidance:
+    """Realised avoidance this financial year to ``as_at`` against the baseline frozen at ``approved``.
+
+    Parameters
+    ----------
+    history : the care history as known at ``as_at``.
+    approved : the plan's approval date (the baseline is fitted on what was known then).
+    as_at : the date of the position (the days passed end at the last month end on or before it).
+    unit_costs : weekly unit costs for the baseline and the actual days alike.
+    settings : forecast settings of the baseline (runs, seed, ...).
+    current : the current forecast from ``as_at`` (for the rest of the year), if there is one.
+
+    Returns
+    -------
+    CounterfactualAvoidance
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from placecast.finance import default_unit_costs
+    >>> from placecast.model.settings import ForecastSettings
+    >>> from placecast.testing import small_history
+    >>> cf = counterfactual_avoidance(small_history(), date(2024, 10, 1), date(2025, 3, 31), default_unit_costs(),
+    ...                               ForecastSettings(runs=50, seed=1))
+    >>> (cf.first_day, cf.last_day)
+    (datetime.date(2024, 10, 1), datetime.date(2025, 3, 31))
+    """
+    settings = settings or ForecastSettings()
+    origin, start, last = _window(approved, as_at)
+    if last <= start:
+        raise ValueError(f"No whole month has passed between the approval ({approved:%d/%m/%Y}) and "
+                         f"{as_at:%d/%m/%Y}: realised avoidance needs at least one.")
+    model = DemandModel.from_settings(settings).fit(history, origin.date())
+    horizon = (fy_end(as_at).year - origin.year) * 12 + fy_end(as_at).month - origin.month
+    stock_runs = model.project(horizon, adjust=_no_entries(horizon))
+    entrant_model = _without_stock(model)
+    entrant_runs = entrant_model.project(horizon, random_state=(settings.seed + 1) % 2**32)
+    stock_cost, stock_days = _window_cost(stock_runs, unit_costs, start, last)
+    entrant_cost, _ = _window_cost(entrant_runs, unit_costs, start, last)
+    first_day, last_day = (start + pd.Timedelta(days=1)).date(), last.date()
+    actual = _actual(history, first_day, last_day, unit_costs, origin)
+    baseline = stock_cost + entrant_cost
+    months = (last.year - start.year) * 12 + last.month - start.month
+    record = backtest_errors(history, origin, months, unit_costs, settings)
+    shorter = (stock_days - actual["stock_days"]) * stock_cost / np.maximum(stock_days, 1e-9)
+    levers = {"entries": Interval.of(entrant_cost - (actual["total"] - actual["stock"])),
+              "shorter_stays": Interval.of(shorter),
+              "placement_mix": Interval.of(stock_cost - actual["stock"] - shorter)}
+    total = Interval.of(baseline - actual["total"]).widened(error_sd(record, months) * float(np.mean(baseline)))
+    return CounterfactualAvoidance(
+        approved, first_day, last_day, Interval.of(baseline), actual["total"], total, levers,
+        _rest_of_year(stock_runs, entrant_runs, current, unit_costs, last, as_at),
+        _full_year_effect(stock_runs, entrant_runs, history, unit_costs, last), "history")
+
+
+def error_sd(record: np.ndarray, months: int) -> float:
+    """The relative error of a cost forecast of ``months`` months: the council's record of such errors
+    shrunk toward the prior (:data:`PRIOR_ERROR_12_MONTHS` in proportion to the months)."""
+    prior = PRIOR_ERROR_12_MONTHS * months / 12
+    return float(np.sqrt((PRIOR_WEIGHT * prior**2 + np.sum(record**2)) / (PRIOR_WEIGHT + len(record))))
+
+
+def backtest_errors(history: History, origin: pd.Timestamp, months: int, unit_costs: UnitCosts,
+                    settings: ForecastSettings, earliest_years: int = 2) -> np.ndarray:
+    """Relative errors ((baseline - actual) / baseline) of the baseline's expected cost over ``months``
+    months after each earlier 31 March whose window ends by ``origin`` (with ``earliest_years`` of data
+    before it): the council's own record of how far a cost forecast of that length is out."""
+    data_start = date(min(history.years) - 1, 4, 1)
+    errors = []
+    for year in range(origin.year, data_start.year + earliest_years - 1, -1):
+        start = pd.Timestamp(date(year, 3, 31))
+        end = start + pd.offsets.MonthEnd(months)
+        if end > origin or start.date() < date(data_start.year + earliest_years, 3, 31):
+            continue
+        runs = max(settings.runs // 2, 10)
+        model = DemandModel.from_settings(settings.model_copy(update={"runs": runs})).fit(history, start.date())
+        expected = float(np.mean(_window_cost(model.project(months), unit_costs, start, end)[0]))
+        actual = float(sum(history_cost(history.episodes, (start + pd.Timedelta(days=1)).date(), end.date(),
+                                        unit_costs).values()))
+        if expected > 0:
+            errors.append((expected - actual) / expected)
+    return np.array(errors)
+
+
+def _no_entries(horizon: int) -> Adjustments:
+    adjust = Adjustments.none(horizon)
+    adjust.entry_factor[:] = 0.0
+    return adjust
+
+
+def _without_stock(model: DemandModel) -> DemandModel:
+    """The same fitted model with nobody in care at the origin: its runs are the entrants alone."""
+    import copy
+
+    entrants = copy.copy(model)
+    entrants.stock_ = model.stock_.iloc[0:0]
+    return entrants
+
+
+def _rest_of_year(stock: Forecast, entrants: Forecast, current: Forecast | None, unit_costs: UnitCosts,
+                  last: pd.Timestamp, as_at: date) -> Interval | None:
+    """The baseline less the current forecast over the months after ``last`` to 31 March."""
+    end = pd.Timestamp(fy_end(as_at))
+    if current is None or last >= end:
+        return None
+    baseline = _window_cost(stock, unit_costs, last, end)[0] + _window_cost(entrants, unit_costs, last, end)[0]
+    now = _window_cost(current, unit_costs, last, end)[0]
+    n = min(len(baseline), len(now))
+    return Interval.of(baseline[:n] - now[:n])
+
+
+def _full_year_effect(stock: Forecast, entrants: Forecast, history: History, unit_costs: UnitCosts,
+                      last: pd.Timestamp) -> Interval:
+    """A year of the gap between the baseline's daily cost at ``last`` and the actual daily cost then."""
+    from placecast.ssda903.assemble import count_in_care
+
+    day = last.date()
+    cats = stock.categories
+    daily = np.array([float(unit_costs.weekly(c, day)) / 7 if c in unit_costs.rates else 0.0 for c in cats])
+    expected = (stock.counts.sel(month_end=last) + entrants.counts.sel(month_end=last)).to_numpy() @ daily
+    now = count_in_care(history.episodes, day, cats)
+    actual = sum(now.get(c, 0) * d for c, d in zip(cats, daily, strict=True))
+    return Interval.of((expected - actual) * 365)
+
+
+def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoidance, as_at: date) -> pd.DataFrame:
+    """Each planned intervention's in-year avoidance phased to date (evenly over the financial year)
+    against its lever's realised avoidance to date and interval, with the RAG of the rules file.
+
+    Interventions that realise the same lever share it in proportion to their plans."""
+    from placecast.kpi.rag import realised_rag
+
+    year_days = (fy_end(as_at) - fy_start(as_at)).days + 1
+    share = cf.days / year_days
+    levers = {name: lever_of(name) for name in planned}
+    lever_plan: dict[str | None, float] = {}
+    for name, lever in levers.items():
+        lever_plan[lever] = lever_plan.get(lever, 0.0) + planned[name]
+    rows = []
+    for name, lever in levers.items():
+        got = cf.by_lever.get(lever) if lever else None
+        part = planned[name] / lever_plan[lever] if lever_plan[lever] else 0.0
+        to_date = planned[name] * share
+        if got is None:
+            rows.append({"intervention": name, "lever": "", "planned_to_date": to_date, "realised_to_date": None,
+                         "p10": None, "p90": None, "rag": "N/A"})
+            continue
+        rows.append({"intervention": name, "lever": LEVERS.get(lever or "", ""), "planned_to_date": to_date,
+                     "realised_to_date": got.mean * part, "p10": got.p10 * part, "p90": got.p90 * part,
+                     "rag": realised_rag(to_date, got.p90 * part)})
+    return pd.DataFrame(rows)
+
+
+def lever_of(name: str) -> str | None:
+    """The lever an intervention named in a plan realises (None when the name is not one Placecast knows)."""
+    return LEVER_OF.get(name.strip().lower())
+

@@ -1,0 +1,116 @@
+"""Realised savings against the counterfactual (issue 15): the arithmetic, on small histories."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import numpy as np
+import pytest
+
+from placecast.finance import default_unit_costs
+from placecast.finance.actuals import history_cost
+from placecast.kpi.rag import realised_rag
+from placecast.model.settings import ForecastSettings
+from placecast.programme.counterfactual import (
+    Interval,
+    counterfactual_avoidance,
+    error_sd,
+    lever_of,
+    planned_against_realised,
+)
+from placecast.ssda903.assemble import known_at
+from placecast.testing import small_history
+
+SETTINGS = ForecastSettings(runs=60, seed=2)
+APPROVED, AS_AT = date(2024, 10, 1), date(2025, 3, 31)
+
+
+@pytest.fixture(scope="module")
+def measured():
+    history = small_history()
+    return history, counterfactual_avoidance(history, APPROVED, AS_AT, default_unit_costs(), SETTINGS)
+
+
+def test_realised_to_date_is_the_baselines_expected_cost_less_the_actual_cost_of_the_same_days(measured):
+    history, cf = measured
+    assert (cf.first_day, cf.last_day, cf.days) == (date(2024, 10, 1), date(2025, 3, 31), 182)
+    actual = float(sum(history_cost(history.episodes, cf.first_day, cf.last_day, default_unit_costs()).values()))
+    assert cf.actual_cost == pytest.approx(actual)
+    assert cf.to_date.mean == pytest.approx(cf.baseline_cost.mean - actual)
+    assert cf.to_date.p10 <= cf.to_date.mean <= cf.to_date.p90
+
+
+def test_the_levers_add_up_to_the_total(measured):
+    _, cf = measured
+    assert sum(v.mean for v in cf.by_lever.values()) == pytest.approx(cf.to_date.mean)
+    assert set(cf.by_lever) == {"entries", "shorter_stays", "placement_mix"}
+
+
+def test_the_baseline_uses_only_what_was_known_at_approval(measured):
+    history, cf = measured
+    early = counterfactual_avoidance(known_at(history, AS_AT), APPROVED, AS_AT, default_unit_costs(), SETTINGS)
+    assert early.baseline_cost == cf.baseline_cost
+
+
+def test_cheaper_actual_days_are_avoided_cost_one_for_one(measured):
+    """Halving every unit cost halves both the baseline's and the actual cost, so avoidance halves too."""
+    from placecast.finance.unit_costs import UnitCosts
+
+    history, cf = measured
+    rates = default_unit_costs()
+    half = UnitCosts({k: [(d, w / 2) for d, w in v] for k, v in rates.rates.items()}, rates.inflation)
+    halved = counterfactual_avoidance(history, APPROVED, AS_AT, half, SETTINGS)
+    assert halved.actual_cost == pytest.approx(cf.actual_cost / 2)
+    assert halved.baseline_cost.mean == pytest.approx(cf.baseline_cost.mean / 2)
+
+
+def test_no_whole_month_after_approval_is_an_error():
+    with pytest.raises(ValueError, match="No whole month"):
+        counterfactual_avoidance(small_history(), date(2025, 3, 20), date(2025, 3, 31), default_unit_costs(),
+                                 SETTINGS)
+
+
+def test_the_interval_is_widened_by_the_councils_record_and_the_prior():
+    assert error_sd(np.array([]), 12) == pytest.approx(0.065)
+    assert error_sd(np.array([0.1, 0.1]), 12) == pytest.approx(np.sqrt((2 * 0.065**2 + 0.02) / 4))
+    wide = Interval(0.0, -10.0, 10.0).widened(10.0)
+    assert wide.p90 == pytest.approx(np.hypot(10, 12.816)) and wide.p10 == -wide.p90
+
+
+@pytest.mark.parametrize(("planned", "upper", "rag"), [(100, 100, "Green"), (100, 96, "Amber"), (100, 90, "Red"),
+                                                       (0, -50, "Green")])
+def test_planned_against_realised_rag_follows_the_rules_file(planned, upper, rag):
+    assert realised_rag(planned, upper) == rag
+
+
+def test_plans_name_levers_in_their_own_words():
+    assert [lever_of(n) for n in ("Prevention", "Step-down", "Reunification", "Teleport")] == \
+        ["entries", "placement_mix", "shorter_stays", None]
+
+
+def test_planned_to_date_is_phased_evenly_and_interventions_of_a_lever_share_it(measured):
+    _, cf = measured
+    cf = dataclasses.replace(cf, by_lever={**cf.by_lever, "placement_mix": Interval(300.0, 100.0, 500.0)})
+    table = planned_against_realised({"Step-down": 200_000.0, "Foster carer recruitment": 100_000.0},
+                                     cf, AS_AT).set_index("intervention")
+    assert table.loc["Step-down", "planned_to_date"] == pytest.approx(200_000 * 182 / 365)
+    assert table.loc["Step-down", "realised_to_date"] == pytest.approx(200.0)
+    assert table.loc["Foster carer recruitment", "p90"] == pytest.approx(500 / 3)
+
+
+def test_a_synthetic_programme_of_known_size_avoids_cost_and_writes_its_truth(tmp_path):
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path), "--children-in-care", "200", "--years", "4",
+                                      "--end-year", "2026", "--seed", "4", "--programme-from", "2025-04-01",
+                                      "--step-downs-per-month", "2", "--returns-home-per-month", "2"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    truth = pd.read_csv(tmp_path / "programme_truth.csv")
+    assert list(truth["month_end"])[:2] == ["2025-04-30", "2025-05-31"] and len(truth) == 12
+    assert (truth["avoided"] == (truth["cost_without"] - truth["cost_with"]).round(2)).all()
+    assert truth["avoided"].tail(3).mean() > 0  # two step-downs and two returns home a month cost less by spring
