@@ -114,3 +114,50 @@ def test_a_synthetic_programme_of_known_size_avoids_cost_and_writes_its_truth(tm
     assert list(truth["month_end"])[:2] == ["2025-04-30", "2025-05-31"] and len(truth) == 12
     assert ((truth["avoided"] - (truth["cost_without"] - truth["cost_with"])).abs() <= 0.011).all()
     assert truth["avoided"].tail(3).mean() > 0  # two step-downs and two returns home a month cost less by spring
+
+
+def _episodes(rows):
+    import pandas as pd
+
+    ep = pd.DataFrame(rows, columns=["child_id", "period_id", "category", "start", "end", "rec"])
+    ep["start"], ep["end"] = pd.to_datetime(ep["start"]), pd.to_datetime(ep["end"])
+    ep["short_break"] = False
+    return ep
+
+
+def test_a_logged_event_is_checked_against_the_care_history():
+    from fractions import Fraction
+
+    from placecast.programme.avoidance import RealisedEvent
+    from placecast.programme.counterfactual import check_log, log_shares
+
+    ep = _episodes([
+        ("a", "a-1", "residential_external", "2024-01-01", "2024-06-03", "X1"),
+        ("a", "a-1", "fostering_inhouse", "2024-06-03", None, ""),              # the logged step-down
+        ("b", "b-1", "fostering_external", "2024-01-01", "2024-07-10", "E4A"),  # went home 10/07/2024
+        ("C9999", "C9999-1", "fostering_inhouse", "2024-01-01", None, ""),      # nothing happened
+    ])
+    log = [RealisedEvent("a", "Step-down team", date(2024, 6, 1), Fraction(5000), Fraction(450)),
+           RealisedEvent("b", "Reunification", date(2024, 7, 1), Fraction(900), Fraction(0)),
+           RealisedEvent("C9999", "Foster carer recruitment", date(2024, 8, 1), Fraction(900), Fraction(450))]
+    confirmed, findings = check_log(log, ep)
+    assert [ev.child for ev in confirmed] == ["a", "b"]
+    assert len(findings) == 1 and "01/08/2024 (Foster carer recruitment) is not in the care history" in findings[0]
+    assert "C9999" not in findings[0]  # no child id in the finding
+    assert log_shares(confirmed) == {"Step-down team": 1.0, "Reunification": 1.0}
+
+
+def test_the_actual_cost_splits_the_children_in_care_at_the_origin_from_the_entrants():
+    """Hand-made: a child in external residential care since 2024 (£5,000 a week) and one who entered
+    in-house fostering (£450 a week) on 1 May 2025; the days from 1 April to 30 June 2025 are costed by day."""
+    import pandas as pd
+
+    from placecast.programme.counterfactual import _actual
+    from placecast.ssda903.assemble import History
+
+    ep = _episodes([("a", "a-1", "residential_external", "2024-01-01", None, ""),
+                    ("b", "b-1", "fostering_inhouse", "2025-05-01", None, "")])
+    history = History(ep, pd.DataFrame(), pd.DataFrame(), date(2025, 6, 30), [2025, 2026])
+    got = _actual(history, date(2025, 4, 1), date(2025, 6, 30), default_unit_costs(), pd.Timestamp("2025-03-31"))
+    assert got["stock"] == pytest.approx(5000 * 91 / 7) and got["stock_days"] == 91
+    assert got["total"] - got["stock"] == pytest.approx(450 * 61 / 7)

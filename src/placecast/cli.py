@@ -480,8 +480,12 @@ def programme_track(
         if plan.approved is None:
             raise UnusableInputError(f"{plan_file}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
                                      "detect realised savings from the history.")
+        from placecast.programme.plan import pseudonymised
+        from placecast.ssda903.pseudonym import resolve_key
+
         rates = read_unit_costs(unit_costs) if unit_costs else None
         hist = load_history(history)
+        plan = pseudonymised(plan, resolve_key())
     results = programme_tables(plan, day, hist, rates)
     tables = results.tables()
     summary = results.invest_to_save_summary
@@ -496,9 +500,12 @@ def programme_track(
                   f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count.")
         for lever, v in cf.by_lever.items():
             out.print(f"  {LEVERS[lever]}: £{v.mean:,.0f} (£{v.p10:,.0f} to £{v.p90:,.0f})")
+        how = "the log's confirmed events" if cf.attribution == "log" else "the history alone"
         out.print(f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}: £{cf.full_year_effect.mean:,.0f}. "
                   f"Evidence: {', '.join(f'{k} {v}' for k, v in cf.evidence.items())} (detected events are "
-                  "evidence, not savings; attribution is by lever from the history alone).")
+                  f"evidence, not savings; attribution by lever from {how}).")
+        for finding in cf.findings:
+            err.print(finding)
     write_tables(out_dir, tables)
     for c in cases:
         out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}, net saving "

@@ -101,6 +101,7 @@ class CounterfactualAvoidance:
     full_year_effect: Interval  # the gap in the daily cost at last_day (baseline less actual), a year of it
     attribution: str  # "history" or "log"
     evidence: dict[str, int] = field(default_factory=dict)  # logged and detected events
+    findings: tuple[str, ...] = ()  # logged events the care history does not confirm
 
     @property
     def days(self) -> int:
@@ -274,11 +275,13 @@ def _full_year_effect(stock: Forecast, entrants: Forecast, history: History, uni
     return Interval.of((expected - actual) * 365)
 
 
-def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoidance, as_at: date) -> pd.DataFrame:
+def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoidance, as_at: date,
+                             shares: dict[str, float] | None = None) -> pd.DataFrame:
     """Each planned intervention's in-year avoidance phased to date (evenly over the financial year)
     against its lever's realised avoidance to date and interval, with the RAG of the rules file.
 
-    Interventions that realise the same lever share it in proportion to their plans."""
+    Interventions that realise the same lever share it by ``shares`` (from the programme log's confirmed
+    events) or, without a log, in proportion to their plans."""
     from placecast.kpi.rag import realised_rag
 
     year_days = (fy_end(as_at) - fy_start(as_at)).days + 1
@@ -291,6 +294,8 @@ def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoida
     for name, lever in levers.items():
         got = cf.by_lever.get(lever) if lever else None
         part = planned[name] / lever_plan[lever] if lever_plan[lever] else 0.0
+        if shares:
+            part = shares.get(name, 0.0)
         to_date = planned[name] * share
         if got is None:
             rows.append({"intervention": name, "lever": "", "planned_to_date": to_date, "realised_to_date": None,
@@ -300,6 +305,37 @@ def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoida
                      "realised_to_date": got.mean * part, "p10": got.p10 * part, "p90": got.p90 * part,
                      "rag": realised_rag(to_date, got.p90 * part)})
     return pd.DataFrame(rows)
+
+
+def check_log(events: list, episodes: pd.DataFrame, window_days: int = 14) -> tuple[list, list[str]]:
+    """The logged events the care history confirms (a placement change or an end of care for that child
+    within ``window_days`` of the logged date), and a finding for each one it does not. Child ids in the
+    log must be pseudonymised with the history's key; findings name the date and intervention, not the child."""
+    ep = episodes[~episodes["short_break"].astype(bool)]
+    confirmed, findings = [], []
+    for ev in events:
+        mine = ep[ep["child_id"] == ev.child].sort_values("start")
+        day, slack = pd.Timestamp(ev.on), pd.Timedelta(days=window_days)
+        changes, ends = mine["start"].iloc[1:], mine["end"].dropna()  # a later episode starts: a change
+        if ((changes - day).abs() <= slack).any() or ((ends - day).abs() <= slack).any():
+            confirmed.append(ev)
+        else:
+            findings.append(f"The event logged on {ev.on:%d/%m/%Y} ({ev.intervention}) is not in the care history: "
+                            f"no placement change or end of care for that child within {window_days} days. Check "
+                            "the log or the return.")
+    return confirmed, findings
+
+
+def log_shares(confirmed: list) -> dict[str, float]:
+    """Each logged intervention's share of its lever, by the weekly savings of its confirmed events."""
+    saving: dict[str, float] = {}
+    for ev in confirmed:
+        saving[ev.intervention] = saving.get(ev.intervention, 0.0) + float(ev.weekly_before - ev.weekly_after)
+    by_lever: dict[str | None, float] = {}
+    for name, amount in saving.items():
+        by_lever[lever_of(name)] = by_lever.get(lever_of(name), 0.0) + amount
+    return {name: amount / by_lever[lever_of(name)] for name, amount in saving.items()
+            if by_lever[lever_of(name)] > 0}
 
 
 def lever_of(name: str) -> str | None:

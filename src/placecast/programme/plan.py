@@ -55,6 +55,22 @@ def read_plan(path: Path) -> Plan:
     return plan_from_model(model)
 
 
+def pseudonymised(plan: Plan, key: bytes) -> Plan:
+    """The plan with the children in its log of events pseudonymised with ``key`` (the history's key), so
+    that logged events can be checked against the care history."""
+    import dataclasses
+
+    import pandas as pd
+
+    from placecast.ssda903.pseudonym import pseudonymise
+
+    if not plan.realised:
+        return plan
+    ids = pseudonymise(pd.Series([ev.child for ev in plan.realised]), key)
+    return dataclasses.replace(plan, realised=[dataclasses.replace(ev, child=str(c))
+                                               for ev, c in zip(plan.realised, ids, strict=True)])
+
+
 def _frac(value: Decimal) -> Fraction:
     return Fraction(value)
 

@@ -149,7 +149,12 @@ def _realised(plan, as_at: date, history, unit_costs: UnitCosts | None, settings
     it, and the step-downs and returns home detected in the history (evidence: counts, not savings)."""
     from placecast.errors import UnusableInputError
     from placecast.finance import default_unit_costs
-    from placecast.programme.counterfactual import counterfactual_avoidance, planned_against_realised
+    from placecast.programme.counterfactual import (
+        check_log,
+        counterfactual_avoidance,
+        log_shares,
+        planned_against_realised,
+    )
 
     if plan.approved is None:
         raise UnusableInputError(f"{plan.title}: add 'approved: YYYY-MM-DD' (when the plan was approved) to "
@@ -158,12 +163,16 @@ def _realised(plan, as_at: date, history, unit_costs: UnitCosts | None, settings
     cf = counterfactual_avoidance(history, plan.approved, as_at, rates, settings, current)
     detected = realised_by_quarter(detect_events(history.episodes, plan.approved, as_at, rates))
     evidence = detected.groupby("intervention")["events"].sum() if len(detected) else pd.Series(dtype=int)
-    cf = dataclasses.replace(cf, evidence={str(k): int(v) for k, v in evidence.items()}
-                             | {"logged": len(plan.realised)})
+    logged = [ev for ev in plan.realised if plan.approved <= ev.on <= as_at]
+    confirmed, findings = check_log(logged, history.episodes)
+    shares = log_shares(confirmed)
+    cf = dataclasses.replace(cf, evidence={f"{k} (detected)": int(v) for k, v in evidence.items()}
+                             | {"logged": len(logged), "logged and in the history": len(confirmed)},
+                             attribution="log" if shares else "history", findings=tuple(findings))
     out: dict[str, object] = {"counterfactual": cf, "events_detected": detected[["intervention", "financial_year",
                                                                                 "quarter", "events"]]}
     if plan.planned:
-        out["planned_vs_realised"] = planned_against_realised(plan.planned, cf, as_at)
+        out["planned_vs_realised"] = planned_against_realised(plan.planned, cf, as_at, shares or None)
     return out
 
 

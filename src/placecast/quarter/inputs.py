@@ -83,6 +83,7 @@ class QuarterInputs:
         from placecast.finance import default_unit_costs, read_commitments, read_unit_costs
         from placecast.kpi import read_definitions
         from placecast.programme import read_plan
+        from placecast.programme.plan import pseudonymised
         from placecast.programme.scenario import read_scenario
         from placecast.ssda903.pseudonym import resolve_key
 
@@ -97,10 +98,13 @@ class QuarterInputs:
         if config.commitments is not None:
             register = read_commitments(config.commitments, rates.lines, resolve_key(config.key_file))
         bench, warnings = read_benchmark(config)
+        plan = read_plan(config.plan) if config.plan else None
+        if plan is not None:
+            plan = pseudonymised(plan, data_key(config))
         return cls(config.council, history, findings, read_budget_input(config.budget), rates, scenario,
                    read_definitions(config.indicators or default_file("placecast.report", "defaults/indicators.csv")),
                    config.forecast, config.title, config.quarter, register,
-                   read_plan(config.plan) if config.plan else None, read_commentary(config.commentary),
+                   plan, read_commentary(config.commentary),
                    config.population_0_17, dict(config.capacity or scenario.capacity), bench,
                    config.benchmark.note if config.benchmark else "", warnings, config.money_unit)
 
@@ -115,6 +119,17 @@ def check_paths(config: ReportConfig) -> None:
                 for p in config.data if str(p) != DEMO_DATA and not Path(p).exists()]
     if missing:
         raise ReportConfigError(missing)
+
+
+def data_key(config: ReportConfig) -> bytes:
+    """The pseudonymisation key of the configuration's data (the demo council's own for builtin:demo)."""
+    from placecast.ssda903.pseudonym import resolve_key
+
+    if [str(p) for p in config.data] == [DEMO_DATA]:
+        from placecast.synth.demo import DEMO_KEY
+
+        return DEMO_KEY
+    return resolve_key(config.key_file)
 
 
 def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:

@@ -42,9 +42,7 @@ METHOD = ("Realised avoidance is measured against the counterfactual: the demand
           "placements of the days that have passed this year to cost the baseline figure; the care history shows "
           "what they did cost. Children step down, go home and leave care every month whether or not a programme "
           "exists, and the baseline expects them to: only the difference counts. The interval is the spread of the "
-          "baseline's runs, widened by how far this council's own cost forecasts of that length have been out. "
-          "Attribution to levers is from the care history alone; step-downs and returns home detected in the "
-          "history are evidence, not savings.")
+          "baseline's runs, widened by how far this council's own cost forecasts of that length have been out.")
 
 
 def realised_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
@@ -69,8 +67,12 @@ def realised_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
     rows.append({"what": f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}", "mean": unit.of(f.mean),
                  "p10": unit.of(f.p10), "p90": unit.of(f.p90)})
     evidence = ", ".join(f"{name}: {n}" for name, n in cf.evidence.items())
-    return [Text([METHOD, f"Days passed: {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y} ({cf.days} days), "
-                          f"baseline frozen at approval ({cf.approved:%d/%m/%Y}). Evidence: {evidence}."]),
+    how = "the programme log's events confirmed by the care history" if cf.attribution == "log" else \
+        "the care history alone (no programme log)"
+    return [Text([METHOD.replace("Attribution to levers is from the care history alone; ", ""),
+                  f"Days passed: {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y} ({cf.days} days), baseline frozen "
+                  f"at approval ({cf.approved:%d/%m/%Y}). Evidence: {evidence}. Attribution to levers is from {how}; "
+                  "step-downs and returns home detected in the history are evidence, not savings.", *cf.findings]),
             Table("realised", f"Realised cost avoidance against the frozen baseline ({unit.label})",
                   [Column("what", "Measure"), Column("mean", "Mean", k), Column("p10", "P10", k),
                    Column("p90", "P90", k)], rows, "P10 and P90 bound the 80% interval.")]
