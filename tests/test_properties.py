@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from placecast.ssda903 import assemble, read_returns, validate, validate_returns
@@ -32,7 +32,8 @@ def _canonical(ep: pd.DataFrame) -> pd.DataFrame:
     return ep[COMPARE].sort_values(["child_id", "start"]).reset_index(drop=True)
 
 
-slow = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+slow = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                       HealthCheck.filter_too_much])
 
 
 @slow
@@ -40,6 +41,7 @@ slow = settings(max_examples=30, deadline=None, suppress_health_check=[HealthChe
 def test_valid_histories_cut_into_returns_validate_clean_and_come_back_unchanged(history):
     episodes, header = history
     tables = cut_into_returns(episodes, header, YEARS)
+    assume(all(len(t["Episodes"]) for t in tables.values()))  # a year with no episodes is an error (issue 13)
     folder = Path(tempfile.mkdtemp())
     try:
         write_return_folders(tables, folder)

@@ -19,13 +19,14 @@ kind in proportion to their logged weekly savings.
 
 The baseline's runs carry the randomness of events and the uncertainty of its rates, but a forecast of
 cost is also wrong in ways no run shows (a drifting placement mix, a change in entries). So the
-interval of the total is widened by the council's own record: the same baseline, fitted at each
-earlier 31 March with the same number of months after it before approval, against what then happened;
-the root-mean-square of those relative errors, shrunk toward a prior, is added (as a normal 80%
-half-width) to the runs' spread. The prior (weight of two origins): 6.5% of the cost for a 12-month
-window, in proportion to the months; the DfE's published placement types at 31 March 2020-2024, weighted
-by the default unit costs, change by 12.9% a year per council (root mean square), and the average over
-a year of a drift that size is about half of it.
+interval of the total is at least as wide as the council's own record says: the same baseline, fitted
+at each earlier quarter end with the same number of months after it before approval, against what then
+happened; the root-mean-square of those relative errors, shrunk toward a prior, gives a normal 80%
+half-width, and the interval takes the wider of it and the runs' spread (the record's errors already
+include the randomness the runs show, so the two are not added). The prior (weight of two origins):
+6.5% of the cost for a 12-month window, in proportion to the months; the DfE's published placement
+types at 31 March 2020-2024, weighted by the default unit costs, change by 12.9% a year per council
+(root mean square), and the average over a year of a drift that size is about half of it.
 """
 
 
@@ -74,11 +75,12 @@ class Interval:
         return cls(float(np.mean(runs)), float(np.quantile(runs, 0.1)), float(np.quantile(runs, 0.9)))
 
     def widened(self, error_sd: float) -> Interval:
-        """The interval with a further normal error of standard deviation ``error_sd`` added to its spread."""
+        """The interval at least as wide as a normal error of standard deviation ``error_sd`` (80%): the
+        record's errors already hold the randomness the runs show, so the two are not added."""
         z = 1.2816  # the 90th percentile of the standard normal
         low, high = self.mean - self.p10, self.p90 - self.mean
         extra = z * error_sd
-        return Interval(self.mean, self.mean - float(np.hypot(low, extra)), self.mean + float(np.hypot(high, extra)))
+        return Interval(self.mean, self.mean - max(low, extra), self.mean + max(high, extra))
 
     def contains(self, value: float) -> bool:
         """True when ``value`` lies in the 80% interval."""
@@ -215,16 +217,14 @@ def error_sd(record: np.ndarray, months: int) -> float:
 def backtest_errors(history: History, origin: pd.Timestamp, months: int, unit_costs: UnitCosts,
                     settings: ForecastSettings, earliest_years: int = 2) -> np.ndarray:
     """Relative errors ((baseline - actual) / baseline) of the baseline's expected cost over ``months``
-    months after each earlier 31 March whose window ends by ``origin`` (with ``earliest_years`` of data
-    before it): the council's own record of how far a cost forecast of that length is out."""
-    data_start = date(min(history.years) - 1, 4, 1)
+    months after each earlier quarter end whose window ends by ``origin`` (with ``earliest_years`` of
+    data before it): the council's own record of how far a cost forecast of that length is out."""
+    first = pd.Timestamp(date(min(history.years) - 1 + earliest_years, 3, 31))
+    starts = pd.date_range(first, origin - pd.offsets.MonthEnd(months), freq="QE-MAR")
+    runs = max(settings.runs // 4, 10)  # only the mean is used
     errors = []
-    for year in range(origin.year, data_start.year + earliest_years - 1, -1):
-        start = pd.Timestamp(date(year, 3, 31))
+    for start in starts:
         end = start + pd.offsets.MonthEnd(months)
-        if end > origin or start.date() < date(data_start.year + earliest_years, 3, 31):
-            continue
-        runs = max(settings.runs // 2, 10)
         model = DemandModel.from_settings(settings.model_copy(update={"runs": runs})).fit(history, start.date())
         expected = float(np.mean(_window_cost(model.project(months), unit_costs, start, end)[0]))
         actual = float(sum(history_cost(history.episodes, (start + pd.Timedelta(days=1)).date(), end.date(),

@@ -21,6 +21,8 @@ RULES: dict[str, tuple[str, str, str]] = {
     "ROW_SHAPE": (ERROR, "", "A row has more or fewer cells than the header"),
     "SHEET_IGNORED": (WARNING, "", "A worksheet is not an SSDA903 table"),
     "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
+    "TABLE_EMPTY": (ERROR, "", "A collection year's return has no episodes"),
+    "YEAR_MISSING": (ERROR, "", "A collection year is missing between the first and the last"),
     "VALUE_MISSING": (ERROR, "", "A value that may not be blank is blank"),
     "DATE_FORMAT": (ERROR, "102/141/147", "A date is not written as dd/mm/yyyy"),
     "DATE_IMPOSSIBLE": (ERROR, "102/141/147", "A date does not exist in the calendar"),

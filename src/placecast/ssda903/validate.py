@@ -272,14 +272,48 @@ def _check_chains(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[Finding
     return out
 
 
+def _drop_exact_copies(df: pd.DataFrame, table: str, found: list[Finding]) -> pd.DataFrame:
+    """The table without rows that exactly copy an earlier row, for the checks: each copy is one finding
+    and is left out of every later check, so it does not also fault the row it copies."""
+    cols = [c if c + "_raw" not in df.columns else c + "_raw" for c in TABLE_COLUMNS[table] if
+            c in df.columns or c + "_raw" in df.columns]
+    exact = df.duplicated(subset=cols, keep="first")
+    found.extend(_emit(df[exact], SOURCE, "", "DUPLICATE_ROW",
+                       "This row is an exact copy of an earlier row. Delete the copy.", value_col="__none__"))
+    return df[~exact].reset_index(drop=True)
+
+
+def _table_empty(returns: ReturnSet, year: int) -> Finding:
+    """An error for a collection year whose return has no episodes (a missing, empty or header-only table)."""
+    folder = next((str(p.parent) for p in returns.files if p.parent.name == str(year)), str(year))
+    return finding(folder, 0, "", f"{year - 1}/{year % 100:02d}", "TABLE_EMPTY",
+                   f"The {year - 1}/{year % 100:02d} return has no episodes (the Episodes table is missing, empty "
+                   "or has only its header row), so every child in care that year would be lost. Export the "
+                   "Episodes table again with its rows, or remove the year's folder if it should not be there.")
+
+
+def _years_missing(returns: ReturnSet) -> list[Finding]:
+    """An error for each collection year missing between the first and the last given."""
+    years = returns.years()
+    if not years:
+        return []
+    root = returns.files[0].parent.parent if returns.files else None
+    out = []
+    for y in range(min(years) + 1, max(years)):
+        if y not in years:
+            label = f"{y - 1}/{y % 100:02d}"
+            out.append(finding(str(root / str(y)) if root else str(y), 0, "", label, "YEAR_MISSING",
+                               f"There is no {label} return between the {min(years) - 1}/{min(years) % 100:02d} and "
+                               f"{max(years) - 1}/{max(years) % 100:02d} returns: children in care at 31 March "
+                               f"{y - 1} would be closed as if they had left. Add the {y}/ folder (1 April {y - 1} to "
+                               f"31 March {y}), or give only the returns from {y + 1} on if the data start after it."))
+    return out
+
+
 def _check_duplicates(df: pd.DataFrame, columns: Iterable[str], key: list[str], rule_key: str, what: str
                       ) -> list[Finding]:
     out: list[Finding] = []
-    cols = [c if c + "_raw" not in df.columns else c + "_raw" for c in columns]
-    exact = df.duplicated(subset=cols, keep="first")
-    out.extend(_emit(df[exact], SOURCE, "", "DUPLICATE_ROW",
-                     "This row is an exact copy of an earlier row. Delete the copy.", value_col="__none__"))
-    rest = df[~exact]
+    rest = df
     keyed = rest.duplicated(subset=key, keep="first") & rest[key[0]].ne("")
     if rule_key == "EPISODE_REPEATED":
         keyed &= rest["DECOM"].notna()
@@ -290,7 +324,7 @@ def _check_duplicates(df: pd.DataFrame, columns: Iterable[str], key: list[str], 
 def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> ValidatedReturns:
     """Validate every table and return the normalised tables with all findings."""
     codes = codes or load_code_lists()
-    found: list[Finding] = list(returns.findings)
+    found: list[Finding] = list(returns.findings) + _years_missing(returns)
     episodes: list[pd.DataFrame] = []
     headers: list[pd.DataFrame] = []
     uascs: list[pd.DataFrame] = []
@@ -301,6 +335,11 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
         ep = pd.concat(eps, ignore_index=True) if eps else None
         hd = pd.concat(hdr, ignore_index=True) if hdr else None
         ua = pd.concat(uas, ignore_index=True) if uas else None
+        if ep is None or ep.empty:
+            found.append(_table_empty(returns, year))
+        kept = (ep, hd)  # assembly records each copy it drops, with its source row
+        ep, hd = (None if frame is None else _drop_exact_copies(frame, table, found)
+                  for frame, table in ((ep, "Episodes"), (hd, "Header")))
         if ep is not None:
             for source, part in ep.groupby(SOURCE, sort=False):
                 mismatch = _year_mismatch(part, year, str(source))
@@ -326,7 +365,7 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
             found.extend(_emit(unknown, SOURCE, "CHILD", "UASC_UNKNOWN_CHILD",
                                "This child is in the UASC table but has no Header row in the same return. "
                                "Add the Header row or remove the UASC row."))
-        for frame, bucket in ((ep, episodes), (hd, headers), (ua, uascs)):
+        for frame, bucket in ((kept[0], episodes), (kept[1], headers), (ua, uascs)):
             if frame is not None:
                 bucket.append(frame)
     all_ep = pd.concat(episodes, ignore_index=True) if episodes else _empty_episodes()
