@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from placecast.ssda903 import validate
 
 from builders import BASE_EPISODES, mini_return, write_table
@@ -36,3 +38,49 @@ def test_an_exact_duplicate_row_is_one_finding_and_does_not_fault_the_row_it_cop
     doubled = validate([mini_return(tmp_path / "dup", 2024, episodes=BASE_EPISODES + BASE_EPISODES[:3])])
     assert _rules(doubled).count("DUPLICATE_ROW") == 3
     assert sorted(r for r in _rules(doubled) if r != "DUPLICATE_ROW") == sorted(_rules(clean))
+
+
+def test_an_output_folder_the_system_refuses_is_exit_2_with_what_to_do(tmp_path):
+    """A file where a folder should be (the same refusal as a read-only folder, even for root)."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "synth", "--out", str(blocker / "x"),
+                             "--children-in-care", "20", "--years", "1"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Internal error" not in result.stderr and "may write" in result.stderr
+
+
+def test_a_database_address_that_is_not_a_url_says_how_to_write_one(tmp_path):
+    from placecast.store import Store
+    from placecast.store.db import StoreError
+
+    with pytest.raises(StoreError, match="sqlite:///"):
+        Store("plain/path.db")
+    with pytest.raises(StoreError, match="psycopg"):
+        Store("postgresql://nobody@localhost/none")
+
+
+def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clean_council, tmp_path):
+    """`placecast kpi compute` at a past date uses what was known then, as the report does."""
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+    from placecast.kpi import compute_indicators
+    from placecast.ssda903 import ingest
+    from placecast.ssda903.assemble import known_at
+
+    day = date(2024, 12, 31)
+    history, _ = ingest([clean_council], b"k")
+    expected = compute_indicators(known_at(history, day).episodes, day).set_index("id")
+    result = CliRunner().invoke(app, ["kpi", "compute", str(clean_council), "--as-at", "2024-12-31", "--format",
+                                      "csv"], env={"PLACECAST_KEY": "k"})
+    import io
+
+    import pandas as pd
+
+    got = pd.read_csv(io.StringIO(result.output)).set_index("id")
+    assert got.loc["STAB_LONG", "value"] == pytest.approx(expected.loc["STAB_LONG", "value"])

@@ -298,7 +298,11 @@ def kpi_compute(
 
     day = _start_date(as_at, "--as-at")
     assert day is not None
+    from placecast.ssda903.assemble import known_at
+
     history = load_history(source)
+    if day < history.census_date:  # what was known then: the same definition as the report's
+        history = known_at(history, day)
     table = compute_indicators(history.episodes, day, population)
     if fmt is SummaryFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
@@ -745,6 +749,11 @@ def main() -> None:
         app()
     except PlacecastError as exc:
         err.print("Error: " + str(exc), highlight=False, soft_wrap=True, markup=False)
+        sys.exit(2)
+    except OSError as exc:  # the operating system refused: a folder not writable, a full disk, a missing path
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        err.print(f"Error: {exc.strerror or exc}{where}. Check the path and that you may write there, and that the "
+                  "disk has room; nothing more was written.", highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("Interrupted; nothing more was written.")

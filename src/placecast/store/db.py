@@ -139,12 +139,25 @@ class Store:
     """A Placecast database. ``Store("sqlite:///path.sqlite")`` or a PostgreSQL URL."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
         self.url = url
+        try:
+            make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"'{url}' is not a database URL. Write sqlite:///path/to/placecast.sqlite for a file, "
+                             "or postgresql://user@host/database for a PostgreSQL server.") from exc
         try:
             self.engine = create_engine(url)
             Base.metadata.create_all(self.engine)
+        except (NoSuchModuleError, ModuleNotFoundError) as exc:
+            raise StoreError(f"No driver for the database {url} ({exc}). For PostgreSQL, install the driver: "
+                             "pip install 'psycopg[binary]'.") from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"Cannot open the database {url}: {exc.__class__.__name__}. Check --db.") from exc
+            detail = exc.args[0] if exc.args else ""
+            raise StoreError(f"Cannot open the database {url}: {exc.__class__.__name__} ({detail}). Check that it "
+                             "can be reached and that --db is right.") from exc
 
     def datasets(self) -> list[Dataset]:
         """Every stored dataset, newest first."""
