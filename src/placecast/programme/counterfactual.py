@@ -127,13 +127,18 @@ def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd
     return origin, start, last
 
 
-def _window_cost(forecast: Forecast, unit_costs: UnitCosts, start: pd.Timestamp, last: pd.Timestamp
+def _costed(forecast: Forecast, unit_costs: UnitCosts) -> tuple[pd.DataFrame, int]:
+    """Every run's cost by month and category (costed once), with the number of runs."""
+    return cost_runs(forecast.run_days(), unit_costs), forecast.runs
+
+
+def _window_cost(costed: tuple[pd.DataFrame, int], start: pd.Timestamp, last: pd.Timestamp
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Each run's placement cost (pounds) and placement-days in the months after ``start`` up to ``last``."""
-    costed = cost_runs(forecast.run_days(), unit_costs)
-    months = pd.to_datetime(costed["month_end"])
-    window = costed[(months > start) & (months <= last)]
-    runs = np.arange(forecast.runs)
+    frame, n_runs = costed
+    months = pd.to_datetime(frame["month_end"])
+    window = frame[(months > start) & (months <= last)]
+    runs = np.arange(n_runs)
     cost = window.groupby("run")["cost_pence"].sum().reindex(runs, fill_value=0).to_numpy() / 100
     days = window.groupby("run")["days"].sum().reindex(runs, fill_value=0).to_numpy()
     return cost, days
@@ -189,8 +194,9 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     stock_runs = model.project(horizon, adjust=_no_entries(horizon))
     entrant_model = _without_stock(model)
     entrant_runs = entrant_model.project(horizon, random_state=(settings.seed + 1) % 2**32)
-    stock_cost, stock_days = _window_cost(stock_runs, unit_costs, start, last)
-    entrant_cost, _ = _window_cost(entrant_runs, unit_costs, start, last)
+    stock_costed, entrant_costed = _costed(stock_runs, unit_costs), _costed(entrant_runs, unit_costs)
+    stock_cost, stock_days = _window_cost(stock_costed, start, last)
+    entrant_cost, _ = _window_cost(entrant_costed, start, last)
     first_day, last_day = (start + pd.Timedelta(days=1)).date(), last.date()
     actual = _actual(history, first_day, last_day, unit_costs, origin)
     baseline = stock_cost + entrant_cost
@@ -203,7 +209,7 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     total = Interval.of(baseline - actual["total"]).widened(error_sd(record, months) * float(np.mean(baseline)))
     return CounterfactualAvoidance(
         approved, first_day, last_day, Interval.of(baseline), actual["total"], total, levers,
-        _rest_of_year(stock_runs, entrant_runs, current, unit_costs, last, as_at),
+        _rest_of_year(stock_costed, entrant_costed, current, unit_costs, last, as_at),
         _full_year_effect(stock_runs, entrant_runs, history, unit_costs, last), "history")
 
 
@@ -226,7 +232,7 @@ def backtest_errors(history: History, origin: pd.Timestamp, months: int, unit_co
     for start in starts:
         end = start + pd.offsets.MonthEnd(months)
         model = DemandModel.from_settings(settings.model_copy(update={"runs": runs})).fit(history, start.date())
-        expected = float(np.mean(_window_cost(model.project(months), unit_costs, start, end)[0]))
+        expected = float(np.mean(_window_cost(_costed(model.project(months), unit_costs), start, end)[0]))
         actual = float(sum(history_cost(history.episodes, (start + pd.Timedelta(days=1)).date(), end.date(),
                                         unit_costs).values()))
         if expected > 0:
@@ -249,14 +255,15 @@ def _without_stock(model: DemandModel) -> DemandModel:
     return entrants
 
 
-def _rest_of_year(stock: Forecast, entrants: Forecast, current: Forecast | None, unit_costs: UnitCosts,
-                  last: pd.Timestamp, as_at: date) -> Interval | None:
-    """The baseline less the current forecast over the months after ``last`` to 31 March."""
+def _rest_of_year(stock: tuple[pd.DataFrame, int], entrants: tuple[pd.DataFrame, int], current: Forecast | None,
+                  unit_costs: UnitCosts, last: pd.Timestamp, as_at: date) -> Interval | None:
+    """The baseline (its runs already costed) less the current forecast over the months after ``last`` to
+    31 March."""
     end = pd.Timestamp(fy_end(as_at))
     if current is None or last >= end:
         return None
-    baseline = _window_cost(stock, unit_costs, last, end)[0] + _window_cost(entrants, unit_costs, last, end)[0]
-    now = _window_cost(current, unit_costs, last, end)[0]
+    baseline = _window_cost(stock, last, end)[0] + _window_cost(entrants, last, end)[0]
+    now = _window_cost(_costed(current, unit_costs), last, end)[0]
     n = min(len(baseline), len(now))
     return Interval.of(baseline[:n] - now[:n])
 

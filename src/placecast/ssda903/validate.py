@@ -8,7 +8,6 @@ The normalised tables it builds are handed to assembly, so nothing is parsed twi
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -310,15 +309,12 @@ def _years_missing(returns: ReturnSet) -> list[Finding]:
     return out
 
 
-def _check_duplicates(df: pd.DataFrame, columns: Iterable[str], key: list[str], rule_key: str, what: str
-                      ) -> list[Finding]:
-    out: list[Finding] = []
-    rest = df
-    keyed = rest.duplicated(subset=key, keep="first") & rest[key[0]].ne("")
+def _check_duplicates(df: pd.DataFrame, key: list[str], rule_key: str, what: str) -> list[Finding]:
+    """Rows (exact copies already removed) that repeat the ``key`` of an earlier row."""
+    keyed = df.duplicated(subset=key, keep="first") & df[key[0]].ne("")
     if rule_key == "EPISODE_REPEATED":
-        keyed &= rest["DECOM"].notna()
-    out.extend(_emit(rest[keyed], SOURCE, key[-1], rule_key, what, value_col=key[-1]))
-    return out
+        keyed &= df["DECOM"].notna()
+    return _emit(df[keyed], SOURCE, key[-1], rule_key, what, value_col=key[-1])
 
 
 def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> ValidatedReturns:
@@ -350,11 +346,11 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
                     part_findings = _check_episode_rows(part, year, codes)
                 found.extend(part_findings)
             found.extend(_check_chains(ep, year, codes))
-            found.extend(_check_duplicates(ep, TABLE_COLUMNS["Episodes"], ["CHILD", "DECOM"], "EPISODE_REPEATED",
+            found.extend(_check_duplicates(ep, ["CHILD", "DECOM"], "EPISODE_REPEATED",
                                            "Another row has the same CHILD and DECOM. Each episode must appear "
                                            "once: merge the two rows."))
         if hd is not None:
-            found.extend(_check_duplicates(hd, TABLE_COLUMNS["Header"], ["CHILD"], "HEADER_REPEATED",
+            found.extend(_check_duplicates(hd, ["CHILD"], "HEADER_REPEATED",
                                            "The child already has a Header row in this return. "
                                            "Keep one row per child."))
         if ep is not None:
