@@ -17,13 +17,17 @@ BASE_HEADER = [
 # Child 1002: started 10/04/2023 in a children's home, legal status changed 01/07/2023, went home 20/12/2023.
 BASE_EPISODES = [
     {"CHILD": "1001", "DECOM": "01/05/2023", "RNE": "S", "LS": "C1", "CIN": "N1", "PLACE": "U4",
-     "PLACE_PROVIDER": "PR1", "DEC": "01/09/2023", "REC": "X1", "REASON_PLACE_CHANGE": "CARPL"},
+     "PLACE_PROVIDER": "PR1", "DEC": "01/09/2023", "REC": "X1", "REASON_PLACE_CHANGE": "CARPL",
+     "HOME_POST": "AB1 2CD", "PL_POST": "AB3 4EF"},
     {"CHILD": "1001", "DECOM": "01/09/2023", "RNE": "P", "LS": "C1", "CIN": "N1", "PLACE": "U6",
-     "PLACE_PROVIDER": "PR4", "DEC": "", "REC": "", "REASON_PLACE_CHANGE": ""},
+     "PLACE_PROVIDER": "PR4", "DEC": "", "REC": "", "REASON_PLACE_CHANGE": "",
+     "HOME_POST": "AB1 2CD", "PL_POST": "AB5 6GH"},
     {"CHILD": "1002", "DECOM": "10/04/2023", "RNE": "S", "LS": "V2", "CIN": "N4", "PLACE": "K2",
-     "PLACE_PROVIDER": "PR4", "DEC": "01/07/2023", "REC": "X1", "REASON_PLACE_CHANGE": ""},
+     "PLACE_PROVIDER": "PR4", "DEC": "01/07/2023", "REC": "X1", "REASON_PLACE_CHANGE": "",
+     "HOME_POST": "CD1 2EF", "PL_POST": "CD3 4GH", "URN": "SC123456"},
     {"CHILD": "1002", "DECOM": "01/07/2023", "RNE": "L", "LS": "C2", "CIN": "N4", "PLACE": "K2",
-     "PLACE_PROVIDER": "PR4", "DEC": "20/12/2023", "REC": "E4A", "REASON_PLACE_CHANGE": ""},
+     "PLACE_PROVIDER": "PR4", "DEC": "20/12/2023", "REC": "E4A", "REASON_PLACE_CHANGE": "",
+     "HOME_POST": "CD1 2EF", "PL_POST": "CD3 4GH", "URN": "SC123456"},
 ]
 
 

@@ -65,6 +65,7 @@ class Finding:
     rule: str
     severity: str
     message: str
+    dfe_rule: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -76,10 +77,27 @@ def finding(file: str, line: int, column: str, value: str, rule: str, message: s
     """Build a finding with the severity its rule carries."""
     severity = RULES[rule][0]
     shown = "(child id withheld)" if column == "CHILD" and value else value
-    return Finding(file, int(line), column, shown, rule, severity, message)
+    return Finding(file, int(line), column, shown, rule, severity, message, dfe_code(rule, column, value))
 
 
-FIELDS = ["file", "line", "column", "value", "rule", "severity", "message"]
+def dfe_code(rule: str, column: str, value: str) -> str:
+    """The DfE rule code(s) a Placecast finding corresponds to ("" where the DfE has none)."""
+    from placecast.ssda903.dfe_rules import load_catalogue
+
+    native = _native_codes(load_catalogue())
+    return native.get((rule, column)) or native.get((rule, value)) or native.get((rule, ""), "")
+
+
+_NATIVE: dict[tuple[str, str], str] = {}
+
+
+def _native_codes(catalogue) -> dict[tuple[str, str], str]:
+    if not _NATIVE:
+        _NATIVE.update(catalogue.native_codes())
+    return _NATIVE
+
+
+FIELDS = ["file", "line", "column", "value", "rule", "dfe_rule", "severity", "message"]
 
 
 class Findings:

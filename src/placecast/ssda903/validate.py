@@ -324,7 +324,10 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
     episodes: list[pd.DataFrame] = []
     headers: list[pd.DataFrame] = []
     uascs: list[pd.DataFrame] = []
+    previous: pd.DataFrame | None = None
     for year in returns.years():
+        if year - 1 not in returns.years():
+            previous = None
         eps = [_normalise(t, codes, found) for t in returns.of("Episodes", year)]
         hdr = [_normalise(t, codes, found) for t in returns.of("Header", year)]
         uas = [_normalise(t, codes, found) for t in returns.of("UASC", year)]
@@ -355,6 +358,9 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
                                            "Keep one row per child."))
         if ep is not None:
             found.extend(_check_against_header(ep, hd, year))
+        if ep is not None and not ep.empty:
+            found.extend(_dfe_rules(returns, year, ep, hd, ua, previous))
+        previous = ep
         if ua is not None:
             known = set(hd["CHILD"]) if hd is not None else set()
             unknown = ua[(ua["CHILD"] != "") & ~ua["CHILD"].isin(known)]
@@ -371,6 +377,22 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
         columns=["CHILD", "SEX", "DOB", "ETHNIC", SOURCE, LINE, YEAR])
     all_ua = pd.concat(uascs, ignore_index=True) if uascs else pd.DataFrame(columns=["CHILD", "DOB", "DUC", YEAR])
     return ValidatedReturns(all_ep, all_hd, all_ua, Findings(found), returns.years())
+
+
+def _dfe_rules(returns: ReturnSet, year: int, ep: pd.DataFrame, hd: pd.DataFrame | None, ua: pd.DataFrame | None,
+               previous: pd.DataFrame | None) -> list[Finding]:
+    """The DfE's own rules for the year's return (see ``dfe_rules``)."""
+    from placecast.ssda903.dfe_rules import ReturnYear, check_year
+
+    missing = {t: {c for raw in returns.of(t, year) for c in raw.missing_columns} for t in ("Header", "UASC")}
+    missing["Episodes"] = {c for raw in returns.of("Episodes", year) for c in raw.missing_columns}
+    if hd is None:
+        return []
+    if ua is None:
+        ua = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLE_COLUMNS["UASC"] + (SOURCE, LINE)})
+        ua["DOB"] = pd.Series(dtype="datetime64[ns]")
+        ua["DUC"] = pd.Series(dtype="datetime64[ns]")
+    return check_year(ReturnYear(year, ep, hd, ua, previous, missing))
 
 
 def _empty_episodes() -> pd.DataFrame:

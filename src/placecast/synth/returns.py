@@ -43,12 +43,72 @@ def _postcode(ids: pd.Series, salt: int) -> pd.Series:
     return pd.Series([f"ZZ99 {n // 400}{letters[(n // 20) % 20]}{letters[n % 20]}" for n in h], index=ids.index)
 
 
+def _placement_postcodes(ep: pd.DataFrame, same_prev: pd.Series) -> None:
+    """One postcode (and URN) per placement: a move gets a new one, a return from a temporary
+    placement gets the one before it back."""
+    has_post, has_urn = ep["PL_POST"] != "", ep["URN"] != ""
+    temp = ep["PLACE"].str.match(r"^T[0-4]$")
+    after_temp = same_prev & temp.shift(1, fill_value=False)
+    move = ~same_prev | ep["RNE"].isin(["P", "B", "T", "U"]) & ~after_temp & ~temp
+    seq = move.astype(int).groupby(ep["CHILD"]).cumsum().astype(str)
+    key = ep["CHILD"] + ":" + seq + ":" + ep["PLACE"].where(temp, "")
+    ep.loc[has_post, "PL_POST"] = _postcode(key, 1)[has_post]
+    urn = "SC" + (pd.util.hash_pandas_object(ep["PL_POST"], index=False) % 900000 + 100000).astype(str)
+    ep.loc[has_urn, "URN"] = urn[has_urn]
+
+
+def _record_as_the_dfe_asks(ep: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Record the simulated episodes as the DfE's rules ask, without changing who is where when.
+
+    The simulation draws legal statuses, reasons and exits loosely; a council records them within the
+    rules (police protection at most 72 hours, a short break without postcodes, and so on).
+    """
+    ep = ep.copy()
+    decom = pd.to_datetime(ep["DECOM"], format="%d/%m/%Y")
+    dec = pd.to_datetime(ep["DEC"].replace("", None), format="%d/%m/%Y")
+    days = (dec.fillna(pd.Timestamp(year, 3, 31)) - decom).dt.days
+    ep.loc[(ep["PLACE"] == "P1") & (ep["LS"] == "V2"), "LS"] = "C2"
+    ep.loc[ep["LS"].isin(["V3", "V4"]), ["HOME_POST", "PL_POST", "URN"]] = ""
+    ep.loc[(ep["PLACE"] == "T4") & (days > 7), "PLACE"] = "T0"
+    dob = pd.to_datetime(ep.pop("_dob"), format="%d/%m/%Y")
+    before_birthday = (dec.dt.month < dob.dt.month) | ((dec.dt.month == dob.dt.month) & (dec.dt.day < dob.dt.day))
+    under_18 = (dec.dt.year - dob.dt.year - before_birthday.astype(int)) < 18  # 29 February: 18 on 1 March
+    ep.loc[(ep["REC"] == "E17") & under_18, "REC"] = "E8"
+    ep.loc[(ep["PLACE"] == "T3") & (days > 21), "PLACE"] = "T0"
+    ep.loc[(ep["PLACE"] == "T1") & (days > 42), "PLACE"] = "T0"
+    same_prev = ep["CHILD"].eq(ep["CHILD"].shift(1))
+    with_carers = ep["PLACE"].isin(["A3", "A5"])
+    fostered = ep.pop("_prev_place").str.match(r"^U[1-6]$")  # the placement before, in any year
+    ep.loc[with_carers & ~fostered & ep["RNE"].ne("S"), "PLACE"] = ep["PLACE"].map({"A3": "A4", "A5": "A6"})
+    with_carers = ep["PLACE"].isin(["A3", "A5"])
+    ep.loc[with_carers, "RNE"] = ep.loc[with_carers, "RNE"].replace({"P": "T", "B": "U", "L": "U"})
+    ep.loc[ep["REC"].isin(["E11", "E12"]) & ~ep["PLACE"].str.match(r"^A[3-6]$"), "REC"] = "E13"
+    not_foster = ~ep["PLACE"].str.match(r"^U[1-6]$")
+    ep.loc[not_foster & (ep["REC"] == "E45"), "REC"] = "E47"
+    ep.loc[not_foster & (ep["REC"] == "E46"), "REC"] = "E48"
+    if year == 2024:  # from 28/10/2023 a child in supported accommodation is in a registered H5 placement
+        late_p2 = (ep["PLACE"] == "P2") & (decom >= pd.Timestamp(2023, 10, 28))
+        ep.loc[late_p2, "PLACE"] = "H5"
+    clash = ep["RNE"].eq("L") & same_prev & ep["LS"].eq(ep["LS"].shift(1))
+    ep.loc[clash, "LS"] = np.where(ep.loc[clash, "LS"] == "C2", "C1", "C2")
+    _placement_postcodes(ep, same_prev)
+    ls_changed = same_prev & ep["LS"].ne(ep["LS"].shift(1))
+    ep.loc[ls_changed & ep["RNE"].eq("P"), "RNE"] = "B"
+    ep.loc[ls_changed & ep["RNE"].eq("T"), "RNE"] = "U"
+    same = ep["HOME_POST"].ne("") & ep["HOME_POST"].eq(ep["PL_POST"]) & ep["PLACE"].ne("P1")
+    ep.loc[same, "PL_POST"] = ep.loc[same, "PL_POST"].str[:-2] + "ZZ"
+    return ep
+
+
 def return_tables(result: SimulationResult, year: int) -> dict[str, pd.DataFrame]:
     """The Header, Episodes and UASC tables of collection year ``year`` (all text)."""
     start, end = day_number(date(year - 1, 4, 1)), day_number(date(year, 3, 31))
     ep = result.episodes
     dec = ep["dec"].where(ep["dec"] != NO_DAY, np.iinfo(np.int64).max)
+    order = ep.sort_values(["child", "decom"], kind="stable")
+    prev_place = order["place"].shift(1).where(order["child"].eq(order["child"].shift(1)), "")
     inyear = ep[(ep["decom"] <= end) & (dec >= start)].copy()
+    inyear["prev_place"] = prev_place.reindex(inyear.index).fillna("")
     kids = result.children.set_index("child")
     inyear = inyear.assign(CHILD=kids.loc[inyear["child"], "id"].to_numpy())
     open_at_end = (inyear["dec"] == NO_DAY) | (inyear["dec"] > end)
@@ -71,14 +131,17 @@ def return_tables(result: SimulationResult, year: int) -> dict[str, pd.DataFrame
                                         "A3", "A4", "A5", "A6", "P2"])
     episodes.loc[needs_urn, "URN"] = "SC" + (pd.util.hash_pandas_object(
         episodes.loc[needs_urn, "PL_POST"], index=False) % 900000 + 100000).astype(str).to_numpy()
+    episodes["_prev_place"] = inyear["prev_place"].to_numpy()
+    episodes["_dob"] = _fmt_days(pd.Series(kids.loc[inyear["child"], "dob"].to_numpy(), index=inyear.index))
     episodes = episodes.assign(_order=inyear["decom"].to_numpy()).sort_values(["CHILD", "_order"], kind="stable")
     episodes = episodes.drop(columns="_order").reset_index(drop=True)
+    episodes = _record_as_the_dfe_asks(episodes, year)
     children = kids[kids["id"].isin(set(episodes["CHILD"]))].sort_values("id")
     dob = pd.Series(children["dob"].to_numpy(), index=children.index)
     sex = children["sex"].map({"M": "1", "F": "2"}) if year <= 2024 else children["sex"]
     age_at_end = (end - children["dob"]) / 365.25
     in_care_end = set(episodes.loc[episodes["DEC"] == "", "CHILD"])
-    mother = np.where((children["sex"] == "F") & (age_at_end >= 12) & children["id"].isin(in_care_end), "0", "")
+    mother = np.where((children["sex"] == "F") & (age_at_end >= 12), "0", "")
     upn = np.where(age_at_end < 5, "UN1",
                    "A" + (pd.util.hash_pandas_object(children["id"], index=False) % 10**12).astype(str).str.zfill(12))
     header = pd.DataFrame({
