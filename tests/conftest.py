@@ -45,3 +45,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def bless(request: pytest.FixtureRequest) -> bool:
     """True when the run was asked to rewrite golden files (make bless)."""
     return bool(request.config.getoption("--bless"))
+
+
+POSTGRES_ENV = "PLACECAST_TEST_POSTGRES"  # an admin URL of a PostgreSQL server (set by .ci/run)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty store: a SQLite file, and a new database on the PostgreSQL server of
+    PLACECAST_TEST_POSTGRES (CI sets it and PLACECAST_REQUIRE_POSTGRES; elsewhere it may be skipped)."""
+    import os
+    import uuid
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    admin = os.environ.get(POSTGRES_ENV)
+    if not admin:
+        if os.environ.get("PLACECAST_REQUIRE_POSTGRES"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: the store's tests must run on PostgreSQL here")
+        pytest.skip(f"no PostgreSQL server ({POSTGRES_ENV} not set; .ci/postgres starts one)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"placecast_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()

@@ -20,11 +20,26 @@ def test_same_key_same_ids_different_key_different_ids():
     assert not set(a) & {"1001", "1002"}
 
 
-def test_key_file_is_created_once_and_reused(tmp_path, monkeypatch):
+def test_a_key_file_named_for_a_first_ingest_is_created_once_and_reused(tmp_path, monkeypatch):
+    from placecast.ssda903.pseudonym import key_for_ingest
+
     monkeypatch.delenv("PLACECAST_KEY", raising=False)
     path = tmp_path / "k" / "pseudonym.key"
-    first = resolve_key(path)
-    assert path.exists() and resolve_key(path) == first
+    first, new = key_for_ingest(tmp_path / "out", path)
+    assert path.exists() and not new and resolve_key(path) == first
+    assert key_for_ingest(tmp_path / "out", path)[0] == first
+
+
+def test_a_key_file_that_is_not_there_is_an_error_when_reading(tmp_path, monkeypatch):
+    import pytest
+
+    from placecast.errors import UnusableInputError
+
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    with pytest.raises(UnusableInputError, match="cannot be read"):
+        resolve_key(tmp_path / "missing.key")
+    with pytest.raises(UnusableInputError, match="has no pseudonym.key"):
+        resolve_key(home=tmp_path, required=True)
 
 
 def test_ingest_outputs_contain_neither_raw_ids_nor_the_key(tmp_path, monkeypatch):

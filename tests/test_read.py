@@ -71,7 +71,7 @@ def test_misspelt_column_names_the_closest_expected_column(tmp_path):
 
 def test_lower_case_column_is_read_with_a_warning(tmp_path):
     cols = [c.lower() if c == "URN" else c for c in TABLE_COLUMNS["Episodes"]]
-    rows = [dict(r, urn="") for r in BASE_EPISODES]
+    rows = [dict(r, urn=r.get("URN", "")) for r in BASE_EPISODES]
     write_table(tmp_path / "2024" / "episodes.csv", "Episodes", rows, cols)
     write_table(tmp_path / "2024" / "header.csv", "Header", BASE_HEADER)
     found = validate([tmp_path]).findings

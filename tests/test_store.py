@@ -17,17 +17,17 @@ def _load(root, key):
     return rs, v, assemble(v, key)
 
 
-def test_importing_the_same_files_twice_is_a_no_op(tmp_path, key):
+def test_importing_the_same_files_twice_is_a_no_op(tmp_path, key, store_url):
     rs, v, h = _load(mini_return(tmp_path / "r"), key)
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store = Store(store_url)
     ds, created = store.import_dataset(rs.files, h, v.findings)
     again, created_again = store.import_dataset(rs.files, h, v.findings)
     assert created and not created_again and again.id == ds.id
     assert store.count("datasets") == 1 and store.count("episodes") == 4 and store.count("audit_log") == 1
 
 
-def test_a_failed_import_leaves_the_database_as_it_was(tmp_path, key, monkeypatch):
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def test_a_failed_import_leaves_the_database_as_it_was(tmp_path, key, monkeypatch, store_url):
+    store = Store(store_url)
     rs, v, h = _load(mini_return(tmp_path / "a"), key)
     store.import_dataset(rs.files, h, v.findings)
     before = {t: store.count(t) for t in ("datasets", "episodes", "repairs", "findings", "audit_log")}
@@ -60,3 +60,53 @@ def test_strict_ingest_writes_nothing_when_there_are_errors(tmp_path, key):
     result = CliRunner().invoke(app, ["ingest", str(root), "--out", str(tmp_path / "out"), "--strict"])
     assert result.exit_code == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_the_schema_is_made_by_the_migrations_and_is_the_models(store_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from placecast.store.db import Base
+
+    store = Store(store_url)
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
+    assert [d for d in diff if d[0] not in ("remove_table",)] == []
+    assert {"datasets", "episodes", "repairs", "findings", "audit_log", "store_settings"} <= set(
+        inspect(store.engine).get_table_names())
+    store.engine.dispose()
+
+
+def test_a_store_made_before_migrations_is_upgraded_in_place(tmp_path, key):
+    import sqlalchemy as sa
+
+    from placecast.store.db import FindingRow
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = sa.MetaData()
+    for table in Store.__init__.__globals__["Base"].metadata.sorted_tables:
+        if table.name == "store_settings":
+            continue
+        cols = [c._copy() for c in table.columns if not (table.name == "findings" and c.name == "dfe_rule")]
+        sa.Table(table.name, old, *cols)
+    old.create_all(sa.create_engine(url))
+    rs, v, h = _load(mini_return(tmp_path / "r"), key)
+    store = Store(url)
+    ds, created = store.import_dataset(rs.files, h, v.findings)
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert c.execute(sa.select(FindingRow.dfe_rule)).scalars().all() == [f.dfe_rule for f in v.findings]
+    assert created
+
+
+def test_a_store_refuses_returns_pseudonymised_with_another_key(store_url):
+    from placecast.ssda903.pseudonym import KeyMismatchError, fingerprint
+
+    store = Store(store_url)
+    store.claim_key(fingerprint(b"first"))
+    store.claim_key(fingerprint(b"first"))
+    with pytest.raises(KeyMismatchError, match="another key"):
+        store.claim_key(fingerprint(b"second"))
+    store.engine.dispose()

@@ -58,8 +58,8 @@ def test_a_database_address_that_is_not_a_url_says_how_to_write_one(tmp_path):
 
     with pytest.raises(StoreError, match="sqlite:///"):
         Store("plain/path.db")
-    with pytest.raises(StoreError, match="psycopg"):
-        Store("postgresql://nobody@localhost/none")
+    with pytest.raises(StoreError, match="Cannot open the database"):
+        Store("postgresql://nobody@127.0.0.1:1/none")  # nothing listens on port 1
 
 
 def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clean_council, tmp_path):
@@ -84,3 +84,88 @@ def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clea
 
     got = pd.read_csv(io.StringIO(result.output)).set_index("id")
     assert got.loc["STAB_LONG", "value"] == pytest.approx(expected.loc["STAB_LONG", "value"])
+
+
+def _run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    """Run the command as a user does (through main, with its messages and exit codes)."""
+    import sys
+
+    from placecast.cli import main
+
+    import signal
+
+    monkeypatch.setattr(sys, "argv", ["placecast", *args])
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    return int(stop.value.code or 0), capsys.readouterr().err
+
+
+def test_the_key_lives_with_the_ingest_folder_not_the_folder_run_from(tmp_path, monkeypatch, capsys):
+    import pandas as pd
+
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    monkeypatch.delenv("PLACECAST_KEY_FILE", raising=False)
+    root = mini_return(tmp_path / "returns", 2024)
+    ids = []
+    for where in ("here", "there"):
+        (tmp_path / where).mkdir()
+        monkeypatch.chdir(tmp_path / where)
+        code, _ = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"))
+        assert code == 0
+        assert not (tmp_path / where / ".placecast").exists()
+        ids.append(sorted(pd.read_parquet(tmp_path / "out" / "history.parquet")["child_id"].unique()))
+    assert ids[0] == ids[1] and len(ids[0]) == 2
+    assert (tmp_path / "out" / "pseudonym.key").stat().st_mode & 0o077 == 0
+
+
+def test_an_ingest_with_another_key_into_an_existing_store_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    root = mini_return(tmp_path / "returns", 2024)
+    assert _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"))[0] == 0
+    before = (tmp_path / "out" / "history.parquet").read_bytes()
+    other = tmp_path / "other.key"
+    other.write_text("a-different-key\n", encoding="utf-8")
+    code, err = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"),
+                         "--key-file", str(other))
+    assert code == 2 and "another key" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "history.parquet").read_bytes() == before
+    monkeypatch.setenv("PLACECAST_KEY", "a-different-key")
+    code, err = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out2"), "--db",
+                         f"sqlite:///{tmp_path / 'out' / 'placecast.sqlite'}")
+    assert code == 2 and "another key" in err and not (tmp_path / "out2").exists()
+
+
+def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path, monkeypatch, capsys):
+    import pandas as pd
+
+    monkeypatch.setenv("PLACECAST_KEY", "k")
+    root = mini_return(tmp_path / "returns", 2024)
+    assert _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"))[0] == 0
+    before = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.suffix != ".sqlite"}
+    root2 = mini_return(tmp_path / "returns2", 2024, episodes=BASE_EPISODES[:2])
+
+    def interrupt(*args, **kwargs):  # Ctrl-C while the history is being written
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", interrupt)
+    code, err = _run_cli(monkeypatch, capsys, "ingest", str(root2), "--out", str(tmp_path / "out"))
+    assert code == 130 and "Interrupted" in err and "as they were" in err
+    after = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.suffix != ".sqlite"}
+    assert after == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".placecast-")]
+
+
+def test_a_database_that_cannot_be_reached_is_exit_2_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PLACECAST_KEY", "k")
+    root = mini_return(tmp_path / "returns", 2024)
+    code, err = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"), "--db",
+                         "postgresql://nobody@127.0.0.1:1/none")
+    assert code == 2 and "Cannot open the database" in err and "Internal error" not in err
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,8 @@ not a table, unreadable file, bad option); 3 an internal error (please report it
 from __future__ import annotations
 
 import logging
+import shutil
+import signal
 import sys
 import time
 from datetime import date, datetime
@@ -106,12 +108,17 @@ def ingest(
 ) -> None:
     """Validate and assemble returns into a clean episode history (Parquet), repairs and findings."""
     from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
-    from placecast.ssda903.pseudonym import resolve_key
+    from placecast.ssda903.history_io import manifest_of
+    from placecast.ssda903.pseudonym import KeyMismatchError, fingerprint, key_for_ingest
     from placecast.store import Store
 
     started = time.perf_counter()
     tax = load_taxonomy(taxonomy)
-    key = resolve_key(key_file)
+    key, new_key = key_for_ingest(out_dir, key_file)
+    known = manifest_of(out_dir).get("key_fingerprint")
+    if known and known != fingerprint(key):
+        raise KeyMismatchError(f"{out_dir} holds a history pseudonymised with another key (fingerprint {known}). "
+                               "Give the key it was made with, or ingest into a new folder.")
     with err.status("Reading and validating returns..."):
         returns = read_returns(paths, year)
         validated = validate_returns(returns)
@@ -122,10 +129,19 @@ def ingest(
         raise typer.Exit(1)
     with err.status("Assembling the history..."):
         history = assemble(validated, key, tax)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
-    dataset, created = store.import_dataset(returns.files, history, findings)
-    written = write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash})
+    made_folder = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
+        store.claim_key(fingerprint(key))
+        dataset, created = store.import_dataset(returns.files, history, findings)
+        written = write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash,
+                                                             "key_fingerprint": fingerprint(key)},
+                                key=key if new_key else None)
+    except BaseException:
+        if made_folder:  # a failed or interrupted first ingest leaves no folder behind
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     seconds = time.perf_counter() - started
     out.print(f"Read {len(returns.files)} files for {len(history.years)} collection years "
               f"({history.years[0] if history.years else '-'}-{history.years[-1] if history.years else '-'}).")
@@ -389,7 +405,8 @@ def outturn(
     if commitments is not None:
         from placecast.ssda903.pseudonym import resolve_key
 
-        register = read_commitments(commitments, rates.lines, resolve_key())
+        home = history if history is not None and is_history_folder(history) else None
+        register = read_commitments(commitments, rates.lines, resolve_key(home=home, required=home is not None))
         if hist is not None:
             paid = [c for c in rates.lines if rates.weekly(c, day) > 0]
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)
@@ -489,7 +506,8 @@ def programme_track(
 
         rates = read_unit_costs(unit_costs) if unit_costs else None
         hist = load_history(history)
-        plan = pseudonymised(plan, resolve_key())
+        home = history if is_history_folder(history) else None
+        plan = pseudonymised(plan, resolve_key(home=home, required=home is not None))
     results = programme_tables(plan, day, hist, rates)
     tables = results.tables()
     summary = results.invest_to_save_summary
@@ -743,10 +761,23 @@ def report_command(
     raise typer.Exit(1 if report.warnings else 0)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C: raised past the command-line library (which would turn it into a silent exit 130), so
+    that every folder being written is cleaned up and the user is told what was kept."""
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 def main() -> None:
     """Entry point: run the app and turn every error into a message and an exit code."""
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
+    except Interrupted:
+        err.print("Interrupted: nothing from this run was kept; earlier outputs are as they were.")
+        sys.exit(130)
     except PlacecastError as exc:
         err.print("Error: " + str(exc), highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
@@ -756,7 +787,7 @@ def main() -> None:
                   "disk has room; nothing more was written.", highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("Interrupted; nothing more was written.")
+        err.print("Interrupted: nothing from this run was kept; earlier outputs are as they were.")
         sys.exit(130)
     except Exception as exc:  # an internal error: short message, no child data
         logger.debug("internal error", exc_info=True)

@@ -18,8 +18,10 @@ from placecast.ssda903.tables import TABLE_COLUMNS
 
 # Placement codes valid in every collection year, with an allowed provider.
 STABLE_PLACEMENTS = [("U4", "PR1"), ("U6", "PR4"), ("U3", "PR1"), ("K2", "PR4"), ("K2", "PR1"), ("P1", "PR0"),
-                     ("K1", "PR1"), ("A6", "PR1")]
+                     ("K1", "PR1"), ("A4", "PR1")]
 EXITS = ["E4A", "E4B", "E13", "E8", "E3", "E46", "E11"]
+# Exits the DfE allows only from some placements (390, 516) and only before 18 (386, 407).
+EXIT_NEEDS_PLACE = {"E11": ("A4",), "E46": ("U3", "U4", "U6")}
 
 
 @st.composite
@@ -37,7 +39,7 @@ def child_histories(draw, first_year: int = 2020, last_year: int = 2024, max_per
             break
         ls = draw(st.sampled_from(["C1", "C2", "V2"]))
         cin = draw(st.sampled_from(["N1", "N4", "N5"]))
-        place, provider = draw(st.sampled_from(STABLE_PLACEMENTS))
+        place, provider = draw(st.sampled_from(_placements(ls)))
         n_eps = draw(st.integers(1, max_episodes))
         rne = "S"
         for k in range(n_eps):
@@ -54,15 +56,21 @@ def child_histories(draw, first_year: int = 2020, last_year: int = 2024, max_per
                     rne, ls = "L", ("C2" if ls != "C2" else "C1")
                 else:
                     rne = "P"
-                    place, provider = draw(st.sampled_from(STABLE_PLACEMENTS))
+                    place, provider = draw(st.sampled_from([p for p in _placements(ls) if p[0] != place]))
         final = episodes[-1]
         if final["DEC"] >= span_end or draw(st.integers(0, 4)) == 0:
             final["DEC"], final["REC"] = None, None
             break
-        final["REC"] = draw(st.sampled_from(EXITS))
+        rec = draw(st.sampled_from(EXITS))
+        final["REC"] = rec if final["PLACE"] in EXIT_NEEDS_PLACE.get(rec, (final["PLACE"],)) else "E13"
+        if final["REC"] == "E11":  # an adopted child is not looked after again under the same id
+            break
         day = final["DEC"] + timedelta(days=draw(st.integers(1, 400)))
     eighteen = date(dob.year + 18, 3, 1)
     episodes = [e for e in episodes if e["DECOM"] < eighteen]
+    for e in episodes:  # a child adopted or under a guardianship order is under 18
+        if e["REC"] in ("E11", "E46") and e["DEC"] >= eighteen:
+            e["REC"] = "E13"
     header = {"CHILD": child, "SEX": draw(st.sampled_from(["M", "F"])), "DOB": dob,
               "ETHNIC": draw(st.sampled_from(["WBRI", "MOTH", "BAFR"]))}
     return episodes, header
@@ -80,6 +88,22 @@ def histories(draw, first_year: int = 2020, last_year: int = 2024, max_children:
                                           "DEC", "REC"])
     header = pd.DataFrame(hdr, columns=["CHILD", "SEX", "DOB", "ETHNIC"])
     return episodes, header
+
+
+def _placements(ls: str) -> list[tuple[str, str]]:
+    """The placements a child under legal status ``ls`` may be in (no P1 under V2: DfE rule 378)."""
+    return [p for p in STABLE_PLACEMENTS if not (ls == "V2" and p[0] == "P1")]
+
+
+def _postcodes(ep: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """A home postcode per child and a placement postcode per placement (a new one at each move)."""
+    child = ep["CHILD"].astype(str)
+    move = (~child.eq(child.shift(1)) | ep["RNE"].isin(["P", "B", "T", "U"])).astype(int)
+    seq = move.groupby(child).cumsum()
+    code = pd.util.hash_pandas_object(child + ":" + seq.astype(str), index=False) % 8000
+    home = "ZZ99 " + (pd.util.hash_pandas_object(child, index=False) % 9).astype(str).to_numpy() + "HH"
+    place = [f"ZZ{n // 400 % 10} {n % 10}{'ABDEFGHJLN'[n // 10 % 10]}{'PQRSTUWXYZ'[n // 100 % 4]}" for n in code]
+    return pd.Series(home, index=ep.index), pd.Series(place, index=ep.index)
 
 
 def _fmt(d) -> str:
@@ -101,17 +125,28 @@ def cut_into_returns(episodes: pd.DataFrame, header: pd.DataFrame, years: Sequen
         table = pd.DataFrame({c: "" for c in TABLE_COLUMNS["Episodes"]}, index=ep.index)
         for c in ("CHILD", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER"):
             table[c] = ep[c].astype(str)
+        ep = ep.sort_values(["CHILD", "DECOM"], kind="stable")
+        table = table.loc[ep.index]
+        table["HOME_POST"], table["PL_POST"] = _postcodes(ep)
+        urn = "SC" + (pd.util.hash_pandas_object(table["PL_POST"], index=False) % 800000 + 100000).astype(str)
+        table["URN"] = urn.where(table["PLACE"].isin(["K1", "K2"]).to_numpy(), "").to_numpy()
+        moves_next = ep["CHILD"].eq(ep["CHILD"].shift(-1)) & ep["RNE"].shift(-1).eq("P")
         table["DECOM"] = ep["DECOM"].map(_fmt)
-        table["DEC"] = [("" if o else _fmt(d)) for o, d in zip(open_now, ep["DEC"], strict=True)]
         table["REC"] = [("" if o or r is None or (isinstance(r, float) and pd.isna(r)) else str(r))
-                        for o, r in zip(open_now, ep["REC"], strict=True)]
+                        for o, r in zip(open_now.loc[ep.index], ep["REC"], strict=True)]
+        table["DEC"] = [("" if o else _fmt(d)) for o, d in zip(open_now.loc[ep.index], ep["DEC"], strict=True)]
+        table["REASON_PLACE_CHANGE"] = ["CARPL" if m and r == "X1" else ""
+                                        for m, r in zip(moves_next, table["REC"], strict=True)]
         kids = set(table["CHILD"])
         h = header[header["CHILD"].astype(str).isin(kids)]
         htable = pd.DataFrame({c: "" for c in TABLE_COLUMNS["Header"]}, index=h.index)
         htable["CHILD"] = h["CHILD"].astype(str)
-        htable["SEX"] = h["SEX"]
+        htable["SEX"] = h["SEX"] if y >= 2025 else h["SEX"].map({"M": "1", "F": "2"})
         htable["DOB"] = h["DOB"].map(_fmt)
         htable["ETHNIC"] = h["ETHNIC"]
+        digits = pd.util.hash_pandas_object(h["CHILD"].astype(str), index=False) % 10**11
+        htable["UPN"] = ("A" + digits.astype(str).str.zfill(11) + "0").to_numpy()
+        htable["MOTHER"] = ["0" if s == "F" else "" for s in h["SEX"]]
         out[y] = {"Episodes": table.reset_index(drop=True), "Header": htable.reset_index(drop=True)}
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -96,7 +97,7 @@ class QuarterInputs:
         scenario = read_scenario(config.scenario or default_file("placecast.programme", "default_scenario.yaml"))
         register = None
         if config.commitments is not None:
-            register = read_commitments(config.commitments, rates.lines, resolve_key(config.key_file))
+            register = read_commitments(config.commitments, rates.lines, data_key(config))
         bench, warnings = read_benchmark(config)
         plan = read_plan(config.plan) if config.plan else None
         if plan is not None:
@@ -129,7 +130,19 @@ def data_key(config: ReportConfig) -> bytes:
         from placecast.synth.demo import DEMO_KEY
 
         return DEMO_KEY
-    return resolve_key(config.key_file)
+    from placecast.ssda903 import is_history_folder
+
+    if len(config.data) == 1 and is_history_folder(config.data[0]):
+        return resolve_key(config.key_file, home=Path(config.data[0]), required=True)
+    return _run_key(tuple(str(p) for p in config.data), config.key_file)
+
+
+@lru_cache(maxsize=8)
+def _run_key(data: tuple[str, ...], key_file: Path | None) -> bytes:
+    """One key per run over returns, shared by the history, the plan and the commitments."""
+    from placecast.ssda903.pseudonym import resolve_key
+
+    return resolve_key(key_file)
 
 
 def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
@@ -151,7 +164,7 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
         findings = (pd.read_csv(file, dtype=str, keep_default_na=False)[FINDING_COLUMNS] if file.exists()
                     else pd.DataFrame(columns=FINDING_COLUMNS))
     else:
-        history, validated = ingest(config.data, resolve_key(config.key_file), taxonomy=load_taxonomy())
+        history, validated = ingest(config.data, data_key(config), taxonomy=load_taxonomy())
         findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
                                 columns=FINDING_COLUMNS)
     if history.episodes.empty:

@@ -143,7 +143,7 @@ class ReturnYear:
         h["in_care_week"] = h["CHILD"].isin(set(open_end.loc[open_end["DECOM"] <= self.end - pd.Timedelta(days=7),
                                                              "CHILD"]))
         h["left_in_year"] = h["CHILD"].isin(set(left["CHILD"]))
-        h["last_dec"] = h["CHILD"].map(left.groupby("CHILD")["DEC"].max())
+        h["last_dec"] = pd.to_datetime(h["CHILD"].map(left.groupby("CHILD")["DEC"].max().to_dict()))
         h["has_episodes"] = h["CHILD"].isin(set(e["CHILD"]))
         return h
 
@@ -658,7 +658,8 @@ def _place_not_carried(y: ReturnYear) -> pd.Series:
     place = prev.drop_duplicates(["CHILD", "DECOM"]).set_index(["CHILD", "DECOM"])["PLACE"]
     keys = pd.MultiIndex.from_arrays([y.ep["CHILD"], y.ep["DECOM"]])
     y.ep["prev_year_place"] = place.reindex(keys).to_numpy()
-    recoded = y.ep["prev_year_place"].map(RECODED.get(y.year, {})).fillna(y.ep["prev_year_place"])
+    before = y.ep["prev_year_place"].astype(object)
+    recoded = before.map(lambda p: RECODED.get(y.year, {}).get(p, p))
     return y.ep["prev_year_place"].notna() & (recoded != y.ep["PLACE"].str[:len("Z1")].where(
         y.ep["PLACE"].str.startswith("Z1"), y.ep["PLACE"]))
 

@@ -17,10 +17,16 @@ HISTORY_FILE = "history.parquet"
 MANIFEST_FILE = "manifest.json"
 
 
-def write_history(history: History, findings: Findings, out: Path, extra: dict | None = None) -> list[Path]:
-    """Write the history, repairs, sources and findings to ``out`` atomically (all or nothing)."""
+def write_history(history: History, findings: Findings, out: Path, extra: dict | None = None,
+                  key: bytes | None = None) -> list[Path]:
+    """Write the history, repairs, sources and findings to ``out`` atomically (all or nothing), with the
+    pseudonymisation key when it is new (``key``), so that the key stays with the data."""
+    from placecast.ssda903.pseudonym import KEY_FILE, write_key_file
+
     written: list[Path] = []
     with atomic_folder(Path(out), written) as tmp:
+        if key is not None:
+            write_key_file(tmp / KEY_FILE, key)
         history.episodes.to_parquet(tmp / HISTORY_FILE, index=False)
         history.repairs.to_csv(tmp / "repairs.csv", index=False)
         history.sources.to_csv(tmp / "sources.csv", index=False)
@@ -52,6 +58,14 @@ def read_history(folder: Path) -> History:
                                  "Run 'placecast ingest' to make one.") from exc
     return History(episodes, repairs, sources, date.fromisoformat(manifest["census_date"]),
                    [int(y) for y in manifest["years"]])
+
+
+def manifest_of(folder: Path) -> dict:
+    """The manifest of an ingest folder ({} when there is none)."""
+    try:
+        return dict(json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
 
 
 def is_history_folder(path: Path) -> bool:

@@ -1,7 +1,11 @@
-"""Pseudonymisation of CHILD identifiers with a keyed hash (HMAC-SHA256).
+"""Pseudonymisation of CHILD identifiers with a keyed hash (HMAC-SHA256), and where the key lives.
 
 The same key gives the same pseudonym across years, so histories join up; without the key the
-original identifier cannot be recovered. The key itself is never written to any output.
+original identifier cannot be recovered. The key lives with the data it pseudonymised: an ingest
+folder keeps it as ``pseudonym.key`` (readable by its owner only) beside the history, and records
+the key's fingerprint (not the key) in its manifest and in the database, so that a second ingest
+with a different key is refused instead of leaving two sets of pseudonyms that do not match.
+It is never looked for in, or written to, the folder Placecast happens to be run from.
 """
 
 from __future__ import annotations
@@ -15,33 +19,99 @@ from pathlib import Path
 
 import pandas as pd
 
+from placecast.errors import UnusableInputError
+
 logger = logging.getLogger(__name__)
 
 KEY_ENV = "PLACECAST_KEY"
 KEY_FILE_ENV = "PLACECAST_KEY_FILE"
-DEFAULT_KEY_FILE = Path(".placecast") / "pseudonym.key"
+KEY_FILE = "pseudonym.key"
 
 
-def resolve_key(key_file: Path | None = None) -> bytes:
-    """The pseudonymisation key: ``PLACECAST_KEY``, else a key file (created once if absent).
+class KeyMismatchError(UnusableInputError):
+    """A key that is not the one the data were pseudonymised with."""
 
-    A created key is kept at ``.placecast/pseudonym.key`` (or ``PLACECAST_KEY_FILE``): keep it safe
-    and use it again next year so that the same child gets the same pseudonym.
+
+def new_key() -> bytes:
+    """A fresh random key (64 hex characters)."""
+    return secrets.token_hex(32).encode("utf-8")
+
+
+def read_key_file(path: Path) -> bytes:
+    """The key held in ``path``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UnusableInputError(f"{path}: the pseudonymisation key cannot be read ({exc.strerror}). Check the "
+                                 "path given with --key-file, key_file: or PLACECAST_KEY_FILE.") from exc
+    if not text:
+        raise UnusableInputError(f"{path}: the key file is empty. Restore it from your backup.")
+    return text.encode("utf-8")
+
+
+def write_key_file(path: Path, key: bytes) -> None:
+    """Write ``key`` to ``path``, readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key.decode("utf-8") + "\n")
+
+
+def fingerprint(key: bytes) -> str:
+    """A fingerprint that tells keys apart without revealing them (HMAC of a fixed text)."""
+    return hmac.new(key, b"placecast pseudonymisation key check", hashlib.sha256).hexdigest()[:16]
+
+
+def resolve_key(key_file: Path | None = None, home: Path | None = None, required: bool = False) -> bytes:
+    """The pseudonymisation key, looked for in this order.
+
+    1. ``PLACECAST_KEY`` (the key itself); 2. ``key_file`` or ``PLACECAST_KEY_FILE``; 3. the data's own
+    key, ``home/pseudonym.key`` (an ingest folder). Without any of them: an error when ``required``
+    (data already pseudonymised with a key that must be found), else a key for this run only, which
+    is right for returns read and forgotten in one command.
     """
     env = os.environ.get(KEY_ENV)
     if env:
         return env.encode("utf-8")
-    path = key_file or Path(os.environ.get(KEY_FILE_ENV, DEFAULT_KEY_FILE))
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip().encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
-    try:
-        path.chmod(0o600)
-    except OSError:
-        pass
-    logger.warning("No pseudonymisation key was set; created %s. Keep it to get the same ids next year.", path)
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+    named = key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else None)
+    if named is not None:
+        return read_key_file(named)
+    if home is not None and (Path(home) / KEY_FILE).exists():
+        return read_key_file(Path(home) / KEY_FILE)
+    if required:
+        raise UnusableInputError(f"{home}: the history has no {KEY_FILE}, so child ids in other files cannot be "
+                                 "matched to it. Give the key it was made with (--key-file or PLACECAST_KEY).")
+    logger.info("No pseudonymisation key given: this run uses a key of its own, used once.")
+    return new_key()
+
+
+def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool]:
+    """The key an ingest into ``out`` must use, and whether it is new (to be kept in ``out``).
+
+    An existing ingest folder keeps its key; a different key given for it is refused.
+    """
+    own = Path(out) / KEY_FILE
+    named = key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else None)
+    if named is not None and not os.environ.get(KEY_ENV) and not Path(named).exists():
+        if own.exists():
+            raise KeyMismatchError(f"{named}: no such key file, and {out} already has its own key ({own}). "
+                                   "Leave out --key-file to use it.")
+        key = new_key()  # a first ingest with a key file named for it: keep the key there
+        Path(named).parent.mkdir(parents=True, exist_ok=True)
+        write_key_file(Path(named), key)
+        logger.warning("Created the pseudonymisation key %s. Keep it (and a backup) to get the same ids next year.",
+                       named)
+        return key, False
+    if os.environ.get(KEY_ENV) or named is not None:
+        key = resolve_key(key_file)
+        if own.exists() and fingerprint(read_key_file(own)) != fingerprint(key):
+            raise KeyMismatchError(
+                f"{out} holds a history pseudonymised with another key ({own}). Ingesting with the key given "
+                "would give the same children different ids. Use the folder's own key (leave out --key-file "
+                "and PLACECAST_KEY), or ingest into a new folder; see 'Privacy' in the README to rotate a key.")
+        return key, False
+    if own.exists():
+        return read_key_file(own), False
+    return new_key(), True
 
 
 def pseudonymise(child_ids: pd.Series, key: bytes) -> pd.Series:

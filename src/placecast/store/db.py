@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, create_engine, func, insert, select
+from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, create_engine, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -102,6 +102,15 @@ class FindingRow(Base):
     rule: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(String(1000))
+    dfe_rule: Mapped[str] = mapped_column(String(40), server_default="")
+
+
+class SettingRow(Base):
+    """A setting of the store itself, such as the fingerprint of its pseudonymisation key."""
+
+    __tablename__ = "store_settings"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 class AuditRow(Base):
@@ -113,6 +122,23 @@ class AuditRow(Base):
     user: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(80))
     detail: Mapped[str] = mapped_column(String(1000))
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's tables to the newest schema with Alembic (a store made before migrations
+    existed is recognised as the first revision)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    config = Config()
+    config.set_main_option("script_location", "placecast.store:migrations")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        tables = inspect(connection)
+        if tables.has_table("datasets") and not tables.has_table("alembic_version"):
+            command.stamp(config, "0001")
+        command.upgrade(config, "head")
 
 
 def content_hash(files: Sequence[Path]) -> str:
@@ -142,15 +168,17 @@ class Store:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-        self.url = url
         try:
-            make_url(url)
+            parsed = make_url(url)
+            if parsed.drivername == "postgresql":  # the well-kept driver Placecast installs (placecast[postgres])
+                url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         except ArgumentError as exc:
             raise StoreError(f"'{url}' is not a database URL. Write sqlite:///path/to/placecast.sqlite for a file, "
                              "or postgresql://user@host/database for a PostgreSQL server.") from exc
+        self.url = url
         try:
             self.engine = create_engine(url)
-            Base.metadata.create_all(self.engine)
+            migrate(self.engine)
         except (NoSuchModuleError, ModuleNotFoundError) as exc:
             raise StoreError(f"No driver for the database {url} ({exc}). For PostgreSQL, install the driver: "
                              "pip install 'psycopg[binary]'.") from exc
@@ -158,6 +186,25 @@ class Store:
             detail = exc.args[0] if exc.args else ""
             raise StoreError(f"Cannot open the database {url}: {exc.__class__.__name__} ({detail}). Check that it "
                              "can be reached and that --db is right.") from exc
+
+    def claim_key(self, key_fingerprint: str) -> None:
+        """Record the fingerprint of the store's pseudonymisation key, or refuse a different one."""
+        from placecast.ssda903.pseudonym import KeyMismatchError
+
+        try:
+            with Session(self.engine) as s, s.begin():
+                row = s.get(SettingRow, "key_fingerprint")
+                if row is None:
+                    s.add(SettingRow(name="key_fingerprint", value=key_fingerprint))
+                    return
+                known = row.value
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Cannot read the settings of {self.url}: {exc.__class__.__name__}.") from exc
+        if known != key_fingerprint:
+            raise KeyMismatchError(
+                f"The database {self.url} holds data pseudonymised with another key (fingerprint {known}, this key "
+                f"{key_fingerprint}). Storing these returns with this key would give the same children different "
+                "ids. Use the key the store was made with (--key-file or PLACECAST_KEY), or another --db.")
 
     def datasets(self) -> list[Dataset]:
         """Every stored dataset, newest first."""

@@ -140,7 +140,6 @@ def return_tables(result: SimulationResult, year: int) -> dict[str, pd.DataFrame
     dob = pd.Series(children["dob"].to_numpy(), index=children.index)
     sex = children["sex"].map({"M": "1", "F": "2"}) if year <= 2024 else children["sex"]
     age_at_end = (end - children["dob"]) / 365.25
-    in_care_end = set(episodes.loc[episodes["DEC"] == "", "CHILD"])
     mother = np.where((children["sex"] == "F") & (age_at_end >= 12), "0", "")
     upn = np.where(age_at_end < 5, "UN1",
                    "A" + (pd.util.hash_pandas_object(children["id"], index=False) % 10**12).astype(str).str.zfill(12))
