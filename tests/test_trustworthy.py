@@ -169,3 +169,60 @@ def test_a_database_that_cannot_be_reached_is_exit_2_and_leaves_no_folder(tmp_pa
                          "postgresql://nobody@127.0.0.1:1/none")
     assert code == 2 and "Cannot open the database" in err and "Internal error" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_iso_dates_in_a_file_are_one_warning_naming_the_format_and_are_read(tmp_path):
+    iso = [dict(r, DECOM="-".join(reversed(r["DECOM"].split("/"))),
+                DEC="-".join(reversed(r["DEC"].split("/"))) if r["DEC"] else "") for r in BASE_EPISODES]
+    clean = validate([mini_return(tmp_path / "dmy", 2024)])
+    result = validate([mini_return(tmp_path / "iso", 2024, episodes=iso)])
+    hints = [f for f in result.findings if f.rule == "DATE_FORMAT_FILE"]
+    assert len(hints) == 1 and not result.findings.errors
+    assert hints[0].line == 0 and hints[0].column == "DECOM, DEC" and "7 dates" in hints[0].message
+    assert "yyyy-mm-dd" in hints[0].message and "dd/mm/yyyy" in hints[0].message
+    assert list(result.episodes["DECOM"]) == list(clean.episodes["DECOM"])
+
+
+def test_excel_day_numbers_are_read_with_one_warning(tmp_path):
+    import pandas as pd
+
+    def serial(text: str) -> str:
+        return str((pd.Timestamp(pd.to_datetime(text, dayfirst=True)) - pd.Timestamp(1899, 12, 30)).days) if text else ""
+
+    days = [dict(r, DECOM=serial(r["DECOM"]), DEC=serial(r["DEC"])) for r in BASE_EPISODES]
+    result = validate([mini_return(tmp_path / "serial", 2024, episodes=days)])
+    hints = [f for f in result.findings if f.rule == "DATE_FORMAT_FILE"]
+    assert len(hints) == 1 and "Excel day numbers" in hints[0].message and not result.findings.errors
+    assert result.episodes["DECOM"].min() == pd.Timestamp(2023, 4, 10)
+
+
+def test_a_header_row_below_a_title_is_found_in_csv_and_xlsx(tmp_path):
+    from openpyxl import Workbook
+
+    from placecast.ssda903.tables import TABLE_COLUMNS
+
+    root = mini_return(tmp_path / "csv", 2024)
+    text = (root / "2024" / "episodes.csv").read_text(encoding="utf-8")
+    (root / "2024" / "episodes.csv").write_text("Episodes 2023/24,,\nExported 01/04/2024,,\n" + text, encoding="utf-8")
+    found = validate([root]).findings
+    titles = [f for f in found if f.rule == "TITLE_ROWS"]
+    assert [(t.line, t.severity) for t in titles] == [(3, "warning")] and not found.errors
+    first = next(f for f in validate([mini_return(tmp_path / "bad", 2024,
+                                                  episodes=[dict(BASE_EPISODES[0], CIN="")])]).findings
+                 if f.rule == "VALUE_MISSING")
+    assert first.line == 2  # lines stay the spreadsheet's own
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Children looked after: episodes"])
+    sheet.append([])
+    cols = list(TABLE_COLUMNS["Episodes"])
+    sheet.append(cols)
+    for r in BASE_EPISODES:
+        sheet.append([r.get(c, "") for c in cols])
+    xlsx = tmp_path / "xlsx" / "2024"
+    xlsx.mkdir(parents=True)
+    book.save(xlsx / "episodes.xlsx")
+    (xlsx / "header.csv").write_text((root / "2024" / "header.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    result = validate([tmp_path / "xlsx"])
+    assert [(f.rule, f.line) for f in result.findings] == [("TITLE_ROWS", 3)]
+    assert len(result.episodes) == 4

@@ -21,7 +21,7 @@ def test_clean_base_return_has_no_findings(tmp_path):
 
 CASES = [
     # (name, episodes, header, expected file, line, column, rule)
-    ("iso date", changed(E, 0, DECOM="2023-05-01"), H, "episodes.csv", 2, "DECOM", "DATE_FORMAT"),
+    ("date in words", changed(E, 0, DECOM="1 May 2023"), H, "episodes.csv", 2, "DECOM", "DATE_FORMAT"),
     ("two digit year", changed(E, 0, DEC="01/09/23"), H, "episodes.csv", 2, "DEC", "DATE_FORMAT"),
     ("impossible date", changed(E, 3, DEC="31/02/2024"), H, "episodes.csv", 5, "DEC", "DATE_IMPOSSIBLE"),
     ("impossible dob", E, changed(H, 1, DOB="30/13/2008"), "header.csv", 3, "DOB", "DATE_IMPOSSIBLE"),

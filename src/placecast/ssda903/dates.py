@@ -45,3 +45,33 @@ def describe_bad_date(raw: str) -> str:
     if re.match(r"^\d{1,2}/\d{1,2}/\d{4}\s+\d", raw):
         return f"'{raw}' includes a time. Write the date alone as dd/mm/yyyy."
     return f"'{raw}' is not a date written as dd/mm/yyyy. Correct it in the source system and export again."
+
+
+ISO_PATTERN = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
+SERIAL_PATTERN = r"^(\d{4,5})(?:\.0+)?$"
+EXCEL_EPOCH = pd.Timestamp(1899, 12, 30)  # Excel's day 0 (its day 60 is the 29/02/1900 that never was)
+FORMATS = {"iso": "yyyy-mm-dd (ISO)", "serial": "Excel day numbers (for example 45383 for 01/04/2024)"}
+
+
+def parse_other_formats(values: pd.Series, candidates: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates among ``candidates`` written in an unambiguous other format: ISO yyyy-mm-dd (a time of
+    midnight allowed) or an Excel day number between 1900 and 2099.
+
+    Returns ``(parsed, kind)``: the dates (NaT elsewhere) and "iso" / "serial" / "" per value.
+    """
+    text = values.astype("string").fillna("").str.strip()
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    kind = pd.Series("", index=values.index, dtype=object)
+    iso = text.where(candidates, "").str.extract(ISO_PATTERN)
+    matched = iso[0].notna()
+    if matched.any():
+        parts = iso[matched].astype(int).set_axis(["year", "month", "day"], axis=1)
+        days = pd.to_datetime(parts, errors="coerce")
+        parsed.loc[days.index] = days
+        kind.loc[days.index[days.notna()]] = "iso"
+    serial = pd.to_numeric(text.where(candidates & ~matched, "").str.extract(SERIAL_PATTERN)[0], errors="coerce")
+    ok = serial.between(61, 73050)  # 01/03/1900 to 31/12/2099
+    if ok.any():
+        parsed.loc[ok[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
+        kind.loc[ok[ok].index] = "serial"
+    return parsed, kind

@@ -20,6 +20,8 @@ RULES: dict[str, tuple[str, str, str]] = {
     "COLUMN_REPEATED": (ERROR, "", "The same column appears twice"),
     "ROW_SHAPE": (ERROR, "", "A row has more or fewer cells than the header"),
     "SHEET_IGNORED": (WARNING, "", "A worksheet is not an SSDA903 table"),
+    "TITLE_ROWS": (WARNING, "", "Rows above the header row (a title) were skipped"),
+    "DATE_FORMAT_FILE": (WARNING, "", "A file writes its dates in another unambiguous format; they were read"),
     "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
     "TABLE_EMPTY": (ERROR, "", "A collection year's return has no episodes"),
     "YEAR_MISSING": (ERROR, "", "A collection year is missing between the first and the last"),

@@ -136,6 +136,7 @@ def _discover_dir(path: Path, year: int | None) -> list[tuple[Path, int]]:
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header row, the data rows and their line numbers (``lines[0]`` is the header's)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -167,20 +168,38 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
-        header = next(reader)
-        record = 1
-        for row in reader:
-            record += 1
+        for record, row in enumerate(reader, start=1):
             if not any(cell.strip() for cell in row):
                 continue
-            rows.append([cell.strip() for cell in row])
+            rows.append([cell.strip().lstrip("\ufeff") for cell in row])
             lines.append(record)
     except csv.Error as exc:
         raise UnusableInputError(
             f"{path}: line {reader.line_num}: the CSV cannot be parsed ({exc}). Check quotes and delimiters; "
             "export the table again as CSV UTF-8."
         ) from exc
-    return [h.strip().lstrip("\ufeff") for h in header], rows, lines
+    at = _header_position(rows)
+    return rows[at], rows[at + 1:], lines[at:]
+
+
+# A header row may sit below a title (a council's name, "SSDA903 Episodes 2024"): look this far down.
+HEADER_SEARCH_ROWS = 10
+
+
+def _header_position(rows: list[list[str]]) -> int:
+    """The first of the leading rows whose cells are a table's column names (0 when none is)."""
+    for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if identify_table(cells)[0] is not None:
+            return i
+    return 0
+
+
+def _title_rows(source: str, header_line: int) -> Finding:
+    """A warning that rows above the header row (a title) were skipped."""
+    rows = "row 1" if header_line == 2 else f"rows 1-{header_line - 1}"
+    return finding(source, header_line, "", "", "TITLE_ROWS",
+                   f"The header row is on row {header_line}; {rows} above it (a title) were skipped. "
+                   "Nothing else was changed.")
 
 
 def _cell_text(value: object) -> str:
@@ -210,26 +229,19 @@ def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[str], list[list[str]],
     sheets = []
     try:
         for ws in book.worksheets:
-            header: list[str] | None = None
             rows: list[list[str]] = []
             lines: list[int] = []
             for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 cells = [_cell_text(v) for v in values]
-                if header is None:
-                    if any(cells):
-                        header = cells
-                        header_line = number
-                    continue
-                if not any(cells):
-                    continue
-                rows.append(cells)
-                lines.append(number)
-            if header is not None:
+                if any(cells):
+                    rows.append(cells)
+                    lines.append(number)
+            if rows:
+                at = _header_position(rows)
+                header = rows[at]
                 while header and header[-1] == "":
                     header.pop()
-                if header_line != 1:
-                    logger.debug("sheet %s header on row %d", ws.title, header_line)
-                sheets.append((ws.title, header, rows, lines))
+                sheets.append((ws.title, header, rows[at + 1:], lines[at:]))
     except Exception as exc:
         raise UnusableInputError(f"{path}: the workbook could not be read ({exc}). Save it again as .xlsx.") from exc
     finally:
@@ -325,16 +337,22 @@ def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
         table, share = identify_table(header)
         if table is None:
             raise UnusableInputError(_not_a_table_message(source, header))
-        tables.append(_build_table(source, table, year, header, rows, lines, findings))
+        if lines[0] > 1:
+            findings.append(_title_rows(source, lines[0]))
+        tables.append(_build_table(source, table, year, header, rows, lines[1:], findings))
     else:
         for sheet, header, rows, lines in _read_xlsx_sheets(path):
             sheet_source = f"{source} [{sheet}]"
             table, _ = identify_table(header)
             if table is None:
                 findings.append(finding(sheet_source, 0, "", "", "SHEET_IGNORED",
-                                        "This worksheet's columns match no SSDA903 table, so it was not read."))
+                                        f"This worksheet's columns match no SSDA903 table in its first "
+                                        f"{HEADER_SEARCH_ROWS} rows, so it was not read. Its first row is: "
+                                        f"{', '.join(h for h in header[:6] if h)}."))
                 continue
-            tables.append(_build_table(sheet_source, table, year, header, rows, lines, findings))
+            if lines[0] > 1:
+                findings.append(_title_rows(sheet_source, lines[0]))
+            tables.append(_build_table(sheet_source, table, year, header, rows, lines[1:], findings))
         if not tables:
             raise UnusableInputError(f"{source}: no worksheet has the columns of an SSDA903 table "
                                      "(for example Header: CHILD, SEX, DOB, ETHNIC, UPN, MOTHER, MC_DOB).")
@@ -348,7 +366,8 @@ def _not_a_table_message(source: str, header: Sequence[str]) -> str:
         return (f"{source}: line 1: the columns are separated by {sep}. Save the table as "
                 "'CSV UTF-8 (comma delimited)' and try again.")
     return (
-        f"{source}: line 1: the columns ({shown}) match no SSDA903 table. Expected for example "
+        f"{source}: line 1: the columns ({shown}) match no SSDA903 table, and no row among the first "
+        f"{HEADER_SEARCH_ROWS} does either. Expected for example "
         f"Episodes: {', '.join(TABLE_COLUMNS['Episodes'])}; Header: {', '.join(TABLE_COLUMNS['Header'])}. "
         "Check that the file is a comma-separated return table with its header row first."
     )

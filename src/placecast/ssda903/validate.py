@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from placecast.ssda903.codelists import CodeLists, collection_year_end, collection_year_start, load_code_lists
-from placecast.ssda903.dates import describe_bad_date, parse_dates
+from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet
 from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS
@@ -84,9 +84,19 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
         if blank.any():
             out.extend(_emit(df[blank], SOURCE, col, "VALUE_MISSING",
                              f"{col} may not be blank in the {name} table. Fill it in from the case record."))
+    other: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
     for col in DATE_COLUMNS.get(name, ()):
         raw = df[col]
         parsed, bad_format, impossible = parse_dates(raw)
+        if bad_format.any():  # ISO or Excel day numbers are read, with one warning for the file
+            alt, kind = parse_other_formats(raw, bad_format)
+            read = kind != ""
+            parsed = parsed.where(~read, alt)
+            bad_format &= ~read
+            for k in kind[read].unique():
+                other.setdefault(k, []).append(col)
+                counts[k] = counts.get(k, 0) + int((kind == k).sum())
         if bad_format.any():
             out.extend(_emit(df[bad_format], SOURCE, col, "DATE_FORMAT", lambda r, c=col: describe_bad_date(r[c])))
         if impossible.any():
@@ -94,6 +104,11 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
                              lambda r, c=col: f"'{r[c]}' is not a real date. Correct the day or month (dd/mm/yyyy)."))
         df[col + "_raw"] = raw
         df[col] = parsed
+    for k, cols in other.items():
+        out.append(finding(table.source, 0, ", ".join(cols), FORMATS[k], "DATE_FORMAT_FILE",
+                           f"{counts[k]:,} dates in {', '.join(cols)} are written as {FORMATS[k]}, not dd/mm/yyyy. "
+                           "They were read as such, which is unambiguous; export the table with dd/mm/yyyy dates "
+                           "before sending it to the DfE."))
     for col in CODE_COLUMNS.get(name, ()):
         if col in table.missing_columns:
             continue
