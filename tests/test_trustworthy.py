@@ -226,3 +226,31 @@ def test_a_header_row_below_a_title_is_found_in_csv_and_xlsx(tmp_path):
     result = validate([tmp_path / "xlsx"])
     assert [(f.rule, f.line) for f in result.findings] == [("TITLE_ROWS", 3)]
     assert len(result.episodes) == 4
+
+
+def test_the_excel_error_report_summarises_by_rule_and_lists_each_finding(planted_council, tmp_path):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    result = validate([planted_council])
+    out = tmp_path / "errors.xlsx"
+    run = CliRunner().invoke(app, ["validate", str(planted_council), "--format", "xlsx", "--out", str(out)])
+    assert run.exit_code == 1, run.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["About", "Error summary", "Child summary"]
+    summary = list(book["Error summary"].iter_rows(values_only=True))
+    assert summary[0] == ("DfE rule", "Placecast rule", "severity", "count", "what it means", "fields")
+    assert sum(r[3] for r in summary[1:]) == len(result.findings)
+    children = list(book["Child summary"].iter_rows(values_only=True))
+    assert len(children) == len(result.findings) + 1
+    ids = set(result.episodes["CHILD"]) | set(result.header["CHILD"]) | set(result.uasc["CHILD"])
+    cells = {str(c) for row in children[1:] for c in row if c is not None}
+    assert not cells & ids, "child ids are withheld by default"
+    assert any(str(r[0]).startswith("child ") for r in children[1:])
+    shown = tmp_path / "owner.xlsx"
+    CliRunner().invoke(app, ["validate", str(planted_council), "--format", "xlsx", "--out", str(shown),
+                             "--show-child-ids"])
+    owner = list(load_workbook(shown)["Child summary"].iter_rows(values_only=True))
+    assert {str(r[0]) for r in owner[1:] if r[0]} <= ids and any(r[0] for r in owner[1:])

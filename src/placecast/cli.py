@@ -45,11 +45,12 @@ logger = logging.getLogger("placecast")
 
 
 class Format(StrEnum):
-    """Output format of findings: text, json or csv."""
+    """Output format of findings: text, json, csv or xlsx (the Excel error report)."""
 
     text = "text"
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class SummaryFormat(StrEnum):
@@ -79,14 +80,29 @@ YearOpt = Annotated[int | None, typer.Option("--year", help="Collection year of 
 def validate(
     paths: Paths,
     year: YearOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
+    fmt: Annotated[Format, typer.Option("--format", help="text, json, csv or xlsx (the Excel error report; "
+                                                         "needs --out).")] = Format.text,
+    out_file: Annotated[Path | None, typer.Option("--out", help="File for --format xlsx.")] = None,
+    show_child_ids: Annotated[bool, typer.Option("--show-child-ids", help="For the data owner: show child ids "
+                                                 "in the Excel report (withheld by default).")] = False,
 ) -> None:
     """Validate SSDA903 returns. Exit 0: no errors (warnings allowed); 1: errors; 2: unreadable input."""
+    from placecast.errors import UnusableInputError
     from placecast.ssda903 import validate as run_validation
 
+    if fmt is Format.xlsx and out_file is None:
+        raise UnusableInputError("--format xlsx writes a workbook: give its file with --out, for example "
+                                 "--out validation.xlsx.")
     result = run_validation(paths, year)
     findings = result.findings.sorted()
-    if fmt is Format.json:
+    if fmt is Format.xlsx:
+        from placecast.ssda903.error_report import write_error_report
+
+        assert out_file is not None
+        write_error_report(findings, out_file, show_child_ids)
+        out.print(f"{len(findings.errors):,} error(s), {len(findings.warnings):,} warning(s). Wrote {out_file}"
+                  + (" (with child ids: keep it as safe as the returns)." if show_child_ids else "."))
+    elif fmt is Format.json:
         typer.echo(findings.to_json())
     elif fmt is Format.csv:
         typer.echo(findings.to_csv(), nl=False)

@@ -746,7 +746,7 @@ def check_year(y: ReturnYear, catalogue: Catalogue | None = None) -> list[Findin
             value = "(child id withheld)" if rule.column == "CHILD" else _shown(rec.get(rule.column))
             text = rule.message.format_map({k: _shown(v) for k, v in rec.items()})
             out.append(Finding(str(rec["_source"]), int(rec["_line"]), rule.column, value, rule.id, severity,
-                               text, code))
+                               text, code, str(rec.get("CHILD") or "")))
     return out
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
@@ -68,6 +68,7 @@ class Finding:
     severity: str
     message: str
     dfe_rule: str = ""
+    child: str = field(default="", repr=False, compare=False)  # the row's CHILD, for the data owner only
 
     @property
     def is_error(self) -> bool:
@@ -75,11 +76,11 @@ class Finding:
         return self.severity == ERROR
 
 
-def finding(file: str, line: int, column: str, value: str, rule: str, message: str) -> Finding:
-    """Build a finding with the severity its rule carries."""
+def finding(file: str, line: int, column: str, value: str, rule: str, message: str, child: str = "") -> Finding:
+    """Build a finding with the severity its rule carries (``child``: the row's CHILD, never shown by default)."""
     severity = RULES[rule][0]
     shown = "(child id withheld)" if column == "CHILD" and value else value
-    return Finding(file, int(line), column, shown, rule, severity, message, dfe_code(rule, column, value))
+    return Finding(file, int(line), column, shown, rule, severity, message, dfe_code(rule, column, value), child)
 
 
 def dfe_code(rule: str, column: str, value: str) -> str:
@@ -145,7 +146,7 @@ class Findings:
 
     def to_records(self) -> list[dict[str, object]]:
         """The findings as dictionaries (child ids withheld)."""
-        return [asdict(f) for f in self._items]
+        return [{k: v for k, v in asdict(f).items() if k != "child"} for f in self._items]
 
     def to_json(self) -> str:
         """The findings as JSON, in the one shape used everywhere."""

@@ -59,7 +59,7 @@ def _emit(rows: pd.DataFrame, source_col: str, column: str, rule: str, message, 
         elif rec.get(vcol) is pd.NaT:
             value = ""
         text = message(rec) if callable(message) else message
-        out.append(finding(rec[source_col], rec[LINE], column, value, rule, text))
+        out.append(finding(rec[source_col], rec[LINE], column, value, rule, text, str(rec.get("CHILD") or "")))
     return out
 
 
@@ -86,12 +86,13 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
                              f"{col} may not be blank in the {name} table. Fill it in from the case record."))
     other: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
+    file_format = _file_date_format(df, name)
     for col in DATE_COLUMNS.get(name, ()):
         raw = df[col]
         parsed, bad_format, impossible = parse_dates(raw)
-        if bad_format.any():  # ISO or Excel day numbers are read, with one warning for the file
+        if bad_format.any() and file_format:  # a file written in ISO or Excel day numbers: read, one warning
             alt, kind = parse_other_formats(raw, bad_format)
-            read = kind != ""
+            read = kind == file_format
             parsed = parsed.where(~read, alt)
             bad_format &= ~read
             for k in kind[read].unique():
@@ -115,6 +116,21 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
         df[col] = df[col].str.upper()
         out.extend(_check_codes(df, col, table.year, codes))
     return df
+
+
+def _file_date_format(df: pd.DataFrame, table: str) -> str:
+    """"iso" or "serial" when most of the table's dates are written that way (a file exported so);
+    "" otherwise, so that a stray date in another format among dd/mm/yyyy ones stays an error."""
+    cols = [c for c in DATE_COLUMNS.get(table, ()) if c in df.columns]
+    if not cols:
+        return ""
+    values = pd.concat([df[c] for c in cols], ignore_index=True)
+    values = values[values.astype("string").fillna("").str.strip() != ""]
+    if values.empty:
+        return ""
+    _, kind = parse_other_formats(values, pd.Series(True, index=values.index))
+    shares = kind[kind != ""].value_counts() / len(values)
+    return str(shares.index[0]) if len(shares) and shares.iloc[0] >= 0.5 else ""
 
 
 def _check_codes(df: pd.DataFrame, col: str, year: int, codes: CodeLists) -> list[Finding]:
@@ -266,7 +282,8 @@ def _check_chains(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[Finding
         ends = "is still open" if earlier["DEC_raw"] == "" else f"ends {_fmt(earlier['DEC'])}"
         out.append(finding(later[SOURCE], later[LINE], "DECOM", _fmt(later["DECOM"]), "EPISODE_OVERLAP",
                            f"This episode starts before the child's episode on line {earlier[LINE]} "
-                           f"({_fmt(earlier['DECOM'])}) {ends}. Episodes may not overlap: correct the dates."))
+                           f"({_fmt(earlier['DECOM'])}) {ends}. Episodes may not overlap: correct the dates.",
+                           str(later["CHILD"])))
     # X1 must be followed by a continuation starting the same day.
     start, end = pd.Timestamp(collection_year_start(year)), pd.Timestamp(collection_year_end(year))
     x1 = (e["REC"] == "X1") & e["DEC"].notna() & (e["DEC"] <= end)
