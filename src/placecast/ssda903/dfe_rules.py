@@ -547,8 +547,9 @@ def _adoption_no_placement_order(y: ReturnYear) -> pd.Series:
 @check("426")
 def _v3_and_v4(y: ReturnYear) -> pd.Series:
     e = y.ep
-    both = e.groupby("CHILD")["LS"].transform(lambda s: s.eq("V3").any() and s.eq("V4").any())
-    return e["LS"].isin(RESPITE) & both.astype(bool)
+    v3 = set(e.loc[e["LS"] == "V3", "CHILD"])
+    v4 = set(e.loc[e["LS"] == "V4", "CHILD"])
+    return e["LS"].isin(RESPITE) & e["CHILD"].isin(v3 & v4)
 
 
 @check("445")
