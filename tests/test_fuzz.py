@@ -84,7 +84,7 @@ def test_cli_validate_exit_codes_and_formats(tmp_path):
     clean = mini_return(tmp_path / "clean")
     ok = _cli("validate", str(clean), cwd=tmp_path)
     assert ok.returncode == 0 and "0 error(s)" in ok.stdout
-    broken = mini_return(tmp_path / "broken", episodes=[{"CHILD": "1001", "DECOM": "2023-05-01", "RNE": "S",
+    broken = mini_return(tmp_path / "broken", episodes=[{"CHILD": "1001", "DECOM": "1 May 2023", "RNE": "S",
                                                           "LS": "C1", "CIN": "N1", "PLACE": "U4",
                                                           "PLACE_PROVIDER": "PR1"}])
     as_json = _cli("validate", str(broken), "--format", "json", cwd=tmp_path)

@@ -176,3 +176,10 @@ def test_no_avoidance_when_nothing_happens_after_approval(spells):
 
     rows = [(f"c{i}", f"c{i}-1", cat, str(start), None, "") for i, (cat, start) in enumerate(spells)]
     assert detect_events(_episodes(rows), date(2024, 4, 1), date(2025, 3, 31), default_unit_costs()) == []
+
+
+def test_two_moves_of_one_child_on_1_april_count_the_year_once():
+    """Found by hypothesis: the in-year span (365 days) was claimed as the 364-day full year only."""
+    move = RealisedEvent("a", "step-down", date(2024, 4, 1), Fraction(100), Fraction(0))
+    result = realised_avoidance([move, move])
+    assert result["in_year_days"].sum() == 365 and result["full_year_days"].sum() == 364

@@ -26,7 +26,8 @@ def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("publish")
     write_returns(simulate(SynthSettings(children_in_care=300, years=5, end_year=2026, seed=8)), root / "returns")
     validated = validate_returns(read_returns([root / "returns"]))
-    write_history(assemble(validated, b"publish", load_taxonomy()), validated.findings, root / "history")
+    write_history(assemble(validated, b"publish", load_taxonomy()), validated.findings, root / "history",
+                  key=b"publish")
     config = demo_config(root / "history", STATS if STATS.is_dir() else None, runs=150, seed=2)
     report = build_report(config)
     return report, write_report(report, root / "out")

@@ -87,7 +87,7 @@ def council(tmp_path_factory):
     write_returns(result, root / "returns")
     validated = validate_returns(read_returns([root / "returns"]))
     history = assemble(validated, b"report-test-key", load_taxonomy())
-    write_history(history, validated.findings, root / "history")
+    write_history(history, validated.findings, root / "history", key=b"report-test-key")
     return root
 
 

@@ -88,11 +88,10 @@ def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clea
 
 def _run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
     """Run the command as a user does (through main, with its messages and exit codes)."""
+    import signal
     import sys
 
     from placecast.cli import main
-
-    import signal
 
     monkeypatch.setattr(sys, "argv", ["placecast", *args])
     handler = signal.getsignal(signal.SIGINT)
@@ -187,7 +186,8 @@ def test_excel_day_numbers_are_read_with_one_warning(tmp_path):
     import pandas as pd
 
     def serial(text: str) -> str:
-        return str((pd.Timestamp(pd.to_datetime(text, dayfirst=True)) - pd.Timestamp(1899, 12, 30)).days) if text else ""
+        day = pd.to_datetime(text, dayfirst=True) if text else None
+        return str((day - pd.Timestamp(1899, 12, 30)).days) if day is not None else ""
 
     days = [dict(r, DECOM=serial(r["DECOM"]), DEC=serial(r["DEC"])) for r in BASE_EPISODES]
     result = validate([mini_return(tmp_path / "serial", 2024, episodes=days)])
@@ -254,3 +254,21 @@ def test_the_excel_error_report_summarises_by_rule_and_lists_each_finding(plante
                              "--show-child-ids"])
     owner = list(load_workbook(shown)["Child summary"].iter_rows(values_only=True))
     assert {str(r[0]) for r in owner[1:] if r[0]} <= ids and any(r[0] for r in owner[1:])
+
+
+def test_date_options_take_the_dates_councils_write(clean_council, tmp_path):
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    runs = {}
+    for text in ("31/03/2025", "2025-03-31"):
+        out = tmp_path / text.replace("/", "-")
+        result = CliRunner().invoke(app, ["forecast", str(clean_council), "--out", str(out), "--start", text,
+                                          "--horizon-months", "3", "--runs", "20"], env={"PLACECAST_KEY": "k"})
+        assert result.exit_code == 0, result.output
+        runs[text] = (out / "forecast.csv").read_text(encoding="utf-8")
+    assert runs["31/03/2025"] == runs["2025-03-31"] and "2025-04-30" in runs["31/03/2025"]
+    bad = CliRunner().invoke(app, ["forecast", str(clean_council), "--out", str(tmp_path / "x"), "--start",
+                                   "31-13-2025"])
+    assert bad.exit_code == 2 and "dd/mm/yyyy" in bad.output

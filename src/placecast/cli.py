@@ -394,6 +394,8 @@ def outturn(
                                                       "commitments when no register is given, and a "
                                                       "reconciliation with the register.")] = None,
     unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV).")] = None,
+    key_file: Annotated[Path | None, typer.Option(help="The pseudonymisation key the history was made with "
+                                                       "(default: the ingest folder's own).")] = None,
 ) -> None:
     """Forecast outturn against the cash limit, budget changes and reserves, in £000.
 
@@ -419,10 +421,12 @@ def outturn(
 
         hist = load_history(history)
     if commitments is not None:
+        from placecast.ssda903 import is_history_folder
         from placecast.ssda903.pseudonym import resolve_key
 
         home = history if history is not None and is_history_folder(history) else None
-        register = read_commitments(commitments, rates.lines, resolve_key(home=home, required=home is not None))
+        register = read_commitments(commitments, rates.lines,
+                                    resolve_key(key_file, home=home, required=home is not None))
         if hist is not None:
             paid = [c for c in rates.lines if rates.weekly(c, day) > 0]
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)
@@ -498,6 +502,8 @@ def programme_track(
     history: Annotated[Path | None, typer.Option(help="Ingest folder or returns: detect step-downs and returns "
                                                       "home since the plan's 'approved' date.")] = None,
     unit_costs: Annotated[Path | None, typer.Option(help="Unit costs (YAML or CSV).")] = None,
+    key_file: Annotated[Path | None, typer.Option(help="The pseudonymisation key the history was made with "
+                                                       "(default: the ingest folder's own).")] = None,
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
     from placecast.programme import read_plan
@@ -522,8 +528,10 @@ def programme_track(
 
         rates = read_unit_costs(unit_costs) if unit_costs else None
         hist = load_history(history)
+        from placecast.ssda903 import is_history_folder
+
         home = history if is_history_folder(history) else None
-        plan = pseudonymised(plan, resolve_key(home=home, required=home is not None))
+        plan = pseudonymised(plan, resolve_key(key_file, home=home, required=home is not None))
     results = programme_tables(plan, day, hist, rates)
     tables = results.tables()
     summary = results.invest_to_save_summary

@@ -75,7 +75,7 @@ def _prepare_data(out_dir: Path, seed: int, as_at, say) -> Path:
     history = known_at(assemble(validated, key, tax), as_at)
     Store(f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}").import_dataset(returns.files, history,
                                                                                    validated.findings)
-    write_history(history, validated.findings, history_dir)
+    write_history(history, validated.findings, history_dir, key=key)
     say(3, f"History as known at the quarter end ({as_at:%d/%m/%Y}; the 2025/26 return's later records are left "
            f"out): {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} children, "
            f"{len(history.repairs)} repairs -> {history_dir}")

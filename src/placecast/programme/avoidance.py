@@ -79,7 +79,9 @@ def realised_avoidance(events: list[RealisedEvent], as_of_year_end: date | None 
             days = _unclaimed_days(claimed.get(e.child, []), e.on, end)
             out[label + "_days"] = days
             out[label] = weekly * days / 7
-        claimed.setdefault(e.child, []).append((e.on, _end(e, e.on + timedelta(days=363))))
+        # claim every day this event counted, in year or in the full year, so no later event counts it again
+        last = max(_end(e, as_of_year_end or fy_end(e.on)), _end(e, e.on + timedelta(days=363)))
+        claimed.setdefault(e.child, []).append((e.on, last))
         rows.append(out)
     return pd.DataFrame(rows)
 

@@ -86,7 +86,6 @@ class QuarterInputs:
         from placecast.programme import read_plan
         from placecast.programme.plan import pseudonymised
         from placecast.programme.scenario import read_scenario
-        from placecast.ssda903.pseudonym import resolve_key
 
         check_paths(config)
         logger.info("Reading the inputs named in the configuration: %s.", ", ".join(
@@ -150,7 +149,6 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
     from the returns."""
     from placecast.errors import UnusableInputError
     from placecast.ssda903 import ingest, is_history_folder, load_taxonomy, read_history
-    from placecast.ssda903.pseudonym import resolve_key
 
     if [str(p) for p in config.data] == [DEMO_DATA]:
         from placecast.synth.demo import demo_history
