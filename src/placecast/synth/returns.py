@@ -67,6 +67,8 @@ def _record_as_the_dfe_asks(ep: pd.DataFrame, year: int) -> pd.DataFrame:
     decom = pd.to_datetime(ep["DECOM"], format="%d/%m/%Y")
     dec = pd.to_datetime(ep["DEC"].replace("", None), format="%d/%m/%Y")
     days = (dec.fillna(pd.Timestamp(year, 3, 31)) - decom).dt.days
+    ep.loc[(ep["LS"] == "L1") & (days > 3), "LS"] = "L2"  # police protection lasts at most 72 hours
+    ep.loc[(ep["LS"] == "L2") & (days > 21), "LS"] = "C1"  # an emergency protection order at most 21 days
     ep.loc[(ep["PLACE"] == "P1") & (ep["LS"] == "V2"), "LS"] = "C2"
     ep.loc[ep["LS"].isin(["V3", "V4"]), ["HOME_POST", "PL_POST", "URN"]] = ""
     ep.loc[(ep["PLACE"] == "T4") & (days > 7), "PLACE"] = "T0"
@@ -89,8 +91,11 @@ def _record_as_the_dfe_asks(ep: pd.DataFrame, year: int) -> pd.DataFrame:
     if year == 2024:  # from 28/10/2023 a child in supported accommodation is in a registered H5 placement
         late_p2 = (ep["PLACE"] == "P2") & (decom >= pd.Timestamp(2023, 10, 28))
         ep.loc[late_p2, "PLACE"] = "H5"
-    clash = ep["RNE"].eq("L") & same_prev & ep["LS"].eq(ep["LS"].shift(1))
-    ep.loc[clash, "LS"] = np.where(ep.loc[clash, "LS"] == "C2", "C1", "C2")
+    for _ in range(6):  # a recorded status equal to the one before a change of legal status: record the other order
+        clash = ep["RNE"].eq("L") & same_prev & ep["LS"].eq(ep["LS"].shift(1))
+        if not clash.any():
+            break
+        ep.loc[clash, "LS"] = np.where(ep.loc[clash, "LS"] == "C2", "C1", "C2")
     _placement_postcodes(ep, same_prev)
     ls_changed = same_prev & ep["LS"].ne(ep["LS"].shift(1))
     ep.loc[ls_changed & ep["RNE"].eq("P"), "RNE"] = "B"

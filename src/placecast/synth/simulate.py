@@ -486,9 +486,8 @@ class _Sim:
         # 6 legal status change
         since_ls = t - self.ls_start[act]
         p_ls = np.select(
-            [(ls == 3) & (since_ls >= 3), ls == 3, (ls == 4) & (since_ls >= 21), ls == 4, (ls == 0) & (since_ls > 28),
-             (ls == 2) & ~uasc & (age < 16)],
-            [1.0, 0.5, 1.0, 0.1, 1 / 200, 0.15 / 365.25], default=0.0)  # police protection 72 h, an EPO 21 days
+            [ls == 3, ls == 4, (ls == 0) & (since_ls > 28), (ls == 2) & ~uasc & (age < 16)],
+            [0.5, 0.1, 1 / 200, 0.15 / 365.25], default=0.0)
         probs[:, 6] = np.where(normal & (stage != 2), p_ls, 0.0)
         # 7 placement move (or, for fostered children, a short temporary placement)
         probs[:, 7] = np.where(normal, 1 - np.exp(-P.MOVE_RATE[cat] / 365.25), 0.0)
