@@ -178,6 +178,9 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
             f"{path}: line {reader.line_num}: the CSV cannot be parsed ({exc}). Check quotes and delimiters; "
             "export the table again as CSV UTF-8."
         ) from exc
+    if not rows:
+        raise UnusableInputError(f"{path}: the file has no cells with anything in them. Export the table again "
+                                 "with its header row.")
     at = _header_position(rows)
     return rows[at], rows[at + 1:], lines[at:]
 
