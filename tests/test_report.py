@@ -459,3 +459,20 @@ def test_scenario_run_and_the_reports_scenario_section_agree_for_the_same_file_d
     for r in cli.to_dict("records"):
         assert shown[(r["scenario"], r["financial_year"])] == Decimal(int(r["avoided_mean"])) / 1000
     assert any("uses its file's 150 runs and seed 11" in n for n in report.notes)
+
+
+def test_an_interrupted_report_leaves_the_earlier_report_as_it_was(council, rendered, monkeypatch):
+    """Ctrl-C while the workbook is written: the HTML and PDF already made are not moved in."""
+    import placecast.report.write as writing
+
+    _, report, paths, _ = rendered
+    before = {p.name: p.read_bytes() for p in paths.values()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writing, "render_excel", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writing.write_report(report, council / "out")
+    assert {p.name: p.read_bytes() for p in paths.values()} == before
+    assert not [p for p in council.iterdir() if p.name.startswith(".placecast-")]

@@ -272,3 +272,11 @@ def test_date_options_take_the_dates_councils_write(clean_council, tmp_path):
     bad = CliRunner().invoke(app, ["forecast", str(clean_council), "--out", str(tmp_path / "x"), "--start",
                                    "31-13-2025"])
     assert bad.exit_code == 2 and "dd/mm/yyyy" in bad.output
+
+
+def test_an_empty_episodes_file_is_an_error_for_its_year_not_only_a_warning(tmp_path):
+    root = mini_return(tmp_path / "r", 2024)
+    (root / "2024" / "episodes.csv").write_bytes(b"")
+    result = validate([root])
+    assert "FILE_EMPTY" in [f.rule for f in result.findings.warnings]
+    assert "TABLE_EMPTY" in _rules(result)
