@@ -190,6 +190,6 @@ def test_outturn_cli_writes_tables_in_thousands(tmp_path):
 def test_amounts_from_commitments_are_converted_to_the_files_units(tmp_path, units, expected):
     p = tmp_path / "budget.yaml"
     p.write_text(f"units: {units}\nlines:\n  - {{name: Placements, budget_previous_quarter: 0, "
-                 "actuals_to_date: 0, committed_to_year_end: from_commitments}\n", encoding="utf-8")
+                 "actuals_to_date: 0, committed_to_year_end: from_commitments, new_demand: 0}\n", encoding="utf-8")
     budget = read_budget(p, {"from_commitments": Decimal(150_500)})
     assert budget.lines[0].forecast_net_expenditure == expected

@@ -32,6 +32,7 @@ class BudgetLine:
     covid_scarring: Decimal
     reserves: Decimal
     previous_deficit: Decimal | None
+    forecast_given: bool = True  # False: the line gives a budget only, and is shown at budget
 
     @property
     def cash_limit(self) -> Decimal:
@@ -113,7 +114,8 @@ class Budget:
                          ln.forecast_net_expenditure, "covid_scarring": -ln.covid_scarring, "reserves": -ln.reserves,
                          "net_after_scarring_and_reserves": ln.net_after, "deficit": ln.deficit,
                          "previous_deficit": ln.previous_deficit,
-                         "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit})
+                         "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit,
+                         "forecast_basis": "forecast" if ln.forecast_given else "budget only (no forecast given)"})
         prev = [ln.previous_deficit for ln in self.lines]
         known = [p for p in prev if p is not None]
         prev_total = sum(known, ZERO) if len(known) == len(prev) else None
@@ -122,7 +124,8 @@ class Budget:
                      "forecast_net_expenditure": self.total("forecast_net_expenditure"),
                      "covid_scarring": -self.total("covid_scarring"), "reserves": -self.total("reserves"),
                      "net_after_scarring_and_reserves": self.total("net_after"), "deficit": deficit,
-                     "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total})
+                     "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total,
+                     "forecast_basis": ""})
         return pd.DataFrame(rows)
 
     def reserves_table(self) -> pd.DataFrame:
@@ -149,6 +152,10 @@ class Budget:
 
 SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast", "from_history": "--history"}
 COMPONENTS = ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures")
+FORECAST_PARTS = ("actuals_to_date", "committed_to_year_end", "new_demand")
+# A budget line this many times the figures computed for it from the data (or a fraction of them) has
+# almost surely been entered in the wrong unit: pounds as £000 is a factor of 1,000.
+SCALE_FACTOR = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -226,7 +233,7 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
                 problems.append(located(file, lines, ("lines", i, part), value,
                                         f"give {SOURCES[value]} so this can be computed."))
     out = [_line(raw, sources, model.scale) for raw in model.lines]
-    problems += _sense_checks(model, out, file, lines)
+    problems += _sense_checks(model, out, file, lines) + _scale_checks(model, sources, file, lines)
     if problems:
         raise FinanceInputError(problems)
     reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use)
@@ -238,19 +245,63 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
     """A service line with its forecast: the stated one, or the sum of its components (computed ones
     from ``sources``, in pounds, converted to the file's units)."""
     parts = {p: (sources.get(v, ZERO) / scale if isinstance(v := getattr(raw, p), str) else v) for p in COMPONENTS}
+    changes = [(c.description, c.amount) for c in raw.changes]
     fne = raw.forecast_net_expenditure
-    if fne is None:
-        fne = parts["actuals_to_date"] + parts["committed_to_year_end"] + parts["new_demand"] \
-            - parts["savings_not_in_figures"]
-    return BudgetLine(raw.name, raw.budget_previous_quarter, [(c.description, c.amount) for c in raw.changes], fne,
-                      raw.covid_scarring, raw.reserves, raw.previous_quarter_deficit)
+    given = fne is not None or any(parts[p] is not None for p in FORECAST_PARTS)
+    if fne is None and given:
+        fne = sum((parts[p] or ZERO for p in FORECAST_PARTS), ZERO) - parts["savings_not_in_figures"]
+    if not given:  # a budget and nothing else: shown at budget, and said so
+        fne = raw.budget_previous_quarter + sum((a for _, a in changes), ZERO)
+    assert fne is not None
+    return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, raw.covid_scarring, raw.reserves,
+                      raw.previous_quarter_deficit, given)
+
+
+def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
+    """A forecast given in part: every component must be given (a missing value is never read as zero)."""
+    problems = []
+    for i, raw in enumerate(model.lines):
+        if raw.forecast_net_expenditure is not None:
+            continue
+        given = [p for p in FORECAST_PARTS if getattr(raw, p) is not None]
+        for part in FORECAST_PARTS:
+            if given and getattr(raw, part) is None:
+                problems.append(located(file, lines, ("lines", i, part), "", f"the line '{raw.name}' gives "
+                                        f"{', '.join(given)} but not {part}, so its forecast would be short. Give "
+                                        f"{part} (0 if there is none), or the whole forecast as "
+                                        "forecast_net_expenditure."))
+    return problems
+
+
+def _scale_checks(model: BudgetFile, sources: dict[str, Decimal], file: str, lines: dict) -> list[InputProblem]:
+    """A line whose budget is a thousand times (or a thousandth of) what the data cost: the wrong unit."""
+    problems = []
+    for i, raw in enumerate(model.lines):
+        computed = sum((sources.get(v, ZERO) for p in COMPONENTS if isinstance(v := getattr(raw, p), str)
+                        and p != "savings_not_in_figures"), ZERO)
+        budget = raw.budget_previous_quarter * model.scale
+        if computed <= 0 or budget <= 0:
+            continue
+        ratio = budget / computed
+        if ratio > SCALE_FACTOR or ratio < 1 / SCALE_FACTOR:
+            unit = "£000" if model.scale == 1000 else "£"
+            problems.append(located(file, lines, ("lines", i, "budget_previous_quarter"), raw.budget_previous_quarter,
+                                    f"with units {unit}, this budget is £{budget:,.0f}, {ratio:,.1f} times the "
+                                    f"£{computed:,.0f} the data cost for this line. Is the file in pounds marked "
+                                    "£000, or the reverse? Check 'units:' and the amounts."))
+    return problems
 
 
 def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, lines: dict) -> list[InputProblem]:
-    """Duplicate names, unbalanced cash limits, reserves that do not agree with the lines."""
-    problems = []
+    """Duplicate names, unbalanced cash limits, negative budgets, reserves that do not agree with the lines."""
+    problems = _missing_parts(model, file, lines)
     names: set[str] = set()
     for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
+        if not raw.income and (raw.budget_previous_quarter < 0 or line.cash_limit < 0):
+            problems.append(located(file, lines, ("lines", i, "budget_previous_quarter"), raw.budget_previous_quarter,
+                                    f"the line '{raw.name}' has a negative budget (cash limit {line.cash_limit}). "
+                                    "Only an income line may: add 'income: true' if it is one, else correct the "
+                                    "sign."))
         if raw.name in names:
             problems.append(located(file, lines, ("lines", i, "name"), raw.name, "this service line appears twice."))
         names.add(raw.name)
@@ -270,9 +321,18 @@ def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, 
             problems.append(located(file, lines, ("reserves", i, "approved_use"), r.approved_use,
                                     f"approved use {r.approved_use} is more than the approved-use balance "
                                     f"{r.approved_use_balance}."))
+    total = sum((ln.cash_limit for ln in budget_lines), ZERO)
+    if model.cash_limit is not None and model.cash_limit != total:
+        problems.append(located(file, lines, ("cash_limit",), model.cash_limit,
+                                f"the lines' cash limits add up to {total}, not {model.cash_limit} (a difference "
+                                f"of {total - model.cash_limit}). Correct a line or the stated cash limit."))
+    drawn = sum((ln.reserves for ln in budget_lines), ZERO)
+    if drawn > 0 and not model.reserves:
+        problems.append(located(file, lines, ("lines",), drawn, f"the service lines draw {drawn} from reserves, but "
+                                "no reserve is listed, so nothing shows the balance can bear it. List the reserves "
+                                "with their approved-use balances."))
     if model.reserves:
         used = sum((r.approved_use for r in model.reserves), ZERO)
-        drawn = sum((ln.reserves for ln in budget_lines), ZERO)
         if used != drawn:
             problems.append(located(file, lines, ("reserves",), used, f"the reserves list uses {used} but the "
                                     f"service lines draw {drawn}; they must agree."))

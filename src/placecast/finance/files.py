@@ -74,9 +74,11 @@ class BudgetLineFile(StrictModel):
     cash_limit: Money | None = Field(None, description="Stated cash limit; checked against budget plus changes.")
     forecast_net_expenditure: Money | None = Field(None, description="The finance system's forecast; else the "
                                                    "components below are added up.")
-    actuals_to_date: Component = Decimal(0)
-    committed_to_year_end: Component = Decimal(0)
-    new_demand: Component = Decimal(0)
+    income: bool = Field(False, description="An income line: its budget may be negative.")
+    actuals_to_date: Component | None = Field(None, description="With committed_to_year_end and new_demand, the "
+                                              "forecast's components (each given; write 0 for none).")
+    committed_to_year_end: Component | None = None
+    new_demand: Component | None = None
     savings_not_in_figures: Component = Decimal(0)
     covid_scarring: NonNegativeMoney = Decimal(0)
     reserves: NonNegativeMoney = Field(Decimal(0), description="Appropriations from reserves to this line.")
@@ -99,6 +101,8 @@ class BudgetFile(StrictModel):
     title: str = ""
     quarter: str = ""
     units: MoneyUnit = Field("thousands", description="£000 (or 'thousands') or £ (or 'pounds').")
+    cash_limit: Money | None = Field(None, description="The portfolio's stated cash limit: the lines' cash "
+                                     "limits must add up to it.")
     lines: list[BudgetLineFile] = Field(min_length=1)
     reserves: list[ReserveFile] = Field(default_factory=list)
 

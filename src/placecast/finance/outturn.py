@@ -24,7 +24,7 @@ from placecast.finance.calendar import fy_end, fy_start, to_thousands
 from placecast.finance.commitments import Commitments
 from placecast.finance.unit_costs import UnitCosts
 
-TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose")
+TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis")
 
 
 def _decimal(value: Fraction) -> Decimal:

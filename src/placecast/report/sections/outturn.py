@@ -18,7 +18,8 @@ MONEY = ("cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
 
 def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
     """Outturn by service line with the movement since last quarter."""
-    rows = [{"line": r["line"], **{c: unit.of(r[c], budget.scale) for c in MONEY}}
+    rows = [{"line": r["line"] + (" (budget only: no forecast given)" if r["forecast_basis"].startswith("budget")
+                                  else ""), **{c: unit.of(r[c], budget.scale) for c in MONEY}}
             for r in budget.outturn_table().to_dict("records")]
     columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit", unit.kind),
                Column("forecast_net_expenditure", "Forecast net expenditure", unit.kind),

@@ -1,0 +1,111 @@
+"""Ordinary mistakes in a budget file stop the run with the file, the line and the fix (issue 14):
+a wrong outturn with exit 0 is the worst thing this product can do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from placecast.cli import app
+from placecast.finance import read_budget
+from placecast.finance.errors import FinanceInputError
+
+GOOD = """units: £000
+cash_limit: 250
+lines:
+  - {name: Placements, budget_previous_quarter: 100, forecast_net_expenditure: 110, reserves: 5}
+  - {name: Social work, budget_previous_quarter: 150, forecast_net_expenditure: 149}
+reserves:
+  - {category: Children's reserve, purpose: Placements, approved_use_balance: 20, approved_use: 5}
+"""
+
+
+def _problems(tmp_path, text: str, sources: dict | None = None):
+    path = tmp_path / "budget.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path, sources)
+    return info.value.problems
+
+
+def test_the_good_budget_reads(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    budget = read_budget(path)
+    assert budget.total("cash_limit") == 250 and budget.total("deficit") == Decimal(4)
+
+
+def test_a_misspelt_key_names_the_line_and_the_key_it_meant(tmp_path):
+    problems = _problems(tmp_path, GOOD.replace("forecast_net_expenditure: 149", "forcast_net_expenditure: 149"))
+    assert problems[0].where == "5" and "did you mean 'forecast_net_expenditure'" in problems[0].message
+
+
+@pytest.mark.parametrize("unit", ["£000s", "thousand", "GBP thousands", "pence"])
+def test_an_unknown_unit_is_an_error_listing_the_accepted_ones(tmp_path, unit):
+    problems = _problems(tmp_path, GOOD.replace("units: £000", f"units: {unit}"))
+    assert problems[0].where == "1" and "£000" in problems[0].message and "pounds" in problems[0].message
+
+
+def test_a_forecast_given_in_part_is_an_error_not_a_short_forecast(tmp_path):
+    text = GOOD.replace("forecast_net_expenditure: 110", "actuals_to_date: 40, committed_to_year_end: 60")
+    problems = _problems(tmp_path, text)
+    assert [(p.where, p.column) for p in problems] == [("4", "lines[0].new_demand")]
+    assert "0 if there is none" in problems[0].message
+
+
+def test_a_line_with_a_budget_only_is_shown_at_budget_and_says_so(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD.replace(", forecast_net_expenditure: 149", ""), encoding="utf-8")
+    budget = read_budget(path)
+    row = budget.outturn_table().set_index("line").loc["Social work"]
+    assert row["forecast_net_expenditure"] == 150 and row["deficit"] == 0
+    assert row["forecast_basis"] == "budget only (no forecast given)"
+
+
+def test_a_budget_in_pounds_marked_thousands_is_caught_against_the_data(tmp_path):
+    text = GOOD.replace("budget_previous_quarter: 100, forecast_net_expenditure: 110",
+                        "budget_previous_quarter: 100000, actuals_to_date: from_history, committed_to_year_end: 0, "
+                        "new_demand: 0").replace("cash_limit: 250", "cash_limit: 100150")
+    problems = _problems(tmp_path, text, {"from_history": Decimal(95_000)})
+    assert [(p.where, p.column) for p in problems] == [("4", "lines[0].budget_previous_quarter")]
+    assert "pounds marked £000" in problems[0].message
+    path = tmp_path / "right.yaml"
+    path.write_text(text.replace("100000", "100").replace("100150", "250"), encoding="utf-8")
+    assert read_budget(path, {"from_history": Decimal(95_000)}).lines[0].forecast_net_expenditure == 95
+
+
+def test_lines_that_do_not_add_up_to_the_stated_cash_limit_show_the_difference(tmp_path):
+    problems = _problems(tmp_path, GOOD.replace("cash_limit: 250", "cash_limit: 260"))
+    assert [(p.where, p.column) for p in problems] == [("2", "cash_limit")]
+    assert "add up to 250, not 260" in problems[0].message and "difference of -10" in problems[0].message
+
+
+def test_reserves_drawn_beyond_their_balance_or_with_none_listed_are_errors(tmp_path):
+    problems = _problems(tmp_path, GOOD.replace("approved_use_balance: 20", "approved_use_balance: 3"))
+    assert any(p.column == "reserves[0].approved_use" and "more than the approved-use balance" in p.message
+               for p in problems)
+    none_listed = GOOD[: GOOD.index("reserves:\n")]
+    problems = _problems(tmp_path, none_listed)
+    assert [p.column for p in problems] == ["lines"] and "no reserve is listed" in problems[0].message
+
+
+def test_a_negative_budget_is_an_error_unless_the_line_is_income(tmp_path):
+    text = GOOD.replace("budget_previous_quarter: 150, forecast_net_expenditure: 149",
+                        "budget_previous_quarter: -150, forecast_net_expenditure: -149").replace("250", "-50")
+    problems = _problems(tmp_path, text)
+    assert [(p.where, p.column) for p in problems] == [("5", "lines[1].budget_previous_quarter")]
+    path = tmp_path / "income.yaml"
+    path.write_text(text.replace("{name: Social work,", "{name: Social work, income: true,"), encoding="utf-8")
+    assert read_budget(path).total("cash_limit") == -50
+
+
+def test_the_cli_stops_with_exit_2_and_writes_nothing(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD.replace("cash_limit: 250", "cash_limit: 260"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["outturn", str(path), "--as-at", "2025-09-30", "--out", str(tmp_path / "out")])
+    from placecast.errors import PlacecastError  # the CLI's main() makes it exit 2 with the message
+
+    assert isinstance(result.exception, PlacecastError) and "add up to 250" in str(result.exception)
+    assert not (tmp_path / "out").exists()
