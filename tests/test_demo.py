@@ -91,3 +91,21 @@ def test_the_readmes_demo_figures_are_the_demos(demo_run):
         out / "placecast-report-2025-26-Q2.xlsx")["Headline"].iter_rows(min_row=2)}
     for label, value in headline.items():
         assert f"| {label} | {round(value):,} |" in block, label
+
+
+def test_the_appendix_shows_the_days_and_unit_costs_behind_the_outturn_components(demo_run):
+    """An auditor can recompute the computed components from the appendix (issue 14)."""
+    import json
+
+    out, result = demo_run
+    model = json.loads((out / "report_model.json").read_text(encoding="utf-8"))
+    blocks = {b["table"]: b for s in model["sections"] for b in s["blocks"] if "table" in b}
+    components = {r[0]: r[1] for r in blocks["outturn_components"]["rows"]}
+    actuals, committed = blocks["actuals_trail"]["rows"], blocks["commitments_trail"]["rows"]
+    assert actuals[-1][0] == "Total" and actuals[-1][-1] == components[
+        "Placement actuals to date (care history at unit costs)"]
+    assert committed[-1][-1] == components["Committed to 31 March (open placements)"]
+    for name, _, _, days, weekly, cost in actuals[:-1]:
+        recomputed = int(days.replace(",", "")) * int(weekly.strip("£").replace(",", "")) / 7 / 1000
+        assert abs(recomputed - int(cost.replace(",", ""))) <= 0.5, name
+    assert {"2025/26", "Given as", "Inflation"} <= set(blocks["unit_costs"]["columns"])

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from placecast.finance.actuals import commitments_from_history, history_cost
+from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.budget import Budget, BudgetInput, read_budget
 from placecast.finance.calendar import fy_end, fy_start, to_thousands
 from placecast.finance.commitments import Commitments
@@ -42,6 +43,7 @@ class Outturn:
     commitments_by_line: dict[str, Fraction] = field(default_factory=dict)
     # P10 and P90 of the forecast cost to 31 March less its mean (GBP): the outturn's risk range
     forecast_spread: tuple[Decimal, Decimal] | None = None
+    trail: CostingTrail | None = None  # the unit costs, inflation and days behind the computed components
 
     def thousands(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Money columns in whole £000 (rounded once, here)."""
@@ -140,4 +142,6 @@ def forecast_outturn(budget_file: Path | BudgetInput, as_at: date, unit_costs: U
         spread = (Decimal(str(per_run.quantile(0.1))) - mean, Decimal(str(per_run.quantile(0.9))) - mean)
     budget = (budget_file.budget(sources) if isinstance(budget_file, BudgetInput)
               else read_budget(budget_file, sources))
-    return Outturn(budget, as_at, sources, by_line, spread if "from_forecast" in budget.sources_used else None)
+    trail = costing_trail(as_at, unit_costs, history_episodes, commitments)
+    return Outturn(budget, as_at, sources, by_line, spread if "from_forecast" in budget.sources_used else None,
+                   trail)

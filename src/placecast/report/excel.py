@@ -63,6 +63,8 @@ def _table_sheet(wb, t: Table, name: str) -> None:
             cell = ws.cell(i, j, _value(raw, kind))
             if isinstance(cell.value, int | float) and not isinstance(raw, str):
                 cell.number_format = KINDS[kind][0]
+            elif kind == "date" and cell.value is not None and not isinstance(raw, str):
+                cell.number_format = "dd/mm/yyyy"  # the dates councils write
             if kind == "rag" and str(raw) in RAG_FILL:
                 cell.fill = PatternFill("solid", fgColor=RAG_FILL[str(raw)])
             if total:

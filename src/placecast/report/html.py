@@ -50,7 +50,7 @@ def _table(t: Table) -> str:
         return f'<p class="empty"><strong>{escape(t.title)}:</strong> none.</p>'
     out = [f'<table id="t-{escape(t.name)}">', f"<caption>{escape(t.title)}</caption>", "<thead><tr>"]
     for c in t.columns:
-        cls = "" if c.kind in ("text", "rag", "dot") else ' class="num"'
+        cls = "" if c.kind in ("text", "rag", "dot", "date") else ' class="num"'
         out.append(f'<th scope="col"{cls}>{escape(c.label)}</th>')
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(t.rows):

@@ -3,6 +3,7 @@ returning its :class:`~placecast.report.model.Section` (or None when it has noth
 optionally, ``warnings(results)``. Adding a section is adding a module to :data:`SECTIONS`."""
 
 from placecast.report.sections import (
+    appendix,
     beds,
     benchmark,
     children,
@@ -14,6 +15,6 @@ from placecast.report.sections import (
     quality,
 )
 
-SECTIONS = (outturn, children, costs, beds, programme, indicators, benchmark, quality, model_card)
+SECTIONS = (outturn, children, costs, beds, programme, indicators, benchmark, quality, appendix, model_card)
 
 __all__ = ["SECTIONS"]
