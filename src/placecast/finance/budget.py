@@ -211,8 +211,8 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
     >>> from importlib import resources
     >>> from placecast.finance import read_budget
     >>> path = resources.files("placecast.report").joinpath("defaults", "demo_budget.yaml")
-    >>> read_budget(path, {"from_history": Decimal(1), "from_commitments": Decimal(1),
-    ...                    "from_forecast": Decimal(1)}).scale
+    >>> read_budget(path, {"from_history": Decimal(15_000_000), "from_commitments": Decimal(15_000_000),
+    ...                    "from_forecast": Decimal(0)}).scale
     Decimal('1000')
     """
     model, lines = load_file(path, BudgetFile, FinanceInputError)

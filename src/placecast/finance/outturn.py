@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from placecast.finance.actuals import commitments_from_history, history_cost
-from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.budget import Budget, BudgetInput, read_budget
 from placecast.finance.calendar import fy_end, fy_start, to_thousands
 from placecast.finance.commitments import Commitments
+from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.unit_costs import UnitCosts
 
 TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis")
