@@ -280,3 +280,25 @@ def test_the_cli_reports_a_bad_setting_with_exit_2(clean_council, tmp_path):
                              str(tmp_path / "f"), "--runs", "-5"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "runs must be at least 10 (got -5)" in result.stderr
+
+
+def test_the_model_card_says_in_words_when_the_forecast_is_no_better_than_no_change():
+    import pandas as pd
+
+    from placecast.model.backtesting import BacktestResult
+
+    metrics = pd.DataFrame([
+        {"horizon_months": 12, "category": "categories", "wape": 0.139, "wape_nochange": 0.129},
+        {"horizon_months": 12, "category": "total", "wape": 0.04, "wape_nochange": 0.05},
+        {"horizon_months": 24, "category": "categories", "wape": 0.10, "wape_nochange": 0.20},
+        {"horizon_months": 24, "category": "total", "wape": 0.053, "wape_nochange": 0.008},
+        {"horizon_months": 3, "category": "categories", "wape": 0.02, "wape_nochange": 0.03},
+        {"horizon_months": 3, "category": "total", "wape": 0.01, "wape_nochange": 0.02}])
+    bt = BacktestResult(pd.DataFrame(), metrics, [])
+    words = bt.no_better_than_no_change()
+    assert len(words) == 1 and "no change 12 and 24 months ahead" in words[0]
+    assert "12 months: by placement category 13.9% against 12.9%;" in words[0]
+    assert "24 months: total 5.3% against 0.8%" in words[0] and "plan on today's numbers" in words[0]
+    assert "no change 12 months ahead" in bt.no_better_than_no_change(up_to=12)[0]
+    better = metrics.assign(wape=metrics["wape_nochange"] / 2)
+    assert BacktestResult(pd.DataFrame(), better, []).no_better_than_no_change() == []

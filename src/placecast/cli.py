@@ -254,6 +254,8 @@ def forecast(
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if bt is not None:
         out.print(bt.summary_text(12))
+        for sentence in bt.no_better_than_no_change(settings.horizon_months):
+            err.print(f"[yellow]Note:[/yellow] {sentence}", highlight=False)
     extra = ", forecast_by_age.csv" if by_age else ""
     out.print(f"Wrote forecast.csv{extra}, placement_days.csv, placement_days_runs.parquet and model_card.md "
               f"to {out_dir}")

@@ -47,6 +47,31 @@ class BacktestResult:
         )
 
 
+    def no_better_than_no_change(self, up_to: int | None = None) -> list[str]:
+        """In plain words: the horizons (up to ``up_to`` months) at which the forecast's backtest error was
+        no better than assuming nothing changes, with what to rely on instead ([] when it was better)."""
+        m = self.metrics
+        found = []
+        for h in sorted(set(m["horizon_months"])) if not m.empty else []:
+            if up_to is not None and h > up_to:
+                continue
+            worse = []
+            for key, what in ((CATEGORY_ROW, "by placement category"), ("total", "total")):
+                row = m[(m["horizon_months"] == h) & (m["category"] == key)]
+                if len(row) and row.iloc[0]["wape"] >= row.iloc[0]["wape_nochange"]:
+                    worse.append(f"{what} {row.iloc[0]['wape']:.1%} against {row.iloc[0]['wape_nochange']:.1%}")
+            if worse:
+                found.append((h, f"{h} months: {', '.join(worse)}"))
+        if not found:
+            return []
+        months = [str(h) for h, _ in found]
+        when = months[0] if len(months) == 1 else ", ".join(months[:-1]) + " and " + months[-1]
+        return [f"On this council's own past, the forecast has been no better than assuming no change {when} "
+                f"months ahead (weighted error, forecast against no change: {'; '.join(d for _, d in found)}). "
+                "At those horizons, plan on today's numbers and read the forecast's bands as the range of risk, "
+                "not its central line as a better estimate."]
+
+
 def _actual(episodes: pd.DataFrame, day: pd.Timestamp, categories: list[str]) -> dict[str, int]:
     return count_in_care(episodes, day.date(), categories)
 

@@ -39,6 +39,9 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         lines.append("Not enough history for a backtest (needs two years before a 31 March origin).")
     else:
         lines.append(backtest.summary_text(12))
+        plain = backtest.no_better_than_no_change(int(s["horizon_months"]))
+        if plain:
+            lines += ["", "### In plain words", *[f"- {p}" for p in plain]]
         m = backtest.metrics[backtest.metrics["category"].isin(["categories", "total"])]
         cols = ["horizon_months", "category", "wape", "wape_nochange", "wape_trend", "mase_nochange", "coverage80",
                 "coverage90"]

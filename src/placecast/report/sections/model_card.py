@@ -25,12 +25,13 @@ def build(results: QuarterResults) -> Section:
     fr = results.forecast
     model, s = fr.model, fr.forecast.settings
     summary = fr.backtest.summary_text(12) if fr.backtest is not None else "No backtest was asked for."
+    plain = fr.backtest.no_better_than_no_change(int(s["horizon_months"])) if fr.backtest is not None else []
     return Section(ID, "Model card", [
         Text([f"Data from {model.data_span_[0]:%d/%m/%Y} to {results.history.census_date:%d/%m/%Y}; fitted on "
               f"{model.fit_window_[0]:%d/%m/%Y} to {model.fit_window_[1]:%d/%m/%Y}; {len(model.stock_):,} children "
               f"in care at the start. Forecast from {model.origin_:%d/%m/%Y} for {s['horizon_months']} months, "
               f"{s['runs']:,} Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend "
-              f"{model.trend}, UASC {model.uasc}.", summary]),
+              f"{model.trend}, UASC {model.uasc}.", summary, *plain]),
         Table("backtest", "Backtest on this council's own data", [
             Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
             Column("wape", "Weighted error %", "pct"), Column("nochange", "'No change' error %", "pct"),
