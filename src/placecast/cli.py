@@ -699,15 +699,36 @@ DEFAULT_FILES = {
 @app.command()
 def defaults(
     name: Annotated[str, typer.Argument(help="taxonomy, code-lists, unit-costs, rag-rules, scenario, report-config, "
-                                             "indicators, demo-budget, demo-plan or demo-commentary.")],
+                                             "indicators, demo-budget, demo-plan, demo-commentary or "
+                                             "budget-workbook (an .xlsx: redirect it to a file).")],
 ) -> None:
     """Print a built-in file (to copy, edit and pass back with the matching option)."""
     from importlib import resources
 
+    if name == "budget-workbook":
+        _budget_workbook()
+        return
     if name not in DEFAULT_FILES:
-        raise typer.BadParameter(f"'{name}' is not one of {', '.join(DEFAULT_FILES)}.", param_hint="NAME")
+        raise typer.BadParameter(f"'{name}' is not one of {', '.join(DEFAULT_FILES)}, budget-workbook.",
+                                 param_hint="NAME")
     package, file = DEFAULT_FILES[name]
     typer.echo(resources.files(package).joinpath(file).read_text(encoding="utf-8"), nl=False)
+
+
+def _budget_workbook() -> None:
+    """Write the blank budget workbook to standard output (redirected to a file)."""
+    import tempfile
+
+    from placecast.errors import UnusableInputError
+    from placecast.finance.workbook import write_budget_workbook
+
+    if sys.stdout.isatty():
+        raise UnusableInputError("the budget workbook is an Excel file: redirect it to one, for example "
+                                 "'placecast defaults budget-workbook > budget.xlsx'.")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = write_budget_workbook(Path(tmp) / "budget.xlsx").read_bytes()
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
 
 
 @app.command()

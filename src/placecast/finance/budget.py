@@ -191,7 +191,7 @@ def read_budget_input(path: Path) -> BudgetInput:
     >>> budget.model.units, len(budget.model.lines)
     ('thousands', 4)
     """
-    model, lines = load_file(path, BudgetFile, FinanceInputError)
+    model, lines = _load(path)
     found = _sense_checks(model, [_line(raw, dict.fromkeys(SOURCES, ZERO), model.scale) for raw in model.lines],
                           str(path), lines)
     if found:
@@ -215,8 +215,17 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
     ...                    "from_forecast": Decimal(0)}).scale
     Decimal('1000')
     """
-    model, lines = load_file(path, BudgetFile, FinanceInputError)
+    model, lines = _load(path)
     return budget_from_model(model, sources, str(path), lines)
+
+
+def _load(path: Path) -> tuple[BudgetFile, dict]:
+    """A budget from YAML or from the budget workbook (.xlsx): the same model either way."""
+    if Path(path).suffix.lower() == ".xlsx":
+        from placecast.finance.workbook import read_budget_workbook
+
+        return read_budget_workbook(Path(path))
+    return load_file(path, BudgetFile, FinanceInputError)
 
 
 def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = None, file: str = "budget",

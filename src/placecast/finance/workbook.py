@@ -1,0 +1,219 @@
+"""The budget as finance officers keep it: an Excel workbook with one sheet per table.
+
+``placecast defaults budget-workbook > budget.xlsx`` writes the blank workbook (an explanation sheet,
+then Settings, Lines, Changes and Reserves with their headers, notes on units and data validation on
+coded columns); Placecast reads it back into the same :class:`~placecast.finance.files.BudgetFile` as
+the YAML, with every problem located by sheet, row and column.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from placecast.errors import LocatedProblem
+from placecast.finance.errors import FinanceInputError
+from placecast.finance.files import MONEY_UNITS, BudgetFile, BudgetLineFile, ReserveFile
+from placecast.schema import Loc, validate_data
+
+SETTINGS = ("title", "quarter", "units", "cash_limit")
+LINE_COLUMNS = tuple(n for n in BudgetLineFile.model_fields if n != "changes")
+CHANGE_COLUMNS = ("line", "description", "amount")
+RESERVE_COLUMNS = tuple(ReserveFile.model_fields)
+COMPUTED = ("from_history", "from_commitments", "from_forecast")
+ABOUT = [
+    "Placecast budget workbook",
+    "",
+    "Fill in one sheet per table; Placecast reads this workbook exactly as it reads a budget YAML file.",
+    "Settings: the report's title and quarter, the money unit of every amount (units: £000 or £) and, if you "
+    "state it, the portfolio's cash limit (the lines' cash limits must add up to it).",
+    "Lines: one row per service line. Give forecast_net_expenditure, or all of actuals_to_date, "
+    "committed_to_year_end and new_demand (0 where there is none; from_history, from_commitments or "
+    "from_forecast to compute it from the data). A line with a budget and nothing else is shown at budget.",
+    "Changes: one row per budget change since the last report; 'line' names a row of Lines.",
+    "Reserves: one row per earmarked reserve used this year, with its approved-use balance.",
+    "A blank cell is a value not given, never zero. Every problem is reported with its sheet, row and column.",
+]
+NOTES = {
+    "budget_previous_quarter": "The budget at the last report, in the units of Settings.",
+    "forecast_net_expenditure": "The finance system's forecast for the year; leave blank to add up the components.",
+    "actuals_to_date": "A number, or from_history (days in care since 1 April at unit costs).",
+    "committed_to_year_end": "A number, or from_commitments (open placements costed to 31 March).",
+    "new_demand": "A number, or from_forecast (the forecast's new demand to 31 March).",
+    "income": "TRUE for an income line (its budget may be negative).",
+    "reserves": "Drawn from reserves to this line (see the Reserves sheet).",
+}
+
+
+def _sheet(book: Workbook, title: str, columns: tuple[str, ...], rows: list[list[object]]) -> Any:
+    ws = book.create_sheet(title)
+    ws.append(list(columns))
+    for i, name in enumerate(columns, start=1):
+        cell = ws.cell(1, i)
+        cell.font = Font(bold=True)
+        if name in NOTES:
+            cell.comment = Comment(NOTES[name], "Placecast")
+        ws.column_dimensions[get_column_letter(i)].width = max(14, len(name) + 4)
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _validate(ws: Any, column: str, rule: DataValidation) -> None:
+    ws.add_data_validation(rule)
+    rule.add(f"{column}2:{column}500")
+
+
+def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
+    """The budget workbook (blank, or holding ``model``) at ``path``."""
+    book = Workbook()
+    about = book.active
+    about.title = "About"
+    for line in ABOUT:
+        about.append([line])
+    about["A1"].font = Font(bold=True, size=14)
+    about.column_dimensions["A"].width = 120
+    settings = _sheet(book, "Settings", ("setting", "value"), [
+        [key, None if model is None else getattr(model, key)] for key in SETTINGS])
+    units = DataValidation(type="list", formula1='"' + ",".join(MONEY_UNITS) + '"', allow_blank=False)
+    settings.add_data_validation(units)
+    units.add("B4")
+    lines = [] if model is None else [[getattr(ln, c) for c in LINE_COLUMNS] for ln in model.lines]
+    ws = _sheet(book, "Lines", LINE_COLUMNS, lines)
+    letter = {c: get_column_letter(i) for i, c in enumerate(LINE_COLUMNS, start=1)}
+    _validate(ws, letter["income"], DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True))
+    for part in ("actuals_to_date", "committed_to_year_end", "new_demand"):
+        cell = f"{letter[part]}2"
+        formula = f'OR(ISBLANK({cell}),ISNUMBER({cell}),' + ",".join(f'{cell}="{c}"' for c in COMPUTED) + ")"
+        _validate(ws, letter[part], DataValidation(type="custom", formula1=formula, allow_blank=True,
+                                                   error="A number, or from_history, from_commitments or "
+                                                         "from_forecast.", showErrorMessage=True))
+    changes = [] if model is None else [[ln.name, c.description, c.amount] for ln in model.lines for c in ln.changes]
+    ws = _sheet(book, "Changes", CHANGE_COLUMNS, changes)
+    _validate(ws, "A", DataValidation(type="list", formula1="Lines!$A$2:$A$500", allow_blank=False))
+    reserves = [] if model is None else [[getattr(r, c) for c in RESERVE_COLUMNS] for r in model.reserves]
+    _sheet(book, "Reserves", RESERVE_COLUMNS, reserves)
+    book.save(path)
+    return path
+
+
+def _cell(value: object) -> object:
+    """A cell as the schema reads it: numbers exactly (as written), text trimmed, blanks as not given."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return value
+    return str(value).strip()
+
+
+def _rows(ws: Any, columns: tuple[str, ...], file: str, problems: list[LocatedProblem]
+          ) -> list[tuple[int, dict[str, object], dict[str, str]]]:
+    """(row number, values by column, cell reference by column) for every non-blank row."""
+    header = [str(c).strip() if c is not None else "" for c in next(ws.iter_rows(max_row=1, values_only=True), ())]
+    for i, name in enumerate(header, start=1):
+        if name and name not in columns:
+            from difflib import get_close_matches
+
+            near = get_close_matches(name, list(columns), n=1, cutoff=0.6)
+            problems.append(LocatedProblem(file, f"sheet {ws.title}, row 1", f"{name} ({get_column_letter(i)})",
+                                           name, f"unknown column '{name}'" + (f"; did you mean '{near[0]}'?" if near
+                                           else ".") + f" Expected columns: {', '.join(columns)}."))
+    out = []
+    for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        cells = {h: _cell(v) for h, v in zip(header, values, strict=False) if h in columns}
+        if all(v is None for v in cells.values()):
+            continue
+        refs = {h: f"{h} ({get_column_letter(i)})" for i, h in enumerate(header, start=1) if h in columns}
+        out.append((number, {k: v for k, v in cells.items() if v is not None}, refs))
+    return out
+
+
+def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, str]], list[LocatedProblem]]:
+    """The workbook as the budget's data, with the sheet/row/column of every key path."""
+    problems: list[LocatedProblem] = []
+    places: dict[str, tuple[str, str]] = {}
+    missing = [s for s in ("Settings", "Lines") if s not in book.sheetnames]
+    if missing:
+        return {}, places, [LocatedProblem(file, "-", "", ", ".join(missing), "the workbook has no sheet "
+                                           f"{' or '.join(missing)}; start from 'placecast defaults budget-workbook'.")]
+    data: dict[str, Any] = {"lines": [], "reserves": []}
+    for number, cells, _refs in _rows(book["Settings"], ("setting", "value"), file, problems):
+        key = str(cells.get("setting", ""))
+        if key not in SETTINGS:
+            problems.append(LocatedProblem(file, f"sheet Settings, row {number}", "setting (A)", key,
+                                           f"unknown setting; expected one of {', '.join(SETTINGS)}."))
+        elif "value" in cells:
+            data[key] = cells["value"]
+            places[key] = (f"sheet Settings, row {number}", "value (B)")
+    index: dict[str, int] = {}
+    for number, cells, refs in _rows(book["Lines"], LINE_COLUMNS, file, problems):
+        i = len(data["lines"])
+        index[str(cells.get("name", ""))] = i
+        data["lines"].append({**cells, "changes": []})
+        places[f"lines[{i}]"] = (f"sheet Lines, row {number}", "")
+        places.update({f"lines[{i}].{k}": (f"sheet Lines, row {number}", refs[k]) for k in refs})
+    if "Changes" in book.sheetnames:
+        for number, cells, refs in _rows(book["Changes"], CHANGE_COLUMNS, file, problems):
+            line = str(cells.pop("line", ""))
+            if line not in index:
+                problems.append(LocatedProblem(file, f"sheet Changes, row {number}", refs.get("line", "line"), line,
+                                               "names no row of the Lines sheet; use a line's name exactly."))
+                continue
+            changes = data["lines"][index[line]]["changes"]
+            places.update({f"lines[{index[line]}].changes[{len(changes)}].{k}": (f"sheet Changes, row {number}",
+                                                                               refs[k]) for k in refs})
+            changes.append(cells)
+    if "Reserves" in book.sheetnames:
+        for number, cells, refs in _rows(book["Reserves"], RESERVE_COLUMNS, file, problems):
+            i = len(data["reserves"])
+            places[f"reserves[{i}]"] = (f"sheet Reserves, row {number}", "")
+            places.update({f"reserves[{i}].{k}": (f"sheet Reserves, row {number}", refs[k]) for k in refs})
+            data["reserves"].append(cells)
+    return data, places, problems
+
+
+def relocate(problems: list[LocatedProblem], places: dict[str, tuple[str, str]]) -> list[LocatedProblem]:
+    """Problems found on key paths, placed on the workbook's sheet, row and column."""
+    out = []
+    for p in problems:
+        path = p.column
+        while path and path not in places:
+            path = path.rsplit(".", 1)[0] if "." in path else ""
+        where, column = places.get(path, (p.where, p.column))
+        out.append(LocatedProblem(p.file, where, column or p.column, p.value, p.message))
+    return out
+
+
+def read_budget_workbook(path: Path) -> tuple[BudgetFile, dict[Loc, int]]:
+    """The budget held in a workbook, and the sheet and row of every line (for later problems)."""
+    file = str(path)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds of errors for files that are not workbooks
+        raise FinanceInputError([LocatedProblem(file, "-", "", "", f"not a readable Excel workbook ({exc}). Save "
+                                                "it again as .xlsx.")]) from exc
+    try:
+        data, places, problems = _data(book, file)
+    finally:
+        book.close()
+    if problems:
+        raise FinanceInputError(relocate(problems, places))
+    result = validate_data(BudgetFile, data, file, {})
+    if result.problems:
+        raise FinanceInputError(relocate(result.problems, places))
+    lines: dict[Loc, Any] = {("lines", i): places[f"lines[{i}]"][0] for i in range(len(data["lines"]))}
+    lines.update({("reserves", i): places[f"reserves[{i}]"][0] for i in range(len(data["reserves"]))})
+    return result.model, lines  # type: ignore[return-value]

@@ -1,0 +1,106 @@
+"""The budget workbook: `placecast defaults budget-workbook`, filled in as a finance officer would, gives
+the same outturn as the equivalent YAML; its errors name the sheet, the row and the column (issue 14)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+from openpyxl import load_workbook
+
+from placecast.finance import read_budget
+from placecast.finance.budget import read_budget_input
+from placecast.finance.errors import FinanceInputError
+from placecast.finance.workbook import write_budget_workbook
+
+SOURCES = {"from_history": Decimal(15_127_471), "from_commitments": Decimal(15_636_000),
+           "from_forecast": Decimal(-384_000)}
+DEMO = resources.files("placecast.report").joinpath("defaults", "demo_budget.yaml")
+
+
+def _blank(tmp_path):
+    path = tmp_path / "budget.xlsx"
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "defaults", "budget-workbook"],
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    path.write_bytes(result.stdout)
+    return path
+
+
+def test_the_blank_workbook_filled_in_gives_the_yamls_outturn(tmp_path):
+    path = _blank(tmp_path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["About", "Settings", "Lines", "Changes", "Reserves"]
+    settings = book["Settings"]
+    settings["B2"], settings["B3"], settings["B4"] = "Children's Services", "2025/26 Q2", "£000"
+    lines = book["Lines"]
+    header = [c.value for c in lines[1]]
+    for row, values in enumerate([
+            {"name": "Placements", "budget_previous_quarter": 100, "forecast_net_expenditure": 110, "reserves": 5},
+            {"name": "Social work", "budget_previous_quarter": 150, "forecast_net_expenditure": 149.5}], start=2):
+        for key, value in values.items():
+            lines.cell(row, header.index(key) + 1, value)
+    book["Changes"].append(["Social work", "Market supplement", 12.25])
+    book["Reserves"].append(["Children's reserve", "", "Placements", 20, 5])
+    book.save(path)
+    yaml = tmp_path / "budget.yaml"
+    yaml.write_text("""title: Children's Services
+quarter: 2025/26 Q2
+units: £000
+lines:
+  - {name: Placements, budget_previous_quarter: 100, forecast_net_expenditure: 110, reserves: 5}
+  - name: Social work
+    budget_previous_quarter: 150
+    changes: [{description: Market supplement, amount: 12.25}]
+    forecast_net_expenditure: 149.5
+reserves:
+  - {category: Children's reserve, purpose: Placements, approved_use_balance: 20, approved_use: 5}
+""", encoding="utf-8")
+    from_book, from_yaml = read_budget(path), read_budget(yaml)
+    assert from_book.outturn_table().equals(from_yaml.outturn_table())
+    assert from_book.headline() == from_yaml.headline()
+    assert from_book.total("deficit") == Decimal("-7.75")
+
+
+def test_the_demo_budget_round_trips_through_the_workbook(tmp_path):
+    yaml_input = read_budget_input(DEMO)
+    path = write_budget_workbook(tmp_path / "demo.xlsx", yaml_input.model)
+    book_input = read_budget_input(path)
+    assert book_input.model == yaml_input.model
+    assert book_input.budget(SOURCES).headline() == yaml_input.budget(SOURCES).headline()
+
+
+def test_a_workbook_error_names_the_sheet_row_and_column(tmp_path):
+    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
+    book = load_workbook(path)
+    lines = book["Lines"]
+    header = [c.value for c in lines[1]]
+    lines.cell(3, header.index("forecast_net_expenditure") + 1, "lots")
+    lines.cell(1, header.index("reserves") + 1, "reserve")
+    book["Changes"].append(["No such line", "x", 1])
+    book.save(path)
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path)
+    found = {(p.where, p.column) for p in info.value.problems}
+    assert ("sheet Lines, row 1", "reserve (K)") in found
+    assert ("sheet Changes, row 4", "line (A)") in found  # after the demo's two changes
+    message = next(p.message for p in info.value.problems if p.column == "reserve (K)")
+    assert "did you mean 'reserves'" in message
+
+
+def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
+    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
+    book = load_workbook(path)
+    lines = book["Lines"]
+    header = [c.value for c in lines[1]]
+    lines.cell(3, header.index("forecast_net_expenditure") + 1, "lots")
+    book["Settings"]["B4"] = "£000s"
+    book.save(path)
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path)
+    found = {(p.where, p.column) for p in info.value.problems}
+    assert ("sheet Lines, row 3", "forecast_net_expenditure (D)") in found
+    assert ("sheet Settings, row 4", "value (B)") in found
