@@ -22,6 +22,7 @@ from placecast.errors import LocatedProblem
 from placecast.finance.errors import FinanceInputError
 from placecast.finance.files import MONEY_UNITS, BudgetFile, BudgetLineFile, ReserveFile
 from placecast.schema import Loc, validate_data
+from placecast.xlsx import workbook_with_about
 
 SETTINGS = ("title", "quarter", "units", "cash_limit")
 LINE_COLUMNS = tuple(n for n in BudgetLineFile.model_fields if n != "changes")
@@ -74,13 +75,7 @@ def _validate(ws: Any, column: str, rule: DataValidation) -> None:
 
 def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     """The budget workbook (blank, or holding ``model``) at ``path``."""
-    book = Workbook()
-    about = book.active
-    about.title = "About"
-    for line in ABOUT:
-        about.append([line])
-    about["A1"].font = Font(bold=True, size=14)
-    about.column_dimensions["A"].width = 120
+    book = workbook_with_about(ABOUT)
     settings = _sheet(book, "Settings", ("setting", "value"), [
         [key, None if model is None else getattr(model, key)] for key in SETTINGS])
     units = DataValidation(type="list", formula1='"' + ",".join(MONEY_UNITS) + '"', allow_blank=False)

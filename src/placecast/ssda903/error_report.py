@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from placecast.ssda903.findings import RULES, Findings
+from placecast.xlsx import workbook_with_about
 
 ABOUT = [
     "Placecast validation report",
@@ -53,13 +54,7 @@ def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object
 
 def write_error_report(findings: Findings, path: Path, show_child_ids: bool = False) -> Path:
     """Write the error report to ``path`` (.xlsx), replacing it only once it is complete."""
-    book = Workbook()
-    about = book.active
-    about.title = "About"
-    for line in ABOUT:
-        about.append([line])
-    about["A1"].font = Font(bold=True, size=14)
-    about.column_dimensions["A"].width = 120
+    book = workbook_with_about(ABOUT)
     items = findings.sorted()
     counts = Counter((f.dfe_rule, f.rule, f.severity) for f in items)
     fields = _fields(items)
