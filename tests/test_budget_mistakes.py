@@ -109,3 +109,19 @@ def test_the_cli_stops_with_exit_2_and_writes_nothing(tmp_path):
 
     assert isinstance(result.exception, PlacecastError) and "add up to 250" in str(result.exception)
     assert not (tmp_path / "out").exists()
+
+
+def test_adjustments_are_the_councils_own_named_columns_shown_only_when_used(tmp_path):
+    text = GOOD.replace("cash_limit: 250\n", "cash_limit: 250\nadjustments:\n"
+                        "  - {id: uasc_grant, label: UASC grant}\n  - {id: one_off, label: One-off funding}\n")
+    text = text.replace("forecast_net_expenditure: 110, reserves: 5}",
+                        "forecast_net_expenditure: 110, reserves: 5, adjustments: {uasc_grant: 3}}")
+    path = tmp_path / "budget.yaml"
+    path.write_text(text, encoding="utf-8")
+    budget = read_budget(path)
+    assert budget.adjustments_used == {"uasc_grant": "UASC grant"}
+    row = budget.outturn_table().set_index("line").loc["Placements"]
+    assert row["uasc_grant"] == -3 and row["one_off"] == 0 and row["net_after_adjustments_and_reserves"] == 102
+    assert budget.deficit_before_reserves() == Decimal(6)  # 110 + 149 - 3 - 250
+    problems = _problems(tmp_path, text.replace("{uasc_grant: 3}", "{uasc_grnt: 3}"))
+    assert [p.column for p in problems] == ["lines[0].adjustments.uasc_grnt"] and "not declared" in problems[0].message

@@ -33,7 +33,7 @@ def _blank(tmp_path):
 def test_the_blank_workbook_filled_in_gives_the_yamls_outturn(tmp_path):
     path = _blank(tmp_path)
     book = load_workbook(path)
-    assert book.sheetnames == ["About", "Settings", "Lines", "Changes", "Reserves"]
+    assert book.sheetnames == ["About", "Settings", "Lines", "Changes", "Reserves", "Adjustments", "Line adjustments"]
     settings = book["Settings"]
     settings["B2"], settings["B3"], settings["B4"] = "Children's Services", "2025/26 Q2", "£000"
     lines = book["Lines"]
@@ -85,9 +85,9 @@ def test_a_workbook_error_names_the_sheet_row_and_column(tmp_path):
     with pytest.raises(FinanceInputError) as info:
         read_budget(path)
     found = {(p.where, p.column) for p in info.value.problems}
-    assert ("sheet Lines, row 1", "reserve (K)") in found
+    assert ("sheet Lines, row 1", "reserve (J)") in found
     assert ("sheet Changes, row 4", "line (A)") in found  # after the demo's two changes
-    message = next(p.message for p in info.value.problems if p.column == "reserve (K)")
+    message = next(p.message for p in info.value.problems if p.column == "reserve (J)")
     assert "did you mean 'reserves'" in message
 
 
@@ -104,3 +104,13 @@ def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
     found = {(p.where, p.column) for p in info.value.problems}
     assert ("sheet Lines, row 3", "forecast_net_expenditure (D)") in found
     assert ("sheet Settings, row 4", "value (B)") in found
+
+
+def test_the_seed001_budget_with_its_named_adjustment_round_trips(tmp_path):
+    from pathlib import Path
+
+    seed = Path(__file__).parents[1] / "examples" / "seed001" / "budget.yaml"
+    yaml_input = read_budget_input(seed)
+    book_input = read_budget_input(write_budget_workbook(tmp_path / "seed001.xlsx", yaml_input.model))
+    assert book_input.model == yaml_input.model
+    assert book_input.budget().outturn_table().equals(yaml_input.budget().outturn_table())

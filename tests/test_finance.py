@@ -46,7 +46,7 @@ def test_seed001_q2_outturn_table_is_reproduced_to_the_thousand(budget):
         "Total": (52941, 63203, -1530, -3982, 57691, 4750, 3974),
     }
     cols = ["cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
-            "net_after_scarring_and_reserves", "deficit", "previous_deficit"]
+            "net_after_adjustments_and_reserves", "deficit", "previous_deficit"]
     for line, values in expected.items():
         assert tuple(int(table.loc[line, c]) for c in cols) == values
 
@@ -93,12 +93,13 @@ def test_costing_a_range_equals_the_sum_of_its_parts(first, a, b, weekly):
 def test_lines_sum_to_totals_and_reserves_reduce_the_deficit(rows):
     from placecast.finance.budget import Budget, BudgetLine
 
-    lines = [BudgetLine(f"L{i}", Decimal(b), [("change", Decimal(c))], Decimal(f), Decimal(cv), Decimal(r), None)
-             for i, (b, c, f, cv, r) in enumerate(rows)]
-    budget = Budget("t", "q", Decimal(1000), lines)
+    lines = [BudgetLine(f"L{i}", Decimal(b), [("change", Decimal(c))], Decimal(f), {"grant": Decimal(cv)},
+                        Decimal(r), None) for i, (b, c, f, cv, r) in enumerate(rows)]
+    budget = Budget("t", "q", Decimal(1000), lines, adjustment_labels={"grant": "Grant"})
     table = budget.outturn_table()
     body, total = table.iloc[:-1], table.iloc[-1]
-    for col in ("cash_limit", "forecast_net_expenditure", "reserves", "net_after_scarring_and_reserves", "deficit"):
+    for col in ("cash_limit", "forecast_net_expenditure", "grant", "reserves", "net_after_adjustments_and_reserves",
+                "deficit"):
         assert sum(body[col]) == total[col]
     head = budget.headline()
     assert head["deficit_after_reserves"] == head["deficit_before_reserves"] - head["reserves_used"]  # type: ignore

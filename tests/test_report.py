@@ -164,7 +164,7 @@ def test_html_figures_equal_the_librarys_values(rendered):
         cells = html[r["line"]]
         assert _number(cells[0]) == r["cash_limit"]
         assert _number(cells[1]) == r["forecast_net_expenditure"]
-        assert _number(cells[4]) == r["deficit"]  # no covid scarring column: the demo budget has none
+        assert _number(cells[4]) == r["deficit"]  # no adjustment column: the demo budget has none
     # children in care now, by category
     tax = load_taxonomy()
     now = count_in_care(history.episodes, as_at, tax.categories)

@@ -449,10 +449,11 @@ def outturn(
     headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
     t = Table(title=f"{budget.title} {budget.quarter}: forecast outturn (£000)")
-    cols = ["line", "cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves",
-            "net_after_scarring_and_reserves", "deficit", "previous_deficit"]
-    labels = {"line": "line", "cash_limit": "cash limit", "forecast_net_expenditure": "forecast",
-              "covid_scarring": "covid", "reserves": "reserves", "net_after_scarring_and_reserves": "net after",
+    used = budget.adjustments_used
+    cols = ["line", "cash_limit", "forecast_net_expenditure", *used, "reserves",
+            "net_after_adjustments_and_reserves", "deficit", "previous_deficit"]
+    labels = {"line": "line", "cash_limit": "cash limit", "forecast_net_expenditure": "forecast", **used,
+              "reserves": "reserves", "net_after_adjustments_and_reserves": "net after",
               "deficit": "deficit", "previous_deficit": "last qtr"}
     for c in cols:
         t.add_column(labels[c], justify="left" if c == "line" else "right", no_wrap=c != "line")

@@ -2,7 +2,8 @@
 
 Forecast outturn per line = actuals to date + committed cost to year end + forecast cost of new
 demand - planned savings not yet in the figures (or the finance system's forecast net expenditure);
-net after scarring and reserves = forecast - covid scarring allocation - appropriations from reserves;
+net after adjustments and reserves = forecast - the council's named adjustments (grants, allocations,
+one-off funding) - appropriations from reserves;
 (surplus)/deficit = net after reserves - cash limit. All sums are exact Decimals; tables round once.
 """
 
@@ -23,13 +24,14 @@ ZERO = Decimal(0)
 
 @dataclass
 class BudgetLine:
-    """One service line: budget, changes, forecast net expenditure, covid scarring, reserves, last period's deficit."""
+    """One service line: budget, changes, forecast net expenditure, named adjustments, reserves, last period's
+    deficit."""
 
     name: str
     budget_previous: Decimal
     changes: list[tuple[str, Decimal]]
     forecast_net_expenditure: Decimal
-    covid_scarring: Decimal
+    adjustments: dict[str, Decimal]
     reserves: Decimal
     previous_deficit: Decimal | None
     forecast_given: bool = True  # False: the line gives a budget only, and is shown at budget
@@ -40,9 +42,14 @@ class BudgetLine:
         return self.budget_previous + sum((a for _, a in self.changes), ZERO)
 
     @property
+    def adjusted(self) -> Decimal:
+        """The sum of the line's named adjustments."""
+        return sum(self.adjustments.values(), ZERO)
+
+    @property
     def net_after(self) -> Decimal:
-        """Forecast net expenditure less covid scarring and reserves."""
-        return self.forecast_net_expenditure - self.covid_scarring - self.reserves
+        """Forecast net expenditure less the named adjustments and reserves."""
+        return self.forecast_net_expenditure - self.adjusted - self.reserves
 
     @property
     def deficit(self) -> Decimal:
@@ -76,14 +83,20 @@ class Budget:
     lines: list[BudgetLine]
     reserves: list[Reserve] = field(default_factory=list)
     sources_used: set[str] = field(default_factory=set)  # the computed components the lines take
+    adjustment_labels: dict[str, str] = field(default_factory=dict)  # id -> the council's label
+
+    @property
+    def adjustments_used(self) -> dict[str, str]:
+        """The named adjustments some line uses (id -> label), in the file's order."""
+        return {k: v for k, v in self.adjustment_labels.items() if any(ln.adjustments.get(k) for ln in self.lines)}
 
     def total(self, attr: str) -> Decimal:
         """The sum of attribute ``attr`` over the service lines."""
         return sum((getattr(line, attr) for line in self.lines), ZERO)
 
     def deficit_before_reserves(self) -> Decimal:
-        """Forecast less covid scarring less the cash limit, before any reserves."""
-        return self.total("forecast_net_expenditure") - self.total("covid_scarring") - self.total("cash_limit")
+        """Forecast less the named adjustments less the cash limit, before any reserves."""
+        return self.total("forecast_net_expenditure") - self.total("adjusted") - self.total("cash_limit")
 
     def percent(self, amount: Decimal) -> Decimal | None:
         """``amount`` as a percentage of the cash limit (None when the cash limit is zero)."""
@@ -111,8 +124,9 @@ class Budget:
         rows = []
         for ln in self.lines:
             rows.append({"line": ln.name, "cash_limit": ln.cash_limit, "forecast_net_expenditure":
-                         ln.forecast_net_expenditure, "covid_scarring": -ln.covid_scarring, "reserves": -ln.reserves,
-                         "net_after_scarring_and_reserves": ln.net_after, "deficit": ln.deficit,
+                         ln.forecast_net_expenditure,
+                         **{k: -ln.adjustments.get(k, ZERO) for k in self.adjustment_labels}, "reserves": -ln.reserves,
+                         "net_after_adjustments_and_reserves": ln.net_after, "deficit": ln.deficit,
                          "previous_deficit": ln.previous_deficit,
                          "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit,
                          "forecast_basis": "forecast" if ln.forecast_given else "budget only (no forecast given)"})
@@ -122,8 +136,9 @@ class Budget:
         deficit = self.total("deficit")
         rows.append({"line": "Total", "cash_limit": self.total("cash_limit"),
                      "forecast_net_expenditure": self.total("forecast_net_expenditure"),
-                     "covid_scarring": -self.total("covid_scarring"), "reserves": -self.total("reserves"),
-                     "net_after_scarring_and_reserves": self.total("net_after"), "deficit": deficit,
+                     **{k: -sum((ln.adjustments.get(k, ZERO) for ln in self.lines), ZERO)
+                        for k in self.adjustment_labels}, "reserves": -self.total("reserves"),
+                     "net_after_adjustments_and_reserves": self.total("net_after"), "deficit": deficit,
                      "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total,
                      "forecast_basis": ""})
         return pd.DataFrame(rows)
@@ -247,7 +262,8 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
         raise FinanceInputError(problems)
     reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use)
                 for r in model.reserves]
-    return Budget(model.title, model.quarter, model.scale, out, reserves, used)
+    return Budget(model.title, model.quarter, model.scale, out, reserves, used,
+                  {a.id: a.label for a in model.adjustments})
 
 
 def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> BudgetLine:
@@ -262,7 +278,7 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
     if not given:  # a budget and nothing else: shown at budget, and said so
         fne = raw.budget_previous_quarter + sum((a for _, a in changes), ZERO)
     assert fne is not None
-    return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, raw.covid_scarring, raw.reserves,
+    return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, dict(raw.adjustments), raw.reserves,
                       raw.previous_quarter_deficit, given)
 
 
@@ -304,6 +320,13 @@ def _scale_checks(model: BudgetFile, sources: dict[str, Decimal], file: str, lin
 def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, lines: dict) -> list[InputProblem]:
     """Duplicate names, unbalanced cash limits, negative budgets, reserves that do not agree with the lines."""
     problems = _missing_parts(model, file, lines)
+    declared = {a.id for a in model.adjustments}
+    for i, raw in enumerate(model.lines):
+        for key in raw.adjustments:
+            if key not in declared:
+                problems.append(located(file, lines, ("lines", i, "adjustments", key), key, "this adjustment is not "
+                                        "declared: add it to the file's 'adjustments:' list with its label "
+                                        f"(declared: {', '.join(sorted(declared)) or 'none'})."))
     names: set[str] = set()
     for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
         if not raw.income and (raw.budget_previous_quarter < 0 or line.cash_limit < 0):

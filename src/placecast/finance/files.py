@@ -80,9 +80,20 @@ class BudgetLineFile(StrictModel):
     committed_to_year_end: Component | None = None
     new_demand: Component | None = None
     savings_not_in_figures: Component = Decimal(0)
-    covid_scarring: NonNegativeMoney = Decimal(0)
+    adjustments: dict[str, NonNegativeMoney] = Field(
+        default_factory=dict, description="Amounts of the file's named adjustments (grants, allocations, one-off "
+        "funding) that fund this line, by adjustment id.")
     reserves: NonNegativeMoney = Field(Decimal(0), description="Appropriations from reserves to this line.")
     previous_quarter_deficit: Money | None = None
+
+
+class AdjustmentFile(StrictModel):
+    """An adjustment column the council names itself: funding that reduces a line's net position before
+    reserves (a grant, a corporate allocation, one-off funding)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Used as the key in each line's adjustments.")
+    label: str = Field(min_length=1, description="The column's heading in the outturn table.")
+    description: str = ""
 
 
 class ReserveFile(StrictModel):
@@ -103,6 +114,8 @@ class BudgetFile(StrictModel):
     units: MoneyUnit = Field("thousands", description="£000 (or 'thousands') or £ (or 'pounds').")
     cash_limit: Money | None = Field(None, description="The portfolio's stated cash limit: the lines' cash "
                                      "limits must add up to it.")
+    adjustments: list[AdjustmentFile] = Field(default_factory=list, description="Adjustment columns the council "
+                                              "names itself; shown only when a line uses them.")
     lines: list[BudgetLineFile] = Field(min_length=1)
     reserves: list[ReserveFile] = Field(default_factory=list)
 

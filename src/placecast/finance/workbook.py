@@ -20,14 +20,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from placecast.errors import LocatedProblem
 from placecast.finance.errors import FinanceInputError
-from placecast.finance.files import MONEY_UNITS, BudgetFile, BudgetLineFile, ReserveFile
+from placecast.finance.files import MONEY_UNITS, AdjustmentFile, BudgetFile, BudgetLineFile, ReserveFile
 from placecast.schema import Loc, validate_data
 from placecast.xlsx import workbook_with_about
 
 SETTINGS = ("title", "quarter", "units", "cash_limit")
-LINE_COLUMNS = tuple(n for n in BudgetLineFile.model_fields if n != "changes")
+LINE_COLUMNS = tuple(n for n in BudgetLineFile.model_fields if n not in ("changes", "adjustments"))
 CHANGE_COLUMNS = ("line", "description", "amount")
 RESERVE_COLUMNS = tuple(ReserveFile.model_fields)
+ADJUSTMENT_COLUMNS = tuple(AdjustmentFile.model_fields)
+LINE_ADJUSTMENT_COLUMNS = ("line", "adjustment", "amount")
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
 ABOUT = [
     "Placecast budget workbook",
@@ -40,6 +42,8 @@ ABOUT = [
     "from_forecast to compute it from the data). A line with a budget and nothing else is shown at budget.",
     "Changes: one row per budget change since the last report; 'line' names a row of Lines.",
     "Reserves: one row per earmarked reserve used this year, with its approved-use balance.",
+    "Adjustments: the council's own adjustment columns (a grant, a corporate allocation, one-off funding), each "
+    "with an id and the label the outturn table shows; Line adjustments: the amount of each on a line.",
     "A blank cell is a value not given, never zero. Every problem is reported with its sheet, row and column.",
 ]
 NOTES = {
@@ -96,6 +100,12 @@ def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     _validate(ws, "A", DataValidation(type="list", formula1="Lines!$A$2:$A$500", allow_blank=False))
     reserves = [] if model is None else [[getattr(r, c) for c in RESERVE_COLUMNS] for r in model.reserves]
     _sheet(book, "Reserves", RESERVE_COLUMNS, reserves)
+    declared = [] if model is None else [[getattr(a, c) for c in ADJUSTMENT_COLUMNS] for a in model.adjustments]
+    _sheet(book, "Adjustments", ADJUSTMENT_COLUMNS, declared)
+    amounts = [] if model is None else [[ln.name, k, v] for ln in model.lines for k, v in ln.adjustments.items()]
+    ws = _sheet(book, "Line adjustments", LINE_ADJUSTMENT_COLUMNS, amounts)
+    _validate(ws, "A", DataValidation(type="list", formula1="Lines!$A$2:$A$500", allow_blank=False))
+    _validate(ws, "B", DataValidation(type="list", formula1="Adjustments!$A$2:$A$100", allow_blank=False))
     book.save(path)
     return path
 
@@ -171,6 +181,22 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             places.update({f"lines[{index[line]}].changes[{len(changes)}].{k}": (f"sheet Changes, row {number}",
                                                                                refs[k]) for k in refs})
             changes.append(cells)
+    if "Adjustments" in book.sheetnames:
+        data["adjustments"] = []
+        for number, cells, refs in _rows(book["Adjustments"], ADJUSTMENT_COLUMNS, file, problems):
+            i = len(data["adjustments"])
+            places.update({f"adjustments[{i}].{k}": (f"sheet Adjustments, row {number}", refs[k]) for k in refs})
+            data["adjustments"].append(cells)
+    if "Line adjustments" in book.sheetnames:
+        for number, cells, refs in _rows(book["Line adjustments"], LINE_ADJUSTMENT_COLUMNS, file, problems):
+            line, key = str(cells.get("line", "")), str(cells.get("adjustment", ""))
+            if line not in index:
+                problems.append(LocatedProblem(file, f"sheet Line adjustments, row {number}", refs.get("line", "line"),
+                                               line, "names no row of the Lines sheet; use a line's name exactly."))
+                continue
+            data["lines"][index[line]].setdefault("adjustments", {})[key] = cells.get("amount")
+            places[f"lines[{index[line]}].adjustments.{key}"] = (f"sheet Line adjustments, row {number}",
+                                                                  refs.get("amount", "amount"))
     if "Reserves" in book.sheetnames:
         for number, cells, refs in _rows(book["Reserves"], RESERVE_COLUMNS, file, problems):
             i = len(data["reserves"])

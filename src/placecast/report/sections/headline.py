@@ -21,9 +21,9 @@ def _risk(results: QuarterResults) -> str:
 
 
 def _after(budget: Budget) -> str:
-    """What the forecast outturn is after: reserves, and covid scarring allocations where the council has them."""
-    return "after covid scarring allocations and reserves" if any(ln.covid_scarring for ln in budget.lines) \
-        else "after reserves"
+    """What the forecast outturn is after: reserves, and the council's named adjustments where it has them."""
+    used = [label.lower() for label in budget.adjustments_used.values()]
+    return f"after {', '.join(used)} and reserves" if used else "after reserves"
 
 
 def year_end_forecast(results: QuarterResults) -> float | None:

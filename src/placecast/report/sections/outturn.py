@@ -12,25 +12,26 @@ ID = "outturn"
 COMPONENTS = {"from_history": "Placement actuals to date (care history at unit costs)",
               "from_commitments": "Committed to 31 March (open placements)",
               "from_forecast": "Forecast new demand net of expected endings to 31 March (forecast less committed)"}
-MONEY = ("cash_limit", "forecast_net_expenditure", "covid_scarring", "reserves", "net_after_scarring_and_reserves",
-         "deficit", "previous_deficit", "movement")
+MONEY = ("cash_limit", "forecast_net_expenditure", "reserves", "net_after_adjustments_and_reserves", "deficit",
+         "previous_deficit", "movement")
 
 
 def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
-    """Outturn by service line with the movement since last quarter."""
+    """Outturn by service line with the movement since last quarter; the council's named adjustments are
+    columns only when a line uses them."""
+    used = budget.adjustments_used
     rows = [{"line": r["line"] + (" (budget only: no forecast given)" if r["forecast_basis"].startswith("budget")
-                                  else ""), **{c: unit.of(r[c], budget.scale) for c in MONEY}}
+                                  else ""), **{c: unit.of(r[c], budget.scale) for c in (*MONEY, *used)}}
             for r in budget.outturn_table().to_dict("records")]
     columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit", unit.kind),
                Column("forecast_net_expenditure", "Forecast net expenditure", unit.kind),
-               Column("covid_scarring", "Covid scarring", unit.kind),
+               *[Column(key, label, unit.kind) for key, label in used.items()],
                Column("reserves", "From reserves", unit.kind),
-               Column("net_after_scarring_and_reserves", "Net after reserves", unit.kind),
+               Column("net_after_adjustments_and_reserves", "Net after adjustments and reserves" if used
+                      else "Net after reserves", unit.kind),
                Column("deficit", f"(Surplus)/deficit {quarter[-2:]}", unit.kind),
                Column("previous_deficit", "(Surplus)/deficit last quarter", unit.kind),
                Column("movement", "Movement", unit.kind)]
-    if not any(line.covid_scarring for line in budget.lines):  # show only the columns the council uses
-        columns = [c for c in columns if c.key != "covid_scarring"]
     return Table("outturn", f"Forecast outturn by service line, with movement since last quarter ({unit.label})",
                  columns, rows, "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)
 
