@@ -125,3 +125,12 @@ def test_adjustments_are_the_councils_own_named_columns_shown_only_when_used(tmp
     assert budget.deficit_before_reserves() == Decimal(6)  # 110 + 149 - 3 - 250
     problems = _problems(tmp_path, text.replace("{uasc_grant: 3}", "{uasc_grnt: 3}"))
     assert [p.column for p in problems] == ["lines[0].adjustments.uasc_grnt"] and "not declared" in problems[0].message
+
+
+def test_the_variance_is_shown_per_line_and_in_total_as_a_share_of_that_lines_budget(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    table = read_budget(path).outturn_table().set_index("line")
+    assert table.loc["Placements", "deficit"] == 5 and table.loc["Placements", "deficit_pct"] == 5
+    assert round(table.loc["Social work", "deficit_pct"], 3) == Decimal("-0.667")
+    assert table.loc["Total", "deficit_pct"] == Decimal(4) / 250 * 100

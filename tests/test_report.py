@@ -270,8 +270,8 @@ def test_excel_holds_numbers_with_formats(rendered):
             cell = ws.cell(i, j)
             if row[c.key] is None:
                 continue
-            assert isinstance(cell.value, float | int) and cell.number_format == '#,##0;(#,##0);"-"'
-            assert rounded(cell.value, "gbp_k") == rounded(row[c.key], "gbp_k")
+            assert isinstance(cell.value, float | int) and cell.number_format == KINDS[c.kind][0]
+            assert rounded(cell.value, c.kind) == rounded(row[c.key], c.kind)
     ind = wb["indicators"]
     rags = [ind.cell(r, 9).value for r in range(5, 5 + len(report.table("indicators").rows))]
     assert all(v.split(" ", 1)[1] in ("Red", "Amber", "Green", "N/A") for v in rags)

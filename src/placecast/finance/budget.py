@@ -127,6 +127,7 @@ class Budget:
                          ln.forecast_net_expenditure,
                          **{k: -ln.adjustments.get(k, ZERO) for k in self.adjustment_labels}, "reserves": -ln.reserves,
                          "net_after_adjustments_and_reserves": ln.net_after, "deficit": ln.deficit,
+                         "deficit_pct": None if ln.cash_limit == 0 else ln.deficit / ln.cash_limit * 100,
                          "previous_deficit": ln.previous_deficit,
                          "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit,
                          "forecast_basis": "forecast" if ln.forecast_given else "budget only (no forecast given)"})
@@ -139,6 +140,7 @@ class Budget:
                      **{k: -sum((ln.adjustments.get(k, ZERO) for ln in self.lines), ZERO)
                         for k in self.adjustment_labels}, "reserves": -self.total("reserves"),
                      "net_after_adjustments_and_reserves": self.total("net_after"), "deficit": deficit,
+                     "deficit_pct": self.percent(deficit),
                      "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total,
                      "forecast_basis": ""})
         return pd.DataFrame(rows)

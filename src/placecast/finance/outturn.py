@@ -26,6 +26,7 @@ from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.unit_costs import UnitCosts
 
 TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis")
+PERCENT_COLUMNS = ("deficit_pct",)
 
 
 def _decimal(value: Fraction) -> Decimal:
@@ -49,7 +50,9 @@ class Outturn:
         """Money columns in whole £000 (rounded once, here)."""
         frame = frame.copy()
         for col in frame.columns:
-            if col not in TEXT_COLUMNS:
+            if col in PERCENT_COLUMNS:  # a share of the line's own cash limit, to one decimal place
+                frame[col] = [None if v is None else round(float(v), 1) for v in frame[col]]
+            elif col not in TEXT_COLUMNS:
                 frame[col] = [None if v is None else to_thousands(v * self.budget.scale) for v in frame[col]]
         return frame
 

@@ -21,7 +21,8 @@ def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
     columns only when a line uses them."""
     used = budget.adjustments_used
     rows = [{"line": r["line"] + (" (budget only: no forecast given)" if r["forecast_basis"].startswith("budget")
-                                  else ""), **{c: unit.of(r[c], budget.scale) for c in (*MONEY, *used)}}
+                                  else ""), **{c: unit.of(r[c], budget.scale) for c in (*MONEY, *used)},
+             "deficit_pct": r["deficit_pct"]}
             for r in budget.outturn_table().to_dict("records")]
     columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit", unit.kind),
                Column("forecast_net_expenditure", "Forecast net expenditure", unit.kind),
@@ -30,6 +31,7 @@ def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
                Column("net_after_adjustments_and_reserves", "Net after adjustments and reserves" if used
                       else "Net after reserves", unit.kind),
                Column("deficit", f"(Surplus)/deficit {quarter[-2:]}", unit.kind),
+               Column("deficit_pct", "% of cash limit", "pct"),
                Column("previous_deficit", "(Surplus)/deficit last quarter", unit.kind),
                Column("movement", "Movement", unit.kind)]
     return Table("outturn", f"Forecast outturn by service line, with movement since last quarter ({unit.label})",
