@@ -134,3 +134,15 @@ def test_the_variance_is_shown_per_line_and_in_total_as_a_share_of_that_lines_bu
     assert table.loc["Placements", "deficit"] == 5 and table.loc["Placements", "deficit_pct"] == 5
     assert round(table.loc["Social work", "deficit_pct"], 3) == Decimal("-0.667")
     assert table.loc["Total", "deficit_pct"] == Decimal(4) / 250 * 100
+
+
+def test_ring_fenced_lines_are_reported_beside_the_position_not_inside_it(tmp_path):
+    text = GOOD.replace("reserves:\n", "  - {name: Dedicated Schools Grant high needs, outside_cash_limit: true, "
+                        "budget_previous_quarter: 900, forecast_net_expenditure: 1000}\nreserves:\n", 1)
+    path = tmp_path / "budget.yaml"
+    path.write_text(text, encoding="utf-8")
+    budget = read_budget(path)
+    assert budget.total("cash_limit") == 250 and budget.total("deficit") == Decimal(4)  # as without it
+    beside = budget.outturn_table(outside=True).set_index("line")
+    assert beside.loc["Dedicated Schools Grant high needs", "deficit"] == 100 and beside.loc["Total", "deficit"] == 100
+    assert "Dedicated Schools Grant high needs" not in set(budget.outturn_table()["line"])

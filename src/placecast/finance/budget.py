@@ -84,6 +84,7 @@ class Budget:
     reserves: list[Reserve] = field(default_factory=list)
     sources_used: set[str] = field(default_factory=set)  # the computed components the lines take
     adjustment_labels: dict[str, str] = field(default_factory=dict)  # id -> the council's label
+    outside: list[BudgetLine] = field(default_factory=list)  # ring-fenced: reported beside, not in, the position
 
     @property
     def adjustments_used(self) -> dict[str, str]:
@@ -119,10 +120,12 @@ class Budget:
         rows.append({"line": "", "description": "Total Changes", "movement": total})
         return pd.DataFrame(rows)
 
-    def outturn_table(self) -> pd.DataFrame:
-        """The outturn per line and in total, with the movement on last period (None where it is not known)."""
+    def outturn_table(self, outside: bool = False) -> pd.DataFrame:
+        """The outturn per line and in total, with the movement on last period (None where it is not known);
+        with ``outside``, the same for the lines outside the cash limit (reported beside the position)."""
+        lines = self.outside if outside else self.lines
         rows = []
-        for ln in self.lines:
+        for ln in lines:
             rows.append({"line": ln.name, "cash_limit": ln.cash_limit, "forecast_net_expenditure":
                          ln.forecast_net_expenditure,
                          **{k: -ln.adjustments.get(k, ZERO) for k in self.adjustment_labels}, "reserves": -ln.reserves,
@@ -131,16 +134,20 @@ class Budget:
                          "previous_deficit": ln.previous_deficit,
                          "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit,
                          "forecast_basis": "forecast" if ln.forecast_given else "budget only (no forecast given)"})
-        prev = [ln.previous_deficit for ln in self.lines]
+        prev = [ln.previous_deficit for ln in lines]
         known = [p for p in prev if p is not None]
         prev_total = sum(known, ZERO) if len(known) == len(prev) else None
-        deficit = self.total("deficit")
-        rows.append({"line": "Total", "cash_limit": self.total("cash_limit"),
-                     "forecast_net_expenditure": self.total("forecast_net_expenditure"),
-                     **{k: -sum((ln.adjustments.get(k, ZERO) for ln in self.lines), ZERO)
-                        for k in self.adjustment_labels}, "reserves": -self.total("reserves"),
-                     "net_after_adjustments_and_reserves": self.total("net_after"), "deficit": deficit,
-                     "deficit_pct": self.percent(deficit),
+
+        def total(attr: str) -> Decimal:
+            return sum((getattr(ln, attr) for ln in lines), ZERO)
+
+        deficit, limit = total("deficit"), total("cash_limit")
+        rows.append({"line": "Total", "cash_limit": limit,
+                     "forecast_net_expenditure": total("forecast_net_expenditure"),
+                     **{k: -sum((ln.adjustments.get(k, ZERO) for ln in lines), ZERO)
+                        for k in self.adjustment_labels}, "reserves": -total("reserves"),
+                     "net_after_adjustments_and_reserves": total("net_after"), "deficit": deficit,
+                     "deficit_pct": None if limit == 0 else deficit / limit * 100,
                      "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total,
                      "forecast_basis": ""})
         return pd.DataFrame(rows)
@@ -260,12 +267,14 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
                                         f"give {SOURCES[value]} so this can be computed."))
     out = [_line(raw, sources, model.scale) for raw in model.lines]
     problems += _sense_checks(model, out, file, lines) + _scale_checks(model, sources, file, lines)
+    inside = [ln for raw, ln in zip(model.lines, out, strict=True) if not raw.outside_cash_limit]
+    outside = [ln for raw, ln in zip(model.lines, out, strict=True) if raw.outside_cash_limit]
     if problems:
         raise FinanceInputError(problems)
     reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use)
                 for r in model.reserves]
-    return Budget(model.title, model.quarter, model.scale, out, reserves, used,
-                  {a.id: a.label for a in model.adjustments})
+    return Budget(model.title, model.quarter, model.scale, inside, reserves, used,
+                  {a.id: a.label for a in model.adjustments}, outside)
 
 
 def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> BudgetLine:
@@ -355,7 +364,8 @@ def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, 
             problems.append(located(file, lines, ("reserves", i, "approved_use"), r.approved_use,
                                     f"approved use {r.approved_use} is more than the approved-use balance "
                                     f"{r.approved_use_balance}."))
-    total = sum((ln.cash_limit for ln in budget_lines), ZERO)
+    total = sum((ln.cash_limit for raw, ln in zip(model.lines, budget_lines, strict=True)
+                 if not raw.outside_cash_limit), ZERO)
     if model.cash_limit is not None and model.cash_limit != total:
         problems.append(located(file, lines, ("cash_limit",), model.cash_limit,
                                 f"the lines' cash limits add up to {total}, not {model.cash_limit} (a difference "

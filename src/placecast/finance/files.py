@@ -75,6 +75,8 @@ class BudgetLineFile(StrictModel):
     forecast_net_expenditure: Money | None = Field(None, description="The finance system's forecast; else the "
                                                    "components below are added up.")
     income: bool = Field(False, description="An income line: its budget may be negative.")
+    outside_cash_limit: bool = Field(False, description="Ring-fenced funding (the Dedicated Schools Grant, the "
+                                     "UASC grant): reported beside the position, not in it.")
     actuals_to_date: Component | None = Field(None, description="With committed_to_year_end and new_demand, the "
                                               "forecast's components (each given; write 0 for none).")
     committed_to_year_end: Component | None = None

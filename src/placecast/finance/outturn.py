@@ -69,6 +69,8 @@ class Outturn:
                   "outturn.csv": self.thousands(b.outturn_table()),
                   "reserves.csv": self.thousands(b.reserves_table()),
                   "headline.csv": pd.DataFrame([{"as_at": self.as_at.isoformat(), **self.headline()}])}
+        if b.outside:
+            tables["outside_cash_limit.csv"] = self.thousands(b.outturn_table(outside=True))
         if self.sources:
             tables["computed_components.csv"] = pd.DataFrame(
                 [{"component": k, "gbp_thousands": to_thousands(v)} for k, v in self.sources.items()])

@@ -53,6 +53,7 @@ NOTES = {
     "committed_to_year_end": "A number, or from_commitments (open placements costed to 31 March).",
     "new_demand": "A number, or from_forecast (the forecast's new demand to 31 March).",
     "income": "TRUE for an income line (its budget may be negative).",
+    "outside_cash_limit": "TRUE for ring-fenced funding (DSG, UASC grant): reported beside the position.",
     "reserves": "Drawn from reserves to this line (see the Reserves sheet).",
 }
 
@@ -88,7 +89,8 @@ def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     lines = [] if model is None else [[getattr(ln, c) for c in LINE_COLUMNS] for ln in model.lines]
     ws = _sheet(book, "Lines", LINE_COLUMNS, lines)
     letter = {c: get_column_letter(i) for i, c in enumerate(LINE_COLUMNS, start=1)}
-    _validate(ws, letter["income"], DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True))
+    for flag in ("income", "outside_cash_limit"):
+        _validate(ws, letter[flag], DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True))
     for part in ("actuals_to_date", "committed_to_year_end", "new_demand"):
         cell = f"{letter[part]}2"
         formula = f'OR(ISBLANK({cell}),ISNUMBER({cell}),' + ",".join(f'{cell}="{c}"' for c in COMPUTED) + ")"

@@ -16,14 +16,14 @@ MONEY = ("cash_limit", "forecast_net_expenditure", "reserves", "net_after_adjust
          "previous_deficit", "movement")
 
 
-def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
+def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit, outside: bool = False) -> Table:
     """Outturn by service line with the movement since last quarter; the council's named adjustments are
     columns only when a line uses them."""
     used = budget.adjustments_used
     rows = [{"line": r["line"] + (" (budget only: no forecast given)" if r["forecast_basis"].startswith("budget")
                                   else ""), **{c: unit.of(r[c], budget.scale) for c in (*MONEY, *used)},
              "deficit_pct": r["deficit_pct"]}
-            for r in budget.outturn_table().to_dict("records")]
+            for r in budget.outturn_table(outside).to_dict("records")]
     columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit", unit.kind),
                Column("forecast_net_expenditure", "Forecast net expenditure", unit.kind),
                *[Column(key, label, unit.kind) for key, label in used.items()],
@@ -34,6 +34,9 @@ def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit) -> Table:
                Column("deficit_pct", "% of cash limit", "pct"),
                Column("previous_deficit", "(Surplus)/deficit last quarter", unit.kind),
                Column("movement", "Movement", unit.kind)]
+    if outside:
+        return Table("outside", f"Outside the cash limit: ring-fenced funding, reported beside the position "
+                                f"({unit.label})", columns, rows, "Not included in the position above.", True)
     return Table("outturn", f"Forecast outturn by service line, with movement since last quarter ({unit.label})",
                  columns, rows, "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)
 
@@ -65,6 +68,8 @@ def build(results: QuarterResults) -> Section:
     """Forecast outturn against the cash limit."""
     outturn, unit = results.outturn, money_unit(results)
     blocks: list = [outturn_table(outturn.budget, results.quarter, unit)]
+    if outturn.budget.outside:
+        blocks.append(outturn_table(outturn.budget, results.quarter, unit, outside=True))
     comp = [{"component": COMPONENTS.get(k, k), "amount": unit.of(v)} for k, v in outturn.sources.items()]
     if comp:
         blocks.append(Table("outturn_components", f"Placement components computed from the data ({unit.label})",
