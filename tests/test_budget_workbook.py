@@ -33,7 +33,8 @@ def _blank(tmp_path):
 def test_the_blank_workbook_filled_in_gives_the_yamls_outturn(tmp_path):
     path = _blank(tmp_path)
     book = load_workbook(path)
-    assert book.sheetnames == ["About", "Settings", "Lines", "Changes", "Reserves", "Adjustments", "Line adjustments"]
+    assert book.sheetnames == ["About", "Settings", "Lines", "Changes", "Reserves", "Adjustments", "Line adjustments",
+                               "Mitigations"]
     settings = book["Settings"]
     settings["B2"], settings["B3"], settings["B4"] = "Children's Services", "2025/26 Q2", "£000"
     lines = book["Lines"]

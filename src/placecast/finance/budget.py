@@ -35,6 +35,7 @@ class BudgetLine:
     reserves: Decimal
     previous_deficit: Decimal | None
     forecast_given: bool = True  # False: the line gives a budget only, and is shown at budget
+    previous_year_outturn: Decimal | None = None
 
     @property
     def cash_limit(self) -> Decimal:
@@ -85,7 +86,20 @@ class Budget:
     sources_used: set[str] = field(default_factory=set)  # the computed components the lines take
     adjustment_labels: dict[str, str] = field(default_factory=dict)  # id -> the council's label
     outside: list[BudgetLine] = field(default_factory=list)  # ring-fenced: reported beside, not in, the position
+    mitigations: list[tuple[str, Decimal, str]] = field(default_factory=list)  # (name, amount, status), undelivered
 
+    def mitigation_total(self) -> Decimal:
+        """The mitigations not yet delivered, in total."""
+        return sum((amount for _, amount, _ in self.mitigations), ZERO)
+
+    def mitigation_table(self) -> pd.DataFrame:
+        """Position before mitigations, each mitigation, position after."""
+        before = self.total("deficit")
+        rows = [{"step": "(Surplus)/deficit after reserves, before mitigations", "status": "", "amount": before}]
+        rows += [{"step": name, "status": status, "amount": -amount} for name, amount, status in self.mitigations]
+        rows.append({"step": "(Surplus)/deficit after mitigations", "status": "",
+                     "amount": before - self.mitigation_total()})
+        return pd.DataFrame(rows)
     @property
     def adjustments_used(self) -> dict[str, str]:
         """The named adjustments some line uses (id -> label), in the file's order."""
@@ -133,6 +147,9 @@ class Budget:
                          "deficit_pct": None if ln.cash_limit == 0 else ln.deficit / ln.cash_limit * 100,
                          "previous_deficit": ln.previous_deficit,
                          "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit,
+                         "previous_year_outturn": ln.previous_year_outturn,
+                         "change_on_previous_year": None if ln.previous_year_outturn is None
+                         else ln.forecast_net_expenditure - ln.previous_year_outturn,
                          "forecast_basis": "forecast" if ln.forecast_given else "budget only (no forecast given)"})
         prev = [ln.previous_deficit for ln in lines]
         known = [p for p in prev if p is not None]
@@ -142,6 +159,8 @@ class Budget:
             return sum((getattr(ln, attr) for ln in lines), ZERO)
 
         deficit, limit = total("deficit"), total("cash_limit")
+        years = [ln.previous_year_outturn for ln in lines]
+        last_year = sum((y for y in years if y is not None), ZERO) if years and None not in years else None
         rows.append({"line": "Total", "cash_limit": limit,
                      "forecast_net_expenditure": total("forecast_net_expenditure"),
                      **{k: -sum((ln.adjustments.get(k, ZERO) for ln in lines), ZERO)
@@ -149,6 +168,9 @@ class Budget:
                      "net_after_adjustments_and_reserves": total("net_after"), "deficit": deficit,
                      "deficit_pct": None if limit == 0 else deficit / limit * 100,
                      "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total,
+                     "previous_year_outturn": last_year,
+                     "change_on_previous_year": None if last_year is None else total("forecast_net_expenditure")
+                     - last_year,
                      "forecast_basis": ""})
         return pd.DataFrame(rows)
 
@@ -168,10 +190,15 @@ class Budget:
         (also as % of the cash limit)."""
         before = self.deficit_before_reserves()
         after = self.total("deficit")
-        return {"cash_limit": self.total("cash_limit"), "forecast_outturn": self.total("net_after"),
-                "deficit_before_reserves": before, "reserves_used": self.total("reserves"),
-                "deficit_after_reserves": after, "deficit_before_pct": self.percent(before),
-                "deficit_after_pct": self.percent(after)}
+        out: dict[str, Decimal | None] = {
+            "cash_limit": self.total("cash_limit"), "forecast_outturn": self.total("net_after"),
+            "deficit_before_reserves": before, "reserves_used": self.total("reserves"),
+            "deficit_after_reserves": after, "deficit_before_pct": self.percent(before),
+            "deficit_after_pct": self.percent(after)}
+        if self.mitigations:  # a step of its own, only when the council reports one
+            out["mitigations"] = self.mitigation_total()
+            out["deficit_after_mitigations"] = after - self.mitigation_total()
+        return out
 
 
 SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast", "from_history": "--history"}
@@ -274,7 +301,8 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
     reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use)
                 for r in model.reserves]
     return Budget(model.title, model.quarter, model.scale, inside, reserves, used,
-                  {a.id: a.label for a in model.adjustments}, outside)
+                  {a.id: a.label for a in model.adjustments}, outside,
+                  [(m.name, m.amount, m.status) for m in model.mitigations])
 
 
 def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> BudgetLine:
@@ -290,7 +318,7 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
         fne = raw.budget_previous_quarter + sum((a for _, a in changes), ZERO)
     assert fne is not None
     return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, dict(raw.adjustments), raw.reserves,
-                      raw.previous_quarter_deficit, given)
+                      raw.previous_quarter_deficit, given, raw.previous_year_outturn)
 
 
 def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:

@@ -87,6 +87,8 @@ class BudgetLineFile(StrictModel):
         "funding) that fund this line, by adjustment id.")
     reserves: NonNegativeMoney = Field(Decimal(0), description="Appropriations from reserves to this line.")
     previous_quarter_deficit: Money | None = None
+    previous_year_outturn: Money | None = Field(None, description="Last year's outturn for the line, to compare "
+                                                "the forecast with.")
 
 
 class AdjustmentFile(StrictModel):
@@ -95,6 +97,15 @@ class AdjustmentFile(StrictModel):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Used as the key in each line's adjustments.")
     label: str = Field(min_length=1, description="The column's heading in the outturn table.")
+    description: str = ""
+
+
+class MitigationFile(StrictModel):
+    """A mitigation or recovery measure not yet delivered, so not in the forecast: reported as its own step."""
+
+    name: str = Field(min_length=1)
+    amount: NonNegativeMoney
+    status: Literal["planned", "in progress", "agreed"] = "planned"
     description: str = ""
 
 
@@ -120,6 +131,8 @@ class BudgetFile(StrictModel):
                                               "names itself; shown only when a line uses them.")
     lines: list[BudgetLineFile] = Field(min_length=1)
     reserves: list[ReserveFile] = Field(default_factory=list)
+    mitigations: list[MitigationFile] = Field(default_factory=list, description="Measures not yet delivered: "
+                                              "position before mitigations, mitigations, position after.")
 
     @property
     def scale(self) -> Decimal:

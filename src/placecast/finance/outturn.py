@@ -25,7 +25,7 @@ from placecast.finance.commitments import Commitments
 from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.unit_costs import UnitCosts
 
-TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis")
+TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis", "step", "status")
 PERCENT_COLUMNS = ("deficit_pct",)
 
 
@@ -69,6 +69,8 @@ class Outturn:
                   "outturn.csv": self.thousands(b.outturn_table()),
                   "reserves.csv": self.thousands(b.reserves_table()),
                   "headline.csv": pd.DataFrame([{"as_at": self.as_at.isoformat(), **self.headline()}])}
+        if b.mitigations:
+            tables["mitigations.csv"] = self.thousands(b.mitigation_table())
         if b.outside:
             tables["outside_cash_limit.csv"] = self.thousands(b.outturn_table(outside=True))
         if self.sources:

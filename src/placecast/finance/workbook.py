@@ -20,7 +20,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from placecast.errors import LocatedProblem
 from placecast.finance.errors import FinanceInputError
-from placecast.finance.files import MONEY_UNITS, AdjustmentFile, BudgetFile, BudgetLineFile, ReserveFile
+from placecast.finance.files import (
+    MONEY_UNITS,
+    AdjustmentFile,
+    BudgetFile,
+    BudgetLineFile,
+    MitigationFile,
+    ReserveFile,
+)
 from placecast.schema import Loc, validate_data
 from placecast.xlsx import workbook_with_about
 
@@ -30,6 +37,7 @@ CHANGE_COLUMNS = ("line", "description", "amount")
 RESERVE_COLUMNS = tuple(ReserveFile.model_fields)
 ADJUSTMENT_COLUMNS = tuple(AdjustmentFile.model_fields)
 LINE_ADJUSTMENT_COLUMNS = ("line", "adjustment", "amount")
+MITIGATION_COLUMNS = tuple(MitigationFile.model_fields)
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
 ABOUT = [
     "Placecast budget workbook",
@@ -44,6 +52,8 @@ ABOUT = [
     "Reserves: one row per earmarked reserve used this year, with its approved-use balance.",
     "Adjustments: the council's own adjustment columns (a grant, a corporate allocation, one-off funding), each "
     "with an id and the label the outturn table shows; Line adjustments: the amount of each on a line.",
+    "Mitigations: measures not yet delivered (so not in the forecast), each with its amount and status; the "
+    "report shows the position before them, each of them, and the position after.",
     "A blank cell is a value not given, never zero. Every problem is reported with its sheet, row and column.",
 ]
 NOTES = {
@@ -108,6 +118,9 @@ def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     ws = _sheet(book, "Line adjustments", LINE_ADJUSTMENT_COLUMNS, amounts)
     _validate(ws, "A", DataValidation(type="list", formula1="Lines!$A$2:$A$500", allow_blank=False))
     _validate(ws, "B", DataValidation(type="list", formula1="Adjustments!$A$2:$A$100", allow_blank=False))
+    steps = [] if model is None else [[getattr(m, c) for c in MITIGATION_COLUMNS] for m in model.mitigations]
+    ws = _sheet(book, "Mitigations", MITIGATION_COLUMNS, steps)
+    _validate(ws, "C", DataValidation(type="list", formula1='"planned,in progress,agreed"', allow_blank=True))
     book.save(path)
     return path
 
@@ -199,6 +212,12 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             data["lines"][index[line]].setdefault("adjustments", {})[key] = cells.get("amount")
             places[f"lines[{index[line]}].adjustments.{key}"] = (f"sheet Line adjustments, row {number}",
                                                                   refs.get("amount", "amount"))
+    if "Mitigations" in book.sheetnames:
+        data["mitigations"] = []
+        for number, cells, refs in _rows(book["Mitigations"], MITIGATION_COLUMNS, file, problems):
+            i = len(data["mitigations"])
+            places.update({f"mitigations[{i}].{k}": (f"sheet Mitigations, row {number}", refs[k]) for k in refs})
+            data["mitigations"].append(cells)
     if "Reserves" in book.sheetnames:
         for number, cells, refs in _rows(book["Reserves"], RESERVE_COLUMNS, file, problems):
             i = len(data["reserves"])

@@ -50,6 +50,10 @@ def build(results: QuarterResults) -> list[Figure]:
         Figure("Reserves drawdown", unit.of(head["reserves_used"], scale), k, unit.label),
         Figure("(Surplus)/deficit after reserves", unit.of(head["deficit_after_reserves"], scale), k,
                f"{unit.label}; {float(head['deficit_after_pct'] or 0):.1f}% of the cash limit"),
+        *([Figure("(Surplus)/deficit after mitigations", unit.of(head["deficit_after_mitigations"], scale), k,
+                  f"{unit.label}; after {unit.text((head['mitigations'] or 0) * scale)} of mitigations not yet "
+                  "delivered")]
+          if "mitigations" in head else []),
         Figure("Children in care now", count_in_care(episodes, as_at, cats)["total"], "int", f"at {as_at:%d/%m/%Y}"),
         Figure("Children in care a year ago", count_in_care(episodes, year_ago, cats)["total"], "int",
                f"at {year_ago:%d/%m/%Y}"),

@@ -75,6 +75,13 @@ def build(results: QuarterResults) -> Section:
         blocks.append(Table("outturn_components", f"Placement components computed from the data ({unit.label})",
                             [Column("component", "Component"), Column("amount", "Amount", unit.kind)], comp,
                             "Used where the budget file writes from_history, from_commitments or from_forecast."))
+    if outturn.budget.mitigations:
+        rows = [{"step": r["step"], "status": r["status"], "amount": unit.of(r["amount"], outturn.budget.scale)}
+                for r in outturn.budget.mitigation_table().to_dict("records")]
+        blocks.append(Table("mitigations", f"Mitigations not yet delivered: the position before and after "
+                                           f"({unit.label})",
+                            [Column("step", "Step"), Column("status", "Status"), Column("amount", "Amount", unit.kind)],
+                            rows, "Mitigations are not in the forecast until they are delivered.", True))
     blocks.append(budget_table(outturn.budget, unit))
     if outturn.budget.reserves:
         blocks.append(reserves_table(outturn.budget, unit))
