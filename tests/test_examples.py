@@ -21,3 +21,24 @@ def test_rotherham_2018_pressure_mitigations_and_last_years_outturn():
     steps = budget.mitigation_table()
     assert list(steps["amount"]) == [15300, -5700, 9600]
     assert round(total["deficit_pct"], 1) == Decimal("26.7")
+
+
+def test_the_reports_outturn_section_shows_the_mitigations_step_and_the_ring_fenced_lines(tmp_path):
+    from types import SimpleNamespace
+
+    from placecast.report.sections import outturn as section
+
+    text = (EXAMPLES / "rotherham_2018" / "budget.yaml").read_text(encoding="utf-8").replace(
+        "mitigations:", "  - {name: Dedicated Schools Grant, outside_cash_limit: true, budget_previous_quarter: 100, "
+        "forecast_net_expenditure: 120}\nmitigations:")
+    (tmp_path / "budget.yaml").write_text(text, encoding="utf-8")
+    budget = read_budget(tmp_path / "budget.yaml")
+    results = SimpleNamespace(outturn=SimpleNamespace(budget=budget, sources={}), quarter="2018/19 Q2",
+                              inputs=SimpleNamespace(money_unit="£000", commentary=SimpleNamespace(
+                                  section=lambda _: "")))
+    tables = {b.name: b for b in section.build(results).blocks if hasattr(b, "name")}
+    steps = [(r["step"], r["amount"]) for r in tables["mitigations"].rows]
+    assert steps[0][1] == 15300 and steps[-1] == ("(Surplus)/deficit after mitigations", 9600)
+    assert [r["line"] for r in tables["outside"].rows] == ["Dedicated Schools Grant", "Total"]
+    assert tables["outside"].rows[-1]["deficit"] == 20
+    assert [r["line"] for r in tables["outturn"].rows][-1] == "Total" and tables["outturn"].rows[-1]["deficit"] == 15300
