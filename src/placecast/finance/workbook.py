@@ -196,12 +196,11 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             places.update({f"lines[{index[line]}].changes[{len(changes)}].{k}": (f"sheet Changes, row {number}",
                                                                                refs[k]) for k in refs})
             changes.append(cells)
-    if "Adjustments" in book.sheetnames:
-        data["adjustments"] = []
-        for number, cells, refs in _rows(book["Adjustments"], ADJUSTMENT_COLUMNS, file, problems):
-            i = len(data["adjustments"])
-            places.update({f"adjustments[{i}].{k}": (f"sheet Adjustments, row {number}", refs[k]) for k in refs})
-            data["adjustments"].append(cells)
+    for sheet, key, columns in (("Adjustments", "adjustments", ADJUSTMENT_COLUMNS),
+                                ("Mitigations", "mitigations", MITIGATION_COLUMNS),
+                                ("Reserves", "reserves", RESERVE_COLUMNS)):
+        if sheet in book.sheetnames:
+            data[key] = _list_sheet(book[sheet], key, columns, places, file, problems)
     if "Line adjustments" in book.sheetnames:
         for number, cells, refs in _rows(book["Line adjustments"], LINE_ADJUSTMENT_COLUMNS, file, problems):
             line, key = str(cells.get("line", "")), str(cells.get("adjustment", ""))
@@ -212,19 +211,19 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             data["lines"][index[line]].setdefault("adjustments", {})[key] = cells.get("amount")
             places[f"lines[{index[line]}].adjustments.{key}"] = (f"sheet Line adjustments, row {number}",
                                                                   refs.get("amount", "amount"))
-    if "Mitigations" in book.sheetnames:
-        data["mitigations"] = []
-        for number, cells, refs in _rows(book["Mitigations"], MITIGATION_COLUMNS, file, problems):
-            i = len(data["mitigations"])
-            places.update({f"mitigations[{i}].{k}": (f"sheet Mitigations, row {number}", refs[k]) for k in refs})
-            data["mitigations"].append(cells)
-    if "Reserves" in book.sheetnames:
-        for number, cells, refs in _rows(book["Reserves"], RESERVE_COLUMNS, file, problems):
-            i = len(data["reserves"])
-            places[f"reserves[{i}]"] = (f"sheet Reserves, row {number}", "")
-            places.update({f"reserves[{i}].{k}": (f"sheet Reserves, row {number}", refs[k]) for k in refs})
-            data["reserves"].append(cells)
     return data, places, problems
+
+
+def _list_sheet(ws: Any, key: str, columns: tuple[str, ...], places: dict[str, tuple[str, str]], file: str,
+                problems: list[LocatedProblem]) -> list[dict[str, object]]:
+    """The rows of a sheet that is one list of the budget (``key``), each row's cells placed."""
+    items: list[dict[str, object]] = []
+    for number, cells, refs in _rows(ws, columns, file, problems):
+        i = len(items)
+        places[f"{key}[{i}]"] = (f"sheet {ws.title}, row {number}", "")
+        places.update({f"{key}[{i}].{k}": (f"sheet {ws.title}, row {number}", refs[k]) for k in refs})
+        items.append(cells)
+    return items
 
 
 def relocate(problems: list[LocatedProblem], places: dict[str, tuple[str, str]]) -> list[LocatedProblem]:
