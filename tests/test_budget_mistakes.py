@@ -146,3 +146,19 @@ def test_ring_fenced_lines_are_reported_beside_the_position_not_inside_it(tmp_pa
     beside = budget.outturn_table(outside=True).set_index("line")
     assert beside.loc["Dedicated Schools Grant high needs", "deficit"] == 100 and beside.loc["Total", "deficit"] == 100
     assert "Dedicated Schools Grant high needs" not in set(budget.outturn_table()["line"])
+
+
+def test_reserves_both_ways_contributions_add_to_the_position_and_to_the_closing_balance(tmp_path):
+    text = GOOD.replace("forecast_net_expenditure: 149}", "forecast_net_expenditure: 149, to_reserves: 10}")
+    text = text.replace("approved_use_balance: 20, approved_use: 5}", "approved_use_balance: 20, approved_use: 5, "
+                        "contribution: 10}")
+    path = tmp_path / "budget.yaml"
+    path.write_text(text, encoding="utf-8")
+    budget = read_budget(path)
+    assert budget.total("deficit") == Decimal(14)  # 4 before, plus 10 paid into reserves
+    assert budget.headline()["deficit_before_reserves"] == Decimal(9)  # 110 + 149 - 250: no reserve movement
+    reserve = budget.reserves_table().iloc[0]
+    assert (reserve["approved_use_balance"], reserve["approved_use"], reserve["contribution"],
+            reserve["balance"]) == (20, 5, 10, 25)
+    problems = _problems(tmp_path, text.replace("contribution: 10}", "contribution: 7}"))
+    assert "receives 7 in contributions but the service lines pay in 10" in problems[0].message

@@ -36,6 +36,7 @@ class BudgetLine:
     previous_deficit: Decimal | None
     forecast_given: bool = True  # False: the line gives a budget only, and is shown at budget
     previous_year_outturn: Decimal | None = None
+    to_reserves: Decimal = ZERO  # contributions to reserves: they add to the net position
 
     @property
     def cash_limit(self) -> Decimal:
@@ -50,7 +51,7 @@ class BudgetLine:
     @property
     def net_after(self) -> Decimal:
         """Forecast net expenditure less the named adjustments and reserves."""
-        return self.forecast_net_expenditure - self.adjusted - self.reserves
+        return self.forecast_net_expenditure - self.adjusted - self.reserves + self.to_reserves
 
     @property
     def deficit(self) -> Decimal:
@@ -67,11 +68,12 @@ class Reserve:
     purpose: str
     approved_use_balance: Decimal
     approved_use: Decimal
+    contribution: Decimal = ZERO
 
     @property
     def balance(self) -> Decimal:
-        """What remains of the approved-use balance after this year's use."""
-        return self.approved_use_balance - self.approved_use
+        """The closing balance: the opening approved-use balance less this year's use plus contributions."""
+        return self.approved_use_balance - self.approved_use + self.contribution
 
 
 @dataclass
@@ -177,12 +179,11 @@ class Budget:
     def reserves_table(self) -> pd.DataFrame:
         """Every reserve's balance, approved use and what remains, with a total row."""
         rows = [{"category": r.category, "narration": r.narration, "purpose": r.purpose,
-                 "approved_use_balance": r.approved_use_balance, "approved_use": r.approved_use, "balance": r.balance}
-                for r in self.reserves]
+                 "approved_use_balance": r.approved_use_balance, "approved_use": r.approved_use,
+                 "contribution": r.contribution, "balance": r.balance} for r in self.reserves]
         rows.append({"category": "Total", "narration": "", "purpose": "",
-                     "approved_use_balance": sum((r.approved_use_balance for r in self.reserves), ZERO),
-                     "approved_use": sum((r.approved_use for r in self.reserves), ZERO),
-                     "balance": sum((r.balance for r in self.reserves), ZERO)})
+                     **{k: sum((getattr(r, k) for r in self.reserves), ZERO)
+                        for k in ("approved_use_balance", "approved_use", "contribution", "balance")}})
         return pd.DataFrame(rows)
 
     def headline(self) -> dict[str, Decimal | None]:
@@ -298,7 +299,7 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
     outside = [ln for raw, ln in zip(model.lines, out, strict=True) if raw.outside_cash_limit]
     if problems:
         raise FinanceInputError(problems)
-    reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use)
+    reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use, r.contribution)
                 for r in model.reserves]
     return Budget(model.title, model.quarter, model.scale, inside, reserves, used,
                   {a.id: a.label for a in model.adjustments}, outside,
@@ -318,7 +319,7 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
         fne = raw.budget_previous_quarter + sum((a for _, a in changes), ZERO)
     assert fne is not None
     return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, dict(raw.adjustments), raw.reserves,
-                      raw.previous_quarter_deficit, given, raw.previous_year_outturn)
+                      raw.previous_quarter_deficit, given, raw.previous_year_outturn, raw.to_reserves)
 
 
 def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
@@ -408,4 +409,9 @@ def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, 
         if used != drawn:
             problems.append(located(file, lines, ("reserves",), used, f"the reserves list uses {used} but the "
                                     f"service lines draw {drawn}; they must agree."))
+    paid_in = sum((ln.to_reserves for ln in budget_lines), ZERO)
+    received = sum((r.contribution for r in model.reserves), ZERO)
+    if paid_in != received:
+        problems.append(located(file, lines, ("reserves",), received, f"the reserves list receives {received} in "
+                                f"contributions but the service lines pay in {paid_in}; they must agree."))
     return problems

@@ -86,6 +86,8 @@ class BudgetLineFile(StrictModel):
         default_factory=dict, description="Amounts of the file's named adjustments (grants, allocations, one-off "
         "funding) that fund this line, by adjustment id.")
     reserves: NonNegativeMoney = Field(Decimal(0), description="Appropriations from reserves to this line.")
+    to_reserves: NonNegativeMoney = Field(Decimal(0), description="Contributions from this line to reserves "
+                                          "(they add to its net position).")
     previous_quarter_deficit: Money | None = None
     previous_year_outturn: Money | None = Field(None, description="Last year's outturn for the line, to compare "
                                                 "the forecast with.")
@@ -115,8 +117,10 @@ class ReserveFile(StrictModel):
     category: str = ""
     narration: str = ""
     purpose: str = ""
-    approved_use_balance: NonNegativeMoney = Decimal(0)
-    approved_use: NonNegativeMoney = Decimal(0)
+    approved_use_balance: NonNegativeMoney = Field(Decimal(0), description="The balance at the start of the year "
+                                                   "approved for use.")
+    approved_use: NonNegativeMoney = Field(Decimal(0), description="Drawn this year.")
+    contribution: NonNegativeMoney = Field(Decimal(0), description="Paid into the reserve this year.")
 
 
 class BudgetFile(StrictModel):

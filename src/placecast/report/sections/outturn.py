@@ -55,13 +55,17 @@ def budget_table(budget: Budget, unit: MoneyUnit) -> Table:
 def reserves_table(budget: Budget, unit: MoneyUnit) -> Table:
     """Earmarked reserves: approved use and balance."""
     rows = [{"category": r["category"], "purpose": r["purpose"],
-             **{c: unit.of(r[c], budget.scale) for c in ("approved_use_balance", "approved_use", "balance")}}
+             **{c: unit.of(r[c], budget.scale) for c in ("approved_use_balance", "approved_use", "contribution",
+                                                         "balance")}}
             for r in budget.reserves_table().to_dict("records")]
+    both_ways = any(r.contribution for r in budget.reserves)
     return Table("reserves", f"Earmarked reserves: approved use ({unit.label})",
                  [Column("category", "Reserve"), Column("purpose", "To be used for"),
                   Column("approved_use_balance", "Approved-use balance", unit.kind),
                   Column("approved_use", "Approved use", unit.kind),
-                  Column("balance", "Balance remaining", unit.kind)], rows, total_row=True)
+                  *([Column("contribution", "Contributions", unit.kind)] if both_ways else []),
+                  Column("balance", "Closing balance" if both_ways else "Balance remaining", unit.kind)], rows,
+                 total_row=True)
 
 
 def build(results: QuarterResults) -> Section:
