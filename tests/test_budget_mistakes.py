@@ -162,3 +162,19 @@ def test_reserves_both_ways_contributions_add_to_the_position_and_to_the_closing
             reserve["balance"]) == (20, 5, 10, 25)
     problems = _problems(tmp_path, text.replace("contribution: 10}", "contribution: 7}"))
     assert "receives 7 in contributions but the service lines pay in 10" in problems[0].message
+
+
+def test_gross_expenditure_and_income_give_the_net_and_lines_may_be_net_only(tmp_path):
+    text = GOOD.replace("forecast_net_expenditure: 110,", "forecast_gross: 160, forecast_income: 50,")
+    path = tmp_path / "budget.yaml"
+    path.write_text(text, encoding="utf-8")
+    table = read_budget(path).outturn_table().set_index("line")
+    assert table.loc["Placements", "forecast_net_expenditure"] == 110
+    assert (table.loc["Placements", "forecast_gross"], table.loc["Placements", "forecast_income"]) == (160, -50)
+    assert table.loc["Social work", "forecast_gross"] is None  # reported net only
+    assert table.loc["Total", "forecast_gross"] is None and table.loc["Total", "forecast_net_expenditure"] == 259
+    problems = _problems(tmp_path, text.replace(" forecast_income: 50,", ""))
+    assert [p.column for p in problems] == ["lines[0].forecast_income"] and "give both" in problems[0].message
+    problems = _problems(tmp_path, text.replace("forecast_income: 50,", "forecast_income: 50, "
+                                                "forecast_net_expenditure: 100,"))
+    assert "less income 50 is 110, not the net forecast" in problems[0].message

@@ -37,6 +37,8 @@ class BudgetLine:
     forecast_given: bool = True  # False: the line gives a budget only, and is shown at budget
     previous_year_outturn: Decimal | None = None
     to_reserves: Decimal = ZERO  # contributions to reserves: they add to the net position
+    gross: Decimal | None = None  # forecast gross expenditure and income, for lines reported gross
+    income: Decimal | None = None
 
     @property
     def cash_limit(self) -> Decimal:
@@ -142,8 +144,9 @@ class Budget:
         lines = self.outside if outside else self.lines
         rows = []
         for ln in lines:
-            rows.append({"line": ln.name, "cash_limit": ln.cash_limit, "forecast_net_expenditure":
-                         ln.forecast_net_expenditure,
+            rows.append({"line": ln.name, "cash_limit": ln.cash_limit, "forecast_gross": ln.gross,
+                         "forecast_income": None if ln.income is None else -ln.income,
+                         "forecast_net_expenditure": ln.forecast_net_expenditure,
                          **{k: -ln.adjustments.get(k, ZERO) for k in self.adjustment_labels}, "reserves": -ln.reserves,
                          "net_after_adjustments_and_reserves": ln.net_after, "deficit": ln.deficit,
                          "deficit_pct": None if ln.cash_limit == 0 else ln.deficit / ln.cash_limit * 100,
@@ -163,7 +166,12 @@ class Budget:
         deficit, limit = total("deficit"), total("cash_limit")
         years = [ln.previous_year_outturn for ln in lines]
         last_year = sum((y for y in years if y is not None), ZERO) if years and None not in years else None
+        gross_given = [ln for ln in lines if ln.gross is not None]
         rows.append({"line": "Total", "cash_limit": limit,
+                     "forecast_gross": None, "forecast_income": None,  # lines may be reported net only
+                     **({"forecast_gross": sum((ln.gross or ZERO for ln in gross_given), ZERO),
+                         "forecast_income": -sum((ln.income or ZERO for ln in gross_given), ZERO)}
+                        if len(gross_given) == len(lines) and lines else {}),
                      "forecast_net_expenditure": total("forecast_net_expenditure"),
                      **{k: -sum((ln.adjustments.get(k, ZERO) for ln in lines), ZERO)
                         for k in self.adjustment_labels}, "reserves": -total("reserves"),
@@ -312,6 +320,8 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
     parts = {p: (sources.get(v, ZERO) / scale if isinstance(v := getattr(raw, p), str) else v) for p in COMPONENTS}
     changes = [(c.description, c.amount) for c in raw.changes]
     fne = raw.forecast_net_expenditure
+    if fne is None and raw.forecast_gross is not None and raw.forecast_income is not None:
+        fne = raw.forecast_gross - raw.forecast_income
     given = fne is not None or any(parts[p] is not None for p in FORECAST_PARTS)
     if fne is None and given:
         fne = sum((parts[p] or ZERO for p in FORECAST_PARTS), ZERO) - parts["savings_not_in_figures"]
@@ -319,14 +329,27 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
         fne = raw.budget_previous_quarter + sum((a for _, a in changes), ZERO)
     assert fne is not None
     return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, dict(raw.adjustments), raw.reserves,
-                      raw.previous_quarter_deficit, given, raw.previous_year_outturn, raw.to_reserves)
+                      raw.previous_quarter_deficit, given, raw.previous_year_outturn, raw.to_reserves,
+                      raw.forecast_gross, raw.forecast_income)
 
 
 def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
     """A forecast given in part: every component must be given (a missing value is never read as zero)."""
     problems = []
     for i, raw in enumerate(model.lines):
-        if raw.forecast_net_expenditure is not None:
+        if (raw.forecast_gross is None) != (raw.forecast_income is None):
+            have, missing = (("forecast_gross", "forecast_income") if raw.forecast_income is None
+                             else ("forecast_income", "forecast_gross"))
+            problems.append(located(file, lines, ("lines", i, missing), "", f"the line '{raw.name}' gives {have} "
+                                    f"but not {missing}; give both (0 where there is none), or the net forecast."))
+        elif raw.forecast_gross is not None and raw.forecast_income is not None and \
+                raw.forecast_net_expenditure is not None and \
+                raw.forecast_gross - raw.forecast_income != raw.forecast_net_expenditure:
+            problems.append(located(file, lines, ("lines", i, "forecast_net_expenditure"),
+                                    raw.forecast_net_expenditure, f"gross {raw.forecast_gross} less income "
+                                    f"{raw.forecast_income} is {raw.forecast_gross - raw.forecast_income}, not the "
+                                    "net forecast given. Correct one of them."))
+        if raw.forecast_net_expenditure is not None or raw.forecast_gross is not None:
             continue
         given = [p for p in FORECAST_PARTS if getattr(raw, p) is not None]
         for part in FORECAST_PARTS:

@@ -74,6 +74,10 @@ class BudgetLineFile(StrictModel):
     cash_limit: Money | None = Field(None, description="Stated cash limit; checked against budget plus changes.")
     forecast_net_expenditure: Money | None = Field(None, description="The finance system's forecast; else the "
                                                    "components below are added up.")
+    forecast_gross: Money | None = Field(None, description="Forecast gross expenditure; with forecast_income, "
+                                         "the net forecast is gross less income (for lines reported gross).")
+    forecast_income: NonNegativeMoney | None = Field(None, description="Forecast income (grants, fees, "
+                                                     "contributions from partners), with forecast_gross.")
     income: bool = Field(False, description="An income line: its budget may be negative.")
     outside_cash_limit: bool = Field(False, description="Ring-fenced funding (the Dedicated Schools Grant, the "
                                      "UASC grant): reported beside the position, not in it.")

@@ -20,11 +20,15 @@ def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit, outside: bool =
     """Outturn by service line with the movement since last quarter; the council's named adjustments are
     columns only when a line uses them."""
     used = budget.adjustments_used
+    lines = budget.outside if outside else budget.lines
+    gross = {"forecast_gross": "Forecast gross expenditure", "forecast_income": "Forecast income"} \
+        if any(ln.gross is not None for ln in lines) else {}
     rows = [{"line": r["line"] + (" (budget only: no forecast given)" if r["forecast_basis"].startswith("budget")
-                                  else ""), **{c: unit.of(r[c], budget.scale) for c in (*MONEY, *used)},
+                                  else ""), **{c: unit.of(r[c], budget.scale) for c in (*MONEY, *used, *gross)},
              "deficit_pct": r["deficit_pct"]}
             for r in budget.outturn_table(outside).to_dict("records")]
     columns = [Column("line", "Service line"), Column("cash_limit", "Cash limit", unit.kind),
+               *[Column(key, label, unit.kind) for key, label in gross.items()],
                Column("forecast_net_expenditure", "Forecast net expenditure", unit.kind),
                *[Column(key, label, unit.kind) for key, label in used.items()],
                Column("reserves", "From reserves", unit.kind),
