@@ -118,3 +118,25 @@ def test_the_seed001_budget_with_its_named_adjustment_round_trips(tmp_path):
     book_input = read_budget_input(write_budget_workbook(tmp_path / "seed001.xlsx", yaml_input.model))
     assert book_input.model == yaml_input.model
     assert book_input.budget().outturn_table().equals(yaml_input.budget().outturn_table())
+
+
+def test_every_concept_of_the_budget_round_trips_through_the_workbook(tmp_path):
+    """Gross and income, previous year, contributions to reserves, adjustments and mitigations."""
+    yaml = tmp_path / "budget.yaml"
+    yaml.write_text("""units: £000
+adjustments: [{id: uasc_grant, label: UASC grant}]
+lines:
+  - {name: Placements, budget_previous_quarter: 100, forecast_gross: 160, forecast_income: 50,
+     previous_year_outturn: 90, reserves: 5, adjustments: {uasc_grant: 4}}
+  - {name: Social work, budget_previous_quarter: 150, forecast_net_expenditure: 149, to_reserves: 10}
+  - {name: DSG high needs, outside_cash_limit: true, budget_previous_quarter: 900, forecast_net_expenditure: 950}
+reserves:
+  - {category: Children's reserve, purpose: Placements, approved_use_balance: 20, approved_use: 5, contribution: 10}
+mitigations:
+  - {name: Step-downs, amount: 3, status: agreed}
+""", encoding="utf-8")
+    from_yaml = read_budget_input(yaml)
+    from_book = read_budget_input(write_budget_workbook(tmp_path / "budget.xlsx", from_yaml.model))
+    assert from_book.model == from_yaml.model
+    assert from_book.budget().headline() == from_yaml.budget().headline()
+    assert from_book.budget().headline()["deficit_after_mitigations"] == Decimal(7)  # 110-4-5 + 149+10 - 250 - 3
