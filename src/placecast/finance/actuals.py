@@ -43,16 +43,26 @@ def placement_days(episodes: pd.DataFrame, first: date, last: date) -> pd.Series
     return pd.Series(days, index=ep["category"].to_numpy()).groupby(level=0).sum()
 
 
-def history_cost(episodes: pd.DataFrame, first: date, last: date, unit_costs: UnitCosts) -> dict[str, Fraction]:
-    """Exact cost (GBP) of the days in care from ``first`` to ``last`` inclusive, by category."""
-    out: dict[str, Fraction] = {}
+def costed_days(episodes: pd.DataFrame, first: date, last: date, unit_costs: UnitCosts
+                ) -> list[tuple[str, date, date, int, Fraction]]:
+    """(category, from, to, days, exact cost) for each stretch of ``first`` to ``last`` over which every
+    weekly cost is constant (split at effective dates and each 1 April)."""
+    out = []
     cuts = [first, *_rate_boundaries(unit_costs, first, last)]
     for i, lo in enumerate(cuts):
         hi = cuts[i + 1] - timedelta(days=1) if i + 1 < len(cuts) else last
         for category, days in placement_days(episodes, lo, hi).items():
             if days and category in unit_costs.rates:
                 cost = Fraction(unit_costs.weekly(str(category), lo)) * int(days) / 7
-                out[str(category)] = out.get(str(category), Fraction(0)) + cost
+                out.append((str(category), lo, hi, int(days), cost))
+    return out
+
+
+def history_cost(episodes: pd.DataFrame, first: date, last: date, unit_costs: UnitCosts) -> dict[str, Fraction]:
+    """Exact cost (GBP) of the days in care from ``first`` to ``last`` inclusive, by category."""
+    out: dict[str, Fraction] = {}
+    for category, _, _, _, cost in costed_days(episodes, first, last, unit_costs):
+        out[category] = out.get(category, Fraction(0)) + cost
     return out
 
 

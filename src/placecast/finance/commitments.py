@@ -33,17 +33,21 @@ class Commitments:
 
     table: pd.DataFrame
 
-    def cost_to(self, as_at: date, until: date | None = None) -> Fraction:
-        """Exact cost (GBP) of every commitment from the day after ``as_at`` to ``until`` (default 31 March)
-        or its planned end, whichever is first."""
+    def days_to(self, as_at: date, until: date | None = None) -> np.ndarray:
+        """Each commitment's days from the day after ``as_at`` to ``until`` (default 31 March) or its planned
+        end, whichever is first."""
         last = np.datetime64(until or fy_end(as_at), "D")
         first = np.datetime64(as_at + timedelta(days=1), "D")
         t = self.table
         begin = np.maximum(t["start"].to_numpy().astype("datetime64[D]"), first)
         end = t["planned_end"].to_numpy().astype("datetime64[D]")
         end = np.where(np.isnat(end), last, np.minimum(end, last))
-        days = np.maximum((end - begin).astype(np.int64) + 1, 0)
-        pence_days = int(np.dot(t["weekly_pence"].to_numpy().astype(np.int64), days))  # exact integer
+        return np.maximum((end - begin).astype(np.int64) + 1, 0)
+
+    def cost_to(self, as_at: date, until: date | None = None) -> Fraction:
+        """Exact cost (GBP) of every commitment over :meth:`days_to`."""
+        days = self.days_to(as_at, until)
+        pence_days = int(np.dot(self.table["weekly_pence"].to_numpy().astype(np.int64), days))  # exact integer
         return Fraction(pence_days, 7 * 100)
 
     def cost_by_line(self, as_at: date) -> dict[str, Fraction]:

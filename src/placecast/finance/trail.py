@@ -14,15 +14,14 @@ Decimal('7210.00')
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 
-from placecast.finance.actuals import _rate_boundaries, placement_days
-from placecast.finance.calendar import fy_end, fy_start
+from placecast.finance.actuals import costed_days
+from placecast.finance.calendar import fy_start
 from placecast.finance.commitments import Commitments
 from placecast.finance.unit_costs import UnitCosts
 
@@ -54,16 +53,9 @@ def unit_cost_table(unit_costs: UnitCosts, years: list[int]) -> pd.DataFrame:
 
 def actuals_trail(episodes: pd.DataFrame, as_at: date, unit_costs: UnitCosts) -> pd.DataFrame:
     """Days in care since 1 April by category and rate period, the weekly cost and the cost (£)."""
-    first = fy_start(as_at)
-    cuts = [first, *_rate_boundaries(unit_costs, first, as_at)]
-    rows = []
-    for i, lo in enumerate(cuts):
-        hi = cuts[i + 1] - timedelta(days=1) if i + 1 < len(cuts) else as_at
-        for category, days in placement_days(episodes, lo, hi).items():
-            if days and category in unit_costs.rates:
-                weekly = unit_costs.weekly(str(category), lo)
-                rows.append({"category": str(category), "from": lo, "to": hi, "days": int(days), "weekly": weekly,
-                             "cost": _pounds(Fraction(weekly) * int(days) / 7)})
+    rows = [{"category": category, "from": lo, "to": hi, "days": days, "weekly": unit_costs.weekly(category, lo),
+             "cost": _pounds(cost)} for category, lo, hi, days, cost in
+            costed_days(episodes, fy_start(as_at), as_at, unit_costs)]
     return pd.DataFrame(rows, columns=["category", "from", "to", "days", "weekly", "cost"])
 
 
@@ -71,11 +63,7 @@ def commitments_trail(commitments: Commitments, as_at: date) -> pd.DataFrame:
     """Per cost line: the placements committed, their days from the day after ``as_at`` to 31 March
     (or their planned end) and the cost (£)."""
     t = commitments.table
-    last = np.datetime64(fy_end(as_at), "D")
-    begin = np.maximum(t["start"].to_numpy().astype("datetime64[D]"), np.datetime64(as_at + timedelta(days=1), "D"))
-    end = t["planned_end"].to_numpy().astype("datetime64[D]")
-    end = np.where(np.isnat(end), last, np.minimum(end, last))
-    days = pd.Series(np.maximum((end - begin).astype(np.int64) + 1, 0), index=t.index)
+    days = pd.Series(commitments.days_to(as_at), index=t.index)
     rows = [{"cost_line": line, "placements": int(len(g)), "days": int(days[g.index].sum()),
              "cost": _pounds(Commitments(g).cost_to(as_at))} for line, g in t.groupby("cost_line")]
     return pd.DataFrame(rows, columns=["cost_line", "placements", "days", "cost"])

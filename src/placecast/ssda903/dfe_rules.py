@@ -741,7 +741,7 @@ def check_year(y: ReturnYear, catalogue: Catalogue | None = None) -> list[Findin
         mask = CHECKS[code](y).reindex(table.index, fill_value=False).fillna(False).astype(bool)
         if not mask.any():
             continue
-        rows = _table(y, rule.table)[mask]
+        rows = table[mask]
         severity = ERROR if rule.severity == "error" else WARNING
         for rec in rows.to_dict("records"):
             value = "(child id withheld)" if rule.column == "CHILD" else _shown(rec.get(rule.column))

@@ -61,6 +61,11 @@ def fingerprint(key: bytes) -> str:
     return hmac.new(key, b"placecast pseudonymisation key check", hashlib.sha256).hexdigest()[:16]
 
 
+def _named(key_file: Path | None) -> Path | None:
+    """The key file given: ``key_file``, else ``PLACECAST_KEY_FILE``, else None."""
+    return key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else None)
+
+
 def resolve_key(key_file: Path | None = None, home: Path | None = None, required: bool = False) -> bytes:
     """The pseudonymisation key, looked for in this order.
 
@@ -72,7 +77,7 @@ def resolve_key(key_file: Path | None = None, home: Path | None = None, required
     env = os.environ.get(KEY_ENV)
     if env:
         return env.encode("utf-8")
-    named = key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else None)
+    named = _named(key_file)
     if named is not None:
         return read_key_file(named)
     if home is not None and (Path(home) / KEY_FILE).exists():
@@ -90,7 +95,7 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
     An existing ingest folder keeps its key; a different key given for it is refused.
     """
     own = Path(out) / KEY_FILE
-    named = key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else None)
+    named = _named(key_file)
     if named is not None and not os.environ.get(KEY_ENV) and not Path(named).exists():
         if own.exists():
             raise KeyMismatchError(f"{named}: no such key file, and {out} already has its own key ({own}). "

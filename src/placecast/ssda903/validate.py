@@ -416,10 +416,10 @@ def _dfe_rules(returns: ReturnSet, year: int, ep: pd.DataFrame, hd: pd.DataFrame
     """The DfE's own rules for the year's return (see ``dfe_rules``)."""
     from placecast.ssda903.dfe_rules import ReturnYear, check_year
 
-    missing = {t: {c for raw in returns.of(t, year) for c in raw.missing_columns} for t in ("Header", "UASC")}
-    missing["Episodes"] = {c for raw in returns.of("Episodes", year) for c in raw.missing_columns}
     if hd is None:
         return []
+    missing = {t: {c for raw in returns.of(t, year) for c in raw.missing_columns}
+               for t in ("Header", "Episodes", "UASC")}
     if ua is None:
         ua = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLE_COLUMNS["UASC"] + (SOURCE, LINE)})
         ua["DOB"] = pd.Series(dtype="datetime64[ns]")
