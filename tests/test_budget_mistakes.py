@@ -84,7 +84,7 @@ def test_lines_that_do_not_add_up_to_the_stated_cash_limit_show_the_difference(t
 
 def test_reserves_drawn_beyond_their_balance_or_with_none_listed_are_errors(tmp_path):
     problems = _problems(tmp_path, GOOD.replace("approved_use_balance: 20", "approved_use_balance: 3"))
-    assert any(p.column == "reserves[0].approved_use" and "more than the approved-use balance" in p.message
+    assert any(p.column == "reserves[0].approved_use" and "more than the reserve holds" in p.message
                for p in problems)
     none_listed = GOOD[: GOOD.index("reserves:\n")]
     problems = _problems(tmp_path, none_listed)

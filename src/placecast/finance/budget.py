@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from placecast.finance.errors import FinanceInputError, InputProblem
-from placecast.finance.files import BudgetFile, BudgetLineFile
+from placecast.finance.files import SAVING_STATUSES, BudgetFile, BudgetLineFile, SavingFile
+from placecast.finance.periods import ReportingPeriod, parse_period
 from placecast.schema import load_file, located
 
 ZERO = Decimal(0)
@@ -39,6 +40,9 @@ class BudgetLine:
     to_reserves: Decimal = ZERO  # contributions to reserves: they add to the net position
     gross: Decimal | None = None  # forecast gross expenditure and income, for lines reported gross
     income: Decimal | None = None
+    budget_gross: Decimal | None = None  # the budget's gross expenditure and income, for budgets reported gross
+    budget_income: Decimal | None = None
+    previous_year_variance: Decimal | None = None
 
     @property
     def cash_limit(self) -> Decimal:
@@ -60,6 +64,21 @@ class BudgetLine:
         """(Surplus)/deficit: net after reserves less the cash limit."""
         return self.net_after - self.cash_limit
 
+    @property
+    def deficit_before_reserves(self) -> Decimal:
+        """(Surplus)/deficit before reserves: forecast less the named adjustments less the cash limit."""
+        return self.forecast_net_expenditure - self.adjusted - self.cash_limit
+
+    def position(self, basis: str) -> Decimal:
+        """The line's (surplus)/deficit on a movement basis (a line has no mitigations of its own)."""
+        return self.deficit_before_reserves if basis == "before reserves" else self.deficit
+
+
+def percent_of(amount: Decimal, budget: Decimal) -> Decimal | None:
+    """``amount`` as a percentage of a budget's size (an income line's budget is negative: an overspend on it
+    is still a positive percentage), None for a zero budget."""
+    return None if budget == 0 else amount / abs(budget) * 100
+
 
 @dataclass
 class Reserve:
@@ -71,11 +90,18 @@ class Reserve:
     approved_use_balance: Decimal
     approved_use: Decimal
     contribution: Decimal = ZERO
+    transfers_in: list[tuple[str, Decimal]] = field(default_factory=list)  # (source, amount) from outside the budget
+
+    @property
+    def transferred(self) -> Decimal:
+        """Paid in from outside this budget."""
+        return sum((a for _, a in self.transfers_in), ZERO)
 
     @property
     def balance(self) -> Decimal:
-        """The closing balance: the opening approved-use balance less this year's use plus contributions."""
-        return self.approved_use_balance - self.approved_use + self.contribution
+        """The closing balance: the opening approved-use balance less this year's use plus contributions and
+        transfers in."""
+        return self.approved_use_balance - self.approved_use + self.contribution + self.transferred
 
 
 @dataclass
@@ -91,6 +117,68 @@ class Budget:
     adjustment_labels: dict[str, str] = field(default_factory=dict)  # id -> the council's label
     outside: list[BudgetLine] = field(default_factory=list)  # ring-fenced: reported beside, not in, the position
     mitigations: list[tuple[str, Decimal, str]] = field(default_factory=list)  # (name, amount, status), undelivered
+    period: ReportingPeriod | None = None
+    year: str = ""
+    movement_basis: str = "after reserves"
+    previous_period: ReportingPeriod | None = None
+    previous_total: Decimal | None = None  # the previous report's total, when the file states it
+    previous_mitigations: Decimal | None = None
+    savings: list[SavingFile] = field(default_factory=list)
+
+    @property
+    def period_label(self) -> str:
+        """The report's period: "2020/21 Month 7 (October)", else the file's free label."""
+        if self.period is None:
+            return self.quarter
+        return f"{self.year} {self.period.label}".strip()
+
+    def position(self) -> Decimal:
+        """The total (surplus)/deficit on the file's movement basis."""
+        if self.movement_basis == "before reserves":
+            return self.deficit_before_reserves()
+        after = self.total("deficit")
+        return after - self.mitigation_total() if self.movement_basis == "after mitigations" else after
+
+    def previous_position(self) -> Decimal | None:
+        """The previous report's total on the movement basis: as stated, else the lines' (with the previous
+        mitigations for a movement after mitigations); None when it is not known (the movement is then n/a)."""
+        if self.previous_total is not None:
+            return self.previous_total
+        prev = [ln.previous_deficit for ln in self.lines]
+        if not prev or None in prev:
+            return None
+        total = sum((p for p in prev if p is not None), ZERO)
+        if self.movement_basis == "after mitigations":
+            return None if self.previous_mitigations is None else total - self.previous_mitigations
+        return total
+
+    def movement_table(self) -> pd.DataFrame:
+        """The position now and at the previous report on the declared basis, and the movement (n/a when the
+        previous position is not known)."""
+        now, before = self.position(), self.previous_position()
+        then = self.previous_period.label if self.previous_period else "the previous report"
+        return pd.DataFrame([
+            {"step": f"(Surplus)/deficit {self.movement_basis}, {self.period_label or 'this report'}", "amount": now},
+            {"step": f"(Surplus)/deficit {self.movement_basis}, {then}", "amount": before},
+            {"step": "Movement", "amount": None if before is None else now - before}])
+
+    def savings_table(self) -> pd.DataFrame:
+        """The year's savings by line and in total: proposed, and how much is delivered, on track, at risk and
+        not deliverable, with the savings RAG by the rules file's rule."""
+        from placecast.kpi.rag import savings_rag
+
+        names = [ln.name for ln in self.lines if any(s.line == ln.name for s in self.savings)]
+        names += sorted({s.line for s in self.savings} - set(names))
+        rows = []
+        for name in [*names, "Total"]:
+            mine = [s for s in self.savings if name == "Total" or s.line == name]
+            by = {st: sum((s.amount for s in mine if s.status == st), ZERO) for st in SAVING_STATUSES}
+            proposed = sum(by.values(), ZERO)
+            rows.append({"line": name or "(no line)", "proposed": proposed,
+                         **{st.replace(" ", "_"): v for st, v in by.items()},
+                         "achieved_or_anticipated": by["delivered"] + by["on track"],
+                         "rag": savings_rag(proposed, by["delivered"] + by["on track"])})
+        return pd.DataFrame(rows)
 
     def mitigation_total(self) -> Decimal:
         """The mitigations not yet delivered, in total."""
@@ -119,16 +207,18 @@ class Budget:
 
     def percent(self, amount: Decimal) -> Decimal | None:
         """``amount`` as a percentage of the cash limit (None when the cash limit is zero)."""
-        limit = self.total("cash_limit")
-        return None if limit == 0 else amount / limit * 100
+        return percent_of(amount, self.total("cash_limit"))
 
     def budget_table(self) -> pd.DataFrame:
         """Budget last period, changes and cash limit per line, with a Cash Limit total row."""
         rows = [{"line": ln.name, "budget_previous_quarter": ln.budget_previous,
-                 "changes": sum((a for _, a in ln.changes), ZERO), "cash_limit": ln.cash_limit} for ln in self.lines]
+                 "changes": sum((a for _, a in ln.changes), ZERO), "cash_limit": ln.cash_limit,
+                 "budget_gross": ln.budget_gross, "budget_income": ln.budget_income} for ln in self.lines]
         all_changes = sum((a for ln in self.lines for _, a in ln.changes), ZERO)
+        gross, income = (_sum_known([getattr(ln, k) for ln in self.lines]) for k in ("budget_gross", "budget_income"))
         rows.append({"line": "Cash Limit", "budget_previous_quarter": self.total("budget_previous"),
-                     "changes": all_changes, "cash_limit": self.total("cash_limit")})
+                     "changes": all_changes, "cash_limit": self.total("cash_limit"), "budget_gross": gross,
+                     "budget_income": income})
         return pd.DataFrame(rows)
 
     def changes_table(self) -> pd.DataFrame:
@@ -149,23 +239,24 @@ class Budget:
                          "forecast_net_expenditure": ln.forecast_net_expenditure,
                          **{k: -ln.adjustments.get(k, ZERO) for k in self.adjustment_labels}, "reserves": -ln.reserves,
                          "net_after_adjustments_and_reserves": ln.net_after, "deficit": ln.deficit,
-                         "deficit_pct": None if ln.cash_limit == 0 else ln.deficit / ln.cash_limit * 100,
+                         "deficit_pct": percent_of(ln.deficit, ln.cash_limit),
                          "previous_deficit": ln.previous_deficit,
-                         "movement": None if ln.previous_deficit is None else ln.deficit - ln.previous_deficit,
+                         "movement": None if ln.previous_deficit is None
+                         else ln.position(self.movement_basis) - ln.previous_deficit,
                          "previous_year_outturn": ln.previous_year_outturn,
+                         "previous_year_variance": ln.previous_year_variance,
                          "change_on_previous_year": None if ln.previous_year_outturn is None
                          else ln.forecast_net_expenditure - ln.previous_year_outturn,
                          "forecast_basis": "forecast" if ln.forecast_given else "budget only (no forecast given)"})
-        prev = [ln.previous_deficit for ln in lines]
-        known = [p for p in prev if p is not None]
-        prev_total = sum(known, ZERO) if len(known) == len(prev) else None
+        prev_total = _sum_known([ln.previous_deficit for ln in lines])
 
         def total(attr: str) -> Decimal:
             return sum((getattr(ln, attr) for ln in lines), ZERO)
 
         deficit, limit = total("deficit"), total("cash_limit")
-        years = [ln.previous_year_outturn for ln in lines]
-        last_year = sum((y for y in years if y is not None), ZERO) if years and None not in years else None
+        now = sum((ln.position(self.movement_basis) for ln in lines), ZERO)
+        last_year, last_variance = (_sum_known([getattr(ln, k) for ln in lines])
+                                    for k in ("previous_year_outturn", "previous_year_variance"))
         gross_given = [ln for ln in lines if ln.gross is not None]
         rows.append({"line": "Total", "cash_limit": limit,
                      "forecast_gross": None, "forecast_income": None,  # lines may be reported net only
@@ -176,9 +267,9 @@ class Budget:
                      **{k: -sum((ln.adjustments.get(k, ZERO) for ln in lines), ZERO)
                         for k in self.adjustment_labels}, "reserves": -total("reserves"),
                      "net_after_adjustments_and_reserves": total("net_after"), "deficit": deficit,
-                     "deficit_pct": None if limit == 0 else deficit / limit * 100,
-                     "previous_deficit": prev_total, "movement": None if prev_total is None else deficit - prev_total,
-                     "previous_year_outturn": last_year,
+                     "deficit_pct": percent_of(deficit, limit),
+                     "previous_deficit": prev_total, "movement": None if prev_total is None else now - prev_total,
+                     "previous_year_outturn": last_year, "previous_year_variance": last_variance,
                      "change_on_previous_year": None if last_year is None else total("forecast_net_expenditure")
                      - last_year,
                      "forecast_basis": ""})
@@ -188,10 +279,12 @@ class Budget:
         """Every reserve's balance, approved use and what remains, with a total row."""
         rows = [{"category": r.category, "narration": r.narration, "purpose": r.purpose,
                  "approved_use_balance": r.approved_use_balance, "approved_use": r.approved_use,
-                 "contribution": r.contribution, "balance": r.balance} for r in self.reserves]
+                 "contribution": r.contribution, "transfers_in": r.transferred, "balance": r.balance}
+                for r in self.reserves]
         rows.append({"category": "Total", "narration": "", "purpose": "",
                      **{k: sum((getattr(r, k) for r in self.reserves), ZERO)
-                        for k in ("approved_use_balance", "approved_use", "contribution", "balance")}})
+                        for k in ("approved_use_balance", "approved_use", "contribution", "balance")},
+                     "transfers_in": sum((r.transferred for r in self.reserves), ZERO)})
         return pd.DataFrame(rows)
 
     def headline(self) -> dict[str, Decimal | None]:
@@ -207,6 +300,11 @@ class Budget:
         if self.mitigations:  # a step of its own, only when the council reports one
             out["mitigations"] = self.mitigation_total()
             out["deficit_after_mitigations"] = after - self.mitigation_total()
+            out["deficit_after_mitigations_pct"] = self.percent(after - self.mitigation_total())
+        if self.previous_total is not None or self.period is not None:  # the declared-basis movement
+            before_now = self.previous_position()
+            out["previous_position"] = before_now
+            out["movement"] = None if before_now is None else self.position() - before_now
         return out
 
 
@@ -307,11 +405,14 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
     outside = [ln for raw, ln in zip(model.lines, out, strict=True) if raw.outside_cash_limit]
     if problems:
         raise FinanceInputError(problems)
-    reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use, r.contribution)
-                for r in model.reserves]
+    reserves = [Reserve(r.category, r.narration, r.purpose, r.approved_use_balance, r.approved_use, r.contribution,
+                        [(t.source, t.amount) for t in r.transfers_in]) for r in model.reserves]
     return Budget(model.title, model.quarter, model.scale, inside, reserves, used,
                   {a.id: a.label for a in model.adjustments}, outside,
-                  [(m.name, m.amount, m.status) for m in model.mitigations])
+                  [(m.name, m.amount, m.status) for m in model.mitigations],
+                  parse_period(model.period) if model.period else None, model.year, model.movement_basis,
+                  parse_period(model.previous_period) if model.previous_period else None, model.previous_deficit,
+                  model.previous_mitigations, list(model.savings))
 
 
 def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> BudgetLine:
@@ -319,18 +420,33 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
     from ``sources``, in pounds, converted to the file's units)."""
     parts = {p: (sources.get(v, ZERO) / scale if isinstance(v := getattr(raw, p), str) else v) for p in COMPONENTS}
     changes = [(c.description, c.amount) for c in raw.changes]
+    moved = sum((a for _, a in changes), ZERO)
+    previous = raw.budget_previous_quarter
+    if raw.budget_gross is not None and raw.budget_income is not None and \
+            "budget_previous_quarter" not in raw.model_fields_set:  # the budget reported gross: the cash limit
+        previous = raw.budget_gross - raw.budget_income - moved
     fne = raw.forecast_net_expenditure
+    if raw.forecast_variance is not None:
+        fne = previous + moved + raw.forecast_variance
     if fne is None and raw.forecast_gross is not None and raw.forecast_income is not None:
         fne = raw.forecast_gross - raw.forecast_income
     given = fne is not None or any(parts[p] is not None for p in FORECAST_PARTS)
     if fne is None and given:
         fne = sum((parts[p] or ZERO for p in FORECAST_PARTS), ZERO) - parts["savings_not_in_figures"]
     if not given:  # a budget and nothing else: shown at budget, and said so
-        fne = raw.budget_previous_quarter + sum((a for _, a in changes), ZERO)
+        fne = previous + moved
     assert fne is not None
-    return BudgetLine(raw.name, raw.budget_previous_quarter, changes, fne, dict(raw.adjustments), raw.reserves,
+    return BudgetLine(raw.name, previous, changes, fne, dict(raw.adjustments), raw.reserves,
                       raw.previous_quarter_deficit, given, raw.previous_year_outturn, raw.to_reserves,
-                      raw.forecast_gross, raw.forecast_income)
+                      raw.forecast_gross, raw.forecast_income, raw.budget_gross, raw.budget_income,
+                      raw.previous_year_variance)
+
+
+def _sum_known(values: list[Decimal | None]) -> Decimal | None:
+    """The sum, or None when any value is not known (a missing value is never read as zero)."""
+    if not values or any(v is None for v in values):
+        return None
+    return sum((v for v in values if v is not None), ZERO)
 
 
 def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
@@ -359,6 +475,36 @@ def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProbl
                                         f"{part} (0 if there is none), or the whole forecast as "
                                         "forecast_net_expenditure."))
     return problems
+
+
+def _previous_checks(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
+    """A previous total stated beside the lines' previous figures must agree with them."""
+    prev = [raw.previous_quarter_deficit for raw in model.lines if not raw.outside_cash_limit]
+    if model.previous_deficit is None or None in prev:
+        return []
+    total = sum((p for p in prev if p is not None), ZERO)
+    if model.movement_basis == "after mitigations":
+        total -= model.previous_mitigations or ZERO
+    if total == model.previous_deficit:
+        return []
+    return [located(file, lines, ("previous_deficit",), model.previous_deficit, f"the lines' previous "
+                    f"(surplus)/deficit gives {total} {model.movement_basis}, not {model.previous_deficit}. Correct a "
+                    "line or the stated previous total.")]
+
+
+def _gross_budget(raw: BudgetLineFile, line: BudgetLine, i: int, file: str, lines: dict) -> list[InputProblem]:
+    """A budget reported gross gives both gross and income, and they agree with a budget also given."""
+    if (raw.budget_gross is None) != (raw.budget_income is None):
+        have, missing = (("budget_gross", "budget_income") if raw.budget_income is None
+                         else ("budget_income", "budget_gross"))
+        return [located(file, lines, ("lines", i, missing), "", f"the line '{raw.name}' gives {have} but not "
+                        f"{missing}; give both (0 where there is none), or the net budget only.")]
+    if raw.budget_gross is not None and raw.budget_income is not None and \
+            raw.budget_gross - raw.budget_income != line.cash_limit:
+        return [located(file, lines, ("lines", i, "budget_gross"), raw.budget_gross, f"gross {raw.budget_gross} "
+                        f"less income {raw.budget_income} is {raw.budget_gross - raw.budget_income}, not the cash "
+                        f"limit {line.cash_limit} (budget plus changes). Correct one of them.")]
+    return []
 
 
 def _scale_checks(model: BudgetFile, sources: dict[str, Decimal], file: str, lines: dict) -> list[InputProblem]:
@@ -392,8 +538,9 @@ def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, 
                                         f"(declared: {', '.join(sorted(declared)) or 'none'})."))
     names: set[str] = set()
     for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
-        if not raw.income and (raw.budget_previous_quarter < 0 or line.cash_limit < 0):
-            problems.append(located(file, lines, ("lines", i, "budget_previous_quarter"), raw.budget_previous_quarter,
+        problems += _gross_budget(raw, line, i, file, lines)
+        if not raw.income and (line.budget_previous < 0 or line.cash_limit < 0):
+            problems.append(located(file, lines, ("lines", i, "budget_previous_quarter"), line.budget_previous,
                                     f"the line '{raw.name}' has a negative budget (cash limit {line.cash_limit}). "
                                     "Only an income line may: add 'income: true' if it is one, else correct the "
                                     "sign."))
@@ -412,16 +559,24 @@ def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, 
             problems.append(located(file, lines, ("reserves", i, "purpose"), r.purpose, "duplicate reserve (same "
                                     "category, narration and purpose); merge the two entries."))
         seen.add(ident)
-        if r.approved_use > r.approved_use_balance:
+        available = r.approved_use_balance + r.contribution + sum((t.amount for t in r.transfers_in), ZERO)
+        if r.approved_use > available:
             problems.append(located(file, lines, ("reserves", i, "approved_use"), r.approved_use,
-                                    f"approved use {r.approved_use} is more than the approved-use balance "
-                                    f"{r.approved_use_balance}."))
+                                    f"approved use {r.approved_use} is more than the reserve holds: approved-use "
+                                    f"balance {r.approved_use_balance} plus what is paid in this year "
+                                    f"({available - r.approved_use_balance}) is {available}."))
     total = sum((ln.cash_limit for raw, ln in zip(model.lines, budget_lines, strict=True)
                  if not raw.outside_cash_limit), ZERO)
     if model.cash_limit is not None and model.cash_limit != total:
         problems.append(located(file, lines, ("cash_limit",), model.cash_limit,
                                 f"the lines' cash limits add up to {total}, not {model.cash_limit} (a difference "
                                 f"of {total - model.cash_limit}). Correct a line or the stated cash limit."))
+    problems += _previous_checks(model, file, lines)
+    known = {raw.name for raw in model.lines}
+    for i, saving in enumerate(model.savings):
+        if saving.line and saving.line not in known:
+            problems.append(located(file, lines, ("savings", i, "line"), saving.line, "names no budget line; use a "
+                                    f"line's name exactly ({', '.join(sorted(known))})."))
     drawn = sum((ln.reserves for ln in budget_lines), ZERO)
     if drawn > 0 and not model.reserves:
         problems.append(located(file, lines, ("lines",), drawn, f"the service lines draw {drawn} from reserves, but "

@@ -19,8 +19,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PlainValidator, field_validator
+from pydantic import BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
+from placecast.finance.periods import financial_year_start, parse_period
 from placecast.schema import StrictModel
 
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
@@ -58,6 +59,42 @@ Component = Annotated[Decimal | ComputedSource, PlainValidator(
     _component, json_schema_input_type=NonNegativeMoney | ComputedSource)]
 
 
+# a saving's delivery status, and the other ways councils' tables write it
+SAVING_STATUSES = ("delivered", "on track", "at risk", "not deliverable")
+_STATUS_WORDS = {"delivered": "delivered", "achieved": "delivered", "on track": "on track", "on-track": "on track",
+                 "anticipated": "on track", "at risk": "at risk", "at-risk": "at risk", "not deliverable":
+                 "not deliverable", "undeliverable": "not deliverable", "not achievable": "not deliverable",
+                 "unachievable": "not deliverable"}
+
+
+def _status(value: object) -> object:
+    if isinstance(value, str):
+        return _STATUS_WORDS.get(" ".join(value.strip().lower().split()), value)
+    return value
+
+
+SavingStatus = Annotated[Literal["delivered", "on track", "at risk", "not deliverable"], BeforeValidator(_status)]
+
+
+class SavingFile(StrictModel):
+    """A saving with its delivery status: delivered (achieved), on track (anticipated), at risk or not
+    deliverable. Recurrent savings carry into later years by themselves."""
+
+    name: str = ""
+    amount: Money
+    status: SavingStatus = "on track"
+    year: str = Field("", description="The financial year it is delivered in, like 2025/26.")
+    recurrent: bool = True
+    line: str = Field("", description="The budget line it belongs to (budget files).")
+
+    @field_validator("year")
+    @classmethod
+    def _year(cls, value: str) -> str:
+        if value:
+            financial_year_start(value)
+        return value
+
+
 class BudgetChange(StrictModel):
     """A budget change since the previous period (a virement, corporate funding, ...)."""
 
@@ -69,7 +106,11 @@ class BudgetLineFile(StrictModel):
     """One service line of the budget: its budget, changes, forecast (or its components) and reserves."""
 
     name: str = Field(min_length=1)
-    budget_previous_quarter: Money = Decimal(0)
+    budget_previous_quarter: Money = Field(Decimal(0), description="The budget at the previous report; with "
+                                           "budget_gross and budget_income it may be left out.")
+    budget_gross: Money | None = Field(None, description="The budget's gross expenditure; with budget_income, "
+                                       "gross less income is the cash limit (for budgets reported gross).")
+    budget_income: NonNegativeMoney | None = Field(None, description="The budget's income, with budget_gross.")
     changes: list[BudgetChange] = Field(default_factory=list)
     cash_limit: Money | None = Field(None, description="Stated cash limit; checked against budget plus changes.")
     forecast_net_expenditure: Money | None = Field(None, description="The finance system's forecast; else the "
@@ -78,6 +119,8 @@ class BudgetLineFile(StrictModel):
                                          "the net forecast is gross less income (for lines reported gross).")
     forecast_income: NonNegativeMoney | None = Field(None, description="Forecast income (grants, fees, "
                                                      "contributions from partners), with forecast_gross.")
+    forecast_variance: Money | None = Field(None, description="The forecast given as its variance on the cash "
+                                            "limit, before adjustments and reserves (as many published tables do).")
     income: bool = Field(False, description="An income line: its budget may be negative.")
     outside_cash_limit: bool = Field(False, description="Ring-fenced funding (the Dedicated Schools Grant, the "
                                      "UASC grant): reported beside the position, not in it.")
@@ -92,9 +135,19 @@ class BudgetLineFile(StrictModel):
     reserves: NonNegativeMoney = Field(Decimal(0), description="Appropriations from reserves to this line.")
     to_reserves: NonNegativeMoney = Field(Decimal(0), description="Contributions from this line to reserves "
                                           "(they add to its net position).")
-    previous_quarter_deficit: Money | None = None
+    previous_quarter_deficit: Money | None = Field(None, description="The line's (surplus)/deficit at the previous "
+                                                   "report, on the file's movement_basis.")
     previous_year_outturn: Money | None = Field(None, description="Last year's outturn for the line, to compare "
                                                 "the forecast with.")
+    previous_year_variance: Money | None = Field(None, description="Last year's outturn variance for the line.")
+
+    @model_validator(mode="after")
+    def _one_forecast(self) -> BudgetLineFile:
+        ways = [k for k in ("forecast_net_expenditure", "forecast_variance") if getattr(self, k) is not None]
+        if len(ways) > 1 or (ways and ways[0] == "forecast_variance" and self.forecast_gross is not None):
+            raise ValueError("give the forecast one way: forecast_net_expenditure, forecast_variance, or "
+                             "forecast_gross with forecast_income")
+        return self
 
 
 class AdjustmentFile(StrictModel):
@@ -115,6 +168,14 @@ class MitigationFile(StrictModel):
     description: str = ""
 
 
+class ReserveTransfer(StrictModel):
+    """Money paid into a reserve from outside this budget (the council's general fund, a corporate reserve)."""
+
+    source: str = Field(min_length=1)
+    amount: NonNegativeMoney
+    description: str = ""
+
+
 class ReserveFile(StrictModel):
     """An earmarked reserve and its approved use this year."""
 
@@ -124,14 +185,28 @@ class ReserveFile(StrictModel):
     approved_use_balance: NonNegativeMoney = Field(Decimal(0), description="The balance at the start of the year "
                                                    "approved for use.")
     approved_use: NonNegativeMoney = Field(Decimal(0), description="Drawn this year.")
-    contribution: NonNegativeMoney = Field(Decimal(0), description="Paid into the reserve this year.")
+    contribution: NonNegativeMoney = Field(Decimal(0), description="Paid into the reserve this year from the "
+                                           "budget's lines (their to_reserves).")
+    transfers_in: list[ReserveTransfer] = Field(default_factory=list, description="Paid in from outside this "
+                                                "budget (the general fund, a corporate reserve).")
+    name: str = Field("", description="How the workbook's Reserve transfers sheet names this reserve (default: "
+                      "its purpose).")
 
 
 class BudgetFile(StrictModel):
     """A budget file: service lines, reserves, the period and the money unit (declared once)."""
 
     title: str = ""
-    quarter: str = ""
+    quarter: str = Field("", description="The report's period as a free label (or give year and period).")
+    year: str = Field("", description="The financial year, like 2020/21.")
+    period: str = Field("", description="Month 1-12 (period 7, P7), quarter 1-4 (Q2) or outturn.")
+    movement_basis: Literal["after reserves", "before reserves", "after mitigations"] = Field(
+        "after reserves", description="The position the movement on the previous report compares.")
+    previous_period: str = Field("", description="The previous report's period (month 6, Q2, ...).")
+    previous_deficit: Money | None = Field(None, description="The previous report's total (surplus)/deficit on the "
+                                           "movement_basis, when the lines do not give theirs.")
+    previous_mitigations: NonNegativeMoney | None = Field(None, description="The previous report's mitigations, "
+                                                          "for a movement after mitigations.")
     units: MoneyUnit = Field("thousands", description="£000 (or 'thousands') or £ (or 'pounds').")
     cash_limit: Money | None = Field(None, description="The portfolio's stated cash limit: the lines' cash "
                                      "limits must add up to it.")
@@ -141,6 +216,22 @@ class BudgetFile(StrictModel):
     reserves: list[ReserveFile] = Field(default_factory=list)
     mitigations: list[MitigationFile] = Field(default_factory=list, description="Measures not yet delivered: "
                                               "position before mitigations, mitigations, position after.")
+    savings: list[SavingFile] = Field(default_factory=list, description="The year's savings with their delivery "
+                                      "status, by line.")
+
+    @field_validator("period", "previous_period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        if value:
+            parse_period(value)
+        return value
+
+    @field_validator("year")
+    @classmethod
+    def _year(cls, value: str) -> str:
+        if value:
+            financial_year_start(value)
+        return value
 
     @property
     def scale(self) -> Decimal:

@@ -27,14 +27,19 @@ from placecast.finance.files import (
     BudgetLineFile,
     MitigationFile,
     ReserveFile,
+    ReserveTransfer,
+    SavingFile,
 )
 from placecast.schema import Loc, validate_data
 from placecast.xlsx import workbook_with_about
 
-SETTINGS = ("title", "quarter", "units", "cash_limit")
+SETTINGS = ("title", "quarter", "units", "cash_limit", "year", "period", "movement_basis", "previous_period",
+            "previous_deficit", "previous_mitigations")
 LINE_COLUMNS = tuple(n for n in BudgetLineFile.model_fields if n not in ("changes", "adjustments"))
 CHANGE_COLUMNS = ("line", "description", "amount")
-RESERVE_COLUMNS = tuple(ReserveFile.model_fields)
+RESERVE_COLUMNS = tuple(n for n in ReserveFile.model_fields if n != "transfers_in")
+TRANSFER_COLUMNS = ("reserve", *ReserveTransfer.model_fields)
+SAVING_COLUMNS = tuple(SavingFile.model_fields)
 ADJUSTMENT_COLUMNS = tuple(AdjustmentFile.model_fields)
 LINE_ADJUSTMENT_COLUMNS = ("line", "adjustment", "amount")
 MITIGATION_COLUMNS = tuple(MitigationFile.model_fields)
@@ -54,6 +59,13 @@ ABOUT = [
     "with an id and the label the outturn table shows; Line adjustments: the amount of each on a line.",
     "Mitigations: measures not yet delivered (so not in the forecast), each with its amount and status; the "
     "report shows the position before them, each of them, and the position after.",
+    "Reserve transfers: money paid into a reserve from outside this budget (the general fund, a corporate "
+    "reserve); 'reserve' names a row of Reserves by its name (or its purpose).",
+    "Savings: the year's savings, each with its line, amount and delivery status (delivered, on track, at risk, "
+    "not deliverable); the savings RAG is derived from the amounts by the rule the report states.",
+    "Settings also take the financial year (2025/26), the period (month 7, period 7, quarter 2, outturn), the "
+    "previous report's period and the basis of the movement on it (after reserves, before reserves, after "
+    "mitigations), with its total if the lines do not give theirs.",
     "A blank cell is a value not given, never zero. Every problem is reported with its sheet, row and column.",
 ]
 NOTES = {
@@ -96,7 +108,7 @@ def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     units = DataValidation(type="list", formula1='"' + ",".join(MONEY_UNITS) + '"', allow_blank=False)
     settings.add_data_validation(units)
     units.add("B4")
-    lines = [] if model is None else [[getattr(ln, c) for c in LINE_COLUMNS] for ln in model.lines]
+    lines = [] if model is None else [[_given(ln, c) for c in LINE_COLUMNS] for ln in model.lines]
     ws = _sheet(book, "Lines", LINE_COLUMNS, lines)
     letter = {c: get_column_letter(i) for i, c in enumerate(LINE_COLUMNS, start=1)}
     for flag in ("income", "outside_cash_limit"):
@@ -121,8 +133,27 @@ def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     steps = [] if model is None else [[getattr(m, c) for c in MITIGATION_COLUMNS] for m in model.mitigations]
     ws = _sheet(book, "Mitigations", MITIGATION_COLUMNS, steps)
     _validate(ws, "C", DataValidation(type="list", formula1='"planned,in progress,agreed"', allow_blank=True))
+    transfers = [] if model is None else [[_reserve_name(r), t.source, t.amount, t.description]
+                                          for r in model.reserves for t in r.transfers_in]
+    _sheet(book, "Reserve transfers", TRANSFER_COLUMNS, transfers)
+    saved = [] if model is None else [[getattr(x, c) for c in SAVING_COLUMNS] for x in model.savings]
+    ws = _sheet(book, "Savings", SAVING_COLUMNS, saved)
+    status = get_column_letter(SAVING_COLUMNS.index("status") + 1)
+    _validate(ws, status, DataValidation(type="list", formula1='"delivered,on track,at risk,not deliverable"',
+                                         allow_blank=True))
     book.save(path)
     return path
+
+
+def _given(item: Any, key: str) -> object:
+    """A value as the file gave it: blank where it was left out (so a default is not written as given)."""
+    return getattr(item, key) if key in item.model_fields_set else None
+
+
+def _reserve_name(reserve: ReserveFile | dict) -> str:
+    """How the Reserve transfers sheet names a reserve: its name, else its purpose."""
+    get = reserve.get if isinstance(reserve, dict) else lambda k: getattr(reserve, k)
+    return str(get("name") or get("purpose") or "")
 
 
 def _cell(value: object) -> object:
@@ -198,9 +229,11 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             changes.append(cells)
     for sheet, key, columns in (("Adjustments", "adjustments", ADJUSTMENT_COLUMNS),
                                 ("Mitigations", "mitigations", MITIGATION_COLUMNS),
-                                ("Reserves", "reserves", RESERVE_COLUMNS)):
+                                ("Reserves", "reserves", RESERVE_COLUMNS), ("Savings", "savings", SAVING_COLUMNS)):
         if sheet in book.sheetnames:
             data[key] = _list_sheet(book[sheet], key, columns, places, file, problems)
+    if "Reserve transfers" in book.sheetnames:
+        _transfers(book["Reserve transfers"], data["reserves"], places, file, problems)
     if "Line adjustments" in book.sheetnames:
         for number, cells, refs in _rows(book["Line adjustments"], LINE_ADJUSTMENT_COLUMNS, file, problems):
             line, key = str(cells.get("line", "")), str(cells.get("adjustment", ""))
@@ -224,6 +257,24 @@ def _list_sheet(ws: Any, key: str, columns: tuple[str, ...], places: dict[str, t
         places.update({f"{key}[{i}].{k}": (f"sheet {ws.title}, row {number}", refs[k]) for k in refs})
         items.append(cells)
     return items
+
+
+def _transfers(ws: Any, reserves: list[dict[str, object]], places: dict[str, tuple[str, str]], file: str,
+               problems: list[LocatedProblem]) -> None:
+    """Each row of Reserve transfers into the transfers_in of the reserve it names."""
+    index = {_reserve_name(r): i for i, r in enumerate(reserves)}
+    for number, cells, refs in _rows(ws, TRANSFER_COLUMNS, file, problems):
+        name = str(cells.pop("reserve", ""))
+        if name not in index:
+            problems.append(LocatedProblem(file, f"sheet {ws.title}, row {number}", refs.get("reserve", "reserve"),
+                                           name, "names no row of the Reserves sheet; use a reserve's name (or its "
+                                           "purpose) exactly."))
+            continue
+        into = reserves[index[name]].setdefault("transfers_in", [])
+        assert isinstance(into, list)
+        places.update({f"reserves[{index[name]}].transfers_in[{len(into)}].{k}": (f"sheet {ws.title}, row {number}",
+                                                                                 refs[k]) for k in refs})
+        into.append(cells)
 
 
 def relocate(problems: list[LocatedProblem], places: dict[str, tuple[str, str]]) -> list[LocatedProblem]:

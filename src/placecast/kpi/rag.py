@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
@@ -54,6 +55,25 @@ def realised_rag(planned_to_date: float, realised_upper: float) -> str:
     if planned_to_date <= 0:
         return "Green"
     return rag_for_shortfall((planned_to_date - realised_upper) / planned_to_date)
+
+
+SAVINGS_RULE = ("Savings RAG: the savings delivered or on track against those proposed (or required); Green when "
+                "they cover it, Amber when short by up to the rules file's red gap ({gap:.0%}), Red when short by "
+                "more. Savings at risk or not deliverable never count.")
+
+
+def savings_rag(required: Decimal, secure: Decimal) -> str:
+    """The savings RAG by :data:`SAVINGS_RULE` ("" when nothing is required).
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> [savings_rag(Decimal(100), Decimal(s)) for s in (100, 96, 10)], savings_rag(Decimal(0), Decimal(0))
+    (['Green', 'Amber', 'Red'], '')
+    """
+    if required <= 0:
+        return ""
+    return rag_for_shortfall(float((required - secure) / required))
 
 
 def needs_commentary(rag: str, direction_of_travel: str) -> bool:
