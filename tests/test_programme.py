@@ -67,7 +67,35 @@ def test_seed002_savings_phasing(plan):
     table = programme.table().set_index("year")
     assert (table.loc["2019/20", "recurrent"], table.loc["2019/20", "non_recurrent"]) == (500, 142)
     assert table.loc["2019/20", "planned"] == 642 and table.loc["2020/21", "required"] == 1100
+    # the 500 recurrent savings of 2019/20 count again in 2020/21 by themselves (the paper carries them by hand)
+    assert table.loc["2020/21", "carried_forward"] == 500 and table.loc["2020/21", "planned"] == 1100
+    assert table.loc["2020/21", "required_in_year"] == 458
     assert list(table["rag"]) == ["Green", "Green"]
+
+
+def test_savings_phased_per_year_add_up_and_statuses_set_the_rag():
+    from placecast.programme.files import PlanFile
+    from placecast.programme.plan import plan_from_model
+
+    model = PlanFile.model_validate({"savings": [{"phasing_per_year": {"2025/26": 100, "2026/27": 50}, "lines": [
+        {"amount": 60, "recurrent": True, "year": "2025/26", "status": "delivered"},
+        {"amount": 40, "recurrent": False, "year": "2025/26", "status": "at risk"},
+        {"amount": 48, "recurrent": True, "year": "2026/27", "status": "anticipated"}]}]})
+    table = plan_from_model(model).savings[0].table().set_index("year")
+    assert list(table["required"]) == [100, 150] and list(table["required_in_year"]) == [100, 50]
+    assert (table.loc["2025/26", "delivered"], table.loc["2025/26", "at_risk"]) == (60, 40)
+    assert table.loc["2026/27", "on_track"] == 48 and table.loc["2026/27", "delivered"] == 60  # carried forward
+    assert list(table["rag"]) == ["Red", "Red"]  # 60 of 100 secure; 108 of 150 secure
+
+
+def test_a_saving_entered_again_as_carried_forward_is_refused():
+    from pydantic import ValidationError
+
+    from placecast.programme.files import SavingsLineFile
+
+    with pytest.raises(ValidationError, match="carry into later years by themselves"):
+        SavingsLineFile.model_validate({"name": "Recurrent savings carried forward", "amount": 500,
+                                        "recurrent": True, "year": "2020/21"})
 
 
 def test_overdue_milestones(plan):
@@ -102,9 +130,11 @@ def test_no_events_no_avoidance_and_no_change_no_avoidance():
     assert same["in_year"].sum() == 0 and same["full_year"].sum() == 0
 
 
-def test_full_year_effect_is_capped_at_52_weeks():
+def test_full_year_effect_is_twelve_months_never_less_than_an_in_year_figure():
     r = realised_avoidance([RealisedEvent("a", "x", date(2024, 12, 1), Fraction(700), Fraction(0))])
-    assert r["full_year_days"].iloc[0] == 364 and r["full_year"].iloc[0] == 700 * 52
+    assert r["full_year_days"].iloc[0] == 365 and r["full_year"].iloc[0] == 700 * 365 / 7
+    whole = realised_avoidance([RealisedEvent("a", "x", date(2023, 4, 1), Fraction(700), Fraction(0))])
+    assert whole["in_year_days"].iloc[0] == 366 == whole["full_year_days"].iloc[0]  # 2023/24 holds 29 February
     assert r["in_year_days"].iloc[0] == 121
 
 
@@ -179,7 +209,25 @@ def test_no_avoidance_when_nothing_happens_after_approval(spells):
 
 
 def test_two_moves_of_one_child_on_1_april_count_the_year_once():
-    """Found by hypothesis: the in-year span (365 days) was claimed as the 364-day full year only."""
+    """Found by hypothesis: the in-year span (365 days) was claimed as a 364-day full year only. The full
+    year is now the twelve months from the move (365 days here), never shorter than the in-year figure."""
     move = RealisedEvent("a", "step-down", date(2024, 4, 1), Fraction(100), Fraction(0))
     result = realised_avoidance([move, move])
-    assert result["in_year_days"].sum() == 365 and result["full_year_days"].sum() == 364
+    assert result["in_year_days"].sum() == 365 and result["full_year_days"].sum() == 365
+
+
+def test_one_off_and_capital_costs_count_in_payback_and_return_and_the_full_year_is_never_short():
+    from placecast.programme import InvestToSave
+
+    plain = InvestToSave("home", 2, Fraction(1400), date(2025, 4, 1), Fraction(0), date(2025, 4, 1), 12)
+    built = InvestToSave("home", 2, Fraction(1400), date(2025, 4, 1), Fraction(0), date(2025, 4, 1), 12,
+                         [("Refurbishment", Fraction(100_000), date(2025, 4, 15), True),
+                          ("Recruitment", Fraction(5_000), date(2025, 6, 1), False)])
+    a, b = plain.summary(), built.summary()
+    assert a["payback_month"] == "Apr-25" and a["return_per_pound"] is None  # nothing spent: no ratio
+    assert b["one_off_cost"] == 105_000 and b["capital_cost"] == 100_000
+    assert b["saving"] == 2 * 1400 * Fraction(365, 7)  # 2025/26 has 365 days
+    assert b["return_per_pound"] == b["saving"] / 105_000
+    months = built.table().set_index("month")["cumulative"]
+    assert months["Apr-25"] > 0 and b["payback_month"] == next(m for m, v in months.items() if v < 0)
+    assert b["full_year_effect"] >= b["in_year_saving"] == b["full_year_effect"]  # from 1 April: equal

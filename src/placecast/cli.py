@@ -14,7 +14,7 @@ import time
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -387,8 +387,9 @@ def kpi_benchmark(
 @app.command()
 def outturn(
     budget_file: Annotated[Path, typer.Argument(help="Budget YAML (see examples/seed001/budget.yaml).")],
-    as_at: Annotated[str, typer.Option("--as-at", help="Date of the forecast, YYYY-MM-DD.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outturn tables (CSV).")],
+    as_at: Annotated[str | None, typer.Option("--as-at", help="Date of the forecast, YYYY-MM-DD (default: the end "
+                                                             "of the budget file's period).")] = None,
     commitments: Annotated[Path | None, typer.Option(help="Commitments register (CSV or XLSX).")] = None,
     forecast_dir: Annotated[Path | None, typer.Option("--forecast", help="A folder written by 'placecast "
                                                                           "forecast'.")] = None,
@@ -410,10 +411,11 @@ def outturn(
     import pandas as pd
 
     from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
+    from placecast.finance.budget import read_budget_input
     from placecast.finance.outturn import forecast_outturn
 
-    day = _start_date(as_at, "--as-at")
-    assert day is not None
+    budget_input = read_budget_input(budget_file)
+    day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
     extra: dict[str, pd.DataFrame] = {}
     register = None
@@ -442,19 +444,19 @@ def outturn(
 
             raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast'.")
         run_costs = cost_runs(pd.read_parquet(runs_file), rates)
-    result = forecast_outturn(budget_file, day, rates, commitments=register, run_costs=run_costs,
+    result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
     budget = result.budget
     tables = result.tables()
     headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
-    t = Table(title=f"{budget.title} {budget.quarter}: forecast outturn (£000)")
+    t = Table(title=f"{budget.title} {budget.period_label}: forecast outturn (£000)")
     used = budget.adjustments_used
     cols = ["line", "cash_limit", "forecast_net_expenditure", *used, "reserves",
             "net_after_adjustments_and_reserves", "deficit", "previous_deficit"]
     labels = {"line": "line", "cash_limit": "cash limit", "forecast_net_expenditure": "forecast", **used,
               "reserves": "reserves", "net_after_adjustments_and_reserves": "net after",
-              "deficit": "deficit", "previous_deficit": "last qtr"}
+              "deficit": "deficit", "previous_deficit": "previous"}
     for c in cols:
         t.add_column(labels[c], justify="left" if c == "line" else "right", no_wrap=c != "line")
     for r in tables["outturn.csv"].to_dict("records"):
@@ -464,7 +466,26 @@ def outturn(
     h = headline
     out.print(f"Deficit before reserves £{h['deficit_before_reserves']:,}k ({h['deficit_before_pct']}% of the cash "
               f"limit); after £{h['reserves_used']:,}k of reserves: £{h['deficit_after_reserves']:,}k "
-              f"({h['deficit_after_pct']}%). Tables written to {out_dir}")
+              f"({h['deficit_after_pct']}%).")
+    if "mitigations" in h:
+        out.print(f"Mitigations not yet delivered £{h['mitigations']:,}k: £{h['deficit_after_mitigations']:,}k after "
+                  f"them ({h['deficit_after_mitigations_pct']}%).")
+    if "movement" in h:
+        out.print(f"Movement on the previous report ({budget.movement_basis}): " + (
+            "n/a (the previous report's position is not given)." if h["movement"] is None
+            else f"£{h['movement']:,}k (from £{h['previous_position']:,}k)."))
+    out.print(f"Tables written to {out_dir}")
+
+
+def _period_end(model: Any) -> date:
+    """The last day of the budget file's period, for an outturn run without --as-at."""
+    from placecast.errors import UnusableInputError
+    from placecast.finance.periods import parse_period
+
+    if not (model.year and model.period):
+        raise UnusableInputError("give --as-at YYYY-MM-DD, or 'year' and 'period' in the budget file (its end is "
+                                 "then the as-at date).")
+    return parse_period(model.period).end(model.year)
 
 
 @app.command()
@@ -557,7 +578,8 @@ def programme_track(
             err.print(finding)
     write_tables(out_dir, tables)
     for c in cases:
-        out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}, net saving "
+        one_off = f", one-off and capital costs £{c['one_off_cost']:,.0f}" if c["one_off_cost"] else ""
+        out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}{one_off}, net saving "
                   f"£{-float(c['net']):,.0f}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
                   f"{c['payback_month']}; in-year £{c['in_year_saving']:,.0f}, full-year effect "
                   f"£{c['full_year_effect']:,.0f}.")

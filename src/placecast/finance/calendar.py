@@ -68,6 +68,20 @@ def daily(weekly: Money) -> Fraction:
     return exact(weekly) / 7
 
 
+def twelve_months_from(day: date) -> date:
+    """The last day of the twelve months that start on ``day`` (365 days, or 366 when they hold 29 February):
+    a full year of a steady state, so never shorter than any in-year period that starts on the same day.
+
+    >>> twelve_months_from(date(2024, 12, 1)), twelve_months_from(date(2023, 4, 1)), twelve_months_from(date(2024, 2, 29))
+    (datetime.date(2025, 11, 30), datetime.date(2024, 3, 31), datetime.date(2025, 2, 28))
+    """
+    try:
+        anniversary = day.replace(year=day.year + 1)
+    except ValueError:  # 29 February: the anniversary is 1 March
+        anniversary = date(day.year + 1, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
 def cost_between(weekly: Money, first: date, last: date) -> Fraction:
     """Cost of a weekly rate for every day from ``first`` to ``last`` inclusive (zero if last < first)."""
     days = (last - first).days + 1

@@ -25,7 +25,7 @@ from placecast.finance.commitments import Commitments
 from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.unit_costs import UnitCosts
 
-TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis", "step", "status")
+TEXT_COLUMNS = ("line", "description", "category", "narration", "purpose", "forecast_basis", "step", "status", "rag")
 PERCENT_COLUMNS = ("deficit_pct",)
 
 
@@ -73,6 +73,10 @@ class Outturn:
             tables["mitigations.csv"] = self.thousands(b.mitigation_table())
         if b.outside:
             tables["outside_cash_limit.csv"] = self.thousands(b.outturn_table(outside=True))
+        if b.period is not None or b.previous_total is not None:
+            tables["movement.csv"] = self.thousands(b.movement_table())
+        if b.savings:
+            tables["savings_status.csv"] = self.thousands(b.savings_table())
         if self.sources:
             tables["computed_components.csv"] = pd.DataFrame(
                 [{"component": k, "gbp_thousands": to_thousands(v)} for k, v in self.sources.items()])

@@ -2,8 +2,8 @@
 
 A realised event (a step-down to a cheaper placement, a child leaving care) avoids the difference in
 weekly cost for every day from the event to its counterfactual end: the planned end if known, else
-the expected remaining stay, capped at 31 March for the in-year figure and at 52 weeks for the
-full-year effect. When interventions claim the same child on the same days, each child-day is counted
+the expected remaining stay, capped at 31 March for the in-year figure and at twelve months (365 days, or 366 over a 29
+February) for the full-year effect, so the full year is never shorter than any in-year figure. When interventions claim the same child on the same days, each child-day is counted
 once, for the intervention listed first.
 """
 
@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from placecast.finance.calendar import fy_end
+from placecast.finance.calendar import fy_end, twelve_months_from
 
 
 @dataclass
@@ -67,20 +67,20 @@ def _end(event: RealisedEvent, cap: date) -> date:
 
 
 def realised_avoidance(events: list[RealisedEvent], as_of_year_end: date | None = None) -> pd.DataFrame:
-    """In-year (to 31 March) and full-year (52 weeks) avoidance per event, child-days counted once."""
+    """In-year (to 31 March) and full-year (twelve months) avoidance per event, child-days counted once."""
     rows = []
     claimed: dict[str, list[tuple[date, date]]] = {}
     order = {name: i for i, name in enumerate(dict.fromkeys(e.intervention for e in events))}
     for e in sorted(events, key=lambda e: (order[e.intervention], e.on)):
         weekly = Fraction(e.weekly_before) - Fraction(e.weekly_after)
         out = {"child": e.child, "intervention": e.intervention, "from": e.on, "weekly_avoided": weekly}
-        for label, cap in (("in_year", as_of_year_end or fy_end(e.on)), ("full_year", e.on + timedelta(days=363))):
+        for label, cap in (("in_year", as_of_year_end or fy_end(e.on)), ("full_year", twelve_months_from(e.on))):
             end = _end(e, cap)
             days = _unclaimed_days(claimed.get(e.child, []), e.on, end)
             out[label + "_days"] = days
             out[label] = weekly * days / 7
         # claim every day this event counted, in year or in the full year, so no later event counts it again
-        last = max(_end(e, as_of_year_end or fy_end(e.on)), _end(e, e.on + timedelta(days=363)))
+        last = max(_end(e, as_of_year_end or fy_end(e.on)), _end(e, twelve_months_from(e.on)))
         claimed.setdefault(e.child, []).append((e.on, last))
         rows.append(out)
     return pd.DataFrame(rows)

@@ -21,9 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, field_validator, model_validator
 
-from placecast.finance.files import Money, NonNegativeMoney
+from placecast.finance.files import Money, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
 from placecast.schema import StrictModel
 
@@ -117,8 +117,17 @@ class ScenarioFile(StrictModel):
     interventions: list[Intervention] = Field(default_factory=list)
 
 
+class OneOffCostFile(StrictModel):
+    """A one-off or capital cost of an invest-to-save case (a building, its refurbishment, set-up)."""
+
+    name: str = Field(min_length=1)
+    amount: NonNegativeMoney
+    on: date = Field(alias="date", description="When it is incurred: it falls in that month of the case.")
+    capital: StrictBool = False
+
+
 class InvestToSaveFile(StrictModel):
-    """An invest-to-save case: children, weekly saving each, delivery cost, months."""
+    """An invest-to-save case: children, weekly saving each, delivery cost, one-off and capital costs, months."""
 
     name: str | None = None
     children: Annotated[int, Field(ge=0)]
@@ -127,6 +136,8 @@ class InvestToSaveFile(StrictModel):
     annual_cost: NonNegativeMoney
     cost_from: date
     months: Annotated[int, Field(ge=1)]
+    one_off_costs: list[OneOffCostFile] = Field(default_factory=list, description="One-off and capital costs: in "
+                                                "the payback and the return per £1.")
 
 
 class CaseBenefitFile(StrictModel):
@@ -161,12 +172,23 @@ class RealisedEventFile(StrictModel):
 
 
 class SavingsLineFile(StrictModel):
-    """A saving in a savings programme: amount, recurrent or not, and its year."""
+    """A saving in a savings programme: amount, recurrent or not, its year and delivery status. A recurrent
+    saving counts in its year and every later one by itself: never enter it again as "carried forward"."""
 
     name: str | None = None
     amount: Money
     recurrent: StrictBool
     year: str = ""
+    status: SavingStatus = "on track"
+
+    @field_validator("name")
+    @classmethod
+    def _not_carried(cls, value: str | None) -> str | None:
+        words = (value or "").lower()
+        if "carried forward" in words or "brought forward" in words:
+            raise ValueError("recurrent savings carry into later years by themselves; remove this line (it "
+                             "would count them twice)")
+        return value
 
 
 class SavingsFile(StrictModel):
@@ -175,9 +197,28 @@ class SavingsFile(StrictModel):
     name: str | None = None
     cash_limit: Money = Decimal(0)
     full_year_saving: Money = Decimal(0)
-    phasing: dict[str, Money] = Field(default_factory=dict)
+    phasing: dict[str, Money] = Field(default_factory=dict, description="The cumulative saving required by "
+                                      "each year.")
+    phasing_per_year: dict[str, Money] = Field(default_factory=dict, description="Or the saving required in "
+                                               "each year on its own; Placecast adds the years up.")
     lines: list[SavingsLineFile] = Field(default_factory=list)
     forecast_delivery: dict[str, Money] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_phasing(self) -> SavingsFile:
+        if self.phasing and self.phasing_per_year:
+            raise ValueError("give the phasing one way: phasing (cumulative) or phasing_per_year (each year's own)")
+        return self
+
+    def cumulative_phasing(self) -> dict[str, Decimal]:
+        """The cumulative requirement by year, in year order."""
+        if self.phasing:
+            return dict(sorted(self.phasing.items()))
+        out, total = {}, Decimal(0)
+        for year, amount in sorted(self.phasing_per_year.items()):
+            total += amount
+            out[year] = total
+        return out
 
 
 class MilestoneFile(StrictModel):

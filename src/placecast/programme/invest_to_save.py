@@ -1,14 +1,21 @@
-"""Invest-to-save cases: monthly projected saving, delivery cost by day count, net and cumulative."""
+"""Invest-to-save cases: monthly projected saving, delivery cost by day count, one-off and capital costs,
+net and cumulative, payback and the return per £1.
+
+The in-year saving runs from the first day of saving to 31 March; the full-year effect is the steady
+state over the twelve months from that day (365 days, or 366 over a 29 February), so it is never less than
+any in-year figure. One-off and capital costs fall in the month they are incurred and count in the
+payback and in the return per £1 (saving / (delivery cost + one-off and capital costs)).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
 import pandas as pd
 
-from placecast.finance.calendar import cost_between, fy_end
+from placecast.finance.calendar import cost_between, fy_end, twelve_months_from
 
 
 @dataclass
@@ -23,6 +30,7 @@ class InvestToSave:
     annual_cost: Fraction
     cost_from: date
     months: int
+    one_off: list[tuple[str, Fraction, date, bool]] = field(default_factory=list)  # (name, amount, on, capital)
 
     def _months(self) -> list[tuple[date, date]]:
         out = []
@@ -48,18 +56,27 @@ class InvestToSave:
             c_from = max(first, self.cost_from)
             cost = sum((self._daily_cost(c_from + timedelta(days=k)) for k in range((last - c_from).days + 1)),
                        Fraction(0)) if c_from <= last else Fraction(0)
-            net = saving + cost
+            one_off = sum((a for _, a, on, _ in self.one_off if first <= on <= last), Fraction(0))
+            net = saving + cost + one_off
             cumulative += net
-            rows.append({"month": first.strftime("%b-%y"), "saving": saving, "delivery_cost": cost, "net": net,
-                         "cumulative": cumulative})
+            rows.append({"month": first.strftime("%b-%y"), "saving": saving, "delivery_cost": cost,
+                         "one_off_cost": one_off, "net": net, "cumulative": cumulative})
         return pd.DataFrame(rows)
 
     def summary(self) -> dict[str, object]:
-        """Saving, delivery cost, net, payback month, return per £1, in-year saving and full-year effect."""
+        """Saving, delivery cost, one-off and capital costs, net, payback month, return per £1, in-year saving
+        and full-year effect."""
         t = self.table()
         saving, cost = -sum(t["saving"], Fraction(0)), sum(t["delivery_cost"], Fraction(0))
+        one_off = sum(t["one_off_cost"], Fraction(0))
+        outside = [name for name, _, on, _ in self.one_off if on < self._months()[0][0] or on > self._months()[-1][1]]
         payback = next((r["month"] for _, r in t.iterrows() if r["cumulative"] < 0), None)
         in_year = self.children * cost_between(self.weekly_saving, self.saving_from, fy_end(self.saving_from))
-        return {"saving": saving, "delivery_cost": cost, "net": cost - saving, "payback_month": payback,
-                "return_per_pound": (saving / cost) if cost else None, "in_year_saving": in_year,
-                "full_year_effect": self.children * Fraction(self.weekly_saving) * 52}
+        spent = cost + one_off
+        return {"saving": saving, "delivery_cost": cost, "one_off_cost": one_off,
+                "capital_cost": sum((a for _, a, _, capital in self.one_off if capital), Fraction(0)),
+                "net": spent - saving, "payback_month": payback,
+                "return_per_pound": (saving / spent) if spent else None, "in_year_saving": in_year,
+                "full_year_effect": self.children * cost_between(self.weekly_saving, self.saving_from,
+                                                                 twelve_months_from(self.saving_from)),
+                "one_off_outside_months": outside}

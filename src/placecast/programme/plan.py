@@ -81,7 +81,8 @@ def plan_from_model(model: PlanFile) -> Plan:
     for i, it in enumerate(model.invest_to_save):
         plan.invest_to_save.append(InvestToSave(it.name or f"invest_to_save[{i}]", it.children,
                                                 _frac(it.weekly_saving), it.saving_from, _frac(it.annual_cost),
-                                                it.cost_from, it.months))
+                                                it.cost_from, it.months,
+                                                [(c.name, _frac(c.amount), c.on, c.capital) for c in it.one_off_costs]))
     for i, cb in enumerate(model.case_benefits):
         plan.case_benefits.append(CaseBenefit(cb.name or f"case_benefits[{i}]", _frac(cb.cases),
                                               _frac(cb.saving_per_case), cb.period_years,
@@ -91,10 +92,10 @@ def plan_from_model(model: PlanFile) -> Plan:
         plan.realised.append(RealisedEvent(ev.child or f"realised[{i}]", ev.intervention, ev.on,
                                            _frac(ev.weekly_before), _frac(ev.weekly_after), ev.planned_end, remaining))
     for i, sp in enumerate(model.savings):
-        lines = [SavingsLine(ln.name or f"savings[{i}].lines[{j}]", ln.amount, ln.recurrent, ln.year)
+        lines = [SavingsLine(ln.name or f"savings[{i}].lines[{j}]", ln.amount, ln.recurrent, ln.year, ln.status)
                  for j, ln in enumerate(sp.lines)]
         plan.savings.append(SavingsProgramme(sp.name or f"savings[{i}]", sp.cash_limit, sp.full_year_saving,
-                                             dict(sp.phasing), lines, dict(sp.forecast_delivery)))
+                                             sp.cumulative_phasing(), lines, dict(sp.forecast_delivery)))
     for ms in model.milestones:
         plan.milestones.append(Milestone(ms.project, ms.milestone, ms.due.isoformat(), ms.status))
     return plan

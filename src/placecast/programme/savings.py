@@ -7,27 +7,30 @@ from decimal import Decimal
 
 import pandas as pd
 
-from placecast.kpi.rag import rag_for_shortfall
+from placecast.finance.files import SAVING_STATUSES
+from placecast.kpi.rag import savings_rag
 
 
 @dataclass
 class SavingsLine:
-    """A saving: its amount, whether it recurs, and its year."""
+    """A saving: its amount, whether it recurs, its year and its delivery status."""
 
     name: str
     amount: Decimal
     recurrent: bool
     year: str  # the financial year the saving is delivered in
+    status: str = "on track"  # delivered, on track, at risk or not deliverable
 
 
 @dataclass
 class SavingsProgramme:
-    """A saving against a cash limit, phased over years, delivered by named lines."""
+    """A saving against a cash limit, phased over years, delivered by named lines. A recurrent saving
+    counts in its year and every later one; a non-recurrent saving in its year only."""
 
     name: str
     cash_limit: Decimal
     full_year_saving: Decimal
-    phasing: dict[str, Decimal]  # cumulative saving required by year
+    phasing: dict[str, Decimal]  # cumulative saving required by year (from phasing, or phasing_per_year added up)
     lines: list[SavingsLine] = field(default_factory=list)
     forecast_delivery: dict[str, Decimal] = field(default_factory=dict)
 
@@ -36,23 +39,32 @@ class SavingsProgramme:
         """The cash limit less the full-year saving."""
         return self.cash_limit - self.full_year_saving
 
-    def delivered(self, year: str, recurrent: bool | None = None) -> Decimal:
-        """The savings planned for ``year`` (only recurrent or non-recurrent ones if asked)."""
-        wanted = [ln.amount for ln in self.lines
-                  if ln.year == year and (recurrent is None or ln.recurrent == recurrent)]
+    def _counts(self, line: SavingsLine, year: str) -> bool:
+        """Whether a line counts towards ``year``: in its own year, and later ones if recurrent."""
+        return line.year == year or (line.recurrent and bool(line.year) and line.year < year)
+
+    def delivered(self, year: str, recurrent: bool | None = None, statuses: tuple[str, ...] | None = None) -> Decimal:
+        """The savings that count in ``year`` (only recurrent or non-recurrent ones, or some statuses, if asked)."""
+        wanted = [ln.amount for ln in self.lines if self._counts(ln, year)
+                  and (recurrent is None or ln.recurrent == recurrent) and (statuses is None or ln.status in statuses)]
         return sum(wanted, Decimal(0))
 
     def table(self) -> pd.DataFrame:
-        """Required, planned and forecast delivery per year, with the savings RAG by the rules file."""
-        rows = []
+        """Per year: the requirement (in year and cumulative), the savings that count (recurrent ones carried
+        forward), how much is delivered, on track, at risk or not deliverable, and the savings RAG by the
+        rules file's rule (delivered and on track against the requirement, or the forecast delivery if given)."""
+        rows, before = [], Decimal(0)
         for year, required in self.phasing.items():
-            planned = self.delivered(year)
-            forecast = self.forecast_delivery.get(year, planned)
-            gap = (required - forecast) / required if required else Decimal(0)
-            rag = rag_for_shortfall(float(gap))
-            rows.append({"year": year, "required": required, "recurrent": self.delivered(year, True),
-                         "non_recurrent": self.delivered(year, False), "planned": planned,
-                         "forecast_delivery": forecast, "rag": rag})
+            by = {st: self.delivered(year, statuses=(st,)) for st in SAVING_STATUSES}
+            secure = by["delivered"] + by["on track"]
+            forecast = self.forecast_delivery.get(year, secure)
+            rows.append({"year": year, "required_in_year": required - before, "required": required,
+                         "recurrent": self.delivered(year, True), "non_recurrent": self.delivered(year, False),
+                         "carried_forward": sum((ln.amount for ln in self.lines if ln.recurrent and ln.year
+                                                 and ln.year < year), Decimal(0)),
+                         "planned": self.delivered(year), **{st.replace(" ", "_"): v for st, v in by.items()},
+                         "forecast_delivery": forecast, "rag": savings_rag(required, forecast)})
+            before = required
         return pd.DataFrame(rows)
 
 

@@ -132,13 +132,15 @@ def _invest_to_save(plan) -> tuple[tuple[NamedTable, ...], pd.DataFrame | None]:
 
     tables, cases = [], []
     for case in plan.invest_to_save:
-        t = _pounds(case.table(), ["saving", "delivery_cost", "net", "cumulative"]).assign(case=case.name)
+        t = _pounds(case.table(), ["saving", "delivery_cost", "one_off_cost", "net", "cumulative"]).assign(
+            case=case.name)
         tables.append(NamedTable(case.name, t))
         summary = case.summary()
         row: dict[str, object] = {"case": case.name, "payback_month": summary["payback_month"]}
         ratio = summary["return_per_pound"]
         row["return_per_pound"] = None if ratio is None else round(float(ratio), 2)  # type: ignore[arg-type]
-        for k in ("saving", "delivery_cost", "net", "in_year_saving", "full_year_effect"):
+        for k in ("saving", "delivery_cost", "one_off_cost", "capital_cost", "net", "in_year_saving",
+                  "full_year_effect"):
             row[k] = float(to_pounds(summary[k]))  # type: ignore[arg-type]
         cases.append(row)
     return tuple(tables), (pd.DataFrame(cases) if cases else None)

@@ -105,35 +105,64 @@ def avoidance_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
                   "Interventions of the same lever share its realised figure in proportion to their plans.")]
 
 
+def case_summary(programme: ProgrammeResults, unit: MoneyUnit) -> list[Table]:
+    """Each invest-to-save case in one row: its saving and costs, payback, return per £1, in-year and full-year."""
+    summary = programme.invest_to_save_summary
+    if summary is None:
+        return []
+    k, money = unit.kind, ("saving", "delivery_cost", "one_off_cost", "net", "in_year_saving", "full_year_effect")
+    rows = [{"case": r["case"], **{c: unit.of(r[c]) for c in money}, "payback": r["payback_month"] or "not in the "
+             "months shown", "return": "" if r["return_per_pound"] is None else f"£{r['return_per_pound']:.2f}"}
+            for r in summary.to_dict("records")]
+    return [Table("invest_to_save_summary", f"Invest to save: payback and return ({unit.label})",
+                  [Column("case", "Case"), Column("saving", "Saving", k), Column("delivery_cost", "Delivery cost", k),
+                   Column("one_off_cost", "One-off and capital", k), Column("net", "Net cost", k),
+                   Column("payback", "Payback month"), Column("return", "Return per £1"),
+                   Column("in_year_saving", "In-year saving", k), Column("full_year_effect", "Full-year effect", k)],
+                  rows, "Over the months of each case. Return per £1: saving / (delivery + one-off and capital "
+                  "costs). In-year: from the first day of saving to 31 March; full-year effect: the twelve months "
+                  "from that day (never less than an in-year figure).")]
+
+
 def case_tables(programme: ProgrammeResults, unit: MoneyUnit) -> list[Table]:
     """Each invest-to-save case month by month."""
     out, k = [], unit.kind
     for number, case in enumerate(programme.invest_to_save, start=1):
-        rows = [{"month": r["month"], **{c: unit.of(r[c]) for c in ("saving", "delivery_cost", "net", "cumulative")}}
-                for r in case.table.to_dict("records")]
+        records = case.table.to_dict("records")
+        rows = [{"month": r["month"], **{c: unit.of(r[c]) for c in ("saving", "delivery_cost", "one_off_cost", "net",
+                                                                  "cumulative")}} for r in records]
+        one_off = [Column("one_off_cost", "One-off and capital", k)] if any(r["one_off_cost"] for r in records) else []
         out.append(Table(f"invest_to_save_{number}", f"Invest to save: {case.name} ({unit.label})",
                          [Column("month", "Month"), Column("saving", "Saving", k),
-                          Column("delivery_cost", "Delivery cost", k), Column("net", "Net", k),
+                          Column("delivery_cost", "Delivery cost", k), *one_off, Column("net", "Net", k),
                           Column("cumulative", "Cumulative", k)], rows,
-                         "Savings negative (as in the council's tables); delivery costed by days in month."))
+                         "Savings negative (as in the council's tables); delivery costed by days in month; one-off "
+                         "and capital costs in the month they are incurred, and in the payback and return per £1."))
     return out
 
 
 def savings_tables(programme: ProgrammeResults, unit: MoneyUnit) -> list[Table]:
-    """Each savings programme by year with its RAG (the plan's savings are in £000)."""
-    red_gap = thresholds()[0]
+    """Each savings programme by year: the requirement, the savings that count (recurrent ones carried
+    forward by themselves), their delivery status and the savings RAG (the plan's savings are in £000)."""
+    from placecast.kpi.rag import SAVINGS_RULE
+
+    money = ("required_in_year", "required", "recurrent", "non_recurrent", "delivered", "on_track", "at_risk",
+             "not_deliverable", "forecast_delivery")
     out, k = [], unit.kind
     for number, prog in enumerate(programme.savings, start=1):
-        rows = [{"year": r["year"], **{c: unit.of(r[s], Decimal(1000)) for c, s in
-                                       (("required", "required"), ("recurrent", "recurrent"),
-                                        ("non_recurrent", "non_recurrent"), ("forecast", "forecast_delivery"))},
-                 "rag": r["rag"]} for r in prog.table.to_dict("records")]
+        rows = [{"year": r["year"], **{c: unit.of(r[c], Decimal(1000)) for c in money}, "rag": r["rag"]}
+                for r in prog.table.to_dict("records")]
+        forecast = [Column("forecast_delivery", "Forecast delivery", k)] if any(
+            r["forecast_delivery"] != r["delivered"] + r["on_track"] for r in prog.table.to_dict("records")) else []
         out.append(Table(f"savings_{number}", f"Savings programme: {prog.name} ({unit.label})",
-                         [Column("year", "Year"), Column("required", "Required (cumulative)", k),
-                          Column("recurrent", "Recurrent", k), Column("non_recurrent", "Non-recurrent", k),
-                          Column("forecast", "Forecast delivery", k), Column("rag", "RAG", "rag")], rows,
-                         f"Red: forecast delivery more than {red_gap:.0%} short of the requirement; Amber: within "
-                         f"{red_gap:.0%}."))
+                         [Column("year", "Year"), Column("required_in_year", "Required in year", k),
+                          Column("required", "Required (cumulative)", k),
+                          Column("recurrent", "Recurrent (with earlier years')", k),
+                          Column("non_recurrent", "Non-recurrent", k), Column("delivered", "Delivered", k),
+                          Column("on_track", "On track", k), Column("at_risk", "At risk", k),
+                          Column("not_deliverable", "Not deliverable", k), *forecast, Column("rag", "RAG", "rag")],
+                         rows, SAVINGS_RULE.format(gap=thresholds()[0]) + " Recurrent savings count in their year "
+                         "and every later one; non-recurrent savings in their year only."))
     return out
 
 
@@ -155,5 +184,6 @@ def build(results: QuarterResults) -> Section:
     programme = results.programme
     if programme is not None:
         blocks += realised_blocks(programme, unit) + avoidance_blocks(programme, unit)
-        blocks += case_tables(programme, unit) + savings_tables(programme, unit) + milestone_table(programme)
+        blocks += case_summary(programme, unit) + case_tables(programme, unit) + savings_tables(programme, unit)
+        blocks += milestone_table(programme)
     return Section(ID, "Recovery programme", blocks, intro(results, ID))
