@@ -21,27 +21,37 @@ CASES = Path(__file__).parent / "cases"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _indicator(i: dict):
+    """The indicator and its values as the definitions and values files would give them (so polarity words,
+    schemes, tolerances and floors are read exactly as a council writes them)."""
+    import csv
+    import tempfile
+
+    from placecast.kpi.definitions import IndicatorValues, read_definitions
+
+    columns = ("polarity", "influence", "target", "scheme", "tolerance", "floor", "compare_with")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "definitions.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", "name", "unit", *columns])
+            writer.writerow(["X", "x", i.get("unit", "%"), *("" if i.get(c) is None else str(i[c]) for c in columns)])
+        indicator = read_definitions(path)["X"]
+    values = IndicatorValues("X", previous_year_end=i.get("previous_year_end"), current=i.get("current"),
+                             forecast=i.get("forecast"), same_period_last_year=i.get("same_period_last_year"))
+    return indicator, values
+
+
 def _rag(case: dict) -> dict:
-    from placecast.kpi.definitions import Indicator, IndicatorValues
     from placecast.kpi.rag import rate
 
-    i = case["input"]
-    target = i.get("target")
-    indicator = Indicator("X", "x", i["polarity"], i.get("influence", "Council"), i.get("unit", "%"), target)
-    values = IndicatorValues("X", previous_year_end=i.get("previous_year_end"), current=i.get("current"),
-                             forecast=i.get("forecast"))
-    return {"rag": rate(indicator, values)[0]}
+    return {"rag": rate(*_indicator(case["input"]))[0]}
 
 
 def _direction(case: dict) -> dict:
-    from placecast.kpi.definitions import Indicator, IndicatorValues
     from placecast.kpi.rag import direction
 
-    i = case["input"]
-    indicator = Indicator("X", "x", i["polarity"], i.get("influence", "Council"), "%", None)
-    values = IndicatorValues("X", previous_year_end=i.get("previous_year_end"), current=i.get("current"),
-                             forecast=i.get("forecast"))
-    return {"direction": direction(indicator, values)[0]}
+    return {"direction": direction(*_indicator(case["input"]))[0]}
 
 
 def _outturn(case: dict) -> dict:

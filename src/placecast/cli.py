@@ -293,14 +293,18 @@ def kpi_rate(
     values: Annotated[Path, typer.Argument(help="Indicator values (CSV or YAML).")],
     definitions: Annotated[Path, typer.Option(help="Indicator definitions (CSV or YAML).")],
     fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.text,
+    rules: Annotated[Path | None, typer.Option(help="The council's RAG and direction-of-travel rules (placecast "
+                                                    "defaults rag-rules); default: the built-in rules.")] = None,
 ) -> None:
     """Derive every RAG rating and direction of travel; list published ones that disagree (exit 1)."""
     from placecast.kpi import check, rate_table, read_definitions, read_values
+    from placecast.kpi.rag import load_rules, rules_in_effect
 
     defs = read_definitions(definitions)
     vals = read_values(values, defs)
-    table = rate_table(defs, vals)
-    problems = check(defs, vals)
+    with rules_in_effect(load_rules(rules) if rules else None):
+        table = rate_table(defs, vals)
+        problems = check(defs, vals)
     if fmt is SummaryFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
     else:
@@ -416,6 +420,7 @@ def outturn(
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
+    assert day is not None
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
     extra: dict[str, pd.DataFrame] = {}
     register = None
@@ -579,7 +584,8 @@ def programme_track(
     write_tables(out_dir, tables)
     for c in cases:
         one_off = f", one-off and capital costs £{c['one_off_cost']:,.0f}" if c["one_off_cost"] else ""
-        out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}{one_off}, net saving "
+        out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}{one_off}, "
+                  "net saving "
                   f"£{-float(c['net']):,.0f}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
                   f"{c['payback_month']}; in-year £{c['in_year_saving']:,.0f}, full-year effect "
                   f"£{c['full_year_effect']:,.0f}.")

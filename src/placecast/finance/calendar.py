@@ -72,8 +72,8 @@ def twelve_months_from(day: date) -> date:
     """The last day of the twelve months that start on ``day`` (365 days, or 366 when they hold 29 February):
     a full year of a steady state, so never shorter than any in-year period that starts on the same day.
 
-    >>> twelve_months_from(date(2024, 12, 1)), twelve_months_from(date(2023, 4, 1)), twelve_months_from(date(2024, 2, 29))
-    (datetime.date(2025, 11, 30), datetime.date(2024, 3, 31), datetime.date(2025, 2, 28))
+    >>> [twelve_months_from(date(*d)).isoformat() for d in ((2024, 12, 1), (2023, 4, 1), (2024, 2, 29))]
+    ['2025-11-30', '2024-03-31', '2025-02-28']
     """
     try:
         anniversary = day.replace(year=day.year + 1)

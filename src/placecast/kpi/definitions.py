@@ -16,7 +16,19 @@ from placecast.kpi.files import IndicatorRow, IndicatorValuesRow
 from placecast.schema import StrictModel, check_columns
 
 POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
-              "contextual": "None"}
+              "contextual": "None", "n/a": "None"}
+# the ways councils' tables write polarity: "High is good", "Bigger is better", "Lower is better", "Up", ...
+for _word in ("high is good", "higher is better", "bigger is better", "big is good", "larger is better",
+              "more is better", "up", "up is good", "maximise", "maximize", "↑"):
+    POLARITIES[_word] = "High"
+for _word in ("low is good", "lower is better", "smaller is better", "small is good", "less is better", "down",
+              "down is good", "minimise", "minimize", "↓"):
+    POLARITIES[_word] = "Low"
+SCHEMES = {"": "RAG", "rag": "RAG", "red amber green": "RAG", "red/amber/green": "RAG", "rg": "RG",
+           "red green": "RG", "red/green": "RG", "no amber": "RG", "no amber band": "RG"}
+COMPARE = {"": "previous year end", "previous year end": "previous year end", "year end": "previous year end",
+           "last year end": "previous year end", "same period last year": "same period last year",
+           "same quarter last year": "same period last year", "same time last year": "same period last year"}
 INFLUENCES = {"council": "Council", "partnership": "Partnership", "contextual": "Contextual"}
 UNITS = {"%", "rate", "count", "score", "number", "ratio"}
 NO_TARGET = {"", "n/a", "na", "null", "none", "-"}
@@ -45,6 +57,18 @@ class Indicator:
     influence: str  # Council, Partnership or Contextual
     unit: str
     target: float | str | None
+    scheme: str = "RAG"  # RAG, or RG: no amber band
+    tolerance: float | None = None  # the indicator's own red gap (RAG) or green tolerance (RG)
+    floor: float | None = None  # a floor target: Red beyond it, Amber between it and the target
+    compare_with: str = "previous year end"  # or "same period last year" for the direction of travel
+
+    @property
+    def scheme_text(self) -> str:
+        """The indicator's rating scheme in words, for the tables."""
+        if self.floor is not None:
+            return f"floor {self.floor:g}"
+        words = "no amber band" if self.scheme == "RG" else "RAG"
+        return words + ("" if self.tolerance is None else f", tolerance {self.tolerance:.0%}")
 
     @property
     def contextual(self) -> bool:
@@ -67,6 +91,7 @@ class IndicatorValues:
     published_rag: str = ""
     published_dot: str = ""
     extra: dict = field(default_factory=dict)
+    same_period_last_year: float | None = None
 
 
 def _rows(path: Path, schema: type[StrictModel]) -> list[tuple[str, dict[str, str]]]:
@@ -131,6 +156,36 @@ def _rows_with_ids(path: Path, schema: type[StrictModel], problems: list[Problem
             yield line, row, ident
 
 
+def _scheme(row: dict[str, str], file: str, line: str, problems: list[Problem]
+            ) -> tuple[str, float | None, float | None, str]:
+    """The indicator's rating scheme, tolerance, floor and direction-of-travel comparison, as given."""
+    raw = row.get("scheme", "")
+    scheme = SCHEMES.get(" ".join(raw.lower().replace("-", " ").split()))
+    if scheme is None:
+        problems.append(Problem(file, line, "scheme", raw, "scheme must be RAG (Red, Amber, Green) or RG (no amber "
+                                "band)."))
+    numbers: dict[str, float | None] = {}
+    for key in ("tolerance", "floor"):
+        text = row.get(key, "")
+        try:
+            numbers[key] = _number(text)
+        except ValueError:
+            problems.append(Problem(file, line, key, text, "not a number; write it like 10% or 0.1."))
+            numbers[key] = None
+    tolerance = numbers["tolerance"]
+    if tolerance is not None:
+        tolerance = tolerance / 100 if "%" in row.get("tolerance", "") or tolerance > 1 else tolerance
+        if not 0 <= tolerance < 1:
+            problems.append(Problem(file, line, "tolerance", row.get("tolerance", ""), "a tolerance is a share of "
+                                    "the target between 0% and 100%."))
+    raw_compare = row.get("compare_with", "")
+    compare = COMPARE.get(" ".join(raw_compare.lower().split()))
+    if compare is None:
+        problems.append(Problem(file, line, "compare_with", raw_compare, "compare_with must be 'previous year end' "
+                                "or 'same period last year'."))
+    return scheme or "RAG", tolerance, numbers["floor"], compare or "previous year end"
+
+
 def read_definitions(path: Path) -> dict[str, Indicator]:
     """Definitions keyed by id; every problem in the file is reported at once."""
     problems: list[Problem] = []
@@ -141,7 +196,8 @@ def read_definitions(path: Path) -> dict[str, Indicator]:
         pol_raw = row.get("polarity", "")
         polarity = POLARITIES.get(pol_raw.strip().lower())
         if polarity is None:
-            problems.append(Problem(file, line, "polarity", pol_raw, "polarity must be High, Low or None."))
+            problems.append(Problem(file, line, "polarity", pol_raw, "polarity must be High, Low or None (or "
+                                    "written as 'High is good', 'Bigger is better', 'Lower is better', ...)."))
         inf_raw = row.get("influence", "Council")
         influence = INFLUENCES.get(inf_raw.strip().lower() or "council")
         if influence is None:
@@ -165,8 +221,9 @@ def read_definitions(path: Path) -> dict[str, Indicator]:
                 target = None
         if target in ("Maximise", "Minimise") and polarity == "None":
             problems.append(Problem(file, line, "target", t_raw, f"a {target} target needs a High or Low polarity."))
+        scheme, tolerance, floor, compare = _scheme(row, file, line, problems)
         out[ident] = Indicator(ident, row.get("name", ident), polarity or "None", influence or "Council", unit,
-                               target)
+                               target, scheme, tolerance, floor, compare)
     if problems:
         raise IndicatorFileError(problems)
     return out
@@ -183,7 +240,8 @@ def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> 
             problems.append(Problem(file, line, "id", ident, "no definition has this id; add it to the "
                                     "definitions file or correct the id."))
         values: dict[str, float | None] = {}
-        for col in ("two_years_ago", "previous_year_end", "current", "forecast", "numerator", "denominator"):
+        for col in ("two_years_ago", "previous_year_end", "current", "forecast", "numerator", "denominator",
+                    "same_period_last_year"):
             raw = row.get(col, "")
             try:
                 values[col] = _number(raw)
@@ -212,7 +270,7 @@ def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> 
                                     "or ○ (better, worse, stable, n/a)."))
         out[ident] = IndicatorValues(ident, values["two_years_ago"], values["previous_year_end"], values["current"],
                                      when, values["forecast"], values["numerator"], values["denominator"],
-                                     rag or "", dot or "")
+                                     rag or "", dot or "", same_period_last_year=values["same_period_last_year"])
     if problems:
         raise IndicatorFileError(problems)
     return out

@@ -31,6 +31,12 @@ class IndicatorRow(StrictModel):
     influence: str = Field("Council", description="Council, Partnership or Contextual.")
     unit: str = Field("%", description="%, rate, count, score, number or ratio.")
     target: str = Field("", description="A number, Maximise, Minimise or N/A.")
+    scheme: str = Field("", description="RAG (the default: Red, Amber, Green) or RG (no amber band).")
+    tolerance: str = Field("", description="How far short of target is still Amber (RAG) or Green (RG), as a "
+                           "fraction or percentage of the target, e.g. 10%; default: the rules file's red gap.")
+    floor: str = Field("", description="A floor target: Red beyond it, Amber between it and the target.")
+    compare_with: str = Field("", description="Direction of travel against the previous year end (the default) or "
+                              "the same period last year.")
     source: str = Field("", description="Where the definition comes from (free text).")
 
 
@@ -40,6 +46,8 @@ class IndicatorValuesRow(StrictModel):
     id: str = Field(min_length=1)
     two_years_ago: str = ""
     previous_year_end: str = ""
+    same_period_last_year: str = Field("", description="The value at the same point last year (for indicators "
+                                       "compared with the same period last year).")
     current: str = ""
     current_date: str = Field("", description="dd/mm/yyyy.")
     forecast: str = ""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from placecast.kpi.definitions import Indicator, IndicatorValues
 from placecast.kpi.files import RulesFile
@@ -14,19 +18,59 @@ from placecast.schema import read_model
 ARROWS = {"better": "↑", "worse": "↓", "stable": "→", "n/a": "○"}
 
 
-@lru_cache(maxsize=1)
+@dataclass(frozen=True)
+class Rules:
+    """The RAG and direction-of-travel rules: red gap, stable band, the realised-savings quantile, and the
+    file they were read from."""
+
+    red_gap: float
+    stable_band: float
+    realised_quantile: float = 0.9
+    source: str = "built-in rules"
+
+
+_ACTIVE: ContextVar[Rules | None] = ContextVar("placecast_rules", default=None)
+
+
+@lru_cache(maxsize=8)
+def load_rules(path: Path | None = None) -> Rules:
+    """The rules in ``path`` (schema :class:`~placecast.kpi.files.RulesFile`; ``placecast defaults rag-rules``
+    prints the built-in file), or the built-in rules."""
+    if path is None:
+        with resources.as_file(resources.files("placecast.kpi").joinpath("rules.yaml")) as default:
+            rules = read_model(default, RulesFile)
+    else:
+        rules = read_model(Path(path), RulesFile)
+    quantile = rules.realised_savings.value if rules.realised_savings else 0.9
+    return Rules(rules.red_gap.value, rules.stable_band.value, quantile, str(path) if path else "built-in rules")
+
+
+def active_rules() -> Rules:
+    """The rules in effect (:func:`rules_in_effect`), else the built-in ones."""
+    return _ACTIVE.get() or load_rules()
+
+
+@contextmanager
+def rules_in_effect(rules: Rules | None) -> Iterator[None]:
+    """Rate everything inside the block by ``rules`` (a council's own rules file); None keeps those in effect."""
+    token = _ACTIVE.set(rules or active_rules())
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
 def thresholds() -> tuple[float, float]:
-    """(red gap, stable band) from the rules file (``placecast defaults rag-rules``): the one source of
-    the RAG and direction-of-travel thresholds for indicators, savings and realised avoidance.
+    """(red gap, stable band) of the rules in effect: the one source of the RAG and direction-of-travel
+    thresholds for indicators, savings and realised avoidance.
 
     Examples
     --------
     >>> thresholds()
     (0.05, 0.01)
     """
-    with resources.as_file(resources.files("placecast.kpi").joinpath("rules.yaml")) as path:
-        rules = read_model(path, RulesFile)
-    return rules.red_gap.value, rules.stable_band.value
+    rules = active_rules()
+    return rules.red_gap, rules.stable_band
 
 
 def rag_for_shortfall(short: float) -> str:
@@ -85,9 +129,11 @@ def rules_key() -> str:
     """The RAG and direction-of-travel rules in words, with the thresholds from the rules file."""
     red_gap, band = thresholds()
     return (f"Red: more than {red_gap:.0%} below target; Amber: up to {red_gap:.0%} below; Green: on or above "
-            "target (polarity respected; Maximise/Minimise compare with the previous year end). Direction of "
-            "travel: the year-end position (forecast where there is one) against the previous year end, stable "
-            f"within {band:.0%}.")
+            "target (polarity respected; Maximise/Minimise compare with the previous year end; an indicator may "
+            "set its own tolerance, a floor target or no amber band). Direction of travel: the year-end position "
+            "(forecast where there is one) against the previous year end, or the current value against the same "
+            f"period last year where the indicator asks, stable within {band:.0%}. Rules: "
+            f"{active_rules().source}.")
 
 
 def shortfall(value: float, target: float, polarity: str) -> float:
@@ -100,8 +146,10 @@ def shortfall(value: float, target: float, polarity: str) -> float:
 
 
 def rate(ind: Indicator, vals: IndicatorValues, previous_as_target: bool = False) -> tuple[str, str]:
-    """The RAG rating and why. Maximise/Minimise targets (or, if asked, no target) use the previous year end."""
-    red_gap, _ = thresholds()
+    """The RAG rating and why, by the indicator's own scheme: a floor target (Red beyond the floor, Amber
+    between it and the target), no amber band (Red or Green), or Red/Amber/Green with the indicator's
+    tolerance (else the rules' red gap). Maximise/Minimise targets (or, if asked, no target) use the previous
+    year end."""
     if ind.contextual:
         return "N/A", "contextual indicator: no RAG"
     value = vals.forecast if vals.forecast is not None else vals.current
@@ -116,28 +164,44 @@ def rate(ind: Indicator, vals: IndicatorValues, previous_as_target: bool = False
     if target is None or isinstance(target, str):
         return "N/A", "no target"
     gap = shortfall(value, float(target), ind.polarity)
-    rag = rag_for_shortfall(gap)
+    if ind.floor is not None:
+        beyond = value < ind.floor if ind.polarity == "High" else value > ind.floor
+        if beyond:
+            return "Red", f"beyond the floor ({ind.floor:g})"
+        if gap > 0:
+            return "Amber", f"{gap:.1%} below the {basis} ({target:g}), within the floor ({ind.floor:g})"
+        return "Green", f"on or above the {basis} ({target:g})"
+    tolerance = ind.tolerance if ind.tolerance is not None else thresholds()[0]
+    if ind.scheme == "RG":
+        if gap <= (ind.tolerance or 0.0):
+            return "Green", f"within {ind.tolerance or 0:.0%} of the {basis} ({target:g}); no amber band"
+        return "Red", f"{gap:.1%} below the {basis} ({target:g}); no amber band"
+    rag = "Green" if gap <= 0 else ("Amber" if gap <= tolerance else "Red")
     if rag == "Red":
-        return "Red", f"{gap:.1%} below the {basis} ({target:g}); more than {red_gap:.0%}"
+        return "Red", f"{gap:.1%} below the {basis} ({target:g}); more than {tolerance:.0%}"
     if rag == "Amber":
-        return "Amber", f"{gap:.1%} below the {basis} ({target:g}); within {red_gap:.0%}"
+        return "Amber", f"{gap:.1%} below the {basis} ({target:g}); within {tolerance:.0%}"
     return "Green", f"on or above the {basis} ({target:g})"
 
 
 def direction(ind: Indicator, vals: IndicatorValues) -> tuple[str, str]:
-    """Direction of travel: the year-end position (forecast, else current) against the previous year end."""
+    """Direction of travel, as the indicator asks: the year-end position (forecast, else current) against
+    the previous year end, or the current value against the same period last year."""
     _, band = thresholds()
     if ind.contextual:
         return "n/a", "contextual indicator: no direction of travel"
-    now = vals.forecast if vals.forecast is not None else vals.current
-    prev = vals.previous_year_end
+    if ind.compare_with == "same period last year":
+        now, prev, against = vals.current, vals.same_period_last_year, "the same period last year"
+    else:
+        now = vals.forecast if vals.forecast is not None else vals.current
+        prev, against = vals.previous_year_end, "the previous year end"
     if now is None or prev is None:
-        return "n/a", "needs the year-end position and the previous year end"
+        return "n/a", f"needs the value now and at {against}"
     change = (now - prev) / abs(prev) if prev != 0 else (0.0 if now == prev else float("inf") * (now - prev))
     if abs(change) <= band:
-        return "stable", f"{change:+.1%} against the previous year end (within {band:.0%})"
+        return "stable", f"{change:+.1%} against {against} (within {band:.0%})"
     improving = change > 0 if ind.polarity == "High" else change < 0
-    return ("better" if improving else "worse"), f"{change:+.1%} against the previous year end"
+    return ("better" if improving else "worse"), f"{change:+.1%} against {against}"
 
 
 @dataclass
@@ -182,6 +246,8 @@ def rate_table(definitions: dict[str, Indicator], values: dict[str, IndicatorVal
             "id": ident, "name": ind.name, "polarity": ind.polarity, "influence": ind.influence,
             "target": "" if ind.target is None else ind.target, "previous_year_end": vals.previous_year_end,
             "current": vals.current, "current_date": vals.current_date.isoformat() if vals.current_date else "",
+            "scheme": ind.scheme_text, "compare_with": ind.compare_with,
+            "same_period_last_year": vals.same_period_last_year,
             "rag": rag, "direction": dot, "arrow": ARROWS[dot], "published_rag": vals.published_rag,
             "published_direction": vals.published_dot,
             "agrees": (not vals.published_rag or vals.published_rag == rag)

@@ -2,9 +2,10 @@
 
 A realised event (a step-down to a cheaper placement, a child leaving care) avoids the difference in
 weekly cost for every day from the event to its counterfactual end: the planned end if known, else
-the expected remaining stay, capped at 31 March for the in-year figure and at twelve months (365 days, or 366 over a 29
-February) for the full-year effect, so the full year is never shorter than any in-year figure. When interventions claim the same child on the same days, each child-day is counted
-once, for the intervention listed first.
+the expected remaining stay, capped at 31 March for the in-year figure and at twelve months (365 days,
+or 366 over a 29 February) for the full-year effect, so the full year is never shorter than any in-year
+figure. When interventions claim the same child on the same days, each child-day is counted once, for
+the intervention listed first.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ BUILTIN = {"demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
            "demo-commentary": ("placecast.report", "defaults/demo_commentary.yaml"),
            "indicators": ("placecast.report", "defaults/indicators.csv"),
            "unit-costs": ("placecast.finance", "unit_costs.yaml"),
-           "scenario": ("placecast.programme", "default_scenario.yaml")}
+           "scenario": ("placecast.programme", "default_scenario.yaml"),
+           "rag-rules": ("placecast.kpi", "rules.yaml")}
 
 
 def builtin_file(reference: str) -> Path:
@@ -111,6 +112,8 @@ class ReportConfig(StrictModel):
     scenario: Path | None = None
     indicators: Path | None = None
     commentary: Path | None = None
+    rules: Path | None = Field(None, description="The council's RAG and direction-of-travel rules (placecast "
+                               "defaults rag-rules); default: the built-in rules.")
     population_0_17: int | None = Field(None, gt=0)
     money_unit: Literal["£000", "£m"] = Field("£000", description="The one money unit of the report's tables "
                                               "and charts.")
@@ -143,7 +146,8 @@ class ReportConfig(StrictModel):
             return p if p.is_absolute() else base / p
 
         update: dict[str, object] = {name: fix(getattr(self, name)) for name in
-                  ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "key_file")}
+                  ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "key_file",
+                   "rules")}
         update["data"] = [fix(p) for p in self.data]
         if self.benchmark is not None:
             update["benchmark"] = self.benchmark.model_copy(update={"stats": fix(self.benchmark.stats)})

@@ -20,6 +20,7 @@ from placecast.finance.commitments import Commitments
 from placecast.finance.unit_costs import UnitCosts
 from placecast.kpi.benchmarks import Benchmark
 from placecast.kpi.definitions import Indicator
+from placecast.kpi.rag import Rules, load_rules
 from placecast.model.settings import ForecastSettings
 from placecast.programme.plan import Plan
 from placecast.programme.scenario import Scenario
@@ -77,6 +78,7 @@ class QuarterInputs:
     benchmark_note: str = ""
     warnings: tuple[str, ...] = ()
     money_unit: str = "£000"
+    rules: Rules | None = None  # the council's RAG and direction-of-travel rules (None: the built-in ones)
 
     @classmethod
     def from_config(cls, config: ReportConfig) -> QuarterInputs:
@@ -106,14 +108,16 @@ class QuarterInputs:
                    config.forecast, config.title, config.quarter, register,
                    plan, read_commentary(config.commentary),
                    config.population_0_17, dict(config.capacity or scenario.capacity), bench,
-                   config.benchmark.note if config.benchmark else "", warnings, config.money_unit)
+                   config.benchmark.note if config.benchmark else "", warnings, config.money_unit,
+                   load_rules(config.rules) if config.rules else None)
 
 
 def check_paths(config: ReportConfig) -> None:
     """Every configured file and folder exists, or one error lists those that do not."""
     missing = [LocatedProblem("report configuration", key, key, str(path), "no such file; correct the path "
                               "(relative paths are relative to the configuration file).")
-               for key in ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary")
+               for key in ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary",
+                           "rules")
                if (path := getattr(config, key)) is not None and not Path(path).is_file()]
     missing += [LocatedProblem("report configuration", "data", "data", str(p), "no such folder.")
                 for p in config.data if str(p) != DEMO_DATA and not Path(p).exists()]

@@ -101,8 +101,11 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
     two_ye = prev_ye.replace(year=prev_ye.year - 1)
     pop = inputs.population_0_17
     frames = {when: compute_indicators(history.episodes, when, pop).set_index("id") for when in (as_at, prev_ye)}
-    frames[two_ye] = compute_indicators(history.episodes, two_ye, pop).set_index("id") \
-        if two_ye >= date(min(history.years) - 1, 4, 1) else pd.DataFrame(columns=["value"])
+    first = date(min(history.years) - 1, 4, 1)
+    last_year = as_at.replace(year=as_at.year - 1)  # the same period last year (quarter ends are never 29 Feb)
+    for when in {two_ye, last_year} - set(frames):
+        frames[when] = compute_indicators(history.episodes, when, pop).set_index("id") if when >= first \
+            else pd.DataFrame(columns=["value"])
     table = forecast.forecast.table()
     year_end = table[(table["date"] == fy_end(as_at).isoformat()) & (table["category"] == "total")]
     forecasts = forecast_indicators(float(year_end["mean"].iloc[0]), pop) \
@@ -121,7 +124,8 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
         row = frames[as_at].loc[ident]
         values[ident] = IndicatorValues(ident, value(two_ye, ident), value(prev_ye, ident), value(as_at, ident),
                                         as_at, forecasts.get(ident), float(row["numerator"]),
-                                        None if pd.isna(row["denominator"]) else float(row["denominator"]))
+                                        None if pd.isna(row["denominator"]) else float(row["denominator"]),
+                                        same_period_last_year=value(last_year, ident))
     rated = rate_table(inputs.indicators, values)
     return IndicatorResults(inputs.indicators, values, rated, frames[as_at].reset_index(), prev_ye, two_ye), warnings
 
@@ -147,6 +151,13 @@ def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Pro
     >>> results.outturn.headline()["deficit_after_reserves"]  # doctest: +SKIP
     604
     """
+    from placecast.kpi.rag import rules_in_effect
+
+    with rules_in_effect(inputs.rules):  # the council's own RAG rules, if it gave them
+        return _run_quarter(inputs, quarter, progress)
+
+
+def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress) -> QuarterResults:
     label, as_at = quarter_date(quarter, inputs.quarter)
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)

@@ -30,10 +30,13 @@ def report_from_results(results: QuarterResults) -> Report:
     >>> [s.id for s in report.sections][:3]  # doctest: +SKIP
     ['outturn', 'children', 'costs']
     """
-    sections = [s for module in SECTIONS if (s := module.build(results)) is not None]
-    warnings = list(results.warnings)
-    for module in SECTIONS:
-        warnings += getattr(module, "warnings", lambda _: [])(results)
+    from placecast.kpi.rag import rules_in_effect
+
+    with rules_in_effect(results.inputs.rules):  # the tables state the thresholds of the council's rules
+        sections = [s for module in SECTIONS if (s := module.build(results)) is not None]
+        warnings = list(results.warnings)
+        for module in SECTIONS:
+            warnings += getattr(module, "warnings", lambda _: [])(results)
     return Report(results.inputs.title, results.inputs.council, results.quarter, results.as_at,
                   headline_section.build(results), sections, warnings, list(results.notes), results)
 
