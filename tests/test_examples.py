@@ -122,3 +122,31 @@ def test_brighton_2022_month_2_variances_savings_by_status_recovery_measures_and
     assert head["forecast_outturn"] - head["mitigations"] == 106515  # "Residual risk after ... 106,515"
     assert round(head["deficit_after_mitigations_pct"], 1) == Decimal("3.2")
     assert head["movement"] is None  # no previous report is published: the movement is n/a, not the full amount
+
+
+def _section(budget):
+    from types import SimpleNamespace
+
+    from placecast.report.sections import outturn as section
+
+    results = SimpleNamespace(outturn=SimpleNamespace(budget=budget, sources={}), quarter=budget.period_label,
+                              inputs=SimpleNamespace(money_unit="£000", commentary=SimpleNamespace(
+                                  section=lambda _: "")))
+    return section.build(results).blocks
+
+
+def test_the_reports_outturn_section_shows_the_movement_basis_savings_status_and_gross_budgets():
+    york = {b.name: b for b in _section(read_budget(EXAMPLES / "york_2020" / "budget.yaml")) if hasattr(b, "name")}
+    assert [r["amount"] for r in york["movement"].rows] == [3569, 2595, 974]
+    assert york["movement"].title.startswith("Movement on the previous report, after mitigations")
+    assert "Gross expenditure" in [c.label for c in york["budget"].columns]
+    assert "(Surplus)/deficit quarter 2" in [c.label for c in york["outturn"].columns]
+    brighton = _section(read_budget(EXAMPLES / "brighton_2022" / "budget.yaml"))
+    tables = {b.name: b for b in brighton if hasattr(b, "name")}
+    assert tables["savings_status"].rows[-1]["at_risk"] == 2348 and tables["savings_status"].rows[-1]["rag"] == "Red"
+    words = " ".join(p for b in brighton if hasattr(b, "paragraphs") for p in b.paragraphs)
+    assert "n/a, because the previous report's position is not given" in words
+    assert "Last year's variance" in [c.label for c in tables["outturn"].columns]
+    durham = {b.name: b for b in _section(read_budget(EXAMPLES / "durham_2018" / "budget.yaml")) if hasattr(b, "name")}
+    reserve = durham["reserves"].rows[0]
+    assert (reserve["approved_use_balance"], reserve["transfers_in"], reserve["balance"]) == (1763, 1623, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from placecast.finance.budget import Budget
 from placecast.quarter import QuarterResults
-from placecast.report.model import Column, Section, Table
+from placecast.report.model import Column, Section, Table, Text
 from placecast.report.sections.common import MoneyUnit, intro, money_unit
 
 ID = "outturn"
@@ -21,10 +21,17 @@ def _short(budget: Budget, quarter: str) -> str:
     return budget.period.label if budget.period is not None else quarter[-2:]
 
 
+def _then(budget: Budget) -> str:
+    """The previous report in words: its period, else "last quarter" for quarterly files."""
+    if budget.previous_period is not None:
+        return budget.previous_period.label.lower()
+    return "last quarter" if budget.period is None or budget.period.kind == "quarter" else "the previous report"
+
+
 def _previous_label(budget: Budget) -> str:
     """The heading of the previous report's column, with its basis when it is not the usual one."""
-    then = budget.previous_period.label.lower() if budget.previous_period else "last quarter"
-    basis = "" if budget.movement_basis == "after reserves" else f" ({budget.movement_basis})"
+    then = _then(budget)
+    basis = " (before reserves)" if budget.movement_basis == "before reserves" else ""  # lines have no mitigations
     return f"(Surplus)/deficit {then}{basis}"
 
 
@@ -56,7 +63,7 @@ def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit, outside: bool =
     if outside:
         return Table("outside", f"Outside the cash limit: ring-fenced funding, reported beside the position "
                                 f"({unit.label})", columns, rows, "Not included in the position above.", True)
-    return Table("outturn", f"Forecast outturn by service line, with movement since last quarter ({unit.label})",
+    return Table("outturn", f"Forecast outturn by service line, with movement since {_then(budget)} ({unit.label})",
                  columns, rows, "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)
 
 
@@ -74,8 +81,13 @@ def budget_table(budget: Budget, unit: MoneyUnit) -> Table:
                   *gross, Column("cash_limit", "Cash limit", unit.kind)], rows, total_row=True)
 
 
-def movement_table(budget: Budget, unit: MoneyUnit) -> Table:
-    """The position now and at the previous report on the declared basis, and the movement."""
+def movement_table(budget: Budget, unit: MoneyUnit) -> Table | Text:
+    """The position now and at the previous report on the declared basis, and the movement (in words, n/a,
+    when the previous position is not known)."""
+    if budget.previous_position() is None:
+        return Text([f"Movement on the previous report ({budget.movement_basis}): n/a, because the previous "
+                     "report's position is not given (the budget file's previous_deficit, or each line's "
+                     "previous_quarter_deficit)."])
     rows = [{"step": r["step"], "amount": unit.of(r["amount"], budget.scale)}
             for r in budget.movement_table().to_dict("records")]
     return Table("movement", f"Movement on the previous report, {budget.movement_basis} ({unit.label})",
