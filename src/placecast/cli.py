@@ -494,6 +494,43 @@ def _period_end(model: Any) -> date:
 
 
 @app.command()
+def national(
+    stats: Annotated[Path, typer.Option(help="Folder of the DfE's published CSVs (placement types, totals, "
+                                             "characteristics, la_lookup).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the forecast tables and model card.")],
+    origin: Annotated[int | None, typer.Option(help="Forecast from 31 March of this year (default: the last "
+                                                    "published).")] = None,
+    years: Annotated[int, typer.Option(min=1, max=3, help="Years ahead (1 to 3).")] = 3,
+    runs: Annotated[int, typer.Option(min=10, max=100_000, help="Monte Carlo runs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
+    workers: Annotated[int, typer.Option(min=0, help="Local Dask workers (0: in this process).")] = 2,
+    scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address (tcp://host:8786) instead of "
+                                                       "a local cluster.")] = None,
+    backtest_too: Annotated[bool, typer.Option("--backtest/--no-backtest", help="Score the model on the "
+                                                                             "published years.")] = True,
+) -> None:
+    """Children looked after at 31 March by placement group for every council, region and England, one to
+    three years ahead, from the DfE's published statistics, with 80% intervals and the model's own backtest."""
+    from contextlib import nullcontext
+
+    from placecast.distributed import dask_client
+    from placecast.national.run import model_card, national_forecast
+
+    context = dask_client(scheduler, workers) if (scheduler or workers) else nullcontext(None)
+    with context as client:
+        results = national_forecast(stats, origin, years, runs, seed, client, backtest_too)
+    write_tables(out_dir, results.tables())
+    (out_dir / "national_model_card.md").write_text(model_card(results), encoding="utf-8")
+    e = results.england[results.england["placement"] == "Total"]
+    for r in e.to_dict("records"):
+        out.print(f"England at 31 March {r['year']}: {r['mean']:,.0f} (80% interval {r['p10']:,.0f} to "
+                  f"{r['p90']:,.0f})")
+    out.print(f"{results.councils['code'].nunique()} councils and {results.regions['region'].nunique()} regions "
+              f"written to {out_dir} (national_councils.csv, national_regions.csv, national_england.csv, "
+              "national_model_card.md).")
+
+
+@app.command()
 def costs(
     forecast_dir: Annotated[Path, typer.Argument(help="A folder written by 'placecast forecast'.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for cost_by_year.csv and cost_by_month.csv.")],

@@ -1,0 +1,83 @@
+"""The national forecast from the DfE's published statistics (issue 17): sums of runs, identical results
+on any number of workers, suppressed cells, reorganised councils, and nothing after the origin used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placecast.national.model import council_runs, fit_spread, forecast
+from placecast.national.published import read_published
+from placecast.national.run import national_forecast
+
+DFE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dfe"
+pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="the DfE's published statistics are in ../shared")
+
+
+@pytest.fixture(scope="module")
+def published():
+    return read_published(DFE)
+
+
+@pytest.fixture(scope="module")
+def results(published):
+    return national_forecast(published, 2024, 3, runs=200, seed=7, with_backtest=False)
+
+
+def test_every_council_region_and_england_is_forecast_and_regions_sum_the_councils_runs(results):
+    assert results.councils["code"].nunique() == 153 and results.regions["region"].nunique() == 9
+    total = results.councils[results.councils["placement"] == "Total"].groupby("year")["mean"].sum()
+    england = results.england[results.england["placement"] == "Total"].set_index("year")
+    assert np.allclose(total.to_numpy(), england["mean"].to_numpy(), atol=0.05 * 153)  # means add up (to rounding)
+    councils_p90 = results.councils[results.councils["placement"] == "Total"].groupby("year")["p90"].sum()
+    assert (england["p90"] < councils_p90).all()  # an interval of a sum is not the sum of the intervals
+    assert (england["p10"] < england["mean"]).all() and (england["mean"] < england["p90"]).all()
+
+
+def test_results_are_identical_on_two_workers_and_in_this_process(published):
+    from placecast.distributed import dask_client
+
+    alone = national_forecast(published, 2023, 2, runs=50, seed=3, with_backtest=False)
+    with dask_client(workers=2) as client:
+        spread = national_forecast(published, 2023, 2, runs=50, seed=3, client=client, with_backtest=False)
+    pd.testing.assert_frame_equal(alone.councils, spread.councils)
+    pd.testing.assert_frame_equal(alone.england, spread.england)
+
+
+def test_a_council_alone_gets_the_same_runs_as_inside_all_councils(published):
+    fc = forecast(published, 2024, 2, fit_spread(published))
+    codes = list(fc.expected.index)
+    together = council_runs(fc, codes, 30, 11)
+    alone = council_runs(fc, [codes[5]], 30, 11)
+    assert np.array_equal(together[:, 5], alone[:, 0])
+
+
+def test_suppressed_groups_are_filled_from_what_the_total_leaves_and_never_zero(published):
+    from placecast.national.published import filled_groups
+
+    counts = published.groups.xs(2024, level="year")
+    council = counts.index[counts.isna().any(axis=1)][0]
+    shares = filled_groups(published, 2024).loc[council]
+    left = published.totals.loc[council, 2024] - counts.loc[council].sum()
+    missing = counts.loc[council].isna()
+    assert np.isclose(shares[missing].sum() * published.totals.loc[council, 2024], left)
+    assert (shares[missing] > 0).all() or left == 0
+
+
+def test_reorganised_councils_get_a_history_on_todays_boundaries(published):
+    assert published.own_from["E06000063"] == 2024 and published.backcast["E06000063"] == "E10000006"
+    both = published.totals.loc[["E06000063", "E06000064"], 2023].sum()
+    assert abs(both - 740) <= 1  # Cumbria's 740 in 2023, shared as Cumberland and Westmorland and Furness in 2024
+
+
+def test_nothing_published_after_the_origin_changes_the_forecast(published):
+    from dataclasses import replace
+
+    before = forecast(published, 2022, 1, fit_spread(published)).expected
+    changed = published.totals.copy()
+    changed[2024] = changed[2024] * 3
+    altered = replace(published, totals=changed)
+    assert before.equals(forecast(altered, 2022, 1, fit_spread(published)).expected)
