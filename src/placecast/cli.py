@@ -494,6 +494,78 @@ def _period_end(model: Any) -> date:
 
 
 @app.command()
+def region(
+    paths: Annotated[list[Path], typer.Argument(help="Folders holding one folder of returns (or ingest folder) per "
+                                                     "council; with --council-column, folders of stacked returns.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the regional tables and report.")],
+    council_column: Annotated[str | None, typer.Option(help="The column naming the council in stacked returns "
+                                                            "(for example council or LA).")] = None,
+    councils: Annotated[str | None, typer.Option(help="Only these councils, comma-separated.")] = None,
+    capacity: Annotated[Path | None, typer.Option(help="The region's beds by placement category (placecast "
+                                                       "schema capacity).")] = None,
+    start: Annotated[str | None, typer.Option(help="Common start YYYY-MM-DD (default: the earliest census date "
+                                                   "among the councils).")] = None,
+    horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = 24,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs per council (10-100,000).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (each council's own is derived from it).")] = DEFAULT_SEED,
+    uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
+    by_age: Annotated[bool, typer.Option("--by-age", help="Also the children in care by age band.")] = False,
+    workers: Annotated[int, typer.Option(min=0, help="Local Dask workers (0: in this process).")] = 2,
+    scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address instead of a local "
+                                                       "cluster.")] = None,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Also the regional report (HTML, PDF, "
+                                                                     "Excel).")] = True,
+    title: Annotated[str, typer.Option(help="The report's title.")] = "Regional children in care forecast",
+    name: Annotated[str, typer.Option("--name", help="The region's name in the report.")] = "Region",
+) -> None:
+    """A region's forecast from its councils' returns: each council validated and forecast on its own, the
+    region as the sum of their runs; children in care by category, cost by financial year, beds against
+    capacity, per council and for the region."""
+    import tempfile
+    from contextlib import nullcontext
+
+    from placecast.distributed import dask_client
+    from placecast.finance import default_unit_costs
+    from placecast.regional.files import read_capacity
+    from placecast.regional.run import regional_forecast
+    from placecast.regional.sources import council_folders
+    from placecast.ssda903 import load_taxonomy
+
+    settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value)
+    beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
+    with tempfile.TemporaryDirectory() as work:
+        folders = council_folders(paths, council_column, Path(work))
+        if councils:
+            wanted = [c.strip() for c in councils.split(",") if c.strip()]
+            unknown = [c for c in wanted if c not in folders]
+            if unknown:
+                raise typer.BadParameter(f"no council {', '.join(unknown)}; the councils are "
+                                         f"{', '.join(folders)}.", param_hint="--councils")
+            folders = {c: folders[c] for c in wanted}
+        context = dask_client(scheduler, workers) if (scheduler or workers) else nullcontext(None)
+        with context as client, err.status(f"Forecasting {len(folders)} councils..."):
+            results = regional_forecast(folders, settings, default_unit_costs(), _start_date(start, "--start"),
+                                        beds, client, by_age)
+    write_tables(out_dir, results.tables())
+    for c in results.councils:
+        if c.errors:
+            err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
+                      "on its returns for the details.")
+    table = results.region.table()
+    last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
+    out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care at "
+              f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
+              f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
+    if report:
+        from placecast.regional.report import regional_report
+        from placecast.report import write_report
+
+        written = write_report(regional_report(results, title, name), out_dir / "report")
+        out.print(f"Report: {', '.join(str(p) for p in written.values())}")
+    out.print(f"Tables written to {out_dir}")
+
+
+@app.command()
 def national(
     stats: Annotated[Path, typer.Option(help="Folder of the DfE's published CSVs (placement types, totals, "
                                              "characteristics, la_lookup).")],

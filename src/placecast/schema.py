@@ -302,6 +302,7 @@ SCHEMAS: dict[str, tuple[str, str, str]] = {
     "commentary": ("placecast.quarter.config", "CommentaryFile", "report commentary (YAML)"),
     "report-config": ("placecast.quarter.config", "ReportConfig", "report configuration (YAML)"),
     "forecast-settings": ("placecast.model.settings", "ForecastSettings", "demand forecast settings"),
+    "capacity": ("placecast.regional.files", "CapacityFile", "a region's beds by placement category (YAML)"),
 }
 
 

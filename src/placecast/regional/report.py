@@ -1,0 +1,139 @@
+"""The regional report (HTML, PDF, Excel through the quarterly report's machinery): the region's children
+in care by category with intervals, the council breakdown, cost by financial year and beds against
+capacity. Every figure comes from :class:`~placecast.regional.run.RegionalResults`."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from placecast.finance.calendar import fy_end
+from placecast.regional.run import RegionalResults
+from placecast.report.charts import children_chart, cost_chart
+from placecast.report.model import Chart, Column, Figure, Report, Section, Table, Text
+from placecast.report.sections.common import MONEY_UNITS, category_labels
+
+METHOD = ("Each council's returns were validated and assembled on their own (each with its own findings and its "
+          "own pseudonyms), and each council was forecast by Placecast's demand model from the same start with "
+          "its own seed. The region's figures are the councils' Monte Carlo runs added run by run, so its "
+          "intervals are those of the sum, narrower than the sum of the councils' intervals; they are never "
+          "quantiles added up.")
+
+
+def _year_ends(results: RegionalResults) -> list[date]:
+    first = fy_end(results.start if results.start.month != 3 or results.start.day != 31
+                   else results.start + timedelta(days=1))
+    last = results.region.dates[-1].date()
+    out, day = [], first
+    while day <= last:
+        out.append(day)
+        day = fy_end(day + timedelta(days=1))
+    return out
+
+
+def _children_table(results: RegionalResults) -> Table:
+    labels, table = category_labels(), results.region.table()
+    ends = _year_ends(results)[:2]
+    start = results.start.isoformat()
+    rows = []
+    for category in [*results.region.categories, "total"]:
+        now = table[(table["date"] == start) & (table["category"] == category)]
+        row: dict[str, object] = {"category": labels.get(category, category),
+                                  "now": None if now.empty else float(now["mean"].iloc[0])}
+        for k, day in enumerate(ends):
+            hit = table[(table["date"] == day.isoformat()) & (table["category"] == category)]
+            if not hit.empty:
+                row.update({f"mean{k}": hit["mean"].iloc[0], f"p10{k}": hit["p10"].iloc[0],
+                            f"p90{k}": hit["p90"].iloc[0]})
+        rows.append(row)
+    columns = [Column("category", "Placement"), Column("now", f"At {results.start:%d/%m/%Y}", "int")]
+    for k, day in enumerate(ends):
+        columns += [Column(f"mean{k}", f"{day:%d/%m/%Y} mean", "int"), Column(f"p10{k}", "P10", "int"),
+                    Column(f"p90{k}", "P90", "int")]
+    return Table("region_children", "Children in care across the region by placement, forecast with 80% intervals",
+                 columns, rows, "P10 and P90 of the region's summed runs.", True)
+
+
+def _council_table(results: RegionalResults) -> Table:
+    ends = _year_ends(results)[:2]
+    rows = []
+    for c in results.councils:
+        table = c.forecast.table()
+        row: dict[str, object] = {"council": c.name, "now": c.children_now, "errors": c.errors,
+                                  "warnings": c.warnings, "seed": str(c.seed)}
+        for k, day in enumerate(ends):
+            hit = table[(table["date"] == day.isoformat()) & (table["category"] == "total")]
+            if not hit.empty:
+                row.update({f"mean{k}": hit["mean"].iloc[0], f"range{k}": f"{hit['p10'].iloc[0]:,.0f} to "
+                                                                            f"{hit['p90'].iloc[0]:,.0f}"})
+        rows.append(row)
+    columns = [Column("council", "Council"), Column("now", f"At {results.start:%d/%m/%Y}", "int")]
+    for k, day in enumerate(ends):
+        columns += [Column(f"mean{k}", f"{day:%d/%m/%Y} mean", "int"), Column(f"range{k}", "80% interval")]
+    columns += [Column("errors", "Validation errors", "int"), Column("warnings", "Warnings", "int"),
+                Column("seed", "Seed")]
+    return Table("region_councils", "Councils: children in care now and forecast", columns, rows,
+                 "Each council's seed reproduces its forecast alone: placecast forecast ... --seed SEED --start "
+                 f"{results.start.isoformat()}.")
+
+
+def _cost_blocks(results: RegionalResults) -> list:
+    unit = MONEY_UNITS["£000"]
+    costs = results.costs()
+    region = costs[costs["council"] == "Region"]
+    total = region[region["category"] == "total"]
+    rows = [{"year": r["financial_year"], **{k: unit.of(r[f"{k}_gbp"]) for k in ("mean", "p10", "p90")}}
+            for r in total.to_dict("records")]
+    table = Table("region_costs", f"Placement cost across the region by financial year ({unit.label})",
+                  [Column("year", "Financial year"), Column("mean", "Mean", unit.kind),
+                   Column("p10", "P10", unit.kind), Column("p90", "P90", unit.kind)], rows,
+                  "Placement-days of the summed runs at the unit costs; P10 and P90 of the summed runs.")
+    alt = "; ".join(f"{r['year']} {unit.text(float(r['mean']) * 1000)}" for r in rows)
+    chart = Chart("region_cost_chart", f"Placement cost by financial year ({unit.label})",
+                  cost_chart(region, category_labels()),
+                  f"Stacked bars of the region's mean placement cost by financial year and placement, with the "
+                  f"P10-P90 range of the total ({unit.label}): {alt}.")
+    return [chart, table]
+
+
+def _beds_table(results: RegionalResults) -> list[Table | Chart | Text]:
+    if not results.capacity:
+        return []
+    labels = category_labels()
+    rows = [{**r, "category": labels.get(r["category"], r["category"])} for r in results.beds().to_dict("records")]
+    return [Table("region_beds", "Beds needed against the region's capacity (peak over the forecast)",
+                  [Column("category", "Placement"), Column("capacity", "Capacity", "int"),
+                   Column("needed_p50", "Needed (P50)", "int"), Column("needed_p90", "Needed (P90)", "int"),
+                   Column("shortfall_p90", "Shortfall at P90", "int")], rows,
+                  "Needed: the peak number in care over the forecast, in half (P50) and nine in ten (P90) of the "
+                  "summed runs.")]
+
+
+def regional_report(results: RegionalResults, title: str = "Regional children in care forecast",
+                    region: str = "Region") -> Report:
+    """The regional report model; :func:`placecast.report.write_report` renders it."""
+    table = results.region.table()
+    frame = table[table["date"] > results.start.isoformat()].assign(kind="forecast")
+    cats = results.region.categories
+    chart = Chart("region_children_chart", "Children in care across the region: forecast with 80% and 90% bands",
+                  children_chart(frame, cats, category_labels()),
+                  "Small multiples by placement: the region's forecast mean with 80% and 90% bands from the summed "
+                  "runs.")
+    ends = _year_ends(results)
+    first = table[(table["date"] == ends[0].isoformat()) & (table["category"] == "total")] if ends else table.iloc[:0]
+    total_now = sum(c.children_now for c in results.councils)
+    headline = [Figure("Children in care across the region", total_now, "int", f"at {results.start:%d/%m/%Y}"),
+                Figure("Councils", len(results.councils), "int")]
+    if not first.empty:
+        headline.append(Figure("Forecast at 31 March", float(first["mean"].iloc[0]), "int",
+                               f"{ends[0]:%d/%m/%Y}; 80% interval {first['p10'].iloc[0]:,.0f} to "
+                               f"{first['p90'].iloc[0]:,.0f}"))
+    sections = [Section("region_children", "Children in care across the region", [Text([METHOD]), chart,
+                                                                                  _children_table(results)]),
+                Section("region_councils", "Councils", [_council_table(results)]),
+                Section("region_costs", "Cost", _cost_blocks(results)),
+                *([Section("region_beds", "Beds against capacity", _beds_table(results))] if results.capacity else [])]
+    settings = results.region.settings
+    notes = [f"{len(results.councils)} councils forecast from {results.start:%d/%m/%Y}; "
+             f"{results.region.runs:,} runs each; settings {settings}."]
+    return Report(title, region, f"from {results.start:%d/%m/%Y}", results.start, headline, sections, [], notes)
+

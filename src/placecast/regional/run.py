@@ -1,0 +1,167 @@
+"""A region's forecast from its councils' returns: each council validated, assembled, fitted and forecast
+on its own (its own findings and pseudonyms), as Dask tasks; the region is the sum of the councils' runs,
+so its intervals come from summed runs, never from summed quantiles.
+
+Every council is forecast from the same start (the earliest census date among them, unless given) with
+its own seed, ``council_seed(seed, name)``: ``placecast forecast COUNCIL --seed <that seed> --start
+<start>`` gives the same figures for the council alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from placecast.distributed import run_tasks
+from placecast.finance.unit_costs import UnitCosts
+from placecast.model.demand import Forecast
+from placecast.model.settings import ForecastSettings
+
+
+def council_seed(seed: int, name: str) -> int:
+    """The seed of council ``name`` in a region run with ``seed``: its own stream, so councils' runs are
+    independent, and reproducible alone.
+
+    >>> council_seed(42, "Barnsley") == council_seed(42, "Barnsley") != council_seed(42, "Bolton")
+    True
+    """
+    return int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:4], "big")
+
+
+@dataclass(frozen=True)
+class CouncilResult:
+    """One council's forecast, with its data's census date and what validation found."""
+
+    name: str
+    seed: int
+    census_date: date
+    children_now: int
+    errors: int
+    warnings: int
+    forecast: Forecast
+
+
+def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, item: tuple[str, Path, int]
+                  ) -> tuple[str, date, int, int, int, Forecast]:
+    """Read, validate, assemble, fit and forecast one council (in a worker)."""
+    import secrets
+
+    from placecast.model import DemandModel
+    from placecast.ssda903 import ingest, is_history_folder, read_history
+
+    name, path, seed = item
+    if is_history_folder(path):
+        history, errors, warnings = read_history(path), 0, 0
+    else:  # returns: pseudonymised with a key of their own that never leaves this task
+        history, validated = ingest([path], secrets.token_bytes(32))
+        found = validated.findings
+        errors, warnings = len(found.errors), len(found.warnings)
+    model = DemandModel.from_settings(settings.model_copy(update={"seed": seed})).fit(history, start)
+    forecast = model.project(settings.horizon_months, by_age=by_age)
+    return name, history.census_date, len(model.stock_), errors, warnings, forecast
+
+
+def summed(forecasts: list[Forecast]) -> Forecast:
+    """The forecast of a group of councils: their runs added run by run (same start, horizon and runs)."""
+    categories = list(dict.fromkeys(c for f in forecasts for c in f.categories))
+    dates = forecasts[0].dates
+    counts = sum(f.counts.reindex(category=categories, fill_value=0).to_numpy() for f in forecasts)
+    days = sum(f.placement_days.reindex(category=categories, fill_value=0).to_numpy() for f in forecasts)
+    ages = None
+    age_arrays = [f.age_counts.to_numpy() for f in forecasts if f.age_counts is not None]
+    if len(age_arrays) == len(forecasts):
+        ages = np.sum(age_arrays, axis=0)
+    return Forecast.from_arrays(dates, categories, np.asarray(counts), np.asarray(days), forecasts[0].settings,
+                                None if ages is None else np.asarray(ages))
+
+
+@dataclass(frozen=True)
+class RegionalResults:
+    """Per council and for the region: children in care by category with intervals, cost by financial year,
+    beds needed against the regional capacity, and each council's validation findings."""
+
+    start: date
+    councils: list[CouncilResult]
+    region: Forecast
+    unit_costs: UnitCosts
+    capacity: dict[str, int] = field(default_factory=dict)
+
+    def children(self) -> pd.DataFrame:
+        """``council, date, category, mean, p05, p10, p50, p90, p95``: each council and the region."""
+        parts = [r.forecast.table().assign(council=r.name) for r in self.councils]
+        parts.append(self.region.table().assign(council="Region"))
+        frame = pd.concat(parts, ignore_index=True)
+        return frame[["council", *[c for c in frame.columns if c != "council"]]]
+
+    def costs(self) -> pd.DataFrame:
+        """Cost by financial year and category (pounds; mean and P10/P50/P90 over runs): councils and region."""
+        from placecast.finance import cost_runs, cost_summary
+
+        parts = [cost_summary(cost_runs(f.run_days(), self.unit_costs)).assign(council=name)
+                 for name, f in [*((r.name, r.forecast) for r in self.councils), ("Region", self.region)]]
+        frame = pd.concat(parts, ignore_index=True)
+        return frame[["council", *[c for c in frame.columns if c != "council"]]]
+
+    def beds(self) -> pd.DataFrame:
+        """Beds the region needs of each type with capacity (the peak over the horizon, P50 and P90) and the
+        shortfall at P90."""
+        counts = self.region.counts
+        rows = []
+        for category, capacity in self.capacity.items():
+            peak = counts.sel(category=category).isel(month_end=slice(1, None)).max("month_end").to_numpy()
+            p50, p90 = (float(np.quantile(peak, q)) for q in (0.5, 0.9))
+            rows.append({"category": category, "capacity": capacity, "needed_p50": p50, "needed_p90": p90,
+                         "shortfall_p90": max(0.0, p90 - capacity)})
+        return pd.DataFrame(rows, columns=["category", "capacity", "needed_p50", "needed_p90", "shortfall_p90"])
+
+    def councils_table(self) -> pd.DataFrame:
+        """One row per council: seed, census date, children now, validation errors and warnings."""
+        return pd.DataFrame([{"council": r.name, "seed": r.seed, "census_date": r.census_date.isoformat(),
+                              "children_now": r.children_now, "errors": r.errors, "warnings": r.warnings}
+                             for r in self.councils])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables ``placecast region`` writes, by file name."""
+        out = {"region_councils.csv": self.councils_table(), "region_children.csv": self.children(),
+               "region_cost_by_year.csv": self.costs()}
+        if self.capacity:
+            out["region_beds.csv"] = self.beds()
+        if self.region.age_counts is not None:
+            parts = [r.forecast.age_table().assign(council=r.name) for r in self.councils]
+            out["region_children_by_age.csv"] = pd.concat([*parts, self.region.age_table().assign(council="Region")],
+                                                          ignore_index=True)
+        return out
+
+
+def _common_start(folders: dict[str, Path]) -> date:
+    """The earliest census date among the councils (a common start, so their runs can be added)."""
+    from placecast.ssda903 import is_history_folder, read_history, read_returns
+
+    dates = []
+    for path in folders.values():
+        if is_history_folder(path):
+            dates.append(read_history(path).census_date)
+        else:
+            years = read_returns([path]).years()
+            dates.append(date(max(years), 3, 31))
+    return min(dates)
+
+
+def regional_forecast(folders: dict[str, Path], settings: ForecastSettings, unit_costs: UnitCosts,
+                      start: date | None = None, capacity: dict[str, int] | None = None, client: Any = None,
+                      by_age: bool = False) -> RegionalResults:
+    """Forecast each council in ``folders`` (name -> returns or ingest folder) and the region."""
+    start = start or _common_start(folders)
+    items = [(name, path, council_seed(settings.seed, name)) for name, path in folders.items()]
+    done = run_tasks(client, partial(_council_task, settings, start, by_age), items)
+    councils = [CouncilResult(name, seed, census, now, errors, warnings, fc)
+                for (name, _, seed), (_, census, now, errors, warnings, fc) in zip(items, done, strict=True)]
+    region = summed([c.forecast for c in councils])
+    return RegionalResults(start, councils, region, unit_costs, dict(capacity or {}))

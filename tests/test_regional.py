@@ -1,0 +1,99 @@
+"""A region's forecast from its councils' returns (issue 17): the region is the sum of the councils' runs,
+a council inside the region is the same council alone with its seed, stacked returns split by council,
+and the same figures on two Dask workers as in one process."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placecast.finance import default_unit_costs
+from placecast.model.settings import ForecastSettings
+from placecast.regional.run import council_seed, regional_forecast
+from placecast.regional.sources import council_folders
+from placecast.synth import SynthSettings, simulate, write_returns
+
+SETTINGS = ForecastSettings(runs=60, horizon_months=12, seed=5)
+
+
+@pytest.fixture(scope="module")
+def region_folder(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("region")
+    for i, size in enumerate((120, 200, 80)):
+        write_returns(simulate(SynthSettings(children_in_care=size, years=3, end_year=2025, seed=300 + i)),
+                      root / f"Council {'ABC'[i]}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def results(region_folder):
+    return regional_forecast(council_folders([region_folder]), SETTINGS, default_unit_costs(),
+                             capacity={"residential_inhouse": 5})
+
+
+def test_the_regional_total_is_the_sum_of_the_councils_runs(results):
+    total = sum(c.forecast.counts.sum("category").to_numpy() for c in results.councils)
+    assert np.array_equal(results.region.counts.sum("category").to_numpy(), total)
+    table = results.region.table()
+    end = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
+    council_p90 = sum(c.forecast.table().query("category == 'total'")["p90"].iloc[-1] for c in results.councils)
+    assert end["p90"] <= council_p90  # the sum's interval, not summed quantiles
+
+
+def test_a_council_inside_the_region_is_the_same_council_alone_with_its_seed(results, region_folder):
+    from placecast.model import DemandModel
+    from placecast.ssda903 import ingest
+
+    council = results.councils[1]
+    history, _ = ingest([region_folder / council.name], b"any key: pseudonyms do not change the counts")
+    assert council.seed == council_seed(SETTINGS.seed, council.name)
+    alone = DemandModel.from_settings(SETTINGS.model_copy(update={"seed": council.seed})).fit(
+        history, results.start).project(SETTINGS.horizon_months)
+    assert np.array_equal(alone.counts.to_numpy(), council.forecast.counts.to_numpy())
+
+
+def test_beds_costs_and_tables_are_given_for_the_region_and_each_council(results):
+    tables = results.tables()
+    assert set(tables["region_children.csv"]["council"]) == {"Council A", "Council B", "Council C", "Region"}
+    beds = tables["region_beds.csv"].iloc[0]
+    assert beds["category"] == "residential_inhouse" and beds["needed_p90"] >= beds["needed_p50"]
+    assert beds["shortfall_p90"] == max(0.0, beds["needed_p90"] - 5)
+    costs = tables["region_cost_by_year.csv"]
+    region = costs[(costs["council"] == "Region") & (costs["category"] == "total")]["mean_gbp"].to_numpy()
+    councils = sum(costs[(costs["council"] == c) & (costs["category"] == "total")]["mean_gbp"].to_numpy()
+                   for c in ("Council A", "Council B", "Council C"))
+    assert np.allclose(region, councils)  # means add up
+
+
+def test_stacked_returns_with_a_council_column_split_into_one_folder_per_council(region_folder, tmp_path):
+    stacked = tmp_path / "stacked"
+    for council in ("Council A", "Council C"):
+        for file in sorted((region_folder / council).rglob("*.csv")):
+            target = stacked / file.relative_to(region_folder / council)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rows = list(csv.DictReader(file.open(encoding="utf-8-sig")))
+            new = not target.exists()
+            with target.open("a", newline="", encoding="utf-8") as out:
+                writer = csv.DictWriter(out, fieldnames=["LA", *rows[0].keys()] if rows else ["LA"])
+                if new:
+                    writer.writeheader()
+                writer.writerows({"LA": council, **r} for r in rows)
+    folders = council_folders([stacked], "LA", tmp_path / "work")
+    assert list(folders) == ["Council A", "Council C"]
+    original = pd.read_csv(next((region_folder / "Council C").rglob("episodes*.csv")))
+    split = pd.read_csv(folders["Council C"] / next((region_folder / "Council C").rglob("episodes*.csv")).relative_to(
+        region_folder / "Council C"))
+    pd.testing.assert_frame_equal(original, split, check_dtype=False)
+
+
+def test_the_same_figures_on_two_workers_as_in_one_process(region_folder, results):
+    from placecast.distributed import dask_client
+
+    with dask_client(workers=2) as client:
+        spread = regional_forecast(council_folders([region_folder]), SETTINGS, default_unit_costs(),
+                                   client=client)
+    assert np.array_equal(spread.region.counts.to_numpy(), results.region.counts.to_numpy())
