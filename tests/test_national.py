@@ -81,3 +81,31 @@ def test_nothing_published_after_the_origin_changes_the_forecast(published):
     changed[2024] = changed[2024] * 3
     altered = replace(published, totals=changed)
     assert before.equals(forecast(altered, 2022, 1, fit_spread(published)).expected)
+
+
+def test_the_command_writes_every_table_and_a_model_card_in_plain_words(tmp_path):
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    out = tmp_path / "national"
+    result = CliRunner().invoke(app, ["national", "--stats", str(DFE), "--out", str(out), "--years", "1",
+                                      "--runs", "50", "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert "England at 31 March 2025" in result.output
+    card = (out / "national_model_card.md").read_text(encoding="utf-8")
+    assert "no change" in card and "| 2023 | 2024 | Placecast |" in card
+    councils = pd.read_csv(out / "national_councils.csv")
+    assert councils["code"].nunique() == 153 and set(councils["year"]) == {2025}
+    assert (councils["p10"] <= councils["p90"]).all()
+
+
+def test_a_folder_without_the_dfe_files_is_unusable_input_with_what_to_do(tmp_path):
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("placecast")
+    result = subprocess.run([str(command), "national", "--stats", str(tmp_path), "--out", str(tmp_path / "o"),
+                             "--workers", "0"], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cla_totals_starts_ceases_2016_2024.csv" in result.stderr
