@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PlainValidator, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
 from placecast.finance.periods import financial_year_start, parse_period
 from placecast.schema import StrictModel
@@ -73,6 +73,20 @@ def _status(value: object) -> object:
     return value
 
 
+def _financial_year(value: str) -> str:
+    if value:
+        financial_year_start(value)
+    return value
+
+
+def _period(value: str) -> str:
+    if value:
+        parse_period(value)
+    return value
+
+
+FinancialYear = Annotated[str, AfterValidator(_financial_year)]  # 2025/26, or blank
+Period = Annotated[str, AfterValidator(_period)]  # month 7, period 7, P7, quarter 2, Q2, outturn, or blank
 SavingStatus = Annotated[Literal["delivered", "on track", "at risk", "not deliverable"], BeforeValidator(_status)]
 
 
@@ -83,16 +97,9 @@ class SavingFile(StrictModel):
     name: str = ""
     amount: Money
     status: SavingStatus = "on track"
-    year: str = Field("", description="The financial year it is delivered in, like 2025/26.")
+    year: FinancialYear = Field("", description="The financial year it is delivered in, like 2025/26.")
     recurrent: bool = True
     line: str = Field("", description="The budget line it belongs to (budget files).")
-
-    @field_validator("year")
-    @classmethod
-    def _year(cls, value: str) -> str:
-        if value:
-            financial_year_start(value)
-        return value
 
 
 class BudgetChange(StrictModel):
@@ -198,11 +205,11 @@ class BudgetFile(StrictModel):
 
     title: str = ""
     quarter: str = Field("", description="The report's period as a free label (or give year and period).")
-    year: str = Field("", description="The financial year, like 2020/21.")
-    period: str = Field("", description="Month 1-12 (period 7, P7), quarter 1-4 (Q2) or outturn.")
+    year: FinancialYear = Field("", description="The financial year, like 2020/21.")
+    period: Period = Field("", description="Month 1-12 (period 7, P7), quarter 1-4 (Q2) or outturn.")
     movement_basis: Literal["after reserves", "before reserves", "after mitigations"] = Field(
         "after reserves", description="The position the movement on the previous report compares.")
-    previous_period: str = Field("", description="The previous report's period (month 6, Q2, ...).")
+    previous_period: Period = Field("", description="The previous report's period (month 6, Q2, ...).")
     previous_deficit: Money | None = Field(None, description="The previous report's total (surplus)/deficit on the "
                                            "movement_basis, when the lines do not give theirs.")
     previous_mitigations: NonNegativeMoney | None = Field(None, description="The previous report's mitigations, "
@@ -218,20 +225,6 @@ class BudgetFile(StrictModel):
                                               "position before mitigations, mitigations, position after.")
     savings: list[SavingFile] = Field(default_factory=list, description="The year's savings with their delivery "
                                       "status, by line.")
-
-    @field_validator("period", "previous_period")
-    @classmethod
-    def _period(cls, value: str) -> str:
-        if value:
-            parse_period(value)
-        return value
-
-    @field_validator("year")
-    @classmethod
-    def _year(cls, value: str) -> str:
-        if value:
-            financial_year_start(value)
-        return value
 
     @property
     def scale(self) -> Decimal:

@@ -140,6 +140,21 @@ def _number(text: str) -> float | None:
     return value
 
 
+def _numbers(row: dict[str, str], keys: tuple[str, ...], where: tuple[str, str, list[Problem]], example: str
+             ) -> dict[str, float | None]:
+    """The numbers in ``keys`` of a row (None when blank); a cell that is not a number is a located problem."""
+    file, line, problems = where
+    out: dict[str, float | None] = {}
+    for key in keys:
+        text = row.get(key, "")
+        try:
+            out[key] = _number(text)
+        except ValueError:
+            problems.append(Problem(file, line, key, text, f"not a number; write it like {example}."))
+            out[key] = None
+    return out
+
+
 def _rows_with_ids(path: Path, schema: type[StrictModel], problems: list[Problem], seen: set[str],
                    duplicate: str):
     """(line, row, id) for each row with a new, non-blank id; other rows become problems."""
@@ -164,14 +179,7 @@ def _scheme(row: dict[str, str], file: str, line: str, problems: list[Problem]
     if scheme is None:
         problems.append(Problem(file, line, "scheme", raw, "scheme must be RAG (Red, Amber, Green) or RG (no amber "
                                 "band)."))
-    numbers: dict[str, float | None] = {}
-    for key in ("tolerance", "floor"):
-        text = row.get(key, "")
-        try:
-            numbers[key] = _number(text)
-        except ValueError:
-            problems.append(Problem(file, line, key, text, "not a number; write it like 10% or 0.1."))
-            numbers[key] = None
+    numbers = _numbers(row, ("tolerance", "floor"), (file, line, problems), "10% or 0.1")
     tolerance = numbers["tolerance"]
     if tolerance is not None:
         tolerance = tolerance / 100 if "%" in row.get("tolerance", "") or tolerance > 1 else tolerance
@@ -239,15 +247,8 @@ def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> 
         if definitions is not None and ident not in definitions:
             problems.append(Problem(file, line, "id", ident, "no definition has this id; add it to the "
                                     "definitions file or correct the id."))
-        values: dict[str, float | None] = {}
-        for col in ("two_years_ago", "previous_year_end", "current", "forecast", "numerator", "denominator",
-                    "same_period_last_year"):
-            raw = row.get(col, "")
-            try:
-                values[col] = _number(raw)
-            except ValueError:
-                problems.append(Problem(file, line, col, raw, "not a number; write it like 87.7 or 87.7%."))
-                values[col] = None
+        values = _numbers(row, ("two_years_ago", "previous_year_end", "current", "forecast", "numerator",
+                                "denominator", "same_period_last_year"), (file, line, problems), "87.7 or 87.7%")
         when = None
         raw_date = row.get("current_date", "").strip()
         if raw_date:
