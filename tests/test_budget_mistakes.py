@@ -178,3 +178,25 @@ def test_gross_expenditure_and_income_give_the_net_and_lines_may_be_net_only(tmp
     problems = _problems(tmp_path, text.replace("forecast_income: 50,", "forecast_income: 50, "
                                                 "forecast_net_expenditure: 100,"))
     assert "less income 50 is 110, not the net forecast" in problems[0].message
+
+
+def test_an_unknown_period_or_financial_year_is_an_error_naming_the_accepted_forms(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text("units: £000\nyear: 2020/22\nperiod: week 3\nlines:\n  - {name: A, budget_previous_quarter: 1, "
+                    "forecast_net_expenditure: 1}\n", encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path)
+    found = {p.column: p for p in info.value.problems}
+    assert found["period"].where == "3" and "quarter 1-4 (or Q2), or outturn" in found["period"].message
+    assert found["year"].where == "2" and "like 2020/21" in found["year"].message
+
+
+def test_a_previous_total_that_disagrees_with_the_lines_is_an_error_showing_both(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text("units: £000\nprevious_deficit: 50\nlines:\n  - {name: A, budget_previous_quarter: 100, "
+                    "forecast_net_expenditure: 120, previous_quarter_deficit: 10}\n  - {name: B, "
+                    "budget_previous_quarter: 10, forecast_net_expenditure: 10, previous_quarter_deficit: 30}\n",
+                    encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path)
+    assert any("gives 40 after reserves, not 50" in p.message for p in info.value.problems)
