@@ -97,3 +97,23 @@ def test_the_same_figures_on_two_workers_as_in_one_process(region_folder, result
         spread = regional_forecast(council_folders([region_folder]), SETTINGS, default_unit_costs(),
                                    client=client)
     assert np.array_equal(spread.region.counts.to_numpy(), results.region.counts.to_numpy())
+
+
+def test_scenarios_run_as_dask_tasks_give_the_same_figures_as_in_one_process(region_folder):
+    from pathlib import Path as _Path
+
+    from placecast.distributed import dask_client
+    from placecast.programme.scenario import read_scenario, run_scenarios
+    from placecast.ssda903 import ingest
+
+    history, _ = ingest([region_folder / "Council B"], b"scenario key")
+    scenario = read_scenario(_Path(__file__).parents[1] / "examples" / "programme" / "recovery_scenario.yaml")
+    import dataclasses
+
+    scenario = dataclasses.replace(scenario, runs=40, horizon_months=12, start=None)
+    alone_base, alone = run_scenarios(history, [scenario])
+    with dask_client(workers=2) as client:
+        base, spread = run_scenarios(history, [scenario], client=client)
+    assert np.array_equal(alone_base.forecast.counts.to_numpy(), base.forecast.counts.to_numpy())
+    assert np.array_equal(alone[0].forecast.counts.to_numpy(), spread[0].forecast.counts.to_numpy())
+    pd.testing.assert_frame_equal(alone[0].cost_by_run_fy, spread[0].cost_by_run_fy)

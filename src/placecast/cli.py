@@ -709,11 +709,14 @@ def programme_track(
     out.print(f"Wrote {', '.join(sorted(tables))} to {out_dir}")
 
 
-def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None) -> None:
+def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None, workers: int = 0,
+                   scheduler: str | None = None) -> None:
     import hashlib
+    from contextlib import nullcontext
 
     import pandas as pd
 
+    from placecast.distributed import dask_client
     from placecast.errors import UnusableInputError
     from placecast.programme.scenario import comparison_tables, read_scenario, run_scenarios
     from placecast.ssda903 import load_history
@@ -725,8 +728,10 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     hist = load_history(source)
     data_hash = hashlib.sha256(pd.util.hash_pandas_object(hist.episodes.drop(columns=["source"]),
                                                           index=False).to_numpy().tobytes()).hexdigest()[:12]
-    with err.status(f"Simulating the baseline and {len(scenarios)} scenario(s), {scenarios[0].runs:,} runs each..."):
-        baseline, results = run_scenarios(hist, scenarios)
+    context = dask_client(scheduler, workers) if (scheduler or workers) else nullcontext(None)
+    with context as client, err.status(f"Simulating the baseline and {len(scenarios)} scenario(s), "
+                                       f"{scenarios[0].runs:,} runs each..."):
+        baseline, results = run_scenarios(hist, scenarios, client=client)
     comparison = comparison_tables(baseline, results, scenarios[0].capacity)
     tables = comparison.tables()
     money = comparison.cost_by_year
@@ -762,9 +767,12 @@ def scenario_compare(
     scenario_files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
     history: Annotated[Path | None, typer.Option(help="Ingest folder or returns (overrides the files').")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the comparison tables.")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Run the baseline and scenarios as tasks on this many local "
+                                                     "Dask workers (0: in this process).")] = 0,
+    scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address instead.")] = None,
 ) -> None:
     """Several scenarios side by side with the baseline (same seed: common random numbers)."""
-    _run_scenarios(scenario_files, history, out_dir)
+    _run_scenarios(scenario_files, history, out_dir, workers, scheduler)
 
 
 @app.command()

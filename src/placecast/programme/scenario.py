@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,24 +171,33 @@ class ScenarioResult:
     delivery_by_fy: dict[str, Fraction]
 
 
-def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | None = None
+def _run_one(model: DemandModel, horizon: int, unit_costs: UnitCosts, days: tuple[date, date],
+             item: tuple[str, Scenario | None]) -> ScenarioResult:
+    """One scenario (None: the baseline) projected by the fitted model with the model's seed."""
+    name, scen = item
+    adj = adjustments(scen, model.origin_, horizon, model.categories_) if scen else None
+    fc = model.project(horizon, adjust=adj)
+    costed = cost_runs(fc.run_days(), unit_costs)
+    by_fy = costed.groupby(["run", "financial_year"])["cost_pence"].sum().unstack(fill_value=0.0) / 100
+    return ScenarioResult(name, fc, by_fy, delivery_cost_by_fy(scen, *days) if scen else {})
+
+
+def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | None = None, client: Any = None
                   ) -> tuple[ScenarioResult, list[ScenarioResult]]:
-    """The baseline (no interventions) and each scenario, with the first scenario's settings."""
+    """The baseline (no interventions) and each scenario, with the first scenario's settings; with a Dask
+    ``client``, the baseline and the scenarios run as tasks (the same figures: each uses the model's seed)."""
+    from functools import partial
+
+    from placecast.distributed import run_tasks
+
     unit_costs = unit_costs or default_unit_costs()
     lead = scenarios[0]
     model = DemandModel(n_runs=lead.runs, random_state=lead.seed).fit(history, lead.start)
     horizon = lead.horizon_months
-    first_day = (model.origin_ + pd.Timedelta(days=1)).date()
-    last_day = (model.origin_ + pd.offsets.MonthEnd(horizon)).date()
-
-    def run(name: str, scen: Scenario | None) -> ScenarioResult:
-        adj = adjustments(scen, model.origin_, horizon, model.categories_) if scen else None
-        fc = model.project(horizon, adjust=adj)
-        costed = cost_runs(fc.run_days(), unit_costs)
-        by_fy = costed.groupby(["run", "financial_year"])["cost_pence"].sum().unstack(fill_value=0.0) / 100
-        return ScenarioResult(name, fc, by_fy, delivery_cost_by_fy(scen, first_day, last_day) if scen else {})
-
-    return run("baseline", None), [run(s.name, s) for s in scenarios]
+    days = ((model.origin_ + pd.Timedelta(days=1)).date(), (model.origin_ + pd.offsets.MonthEnd(horizon)).date())
+    items: list[tuple[str, Scenario | None]] = [("baseline", None), *((s.name, s) for s in scenarios)]
+    done = run_tasks(client, partial(_run_one, model, horizon, unit_costs, days), items)
+    return done[0], done[1:]
 
 
 @dataclass(frozen=True)
