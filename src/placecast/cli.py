@@ -455,6 +455,11 @@ def outturn(
     tables = result.tables()
     headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
+    _print_outturn(budget, tables["outturn.csv"], headline, out_dir)
+
+
+def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:
+    """The outturn table and the headline in the terminal (£000)."""
     t = Table(title=f"{budget.title} {budget.period_label}: forecast outturn (£000)")
     used = budget.adjustments_used
     cols = ["line", "cash_limit", "forecast_net_expenditure", *used, "reserves",
@@ -464,7 +469,7 @@ def outturn(
               "deficit": "deficit", "previous_deficit": "previous"}
     for c in cols:
         t.add_column(labels[c], justify="left" if c == "line" else "right", no_wrap=c != "line")
-    for r in tables["outturn.csv"].to_dict("records"):
+    for r in outturn_rows.to_dict("records"):
         t.add_row(*[str(r[c]) if c == "line" else ("" if r[c] is None else f"{r[c]:,}".replace("-", "(") +
                                                    (")" if r[c] is not None and r[c] < 0 else "")) for c in cols])
     out.print(t)
