@@ -132,6 +132,13 @@ class Budget:
             return self.quarter
         return f"{self.year} {self.period.label}".strip()
 
+    @property
+    def previous_label(self) -> str:
+        """The previous report in words: its period, else "last quarter" for quarterly files."""
+        if self.previous_period is not None:
+            return self.previous_period.label.lower()
+        return "last quarter" if self.period is None or self.period.kind == "quarter" else "the previous report"
+
     def position(self) -> Decimal:
         """The total (surplus)/deficit on the file's movement basis."""
         if self.movement_basis == "before reserves":
@@ -156,7 +163,7 @@ class Budget:
         """The position now and at the previous report on the declared basis, and the movement (n/a when the
         previous position is not known)."""
         now, before = self.position(), self.previous_position()
-        then = self.previous_period.label if self.previous_period else "the previous report"
+        then = self.previous_label
         return pd.DataFrame([
             {"step": f"(Surplus)/deficit {self.movement_basis}, {self.period_label or 'this report'}", "amount": now},
             {"step": f"(Surplus)/deficit {self.movement_basis}, {then}", "amount": before},
@@ -301,10 +308,9 @@ class Budget:
             out["mitigations"] = self.mitigation_total()
             out["deficit_after_mitigations"] = after - self.mitigation_total()
             out["deficit_after_mitigations_pct"] = self.percent(after - self.mitigation_total())
-        if self.previous_total is not None or self.period is not None:  # the declared-basis movement
-            before_now = self.previous_position()
-            out["previous_position"] = before_now
-            out["movement"] = None if before_now is None else self.position() - before_now
+        before_now = self.previous_position()  # the movement on the declared basis (None: n/a)
+        out["previous_position"] = before_now
+        out["movement"] = None if before_now is None else self.position() - before_now
         return out
 
 

@@ -73,8 +73,7 @@ class Outturn:
             tables["mitigations.csv"] = self.thousands(b.mitigation_table())
         if b.outside:
             tables["outside_cash_limit.csv"] = self.thousands(b.outturn_table(outside=True))
-        if b.period is not None or b.previous_total is not None:
-            tables["movement.csv"] = self.thousands(b.movement_table())
+        tables["movement.csv"] = self.thousands(b.movement_table())
         if b.savings:
             tables["savings_status.csv"] = self.thousands(b.savings_table())
         if self.sources:

@@ -21,16 +21,9 @@ def _short(budget: Budget, quarter: str) -> str:
     return budget.period.label if budget.period is not None else quarter[-2:]
 
 
-def _then(budget: Budget) -> str:
-    """The previous report in words: its period, else "last quarter" for quarterly files."""
-    if budget.previous_period is not None:
-        return budget.previous_period.label.lower()
-    return "last quarter" if budget.period is None or budget.period.kind == "quarter" else "the previous report"
-
-
 def _previous_label(budget: Budget) -> str:
     """The heading of the previous report's column, with its basis when it is not the usual one."""
-    then = _then(budget)
+    then = budget.previous_label
     basis = " (before reserves)" if budget.movement_basis == "before reserves" else ""  # lines have no mitigations
     return f"(Surplus)/deficit {then}{basis}"
 
@@ -63,7 +56,8 @@ def outturn_table(budget: Budget, quarter: str, unit: MoneyUnit, outside: bool =
     if outside:
         return Table("outside", f"Outside the cash limit: ring-fenced funding, reported beside the position "
                                 f"({unit.label})", columns, rows, "Not included in the position above.", True)
-    return Table("outturn", f"Forecast outturn by service line, with movement since {_then(budget)} ({unit.label})",
+    return Table("outturn", f"Forecast outturn by service line, with movement since {budget.previous_label} "
+                            f"({unit.label})",
                  columns, rows, "Negative amounts in brackets. Deficit = net after reserves - cash limit.", True)
 
 
@@ -92,8 +86,8 @@ def movement_table(budget: Budget, unit: MoneyUnit) -> Table | Text:
             for r in budget.movement_table().to_dict("records")]
     return Table("movement", f"Movement on the previous report, {budget.movement_basis} ({unit.label})",
                  [Column("step", "Position"), Column("amount", "Amount", unit.kind)], rows,
-                 "The basis of the movement is declared in the budget file (movement_basis). A blank amount: the "
-                 "previous report's position was not given, so no movement is shown.", True)
+                 "The basis of the movement is declared in the budget file (movement_basis: before reserves, after "
+                 "reserves or after mitigations).", True)
 
 
 def savings_table(budget: Budget, unit: MoneyUnit) -> Table:
@@ -148,8 +142,7 @@ def build(results: QuarterResults) -> Section:
                                            f"({unit.label})",
                             [Column("step", "Step"), Column("status", "Status"), Column("amount", "Amount", unit.kind)],
                             rows, "Mitigations are not in the forecast until they are delivered.", True))
-    if outturn.budget.period is not None or outturn.budget.previous_total is not None:
-        blocks.append(movement_table(outturn.budget, unit))
+    blocks.append(movement_table(outturn.budget, unit))
     if outturn.budget.savings:
         blocks.append(savings_table(outturn.budget, unit))
     blocks.append(budget_table(outturn.budget, unit))
