@@ -191,6 +191,13 @@ def history_summary(
     out.print(t)
 
 
+class Generator(StrEnum):
+    """Which synthetic generator: daily hazards, or journeys drawn at entry."""
+
+    hazard = "hazard"
+    cohort = "cohort"
+
+
 class UascChoice(StrEnum):
     """Which children a forecast covers: include, exclude or only UASC."""
 
@@ -801,6 +808,9 @@ def synth(
                                                                      "from external residential care a month.")] = 0.0,
     returns_home_per_month: Annotated[float, typer.Option(min=0, help="With --programme-from: extra returns "
                                                                        "home a month.")] = 0.0,
+    generator: Annotated[Generator, typer.Option(help="hazard (daily hazards; the default) or cohort (journeys "
+                                                      "drawn at entry, a changing calendar: a second, "
+                                                      "structurally different council).")] = Generator.hazard,
 ) -> None:
     """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest (and, with a
     programme, the true cost it avoided each month: programme_truth.csv)."""
@@ -819,6 +829,20 @@ def synth(
     if programme_from is not None:
         programme = SynthProgramme(_start_date(programme_from, "--programme-from") or date.min, fewer_entries, 10, 15,
                                    step_downs_per_month, returns_home_per_month)
+    if generator is Generator.cohort:
+        if programme is not None:
+            raise typer.BadParameter("the cohort generator has no programme; use --generator hazard.",
+                                     param_hint="--programme-from")
+        from placecast.synth.cohort import CohortSettings, simulate_cohort
+
+        cohort = CohortSettings(children_in_care=children_in_care, years=years, end_year=end_year, seed=seed,
+                                entry_trend=entry_trend, fork_date=fork, fork_seed=fork_seed)
+        with err.status(f"Simulating {children_in_care:,} children in care over {years} years (cohort)..."):
+            manifest = write_returns(simulate_cohort(cohort), out_dir, plant=plant_errors)
+        out.print(f"Wrote {years} returns ({manifest['years'][0]}-{manifest['years'][-1]}) to {out_dir}: "
+                  f"{manifest['children_in_care_at_end']:,} children in care at 31/03/{end_year}, "
+                  f"{manifest['planted_errors']} planted errors. Ground truth: {out_dir / 'truth.csv'}")
+        return
     settings = SynthSettings(children_in_care=children_in_care, years=years, end_year=end_year, seed=seed,
                              entry_trend=entry_trend, fork_date=fork, fork_seed=fork_seed, programme=programme)
     with err.status(f"Simulating {children_in_care:,} children in care over {years} years..."):
