@@ -54,6 +54,9 @@ def build(results: QuarterResults) -> list[Figure]:
                   f"{unit.label}; after {unit.text((head['mitigations'] or 0) * scale)} of mitigations not yet "
                   "delivered")]
           if "mitigations" in head else []),
+        *([Figure(f"Movement since {budget.previous_label}", unit.of(head["movement"], scale), k,
+                  f"{unit.label}; {budget.movement_basis}, from {unit.text((head['previous_position'] or 0) * scale)}")]
+          if head.get("movement") is not None else []),
         Figure("Children in care now", count_in_care(episodes, as_at, cats)["total"], "int", f"at {as_at:%d/%m/%Y}"),
         Figure("Children in care a year ago", count_in_care(episodes, year_ago, cats)["total"], "int",
                f"at {year_ago:%d/%m/%Y}"),
