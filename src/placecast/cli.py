@@ -534,7 +534,6 @@ def region(
     region as the sum of their runs; children in care by category, cost by financial year, beds against
     capacity, per council and for the region."""
     import tempfile
-    from contextlib import nullcontext
 
     from placecast.distributed import dask_client
     from placecast.finance import default_unit_costs
@@ -554,7 +553,7 @@ def region(
                 raise typer.BadParameter(f"no council {', '.join(unknown)}; the councils are "
                                          f"{', '.join(folders)}.", param_hint="--councils")
             folders = {c: folders[c] for c in wanted}
-        context = dask_client(scheduler, workers) if (scheduler or workers) else nullcontext(None)
+        context = dask_client(scheduler, workers)
         with context as client, err.status(f"Forecasting {len(folders)} councils..."):
             results = regional_forecast(folders, settings, default_unit_costs(), _start_date(start, "--start"),
                                         beds, client, by_age)
@@ -595,12 +594,10 @@ def national(
 ) -> None:
     """Children looked after at 31 March by placement group for every council, region and England, one to
     three years ahead, from the DfE's published statistics, with 80% intervals and the model's own backtest."""
-    from contextlib import nullcontext
-
     from placecast.distributed import dask_client
     from placecast.national.run import model_card, national_forecast
 
-    context = dask_client(scheduler, workers) if (scheduler or workers) else nullcontext(None)
+    context = dask_client(scheduler, workers)
     with context as client:
         results = national_forecast(stats, origin, years, runs, seed, client, backtest_too)
     write_tables(out_dir, results.tables())
@@ -724,7 +721,6 @@ def programme_track(
 def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None, workers: int = 0,
                    scheduler: str | None = None) -> None:
     import hashlib
-    from contextlib import nullcontext
 
     import pandas as pd
 
@@ -740,7 +736,7 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     hist = load_history(source)
     data_hash = hashlib.sha256(pd.util.hash_pandas_object(hist.episodes.drop(columns=["source"]),
                                                           index=False).to_numpy().tobytes()).hexdigest()[:12]
-    context = dask_client(scheduler, workers) if (scheduler or workers) else nullcontext(None)
+    context = dask_client(scheduler, workers)
     with context as client, err.status(f"Simulating the baseline and {len(scenarios)} scenario(s), "
                                        f"{scenarios[0].runs:,} runs each..."):
         baseline, results = run_scenarios(hist, scenarios, client=client)

@@ -26,7 +26,11 @@ logger = logging.getLogger(__name__)
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int = 2) -> Iterator[Any]:
     """A Dask client: on the cluster at ``scheduler`` (tcp://host:8786), else on a local cluster of
-    ``workers`` processes that is shut down when the block ends."""
+    ``workers`` processes that is shut down when the block ends; None (run in this process, see
+    :func:`run_tasks`) with no scheduler and no workers."""
+    if not scheduler and not workers:
+        yield None
+        return
     from dask.distributed import Client, LocalCluster
 
     if scheduler:

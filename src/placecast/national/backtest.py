@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from placecast.national.model import Spread, council_runs, fit_spread, forecast
+from placecast.national.model import NationalForecast, Spread, council_runs, fit_spread, forecast
 from placecast.national.published import GROUPS, Published, filled_groups
 
 SHIFTED = ("Independent and semi-independent living arrangements/supported accommodation", "Other placements")
@@ -47,9 +47,9 @@ def _merged(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _predictions(published: Published, origin: int, target: int, spread: Spread) -> dict[str, pd.DataFrame]:
-    """Each method's counts by group for ``target``, councils as rows."""
-    fc = forecast(published, origin, target - origin, spread)
+def _predictions(published: Published, fc: NationalForecast, target: int) -> dict[str, pd.DataFrame]:
+    """Each method's counts by group for ``target``, councils as rows (Placecast's from ``fc``)."""
+    origin = fc.origin
     known = published.known_at(origin)
     last = filled_groups(known, origin).mul(known.totals[origin], axis=0)
     before = filled_groups(known, origin - 1).mul(known.totals[origin - 1], axis=0)
@@ -60,10 +60,10 @@ def _predictions(published: Published, origin: int, target: int, spread: Spread)
 
 
 def backtest(published: Published, origins: tuple[int, ...] = (2022, 2023), years: int = 2, runs: int = 1000,
-             seed: int = 42) -> NationalBacktest:
+             seed: int = 42, spread: Spread | None = None) -> NationalBacktest:
     """Scores at each origin for each published target year up to ``years`` ahead (spread fitted on the
-    years before 2022 only)."""
-    spread = fit_spread(published)
+    years before 2022 only, unless given)."""
+    spread = spread or fit_spread(published)
     rows = []
     last_year = max(published.years)
     for origin in origins:
@@ -71,8 +71,8 @@ def backtest(published: Published, origins: tuple[int, ...] = (2022, 2023), year
         for target in range(origin + 1, min(origin + years, last_year) + 1):
             actual = published.groups.xs(target, level="year").reindex(own)
             totals = published.totals[target].reindex(own)
-            preds = _predictions(published, origin, target, spread)
             fc = forecast(published, origin, target - origin, spread)
+            preds = _predictions(published, fc, target)
             codes = [c for c in own if c in fc.expected.index and pd.notna(totals.get(c))]
             sims = council_runs(fc, codes, runs, seed)[:, :, target - origin - 1].sum(axis=-1)
             low, high = np.quantile(sims, [0.1, 0.9], axis=0)

@@ -67,7 +67,7 @@ def national_forecast(published: Published | Path, origin: int | None = None, ye
     by_region = np.stack([sims[:, [codes.index(c) for c in chunk]].sum(axis=1) for chunk in chunks], axis=1)
     region_table = summarise(by_region, region_names, target_years).rename(columns={"label": "region"})
     england = summarise(sims.sum(axis=1, keepdims=True), ["England"], target_years).drop(columns="label")
-    bt = backtest(published, runs=runs, seed=seed) if with_backtest else None
+    bt = backtest(published, runs=runs, seed=seed, spread=spread) if with_backtest else None
     return NationalResults(origin, runs, seed, councils, region_table, england, spread, bt)
 
 
