@@ -142,15 +142,15 @@ class RegionalResults:
 
 def _common_start(folders: dict[str, Path]) -> date:
     """The earliest census date among the councils (a common start, so their runs can be added)."""
-    from placecast.ssda903 import is_history_folder, read_history, read_returns
+    from placecast.ssda903 import is_history_folder, read_history
+    from placecast.ssda903.read import discover
 
     dates = []
     for path in folders.values():
         if is_history_folder(path):
             dates.append(read_history(path).census_date)
-        else:
-            years = read_returns([path]).years()
-            dates.append(date(max(years), 3, 31))
+        else:  # the collection years from the folders' names: the tables are read once, in the council's task
+            dates.append(date(max(year for _, year in discover([path])), 3, 31))
     return min(dates)
 
 
