@@ -8,7 +8,7 @@ import pytest
 
 from placecast.synth import SynthSettings, simulate, write_returns
 
-pytest_plugins = ["cases_plugin"]
+pytest_plugins = ["cases_plugin", "web_fixtures"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KEY = b"test-key-not-secret"

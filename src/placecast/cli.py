@@ -938,6 +938,26 @@ def demo(
     run_demo(out_dir, seed, out, dfe_stats)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    data_dir: Annotated[Path | None, typer.Option("--data", envvar="PLACECAST_DATA_DIR",
+                                                  help="Folder of the workspaces (default ./placecast-web).")] = None,
+    database: Annotated[str | None, typer.Option("--database", envvar="PLACECAST_DATABASE_URL",
+                                                 help="Store URL (default: SQLite in the data folder), e.g. "
+                                                      "postgresql://placecast@db/placecast.")] = None,
+    workers: Annotated[int, typer.Option(help="Web server processes (use 1 with the SQLite store).")] = 1,
+    dfe_stats: Annotated[Path | None, typer.Option("--dfe-stats", envvar="PLACECAST_DFE_STATS",
+                                                   help="DfE published statistics, for the demo's benchmark.")] = None,
+) -> None:
+    """The web application: starts on 127.0.0.1 with the embedded SQLite store and the demo council, and
+    prints the address and the first sign-in. Behind a reverse proxy with TLS, see docs/web.md."""
+    from placecast.web.serve import serve as run_server
+
+    run_server(host, port, data_dir, database, workers, dfe_stats, out)
+
+
 @app.command("report")
 def report_command(
     config: Annotated[Path, typer.Option("--config", help="Report configuration YAML (placecast defaults "

@@ -383,6 +383,11 @@ def read_budget(path: Path, sources: dict[str, Decimal] | None = None) -> Budget
     return budget_from_model(model, sources, str(path), lines)
 
 
+def read_budget_model(path: Path) -> BudgetFile:
+    """The validated budget model of a YAML budget or a budget workbook (before any computation)."""
+    return _load(path)[0]
+
+
 def _load(path: Path) -> tuple[BudgetFile, dict]:
     """A budget from YAML or from the budget workbook (.xlsx): the same model either way."""
     if Path(path).suffix.lower() == ".xlsx":

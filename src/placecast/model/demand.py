@@ -266,7 +266,7 @@ class DemandModel:
         ages = None
         if mode == "expected":
             ages = np.zeros((1, horizon_months + 1, len(AGE_LABELS))) if by_age else None
-            counts, days = expected_path(self.params_, self.stock_, dim, ages)
+            counts, days = expected_path(self.params_, self.stock_, dim, ages, adjust)
         elif mode == "monte_carlo":
             ages = np.zeros((runs, horizon_months + 1, len(AGE_LABELS)), np.int32) if by_age else None
             counts, days = simulate_runs(self.params_, self.stock_, dim, runs, np.random.default_rng(seed),

@@ -385,9 +385,14 @@ def _move_children(rng: np.random.Generator, slots: dict[str, np.ndarray], alive
 
 
 def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int],
-                  age_counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  age_counts: np.ndarray | None = None, adjust: Adjustments | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Expected counts (1, H+1, C) and placement-days (1, H, C) by a deterministic cohort projection
-    (and, if ``age_counts`` of shape (1, H+1, N_AGE) is given, the expected children by age band)."""
+    (and, if ``age_counts`` of shape (1, H+1, N_AGE) is given, the expected children by age band).
+
+    ``adjust`` applies a scenario's changes as their expected values: entries and the chance of leaving
+    scaled, and each month's moves as ``per_month x hold`` children taken evenly across the category's
+    ages and times in care (at most the children there), at the month end as the simulation does."""
     n_cat = fit.dest_alpha.shape[0]
     p = RunParameters(fit, 1, np.random.default_rng(0), draws=False)
     pe = p.pe.reshape(2, n_cat, N_AGE, N_TIC)
@@ -410,10 +415,11 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         if age_counts is not None:
             age_counts[0, k] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
 
+    adjust = adjust or Adjustments.none(horizon)
     record(0)
     for j in range(horizon):
         dm = days_in_month[j]
-        exits = x * pe_full
+        exits = x * np.minimum(pe_full * float(adjust.exit_factor[j]), 1.0 - pm_full)
         moves = x * pm_full
         stay = x - exits - moves
         moved_in = np.einsum("ucat,cak->ukat", moves, dest_full)
@@ -424,6 +430,7 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         shifted[:, :, 1:, 1:] = nxt[:, :, :-1, :-1]
         shifted[:, :, 1:, TIC_CAP] += nxt[:, :, :-1, TIC_CAP]
         x = shifted
+        _expected_moves(x, adjust, j)
         for s, st in enumerate(fit.streams):
             xv = np.array([1.0, (j + 1) / 12.0])
             lam = float(np.exp(st.coef @ xv + 0.5 * xv @ st.cov @ xv))
@@ -431,7 +438,23 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             cat_p = _mean_dirichlet(st.cat_alpha)  # (N_AGE, C)
             age_m_p = np.repeat(age_p / 12.0, 12)  # months 0..215
             add = lam * age_m_p[:, None] * cat_p[AB_LUT[ages]]  # (A, C)
+            add = add * adjust.entry_factor[j][AB_LUT[ages]][:, None]
             x[s, :, :, 0] += add.T
             days[0, j] += 0.5 * dm * add.sum(axis=0)
         record(j + 1)
     return counts, days
+
+
+def _expected_moves(x: np.ndarray, adjust: Adjustments, month: int) -> None:
+    """Apply month ``month``'s scenario moves to the expected state ``x`` (uasc, C, age, tic) in place."""
+    for start_step, from_c, to_c, per_month, hold in adjust.moves:
+        if month < start_step or per_month[month] <= 0:
+            continue
+        there = x[:, from_c].sum()
+        if there <= 0:
+            continue
+        share = min(1.0, float(per_month[month]) * hold / there)
+        moved = x[:, from_c] * share
+        x[:, from_c] -= moved
+        if to_c >= 0:
+            x[:, to_c] += moved

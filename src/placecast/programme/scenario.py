@@ -172,11 +172,11 @@ class ScenarioResult:
 
 
 def _run_one(model: DemandModel, horizon: int, unit_costs: UnitCosts, days: tuple[date, date],
-             item: tuple[str, Scenario | None]) -> ScenarioResult:
+             item: tuple[str, Scenario | None], mode: str = "monte_carlo") -> ScenarioResult:
     """One scenario (None: the baseline) projected by the fitted model with the model's seed."""
     name, scen = item
     adj = adjustments(scen, model.origin_, horizon, model.categories_) if scen else None
-    fc = model.project(horizon, adjust=adj)
+    fc = model.project(horizon, adjust=adj, mode=mode)
     costed = cost_runs(fc.run_days(), unit_costs)
     by_fy = costed.groupby(["run", "financial_year"])["cost_pence"].sum().unstack(fill_value=0.0) / 100
     return ScenarioResult(name, fc, by_fy, delivery_cost_by_fy(scen, *days) if scen else {})
@@ -198,6 +198,18 @@ def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | No
     items: list[tuple[str, Scenario | None]] = [("baseline", None), *((s.name, s) for s in scenarios)]
     done = run_tasks(client, partial(_run_one, model, horizon, unit_costs, days), items)
     return done[0], done[1:]
+
+
+def preview_scenario(model: DemandModel, scenario: Scenario, unit_costs: UnitCosts | None = None,
+                     capacity: dict[str, int] | None = None) -> ScenarioComparison:
+    """The scenario against the baseline from an already fitted model in the expected-value mode: the
+    planner's instant preview (one expected path, so no interval; the full run gives the intervals)."""
+    unit_costs = unit_costs or default_unit_costs()
+    horizon = scenario.horizon_months
+    days = ((model.origin_ + pd.Timedelta(days=1)).date(), (model.origin_ + pd.offsets.MonthEnd(horizon)).date())
+    baseline, result = (_run_one(model, horizon, unit_costs, days, item, mode="expected")
+                        for item in (("baseline", None), (scenario.name, scenario)))
+    return comparison_tables(baseline, [result], capacity if capacity is not None else scenario.capacity)
 
 
 @dataclass(frozen=True)

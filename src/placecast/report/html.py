@@ -147,3 +147,9 @@ def render_html(report: Report, interactive: bool = True) -> str:
                      "}</script>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+# The same renderings for the web application's pages (one source for the report's tables and charts).
+table_html = _table
+chart_html = _chart
+javascript_bundle = _bundle

@@ -47,6 +47,7 @@ class Dataset(Base):
     episodes: Mapped[int] = mapped_column(Integer)
     errors: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[int] = mapped_column(Integer)
+    council: Mapped[str] = mapped_column(String(60), server_default="")  # the web workspace, "" from the CLI
 
 
 class EpisodeRow(Base):
@@ -122,6 +123,8 @@ class AuditRow(Base):
     user: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(80))
     detail: Mapped[str] = mapped_column(String(1000))
+    ip: Mapped[str] = mapped_column(String(64), server_default="")
+    council: Mapped[str] = mapped_column(String(60), server_default="")
 
 
 def migrate(engine: Engine) -> None:
@@ -177,7 +180,8 @@ class Store:
                              "or postgresql://user@host/database for a PostgreSQL server.") from exc
         self.url = url
         try:
-            self.engine = create_engine(url)
+            sqlite = url.startswith("sqlite")  # several processes (web jobs) may write: wait for the lock
+            self.engine = create_engine(url, connect_args={"timeout": 30} if sqlite else {})
             migrate(self.engine)
         except (NoSuchModuleError, ModuleNotFoundError) as exc:
             raise StoreError(f"No driver for the database {url} ({exc}). For PostgreSQL, install the driver: "
@@ -216,8 +220,10 @@ class Store:
         with Session(self.engine) as s:
             return s.scalars(select(Dataset).where(Dataset.content_hash == digest)).first()
 
-    def import_dataset(self, files: Sequence[Path], history: History, findings: Findings) -> tuple[Dataset, bool]:
-        """Store a dataset in one transaction. Returns ``(dataset, created)``; same files: no-op."""
+    def import_dataset(self, files: Sequence[Path], history: History, findings: Findings, council: str = "",
+                       user: str | None = None) -> tuple[Dataset, bool]:
+        """Store a dataset in one transaction (``council``: the web workspace it belongs to). Returns
+        ``(dataset, created)``; same files: no-op."""
         digest = content_hash(files)
         existing = self.find(digest)
         if existing is not None:
@@ -225,7 +231,7 @@ class Store:
         now = datetime.now(UTC)
         try:
             with Session(self.engine) as s, s.begin():
-                ds = Dataset(content_hash=digest, created_at=now, created_by=_user(),
+                ds = Dataset(content_hash=digest, created_at=now, created_by=user or _user(), council=council,
                              files=[str(f) for f in files], years=list(history.years),
                              census_date=history.census_date.isoformat(), episodes=len(history.episodes),
                              errors=len(findings.errors), warnings=len(findings.warnings))
@@ -249,7 +255,7 @@ class Store:
                 finds = [{"dataset_id": ds.id, **rec} for rec in findings.to_records()]
                 if finds:
                     s.execute(insert(FindingRow), finds)
-                s.add(AuditRow(at=now, user=_user(), action="import",
+                s.add(AuditRow(at=now, user=user or _user(), action="import", council=council,
                                detail=f"dataset {digest[:12]}: {len(files)} files, {len(ep)} episodes"))
                 s.flush()
                 s.expunge(ds)

@@ -1,0 +1,198 @@
+"""Background work: ingesting returns, the quarter, scenario runs and reports run in worker processes,
+so that no page waits for them. Each job is a row (queued, running, done, failed) with its progress; a
+failed job changes nothing (every file it writes is replaced atomically, the store in one transaction)."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import shutil
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from placecast.errors import PlacecastError, UnusableInputError
+from placecast.store.workspace import ArchivedReport, Council, Job
+from placecast.web.settings import WebSettings
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("ingest", "quarter", "scenario", "report")
+
+
+def executor(settings: WebSettings) -> Executor:
+    """Worker processes for jobs (spawned: no state shared with the web server's threads)."""
+    return ProcessPoolExecutor(max_workers=settings.job_workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: int, kind: str, user: str,
+           params: dict, subject: str = "") -> Job:
+    """Queue a job and start it in a worker process."""
+    assert kind in KINDS, kind
+    with Session(engine) as s, s.begin():
+        job = Job(council_id=council_id, kind=kind, subject=subject, status="queued", progress="Waiting to start",
+                  requested_by=user, created_at=datetime.now(UTC), result={"params": params})
+        s.add(job)
+        s.flush()
+        s.expunge(job)
+    pool.submit(execute, settings.model_dump(mode="json"), job.id)
+    return job
+
+
+def jobs_of(engine: Engine, council_id: int, kind: str | None = None, limit: int = 20) -> list[Job]:
+    """A council's jobs, newest first."""
+    stmt = select(Job).where(Job.council_id == council_id).order_by(Job.id.desc()).limit(limit)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    with Session(engine) as s:
+        return list(s.scalars(stmt))
+
+
+def get_job(engine: Engine, job_id: int) -> Job | None:
+    with Session(engine) as s:
+        return s.get(Job, job_id)
+
+
+@dataclass
+class Context:
+    """What a job has to hand: settings, the store, its job row's ids and a way to report progress."""
+
+    settings: WebSettings
+    engine: Engine
+    job_id: int
+    council: Council
+    user: str
+    params: dict
+
+    def progress(self, text: str) -> None:
+        _update(self.engine, self.job_id, progress=text[:400])
+
+
+def _update(engine: Engine, job_id: int, **values: object) -> None:
+    with Session(engine) as s, s.begin():
+        job = s.get(Job, job_id)
+        if job is not None:
+            for k, v in values.items():
+                setattr(job, k, v)
+
+
+def execute(settings_data: dict, job_id: int) -> None:
+    """Run job ``job_id`` (in a worker process): its outcome is written to its row, never raised."""
+    from placecast.store import Store
+
+    settings = WebSettings.model_validate(settings_data)
+    engine = Store(settings.store_url).engine
+    with Session(engine) as s:
+        job = s.get(Job, job_id)
+        council = s.get(Council, job.council_id) if job else None
+        if job is None or council is None:
+            return
+        s.expunge_all()
+    _update(engine, job_id, status="running", progress="Started")
+    ctx = Context(settings, engine, job_id, council, job.requested_by, dict((job.result or {}).get("params", {})))
+    try:
+        output = RUNNERS[job.kind](ctx)
+    except PlacecastError as exc:  # a problem with the inputs: said in words, on the page
+        _update(engine, job_id, status="failed", error=str(exc)[:2000], finished_at=datetime.now(UTC))
+        return
+    except Exception as exc:  # a bug: logged with its type only (no data), shown as such
+        logger.exception("job %s (%s) failed", job_id, job.kind)
+        _update(engine, job_id, status="failed", finished_at=datetime.now(UTC),
+                error=f"Placecast failed ({exc.__class__.__name__}): this is a bug; the administrator's log has "
+                      "the details. Nothing was changed.")
+        return
+    _update(engine, job_id, status="done", progress="Finished", finished_at=datetime.now(UTC),
+            result={"params": ctx.params, "output": output})
+
+
+def run_ingest(ctx: Context) -> dict:
+    """Validate and assemble the workspace's returns, keep the history with its key, store the dataset;
+    then compute the quarter."""
+    from placecast.ssda903.pseudonym import new_key, read_key_file, write_key_file
+    from placecast.web.workspace import folder
+
+    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    if not f.key_file.exists():
+        write_key_file(f.key_file, new_key())
+    key = read_key_file(f.key_file)
+    staged = f.root / str(ctx.params["staged"]) if ctx.params.get("staged") else None
+    if staged is not None and (staged.parent != f.root or not staged.is_dir()):
+        raise UnusableInputError("The uploaded returns are no longer there: upload them again.")
+    try:
+        out = _ingest(ctx, f, staged or f.returns, key)
+    except BaseException:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)  # a failed ingest changes nothing
+        raise
+    if staged is not None:  # the new returns replace the old only now that they have been read
+        old = f.root / f"returns.replaced-{ctx.job_id}"
+        f.returns.rename(old) if f.returns.exists() else None
+        staged.rename(f.returns)
+        shutil.rmtree(old, ignore_errors=True)
+    return {**out, **run_quarter_job(ctx)}
+
+
+def _ingest(ctx: Context, f, source, key: bytes) -> dict:
+    from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
+    from placecast.ssda903.error_report import write_error_report
+    from placecast.store import Store
+
+    ctx.progress("Reading the returns")
+    returns = read_returns([source])
+    ctx.progress(f"Validating {len(returns.files)} files")
+    validated = validate_returns(returns)
+    ctx.progress("Assembling the care history")
+    history = assemble(validated, key, load_taxonomy())
+    write_history(history, validated.findings, f.history, key=key)
+    write_error_report(validated.findings, f.root / "error_report.part.xlsx").replace(f.root / "error_report.xlsx")
+    Store(ctx.settings.store_url).import_dataset(returns.files, history, validated.findings, ctx.council.slug,
+                                                 ctx.user)
+    return {"files": len(returns.files), "errors": len(validated.findings.errors),
+            "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
+
+
+def run_quarter_job(ctx: Context) -> dict:
+    """The quarter for the workspace's settings, kept for the pages."""
+    from placecast.report import build_report
+    from placecast.web.workspace import folder, report_config, save_results
+
+    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs)
+    report = build_report(config, progress=ctx.progress)
+    save_results(f, f.settings().quarter, report)
+    return {"quarter": report.quarter}
+
+
+def run_report(ctx: Context) -> dict:
+    """The quarter computed afresh and written as HTML, PDF and Excel into the archive."""
+    from placecast.report import build_report, write_report
+    from placecast.web.workspace import folder, report_config, save_results
+
+    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    quarter = f.settings().quarter
+    config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs)
+    report = build_report(config, progress=ctx.progress)
+    save_results(f, quarter, report)
+    ctx.progress("Writing HTML, PDF and Excel")
+    made = datetime.now(UTC)
+    out = f.reports / quarter / made.strftime("%Y%m%dT%H%M%S")
+    paths = write_report(report, out)
+    with Session(ctx.engine) as s, s.begin():
+        s.add(ArchivedReport(council_id=ctx.council.id, quarter=quarter, folder=str(out), made_by=ctx.user,
+                             made_at=made, files={k: p.name for k, p in paths.items()}))
+    return {"quarter": quarter, "files": sorted(p.name for p in paths.values())}
+
+
+def run_scenario(ctx: Context) -> dict:
+    """A saved scenario's full Monte Carlo run against the baseline (aggregate tables only)."""
+    from placecast.web.scenarios import full_run
+
+    return full_run(ctx)
+
+
+RUNNERS: dict[str, Callable[[Context], dict]] = {"ingest": run_ingest, "quarter": run_quarter_job,
+                                                 "scenario": run_scenario, "report": run_report}

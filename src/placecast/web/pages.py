@@ -1,0 +1,232 @@
+"""The council's pages: home, data, forecast, money, programme, indicators, reports, and job progress.
+Each route checks the role, finds the council among the user's, calls the library and renders."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+
+from placecast.store.workspace import ArchivedReport, CommentaryRow, Council
+from placecast.web import jobs, workspace
+from placecast.web.accounts import SignedIn
+from placecast.web.app import council_of, current_user, log, need, render, state
+from placecast.web.views import Fragments, headline
+
+router = APIRouter()
+
+PAGES = [("home", "Home"), ("data", "Data"), ("forecast", "Forecast"), ("money", "Money"),
+         ("scenarios", "Scenarios"), ("programme", "Programme"), ("indicators", "Indicators"),
+         ("reports", "Reports")]
+
+
+def page_context(request: Request, user: SignedIn, council: Council, active: str) -> dict:
+    """What every council page shows: the council, the user's councils, the navigation, the report (or
+    None while it is computed) and the work in progress."""
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, council.slug)
+    try:
+        quarter = f.settings().quarter
+    except Exception:  # a new workspace: no quarter yet
+        quarter = ""
+    report = workspace.load_report(f, quarter) if quarter else None
+    running = [j for j in jobs.jobs_of(st.engine, council.id, limit=10) if j.status in ("queued", "running")]
+    return {"user": user, "council": council, "councils": workspace.visible_councils(st.engine, user),
+            "pages": PAGES, "active": active, "report": report, "quarter": quarter, "running": running,
+            "fragments": Fragments()}
+
+
+def guarded(request: Request, slug: str, user: SignedIn, active: str) -> dict:
+    return page_context(request, user, council_of(request, slug, user), active)
+
+
+@router.get("/")
+def index(request: Request, user: SignedIn = Depends(current_user)) -> Response:
+    councils = workspace.visible_councils(state(request).engine, user)
+    if len(councils) == 1:
+        return RedirectResponse(f"/c/{councils[0].slug}", status_code=303)
+    return render(request, "councils.html", user=user, councils=councils)
+
+
+@router.get("/healthz")
+def health() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/c/{slug}")
+def home(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    ctx = guarded(request, slug, user, "home")
+    ctx["headline"] = headline(ctx["report"]) if ctx["report"] else []
+    return render(request, "home.html", **ctx)
+
+
+def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra: object) -> Response:
+    """Forecast, money, programme, indicators and data: the report's sections for that page."""
+    ctx = guarded(request, slug, user, page)
+    template = str(extra.pop("template", f"{page}.html"))
+    status = int(extra.pop("status", 200))  # type: ignore[call-overload]
+    ctx.update(extra)
+    ctx["sections"] = ctx["fragments"].page(ctx["report"], page) if ctx["report"] else []
+    if page == "data":
+        ctx.update(data_summary(request, ctx["council"]))
+    if page == "indicators" and ctx["report"] is not None:
+        ctx["indicator_rows"] = indicator_rows(request, ctx)
+    return render(request, template, status, **ctx)
+
+
+def _page_route(page: str) -> None:
+    def show(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+        return section_page(request, slug, page, user)
+
+    show.__name__ = f"{page}_page"
+    router.add_api_route(f"/c/{{slug}}/{page}", show, methods=["GET"], name=f"{page}_page")
+
+
+for _page in ("forecast", "programme", "indicators"):
+    _page_route(_page)
+
+
+def data_summary(request: Request, council: Council) -> dict:
+    """The history's manifest (aggregate counts) and the findings counted by rule."""
+    import pandas as pd
+
+    f = workspace.folder(state(request).settings.data_dir, council.slug)
+    manifest = json.loads((f.history / "manifest.json").read_text()) if (f.history / "manifest.json").exists() else {}
+    counts: list[dict] = []
+    if (f.history / "findings.csv").exists():
+        frame = pd.read_csv(f.history / "findings.csv", dtype=str, keep_default_na=False)
+        if len(frame):
+            counts = (frame.groupby(["severity", "rule"]).size().rename("count").reset_index()
+                      .sort_values("count", ascending=False).to_dict("records"))
+    years = sorted(p.name for p in f.returns.iterdir() if p.is_dir()) if f.returns.exists() else []
+    return {"manifest": manifest, "finding_counts": counts, "years": years}
+
+
+def indicator_rows(request: Request, ctx: dict) -> list[dict]:
+    """Each indicator's id and name with the commentary in effect (the newest written in the page)."""
+    rated = ctx["report"].results.indicators.rated
+    written = commentary_in_effect(request, ctx["council"].id, ctx["quarter"])
+    rows = []
+    for r in rated.to_dict("records"):
+        ident = str(r.get("id", r.get("indicator", "")))
+        rows.append({"id": ident, "name": r.get("name", ident), "commentary": written.get(f"indicator:{ident}", "")})
+    return rows
+
+
+def commentary_in_effect(request: Request, council_id: int, quarter: str) -> dict[str, str]:
+    with Session(state(request).engine) as s:
+        rows = s.scalars(select(CommentaryRow).where(CommentaryRow.council_id == council_id,
+                                                     CommentaryRow.quarter == quarter).order_by(CommentaryRow.id))
+        return {r.subject: r.text for r in rows}
+
+
+@router.post("/c/{slug}/indicators/commentary")
+def write_commentary(request: Request, slug: str, indicator: str = Form(...), text: str = Form(""),
+                     user: SignedIn = Depends(need("indicators"))) -> Response:
+    """Keep the paragraph (append-only versions) and write the workspace's commentary file for the report."""
+    import yaml
+
+    ctx = guarded(request, slug, user, "indicators")
+    council, quarter = ctx["council"], ctx["quarter"]
+    known = {r["id"] for r in indicator_rows(request, ctx)} if ctx["report"] else set()
+    if indicator not in known:
+        raise HTTPException(404, "No such indicator.")
+    text = " ".join(text.split())[:4000]
+    with Session(state(request).engine) as s, s.begin():
+        s.add(CommentaryRow(council_id=council.id, quarter=quarter, subject=f"indicator:{indicator}", text=text,
+                            written_by=user.username, written_at=datetime.now(UTC)))
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    path = f.inputs / "commentary.yaml"
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    data.setdefault("indicators", {})
+    if text:
+        data["indicators"][indicator] = text
+    else:
+        data["indicators"].pop(indicator, None)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)
+    log(request, user.username, "commentary changed", f"indicator {indicator} ({len(text)} characters)", slug)
+    return RedirectResponse(f"/c/{slug}/indicators#i-{indicator}", status_code=303)
+
+
+@router.post("/c/{slug}/forecast/run")
+def run_forecast(request: Request, slug: str, user: SignedIn = Depends(need("data"))) -> Response:
+    council = council_of(request, slug, user)
+    st = state(request)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "forecast")
+    log(request, user.username, "run", f"quarter forecast (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+
+
+@router.get("/c/{slug}/jobs/{job_id}")
+def job_page(request: Request, slug: str, job_id: int, user: SignedIn = Depends(need("view"))) -> Response:
+    """A job's progress: a page that refreshes itself, or JSON for the page's script."""
+    council = council_of(request, slug, user)
+    job = jobs.get_job(state(request).engine, job_id)
+    if job is None or job.council_id != council.id:
+        raise HTTPException(404, "No such job in this council.")
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+                             "error": job.error})
+    ctx = page_context(request, user, council, "home")
+    return render(request, "job.html", job=job, **ctx)
+
+
+@router.get("/c/{slug}/reports")
+def reports_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    ctx = guarded(request, slug, user, "reports")
+    with Session(state(request).engine) as s:
+        ctx["archive"] = list(s.scalars(select(ArchivedReport).where(ArchivedReport.council_id == ctx["council"].id)
+                                        .order_by(ArchivedReport.id.desc())))
+    return render(request, "reports.html", **ctx)
+
+
+@router.post("/c/{slug}/reports")
+def generate_report(request: Request, slug: str, user: SignedIn = Depends(need("reports"))) -> Response:
+    council = council_of(request, slug, user)
+    st = state(request)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "report", user.username, {}, "quarterly report")
+    log(request, user.username, "run", f"quarterly report (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+
+
+MEDIA = {"html": "text/html", "pdf": "application/pdf",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/c/{slug}/reports/{report_id}/{kind}")
+def download_report(request: Request, slug: str, report_id: int, kind: str,
+                    user: SignedIn = Depends(need("view"))) -> Response:
+    council = council_of(request, slug, user)
+    with Session(state(request).engine) as s:
+        row = s.get(ArchivedReport, report_id)
+    if row is None or row.council_id != council.id or kind not in MEDIA or kind not in row.files:
+        raise HTTPException(404, "No such report file in this council.")
+    path = Path(row.folder) / row.files[kind]
+    log(request, user.username, "export", f"report {row.quarter} {kind} (archive {row.id})", slug)
+    return FileResponse(path, media_type=MEDIA[kind], filename=path.name)
+
+
+@router.get("/assets/vega-bundle.js")
+def vega_bundle() -> Response:
+    """Vega, Vega-Lite and vega-embed as bundled by vl-convert-python: served here, nothing from the network."""
+    from placecast.report.html import javascript_bundle
+
+    return Response(javascript_bundle(), media_type="text/javascript",
+                    headers={"cache-control": "public, max-age=86400"})
+
+
+@router.get("/assets/report.css")
+def report_css() -> Response:
+    """The report's own style sheet (tables, RAG cells, headline figures)."""
+    from importlib import resources
+
+    css = resources.files("placecast.report").joinpath("report.css").read_text(encoding="utf-8")
+    return Response(css, media_type="text/css", headers={"cache-control": "public, max-age=3600"})

@@ -1,0 +1,138 @@
+"""The scenario planner: levers in a form, an instant expected-value preview as they change, saved and
+shared scenarios, a full Monte Carlo run in the background beside the baseline, beds against capacity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+
+from placecast.store.workspace import Job, SavedScenario
+from placecast.web import jobs
+from placecast.web.accounts import SignedIn
+from placecast.web.app import council_of, log, need, render, state
+from placecast.web.pages import page_context
+from placecast.web.scenarios import Levers, comparison_records, read_levers, scenario_of
+
+router = APIRouter()
+
+
+def _form_dict(form) -> dict[str, object]:
+    data: dict[str, object] = {k: v for k, v in form.items() if k != "entries_age_bands"}
+    data["entries_age_bands"] = list(form.getlist("entries_age_bands"))
+    return data
+
+
+def _visible(s: Session, council_id: int, user: SignedIn):
+    return select(SavedScenario).where(SavedScenario.council_id == council_id,
+                                       or_(SavedScenario.owner == user.username, SavedScenario.shared))
+
+
+def _default_levers(ctx: dict) -> Levers:
+    origin = ctx["report"].results.forecast.model.origin_.date() if ctx["report"] else datetime.now(UTC).date()
+    return Levers(start=origin)
+
+
+def _page(request: Request, slug: str, user: SignedIn, status: int = 200, **extra: object) -> Response:
+    ctx = page_context(request, user, council_of(request, slug, user), "scenarios")
+    with Session(state(request).engine) as s:
+        ctx["saved"] = list(s.scalars(_visible(s, ctx["council"].id, user).order_by(SavedScenario.name)))
+    extra.setdefault("levers", _default_levers(ctx))
+    extra.setdefault("errors", {})
+    return render(request, "scenarios.html", status, **ctx, **extra)
+
+
+@router.get("/c/{slug}/scenarios")
+def planner(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    return _page(request, slug, user)
+
+
+@router.post("/c/{slug}/scenarios/preview")
+async def preview(request: Request, slug: str, user: SignedIn = Depends(need("scenarios"))) -> Response:
+    """The expected-value preview of the levers (JSON), from the quarter's fitted model: instant."""
+    from placecast.programme.scenario import preview_scenario
+
+    ctx = page_context(request, user, council_of(request, slug, user), "scenarios")
+    levers, errors = read_levers(_form_dict(await request.form()))
+    if levers is None:
+        return JSONResponse({"errors": errors}, status_code=400)
+    if ctx["report"] is None:
+        return JSONResponse({"errors": {"form": "The quarter is still being computed."}}, status_code=409)
+    results = ctx["report"].results
+    scen = scenario_of(levers, 10)  # the expected-value mode has one path; runs are for the full run
+    cmp = preview_scenario(results.forecast.model, scen, results.inputs.unit_costs, scen.capacity)
+    return JSONResponse({"errors": {}, "tables": comparison_records(cmp)})
+
+
+@router.post("/c/{slug}/scenarios")
+async def save(request: Request, slug: str, user: SignedIn = Depends(need("scenarios"))) -> Response:
+    """Save the levers as a named scenario (and, when asked, run it in full)."""
+    council = council_of(request, slug, user)
+    form = await request.form()
+    levers, errors = read_levers(_form_dict(form))
+    if levers is None:
+        return _page(request, slug, user, 400, errors=errors, form=_form_dict(form))
+    now = datetime.now(UTC)
+    with Session(state(request).engine) as s, s.begin():
+        row = SavedScenario(council_id=council.id, name=levers.name, owner=user.username, shared=form.get("shared")
+                            == "on", levers=levers.model_dump(mode="json"), created_at=now, updated_at=now)
+        s.add(row)
+        s.flush()
+        sid = row.id
+    log(request, user.username, "scenario changed", f"saved scenario {sid} '{levers.name}'", slug)
+    if form.get("run") == "on":
+        return _run(request, slug, sid, user)
+    return RedirectResponse(f"/c/{slug}/scenarios/{sid}", status_code=303)
+
+
+def _owned(request: Request, slug: str, sid: int, user: SignedIn) -> tuple[object, SavedScenario]:
+    council = council_of(request, slug, user)
+    with Session(state(request).engine) as s:
+        row = s.scalar(_visible(s, council.id, user).where(SavedScenario.id == sid))
+    if row is None:
+        raise HTTPException(404, "No such scenario in this council (or it is not shared with you).")
+    return council, row
+
+
+@router.get("/c/{slug}/scenarios/{sid}")
+def show(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("view"))) -> Response:
+    _, row = _owned(request, slug, sid, user)
+    with Session(state(request).engine) as s:
+        runs = list(s.scalars(select(Job).where(Job.kind == "scenario", Job.council_id == row.council_id,
+                                                 Job.subject == f"scenario {sid}").order_by(Job.id.desc()).limit(5)))
+    done = next((j for j in runs if j.status == "done"), None)
+    return _page(request, slug, user, scenario=row, levers=Levers.model_validate(row.levers), runs=runs,
+                 result=(done.result or {}).get("output") if done else None)
+
+
+@router.post("/c/{slug}/scenarios/{sid}/run")
+def run(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("scenarios"))) -> Response:
+    return _run(request, slug, sid, user)
+
+
+def _run(request: Request, slug: str, sid: int, user: SignedIn) -> Response:
+    council, row = _owned(request, slug, sid, user)
+    st = state(request)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "scenario", user.username,  # type: ignore[attr-defined]
+                      {"scenario_id": sid}, f"scenario {sid}")
+    log(request, user.username, "run", f"scenario {sid} '{row.name}' full run (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/scenarios/{sid}", status_code=303)
+
+
+@router.post("/c/{slug}/scenarios/{sid}/share")
+def share(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("scenarios"))) -> Response:
+    _, row = _owned(request, slug, sid, user)
+    if row.owner != user.username:
+        raise HTTPException(403, "Only the scenario's owner can change whether it is shared.")
+    with Session(state(request).engine) as s, s.begin():
+        saved = s.get(SavedScenario, sid)
+        assert saved is not None
+        saved.shared = not saved.shared
+        saved.updated_at = datetime.now(UTC)
+        now_shared = saved.shared
+    log(request, user.username, "scenario changed", f"scenario {sid} {'shared' if now_shared else 'unshared'}", slug)
+    return RedirectResponse(f"/c/{slug}/scenarios/{sid}", status_code=303)

@@ -1,0 +1,141 @@
+"""The scenario planner's levers: a form's fields, checked by one schema, turned into the library's
+:class:`~placecast.programme.files.ScenarioFile`. The instant preview is the library's expected-value
+mode on the quarter's fitted model; the full run is :func:`~placecast.programme.scenario.run_scenarios`
+in a background job."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+
+from placecast.programme.files import AgeBand, ScenarioFile
+from placecast.programme.scenario import Scenario, ScenarioComparison, scenario_from_model
+from placecast.schema import StrictModel
+
+SEED = 7  # the planner's runs share one seed, so every scenario is paired with the same baseline runs
+Pct = Annotated[float, Field(ge=0, le=100)]
+Count = Annotated[float, Field(ge=0, le=100)]
+Money = Annotated[float, Field(ge=0, le=100_000_000)]
+
+
+class Levers(StrictModel):
+    """What the planner's form sets (a lever at zero is off). Every field is checked here, so that an
+    error is shown next to its field."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] = "Scenario"
+    horizon_months: Annotated[int, Field(ge=6, le=60)] = 36
+    start: date
+    entries_reduced_pct: Pct = 0
+    entries_age_bands: list[AgeBand] = Field(default_factory=list)
+    edge_of_care_cost_per_year: Money = 0
+    return_home_increase_pct: Annotated[float, Field(ge=0, le=200)] = 0
+    reunification_cost_per_year: Money = 0
+    step_downs_per_month: Count = 0
+    step_down_from: str = "residential_external"
+    step_down_to: str = "fostering_inhouse"
+    step_down_hold_pct: Pct = 80
+    carers_per_quarter: Count = 0
+    recruitment_cost_per_year: Money = 0
+    new_home_beds: Annotated[int, Field(ge=0, le=50)] = 0
+    new_home_opening: date | None = None
+    new_home_occupancy_pct: Pct = 80
+    new_home_weekly_cost: Money = 0
+    capacity_residential_inhouse: Annotated[int, Field(ge=0, le=10_000)] = 0
+    capacity_fostering_inhouse: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+    @field_validator("step_down_from", "step_down_to")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        from placecast.ssda903 import load_taxonomy
+
+        known = list(load_taxonomy().categories)
+        if value not in known:
+            raise ValueError(f"'{value}' is not a placement category; use one of {', '.join(known)}")
+        return value
+
+
+def interventions(lv: Levers) -> list[dict]:
+    """The levers switched on, as the scenario file's interventions."""
+    out: list[dict] = []
+    if lv.entries_reduced_pct:
+        out.append({"type": "edge_of_care", "name": "Edge of care", "start": lv.start,
+                    "reduce_entries_pct": lv.entries_reduced_pct, "age_bands": lv.entries_age_bands or None,
+                    "delivery_cost_per_year": lv.edge_of_care_cost_per_year})
+    if lv.return_home_increase_pct:
+        out.append({"type": "reunification", "name": "Reunification", "start": lv.start,
+                    "increase_return_home_pct": lv.return_home_increase_pct,
+                    "delivery_cost_per_year": lv.reunification_cost_per_year})
+    if lv.step_downs_per_month:
+        out.append({"type": "step_down", "name": "Step-down", "start": lv.start, "from": lv.step_down_from,
+                    "to": lv.step_down_to, "per_month": lv.step_downs_per_month, "hold": lv.step_down_hold_pct / 100})
+    if lv.carers_per_quarter:
+        out.append({"type": "foster_recruitment", "name": "Foster carer recruitment", "start": lv.start,
+                    "carers_per_quarter": lv.carers_per_quarter,
+                    "delivery_cost_per_year": lv.recruitment_cost_per_year})
+    if lv.new_home_beds:
+        out.append({"type": "new_home", "name": "New in-house home", "opening": lv.new_home_opening or lv.start,
+                    "beds": lv.new_home_beds, "occupancy": lv.new_home_occupancy_pct / 100,
+                    "weekly_running_cost": lv.new_home_weekly_cost})
+    return out
+
+
+def scenario_of(lv: Levers, runs: int) -> Scenario:
+    """The library's scenario for these levers (start: the quarter's forecast origin)."""
+    capacity = {k: v for k, v in (("residential_inhouse", lv.capacity_residential_inhouse),
+                                  ("fostering_inhouse", lv.capacity_fostering_inhouse)) if v}
+    model = ScenarioFile.model_validate({"name": lv.name, "horizon_months": lv.horizon_months, "runs": runs,
+                                         "seed": SEED, "capacity": capacity, "interventions": interventions(lv)})
+    return scenario_from_model(model)
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """A message per form field, in words."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "form"
+        out.setdefault(name, err["msg"].replace("Input should be", "Give"))
+    return out
+
+
+def read_levers(form: dict[str, object]) -> tuple[Levers | None, dict[str, str]]:
+    """The levers from a submitted form (empty fields take their defaults), or the errors by field."""
+    data = {k: v for k, v in form.items() if k in Levers.model_fields and v not in ("", None)}
+    bands = form.get("entries_age_bands")
+    data["entries_age_bands"] = bands if isinstance(bands, list) else ([bands] if bands else [])
+    try:
+        return Levers.model_validate(data), {}
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
+    """The comparison's tables as records (aggregate figures only), for a job's result and the page."""
+    return {name: frame.to_dict("records") for name, frame in (("children", cmp.children),
+                                                                ("cost_by_year", cmp.cost_by_year),
+                                                                ("beds", cmp.beds))}
+
+
+def full_run(ctx) -> dict:
+    """The background job: the saved scenario's Monte Carlo run against the baseline, on the quarter's history."""
+    from sqlalchemy.orm import Session
+
+    from placecast.errors import UnusableInputError
+    from placecast.programme.scenario import comparison_tables, run_scenarios
+    from placecast.store.workspace import SavedScenario
+    from placecast.web.workspace import folder, load_report
+
+    with Session(ctx.engine) as s:
+        saved = s.get(SavedScenario, int(ctx.params["scenario_id"]))
+        levers = Levers.model_validate(saved.levers) if saved else None
+    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    report = load_report(f, f.settings().quarter)
+    if levers is None or report is None or report.results is None:
+        raise UnusableInputError("The quarter has not been computed yet (or the scenario was removed).")
+    results = report.results
+    scenario = scenario_of(levers, ctx.settings.runs)
+    scenario.start = results.forecast.model.origin_.date()
+    ctx.progress(f"Simulating the baseline and the scenario ({ctx.settings.runs} runs each)")
+    baseline, done = run_scenarios(results.history, [scenario], results.inputs.unit_costs)
+    return comparison_records(comparison_tables(baseline, done, scenario.capacity))

@@ -1,0 +1,53 @@
+"""``placecast serve``: the application under uvicorn (the production ASGI server), with what a newcomer
+needs printed: the address and, on first start, how to sign in."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from rich.console import Console
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def serve(host: str, port: int, data_dir: Path | None, database: str | None, workers: int,
+          stats: Path | None, console: Console) -> None:
+    """Build the application once (migrations, first administrator, demo council), then serve it."""
+    import os
+
+    import uvicorn
+
+    from placecast.web.app import create_app
+    from placecast.web.settings import WebSettings
+
+    overrides: dict[str, object] = {"data_dir": data_dir, "database_url": database}
+    if is_loopback(host) and "PLACECAST_SECURE_COOKIES" not in os.environ:
+        overrides["secure_cookies"] = False  # plain HTTP on this machine only; behind TLS cookies are Secure
+    settings = WebSettings.from_env(**overrides)
+    app = create_app(settings, stats=stats)
+    state = app.state.placecast
+    console.print(f"Placecast is starting at [bold]http://{host}:{port}/[/bold] "
+                  f"(data in {settings.data_dir.resolve()})", highlight=False, soft_wrap=True)
+    if state.first_password:
+        console.print(f"First sign-in: user name [bold]admin[/bold], password [bold]{state.first_password}[/bold] "
+                      "(shown once: change it on the Account page, then add your team under Users).",
+                      highlight=False, soft_wrap=True)
+    if settings.load_demo:
+        console.print("The demo council (synthetic data) is computed in the background on first start; its pages "
+                      "fill in within a minute.", highlight=False)
+    forwarded = settings.trusted_proxies or "127.0.0.1"
+    if workers > 1:  # each worker process builds its own application from the same settings
+        os.environ.update({"PLACECAST_DATA_DIR": str(settings.data_dir), "PLACECAST_LOAD_DEMO": "0",
+                           "PLACECAST_SECURE_COOKIES": "1" if settings.secure_cookies else "0"})
+        if database:
+            os.environ["PLACECAST_DATABASE_URL"] = database
+        uvicorn.run("placecast.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                    forwarded_allow_ips=forwarded, log_level="info")
+    else:
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded, log_level="info")

@@ -1,0 +1,178 @@
+"""Data and money: uploading returns (validated and assembled in the background; a failed ingest changes
+nothing), the findings (child-level: analyst and admin only, each view audited), the Excel error report,
+and the budget workbook (checked at once, every problem shown by the upload field)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from placecast.errors import LocatedInputError, PlacecastError
+from placecast.web import jobs, workspace
+from placecast.web.accounts import SignedIn
+from placecast.web.app import council_of, log, need, state
+from placecast.web.pages import section_page
+
+router = APIRouter()
+CSV_NAME = re.compile(r"^[A-Za-z0-9_\- ]{1,60}\.csv$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadRefused(Exception):
+    """An upload of the wrong kind: the message says what is accepted."""
+
+
+def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
+    """The CSV files of an upload (CSV files, or one .zip of them), each checked to be text."""
+    out: dict[str, bytes] = {}
+    for name, data in files:
+        base = Path(name).name
+        if base.lower().endswith(".zip"):
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as z:
+                    members = [(m, z.read(m)) for m in z.namelist() if not m.endswith("/")]
+            except zipfile.BadZipFile:
+                raise UploadRefused(f"{base} is not a readable .zip file.") from None
+            out.update(_csv_members([(Path(m).name, d) for m, d in members]))
+            continue
+        if not CSV_NAME.match(base):
+            raise UploadRefused(f"{base}: only the return's CSV files (header.csv, episodes.csv, ...) or a .zip "
+                                "of them can be uploaded. Save Excel sheets as 'CSV UTF-8' first.")
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UploadRefused(f"{base} is not a text CSV file (save it as 'CSV UTF-8').") from None
+        out[base] = data
+    if not out:
+        raise UploadRefused("No CSV files in the upload.")
+    return out
+
+
+@router.get("/c/{slug}/data")
+def data_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    return section_page(request, slug, "data", user)
+
+
+@router.post("/c/{slug}/data/upload")
+async def upload_returns(request: Request, slug: str, year: int = Form(...),
+                         files: list[UploadFile] = File(...), user: SignedIn = Depends(need("data"))) -> Response:
+    """One collection year's files: staged beside the returns, ingested by a job that swaps them in."""
+    council = council_of(request, slug, user)
+    if not 2000 <= year <= 2100:
+        return section_page(request, slug, "data", user, upload_error="Give the collection year, e.g. 2025 for "
+                            "the 2024/25 return.", status=400)
+    try:
+        members = _csv_members([(f.filename or "", await f.read()) for f in files])
+    except UploadRefused as exc:
+        return section_page(request, slug, "data", user, upload_error=str(exc), status=400)
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, slug)
+    staged = Path(tempfile.mkdtemp(prefix="returns-", dir=f.root))
+    if f.returns.exists():
+        shutil.copytree(f.returns, staged, dirs_exist_ok=True)
+    target = staged / str(year)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name, data in members.items():
+        (target / name).write_bytes(data)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "ingest", user.username,
+                      {"staged": staged.name}, f"returns {year}")
+    log(request, user.username, "upload", f"returns for {year}: {len(members)} files (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+
+
+@router.get("/c/{slug}/data/findings")
+def findings_page(request: Request, slug: str, severity: str = "", rule: str = "", file: str = "",
+                  user: SignedIn = Depends(need("child_level"))) -> Response:
+    """Every finding with its file and line (child-level), filtered; the view is audited."""
+    import pandas as pd
+
+    council_of(request, slug, user)
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    path = f.history / "findings.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame()
+    rules = sorted(frame["rule"].unique()) if len(frame) else []
+    files = sorted(frame["file"].unique()) if len(frame) else []
+    for col, value in (("severity", severity), ("rule", rule), ("file", file)):
+        if value and len(frame):
+            frame = frame[frame[col] == value]
+    log(request, user.username, "child-level view", f"findings (severity={severity or 'any'}, rule={rule or 'any'}, "
+        f"file={Path(file).name or 'any'}: {len(frame)} rows)", slug)
+    rows = frame.head(500).to_dict("records") if len(frame) else []
+    return section_page(request, slug, "data", user, template="findings.html", rows=rows, total=len(frame),
+                        rules=rules, files=files, chosen={"severity": severity, "rule": rule, "file": file})
+
+
+@router.get("/c/{slug}/data/error-report.xlsx")
+def error_report(request: Request, slug: str, user: SignedIn = Depends(need("child_level"))) -> Response:
+    council_of(request, slug, user)
+    path = workspace.folder(state(request).settings.data_dir, slug).root / "error_report.xlsx"
+    if not path.exists():
+        raise HTTPException(404, "No returns have been validated yet.")
+    log(request, user.username, "export", "validation error report (xlsx)", slug)
+    return FileResponse(path, media_type=XLSX, filename=f"{slug}-error-report.xlsx")
+
+
+@router.get("/c/{slug}/money")
+def money_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    return section_page(request, slug, "money", user)
+
+
+@router.post("/c/{slug}/money/budget")
+async def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
+                        user: SignedIn = Depends(need("money"))) -> Response:
+    """Check the workbook with the library at once; keep it only when it has no problem; recompute."""
+    from placecast.finance.budget import read_budget_input
+
+    council = council_of(request, slug, user)
+    name = Path(workbook.filename or "").name
+    data = await workbook.read()
+    if not name.lower().endswith(".xlsx") or not data.startswith(b"PK"):
+        return section_page(request, slug, "money", user, status=400, budget_errors=[
+            f"{name or 'The file'} is not an Excel workbook (.xlsx). Download the budget workbook below, fill it in "
+            "and upload it."])
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, slug)
+    with tempfile.TemporaryDirectory(dir=f.root) as tmp:
+        candidate = Path(tmp) / "budget.xlsx"
+        candidate.write_bytes(data)
+        try:
+            read_budget_input(candidate)
+        except LocatedInputError as exc:
+            problems = [str(p).replace(str(candidate), name) for p in exc.problems]
+            return section_page(request, slug, "money", user, status=400, budget_errors=problems)
+        except PlacecastError as exc:
+            return section_page(request, slug, "money", user, status=400,
+                                budget_errors=[str(exc).replace(str(candidate), name)])
+        candidate.replace(f.inputs / "budget.xlsx")
+    (f.inputs / "budget.yaml").unlink(missing_ok=True)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "budget changed")
+    log(request, user.username, "budget changed", f"budget workbook {name} uploaded (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+
+
+@router.get("/c/{slug}/money/budget.xlsx")
+def download_budget(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The budget in effect as the workbook (from YAML when it came as YAML)."""
+    from placecast.finance.budget import read_budget_model
+    from placecast.finance.workbook import write_budget_workbook
+
+    council_of(request, slug, user)
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    budget = f.budget()
+    if budget is None:
+        path = write_budget_workbook(Path(tempfile.mkdtemp()) / "budget.xlsx")
+    elif budget.suffix == ".xlsx":
+        path = budget
+    else:
+        path = write_budget_workbook(Path(tempfile.mkdtemp()) / "budget.xlsx", read_budget_model(budget))
+    log(request, user.username, "export", "budget workbook", slug)
+    return FileResponse(path, media_type=XLSX, filename=f"{slug}-budget.xlsx")

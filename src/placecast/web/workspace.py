@@ -1,0 +1,208 @@
+"""A council's workspace: its folder (returns as uploaded, the assembled history with its pseudonymisation
+key, the budget, plan and commentary, computed results and the report archive) and its store rows.
+
+Everything here calls the library: returns are read, validated and assembled by ``placecast.ssda903``,
+the quarter is :func:`placecast.quarter.run_quarter` through :func:`placecast.report.build_report`, and
+pages read the :class:`~placecast.report.model.Report` it returns, so their figures are the report's.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import Field
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from placecast.errors import UnusableInputError
+from placecast.schema import StrictModel
+from placecast.store.workspace import Council, UserCouncil
+from placecast.web.accounts import SignedIn
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}$")
+
+
+class WorkspaceSettings(StrictModel):
+    """A workspace's own settings (``workspace.yaml``): the quarter its pages show and the report's extras."""
+
+    quarter: str = Field(description="The quarter the pages show, e.g. 2025-Q2.")
+    population_0_17: int | None = Field(None, gt=0)
+    capacity: dict[str, int] = Field(default_factory=dict)
+    stats: Path | None = None
+    benchmark_council: str = ""
+
+
+@dataclass(frozen=True)
+class Folder:
+    """The folders and files of one workspace."""
+
+    root: Path
+
+    @property
+    def returns(self) -> Path:
+        return self.root / "returns"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history"
+
+    @property
+    def inputs(self) -> Path:
+        return self.root / "inputs"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def key_file(self) -> Path:
+        return self.root / "pseudonym.key"
+
+    def budget(self) -> Path | None:
+        """The budget in effect: an uploaded workbook, else a YAML budget."""
+        for name in ("budget.xlsx", "budget.yaml"):
+            if (self.inputs / name).exists():
+                return self.inputs / name
+        return None
+
+    def settings(self) -> WorkspaceSettings:
+        path = self.root / "workspace.yaml"
+        if not path.exists():
+            raise UnusableInputError("This workspace has no quarter yet: set one on the data page.")
+        return WorkspaceSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def write_settings(self, settings: WorkspaceSettings) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(settings.model_dump(mode="json", exclude_none=True), sort_keys=False)
+        _atomic_write(self.root / "workspace.yaml", text.encode("utf-8"))
+
+    def results_file(self, quarter: str) -> Path:
+        return self.results / f"{quarter}.pickle"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def folder(data_dir: Path, slug: str) -> Folder:
+    """The folder of workspace ``slug`` (slugs are checked, so no path leaves the data folder)."""
+    if not SLUG.match(slug):
+        raise UnusableInputError(f"'{slug}' is not a workspace name: lower-case letters, digits and hyphens.")
+    return Folder(Path(data_dir) / "councils" / slug)
+
+
+def create_council(engine: Engine, data_dir: Path, slug: str, name: str, region: str = "") -> Council:
+    """A new, empty workspace."""
+    folder(data_dir, slug)
+    with Session(engine) as s, s.begin():
+        if s.scalar(select(Council).where(Council.slug == slug)) is not None:
+            raise UnusableInputError(f"There is already a workspace '{slug}'.")
+        council = Council(slug=slug, name=name, region=region, created_at=datetime.now(UTC))
+        s.add(council)
+        s.flush()
+        s.expunge(council)
+    for sub in ("returns", "inputs", "results", "reports"):
+        (folder(data_dir, slug).root / sub).mkdir(parents=True, exist_ok=True)
+    return council
+
+
+def visible_councils(engine: Engine, user: SignedIn) -> list[Council]:
+    """The councils a user may see: all for an admin, a region's for a regional user, else those given."""
+    with Session(engine) as s:
+        stmt = select(Council).order_by(Council.name)
+        if user.role != "admin":
+            given = select(UserCouncil.council_id).where(UserCouncil.user_id == user.id)
+            stmt = stmt.where(Council.id.in_(given) | ((Council.region == user.region) & (Council.region != "")))
+        return list(s.scalars(stmt))
+
+
+def council_for(engine: Engine, user: SignedIn, slug: str) -> Council | None:
+    """The council ``slug`` if the user may see it, else None (the page says not found either way)."""
+    return next((c for c in visible_councils(engine, user) if c.slug == slug), None)
+
+
+def council_by_id(engine: Engine, council_id: int) -> Council | None:
+    with Session(engine) as s:
+        return s.get(Council, council_id)
+
+
+def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 42):
+    """The report configuration of a workspace, as ``placecast report`` would read it."""
+    from placecast.quarter import ReportConfig
+
+    f = folder(data_dir, slug)
+    ws = f.settings()
+    budget = f.budget()
+    if budget is None:
+        raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
+    if not (f.history / "manifest.json").exists():
+        raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
+    optional = {k: f.inputs / f"{k}.yaml" for k in ("plan", "commentary", "scenario")}
+    bench = None
+    if ws.stats is not None and ws.stats.is_dir() and ws.benchmark_council:
+        bench = {"stats": ws.stats, "council": ws.benchmark_council}
+    return ReportConfig.model_validate({
+        "council": name, "quarter": ws.quarter, "data": [f.history], "budget": budget,
+        **{k: p for k, p in optional.items() if p.exists()},
+        "population_0_17": ws.population_0_17, "capacity": ws.capacity, "benchmark": bench,
+        "forecast": {"runs": runs, "seed": seed, "backtest_runs": min(200, runs)},
+    })
+
+
+def load_demo(engine: Engine, data_dir: Path, stats: Path | None = None) -> Council:
+    """The synthetic demo council as a workspace: its returns, the demo's budget, plan, scenario and
+    commentary, and its quarter (the history is assembled by the first ingest job)."""
+    from placecast.demo import DEMO_KEY, DEMO_POPULATION, DEMO_QUARTER
+    from placecast.ssda903.pseudonym import write_key_file
+    from placecast.synth.demo import write_demo_returns
+
+    council = create_council(engine, data_dir, "demo", "Demo council (synthetic data)", "Demo region")
+    f = folder(data_dir, "demo")
+    write_demo_returns(f.returns)
+    write_key_file(f.key_file, DEMO_KEY.encode())
+    base = resources.files("placecast.report").joinpath("defaults")
+    for name, target in (("demo_budget.yaml", "budget.yaml"), ("demo_plan.yaml", "plan.yaml"),
+                         ("demo_commentary.yaml", "commentary.yaml")):
+        shutil.copyfile(str(base.joinpath(name)), f.inputs / target)
+    scenario = resources.files("placecast.programme").joinpath("default_scenario.yaml")
+    shutil.copyfile(str(scenario), f.inputs / "scenario.yaml")
+    f.write_settings(WorkspaceSettings(quarter=DEMO_QUARTER, population_0_17=DEMO_POPULATION,
+                                       stats=stats, benchmark_council="Stockport" if stats else ""))
+    return council
+
+
+def save_results(f: Folder, quarter: str, report) -> Path:
+    """Keep the quarter's report model (with its results) for the pages, replaced atomically."""
+    f.results.mkdir(parents=True, exist_ok=True)
+    path = f.results_file(quarter)
+    _atomic_write(path, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def load_report(f: Folder, quarter: str):
+    """The quarter's report model as last computed, or None (cached while the file is unchanged)."""
+    path = f.results_file(quarter)
+    if not path.exists():
+        return None
+    stat = path.stat()
+    return _load(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, mtime_ns: int, size: int):
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # written by this application's own jobs, inside its data folder

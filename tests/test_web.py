@@ -1,0 +1,339 @@
+"""The web application over HTTP: every route for every role (allowed and refused), CSRF, another council's
+objects by id, uploads over the limit or of the wrong type, no child id in any log line, the audit trail,
+and the figures on every page against the library's own report for the same inputs."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+import pytest
+from sqlalchemy import text
+
+from placecast.report.html import table_html
+from placecast.report.model import Table, display
+
+from web_fixtures import PASSWORD, ROLES, login, token
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+PAGES = ["/c/demo", "/c/demo/data", "/c/demo/forecast", "/c/demo/money", "/c/demo/scenarios",
+         "/c/demo/programme", "/c/demo/indicators", "/c/demo/reports", "/account", "/"]
+CHILD_LEVEL = ["/c/demo/data/findings", "/c/demo/data/error-report.xlsx"]
+ADMIN = ["/admin/users", "/admin/audit", "/admin/audit.csv"]
+EXPORTS = ["/c/demo/money/budget.xlsx", "/assets/vega-bundle.js", "/assets/report.css"]
+
+
+@pytest.fixture(scope="module")
+def clients(web):
+    return {role: login(web.app, role) for role in ROLES}
+
+
+def report_of(web):
+    from placecast.web.workspace import folder, load_report
+
+    return load_report(folder(web.data_dir, "demo"), "2025-Q2")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_for_every_role(web, clients, role):
+    c = clients[role]
+    for path in PAGES + EXPORTS:
+        r = c.get(path)
+        assert r.status_code in (200, 303), (path, r.status_code)
+    for path in CHILD_LEVEL:
+        assert c.get(path).status_code == (200 if role in ("analyst", "admin") else 403), path
+    for path in ADMIN:
+        assert c.get(path).status_code == (200 if role == "admin" else 403), path
+
+
+POSTS = {  # route -> roles allowed; allowed requests are sent with input refused at 400, so nothing runs
+    "/c/demo/data/upload": {"analyst", "admin"},
+    "/c/demo/money/budget": {"finance", "admin"},
+    "/c/demo/scenarios": {"analyst", "admin"},
+    "/c/demo/scenarios/preview": {"analyst", "admin"},
+    "/c/demo/indicators/commentary": {"analyst", "admin"},
+    "/admin/users": {"admin"},
+}
+
+
+def bad_input(path: str) -> dict:
+    if path.endswith("upload"):
+        return {"data": {"year": "2025"}, "files": {"files": ("notes.txt", b"hello", "text/plain")}}
+    if path.endswith("budget"):
+        return {"files": {"workbook": ("budget.csv", b"a,b", "text/csv")}}
+    if path.endswith("commentary"):
+        return {"data": {"indicator": "NO_SUCH", "text": "x"}}
+    if path.endswith("users"):
+        return {"data": {"username": "x", "role": "emperor", "password": PASSWORD}}
+    return {"data": {"name": "", "start": "not a date"}}
+
+
+@pytest.mark.parametrize("path", sorted(POSTS))
+@pytest.mark.parametrize("role", ROLES)
+def test_every_post_for_every_role(web, clients, path, role):
+    c = clients[role]
+    args = bad_input(path)
+    files = args.get("files")
+    data = {**args.get("data", {}), "csrftoken": token(c)}
+    r = c.post(path, data=data, files=files)
+    if role in POSTS[path]:
+        assert r.status_code in (400, 404), (path, role, r.status_code)  # allowed, then refused for its input
+    else:
+        assert r.status_code == 403, (path, role, r.status_code)
+
+
+@pytest.mark.parametrize("path", ["/c/demo/forecast/run", "/c/demo/reports"])
+def test_jobs_are_refused_for_the_wrong_role(web, clients, path):
+    allowed = {"/c/demo/forecast/run": {"analyst", "admin"}, "/c/demo/reports": {"analyst", "finance", "admin"}}
+    for role in ROLES:
+        if role not in allowed[path]:
+            assert clients[role].post(path, data={"csrftoken": token(clients[role])}).status_code == 403
+
+
+def test_signed_out_is_sent_to_sign_in(web):
+    from fastapi.testclient import TestClient
+
+    c = TestClient(web.app, follow_redirects=False)
+    for path in PAGES[:-2] + CHILD_LEVEL + ADMIN:
+        r = c.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+    assert c.get("/c/demo/jobs/1", headers={"accept": "application/json"}).status_code == 401
+
+
+def test_csrf_token_is_required(web, clients):
+    c = clients["analyst"]
+    r = c.post("/c/demo/forecast/run", data={})
+    assert r.status_code == 403 and "security token is missing" in r.text
+    r = c.post("/c/demo/forecast/run", data={"csrftoken": "20990101000000##forged"})
+    assert r.status_code == 403 and "not valid" in r.text
+    other = login(web.app, "viewer")  # a token from another session is not this session's
+    r = c.post("/c/demo/forecast/run", data={"csrftoken": token(other)})
+    assert r.status_code == 403
+    from fastapi.testclient import TestClient
+
+    fresh = TestClient(web.app, follow_redirects=False)  # sign-in itself is protected (login CSRF)
+    assert fresh.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 403
+
+
+def test_another_councils_objects_are_refused_by_id(web, clients):
+    from placecast.web import jobs
+
+    other = login(web.app, "elsewhere")
+    assert other.get("/c/demo").status_code == 404
+    assert other.get("/c/demo/forecast").status_code == 404
+    demo_job = web.latest_job(1)
+    assert other.get(f"/c/other/jobs/{demo_job.id}").status_code == 404  # a demo job through the other council
+    analyst = clients["analyst"]
+    assert analyst.get("/c/other").status_code == 404
+    assert analyst.get(f"/c/demo/jobs/{demo_job.id}").status_code == 200
+    assert analyst.get("/c/demo/reports/999999/pdf").status_code == 404
+    assert jobs.get_job(web.engine, demo_job.id).council_id == 1
+    regional = login(web.app, "regional")  # a regional user sees the region's councils
+    assert regional.get("/c/demo").status_code == 200
+    assert regional.get("/c/other").status_code == 404
+
+
+def test_uploads_over_the_limit_or_of_the_wrong_type_are_refused_with_a_message(web, clients):
+    c = clients["analyst"]
+    big = io.BytesIO(b"x" * 2_100_000)
+    r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
+               files={"files": ("episodes.csv", big, "text/csv")})
+    assert r.status_code == 413 and "larger than the limit of 2 MB" in r.text
+    r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
+               files={"files": ("episodes.xlsx", b"PK\x03\x04", "application/octet-stream")})
+    assert r.status_code == 400 and "only the return&#39;s CSV files" in r.text
+    r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
+               files={"files": ("episodes.csv", b"\xff\xfe\x00bad", "text/csv")})
+    assert r.status_code == 400 and "not a text CSV file" in r.text
+    f = clients["finance"]
+    r = f.post("/c/demo/money/budget", data={"csrftoken": token(f)},
+               files={"workbook": ("budget.xlsx", b"not a workbook", "application/octet-stream")})
+    assert r.status_code == 400 and "is not an Excel workbook" in r.text
+
+
+def test_sign_in_is_rate_limited_and_passwords_are_argon2id(web):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from placecast.store.workspace import User
+    from placecast.web import accounts
+
+    accounts.create_user(web.engine, "target", "viewer", PASSWORD, councils=["demo"])
+    c = TestClient(web.app, follow_redirects=False)
+    for _ in range(5):
+        r = c.post("/login", data={"username": "target", "password": "wrong password!!",
+                                   "csrftoken": token(c, "/login")})
+        assert r.status_code == 401
+    r = c.post("/login", data={"username": "target", "password": PASSWORD, "csrftoken": token(c, "/login")})
+    assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+    with Session(web.engine) as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == "target"))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_session_cookie_is_http_only_same_site_and_expires(web):
+    from fastapi.testclient import TestClient
+
+    c = TestClient(web.app, follow_redirects=False)
+    r = c.post("/login", data={"username": "viewer", "password": PASSWORD, "csrftoken": token(c, "/login")})
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("placecast_session="))
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert f"Max-Age={8 * 3600}" in cookie
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
+    assert c.post("/logout", data={"csrftoken": token(c)}).status_code == 303
+    assert c.get("/c/demo").status_code == 303  # signed out
+
+
+def test_secure_cookies_when_served_over_tls(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from placecast.web.app import create_app
+    from placecast.web.settings import WebSettings
+
+    app = create_app(WebSettings(data_dir=tmp_path, load_demo=False), pool=ThreadPoolExecutor(1))
+    c = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrftoken": token(c, "/login")})
+    cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie"]
+    assert cookies and all("secure" in v.lower() for v in cookies if v.startswith("placecast_session="))
+
+
+def test_a_deactivated_user_is_signed_out_at_once(web):
+    from placecast.web import accounts
+
+    user = accounts.create_user(web.engine, "leaver", "viewer", PASSWORD, councils=["demo"])
+    c = login(web.app, "leaver")
+    assert c.get("/c/demo").status_code == 200
+    accounts.update_user(web.engine, user.id, "viewer", False, ["demo"], "")
+    assert c.get("/c/demo").status_code == 303
+
+
+def demo_child_ids(web) -> set[str]:
+    import pandas as pd
+
+    from placecast.web.workspace import folder
+
+    ids: set[str] = set()
+    for path in folder(web.data_dir, "demo").returns.rglob("*.csv"):
+        frame = pd.read_csv(path, dtype=str)
+        if "CHILD" in frame.columns:
+            ids |= set(frame["CHILD"].dropna())
+    assert len(ids) > 100
+    return ids
+
+
+def test_no_child_id_in_any_log_line_or_audit_entry(web, clients, caplog):
+    """The ingest (run here in this process, so that its log is captured), the findings view and the
+    downloads log nothing a child could be found by; nor does the audit trail."""
+    from sqlalchemy.orm import Session
+
+    from placecast.store.workspace import Job
+    from placecast.web import audit, jobs
+
+    caplog.set_level(logging.DEBUG)
+    with Session(web.engine) as s, s.begin():
+        job = Job(council_id=1, kind="ingest", status="queued", requested_by="test", created_at=web.latest_job(1)
+                  .created_at, result={"params": {}})
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    jobs.execute(web.state.settings.model_dump(mode="json"), job_id)
+    assert jobs.get_job(web.engine, job_id).status == "done"
+    c = clients["analyst"]
+    assert c.get("/c/demo/data/findings").status_code == 200
+    assert c.get("/c/demo/data/error-report.xlsx").status_code == 200
+    ids = demo_child_ids(web)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines  # the run did log
+    words = set(re.findall(r"[A-Za-z0-9]+", " ".join(lines)))
+    trail = " ".join(f"{r.user} {r.action} {r.detail}" for r in audit.search(web.engine, audit.AuditQuery(limit=10**6)))
+    assert not (ids & words) and not (ids & set(re.findall(r"[A-Za-z0-9]+", trail)))
+
+
+def test_the_audit_trail_records_who_what_when_where_and_is_append_only(web, clients):
+    from placecast.web import audit
+
+    c = clients["analyst"]
+    c.get("/c/demo/data/findings?severity=error")
+    from fastapi.testclient import TestClient
+
+    bad = TestClient(web.app, follow_redirects=False)
+    bad.post("/login", data={"username": "viewer", "password": "not the password", "csrftoken": token(bad, "/login")})
+    rows = audit.search(web.engine, audit.AuditQuery(limit=10**6))
+    actions = {r.action for r in rows}
+    assert {"sign-in", "sign-in failed", "child-level view", "user created", "council created"} <= actions
+    view = next(r for r in rows if r.action == "child-level view")
+    assert view.user == "analyst" and view.council == "demo" and view.ip == "testclient" and view.at is not None
+    admin = clients["admin"]
+    export = admin.get("/admin/audit.csv?action=sign-in")
+    assert export.status_code == 200 and export.text.splitlines()[0].startswith("id,when (UTC),user,action")
+    assert all(",sign-in," in line for line in export.text.splitlines()[1:])
+    found = admin.get("/admin/audit?who=analyst&action=child-level+view")
+    assert "findings (severity=error" in found.text
+    with pytest.raises(Exception, match="append-only"), web.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET detail = 'changed'"))
+    with pytest.raises(Exception, match="append-only"), web.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log"))
+
+
+def test_admin_makes_and_changes_users_and_the_trail_says_so(web, clients):
+    from placecast.web import audit
+
+    admin = clients["admin"]
+    r = admin.post("/admin/users", data={"username": "New.Person@Council.gov.uk", "role": "finance",
+                                         "password": PASSWORD, "councils": ["demo"], "csrftoken": token(admin)})
+    assert r.status_code == 303
+    c = login(web.app, "new.person@council.gov.uk")
+    assert c.get("/c/demo/money").status_code == 200 and c.get("/c/demo/data/findings").status_code == 403
+    short = admin.post("/admin/users", data={"username": "short", "role": "viewer", "password": "abc",
+                                             "csrftoken": token(admin)})
+    assert short.status_code == 400 and "at least 12 characters" in short.text
+    rows = audit.search(web.engine, audit.AuditQuery(action="user created", user="admin"))
+    assert any("new.person@council.gov.uk" in r.detail and "finance" in r.detail for r in rows)
+
+
+# The figures on every page equal the library's for the same inputs --------------------------------------
+
+
+def test_home_page_shows_the_reports_headline(web, clients):
+    report = report_of(web)
+    page = clients["viewer"].get("/c/demo").text
+    for f in report.headline:
+        shown = display(f.value, f.kind).replace("&", "&amp;")
+        assert re.search(rf"<dt>{re.escape(f.label)}</dt><dd><span class=\"value\">{re.escape(shown)}</span>", page), \
+            f.label
+
+
+@pytest.mark.parametrize("page", ["forecast", "money", "programme", "indicators", "data"])
+def test_each_page_shows_the_reports_tables(web, clients, page):
+    from placecast.web.views import SECTIONS
+
+    report = report_of(web)
+    html = clients["viewer"].get(f"/c/demo/{page}").text
+    tables = [b for s in report.sections if s.id in SECTIONS[page] for b in s.blocks if isinstance(b, Table)]
+    assert tables, page
+    for t in tables:
+        assert table_html(t) in html, (page, t.name)
+
+
+def test_money_page_figures_are_the_outturns(web, clients):
+    report = report_of(web)
+    outturn = report.results.outturn
+    html = clients["finance"].get("/c/demo/money").text
+    cash = next(f for f in report.headline if f.label == "Cash limit")
+    assert display(cash.value, cash.kind) in html
+    assert outturn.budget.total is not None
+
+
+def test_data_page_shows_the_history(web, clients):
+    import json
+
+    from placecast.web.workspace import folder
+
+    manifest = json.loads((folder(web.data_dir, "demo").history / "manifest.json").read_text())
+    html = clients["viewer"].get("/c/demo/data").text
+    assert f"{manifest['episodes']:,}" in html and f"{manifest['children']:,}" in html
