@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench bless clean
+.PHONY: demo serve test lint typecheck pytest bench bless clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ DFE_STATS := $(wildcard ../shared/reference/dfe)
 
 demo: $(STAMP)
 	$(if $(DFE_STATS),PLACECAST_DFE_STATS=$(DFE_STATS) )$(BIN)/placecast demo --out placecast-output
+
+# The web application on this machine (http://127.0.0.1:8000/), with the demo council on first start.
+serve: $(STAMP)
+	$(if $(DFE_STATS),PLACECAST_DFE_STATS=$(DFE_STATS) )$(BIN)/placecast serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

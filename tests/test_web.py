@@ -337,3 +337,67 @@ def test_data_page_shows_the_history(web, clients):
     manifest = json.loads((folder(web.data_dir, "demo").history / "manifest.json").read_text())
     html = clients["viewer"].get("/c/demo/data").text
     assert f"{manifest['episodes']:,}" in html and f"{manifest['children']:,}" in html
+
+
+def test_scenario_preview_is_the_librarys_expected_value_and_scenarios_are_private_until_shared(web, clients):
+    from placecast.programme.scenario import preview_scenario
+    from placecast.web.scenarios import Levers, scenario_of
+
+    report = report_of(web)
+    origin = report.results.forecast.model.origin_.date()
+    form = {"name": "Fewer entries", "start": origin.isoformat(), "entries_reduced_pct": "15",
+            "step_downs_per_month": "0.5", "horizon_months": "24"}
+    c = clients["analyst"]
+    r = c.post("/c/demo/scenarios/preview", data={**form, "csrftoken": token(c)})
+    assert r.status_code == 200
+    got = r.json()["tables"]
+    lib = preview_scenario(report.results.forecast.model, scenario_of(Levers.model_validate(form), 10),
+                           report.results.inputs.unit_costs, {})
+    expected = lib.children[lib.children["category"] == "total"].set_index("scenario")["mean"]
+    shown = {row["scenario"]: row["mean"] for row in got["children"] if row["category"] == "total"}
+    assert shown == pytest.approx(expected.to_dict())
+    assert shown["Fewer entries"] < shown["baseline"]
+    bad = c.post("/c/demo/scenarios/preview", data={**form, "step_down_from": "castle", "csrftoken": token(c)})
+    assert bad.status_code == 400 and "not a placement category" in bad.json()["errors"]["step_down_from"]
+    saved = c.post("/c/demo/scenarios", data={**form, "csrftoken": token(c)})  # not shared, not run
+    assert saved.status_code == 303
+    sid = int(saved.headers["location"].rsplit("/", 1)[1])
+    assert c.get(f"/c/demo/scenarios/{sid}").status_code == 200
+    admin = clients["admin"]
+    assert admin.get(f"/c/demo/scenarios/{sid}").status_code == 404  # private to its owner
+    assert admin.post(f"/c/demo/scenarios/{sid}/run", data={"csrftoken": token(admin)}).status_code == 404
+    assert c.post(f"/c/demo/scenarios/{sid}/share", data={"csrftoken": token(c)}).status_code == 303
+    assert admin.get(f"/c/demo/scenarios/{sid}").status_code == 200
+    assert login(web.app, "elsewhere").get(f"/c/other/scenarios/{sid}").status_code == 404  # other council
+
+
+def test_single_sign_on_sends_the_user_to_the_provider(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import parse_qs, urlparse
+
+    from authlib.integrations.starlette_client import StarletteOAuth2App
+    from fastapi.testclient import TestClient
+
+    from placecast.web.app import create_app
+    from placecast.web.settings import WebSettings
+
+    metadata = {"issuer": "https://login.example.org", "authorization_endpoint": "https://login.example.org/authorize",
+                "token_endpoint": "https://login.example.org/token", "jwks_uri": "https://login.example.org/keys"}
+
+    async def fake_metadata(self, force=False):
+        self.server_metadata.update(metadata)
+        return self.server_metadata
+
+    monkeypatch.setattr(StarletteOAuth2App, "load_server_metadata", fake_metadata)
+    settings = WebSettings(data_dir=tmp_path, load_demo=False, secure_cookies=False, oidc_client_id="placecast",
+                           oidc_metadata_url="https://login.example.org/.well-known/openid-configuration")
+    c = TestClient(create_app(settings, pool=ThreadPoolExecutor(1)), follow_redirects=False)
+    assert "Sign in with your council account" in c.get("/login").text
+    r = c.get("/auth/oidc/login")
+    assert r.status_code == 302
+    where = urlparse(r.headers["location"])
+    query = parse_qs(where.query)
+    assert where.netloc == "login.example.org" and query["client_id"] == ["placecast"]
+    assert "openid" in query["scope"][0] and query["state"][0] and query["redirect_uri"][0].endswith("/auth/oidc/callback")
+    refused = c.get("/auth/oidc/callback?state=forged&code=x")
+    assert refused.status_code in (401, 403)

@@ -230,3 +230,8 @@ def report_css() -> Response:
 
     css = resources.files("placecast.report").joinpath("report.css").read_text(encoding="utf-8")
     return Response(css, media_type="text/css", headers={"cache-control": "public, max-age=3600"})
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(status_code=204)

@@ -111,10 +111,33 @@ def read_levers(form: dict[str, object]) -> tuple[Levers | None, dict[str, str]]
 
 
 def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
-    """The comparison's tables as records (aggregate figures only), for a job's result and the page."""
-    return {name: frame.to_dict("records") for name, frame in (("children", cmp.children),
-                                                                ("cost_by_year", cmp.cost_by_year),
-                                                                ("beds", cmp.beds))}
+    """The comparison's tables as records (aggregate figures only), for a job's result and the page, with
+    the scenario beside the baseline: children by category and money by financial year."""
+    out = {name: frame.to_dict("records") for name, frame in (("children", cmp.children),
+                                                               ("cost_by_year", cmp.cost_by_year),
+                                                               ("beds", cmp.beds))}
+    out.update(side_by_side(cmp))
+    return out
+
+
+def side_by_side(cmp: ScenarioComparison) -> dict[str, list[dict]]:
+    """The scenario beside the baseline: children at the horizon by category, and cost by year (pounds)."""
+    from placecast.ssda903 import load_taxonomy
+
+    labels = {**load_taxonomy().labels(), "total": "All children in care"}
+    kids = cmp.children.pivot_table(index="category", columns="scenario", values="mean", sort=False)
+    name = next(c for c in kids.columns if c != "baseline")
+    children = [{"category": labels.get(str(cat), str(cat)), "baseline": float(row["baseline"]),
+                 "scenario": float(row[name]), "change": float(row[name] - row["baseline"])}
+                for cat, row in kids.iterrows()]
+    money = cmp.cost_by_year[cmp.cost_by_year["scenario"] != "baseline"]
+    base = cmp.cost_by_year[cmp.cost_by_year["scenario"] == "baseline"].set_index("financial_year")
+    cost = [{"financial_year": r.financial_year, "baseline": float(base.loc[r.financial_year, "placement_cost_mean"]),
+             "scenario": float(r.placement_cost_mean), "avoided": float(r.avoided_mean),
+             "avoided_p10": float(r.avoided_p10), "avoided_p90": float(r.avoided_p90),
+             "delivery_cost": float(r.delivery_cost), "net_saving": float(r.net_saving_mean)}
+            for r in money.itertuples()]
+    return {"children_compared": children, "cost_compared": cost}
 
 
 def full_run(ctx) -> dict:

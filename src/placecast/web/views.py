@@ -33,7 +33,8 @@ class Fragments:
             parts.append(f'<p class="commentary">{escape(s.intro)}</p>')
         for b in s.blocks:
             if isinstance(b, Table):
-                parts.append(f'<div class="table-wrap">{table_html(b)}</div>')
+                parts.append(f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(b.title)}">'
+                             f"{table_html(b)}</div>")
             elif isinstance(b, Chart):
                 parts.append(chart_html(b, True))
                 self.specs[f"c-{b.name}"] = {**b.spec, "description": b.alt}

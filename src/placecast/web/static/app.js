@@ -43,7 +43,7 @@
   const out = document.querySelector("[data-preview-out]");
   if (form && out) {
     let timer = null;
-    const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-GB") : String(v)) : String(v);
+    const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-GB") : (Math.round(v * 10) / 10).toLocaleString("en-GB")) : String(v);
     const table = (title, rows, cols) => {
       const t = document.createElement("table");
       const cap = t.createCaption(); cap.textContent = title;
@@ -51,7 +51,7 @@
       cols.forEach(([, label]) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = label; head.appendChild(th); });
       const body = t.createTBody();
       rows.forEach((r) => { const tr = body.insertRow(); cols.forEach(([k]) => { const td = tr.insertCell(); td.textContent = fmt(r[k]); if (typeof r[k] === "number") td.className = "num"; }); });
-      const wrap = document.createElement("div"); wrap.className = "table-wrap"; wrap.appendChild(t); return wrap;
+      const wrap = document.createElement("div"); wrap.className = "table-wrap"; wrap.tabIndex = 0; wrap.setAttribute("role", "region"); wrap.setAttribute("aria-label", title); wrap.appendChild(t); return wrap;
     };
     const run = () => {
       const data = new FormData(form);
@@ -64,8 +64,8 @@
             p.textContent = "Not previewed: " + Object.entries(j.errors).map(([k, v]) => k.replaceAll("_", " ") + ": " + v).join("; ");
             out.appendChild(p); return;
           }
-          out.appendChild(table("Children in care at the horizon (expected)", j.tables.children, [["scenario", "Scenario"], ["category", "Category"], ["mean", "Children"]]));
-          out.appendChild(table("Placement cost and cost avoided by financial year (£, expected)", j.tables.cost_by_year, [["scenario", "Scenario"], ["financial_year", "Year"], ["placement_cost_mean", "Placement cost"], ["avoided_mean", "Avoided"], ["delivery_cost", "Delivery cost"], ["net_saving_mean", "Net saving"]]));
+          out.appendChild(table("Children in care at the horizon: baseline and scenario (expected)", j.tables.children_compared, [["category", "Category"], ["baseline", "Baseline"], ["scenario", "Scenario"], ["change", "Change"]]));
+          out.appendChild(table("Placement cost by financial year: baseline and scenario (£, expected)", j.tables.cost_compared, [["financial_year", "Year"], ["baseline", "Baseline"], ["scenario", "Scenario"], ["avoided", "Avoided"], ["delivery_cost", "Delivery cost"], ["net_saving", "Net saving"]]));
           if (j.tables.beds.length) out.appendChild(table("Beds needed against in-house capacity (expected)", j.tables.beds, [["scenario", "Scenario"], ["category", "Category"], ["in_house_capacity", "Capacity"], ["needed_p50", "Needed"], ["shortfall_p90", "Shortfall"]]));
         }).catch(() => { out.textContent = "The preview could not be computed."; });
     };
