@@ -236,8 +236,8 @@ def test_no_child_id_in_any_log_line_or_audit_entry(web, clients, caplog):
 
     caplog.set_level(logging.DEBUG)
     with Session(web.engine) as s, s.begin():
-        job = Job(council_id=1, kind="ingest", status="queued", requested_by="test", created_at=web.latest_job(1)
-                  .created_at, result={"params": {}})
+        job = Job(council_id=1, kind="ingest", status="queued", requested_by="test",
+                  created_at=web.latest_job(1).created_at, result={"params": {}})
         s.add(job)
         s.flush()
         job_id = job.id
@@ -398,6 +398,7 @@ def test_single_sign_on_sends_the_user_to_the_provider(tmp_path, monkeypatch):
     where = urlparse(r.headers["location"])
     query = parse_qs(where.query)
     assert where.netloc == "login.example.org" and query["client_id"] == ["placecast"]
-    assert "openid" in query["scope"][0] and query["state"][0] and query["redirect_uri"][0].endswith("/auth/oidc/callback")
+    assert "openid" in query["scope"][0] and query["state"][0]
+    assert query["redirect_uri"][0].endswith("/auth/oidc/callback")
     refused = c.get("/auth/oidc/callback?state=forged&code=x")
     assert refused.status_code in (401, 403)

@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+
 from web_fixtures import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")]
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing (.ci/run installs it)")]
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,14 @@ def _safe_next(target: str) -> str:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> Response:
+    """The sign-in page."""
     return render(request, "login.html", next=_safe_next(next), oidc=state(request).settings.oidc_enabled,
                   oidc_label=state(request).settings.oidc_label)
 
 
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
+    """Check the user name and password (rate limited); sign in and audit either way."""
     st, ip = state(request), client_ip(request)
     if st.limiter.blocked(username, ip):
         log(request, username[:200], "sign-in refused", "too many failed sign-ins: rate limited")
@@ -102,6 +104,7 @@ async def oidc_callback(request: Request) -> Response:
 
 @router.post("/logout")
 def logout(request: Request, user: SignedIn = Depends(current_user)) -> Response:
+    """Sign out and end the session."""
     request.session.clear()
     log(request, user.username, "sign-out")
     return RedirectResponse("/login", status_code=303)
@@ -109,12 +112,14 @@ def logout(request: Request, user: SignedIn = Depends(current_user)) -> Response
 
 @router.get("/account")
 def account(request: Request, user: SignedIn = Depends(current_user)) -> Response:
+    """The user's own account: role, councils, password change."""
     return render(request, "account.html", user=user, councils=workspace.visible_councils(state(request).engine, user))
 
 
 @router.post("/account/password")
 def change_password(request: Request, current: str = Form(""), new: str = Form(""), repeat: str = Form(""),
                     user: SignedIn = Depends(current_user)) -> Response:
+    """Change one's own password (the current one is asked for)."""
     st = state(request)
     errors: dict[str, str] = {}
     if accounts.authenticate(st.engine, user.username, current) is None:
@@ -136,6 +141,7 @@ def change_password(request: Request, current: str = Form(""), new: str = Form("
 
 @router.get("/admin/users")
 def users_page(request: Request, user: SignedIn = Depends(need("admin"))) -> Response:
+    """The administrator's list of accounts."""
     return _users(request, user)
 
 
@@ -185,6 +191,7 @@ async def update_user(request: Request, user_id: int, user: SignedIn = Depends(n
 @router.post("/admin/users/{user_id}/password")
 def reset_password(request: Request, user_id: int, password: str = Form(""),
                    user: SignedIn = Depends(need("admin"))) -> Response:
+    """Set another user's password (administrators only)."""
     try:
         accounts.set_password(state(request).engine, user_id, password)
     except AccountError as exc:
@@ -206,6 +213,7 @@ def _query(user_: str, action: str, council: str, text: str, since: str, until: 
 @router.get("/admin/audit")
 def audit_page(request: Request, who: str = "", action: str = "", council: str = "", text: str = "",
                since: str = "", until: str = "", user: SignedIn = Depends(need("admin"))) -> Response:
+    """Search the audit trail (administrators only)."""
     q = _query(who, action, council, text, since, until)
     rows = audit.search(state(request).engine, q)
     return render(request, "admin_audit.html", user=user, rows=rows, q=q)
@@ -214,6 +222,7 @@ def audit_page(request: Request, who: str = "", action: str = "", council: str =
 @router.get("/admin/audit.csv")
 def audit_export(request: Request, who: str = "", action: str = "", council: str = "", text: str = "",
                  since: str = "", until: str = "", user: SignedIn = Depends(need("admin"))) -> Response:
+    """The audit trail's matching entries as CSV (the export is itself audited)."""
     q = _query(who, action, council, text, since, until)
     rows = audit.search(state(request).engine, audit.AuditQuery(**{**q.__dict__, "limit": 1_000_000}))
     log(request, user.username, "export", f"audit trail ({len(rows)} entries)")

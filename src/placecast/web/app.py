@@ -48,6 +48,7 @@ class NotSignedIn(Exception):
 
 
 def state(request: Request) -> State:
+    """The application's shared state for this request."""
     return request.app.state.placecast
 
 

@@ -53,6 +53,7 @@ def jobs_of(engine: Engine, council_id: int, kind: str | None = None, limit: int
 
 
 def get_job(engine: Engine, job_id: int) -> Job | None:
+    """The job ``job_id``, or None."""
     with Session(engine) as s:
         return s.get(Job, job_id)
 
@@ -69,6 +70,7 @@ class Context:
     params: dict
 
     def progress(self, text: str) -> None:
+        """Record what the job is doing now (shown on its page)."""
         _update(self.engine, self.job_id, progress=text[:400])
 
 

@@ -43,11 +43,13 @@ def page_context(request: Request, user: SignedIn, council: Council, active: str
 
 
 def guarded(request: Request, slug: str, user: SignedIn, active: str) -> dict:
+    """The page context of council ``slug``, when the user may see it (404 otherwise)."""
     return page_context(request, user, council_of(request, slug, user), active)
 
 
 @router.get("/")
 def index(request: Request, user: SignedIn = Depends(current_user)) -> Response:
+    """The user's councils (straight to the council when there is only one)."""
     councils = workspace.visible_councils(state(request).engine, user)
     if len(councils) == 1:
         return RedirectResponse(f"/c/{councils[0].slug}", status_code=303)
@@ -56,11 +58,13 @@ def index(request: Request, user: SignedIn = Depends(current_user)) -> Response:
 
 @router.get("/healthz")
 def health() -> dict:
+    """For load balancers and start-up checks."""
     return {"status": "ok"}
 
 
 @router.get("/c/{slug}")
 def home(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The council's home page: the quarter's headline figures and warnings."""
     ctx = guarded(request, slug, user, "home")
     ctx["headline"] = headline(ctx["report"]) if ctx["report"] else []
     return render(request, "home.html", **ctx)
@@ -120,6 +124,7 @@ def indicator_rows(request: Request, ctx: dict) -> list[dict]:
 
 
 def commentary_in_effect(request: Request, council_id: int, quarter: str) -> dict[str, str]:
+    """The newest paragraph written in the page for each subject of the quarter."""
     with Session(state(request).engine) as s:
         rows = s.scalars(select(CommentaryRow).where(CommentaryRow.council_id == council_id,
                                                      CommentaryRow.quarter == quarter).order_by(CommentaryRow.id))
@@ -158,6 +163,7 @@ def write_commentary(request: Request, slug: str, indicator: str = Form(...), te
 
 @router.post("/c/{slug}/forecast/run")
 def run_forecast(request: Request, slug: str, user: SignedIn = Depends(need("data"))) -> Response:
+    """Compute the quarter's forecast again in the background (analyst, admin)."""
     council = council_of(request, slug, user)
     st = state(request)
     job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "forecast")
@@ -181,6 +187,7 @@ def job_page(request: Request, slug: str, job_id: int, user: SignedIn = Depends(
 
 @router.get("/c/{slug}/reports")
 def reports_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The archive of every report generated for the council."""
     ctx = guarded(request, slug, user, "reports")
     with Session(state(request).engine) as s:
         ctx["archive"] = list(s.scalars(select(ArchivedReport).where(ArchivedReport.council_id == ctx["council"].id)
@@ -190,6 +197,7 @@ def reports_page(request: Request, slug: str, user: SignedIn = Depends(need("vie
 
 @router.post("/c/{slug}/reports")
 def generate_report(request: Request, slug: str, user: SignedIn = Depends(need("reports"))) -> Response:
+    """Generate the quarter's report (HTML, PDF and Excel) in the background."""
     council = council_of(request, slug, user)
     st = state(request)
     job = jobs.submit(st.pool, st.settings, st.engine, council.id, "report", user.username, {}, "quarterly report")
@@ -204,6 +212,7 @@ MEDIA = {"html": "text/html", "pdf": "application/pdf",
 @router.get("/c/{slug}/reports/{report_id}/{kind}")
 def download_report(request: Request, slug: str, report_id: int, kind: str,
                     user: SignedIn = Depends(need("view"))) -> Response:
+    """One archived report file (the download is audited)."""
     council = council_of(request, slug, user)
     with Session(state(request).engine) as s:
         row = s.get(ArchivedReport, report_id)
@@ -234,4 +243,5 @@ def report_css() -> Response:
 
 @router.get("/favicon.ico")
 def favicon() -> Response:
+    """No icon: an empty answer instead of a 404."""
     return Response(status_code=204)

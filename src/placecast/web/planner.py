@@ -48,6 +48,7 @@ def _page(request: Request, slug: str, user: SignedIn, status: int = 200, **extr
 
 @router.get("/c/{slug}/scenarios")
 def planner(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The scenario planner with the levers at their defaults."""
     return _page(request, slug, user)
 
 
@@ -100,6 +101,7 @@ def _owned(request: Request, slug: str, sid: int, user: SignedIn) -> tuple[objec
 
 @router.get("/c/{slug}/scenarios/{sid}")
 def show(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("view"))) -> Response:
+    """A saved scenario: its levers, its runs and the latest full run's tables."""
     _, row = _owned(request, slug, sid, user)
     with Session(state(request).engine) as s:
         runs = list(s.scalars(select(Job).where(Job.kind == "scenario", Job.council_id == row.council_id,
@@ -111,6 +113,7 @@ def show(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("v
 
 @router.post("/c/{slug}/scenarios/{sid}/run")
 def run(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("scenarios"))) -> Response:
+    """Run a saved scenario in full in the background."""
     return _run(request, slug, sid, user)
 
 
@@ -125,6 +128,7 @@ def _run(request: Request, slug: str, sid: int, user: SignedIn) -> Response:
 
 @router.post("/c/{slug}/scenarios/{sid}/share")
 def share(request: Request, slug: str, sid: int, user: SignedIn = Depends(need("scenarios"))) -> Response:
+    """Share a scenario with the council's team, or stop sharing it (its owner only)."""
     _, row = _owned(request, slug, sid, user)
     if row.owner != user.username:
         raise HTTPException(403, "Only the scenario's owner can change whether it is shared.")

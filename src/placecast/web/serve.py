@@ -10,6 +10,7 @@ from rich.console import Console
 
 
 def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

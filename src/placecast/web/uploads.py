@@ -58,6 +58,7 @@ def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
 
 @router.get("/c/{slug}/data")
 def data_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The data page: history summary, findings by rule, the upload form."""
     return section_page(request, slug, "data", user)
 
 
@@ -113,6 +114,7 @@ def findings_page(request: Request, slug: str, severity: str = "", rule: str = "
 
 @router.get("/c/{slug}/data/error-report.xlsx")
 def error_report(request: Request, slug: str, user: SignedIn = Depends(need("child_level"))) -> Response:
+    """The Excel error report of the latest validation (child-level; audited)."""
     council_of(request, slug, user)
     path = workspace.folder(state(request).settings.data_dir, slug).root / "error_report.xlsx"
     if not path.exists():
@@ -123,6 +125,7 @@ def error_report(request: Request, slug: str, user: SignedIn = Depends(need("chi
 
 @router.get("/c/{slug}/money")
 def money_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The money page: outturn, costs and the budget workbook."""
     return section_page(request, slug, "money", user)
 
 

@@ -27,6 +27,7 @@ class Fragments:
         self.specs: dict[str, dict] = {}
 
     def section(self, s: Section, level: int = 2) -> Markup:
+        """One report section as HTML: its tables and charts as the report renders them."""
         parts = [f'<section id="{escape(s.id)}" aria-labelledby="h-{escape(s.id)}">',
                  f'<h{level} id="h-{escape(s.id)}">{escape(s.title)}</h{level}>']
         if s.intro:

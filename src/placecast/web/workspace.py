@@ -48,26 +48,32 @@ class Folder:
 
     @property
     def returns(self) -> Path:
+        """The returns as uploaded, a folder per collection year."""
         return self.root / "returns"
 
     @property
     def history(self) -> Path:
+        """The assembled history with its pseudonymisation key."""
         return self.root / "history"
 
     @property
     def inputs(self) -> Path:
+        """Budget, plan, scenario and commentary files."""
         return self.root / "inputs"
 
     @property
     def results(self) -> Path:
+        """The computed quarters, for the pages."""
         return self.root / "results"
 
     @property
     def reports(self) -> Path:
+        """The archive of generated reports."""
         return self.root / "reports"
 
     @property
     def key_file(self) -> Path:
+        """The workspace's pseudonymisation key (readable by its owner only)."""
         return self.root / "pseudonym.key"
 
     def budget(self) -> Path | None:
@@ -78,17 +84,20 @@ class Folder:
         return None
 
     def settings(self) -> WorkspaceSettings:
+        """The workspace's settings (its quarter and extras)."""
         path = self.root / "workspace.yaml"
         if not path.exists():
             raise UnusableInputError("This workspace has no quarter yet: set one on the data page.")
         return WorkspaceSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def write_settings(self, settings: WorkspaceSettings) -> None:
+        """Replace the workspace's settings atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(settings.model_dump(mode="json", exclude_none=True), sort_keys=False)
         _atomic_write(self.root / "workspace.yaml", text.encode("utf-8"))
 
     def results_file(self, quarter: str) -> Path:
+        """Where the quarter's computed report model is kept."""
         return self.results / f"{quarter}.pickle"
 
 
@@ -136,6 +145,7 @@ def council_for(engine: Engine, user: SignedIn, slug: str) -> Council | None:
 
 
 def council_by_id(engine: Engine, council_id: int) -> Council | None:
+    """The council with this id, or None."""
     with Session(engine) as s:
         return s.get(Council, council_id)
 

@@ -1,0 +1,217 @@
+"""Load test of the web application on loopback (issue 18): 50 simulated users browsing while two scenario
+runs execute in the background.
+
+1. ``placecast serve`` is started in its own process on a fresh data folder (the demo council, 1,000 runs:
+   the default), and the demo's first ingest and quarter are awaited.
+2. A scenario's full run is timed alone (from the request to the job's end).
+3. 50 users sign in (each its own session), then browse the council's pages (home, data, forecast,
+   money, scenarios, programme, indicators, reports, and the scenario planner's preview) with a think
+   time of 0.5-1.5 s, for ``--seconds``, while two scenario runs are started at the beginning.
+
+Recorded: p50 and p95 page times, errors, and each scenario run's time against the run alone. Bounded in
+users and time, loopback only.
+
+Run: ``.venv/bin/python benchmarks/bench_web_load.py [--users 50] [--seconds 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, update_results  # noqa: E402
+
+PLACECAST = Path(sys.executable).with_name("placecast")
+PASSWORD = "load test password 2026"
+PAGES = ["/c/demo", "/c/demo/data", "/c/demo/forecast", "/c/demo/money", "/c/demo/scenarios", "/c/demo/programme",
+         "/c/demo/indicators", "/c/demo/reports"]
+TOKEN = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def sign_in(client: httpx.AsyncClient, user: str) -> str:
+    page = await client.get("/login")
+    r = await client.post("/login", data={"username": user, "password": PASSWORD, "next": "/",
+                                          "csrftoken": TOKEN.search(page.text).group(1)})
+    assert r.status_code == 303, r.status_code
+    return TOKEN.search((await client.get("/account")).text).group(1)
+
+
+async def wait_ready(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        for _ in range(600):
+            try:
+                if (await c.get("/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+async def wait_job(client: httpx.AsyncClient, job: int, timeout: float = 900) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        j = (await client.get(f"/c/demo/jobs/{job}", headers={"accept": "application/json"})).json()
+        if j["status"] in ("done", "failed"):
+            assert j["status"] == "done", j
+            return time.perf_counter() - start
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"job {job} did not finish")
+
+
+async def latest_job(client: httpx.AsyncClient, sid: int) -> int:
+    page = (await client.get(f"/c/demo/scenarios/{sid}")).text
+    return int(re.findall(r'data-job="(\d+)"', page)[0])
+
+
+async def start_scenario(client: httpx.AsyncClient, token: str, name: str, origin: str) -> tuple[int, float]:
+    """Save and run a scenario; return its job id and the time it was asked for."""
+    asked = time.perf_counter()
+    r = await client.post("/c/demo/scenarios", data={"csrftoken": token, "name": name, "start": origin,
+                                                      "entries_reduced_pct": "15", "step_downs_per_month": "0.5",
+                                                      "run": "on", "horizon_months": "36"})
+    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    return await latest_job(client, sid), asked
+
+
+async def browse(base: str, user: str, until: float, times: list[float], errors: list[str], origin: str) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+        token = await sign_in(c, user)
+        rng = random.Random(user)
+        while time.perf_counter() < until:
+            path = rng.choice(PAGES + ["preview"])
+            start = time.perf_counter()
+            try:
+                if path == "preview":
+                    r = await c.post("/c/demo/scenarios/preview", data={
+                        "csrftoken": token, "start": origin, "entries_reduced_pct": str(rng.randint(0, 30))},
+                        headers={"accept": "application/json"})
+                else:
+                    r = await c.get(path)
+                if r.status_code != 200:
+                    errors.append(f"{path}: {r.status_code}")
+            except httpx.HTTPError as exc:
+                errors.append(f"{path}: {exc.__class__.__name__}")
+            times.append(time.perf_counter() - start)
+            await asyncio.sleep(rng.uniform(0.5, 1.5))
+
+
+async def scenario(base: str, token_holder: dict, name: str, origin: str) -> float:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        token = await sign_in(c, "analyst")
+        job, asked = await start_scenario(c, token, name, origin)
+        await wait_job(c, job)
+        return time.perf_counter() - asked
+
+
+async def main_async(base: str, users: int, seconds: float) -> dict:
+    await wait_ready(base)
+    async with httpx.AsyncClient(base_url=base, timeout=60) as admin:
+        token = await sign_in(admin, "admin")
+        for name in ["analyst", *(f"user{i}" for i in range(users))]:
+            await admin.post("/admin/users", data={"csrftoken": token, "username": name, "role": "analyst",
+                                                   "password": PASSWORD, "councils": "demo"})
+        for _ in range(600):  # the demo's first ingest and quarter
+            if "Headline" in (await admin.get("/c/demo")).text:
+                break
+            await asyncio.sleep(1)
+        page = (await admin.get("/c/demo/scenarios")).text
+        origin = re.search(r'id="start" name="start" type="date" value="([0-9-]+)"', page).group(1)
+    alone = await scenario(base, {}, "Alone", origin)
+    times: list[float] = []
+    errors: list[str] = []
+    until = time.perf_counter() + seconds
+    loaded = await asyncio.gather(scenario(base, {}, "Under load 1", origin), scenario(base, {}, "Under load 2", origin),
+                                  *(browse(base, f"user{i}", until, times, errors, origin) for i in range(users)))
+    return {"alone": alone, "loaded": loaded[:2], "times": times, "errors": errors}
+
+
+def peak_rss(proc: psutil.Process) -> float:
+    try:
+        return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 1e6
+    except psutil.Error:
+        return 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    args = ap.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PLACECAST_ADMIN_PASSWORD": PASSWORD, "PLACECAST_WEB_RUNS": "1000"}
+        server = subprocess.Popen([str(PLACECAST), "serve", "--port", str(port), "--data", tmp], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = psutil.Process(server.pid)
+        peak = [0.0]
+
+        async def run() -> dict:
+            async def sample() -> None:
+                while True:
+                    peak[0] = max(peak[0], peak_rss(proc))
+                    await asyncio.sleep(0.5)
+
+            sampler = asyncio.create_task(sample())
+            try:
+                return await main_async(base, args.users, args.seconds)
+            finally:
+                sampler.cancel()
+
+        try:
+            out = asyncio.run(run())
+        finally:
+            server.terminate()
+            server.wait(20)
+    report(out, args, peak[0])
+
+
+def report(out: dict, args, peak_mb: float) -> None:
+    times = sorted(out["times"])
+    p50 = statistics.median(times) * 1000
+    p95 = times[int(0.95 * (len(times) - 1))] * 1000
+    slow = max(out["loaded"]) / out["alone"]
+    rows = [
+        f"| page p50 | {p50:.0f} ms | | |",
+        f"| page p95 | {p95:.0f} ms | under 500 ms | {'met' if p95 < 500 else 'MISSED'} |",
+        f"| errors | {len(out['errors'])} of {len(times)} requests | none | {'met' if not out['errors'] else 'MISSED'} |",
+        f"| scenario run alone | {out['alone']:.1f} s | | |",
+        f"| scenario runs under load | {out['loaded'][0]:.1f} s, {out['loaded'][1]:.1f} s ({slow:.2f}x alone) | within 2x | "
+        f"{'met' if slow <= 2 else 'MISSED'} |",
+    ]
+    body = (f"## Web application under load (issue 18)\n\nMachine: {machine()}. Command: `.venv/bin/python "
+            f"benchmarks/bench_web_load.py --users {args.users} --seconds {args.seconds:.0f}`. `placecast serve` (one "
+            "uvicorn process, two job processes) on loopback with the demo council (1,000 runs); "
+            f"{args.users} users, each signed in with its own session, browse the eight council pages and the "
+            "planner's instant preview with 0.5-1.5 s think time while two scenario full runs (36 months, 1,000 runs "
+            f"each) execute; peak memory of the server and its job processes {peak_mb:,.0f} MB.\n\n"
+            "| measure | result | target | |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    if out["errors"]:
+        body += "\nErrors: " + "; ".join(sorted(set(out["errors"]))[:10]) + "\n"
+    print(body)
+    update_results("web-load", body)
+
+
+if __name__ == "__main__":
+    main()

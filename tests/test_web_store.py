@@ -1,0 +1,63 @@
+"""The web application on each store (SQLite and Debian's PostgreSQL in CI): its migration, sign-in, a
+council page, the audit trail refusing change, and commentary written in the page reaching the report."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from web_fixtures import PASSWORD, login, token
+
+
+def test_the_app_runs_on_each_store_and_its_audit_trail_is_append_only(store_url, tmp_path, monkeypatch):
+    from placecast.store import Store
+    from placecast.web import audit, workspace
+    from placecast.web.app import create_app
+    from placecast.web.settings import WebSettings
+
+    monkeypatch.setenv("PLACECAST_ADMIN_PASSWORD", PASSWORD)
+    app = create_app(WebSettings(data_dir=tmp_path, database_url=store_url, load_demo=False, secure_cookies=False),
+                     pool=ThreadPoolExecutor(1))
+    engine = app.state.placecast.engine
+    workspace.create_council(engine, tmp_path, "north", "North council")
+    c = login(app, "admin")
+    assert c.get("/c/north").status_code == 200 and "has not been computed yet" in c.get("/c/north").text
+    assert c.get("/admin/audit").status_code == 200
+    rows = audit.search(engine, audit.AuditQuery(action="sign-in"))
+    assert rows and rows[0].user == "admin" and rows[0].ip == "testclient"
+    for statement in ("UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert Store(store_url).count("audit_log") >= 2  # opening the store again keeps everything
+
+
+def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
+    from sqlalchemy.orm import Session
+
+    from placecast.store.workspace import Job
+    from placecast.web import jobs
+    from placecast.web.workspace import folder, load_report
+
+    before = load_report(folder(web.data_dir, "demo"), "2025-Q2")
+    red = [w for w in before.warnings if "No commentary for Red indicator" in w]
+    assert red, before.warnings
+    ident = red[0].split("indicator ")[1].split(" ")[0]
+    c = login(web.app, "analyst")
+    words = "Placements for under-16s are being reviewed by the stability panel each month."
+    r = c.post("/c/demo/indicators/commentary", data={"indicator": ident, "text": words, "csrftoken": token(c)})
+    assert r.status_code == 303
+    with Session(web.engine) as s, s.begin():
+        job = Job(council_id=1, kind="quarter", status="queued", requested_by="analyst",
+                  created_at=datetime.now(UTC), result={"params": {}})
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    jobs.execute(web.state.settings.model_dump(mode="json"), job_id)  # the next quarter run, in this process
+    assert jobs.get_job(web.engine, job_id).status == "done"
+    after = load_report(folder(web.data_dir, "demo"), "2025-Q2")
+    assert not [w for w in after.warnings if f"indicator {ident} " in w]
+    page = c.get("/c/demo/indicators").text
+    assert words in page
