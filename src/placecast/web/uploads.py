@@ -179,3 +179,38 @@ def download_budget(request: Request, slug: str, user: SignedIn = Depends(need("
         path = write_budget_workbook(Path(tempfile.mkdtemp()) / "budget.xlsx", read_budget_model(budget))
     log(request, user.username, "export", "budget workbook", slug)
     return FileResponse(path, media_type=XLSX, filename=f"{slug}-budget.xlsx")
+
+
+@router.get("/c/{slug}/data/child")
+def child_form(request: Request, slug: str, user: SignedIn = Depends(need("child_level"))) -> Response:
+    """The form asking for a child's id (sent by POST, so that no id is ever in an address or a log line)."""
+    council_of(request, slug, user)
+    return section_page(request, slug, "data", user, template="child.html", child="", rows=[], pseudonym="")
+
+
+@router.post("/c/{slug}/data/child")
+def child_history(request: Request, slug: str, child: str = Form(""), user: SignedIn = Depends(need("child_level"))
+                  ) -> Response:
+    """One child's assembled history: the child id as the council's system holds it is pseudonymised with
+    the workspace's key and looked up (child-level: analyst and admin; each view audited by pseudonym)."""
+    import pandas as pd
+
+    from placecast.ssda903 import read_history
+    from placecast.ssda903.pseudonym import pseudonymise, read_key_file
+
+    council_of(request, slug, user)
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    rows: list[dict] = []
+    pseudonym = ""
+    child = child.strip()
+    if child and (f.history / "manifest.json").exists():
+        pseudonym = str(pseudonymise(pd.Series([child]), read_key_file(f.key_file)).iloc[0])
+        episodes = read_history(f.history).episodes
+        mine = episodes[episodes["child_id"] == pseudonym].sort_values("start")
+        rows = [{"start": r.start.date().isoformat(), "end": "" if pd.isna(r.end) else r.end.date().isoformat(),
+                 "place": r.place, "category": r.category, "ls": r.ls, "rne": r.rne, "rec": r.rec,
+                 "provider": r.provider, "repair": r.repair} for r in mine.itertuples()]
+        log(request, user.username, "child-level view", f"one child's history (pseudonym {pseudonym[:12]}, "
+            f"{len(rows)} episodes)", slug)
+    return section_page(request, slug, "data", user, template="child.html", child=child, rows=rows,
+                        pseudonym=pseudonym)
