@@ -403,6 +403,7 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     pm_full = pm[:, :, AB_LUT[ages]][:, :, :, TB_LUT[tics]]
     dest = np.diff(np.concatenate([np.zeros((*p.dest_cum.shape[1:-1], 1)), p.dest_cum[0]], axis=-1), axis=-1)
     dest_full = dest[:, AB_LUT[ages], :]  # (C, A, C)
+    dest_by_age = np.ascontiguousarray(dest_full.transpose(1, 0, 2))  # (A, C, C): one matrix per age
     x = np.zeros((2, n_cat, ADULT_M, TIC_CAP + 1))
     np.add.at(x, (stock["uasc"].to_numpy().astype(int), stock["cat"].to_numpy(), stock["age_m"].to_numpy(),
                   np.minimum(stock["tic_m"].to_numpy(), TIC_CAP)), 1.0)
@@ -422,7 +423,7 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         exits = x * np.minimum(pe_full * float(adjust.exit_factor[j]), 1.0 - pm_full)
         moves = x * pm_full
         stay = x - exits - moves
-        moved_in = np.einsum("ucat,cak->ukat", moves, dest_full)
+        moved_in = _move_into(moves, dest_by_age)
         days[0, j] = dm * (stay + 0.5 * (exits + moves) + 0.5 * moved_in).sum(axis=(0, 2, 3))
         nxt = stay + moved_in
         days[0, j] -= 0.5 * dm * nxt[:, :, ADULT_M - 1, :].sum(axis=(0, 2))
@@ -458,3 +459,12 @@ def _expected_moves(x: np.ndarray, adjust: Adjustments, month: int) -> None:
         x[:, from_c] -= moved
         if to_c >= 0:
             x[:, to_c] += moved
+
+
+def _move_into(moves: np.ndarray, dest_by_age: np.ndarray) -> np.ndarray:
+    """Where the month's movers go: ``moves`` (U, C, A, T) through each age's destination matrix (A, C, C),
+    as one batched matrix product (the same sums as ``einsum("ucat,cak->ukat")``)."""
+    u, c, a, t = moves.shape
+    by_age = moves.transpose(2, 0, 3, 1).reshape(a, u * t, c)  # (A, U*T, C)
+    out = np.matmul(by_age, dest_by_age)  # (A, U*T, C)
+    return out.reshape(a, u, t, c).transpose(1, 3, 0, 2)

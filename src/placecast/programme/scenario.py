@@ -200,15 +200,23 @@ def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | No
     return done[0], done[1:]
 
 
+def expected_baseline(model: DemandModel, horizon: int, unit_costs: UnitCosts | None = None) -> ScenarioResult:
+    """The baseline of :func:`preview_scenario` (the same for every scenario of a model and horizon: keep it)."""
+    days = ((model.origin_ + pd.Timedelta(days=1)).date(), (model.origin_ + pd.offsets.MonthEnd(horizon)).date())
+    return _run_one(model, horizon, unit_costs or default_unit_costs(), days, ("baseline", None), mode="expected")
+
+
 def preview_scenario(model: DemandModel, scenario: Scenario, unit_costs: UnitCosts | None = None,
-                     capacity: dict[str, int] | None = None) -> ScenarioComparison:
+                     capacity: dict[str, int] | None = None, baseline: ScenarioResult | None = None
+                     ) -> ScenarioComparison:
     """The scenario against the baseline from an already fitted model in the expected-value mode: the
-    planner's instant preview (one expected path, so no interval; the full run gives the intervals)."""
+    planner's instant preview (one expected path, so no interval; the full run gives the intervals).
+    ``baseline``: :func:`expected_baseline` for the same model, horizon and unit costs, when already made."""
     unit_costs = unit_costs or default_unit_costs()
     horizon = scenario.horizon_months
     days = ((model.origin_ + pd.Timedelta(days=1)).date(), (model.origin_ + pd.offsets.MonthEnd(horizon)).date())
-    baseline, result = (_run_one(model, horizon, unit_costs, days, item, mode="expected")
-                        for item in (("baseline", None), (scenario.name, scenario)))
+    baseline = baseline or expected_baseline(model, horizon, unit_costs)
+    result = _run_one(model, horizon, unit_costs, days, (scenario.name, scenario), mode="expected")
     return comparison_tables(baseline, [result], capacity if capacity is not None else scenario.capacity)
 
 

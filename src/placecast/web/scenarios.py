@@ -6,6 +6,7 @@ in a background job."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
@@ -48,9 +49,7 @@ class Levers(StrictModel):
     @field_validator("step_down_from", "step_down_to")
     @classmethod
     def _category(cls, value: str) -> str:
-        from placecast.ssda903 import load_taxonomy
-
-        known = list(load_taxonomy().categories)
+        known = [c for c in _labels() if c != "total"]
         if value not in known:
             raise ValueError(f"'{value}' is not a placement category; use one of {', '.join(known)}")
         return value
@@ -120,11 +119,16 @@ def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
     return out
 
 
-def side_by_side(cmp: ScenarioComparison) -> dict[str, list[dict]]:
-    """The scenario beside the baseline: children at the horizon by category, and cost by year (pounds)."""
+@lru_cache(maxsize=1)
+def _labels() -> dict[str, str]:
     from placecast.ssda903 import load_taxonomy
 
-    labels = {**load_taxonomy().labels(), "total": "All children in care"}
+    return {**load_taxonomy().labels(), "total": "All children in care"}
+
+
+def side_by_side(cmp: ScenarioComparison) -> dict[str, list[dict]]:
+    """The scenario beside the baseline: children at the horizon by category, and cost by year (pounds)."""
+    labels = _labels()
     kids = cmp.children.pivot_table(index="category", columns="scenario", values="mean", sort=False)
     name = next(c for c in kids.columns if c != "baseline")
     children = [{"category": labels.get(str(cat), str(cat)), "baseline": float(row["baseline"]),
