@@ -1,0 +1,98 @@
+"""The forecast anchored on "no change" by the council's own evidence: a combination of the
+microsimulation and "no change", weighted at each horizon by how well each did in the council's own
+rolling-origin backtest.
+
+The weight on the model at a horizon is the inverse of its mean squared backtest error over the
+placement categories, against the same for "no change" (Bates and Granger's weights, 1969): a council
+whose history the model forecasts well keeps the model; one where "no change" did better moves toward
+it. Without a backtest (too little history) the two are weighted equally, the combination that is hard
+to beat when nothing is known about either. Nothing here is tuned: the only inputs are the council's
+own backtest errors.
+
+Each run keeps its own spread: every run's path is moved by the same amount, the weighted distance
+between the model's mean and "no change", so the bands move with the centre and do not narrow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from placecast.model.backtesting import BacktestResult
+from placecast.model.demand import Forecast
+
+EQUAL = 0.5
+
+
+@dataclass(frozen=True)
+class Combination:
+    """The weight on the model at each backtest horizon (months ahead), and where the weights came from."""
+
+    horizons: tuple[int, ...]
+    weights: tuple[float, ...]
+    source: str
+
+    def weight(self, months_ahead: int) -> float:
+        """The model's weight ``months_ahead`` months ahead (linear between the backtest's horizons, the
+        nearest one outside them)."""
+        if not self.horizons:
+            return EQUAL
+        return float(np.interp(months_ahead, self.horizons, self.weights))
+
+    def describe(self) -> str:
+        """The weights in words, for the model card."""
+        parts = ", ".join(f"{h} months {w:.0%}" for h, w in zip(self.horizons, self.weights, strict=True))
+        return (f"The forecast combines the microsimulation with 'no change', weighted by {self.source}: the "
+                f"microsimulation's weight is {parts or f'{EQUAL:.0%} at every horizon'}.")
+
+
+def combination_weights(bt: BacktestResult | None) -> Combination:
+    """Inverse-MSE weights from the backtest's points over the placement categories, per horizon.
+
+    Examples
+    --------
+    >>> combination_weights(None).weight(12)
+    0.5
+    """
+    if bt is None or bt.points.empty:
+        return Combination((), (), "equal weights (there is too little history for a backtest)")
+    pts = bt.points[bt.points["category"] != "total"]
+    horizons, weights = [], []
+    for h, g in pts.groupby("horizon_months", sort=True):
+        mse_model = float(((g["forecast"] - g["actual"]) ** 2).mean())
+        mse_naive = float(((g["nochange"] - g["actual"]) ** 2).mean())
+        if mse_model + mse_naive == 0:
+            w = EQUAL
+        elif mse_model == 0:
+            w = 1.0
+        else:
+            w = (1 / mse_model) / (1 / mse_model + (1 / mse_naive if mse_naive > 0 else np.inf))
+        horizons.append(int(h))
+        weights.append(float(w))
+    origins = bt.points["origin"].nunique()
+    return Combination(tuple(horizons), tuple(weights),
+                       f"each one's squared error in the council's own backtest ({origins} origin(s))")
+
+
+def anchored(forecast: Forecast, combination: Combination) -> Forecast:
+    """``forecast`` with every run moved toward "no change" (the origin's counts) by the combination:
+    the mean becomes ``w x model + (1 - w) x no change`` at each month ahead; counts stay at least zero,
+    and placement-days move with the counts (half the shift of each month end, times the days)."""
+    counts = forecast.counts.to_numpy().astype(float)
+    mean = counts.mean(axis=0)  # (H+1, C)
+    now = counts[0, 0]  # the origin's counts are the same in every run
+    ahead = np.arange(counts.shape[1])
+    keep = np.array([combination.weight(int(h)) if h else 1.0 for h in ahead])
+    shift = (1 - keep)[:, None] * (now[None, :] - mean)  # (H+1, C)
+    moved = np.maximum(counts + shift[None], 0.0)
+    days = forecast.placement_days.to_numpy().astype(float)
+    dim = np.array([d.day for d in forecast.dates[1:]], dtype=float)
+    days = np.maximum(days + (0.5 * (shift[:-1] + shift[1:]) * dim[:, None])[None], 0.0)
+    ages = None
+    if forecast.age_counts is not None:
+        old = counts.sum(axis=2, keepdims=True)
+        ratio = np.divide(moved.sum(axis=2, keepdims=True), old, out=np.ones_like(old), where=old > 0)
+        ages = forecast.age_counts.to_numpy() * ratio
+    settings = {**forecast.settings, "anchored_on_no_change": combination.describe()}
+    return Forecast.from_arrays(forecast.dates, forecast.categories, moved, days, settings, ages)
