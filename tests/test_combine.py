@@ -1,0 +1,55 @@
+"""The forecast anchored on "no change": weights from the council's own backtest, the mean moved to the
+weighted combination, each run's spread kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placecast.model.backtesting import BacktestResult
+from placecast.model.combine import anchored, combination_weights
+from placecast.model.demand import Forecast
+
+
+def points(rows: list[tuple[int, str, float, float, float]]) -> BacktestResult:
+    frame = pd.DataFrame(rows, columns=["horizon_months", "category", "actual", "forecast", "nochange"])
+    frame["origin"] = "2024-03-31"
+    return BacktestResult(frame, pd.DataFrame(), [])
+
+
+def test_weights_are_inverse_squared_errors_per_horizon():
+    # 3 months: the model is off by 1 and 1, no change by 2 and 2: MSE 1 against 4, weight 0.8 on the model.
+    # 12 months: the model is off by 4, no change by 2: MSE 16 against 4, weight 0.2. Totals are left out.
+    bt = points([(3, "a", 10, 11, 12), (3, "b", 20, 19, 18), (12, "a", 10, 14, 12), (12, "total", 30, 90, 30)])
+    c = combination_weights(bt)
+    assert c.horizons == (3, 12)
+    assert c.weights == pytest.approx((0.8, 0.2))
+    assert c.weight(6) == pytest.approx(0.8 + (0.2 - 0.8) * 3 / 9)
+    assert c.weight(24) == pytest.approx(0.2) and c.weight(1) == pytest.approx(0.8)
+    assert combination_weights(None).weight(12) == 0.5
+    assert "equal weights" in combination_weights(None).describe()
+
+
+def test_anchoring_moves_the_mean_and_keeps_each_runs_spread():
+    runs, horizon = 200, 12
+    rng = np.random.default_rng(3)
+    dates = list(pd.date_range("2025-03-31", periods=horizon + 1, freq="ME"))
+    start = np.array([50.0, 30.0])
+    growth = np.linspace(0, 12, horizon + 1)[None, :, None] * np.array([1.0, -0.5])
+    counts = start + growth + rng.normal(0, 3, (runs, horizon + 1, 2)) * (np.arange(horizon + 1) > 0)[None, :, None]
+    days = counts[:, 1:] * 30.0
+    fc = Forecast.from_arrays(dates, ["x", "y"], counts, days)
+    bt = points([(12, "x", 10, 11, 12), (12, "y", 20, 21, 22)])  # MSE 1 against 4: weight 0.8 everywhere
+    out = anchored(fc, combination_weights(bt))
+    got = out.counts.to_numpy()
+    mean, now = counts.mean(axis=0), counts[0, 0]
+    assert got.mean(axis=0) == pytest.approx(0.8 * mean + 0.2 * now[None, :])
+    spread = lambda a: np.quantile(a, 0.9, axis=0) - np.quantile(a, 0.1, axis=0)  # noqa: E731
+    assert spread(got) == pytest.approx(spread(counts))
+    assert got[:, 0] == pytest.approx(counts[:, 0])  # the origin is what it was
+    shift = got.mean(axis=0) - mean
+    moved_days = out.placement_days.to_numpy().mean(axis=0) - days.mean(axis=0)
+    dim = np.array([d.day for d in dates[1:]])[:, None]
+    assert moved_days == pytest.approx(0.5 * (shift[:-1] + shift[1:]) * dim)
+    assert "no change" in out.settings["anchored_on_no_change"]
