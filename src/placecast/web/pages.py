@@ -164,10 +164,15 @@ def write_commentary(request: Request, slug: str, indicator: str = Form(...), te
 @router.post("/c/{slug}/forecast/run")
 def run_forecast(request: Request, slug: str, user: SignedIn = Depends(need("data"))) -> Response:
     """Compute the quarter's forecast again in the background (analyst, admin)."""
+    return start_job(request, slug, user, "quarter", "forecast", "quarter forecast")
+
+
+def start_job(request: Request, slug: str, user: SignedIn, kind: str, subject: str, what: str) -> Response:
+    """Queue a job for the council, audit it as a run, and send the user to its progress page."""
     council = council_of(request, slug, user)
     st = state(request)
-    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "forecast")
-    log(request, user.username, "run", f"quarter forecast (job {job.id})", slug)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, kind, user.username, {}, subject)
+    log(request, user.username, "run", f"{what} (job {job.id})", slug)
     return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
 
 
@@ -198,11 +203,7 @@ def reports_page(request: Request, slug: str, user: SignedIn = Depends(need("vie
 @router.post("/c/{slug}/reports")
 def generate_report(request: Request, slug: str, user: SignedIn = Depends(need("reports"))) -> Response:
     """Generate the quarter's report (HTML, PDF and Excel) in the background."""
-    council = council_of(request, slug, user)
-    st = state(request)
-    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "report", user.username, {}, "quarterly report")
-    log(request, user.username, "run", f"quarterly report (job {job.id})", slug)
-    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+    return start_job(request, slug, user, "report", "quarterly report", "quarterly report")
 
 
 MEDIA = {"html": "text/html", "pdf": "application/pdf",
