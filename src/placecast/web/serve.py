@@ -48,7 +48,7 @@ def serve(host: str, port: int, data_dir: Path | None, database: str | None, wor
                            "PLACECAST_SECURE_COOKIES": "1" if settings.secure_cookies else "0"})
         if database:
             os.environ["PLACECAST_DATABASE_URL"] = database
-        uvicorn.run("placecast.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
-                    forwarded_allow_ips=forwarded, log_level="info")
+        uvicorn.run("placecast.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=True, forwarded_allow_ips=forwarded, log_level="info")
     else:
         uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded, log_level="info")
