@@ -190,7 +190,7 @@ def test_session_cookie_is_http_only_same_site_and_expires(web):
     assert c.get("/c/demo").status_code == 303  # signed out
 
 
-def test_secure_cookies_when_served_over_tls(tmp_path):
+def test_secure_cookies_when_served_over_tls(tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
     from fastapi.testclient import TestClient
@@ -198,11 +198,13 @@ def test_secure_cookies_when_served_over_tls(tmp_path):
     from placecast.web.app import create_app
     from placecast.web.settings import WebSettings
 
+    monkeypatch.setenv("PLACECAST_ADMIN_PASSWORD", PASSWORD)
     app = create_app(WebSettings(data_dir=tmp_path, load_demo=False), pool=ThreadPoolExecutor(1))
     c = TestClient(app, base_url="https://testserver", follow_redirects=False)
     r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrftoken": token(c, "/login")})
     cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie"]
-    assert cookies and all("secure" in v.lower() for v in cookies if v.startswith("placecast_session="))
+    session = [v for v in cookies if v.startswith("placecast_session=")]
+    assert r.status_code == 303 and session and all("secure" in v.lower() for v in session)
 
 
 def test_a_deactivated_user_is_signed_out_at_once(web):
@@ -384,6 +386,7 @@ def test_single_sign_on_sends_the_user_to_the_provider(tmp_path, monkeypatch):
     from placecast.web.app import create_app
     from placecast.web.settings import WebSettings
 
+    monkeypatch.setenv("PLACECAST_ADMIN_PASSWORD", PASSWORD)
     metadata = {"issuer": "https://login.example.org", "authorization_endpoint": "https://login.example.org/authorize",
                 "token_endpoint": "https://login.example.org/token", "jwks_uri": "https://login.example.org/keys"}
 
@@ -420,3 +423,88 @@ def test_one_childs_history_is_found_by_the_id_the_council_holds(web, clients):
     assert child not in entry.detail and "pseudonym" in entry.detail
     assert clients["viewer"].post("/c/demo/data/child", data={"child": child,
                                                               "csrftoken": token(clients["viewer"])}).status_code == 403
+
+
+def test_every_kind_of_change_upload_run_and_export_is_audited(web, clients, tmp_path):
+    from placecast.web import audit
+    from placecast.web.workspace import folder
+
+    a, f = clients["analyst"], clients["finance"]
+    year = folder(web.data_dir, "demo").returns / "2024"
+    files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in sorted(year.glob("*.csv"))]
+    assert a.post("/c/demo/data/upload", data={"year": "2024", "csrftoken": token(a)}, files=files).status_code == 303
+    assert a.post("/c/demo/forecast/run", data={"csrftoken": token(a)}).status_code == 303
+    origin = report_of(web).results.forecast.model.origin_.date().isoformat()
+    saved = a.post("/c/demo/scenarios", data={"name": "Audited", "start": origin, "csrftoken": token(a)})
+    assert saved.status_code == 303
+    assert f.get("/c/demo/money/budget.xlsx").status_code == 200
+    rows = audit.search(web.engine, audit.AuditQuery(council="demo", limit=10**6))
+    done = {(r.user, r.action) for r in rows}
+    assert {("analyst", "upload"), ("analyst", "run"), ("analyst", "scenario changed"), ("finance", "export")} <= done
+    upload = next(r for r in rows if r.action == "upload")
+    assert "returns for 2024: 3 files" in upload.detail and upload.ip == "testclient"
+
+
+def test_the_planner_counts_beds_against_capacity(web, clients):
+    report = report_of(web)
+    origin = report.results.forecast.model.origin_.date().isoformat()
+    c = clients["analyst"]
+    r = c.post("/c/demo/scenarios/preview", data={"start": origin, "new_home_beds": "4", "capacity_residential_inhouse":
+                                                  "14", "csrftoken": token(c)})
+    beds = r.json()["tables"]["beds"]
+    assert {b["scenario"] for b in beds} == {"baseline", "Scenario"}
+    assert all(b["category"] == "residential_inhouse" and b["in_house_capacity"] == 14 for b in beds)
+    scen = next(b for b in beds if b["scenario"] == "Scenario")
+    base = next(b for b in beds if b["scenario"] == "baseline")
+    assert scen["needed_p50"] > base["needed_p50"]  # the new home fills in-house beds
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from placecast.errors import UnusableInputError
+    from placecast.web.settings import WebSettings
+
+    monkeypatch.setenv("PLACECAST_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PLACECAST_DATABASE_URL", "postgresql://placecast@db/placecast")
+    monkeypatch.setenv("PLACECAST_SESSION_HOURS", "2")
+    monkeypatch.setenv("PLACECAST_SECURE_COOKIES", "0")
+    s = WebSettings.from_env()
+    assert (s.data_dir, s.store_url, s.session_hours, s.secure_cookies) == (
+        tmp_path, "postgresql://placecast@db/placecast", 2.0, False)
+    assert WebSettings.from_env(session_hours=4).session_hours == 4
+    monkeypatch.setenv("PLACECAST_SESSION_HOURS", "forever")
+    with pytest.raises(UnusableInputError, match="session_hours"):
+        WebSettings.from_env()
+    key = s.signing_key()
+    assert len(key) > 40 and s.signing_key() == key and oct((tmp_path / "secret.key").stat().st_mode)[-3:] == "600"
+
+
+def test_placecast_serve_starts_and_says_how_to_sign_in(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PLACECAST_LOAD_DEMO": "0", "PLACECAST_ADMIN_PASSWORD": PASSWORD}
+    exe = Path(sys.executable).with_name("placecast")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--data", str(tmp_path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("placecast serve did not answer")
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    assert f"http://127.0.0.1:{port}/" in out and "user name admin" in out and PASSWORD in out

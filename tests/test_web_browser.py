@@ -195,3 +195,21 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, ser
     if bad:
         found["/login"] = bad
     assert not found, found
+
+
+def test_keyboard_alone_reaches_the_content_and_the_pages(browser, server):
+    page = signed_in(browser, server, "viewer")
+    page.goto(f"{server}/c/demo")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto(f"{server}/c/demo")
+    for _ in range(20):  # through the header to the page navigation
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Forecast":
+            break
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"  # focus is visible
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/c/demo/forecast")
