@@ -508,3 +508,22 @@ def test_placecast_serve_starts_and_says_how_to_sign_in(tmp_path):
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}/" in out and "user name admin" in out and PASSWORD in out
+
+
+def test_forecast_settings_are_changed_in_the_page_checked_by_the_librarys_schema(web, clients):
+    import yaml
+
+    from placecast.web.workspace import folder
+
+    c = clients["analyst"]
+    bad = c.post("/c/demo/forecast/settings", data={"runs": "5", "uasc": "sometimes", "csrftoken": token(c)})
+    assert bad.status_code == 400 and 'id="fs-runs-error"' in bad.text and "greater than or equal to 10" in bad.text
+    assert clients["finance"].post("/c/demo/forecast/settings", data={"runs": "100", "csrftoken": token(
+        clients["finance"])}).status_code == 403
+    r = c.post("/c/demo/forecast/settings", data={"runs": "100", "seed": "3", "csrftoken": token(c)})
+    assert r.status_code == 303
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "done", job.error
+    saved = yaml.safe_load((folder(web.data_dir, "demo").root / "workspace.yaml").read_text())
+    assert saved["forecast"] == {"runs": 100, "seed": 3}
+    assert report_of(web).results.forecast.forecast.settings["seed"] == 3

@@ -9,8 +9,10 @@ it. Without a backtest (too little history) the two are weighted equally, the co
 to beat when nothing is known about either. Nothing here is tuned: the only inputs are the council's
 own backtest errors.
 
-Each run keeps its own spread: every run's path is moved by the same amount, the weighted distance
-between the model's mean and "no change", so the bands move with the centre and do not narrow.
+The two are pooled, not averaged: a share of the runs keeps the microsimulation and the rest take "no
+change" with the microsimulation's spread, so the bands hold both forecasts and widen where they
+disagree (a linear opinion pool; averaging every run would move the bands without widening them, and
+on the benchmark's councils they then held too few outcomes).
 """
 
 from __future__ import annotations
@@ -75,20 +77,26 @@ def combination_weights(bt: BacktestResult | None) -> Combination:
                        f"each one's squared error in the council's own backtest ({origins} origin(s))")
 
 
-def anchored(forecast: Forecast, combination: Combination) -> Forecast:
-    """``forecast`` with every run moved toward "no change" (the origin's counts) by the combination:
-    the mean becomes ``w x model + (1 - w) x no change`` at each month ahead; counts stay at least zero,
-    and placement-days move with the counts (half the shift of each month end, times the days)."""
+def anchored(forecast: Forecast, combination: Combination, seed: int = 0) -> Forecast:
+    """``forecast`` pooled with "no change" by the combination: a linear opinion pool of the two.
+
+    At each month ahead a share ``w`` of the runs (the same runs all along, chosen by ``seed``) keep the
+    microsimulation's path, and the rest take "no change" with the microsimulation's own spread (their path
+    moved by the distance between "no change" and the model's mean). The mean is ``w x model + (1 - w) x no
+    change``; the spread is each forecast's own plus their disagreement, so the bands widen where the two
+    differ. Counts stay at least zero; placement-days move with the counts."""
     counts = forecast.counts.to_numpy().astype(float)
+    runs, steps = counts.shape[0], counts.shape[1]
     mean = counts.mean(axis=0)  # (H+1, C)
     now = counts[0, 0]  # the origin's counts are the same in every run
-    ahead = np.arange(counts.shape[1])
-    keep = np.array([combination.weight(int(h)) if h else 1.0 for h in ahead])
-    shift = (1 - keep)[:, None] * (now[None, :] - mean)  # (H+1, C)
-    moved = np.maximum(counts + shift[None], 0.0)
+    keep = np.array([combination.weight(int(h)) if h else 1.0 for h in range(steps)])
+    rank = np.random.default_rng(seed).permutation(runs)  # which runs keep the model, the same at every month
+    naive = rank[:, None] >= np.round(keep * runs)[None, :]  # (R, H+1): True where the run takes no change
+    shift = np.where(naive[:, :, None], (now[None, :] - mean)[None], 0.0)  # (R, H+1, C)
+    moved = np.maximum(counts + shift, 0.0)
     days = forecast.placement_days.to_numpy().astype(float)
     dim = np.array([d.day for d in forecast.dates[1:]], dtype=float)
-    days = np.maximum(days + (0.5 * (shift[:-1] + shift[1:]) * dim[:, None])[None], 0.0)
+    days = np.maximum(days + 0.5 * (shift[:, :-1] + shift[:, 1:]) * dim[None, :, None], 0.0)
     ages = None
     if forecast.age_counts is not None:
         old = counts.sum(axis=2, keepdims=True)

@@ -161,6 +161,33 @@ def write_commentary(request: Request, slug: str, indicator: str = Form(...), te
     return RedirectResponse(f"/c/{slug}/indicators#i-{indicator}", status_code=303)
 
 
+EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrinkage", "trend", "uasc", "seed")
+
+
+@router.post("/c/{slug}/forecast/settings")
+async def forecast_settings(request: Request, slug: str, user: SignedIn = Depends(need("data"))) -> Response:
+    """Change the quarter's forecast settings (checked by the library's schema), then run it again."""
+    from pydantic import ValidationError
+
+    from placecast.model.settings import ForecastSettings
+    from placecast.web.scenarios import field_errors
+
+    council_of(request, slug, user)
+    form = await request.form()
+    given = {k: str(form[k]) for k in EDITABLE if str(form.get(k, "")).strip()}
+    try:
+        chosen = ForecastSettings.model_validate(given)
+    except ValidationError as exc:
+        return section_page(request, slug, "forecast", user, status=400, settings_errors=field_errors(exc))
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    ws = f.settings()
+    ws.forecast = chosen.model_dump(include=set(given))
+    f.write_settings(ws)
+    log(request, user.username, "settings changed", "forecast: " + ", ".join(f"{k} {v}" for k, v in
+                                                                               ws.forecast.items()), slug)
+    return start_job(request, slug, user, "quarter", "forecast settings", "quarter forecast with new settings")
+
+
 @router.post("/c/{slug}/forecast/run")
 def run_forecast(request: Request, slug: str, user: SignedIn = Depends(need("data"))) -> Response:
     """Compute the quarter's forecast again in the background (analyst, admin)."""

@@ -38,6 +38,8 @@ class WorkspaceSettings(StrictModel):
     capacity: dict[str, int] = Field(default_factory=dict)
     stats: Path | None = None
     benchmark_council: str = ""
+    forecast: dict = Field(default_factory=dict, description="Forecast settings set on the forecast page "
+                           "(placecast.model.ForecastSettings); runs default to the server's.")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
         "council": name, "quarter": ws.quarter, "data": [f.history], "budget": budget,
         **{k: p for k, p in optional.items() if p.exists()},
         "population_0_17": ws.population_0_17, "capacity": ws.capacity, "benchmark": bench,
-        "forecast": {"runs": runs, "seed": seed, "backtest_runs": min(200, runs)},
+        "forecast": {"runs": runs, "seed": seed, "backtest_runs": min(200, runs), **ws.forecast},
     })
 
 
