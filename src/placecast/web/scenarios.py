@@ -94,8 +94,22 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     out: dict[str, str] = {}
     for err in exc.errors():
         name = str(err["loc"][0]) if err["loc"] else "form"
-        out.setdefault(name, err["msg"].replace("Input should be", "Give"))
+        out.setdefault(name, _words(err["msg"]))
     return out
+
+
+WORDS = (("Input should be greater than or equal to", "Must be at least"),
+         ("Input should be less than or equal to", "Must be at most"), ("Input should be greater than", "Must be over"),
+         ("Input should be less than", "Must be under"), ("Input should be a valid", "Must be a"),
+         ("Input should be", "Must be"), ("Value error, ", ""))
+
+
+def _words(message: str) -> str:
+    """Pydantic's message as the form says it ("Must be at least 10")."""
+    for old, new in WORDS:
+        if message.startswith(old):
+            return new + message[len(old):]
+    return message
 
 
 def read_levers(form: dict[str, object]) -> tuple[Levers | None, dict[str, str]]:
