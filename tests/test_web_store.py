@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from web_fixtures import PASSWORD, login, token
 
@@ -35,8 +36,6 @@ def test_the_app_runs_on_each_store_and_its_audit_trail_is_append_only(store_url
 
 
 def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
-    from sqlalchemy.orm import Session
-
     from placecast.store.workspace import Job
     from placecast.web import jobs
     from placecast.web.workspace import folder, load_report
@@ -61,3 +60,23 @@ def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
     assert not [w for w in after.warnings if f"indicator {ident} " in w]
     page = c.get("/c/demo/indicators").text
     assert words in page
+
+
+def test_jobs_left_by_a_stopped_server_are_failed_in_words(tmp_path, monkeypatch):
+    from placecast.store.workspace import Job
+    from placecast.web import jobs, workspace
+    from placecast.web.app import create_app
+    from placecast.web.settings import WebSettings
+
+    monkeypatch.setenv("PLACECAST_ADMIN_PASSWORD", PASSWORD)
+    app = create_app(WebSettings(data_dir=tmp_path, load_demo=False), pool=ThreadPoolExecutor(1))
+    engine = app.state.placecast.engine
+    council = workspace.create_council(engine, tmp_path, "north", "North council")
+    with Session(engine) as s, s.begin():
+        for status in ("queued", "running", "done"):
+            s.add(Job(council_id=council.id, kind="quarter", status=status, requested_by="a",
+                      created_at=datetime.now(UTC), result={"params": {}}))
+    assert jobs.mark_interrupted(engine) == 2
+    left = jobs.jobs_of(engine, council.id)
+    assert sorted(j.status for j in left) == ["done", "failed", "failed"]
+    assert all("Interrupted" in j.error for j in left if j.status == "failed")

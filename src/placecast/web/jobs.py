@@ -43,6 +43,17 @@ def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: in
     return job
 
 
+def mark_interrupted(engine: Engine) -> int:
+    """When the server starts: jobs left queued or running by a server that stopped are failed, in words
+    (their files were never swapped in, so nothing was changed). Returns how many."""
+    with Session(engine) as s, s.begin():
+        stale = list(s.scalars(select(Job).where(Job.status.in_(("queued", "running")))))
+        for job in stale:
+            job.status, job.finished_at = "failed", datetime.now(UTC)
+            job.error = "Interrupted: the server stopped before this finished. Nothing was changed; run it again."
+        return len(stale)
+
+
 def jobs_of(engine: Engine, council_id: int, kind: str | None = None, limit: int = 20) -> list[Job]:
     """A council's jobs, newest first."""
     stmt = select(Job).where(Job.council_id == council_id).order_by(Job.id.desc()).limit(limit)

@@ -24,6 +24,7 @@ def serve(host: str, port: int, data_dir: Path | None, database: str | None, wor
 
     import uvicorn
 
+    from placecast.web import jobs
     from placecast.web.app import create_app
     from placecast.web.settings import WebSettings
 
@@ -33,6 +34,10 @@ def serve(host: str, port: int, data_dir: Path | None, database: str | None, wor
     settings = WebSettings.from_env(**overrides)
     app = create_app(settings, stats=stats)
     state = app.state.placecast
+    stopped = jobs.mark_interrupted(state.engine) if not state.first_password else 0
+    if stopped:
+        console.print(f"{stopped} background job(s) left unfinished when the server last stopped are marked "
+                      "failed; nothing they were doing was kept.", highlight=False)
     console.print(f"Placecast is starting at [bold]http://{host}:{port}/[/bold] "
                   f"(data in {settings.data_dir.resolve()})", highlight=False, soft_wrap=True)
     if state.first_password:
