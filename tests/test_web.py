@@ -518,6 +518,7 @@ def test_forecast_settings_are_changed_in_the_page_checked_by_the_librarys_schem
     c = clients["analyst"]
     bad = c.post("/c/demo/forecast/settings", data={"runs": "5", "uasc": "sometimes", "csrftoken": token(c)})
     assert bad.status_code == 400 and 'id="fs-runs-error"' in bad.text and "Must be at least 10" in bad.text
+    assert 'name="runs" type="number" step="any" value="5"' in bad.text  # what was typed stays to be corrected
     assert clients["finance"].post("/c/demo/forecast/settings", data={"runs": "100", "csrftoken": token(
         clients["finance"])}).status_code == 403
     r = c.post("/c/demo/forecast/settings", data={"runs": "100", "seed": "3", "csrftoken": token(c)})

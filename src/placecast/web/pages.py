@@ -178,7 +178,8 @@ async def forecast_settings(request: Request, slug: str, user: SignedIn = Depend
     try:
         chosen = ForecastSettings.model_validate(given)
     except ValidationError as exc:
-        return section_page(request, slug, "forecast", user, status=400, settings_errors=field_errors(exc))
+        return section_page(request, slug, "forecast", user, status=400, settings_errors=field_errors(exc),
+                            settings_given=given)
     f = workspace.folder(state(request).settings.data_dir, slug)
     ws = f.settings()
     ws.forecast = chosen.model_dump(include=set(given))
