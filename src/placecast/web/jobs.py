@@ -168,21 +168,9 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
             "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
 
 
-def run_quarter_job(ctx: Context) -> dict:
-    """The quarter for the workspace's settings, kept for the pages."""
+def _compute_quarter(ctx: Context):
+    """The quarter for the workspace's settings, computed and kept for the pages: (folder, quarter, report)."""
     from placecast.report import build_report
-    from placecast.web.workspace import folder, report_config, save_results
-
-    f = folder(ctx.settings.data_dir, ctx.council.slug)
-    config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs)
-    report = build_report(config, progress=ctx.progress)
-    save_results(f, f.settings().quarter, report)
-    return {"quarter": report.quarter}
-
-
-def run_report(ctx: Context) -> dict:
-    """The quarter computed afresh and written as HTML, PDF and Excel into the archive."""
-    from placecast.report import build_report, write_report
     from placecast.web.workspace import folder, report_config, save_results
 
     f = folder(ctx.settings.data_dir, ctx.council.slug)
@@ -190,6 +178,20 @@ def run_report(ctx: Context) -> dict:
     config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs)
     report = build_report(config, progress=ctx.progress)
     save_results(f, quarter, report)
+    return f, quarter, report
+
+
+def run_quarter_job(ctx: Context) -> dict:
+    """The quarter for the workspace's settings, kept for the pages."""
+    _, _, report = _compute_quarter(ctx)
+    return {"quarter": report.quarter}
+
+
+def run_report(ctx: Context) -> dict:
+    """The quarter computed afresh and written as HTML, PDF and Excel into the archive."""
+    from placecast.report import write_report
+
+    f, quarter, report = _compute_quarter(ctx)
     ctx.progress("Writing HTML, PDF and Excel")
     made = datetime.now(UTC)
     out = f.reports / quarter / made.strftime("%Y%m%dT%H%M%S")

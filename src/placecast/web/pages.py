@@ -92,7 +92,7 @@ def _page_route(page: str) -> None:
     router.add_api_route(f"/c/{{slug}}/{page}", show, methods=["GET"], name=f"{page}_page")
 
 
-for _page in ("forecast", "programme", "indicators"):
+for _page in ("data", "forecast", "money", "programme", "indicators"):
     _page_route(_page)
 
 

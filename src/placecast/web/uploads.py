@@ -56,12 +56,6 @@ def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
     return out
 
 
-@router.get("/c/{slug}/data")
-def data_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
-    """The data page: history summary, findings by rule, the upload form."""
-    return section_page(request, slug, "data", user)
-
-
 @router.post("/c/{slug}/data/upload")
 async def upload_returns(request: Request, slug: str, year: int = Form(...),
                          files: list[UploadFile] = File(...), user: SignedIn = Depends(need("data"))) -> Response:
@@ -121,12 +115,6 @@ def error_report(request: Request, slug: str, user: SignedIn = Depends(need("chi
         raise HTTPException(404, "No returns have been validated yet.")
     log(request, user.username, "export", "validation error report (xlsx)", slug)
     return FileResponse(path, media_type=XLSX, filename=f"{slug}-error-report.xlsx")
-
-
-@router.get("/c/{slug}/money")
-def money_page(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
-    """The money page: outturn, costs and the budget workbook."""
-    return section_page(request, slug, "money", user)
 
 
 @router.post("/c/{slug}/money/budget")
