@@ -80,3 +80,14 @@ def test_jobs_left_by_a_stopped_server_are_failed_in_words(tmp_path, monkeypatch
     left = jobs.jobs_of(engine, council.id)
     assert sorted(j.status for j in left) == ["done", "failed", "failed"]
     assert all("Interrupted" in j.error for j in left if j.status == "failed")
+
+
+def test_the_linear_algebra_library_runs_on_one_thread_in_the_server():
+    """The planner's small matrix products cost twice the CPU when OpenBLAS splits them (placecast.threads)."""
+    from threadpoolctl import threadpool_info
+
+    from placecast.threads import one_blas_thread
+
+    one_blas_thread()
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)

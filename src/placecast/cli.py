@@ -69,6 +69,9 @@ def _root(
     # --verbose says what Placecast is doing (its own INFO messages); other libraries stay at warnings
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="%(message)s", stream=sys.stderr)
     logging.getLogger("placecast").setLevel(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)
+    from placecast.threads import one_blas_thread
+
+    one_blas_thread()
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Folders of returns (named by collection year, e.g. 2024/) "

@@ -390,81 +390,86 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     """Expected counts (1, H+1, C) and placement-days (1, H, C) by a deterministic cohort projection
     (and, if ``age_counts`` of shape (1, H+1, N_AGE) is given, the expected children by age band).
 
+    The state holds expected children by age in months, stream (UASC or not), months in care (capped) and
+    category, in that order, so that each age band's moves are one matrix product on contiguous memory.
     ``adjust`` applies a scenario's changes as their expected values: entries and the chance of leaving
     scaled, and each month's moves as ``per_month x hold`` children taken evenly across the category's
     ages and times in care (at most the children there), at the month end as the simulation does."""
     n_cat = fit.dest_alpha.shape[0]
     p = RunParameters(fit, 1, np.random.default_rng(0), draws=False)
-    pe = p.pe.reshape(2, n_cat, N_AGE, N_TIC)
-    pm = p.pm.reshape(2, n_cat, N_AGE, N_TIC)
-    ages = np.arange(ADULT_M)
-    tics = np.arange(TIC_CAP + 1)
-    pe_full = pe[:, :, AB_LUT[ages]][:, :, :, TB_LUT[tics]]
-    pm_full = pm[:, :, AB_LUT[ages]][:, :, :, TB_LUT[tics]]
+    ages, tics = np.arange(ADULT_M), np.arange(TIC_CAP + 1)
+
+    def by_cell(rates: np.ndarray) -> np.ndarray:  # (U, C, age band, tic band) -> (A, U, T, C)
+        full = rates.reshape(2, n_cat, N_AGE, N_TIC)[:, :, AB_LUT[ages]][:, :, :, TB_LUT[tics]]
+        return np.ascontiguousarray(full.transpose(2, 0, 3, 1), dtype=float)
+
+    pe, pm = by_cell(p.pe), by_cell(p.pm)
     dest = np.diff(np.concatenate([np.zeros((*p.dest_cum.shape[1:-1], 1)), p.dest_cum[0]], axis=-1), axis=-1)
-    dest_full = dest[:, AB_LUT[ages], :]  # (C, A, C)
-    dest_by_age = np.ascontiguousarray(dest_full.transpose(1, 0, 2))  # (A, C, C): one matrix per age
-    x = np.zeros((2, n_cat, ADULT_M, TIC_CAP + 1))
-    np.add.at(x, (stock["uasc"].to_numpy().astype(int), stock["cat"].to_numpy(), stock["age_m"].to_numpy(),
-                  np.minimum(stock["tic_m"].to_numpy(), TIC_CAP)), 1.0)
+    dest_by_band = np.ascontiguousarray(dest.transpose(1, 0, 2))  # (age band, C, C)
+    x = np.zeros((ADULT_M, 2, TIC_CAP + 1, n_cat))
+    np.add.at(x, (stock["age_m"].to_numpy(), stock["uasc"].to_numpy().astype(int),
+                  np.minimum(stock["tic_m"].to_numpy(), TIC_CAP), stock["cat"].to_numpy()), 1.0)
     horizon = len(days_in_month)
-    counts = np.zeros((1, horizon + 1, n_cat))
-    days = np.zeros((1, horizon, n_cat))
+    counts, days = np.zeros((1, horizon + 1, n_cat)), np.zeros((1, horizon, n_cat))
+    adjust = adjust or Adjustments.none(horizon)
+    kept_by_factor: dict[float, np.ndarray] = {}  # exit factor -> chance of staying put for the month
+    entries = [(st, np.repeat(_mean_dirichlet(st.age_alpha) / 12.0, 12)[:, None] * _mean_dirichlet(st.cat_alpha)[
+        AB_LUT[ages]]) for st in fit.streams]  # (A, C): the share of a stream's entrants by age in months
+
+    ones = np.ones(x.size // n_cat)
+
+    def by_category(a: np.ndarray) -> np.ndarray:  # sums over all but the last axis, as one matrix product
+        return ones[: a.size // n_cat] @ a.reshape(-1, n_cat)
+
+    bands = [(int(b), np.flatnonzero(AB_LUT[ages] == b)) for b in np.unique(AB_LUT[ages])]
+
+    def moved_into(moves: np.ndarray) -> np.ndarray:  # each age band's movers through its destination matrix
+        out = np.empty_like(moves)
+        for b, rows in bands:  # the ages of a band are consecutive
+            lo, hi = rows[0], rows[-1] + 1
+            out[lo:hi] = (moves[lo:hi].reshape(-1, n_cat) @ dest_by_band[b]).reshape(moves[lo:hi].shape)
+        return out
 
     def record(k: int) -> None:  # the month-end state x: children by category (and by age band)
-        counts[0, k] = x.sum(axis=(0, 2, 3))
+        counts[0, k] = by_category(x)
         if age_counts is not None:
-            age_counts[0, k] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(0, 1, 3)), minlength=N_AGE)
+            age_counts[0, k] = np.bincount(AB_LUT[ages], weights=x.sum(axis=(1, 2, 3)), minlength=N_AGE)
 
-    adjust = adjust or Adjustments.none(horizon)
     record(0)
     for j in range(horizon):
-        dm = days_in_month[j]
-        exits = x * np.minimum(pe_full * float(adjust.exit_factor[j]), 1.0 - pm_full)
-        moves = x * pm_full
-        stay = x - exits - moves
-        moved_in = _move_into(moves, dest_by_age)
-        days[0, j] = dm * (stay + 0.5 * (exits + moves) + 0.5 * moved_in).sum(axis=(0, 2, 3))
-        nxt = stay + moved_in
-        days[0, j] -= 0.5 * dm * nxt[:, :, ADULT_M - 1, :].sum(axis=(0, 2))
-        shifted = np.zeros_like(nxt)
-        shifted[:, :, 1:, 1:] = nxt[:, :, :-1, :-1]
-        shifted[:, :, 1:, TIC_CAP] += nxt[:, :, :-1, TIC_CAP]
-        x = shifted
+        dm, factor = days_in_month[j], float(adjust.exit_factor[j])
+        if factor not in kept_by_factor:  # exits at most what moves leave
+            kept_by_factor[factor] = 1.0 - np.minimum(pe * factor, 1.0 - pm) - pm
+        stay = x * kept_by_factor[factor]
+        moved_in = moved_into(x * pm)
+        # leavers and movers count half the month where they were, movers half where they went
+        days[0, j] = 0.5 * dm * (counts[0, j] + by_category(stay) + by_category(moved_in)
+                                 - by_category(stay[-1]) - by_category(moved_in[-1]))  # less those reaching 18
+        x = np.empty_like(stay)
+        x[0], x[:, :, 0] = 0.0, 0.0
+        np.add(stay[:-1, :, :-1], moved_in[:-1, :, :-1], out=x[1:, :, 1:])
+        x[1:, :, TIC_CAP] += stay[:-1, :, TIC_CAP] + moved_in[:-1, :, TIC_CAP]
         _expected_moves(x, adjust, j)
-        for s, st in enumerate(fit.streams):
+        for s, (st, share) in enumerate(entries):
             xv = np.array([1.0, (j + 1) / 12.0])
             lam = float(np.exp(st.coef @ xv + 0.5 * xv @ st.cov @ xv))
-            age_p = _mean_dirichlet(st.age_alpha)
-            cat_p = _mean_dirichlet(st.cat_alpha)  # (N_AGE, C)
-            age_m_p = np.repeat(age_p / 12.0, 12)  # months 0..215
-            add = lam * age_m_p[:, None] * cat_p[AB_LUT[ages]]  # (A, C)
-            add = add * adjust.entry_factor[j][AB_LUT[ages]][:, None]
-            x[s, :, :, 0] += add.T
+            add = lam * share * adjust.entry_factor[j][AB_LUT[ages]][:, None]  # (A, C)
+            x[:, s, 0] += add
             days[0, j] += 0.5 * dm * add.sum(axis=0)
         record(j + 1)
     return counts, days
 
 
 def _expected_moves(x: np.ndarray, adjust: Adjustments, month: int) -> None:
-    """Apply month ``month``'s scenario moves to the expected state ``x`` (uasc, C, age, tic) in place."""
+    """Apply month ``month``'s scenario moves to the expected state ``x`` (age, uasc, tic, C) in place."""
     for start_step, from_c, to_c, per_month, hold in adjust.moves:
         if month < start_step or per_month[month] <= 0:
             continue
-        there = x[:, from_c].sum()
+        there = x[..., from_c].sum()
         if there <= 0:
             continue
         share = min(1.0, float(per_month[month]) * hold / there)
-        moved = x[:, from_c] * share
-        x[:, from_c] -= moved
+        moved = x[..., from_c] * share
+        x[..., from_c] -= moved
         if to_c >= 0:
-            x[:, to_c] += moved
-
-
-def _move_into(moves: np.ndarray, dest_by_age: np.ndarray) -> np.ndarray:
-    """Where the month's movers go: ``moves`` (U, C, A, T) through each age's destination matrix (A, C, C),
-    as one batched matrix product (the same sums as ``einsum("ucat,cak->ukat")``)."""
-    u, c, a, t = moves.shape
-    by_age = moves.transpose(2, 0, 3, 1).reshape(a, u * t, c)  # (A, U*T, C)
-    out = np.matmul(by_age, dest_by_age)  # (A, U*T, C)
-    return out.reshape(a, u, t, c).transpose(1, 3, 0, 2)
+            x[..., to_c] += moved

@@ -237,14 +237,14 @@ class ScenarioComparison:
 def _money_rows(res: ScenarioResult, baseline: ScenarioResult) -> list[dict]:
     rows = []
     for fy in res.cost_by_run_fy.columns:
-        cost = res.cost_by_run_fy[fy]
-        avoided = baseline.cost_by_run_fy[fy] - cost  # paired by run: common random numbers
+        cost = res.cost_by_run_fy[fy].to_numpy(dtype=float)
+        avoided = baseline.cost_by_run_fy[fy].to_numpy(dtype=float) - cost  # paired by run: common random numbers
         delivery = float(res.delivery_by_fy.get(fy, 0))
+        (c10, c90), (a10, a90) = np.quantile(cost, [0.1, 0.9]), np.quantile(avoided, [0.1, 0.9])
         rows.append({"scenario": res.name, "financial_year": fy, "placement_cost_mean": round(cost.mean()),
-                     "placement_cost_p10": round(cost.quantile(0.1)), "placement_cost_p90": round(cost.quantile(0.9)),
-                     "avoided_mean": round(avoided.mean()), "avoided_p10": round(avoided.quantile(0.1)),
-                     "avoided_p90": round(avoided.quantile(0.9)), "delivery_cost": round(delivery),
-                     "net_saving_mean": round(avoided.mean() - delivery)})
+                     "placement_cost_p10": round(c10), "placement_cost_p90": round(c90),
+                     "avoided_mean": round(avoided.mean()), "avoided_p10": round(a10), "avoided_p90": round(a90),
+                     "delivery_cost": round(delivery), "net_saving_mean": round(avoided.mean() - delivery)})
     return rows
 
 

@@ -168,10 +168,12 @@ def first_start(st: State, stats: Any = None) -> None:
 
 def create_app(settings: WebSettings | None = None, pool: Executor | None = None, stats: Any = None) -> Any:
     """The whole application (an ASGI callable) for ``settings`` (default: from the environment)."""
+    from placecast.threads import one_blas_thread
     from placecast.web import admin, pages, planner, uploads
     from placecast.web.csrf import require_token
 
     settings = settings or WebSettings.from_env()
+    one_blas_thread()  # requests and jobs run side by side already (see placecast.threads)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = Store(settings.store_url).engine
     st = State(settings, engine, pool or jobs.executor(settings), SignInLimiter(),
@@ -180,6 +182,9 @@ def create_app(settings: WebSettings | None = None, pool: Executor | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         yield
         st.pool.shutdown(wait=False, cancel_futures=True)
 

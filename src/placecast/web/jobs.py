@@ -26,7 +26,10 @@ KINDS = ("ingest", "quarter", "scenario", "report")
 
 def executor(settings: WebSettings) -> Executor:
     """Worker processes for jobs (spawned: no state shared with the web server's threads)."""
-    return ProcessPoolExecutor(max_workers=settings.job_workers, mp_context=multiprocessing.get_context("spawn"))
+    from placecast.threads import one_blas_thread
+
+    return ProcessPoolExecutor(max_workers=settings.job_workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=one_blas_thread)
 
 
 def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: int, kind: str, user: str,

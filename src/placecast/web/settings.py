@@ -15,7 +15,8 @@ ENV = {
     "data_dir": "PLACECAST_DATA_DIR", "database_url": "PLACECAST_DATABASE_URL", "secret_key": "PLACECAST_SECRET_KEY",
     "secure_cookies": "PLACECAST_SECURE_COOKIES", "session_hours": "PLACECAST_SESSION_HOURS",
     "upload_limit_mb": "PLACECAST_UPLOAD_LIMIT_MB", "runs": "PLACECAST_WEB_RUNS", "load_demo": "PLACECAST_LOAD_DEMO",
-    "job_workers": "PLACECAST_JOB_WORKERS", "oidc_metadata_url": "PLACECAST_OIDC_METADATA_URL",
+    "job_workers": "PLACECAST_JOB_WORKERS", "request_threads": "PLACECAST_REQUEST_THREADS",
+    "oidc_metadata_url": "PLACECAST_OIDC_METADATA_URL",
     "oidc_client_id": "PLACECAST_OIDC_CLIENT_ID", "oidc_client_secret": "PLACECAST_OIDC_CLIENT_SECRET",
     "oidc_label": "PLACECAST_OIDC_LABEL", "trusted_proxies": "PLACECAST_TRUSTED_PROXIES",
 }
@@ -36,6 +37,8 @@ class WebSettings(BaseModel):
     runs: int = Field(1000, ge=20, le=10_000, description="Monte Carlo runs of the quarter's forecast.")
     load_demo: bool = Field(True, description="Load the synthetic demo council on first start.")
     job_workers: int = Field(2, ge=1, le=16, description="Processes for background work (forecasts, scenarios).")
+    request_threads: int = Field(40, ge=1, le=64, description="Threads serving requests at once in each server "
+                                 "process; more requests wait their turn.")
     oidc_metadata_url: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
