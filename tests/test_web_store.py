@@ -82,7 +82,7 @@ def test_jobs_left_by_a_stopped_server_are_failed_in_words(tmp_path, monkeypatch
     assert all("Interrupted" in j.error for j in left if j.status == "failed")
 
 
-def test_the_linear_algebra_library_runs_on_one_thread_in_the_server():
+def test_one_blas_thread_holds_the_linear_algebra_library_to_one_thread():
     """The planner's small matrix products cost twice the CPU when OpenBLAS splits them (placecast.threads)."""
     from threadpoolctl import threadpool_info
 

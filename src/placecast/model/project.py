@@ -421,13 +421,13 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     def by_category(a: np.ndarray) -> np.ndarray:  # sums over all but the last axis, as one matrix product
         return ones[: a.size // n_cat] @ a.reshape(-1, n_cat)
 
-    bands = [(int(b), np.flatnonzero(AB_LUT[ages] == b)) for b in np.unique(AB_LUT[ages])]
+    bands = [(int(b), slice(int(rows[0]), int(rows[-1]) + 1))  # the ages of a band are consecutive
+             for b in np.unique(AB_LUT[ages]) for rows in [np.flatnonzero(AB_LUT[ages] == b)]]
 
     def moved_into(moves: np.ndarray) -> np.ndarray:  # each age band's movers through its destination matrix
         out = np.empty_like(moves)
-        for b, rows in bands:  # the ages of a band are consecutive
-            lo, hi = rows[0], rows[-1] + 1
-            out[lo:hi] = (moves[lo:hi].reshape(-1, n_cat) @ dest_by_band[b]).reshape(moves[lo:hi].shape)
+        for b, band in bands:
+            out[band] = (moves[band].reshape(-1, n_cat) @ dest_by_band[b]).reshape(moves[band].shape)
         return out
 
     def record(k: int) -> None:  # the month-end state x: children by category (and by age band)
