@@ -102,3 +102,27 @@ def test_assembly_is_idempotent_even_after_repairs(history, data):
     b["period_id"] = b["child_id"] + "-" + b["period_id"].str.rsplit("-", n=1).str[-1]
     pd.testing.assert_frame_equal(b.sort_values(["child_id", "start"]).reset_index(drop=True), a)
     assert (second["repair"].isin(["", "X1 with no continuation"])).all()
+
+
+date_like = st.one_of(
+    st.builds(lambda d, m, y, sep: f"{d}{sep}{m}{sep}{y}", st.integers(0, 40).map(str) | st.just("07"),
+              st.integers(0, 14).map(str) | st.just("03"), st.integers(0, 2400).map(lambda y: f"{y:04d}"),
+              st.sampled_from(["/", "/", "-", " "])),
+    st.text(alphabet="0123456789/ -:T٣", max_size=14),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(date_like, min_size=1, max_size=8))
+def test_fast_date_parsing_reads_exactly_what_the_pattern_reads(values):
+    """parse_dates reads plain dd/mm/yyyy in C and the rest by the pattern: for any text, the dates, the
+    bad-format and the impossible-date masks are those of the pattern alone."""
+    from placecast.ssda903.dates import _parse_by_pattern, parse_dates
+
+    series = pd.Series(values, dtype=object)
+    text = series.astype("string").fillna("").str.strip()
+    parsed, bad, impossible = parse_dates(series)
+    want_parsed, want_bad, want_impossible = _parse_by_pattern(text)
+    pd.testing.assert_series_equal(parsed, want_parsed, check_names=False)
+    assert bad.tolist() == want_bad.tolist()
+    assert impossible.tolist() == want_impossible.tolist()

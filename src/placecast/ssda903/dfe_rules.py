@@ -20,6 +20,7 @@ import yaml
 
 from placecast.ssda903.codelists import collection_year_end, collection_year_start
 from placecast.ssda903.findings import ERROR, RULES, WARNING, Finding
+from placecast.ssda903.tables import members
 
 YEARS = (2024, 2025, 2026)
 FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
@@ -139,12 +140,12 @@ class ReturnYear:
         not_respite = ~e["LS"].isin(RESPITE)
         open_end = e[e["DEC"].isna() & not_respite]
         left = e[e["DEC"].notna() & (e["REC"] != "X1") & (e["REC"] != "") & not_respite]
-        h["in_care_end"] = h["CHILD"].isin(set(open_end["CHILD"]))
-        h["in_care_week"] = h["CHILD"].isin(set(open_end.loc[open_end["DECOM"] <= self.end - pd.Timedelta(days=7),
-                                                             "CHILD"]))
-        h["left_in_year"] = h["CHILD"].isin(set(left["CHILD"]))
+        h["in_care_end"] = members(h["CHILD"], open_end["CHILD"])
+        h["in_care_week"] = members(h["CHILD"], open_end.loc[open_end["DECOM"] <= self.end - pd.Timedelta(days=7),
+                                                              "CHILD"])
+        h["left_in_year"] = members(h["CHILD"], left["CHILD"])
         h["last_dec"] = pd.to_datetime(h["CHILD"].map(left.groupby("CHILD")["DEC"].max().to_dict()))
-        h["has_episodes"] = h["CHILD"].isin(set(e["CHILD"]))
+        h["has_episodes"] = members(h["CHILD"], e["CHILD"])
         return h
 
     def changed(self, cols: tuple[str, ...]) -> pd.Series:

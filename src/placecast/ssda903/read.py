@@ -325,7 +325,7 @@ def _build_table(
         for c in expected:
             j = index.get(c)
             columns[c].append(row[j] if j is not None and j < len(row) else "")
-    data = pd.DataFrame(columns, dtype=object)
+    data = pd.DataFrame(columns, dtype="str")
     data[LINE] = pd.Series(lines, dtype="int64")
     return RawTable(source=source, table=table, year=year, data=data, missing_columns=missing)
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from placecast.ssda903.codelists import CodeLists, collection_year_end, collection_year_start, load_code_lists
-from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats
+from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats, plain_dates
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet
-from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS
+from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS, members
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ def _file_date_format(df: pd.DataFrame, table: str) -> str:
         return ""
     values = pd.concat([df[c] for c in cols], ignore_index=True)
     values = values[values.astype("string").fillna("").str.strip() != ""]
-    if values.empty:
-        return ""
+    if values.empty or plain_dates(values.astype("string").str.strip()).notna().mean() > 0.5:
+        return ""  # most are dd/mm/yyyy: no other format can be half of them
     _, kind = parse_other_formats(values, pd.Series(True, index=values.index))
     shares = kind[kind != ""].value_counts() / len(values)
     return str(shares.index[0]) if len(shares) and shares.iloc[0] >= 0.5 else ""
@@ -395,7 +395,7 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
         previous = ep
         if ua is not None:
             known = set(hd["CHILD"]) if hd is not None else set()
-            unknown = ua[(ua["CHILD"] != "") & ~ua["CHILD"].isin(known)]
+            unknown = ua[(ua["CHILD"] != "") & ~members(ua["CHILD"], known)]
             found.extend(_emit(unknown, SOURCE, "CHILD", "UASC_UNKNOWN_CHILD",
                                "This child is in the UASC table but has no Header row in the same return. "
                                "Add the Header row or remove the UASC row."))
@@ -448,7 +448,7 @@ def _check_against_header(ep: pd.DataFrame, hd: pd.DataFrame | None, year: int) 
                          "Header row. Add the Header file to the year's folder.", value_col="__none__"))
         return out
     dob = hd[hd["CHILD"] != ""].drop_duplicates("CHILD").set_index("CHILD")["DOB"]
-    missing = ~children["CHILD"].isin(dob.index)
+    missing = ~members(children["CHILD"], dob.index)
     first_missing = children[missing].drop_duplicates("CHILD")
     out.extend(_emit(first_missing, SOURCE, "CHILD", "NO_HEADER",
                      "This child has episodes but no Header row in the same return. Add the child's Header row."))
@@ -474,14 +474,13 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
     if ep.empty:
         return out
     usable = ep[ep["_usable"]]
-    keys = {y: set(zip(g["CHILD"], g["DECOM"], strict=True)) for y, g in usable.groupby(YEAR)}
+    present = set(usable[YEAR].unique())
     for y in years:
-        if y + 1 not in keys or y not in keys:
+        if y + 1 not in present or y not in present:
             continue
         open_y = usable[(usable[YEAR] == y) & (usable["DEC_raw"] == "")]
-        nxt = keys[y + 1]
-        gone = [(c, d) not in nxt for c, d in zip(open_y["CHILD"], open_y["DECOM"], strict=True)]
-        rows = open_y[np.array(gone, dtype=bool)]
+        nxt = pd.MultiIndex.from_frame(usable.loc[usable[YEAR] == y + 1, ["CHILD", "DECOM"]])
+        rows = open_y[~pd.MultiIndex.from_frame(open_y[["CHILD", "DECOM"]]).isin(nxt)]
         out.extend(_emit(rows, SOURCE, "DEC", "NOT_CARRIED_FORWARD",
                          f"This episode was open at 31/03/{y} but is not in the {y + 1} return. Assembly closes it "
                          "(see the repairs table); check the next return."))
