@@ -126,3 +126,37 @@ def test_fast_date_parsing_reads_exactly_what_the_pattern_reads(values):
     pd.testing.assert_series_equal(parsed, want_parsed, check_names=False)
     assert bad.tolist() == want_bad.tolist()
     assert impossible.tolist() == want_impossible.tolist()
+
+
+def _count_by_rows(episodes: pd.DataFrame, day, categories: list[str]) -> dict[str, int]:
+    """The count at a day written the slow, plain way: live rows, one per child (the later row), by category."""
+    ts = pd.Timestamp(day)
+    live = episodes[(episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))
+                    & ~episodes["short_break"]].drop_duplicates("child_id", keep="last")
+    counts = live["category"].value_counts()
+    out = {c: int(counts.get(c, 0)) for c in categories}
+    out.update({str(c): int(n) for c, n in counts.items() if c not in out})
+    return {**out, "total": len(live)}
+
+
+episode_rows = st.lists(st.tuples(
+    st.sampled_from(["a", "b", "c", "d"]), st.integers(0, 60), st.one_of(st.none(), st.integers(0, 30)),
+    st.sampled_from(["fostering", "residential", "other", None]), st.booleans()), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(episode_rows, st.lists(st.integers(-5, 100), min_size=1, max_size=6))
+def test_counts_in_care_at_many_days_equal_the_count_row_by_row(rows, offsets):
+    from placecast.ssda903.assemble import counts_in_care
+
+    base = pd.Timestamp("2024-01-01")
+    episodes = pd.DataFrame({
+        "child_id": [r[0] for r in rows], "start": [base + pd.Timedelta(days=r[1]) for r in rows],
+        "end": [pd.NaT if r[2] is None else base + pd.Timedelta(days=r[1] + r[2]) for r in rows],
+        "category": pd.Series([r[3] for r in rows], dtype=object), "short_break": [r[4] for r in rows]})
+    episodes["start"] = pd.to_datetime(episodes["start"]).astype("datetime64[ns]")
+    episodes["end"] = pd.to_datetime(episodes["end"]).astype("datetime64[ns]")
+    days = [(base + pd.Timedelta(days=o)).date() for o in offsets]
+    cats = ["fostering", "residential"]
+    got = counts_in_care(episodes, days, cats)
+    assert got == [_count_by_rows(episodes, d, cats) for d in days]

@@ -16,7 +16,8 @@ import pandas as pd
 from placecast.model.demand import DemandModel, select_uasc
 from placecast.model.panel import month_ends
 from placecast.model.settings import check_settings
-from placecast.ssda903.assemble import History, count_in_care
+from placecast.ssda903.assemble import History, counts_in_care
+from placecast.ssda903.taxonomy import load_taxonomy
 
 HORIZONS = (3, 6, 12, 24)
 CATEGORY_ROW = "categories"  # the metrics over all placement categories together
@@ -72,8 +73,17 @@ class BacktestResult:
                 "not its central line as a better estimate."]
 
 
-def _actual(episodes: pd.DataFrame, day: pd.Timestamp, categories: list[str]) -> dict[str, int]:
-    return count_in_care(episodes, day.date(), categories)
+def _actuals(episodes: pd.DataFrame, origins: list[date], horizons: tuple[int, ...], census: pd.Timestamp,
+             categories: list[str]) -> dict[date, dict[str, int]]:
+    """Children in care at every month end a backtest scores or looks back on (24 months before each origin
+    and each horizon after it), counted in one pass."""
+    days: set[date] = set()
+    for origin in origins:
+        o = pd.Timestamp(origin)
+        days.update(d.date() for d in month_ends(o - pd.offsets.MonthEnd(24), 25))
+        days.update((o + pd.offsets.MonthEnd(h)).date() for h in horizons if o + pd.offsets.MonthEnd(h) <= census)
+    ordered = sorted(days)
+    return dict(zip(ordered, counts_in_care(episodes, ordered, categories), strict=True))
 
 
 def _trend_forecast(series: list[float], steps: int) -> float:
@@ -128,6 +138,7 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
     origins = origins_for(history, horizon=min(horizons))
     rows = []
     census = pd.Timestamp(history.census_date)
+    actual = _actuals(episodes, origins, horizons, census, template.categories or load_taxonomy().categories)
     for origin in origins:
         o = pd.Timestamp(origin)
         reachable = [h for h in horizons if o + pd.offsets.MonthEnd(h) <= census]
@@ -138,16 +149,15 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
         table = forecast.table().set_index(["date", "category"])
         cats = fitted.categories_
         past_dates = month_ends(o - pd.offsets.MonthEnd(24), 25)
-        past = [_actual(episodes, d, cats) for d in past_dates]
+        past = [actual[d.date()] for d in past_dates]
         now = past[-1]
         for h in reachable:
             d = (o + pd.offsets.MonthEnd(h)).normalize()
-            actual = _actual(episodes, d, cats)
             for cat in [*cats, "total"]:
                 f = table.loc[(d.date().isoformat(), cat)]
                 rows.append({
                     "origin": origin.isoformat(), "horizon_months": h, "date": d.date().isoformat(),
-                    "category": cat, "actual": actual[cat], "forecast": f["mean"], "p05": f["p05"],
+                    "category": cat, "actual": actual[d.date()].get(cat, 0), "forecast": f["mean"], "p05": f["p05"],
                     "p10": f["p10"], "p90": f["p90"], "p95": f["p95"], "nochange": now[cat],
                     "trend": _trend_forecast([p[cat] for p in past], h),
                 })

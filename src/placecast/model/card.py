@@ -71,7 +71,7 @@ def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: 
     with atomic_folder(Path(out), written) as tmp:
         forecast.table().round(2).to_csv(tmp / "forecast.csv", index=False)
         forecast.days_table().round(1).to_csv(tmp / "placement_days.csv", index=False)
-        if forecast.age_counts is not None:
+        if forecast.age_array is not None:
             forecast.age_table().round(2).to_csv(tmp / "forecast_by_age.csv", index=False)
         forecast.run_days().to_parquet(tmp / "placement_days_runs.parquet", index=False)
         (tmp / "model_card.md").write_text(model_card(model, forecast, backtest), encoding="utf-8")

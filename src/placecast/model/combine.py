@@ -85,7 +85,7 @@ def anchored(forecast: Forecast, combination: Combination, seed: int = 0) -> For
     moved by the distance between "no change" and the model's mean). The mean is ``w x model + (1 - w) x no
     change``; the spread is each forecast's own plus their disagreement, so the bands widen where the two
     differ. Counts stay at least zero; placement-days move with the counts."""
-    counts = forecast.counts.to_numpy().astype(float)
+    counts = forecast.count_array.astype(float)
     runs, steps = counts.shape[0], counts.shape[1]
     mean = counts.mean(axis=0)  # (H+1, C)
     now = counts[0, 0]  # the origin's counts are the same in every run
@@ -94,13 +94,13 @@ def anchored(forecast: Forecast, combination: Combination, seed: int = 0) -> For
     naive = rank[:, None] >= np.round(keep * runs)[None, :]  # (R, H+1): True where the run takes no change
     shift = np.where(naive[:, :, None], (now[None, :] - mean)[None], 0.0)  # (R, H+1, C)
     moved = np.maximum(counts + shift, 0.0)
-    days = forecast.placement_days.to_numpy().astype(float)
+    days = forecast.days_array.astype(float)
     dim = np.array([d.day for d in forecast.dates[1:]], dtype=float)
     days = np.maximum(days + 0.5 * (shift[:, :-1] + shift[:, 1:]) * dim[None, :, None], 0.0)
     ages = None
-    if forecast.age_counts is not None:
+    if forecast.age_array is not None:
         old = counts.sum(axis=2, keepdims=True)
         ratio = np.divide(moved.sum(axis=2, keepdims=True), old, out=np.ones_like(old), where=old > 0)
-        ages = forecast.age_counts.to_numpy() * ratio
+        ages = forecast.age_array * ratio
     settings = {**forecast.settings, "anchored_on_no_change": combination.describe()}
     return Forecast.from_arrays(forecast.dates, forecast.categories, moved, days, settings, ages)

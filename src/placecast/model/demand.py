@@ -13,10 +13,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from placecast.errors import NotFittedError
 from placecast.model.fit import FittedParameters, estimate
@@ -25,6 +26,9 @@ from placecast.model.project import Adjustments, expected_path, simulate_runs
 from placecast.model.settings import ForecastSettings, ModelInputError, check_settings
 from placecast.ssda903.assemble import History
 from placecast.ssda903.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +48,10 @@ def select_uasc(episodes: pd.DataFrame, uasc: str) -> pd.DataFrame:
 class Forecast:
     """Children in care at each month end and placement-days in each month, for every Monte Carlo run.
 
-    The arrays are labelled (xarray): ``counts`` has dimensions ``run``, ``month_end`` (the origin first)
-    and ``category``; ``placement_days`` has ``run``, ``month`` (each month labelled by its last day)
-    and ``category``; ``age_counts``, when asked for, has ``run``, ``month_end`` and ``age_band``.
+    The arrays are labelled (xarray) when asked for: ``counts`` has dimensions ``run``, ``month_end`` (the
+    origin first) and ``category``; ``placement_days`` has ``run``, ``month`` (each month labelled by its
+    last day) and ``category``; ``age_counts``, when asked for, has ``run``, ``month_end`` and ``age_band``.
+    The tables are made from the plain arrays, so a command that only writes them never imports xarray.
 
     Examples
     --------
@@ -56,50 +61,65 @@ class Forecast:
     (('run', 'month_end', 'category'), 3)
     """
 
-    counts: xr.DataArray
-    placement_days: xr.DataArray
+    month_ends: pd.DatetimeIndex
+    categories: list[str]
+    count_array: np.ndarray
+    days_array: np.ndarray
     settings: dict = field(default_factory=dict)
-    age_counts: xr.DataArray | None = None
+    age_array: np.ndarray | None = None
 
     @classmethod
     def from_arrays(cls, dates: list[pd.Timestamp], categories: list[str], counts: np.ndarray, days: np.ndarray,
                     settings: dict | None = None, ages: np.ndarray | None = None) -> Forecast:
-        """Label the simulation's arrays: counts (run, month end, category) at ``dates`` (origin first),
-        days (run, month, category) for the months ending at ``dates[1:]``, optional ages by age band."""
-        index = pd.DatetimeIndex(dates)
-        count_da = xr.DataArray(counts, dims=("run", "month_end", "category"),
-                                coords={"month_end": index, "category": list(categories)})
-        days_da = xr.DataArray(days, dims=("run", "month", "category"),
-                               coords={"month": index[1:], "category": list(categories)})
-        age_da = None if ages is None else xr.DataArray(ages, dims=("run", "month_end", "age_band"),
-                                                        coords={"month_end": index, "age_band": AGE_LABELS})
-        return cls(count_da, days_da, settings or {}, age_da)
+        """The simulation's arrays: counts (run, month end, category) at ``dates`` (origin first), days (run,
+        month, category) for the months ending at ``dates[1:]``, optional ages (run, month end, age band)."""
+        return cls(pd.DatetimeIndex(dates), [str(c) for c in categories], counts, days, settings or {}, ages)
+
+    @cached_property
+    def counts(self) -> xr.DataArray:
+        """Children in care: run x month_end x category."""
+        import xarray as xr
+
+        return xr.DataArray(self.count_array, dims=("run", "month_end", "category"),
+                            coords={"month_end": self.month_ends, "category": self.categories})
+
+    @cached_property
+    def placement_days(self) -> xr.DataArray:
+        """Placement-days: run x month (labelled by its last day) x category."""
+        import xarray as xr
+
+        return xr.DataArray(self.days_array, dims=("run", "month", "category"),
+                            coords={"month": self.month_ends[1:], "category": self.categories})
+
+    @cached_property
+    def age_counts(self) -> xr.DataArray | None:
+        """Children in care by age band (run x month_end x age_band), when projected with ``by_age``."""
+        if self.age_array is None:
+            return None
+        import xarray as xr
+
+        return xr.DataArray(self.age_array, dims=("run", "month_end", "age_band"),
+                            coords={"month_end": self.month_ends, "age_band": AGE_LABELS})
 
     @property
     def runs(self) -> int:
         """The number of Monte Carlo runs."""
-        return int(self.counts.sizes["run"])
+        return int(self.count_array.shape[0])
 
     @property
     def dates(self) -> list[pd.Timestamp]:
         """The month ends, the origin first."""
-        return list(pd.DatetimeIndex(self.counts["month_end"].to_numpy()))
-
-    @property
-    def categories(self) -> list[str]:
-        """The placement categories, in the taxonomy's order."""
-        return [str(c) for c in self.counts["category"].to_numpy()]
+        return list(self.month_ends)
 
     @staticmethod
-    def _summary(da: xr.DataArray, key: tuple[str, str], quantiles: list[str]) -> pd.DataFrame:
+    def _summary(arr: np.ndarray, dates: pd.DatetimeIndex, labels: list[str], key: tuple[str, str],
+                 quantiles: list[str]) -> pd.DataFrame:
         """Long table: one row per date and label (with a ``total``), the mean over runs and the quantiles."""
-        time_dim, label_dim = str(da.dims[1]), str(da.dims[2])
-        total = da.sum(label_dim).expand_dims({label_dim: ["total"]}, axis=2)
-        with_total: xr.DataArray = xr.concat([da.astype(float), total], dim=label_dim)  # type: ignore[type-var]
-        arr = with_total.to_numpy()
-        labels = [str(v) for v in with_total[label_dim].to_numpy()]
-        dates = [d.date().isoformat() for d in pd.DatetimeIndex(with_total[time_dim].to_numpy())]
-        rows = {key[0]: np.repeat(dates, len(labels)), key[1]: np.tile(labels, len(dates)),
+        values = arr.astype(float)
+        arr = np.concatenate([values, values.sum(axis=2, keepdims=True)], axis=2)
+        labels = [*labels, "total"]
+        days = [d.date().isoformat() for d in dates]
+        rows = {key[0]: np.repeat(days, len(labels)), key[1]: np.tile(labels, len(days)),
                 "mean": arr.mean(axis=0).reshape(-1)}
         for name in quantiles:
             rows[name] = np.quantile(arr, QUANTILES[name], axis=0).reshape(-1)
@@ -107,29 +127,31 @@ class Forecast:
 
     def table(self) -> pd.DataFrame:
         """``date, category, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``)."""
-        return self._summary(self.counts, ("date", "category"), list(QUANTILES))
+        return self._summary(self.count_array, self.month_ends, self.categories, ("date", "category"),
+                             list(QUANTILES))
 
     def age_table(self) -> pd.DataFrame:
         """``date, age_band, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``); needs a
         forecast made with ``by_age=True``."""
-        if self.age_counts is None:
+        if self.age_array is None:
             raise ModelInputError("This forecast was made without age bands: project with by_age=True.")
-        return self._summary(self.age_counts, ("date", "age_band"), list(QUANTILES))
+        return self._summary(self.age_array, self.month_ends, list(AGE_LABELS), ("date", "age_band"),
+                             list(QUANTILES))
 
     def days_table(self) -> pd.DataFrame:
         """Placement-days per category per month (labelled by month end): mean and P10/P50/P90."""
-        return self._summary(self.placement_days, ("month_end", "category"), ["p10", "p50", "p90"])
+        return self._summary(self.days_array, self.month_ends[1:], self.categories, ("month_end", "category"),
+                             ["p10", "p50", "p90"])
 
     def run_days(self) -> pd.DataFrame:
         """Placement-days of every run, month and category (long form) for costing."""
-        days = self.placement_days
-        runs, months, cats = (days.sizes[d] for d in days.dims)
-        labels = [d.date().isoformat() for d in pd.DatetimeIndex(days["month"].to_numpy())]
-        return pd.DataFrame({
+        runs, months, cats = self.days_array.shape
+        labels = pd.Index([d.date().isoformat() for d in self.month_ends[1:]], dtype="str")
+        return pd.DataFrame({  # text columns by taking from their labels: one Arrow take, not a string per row
             "run": np.repeat(np.arange(runs), months * cats),
-            "month_end": np.tile(np.repeat(labels, cats), runs),
-            "category": np.tile(self.categories, runs * months),
-            "days": days.to_numpy().reshape(-1),
+            "month_end": labels.take(np.tile(np.repeat(np.arange(months), cats), runs)),
+            "category": pd.Index(self.categories, dtype="str").take(np.tile(np.arange(cats), runs * months)),
+            "days": self.days_array.reshape(-1),
         })
 
 

@@ -75,7 +75,7 @@ def summed(forecasts: list[Forecast]) -> Forecast:
     counts = sum(f.counts.reindex(category=categories, fill_value=0).to_numpy() for f in forecasts)
     days = sum(f.placement_days.reindex(category=categories, fill_value=0).to_numpy() for f in forecasts)
     ages = None
-    age_arrays = [f.age_counts.to_numpy() for f in forecasts if f.age_counts is not None]
+    age_arrays = [f.age_array for f in forecasts if f.age_array is not None]
     if len(age_arrays) == len(forecasts):
         ages = np.sum(age_arrays, axis=0)
     return Forecast.from_arrays(dates, categories, np.asarray(counts), np.asarray(days), forecasts[0].settings,

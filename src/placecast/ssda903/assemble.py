@@ -20,6 +20,7 @@ line; no source row is dropped without a record):
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -316,16 +317,27 @@ def count_in_care(episodes: pd.DataFrame, day: date, categories: list[str]) -> d
     A child is counted when an episode has started on or before the day and has not ended by it
     (no end, or an end after the day); short breaks (V3/V4) are excluded.
     """
-    ts = pd.Timestamp(day)
-    live = episodes[(episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))
-                    & ~episodes["short_break"].astype(bool)]
-    live = live.drop_duplicates("child_id", keep="last")
-    counts = live["category"].value_counts()
-    out = {c: int(counts.get(c, 0)) for c in categories}
-    for c in counts.index:
-        if c not in out:
-            out[str(c)] = int(counts[c])
-    out["total"] = int(len(live))
+    return counts_in_care(episodes, [day], categories)[0]
+
+
+def counts_in_care(episodes: pd.DataFrame, days: Sequence[date], categories: list[str]) -> list[dict[str, int]]:
+    """``count_in_care`` on each of ``days``, the episodes prepared once: ``categories`` in order, any other
+    category found after them (most children first), and ``total``. A child with two live episodes on a
+    day is counted once, in the category of the later row."""
+    ep = episodes[~episodes["short_break"].astype(bool)]
+    start = ep["start"].to_numpy("datetime64[ns]")
+    end = ep["end"].to_numpy("datetime64[ns]")
+    child = pd.factorize(ep["child_id"])[0]
+    cat, names = pd.factorize(ep["category"])
+    out = []
+    for day in days:
+        ts = np.datetime64(pd.Timestamp(day).to_datetime64(), "ns")
+        live = np.flatnonzero((start <= ts) & (np.isnat(end) | (end > ts)))[::-1]
+        keep = live[np.unique(child[live], return_index=True)[1]]
+        counts = np.bincount(cat[keep][cat[keep] >= 0], minlength=len(names))
+        found = {str(names[i]): int(counts[i]) for i in np.argsort(-counts, kind="stable") if counts[i]}
+        row = {c: found.pop(c, 0) for c in categories}
+        out.append({**row, **found, "total": int(len(keep))})
     return out
 
 

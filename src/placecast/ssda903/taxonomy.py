@@ -6,6 +6,7 @@ The default lives in ``codes/taxonomy.yaml``; a council can copy and edit it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -107,5 +108,11 @@ def default_taxonomy_text() -> str:
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Load a taxonomy file, or the packaged default when ``path`` is None."""
     if path is None:
-        return _from_text(default_taxonomy_text(), "taxonomy.yaml (default)")
+        return _default_taxonomy()
     return _from_text(read_text(path), str(path))
+
+
+@cache
+def _default_taxonomy() -> Taxonomy:
+    """The packaged taxonomy, parsed once (it is immutable; each fit of a backtest asks for it)."""
+    return _from_text(default_taxonomy_text(), "taxonomy.yaml (default)")
