@@ -56,7 +56,8 @@ class _Arrays:
     """The episodes as numpy arrays, for fast snapshots at many dates."""
 
     def __init__(self, ep: pd.DataFrame, categories: list[str]) -> None:
-        self.child_codes, self.child = np.unique(ep["child_id"].to_numpy().astype(str), return_inverse=True)
+        child, codes = pd.factorize(ep["child_id"].astype("str"), sort=True)  # codes in sorted order
+        self.child, self.child_codes = child.astype(np.int64), pd.Index(codes, dtype="str")
         self.start = ep["start"].to_numpy().astype("datetime64[D]")
         end = ep["end"].to_numpy().astype("datetime64[D]")
         self.end = np.where(np.isnat(end), np.datetime64("9999-12-31"), end)
@@ -88,8 +89,8 @@ class _Arrays:
                 "uasc": self.uasc[idx], "period_start": self.period_start[idx]}
 
 
-def _frame(snap: dict[str, np.ndarray], codes: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"child_id": codes[snap["child"]], "cat": snap["cat"], "age_m": snap["age_m"],
+def _frame(snap: dict[str, np.ndarray], codes: pd.Index) -> pd.DataFrame:
+    return pd.DataFrame({"child_id": codes.take(snap["child"]), "cat": snap["cat"], "age_m": snap["age_m"],
                          "tic_m": snap["tic_m"], "uasc": snap["uasc"],
                          "period_start": snap["period_start"].astype("datetime64[ns]")})
 
@@ -129,7 +130,7 @@ def transitions(ep: pd.DataFrame, dates: list[pd.Timestamp], categories: list[st
             return pd.DataFrame(columns=cols)
         data = {c: np.concatenate([p[c] for p in parts]) for c in cols}
         frame = pd.DataFrame({c: data[c] for c in cols if c != "child"})
-        frame.insert(0, "child_id", arrays.child_codes[data["child"]])
+        frame.insert(0, "child_id", arrays.child_codes.take(data["child"]))
         return frame
 
     base = ["child", "cat", "age_m", "tic_m", "uasc", "period_start", "step"]
