@@ -167,11 +167,13 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     rows: list[list[str]] = []
     lines: list[int] = []
+    marks = "\ufeff" in text  # a byte-order mark inside the text (the first is gone with utf-8-sig)
     try:
         for record, row in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in row):
+            cells = [cell.strip() for cell in row]
+            if not any(cells):
                 continue
-            rows.append([cell.strip().lstrip("\ufeff") for cell in row])
+            rows.append([cell.lstrip("\ufeff") for cell in cells] if marks else cells)
             lines.append(record)
     except csv.Error as exc:
         raise UnusableInputError(
@@ -314,17 +316,16 @@ def _build_table(
                                 f"The {table} table needs a column {name}.{hint} "
                                 "Add it (it may be blank where allowed)."))
     width = len(header)
-    columns: dict[str, list[str]] = {c: [] for c in expected}
     for row, line in zip(rows, lines, strict=True):
-        if len(row) != width:
-            extra = [v for v in row[width:] if v]
-            if len(row) < width or extra:
-                findings.append(finding(source, line, "", "", "ROW_SHAPE",
-                                        f"The row has {len(row)} cells but the header has {width}. "
-                                        "Check for stray commas or missing cells."))
-        for c in expected:
-            j = index.get(c)
-            columns[c].append(row[j] if j is not None and j < len(row) else "")
+        if len(row) != width and (len(row) < width or any(row[width:])):
+            findings.append(finding(source, line, "", "", "ROW_SHAPE",
+                                    f"The row has {len(row)} cells but the header has {width}. "
+                                    "Check for stray commas or missing cells."))
+    # every row padded or cut to the header's width, then read column by column
+    square = [row if len(row) == width else (row + [""] * width)[:width] for row in rows]
+    by_position = list(zip(*square, strict=True)) if square else [()] * width
+    blank = [""] * len(rows)
+    columns = {c: (by_position[index[c]] if c in index else blank) for c in expected}
     data = pd.DataFrame(columns, dtype="str")
     data[LINE] = pd.Series(lines, dtype="int64")
     return RawTable(source=source, table=table, year=year, data=data, missing_columns=missing)

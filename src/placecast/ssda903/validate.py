@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from placecast.ssda903.codelists import CodeLists, collection_year_end, collection_year_start, load_code_lists
-from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats, plain_dates
+from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet
 from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS, members
@@ -86,10 +86,10 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
                              f"{col} may not be blank in the {name} table. Fill it in from the case record."))
     other: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    file_format = _file_date_format(df, name)
-    for col in DATE_COLUMNS.get(name, ()):
+    dates = {col: parse_dates(df[col]) for col in DATE_COLUMNS.get(name, ())}
+    file_format = _file_date_format(df, dates)
+    for col, (parsed, bad_format, impossible) in dates.items():
         raw = df[col]
-        parsed, bad_format, impossible = parse_dates(raw)
         if bad_format.any() and file_format:  # a file written in ISO or Excel day numbers: read, one warning
             alt, kind = parse_other_formats(raw, bad_format)
             read = kind == file_format
@@ -118,16 +118,17 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
     return df
 
 
-def _file_date_format(df: pd.DataFrame, table: str) -> str:
+def _file_date_format(df: pd.DataFrame, dates: dict[str, tuple[pd.Series, pd.Series, pd.Series]]) -> str:
     """"iso" or "serial" when most of the table's dates are written that way (a file exported so);
-    "" otherwise, so that a stray date in another format among dd/mm/yyyy ones stays an error."""
-    cols = [c for c in DATE_COLUMNS.get(table, ()) if c in df.columns]
-    if not cols:
+    "" otherwise, so that a stray date in another format among dd/mm/yyyy ones stays an error.
+    ``dates`` are the columns' ``parse_dates`` results: a value written dd/mm/yyyy (real or not) cannot
+    be in either other format, so when those are most of the values nothing more is parsed."""
+    written = sum(int((parsed.notna() | impossible).sum()) for parsed, _, impossible in dates.values())
+    other = sum(int(bad.sum()) for _, bad, _ in dates.values())
+    if not other or written / (written + other) > 0.5:
         return ""
-    values = pd.concat([df[c] for c in cols], ignore_index=True)
+    values = pd.concat([df[c] for c in dates], ignore_index=True)
     values = values[values.astype("string").fillna("").str.strip() != ""]
-    if values.empty or plain_dates(values.astype("string").str.strip()).notna().mean() > 0.5:
-        return ""  # most are dd/mm/yyyy: no other format can be half of them
     _, kind = parse_other_formats(values, pd.Series(True, index=values.index))
     shares = kind[kind != ""].value_counts() / len(values)
     return str(shares.index[0]) if len(shares) and shares.iloc[0] >= 0.5 else ""
@@ -175,7 +176,8 @@ def _check_codes(df: pd.DataFrame, col: str, year: int, codes: CodeLists) -> lis
 
 def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[Finding]:
     out: list[Finding] = []
-    place = ep["PLACE"].map(lambda p: codes.fields["PLACE"].legacy.get(p, p))
+    legacy = codes.fields["PLACE"].legacy
+    place = ep["PLACE"].where(~ep["PLACE"].isin(list(legacy)), ep["PLACE"].map(legacy))
     prov = ep["PLACE_PROVIDER"]
     no_provider = place.isin(codes.no_provider)
     optional_provider = place.isin(["Z1"])
@@ -191,8 +193,10 @@ def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[F
     both = known_place & prov.isin(list(codes.fields["PLACE_PROVIDER"].codes)) & ~no_provider
     if both.any():
         pairs = pd.DataFrame({"p": place[both], "v": prov[both]})
-        allowed = [codes.provider_allowed(p, v) for p, v in zip(pairs["p"], pairs["v"], strict=True)]
-        bad_idx = pairs.index[~np.array(allowed, dtype=bool)]
+        kinds = pairs.drop_duplicates()  # a few dozen kinds of pair however many episodes
+        kinds = kinds.assign(ok=[codes.provider_allowed(p, v) for p, v in zip(kinds["p"], kinds["v"], strict=True)])
+        allowed = pairs.merge(kinds, on=["p", "v"], how="left")["ok"].to_numpy(dtype=bool)
+        bad_idx = pairs.index[~allowed]
         out.extend(_emit(ep.loc[bad_idx], SOURCE, "PLACE_PROVIDER", "PROVIDER_NOT_ALLOWED",
                          lambda r: f"Provider {r['PLACE_PROVIDER']} cannot provide placement type {r['PLACE']}. "
                                    "Correct the provider or the placement type."))
