@@ -190,13 +190,11 @@ def _periods(ep: pd.DataFrame) -> pd.Series:
 
 def _categories(ep: pd.DataFrame, taxonomy: Taxonomy, codes: CodeLists, period_key: pd.Series) -> pd.Series:
     legacy = codes.fields["PLACE"].legacy
-    pairs = ep[["PLACE", "PLACE_PROVIDER"]].drop_duplicates()
-    lookup = {
-        (p, v): taxonomy.category_of(legacy.get(p, p), v) for p, v in zip(pairs["PLACE"], pairs["PLACE_PROVIDER"],
-                                                                         strict=True)
-    }
-    cat = pd.Series([lookup[(p, v)] for p, v in zip(ep["PLACE"], ep["PLACE_PROVIDER"], strict=True)],
-                    index=ep.index, dtype=object)
+    pairs = ep[["PLACE", "PLACE_PROVIDER"]].drop_duplicates()  # a few dozen kinds of placement
+    pairs = pairs.assign(category=[taxonomy.category_of(legacy.get(p, p), v)
+                                   for p, v in zip(pairs["PLACE"], pairs["PLACE_PROVIDER"], strict=True)])
+    found = ep[["PLACE", "PLACE_PROVIDER"]].merge(pairs, on=["PLACE", "PLACE_PROVIDER"], how="left")
+    cat = pd.Series(found["category"].to_numpy(dtype=object), index=ep.index, dtype=object)
     # Temporary placements take the category of the placement around them, within the period.
     filled = cat.groupby(period_key).ffill()
     filled = filled.groupby(period_key).bfill()

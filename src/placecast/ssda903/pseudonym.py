@@ -122,7 +122,5 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
 def pseudonymise(child_ids: pd.Series, key: bytes) -> pd.Series:
     """Replace each CHILD id with ``C`` + 16 hex characters of HMAC-SHA256(key, id)."""
     uniques = pd.unique(child_ids.astype(str))
-    mapping = {
-        cid: "C" + hmac.new(key, cid.encode("utf-8"), hashlib.sha256).hexdigest()[:16] for cid in uniques
-    }
+    mapping = {cid: "C" + hmac.digest(key, cid.encode("utf-8"), "sha256").hex()[:16] for cid in uniques}
     return child_ids.astype(str).map(mapping)
