@@ -410,6 +410,121 @@ def test_single_sign_on_sends_the_user_to_the_provider(tmp_path, monkeypatch):
     assert refused.status_code in (401, 403)
 
 
+ISSUER = "https://login.example.org"
+
+
+@pytest.fixture()
+def sso(tmp_path, monkeypatch):
+    """An app with single sign-on set up against a provider faked at its two network calls (metadata and
+    the token endpoint): the ID token it answers with is a real RS256 JWT, so Authlib checks its
+    signature, issuer, audience, expiry and nonce as it would with Microsoft Entra ID."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from authlib.integrations.starlette_client import StarletteOAuth2App
+    from fastapi.testclient import TestClient
+    from joserfc.jwk import RSAKey
+
+    from placecast.web.app import create_app
+    from placecast.web.settings import WebSettings
+
+    monkeypatch.setenv("PLACECAST_ADMIN_PASSWORD", PASSWORD)
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig"})
+    metadata = {"issuer": ISSUER, "authorization_endpoint": f"{ISSUER}/authorize", "token_endpoint": f"{ISSUER}/token",
+                "jwks_uri": f"{ISSUER}/keys", "jwks": {"keys": [key.as_dict(private=False)]}}
+    answer: dict = {}
+
+    async def fake_metadata(self, force=False):
+        self.server_metadata.update(metadata)
+        return self.server_metadata
+
+    async def fake_token(self, **params):
+        return {"access_token": "opaque", "token_type": "Bearer", **answer}
+
+    monkeypatch.setattr(StarletteOAuth2App, "load_server_metadata", fake_metadata)
+    monkeypatch.setattr(StarletteOAuth2App, "fetch_access_token", fake_token)
+    settings = WebSettings(data_dir=tmp_path, load_demo=False, secure_cookies=False, oidc_client_id="placecast",
+                           oidc_metadata_url=f"{ISSUER}/.well-known/openid-configuration")
+    app = create_app(settings, pool=ThreadPoolExecutor(1))
+    return app, TestClient(app, follow_redirects=False), key, answer
+
+
+def _id_token(key, nonce: str, sub: str = "entra-oid-1", email: str = "sam@council.gov.uk", aud: str = "placecast",
+              minutes: int = 5) -> str:
+    import time
+
+    from joserfc import jwt
+
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": sub, "aud": aud, "iat": now, "exp": now + 60 * minutes, "nonce": nonce,
+              "email": email}
+    return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+
+
+def _provider_round_trip(client, key, answer, **claims) -> object:
+    """Start single sign-on, let the provider answer with an ID token for the nonce it was given (or the
+    claims' own), and come back to the callback with the state it was given."""
+    from urllib.parse import parse_qs, urlparse
+
+    query = parse_qs(urlparse(client.get("/auth/oidc/login").headers["location"]).query)
+    nonce = claims.pop("nonce", query["nonce"][0])
+    signer = claims.pop("signer", key)
+    answer["id_token"] = _id_token(signer, nonce, **claims)
+    return client.get(f"/auth/oidc/callback?state={query['state'][0]}&code=from-the-provider")
+
+
+def test_single_sign_on_signs_in_the_account_with_that_address_and_remembers_the_subject(sso):
+    from sqlalchemy.orm import Session
+
+    from placecast.store.workspace import User
+    from placecast.web import accounts, audit
+
+    app, client, key, answer = sso
+    st = app.state.placecast
+    made = accounts.create_user(st.engine, "sam@council.gov.uk", "analyst")  # no password: single sign-on only
+    r = _provider_round_trip(client, key, answer)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert client.get("/account").status_code == 200 and "sam@council.gov.uk" in client.get("/account").text
+    with Session(st.engine) as s:
+        assert s.get(User, made.id).oidc_subject == "entra-oid-1"
+    rows = audit.search(st.engine, audit.AuditQuery(text="single sign-on"))
+    assert [(row.user, row.action) for row in rows][:1] == [("sam@council.gov.uk", "sign-in")]
+    # next time the subject finds the account even if the address has changed at the provider
+    client.post("/logout", data={"csrftoken": token(client)})
+    again = _provider_round_trip(client, key, answer, email="samantha@council.gov.uk")
+    assert again.status_code == 303 and client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize("claims, status", [
+    ({"signer": "other key"}, 401),           # not signed by the provider's key
+    ({"nonce": "replayed"}, 401),             # an ID token made for another sign-in
+    ({"aud": "another-app"}, 401),            # issued to another application
+    ({"minutes": -10}, 401),                  # expired
+    ({"email": "nobody@council.gov.uk", "sub": "entra-oid-9"}, 403),  # no Placecast account
+])
+def test_single_sign_on_refuses_a_token_that_does_not_check_out(sso, claims, status):
+    from joserfc.jwk import RSAKey
+
+    from placecast.web import accounts
+
+    app, client, key, answer = sso
+    accounts.create_user(app.state.placecast.engine, "sam@council.gov.uk", "analyst")
+    if claims.get("signer") == "other key":
+        claims = {**claims, "signer": RSAKey.generate_key(2048, parameters={"kid": "k1"})}
+    r = _provider_round_trip(client, key, answer, **claims)
+    assert r.status_code == status
+    assert client.get("/account").status_code in (303, 401)  # not signed in
+
+
+def test_single_sign_on_refuses_a_deactivated_account(sso):
+    from placecast.web import accounts
+
+    app, client, key, answer = sso
+    engine = app.state.placecast.engine
+    user = accounts.create_user(engine, "sam@council.gov.uk", "analyst")
+    accounts.update_user(engine, user.id, "analyst", False, [], "")
+    assert _provider_round_trip(client, key, answer).status_code == 403
+
+
 def test_one_childs_history_is_found_by_the_id_the_council_holds(web, clients):
     from placecast.web import audit
 

@@ -78,12 +78,17 @@ async def oidc_callback(request: Request) -> Response:
     """The provider's answer: an existing, active account with this subject or e-mail address signs in;
     anyone else is refused (accounts are made by an administrator, never by signing in)."""
     from authlib.integrations.base_client import OAuthError
+    from joserfc.errors import JoseError
 
     try:
         token = await oidc_client(request).authorize_access_token(request)
     except OAuthError as exc:
         log(request, "", "sign-in failed", f"single sign-on: {exc.error}")
         raise HTTPException(401, "Single sign-on did not complete. Try again.") from None
+    except JoseError as exc:  # the ID token's signature or claims did not check out
+        log(request, "", "sign-in failed", f"single sign-on: ID token refused ({exc.error})")
+        raise HTTPException(401, "Single sign-on did not complete: the sign-in could not be verified. "
+                                 "Try again.") from None
     info = token.get("userinfo") or {}
     subject, email = str(info.get("sub", "")), str(info.get("email") or info.get("preferred_username") or "").lower()
     st = state(request)
