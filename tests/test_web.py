@@ -51,6 +51,7 @@ def test_every_page_for_every_role(web, clients, role):
 POSTS = {  # route -> roles allowed; allowed requests are sent with input refused at 400, so nothing runs
     "/c/demo/data/upload": {"analyst", "admin"},
     "/c/demo/money/budget": {"finance", "admin"},
+    "/c/demo/money/unit-costs": {"finance", "admin"},
     "/c/demo/scenarios": {"analyst", "admin"},
     "/c/demo/scenarios/preview": {"analyst", "admin"},
     "/c/demo/indicators/commentary": {"analyst", "admin"},
@@ -64,6 +65,8 @@ def bad_input(path: str) -> dict:
         return {"data": {"year": "2025"}, "files": {"files": ("notes.txt", b"hello", "text/plain")}}
     if path.endswith("budget"):
         return {"files": {"workbook": ("budget.csv", b"a,b", "text/csv")}}
+    if path.endswith("unit-costs"):
+        return {"data": {"weekly-secure": "lots", "effective_from": "not a date", "inflation": "3"}}
     if path.endswith("commentary"):
         return {"data": {"indicator": "NO_SUCH", "text": "x"}}
     if path.endswith("child"):
@@ -643,3 +646,49 @@ def test_forecast_settings_are_changed_in_the_page_checked_by_the_librarys_schem
     saved = yaml.safe_load((folder(web.data_dir, "demo").root / "workspace.yaml").read_text())
     assert saved["forecast"] == {"runs": 100, "seed": 3}
     assert report_of(web).results.forecast.forecast.settings["seed"] == 3
+
+
+def test_unit_costs_are_changed_in_the_money_page_from_a_date_audited_and_used_by_the_quarter(web, clients):
+    """Finance changes one line's weekly cost from a date: the file is the library's unit costs, the
+    quarter is recomputed with them, the audit trail says old and new; a refused field changes nothing."""
+    from datetime import date
+    from decimal import Decimal
+
+    from placecast.finance.unit_costs import read_unit_costs
+    from placecast.web import audit, jobs
+    from placecast.web.workspace import folder, report_config
+
+    c = clients["finance"]
+    f = folder(web.data_dir, "demo")
+    page = c.get("/c/demo/money").text
+    assert 'id="weekly-secure"' in page and "7,000.00" in page
+    assert 'id="weekly-secure"' not in clients["viewer"].get("/c/demo/money").text  # read-only for others
+    fields = {f"weekly-{line}": value for line, value in re.findall(r'name="weekly-([a-z_]+)"[^>]*value="([^"]*)"',
+                                                                      page)}
+    refused = c.post("/c/demo/money/unit-costs", data={**fields, "weekly-secure": "-5", "effective_from": "2025-04-01",
+                                                      "inflation": "0", "csrftoken": token(c)})
+    assert refused.status_code == 400 and "is not an amount of pounds of 0 or more" in refused.text
+    assert 'value="-5"' in refused.text and not (f.inputs / "unit_costs.yaml").exists()
+    before = report_of(web).results.outturn
+    r = c.post("/c/demo/money/unit-costs", data={**fields, "weekly-secure": "7,654.32", "effective_from": "2025-04-01",
+                                                "inflation": "0", "csrftoken": token(c)})
+    try:
+        assert r.status_code == 303
+        job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+        assert job.status == "done", job.error
+        costs = read_unit_costs(f.inputs / "unit_costs.yaml")
+        assert costs.weekly("secure", date(2025, 6, 1)) == Decimal("7654.32")
+        assert costs.weekly("secure", date(2025, 3, 31)) == Decimal("7000")  # before the date: as it was
+        assert costs.weekly("residential_external", date(2025, 6, 1)) == Decimal("5000")  # untouched
+        assert report_config(web.data_dir, "demo", "Demo", 100).unit_costs == f.inputs / "unit_costs.yaml"
+        results = report_of(web).results
+        assert results.inputs.unit_costs.weekly("secure", date(2025, 6, 1)) == Decimal("7654.32")
+        assert results.outturn is not before
+        assert "7,654.32" in c.get("/c/demo/money").text
+        rows = audit.search(web.engine, audit.AuditQuery(action="unit costs changed"))
+        assert rows and "secure: £7,000.00 -> £7,654.32 a week from 01/04/2025" in rows[0].detail
+        assert rows[0].user == "finance"
+    finally:  # the demo's other tests expect the built-in unit costs
+        (f.inputs / "unit_costs.yaml").unlink(missing_ok=True)
+        restore = jobs.submit(web.state.pool, web.state.settings, web.engine, 1, "quarter", "test", {}, "restore")
+        assert web.wait(restore.id).status == "done"

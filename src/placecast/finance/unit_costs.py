@@ -12,7 +12,7 @@ from pathlib import Path
 
 from placecast.finance.calendar import fy_start
 from placecast.finance.errors import FinanceInputError, InputProblem
-from placecast.finance.files import UnitCostRow, UnitCostsFile
+from placecast.finance.files import UnitCostEntry, UnitCostRow, UnitCostsFile
 from placecast.schema import check_columns, read_model, read_text, validate_data
 
 
@@ -117,3 +117,67 @@ def read_unit_costs(path: Path) -> UnitCosts:
         raise FinanceInputError([InputProblem(file, "1", "", "", "no cost lines found; expected columns "
                                               "cost_line, weekly_cost, effective_from.")])
     return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation)
+
+
+def unit_costs_model(path: Path | None = None) -> UnitCostsFile:
+    """The unit-costs file as its validated model: a YAML file, or the built-in one when ``path`` is None."""
+    if path is None:
+        with resources.as_file(resources.files("placecast.finance").joinpath("unit_costs.yaml")) as default:
+            return read_model(default, UnitCostsFile, FinanceInputError)
+    return read_model(path, UnitCostsFile, FinanceInputError)
+
+
+def revise_unit_costs(model: UnitCostsFile, weekly: dict[str, Decimal], effective_from: date,
+                      inflation: Decimal | None = None) -> tuple[UnitCostsFile, list[str]]:
+    """The unit costs with new weekly costs taking effect on ``effective_from``, and the changes in words.
+
+    A line whose cost in force on that date (before inflation) already equals the new one is left alone;
+    a changed line gains an entry from that date (replacing one already on that date), so the costs
+    before it, and the outturn of the months before it, stay as they were. Unknown cost lines are refused.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> model, changes = revise_unit_costs(unit_costs_model(), {"secure": Decimal(7500)}, date(2026, 4, 1))
+    >>> changes
+    ['secure: £7,000.00 -> £7,500.00 a week from 01/04/2026']
+    >>> unit_costs_from_model(model).weekly("secure", date(2026, 3, 31))
+    Decimal('7000')
+    """
+    unknown = sorted(set(weekly) - set(model.costs))
+    if unknown:
+        raise FinanceInputError([InputProblem("unit costs", "-", line, line, "not a cost line of the unit costs; "
+                                              f"the lines are {', '.join(model.costs)}.") for line in unknown])
+    costs = {line: list(entries) for line, entries in model.costs.items()}
+    changes = []
+    for line, new in weekly.items():
+        before = [e for e in sorted(costs[line], key=lambda e: e.from_) if e.from_ <= effective_from]
+        old = before[-1].weekly if before else None
+        if old == new:
+            continue
+        costs[line] = [e for e in costs[line] if e.from_ != effective_from] + [
+            UnitCostEntry.model_validate({"from": effective_from, "weekly": new})]
+        costs[line].sort(key=lambda e: e.from_)
+        was = "none" if old is None else f"£{old:,.2f}"
+        changes.append(f"{line}: {was} -> £{new:,.2f} a week from {effective_from:%d/%m/%Y}")
+    rate = model.inflation_per_year if inflation is None else inflation
+    if rate != model.inflation_per_year:
+        changes.append(f"inflation: {model.inflation_per_year:.2%} -> {rate:.2%} a year")
+    revised = validate_data(UnitCostsFile, {**model.model_dump(by_alias=True), "costs": {
+        k: [e.model_dump(by_alias=True) for e in v] for k, v in costs.items()}, "inflation_per_year": rate},
+        "unit costs")
+    if revised.problems:
+        raise FinanceInputError(revised.problems)
+    return revised.model, changes
+
+
+def unit_costs_yaml(model: UnitCostsFile) -> str:
+    """The unit costs as a YAML file ``read_unit_costs`` reads back to the same model (amounts as text,
+    exactly)."""
+    import yaml
+
+    data = {"description": model.description, "reference": model.reference, "unit": model.unit,
+            "inflation_per_year": str(model.inflation_per_year),
+            "costs": {line: [{"from": e.from_.isoformat(), "weekly": str(e.weekly)} for e in entries]
+                      for line, entries in model.costs.items()}}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -4,7 +4,7 @@ Each route checks the role, finds the council among the user's, calls the librar
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -79,6 +79,12 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
     ctx["sections"] = ctx["fragments"].page(ctx["report"], page) if ctx["report"] else []
     if page == "data":
         ctx.update(data_summary(request, ctx["council"]))
+    if page == "money":
+        from placecast.web.costs import cost_rows, current_model, has_own_costs
+
+        model = current_model(request, slug)
+        ctx.update(cost_rows=cost_rows(model, date.today()), cost_inflation=model.inflation_per_year * 100,
+                   today=date.today().isoformat(), costs_built_in=not has_own_costs(request, slug))
     if page == "indicators" and ctx["report"] is not None:
         ctx["indicator_rows"] = indicator_rows(request, ctx)
     return render(request, template, status, **ctx)

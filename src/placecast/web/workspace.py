@@ -96,14 +96,15 @@ class Folder:
         """Replace the workspace's settings atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(settings.model_dump(mode="json", exclude_none=True), sort_keys=False)
-        _atomic_write(self.root / "workspace.yaml", text.encode("utf-8"))
+        write_atomic(self.root / "workspace.yaml", text.encode("utf-8"))
 
     def results_file(self, quarter: str) -> Path:
         """Where the quarter's computed report model is kept."""
         return self.results / f"{quarter}.pickle"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a part file renamed over it)."""
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(path)
@@ -163,7 +164,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
         raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
     if not (f.history / "manifest.json").exists():
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
-    optional = {k: f.inputs / f"{k}.yaml" for k in ("plan", "commentary", "scenario")}
+    optional = {k: f.inputs / f"{k}.yaml" for k in ("plan", "commentary", "scenario", "unit_costs")}
     bench = None
     if ws.stats is not None and ws.stats.is_dir() and ws.benchmark_council:
         bench = {"stats": ws.stats, "council": ws.benchmark_council}
@@ -201,7 +202,7 @@ def save_results(f: Folder, quarter: str, report) -> Path:
     """Keep the quarter's report model (with its results) for the pages, replaced atomically."""
     f.results.mkdir(parents=True, exist_ok=True)
     path = f.results_file(quarter)
-    _atomic_write(path, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+    write_atomic(path, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
     return path
 
 

@@ -1,0 +1,113 @@
+"""Unit costs in the money page: the weekly cost of each cost line, read and changed in a form by finance.
+
+A change takes effect from a date the user gives (the costs before it, and the outturn of the months
+before it, stay as they were), is checked by the library's unit-costs schema, written as the council's
+``unit_costs.yaml`` (all or nothing), audited with every line's old and new cost, and recomputes the
+quarter. Nothing is changed when any field is refused; each refusal is shown by its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from placecast.finance.errors import FinanceInputError
+from placecast.finance.files import UnitCostsFile
+from placecast.finance.unit_costs import revise_unit_costs, unit_costs_model, unit_costs_yaml
+from placecast.web import jobs, workspace
+from placecast.web.accounts import SignedIn
+from placecast.web.app import council_of, log, need, state
+from placecast.web.pages import section_page
+
+router = APIRouter()
+FILE = "unit_costs.yaml"
+
+
+def has_own_costs(request: Request, slug: str) -> bool:
+    """Whether the council has set its own unit costs (otherwise the built-in illustrative ones apply)."""
+    return (workspace.folder(state(request).settings.data_dir, slug).inputs / FILE).exists()
+
+
+def current_model(request: Request, slug: str) -> UnitCostsFile:
+    """The council's unit costs (its own file, else the built-in illustrative ones)."""
+    path = workspace.folder(state(request).settings.data_dir, slug).inputs / FILE
+    return unit_costs_model(path if path.exists() else None)
+
+
+def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:
+    """Each cost line with the weekly cost in force on ``on`` (before inflation) and since when."""
+    rows = []
+    for line, entries in model.costs.items():
+        before = [e for e in sorted(entries, key=lambda e: e.from_) if e.from_ <= on] or entries[:1]
+        rows.append({"line": line, "weekly": before[-1].weekly, "since": before[-1].from_})
+    return rows
+
+
+def _amount(text: str) -> Decimal:
+    """A weekly cost typed as 1500, 1,500.00 or £1,500."""
+    cleaned = text.strip().replace(",", "").replace("£", "")
+    value = Decimal(cleaned)
+    if not value.is_finite() or value < 0:
+        raise InvalidOperation
+    return value
+
+
+def _read_form(form: Mapping[str, Any], model: UnitCostsFile
+               ) -> tuple[dict[str, Decimal], date | None, Decimal | None, dict[str, str]]:
+    """The weekly costs, the date and the inflation typed, and a refusal by each field that is wrong."""
+    errors: dict[str, str] = {}
+    weekly: dict[str, Decimal] = {}
+    for line in model.costs:
+        text = str(form.get(f"weekly-{line}", "")).strip()
+        if not text:
+            errors[f"weekly-{line}"] = f"Give the weekly cost of {line} in pounds (0 if it costs nothing)."
+            continue
+        try:
+            weekly[line] = _amount(text)
+        except (InvalidOperation, ValueError):
+            errors[f"weekly-{line}"] = (f"{line}: '{text}' is not an amount of pounds of 0 or more, for example "
+                                        "1500 or 1,500.00.")
+    effective: date | None = None
+    try:
+        effective = date.fromisoformat(str(form.get("effective_from", "")).strip())
+    except ValueError:
+        errors["effective_from"] = "Give the date the new costs take effect (day, month and year)."
+    inflation: Decimal | None = None
+    try:
+        inflation = Decimal(str(form.get("inflation", "")).strip().rstrip("%")) / 100
+        if not -1 <= inflation <= 1:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["inflation"] = "Give the yearly inflation as a percentage between -100 and 100, for example 3 or 2.5."
+    return weekly, effective, inflation, errors
+
+
+@router.post("/c/{slug}/money/unit-costs")
+async def change_unit_costs(request: Request, slug: str, user: SignedIn = Depends(need("money"))) -> Response:
+    """Check the form, write the council's unit costs, audit the change and recompute the quarter."""
+    council = council_of(request, slug, user)
+    model = current_model(request, slug)
+    async with request.form() as form:
+        weekly, effective, inflation, errors = _read_form(form, model)
+        typed = {k: str(v) for k, v in form.items() if k != "csrftoken"}
+    revised, changes = model, list[str]()
+    if not errors and effective is not None:
+        try:
+            revised, changes = revise_unit_costs(model, weekly, effective, inflation)
+        except FinanceInputError as exc:
+            errors["effective_from"] = "; ".join(p.message for p in exc.problems)
+    if errors:
+        return section_page(request, slug, "money", user, status=400, cost_errors=errors, cost_typed=typed)
+    if not changes:
+        return RedirectResponse(f"/c/{slug}/money#h-unit-costs", status_code=303)
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, slug)
+    workspace.write_atomic(f.inputs / FILE, unit_costs_yaml(revised).encode("utf-8"))
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "unit costs changed")
+    log(request, user.username, "unit costs changed", f"{'; '.join(changes)} (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
