@@ -30,6 +30,7 @@ import pandas as pd
 from placecast.ssda903.codelists import CodeLists, collection_year_end, load_code_lists
 from placecast.ssda903.pseudonym import pseudonymise
 from placecast.ssda903.read import LINE
+from placecast.ssda903.tables import per_kind
 from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
 from placecast.ssda903.validate import SOURCE, YEAR, ValidatedReturns
 
@@ -190,11 +191,11 @@ def _periods(ep: pd.DataFrame) -> pd.Series:
 
 def _categories(ep: pd.DataFrame, taxonomy: Taxonomy, codes: CodeLists, period_key: pd.Series) -> pd.Series:
     legacy = codes.fields["PLACE"].legacy
-    pairs = ep[["PLACE", "PLACE_PROVIDER"]].drop_duplicates()  # a few dozen kinds of placement
-    pairs = pairs.assign(category=[taxonomy.category_of(legacy.get(p, p), v)
-                                   for p, v in zip(pairs["PLACE"], pairs["PLACE_PROVIDER"], strict=True)])
-    found = ep[["PLACE", "PLACE_PROVIDER"]].merge(pairs, on=["PLACE", "PLACE_PROVIDER"], how="left")
-    cat = pd.Series(found["category"].to_numpy(dtype=object), index=ep.index, dtype=object)
+
+    def category(place: str, provider: str) -> str | None:
+        return taxonomy.category_of(legacy.get(place, place), provider)
+
+    cat = pd.Series(per_kind(ep[["PLACE", "PLACE_PROVIDER"]], category), index=ep.index, dtype=object)
     # Temporary placements take the category of the placement around them, within the period.
     filled = cat.groupby(period_key).ffill()
     filled = filled.groupby(period_key).bfill()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -55,9 +55,17 @@ CODE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def members(values: pd.Series, pool: Iterable[str] | pd.Index | pd.Series) -> pd.Series:
     """``values.isin(pool)`` for a large ``pool`` of ids: by a hash index, where pandas' isin on Arrow-backed
     text converts the pool one value at a time (a second for a large council's children)."""
     index = pd.Index(list(pool) if isinstance(pool, set | frozenset) else pool).unique()
     return pd.Series(np.asarray(index.get_indexer(values) >= 0), index=values.index)
+
+
+def per_kind(frame: pd.DataFrame, func: Callable[..., object]) -> np.ndarray:
+    """``func(*row)`` for every row of ``frame``, called once per distinct row (a few dozen kinds of
+    placement or provider however many episodes) and joined back in the rows' order."""
+    cols = list(frame.columns)
+    kinds = frame.drop_duplicates()
+    kinds = kinds.assign(_value=[func(*row) for row in kinds.itertuples(index=False, name=None)])
+    return frame.merge(kinds, on=cols, how="left")["_value"].to_numpy(dtype=object)

@@ -17,7 +17,7 @@ from placecast.ssda903.codelists import CodeLists, collection_year_end, collecti
 from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet
-from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS, members
+from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS, members, per_kind
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +193,7 @@ def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[F
     both = known_place & prov.isin(list(codes.fields["PLACE_PROVIDER"].codes)) & ~no_provider
     if both.any():
         pairs = pd.DataFrame({"p": place[both], "v": prov[both]})
-        kinds = pairs.drop_duplicates()  # a few dozen kinds of pair however many episodes
-        kinds = kinds.assign(ok=[codes.provider_allowed(p, v) for p, v in zip(kinds["p"], kinds["v"], strict=True)])
-        allowed = pairs.merge(kinds, on=["p", "v"], how="left")["ok"].to_numpy(dtype=bool)
-        bad_idx = pairs.index[~allowed]
+        bad_idx = pairs.index[~per_kind(pairs, codes.provider_allowed).astype(bool)]
         out.extend(_emit(ep.loc[bad_idx], SOURCE, "PLACE_PROVIDER", "PROVIDER_NOT_ALLOWED",
                          lambda r: f"Provider {r['PLACE_PROVIDER']} cannot provide placement type {r['PLACE']}. "
                                    "Correct the provider or the placement type."))
@@ -398,7 +395,7 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
             found.extend(_dfe_rules(returns, year, ep, hd, ua, previous))
         previous = ep
         if ua is not None:
-            known = set(hd["CHILD"]) if hd is not None else set()
+            known = hd["CHILD"] if hd is not None else pd.Series([], dtype="str")
             unknown = ua[(ua["CHILD"] != "") & ~members(ua["CHILD"], known)]
             found.extend(_emit(unknown, SOURCE, "CHILD", "UASC_UNKNOWN_CHILD",
                                "This child is in the UASC table but has no Header row in the same return. "
