@@ -59,8 +59,7 @@ def default_unit_costs() -> UnitCosts:
     >>> default_unit_costs().weekly("residential_external", date(2025, 6, 1)) == 5000
     True
     """
-    with resources.as_file(resources.files("placecast.finance").joinpath("unit_costs.yaml")) as path:
-        return unit_costs_from_model(read_model(path, UnitCostsFile, FinanceInputError))
+    return unit_costs_from_model(unit_costs_model())
 
 
 def unit_costs_from_model(model: UnitCostsFile) -> UnitCosts:
@@ -127,6 +126,12 @@ def unit_costs_model(path: Path | None = None) -> UnitCostsFile:
     return read_model(path, UnitCostsFile, FinanceInputError)
 
 
+def entry_in_force(entries: list[UnitCostEntry], on: date) -> UnitCostEntry | None:
+    """The latest of a cost line's entries that has taken effect by ``on`` (None when none has yet)."""
+    before = [e for e in sorted(entries, key=lambda e: e.from_) if e.from_ <= on]
+    return before[-1] if before else None
+
+
 def revise_unit_costs(model: UnitCostsFile, weekly: dict[str, Decimal], effective_from: date,
                       inflation: Decimal | None = None) -> tuple[UnitCostsFile, list[str]]:
     """The unit costs with new weekly costs taking effect on ``effective_from``, and the changes in words.
@@ -151,8 +156,8 @@ def revise_unit_costs(model: UnitCostsFile, weekly: dict[str, Decimal], effectiv
     costs = {line: list(entries) for line, entries in model.costs.items()}
     changes = []
     for line, new in weekly.items():
-        before = [e for e in sorted(costs[line], key=lambda e: e.from_) if e.from_ <= effective_from]
-        old = before[-1].weekly if before else None
+        in_force = entry_in_force(costs[line], effective_from)
+        old = in_force.weekly if in_force else None
         if old == new:
             continue
         costs[line] = [e for e in costs[line] if e.from_ != effective_from] + [

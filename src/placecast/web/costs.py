@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from placecast.finance.errors import FinanceInputError
 from placecast.finance.files import UnitCostsFile
-from placecast.finance.unit_costs import revise_unit_costs, unit_costs_model, unit_costs_yaml
+from placecast.finance.unit_costs import entry_in_force, revise_unit_costs, unit_costs_model, unit_costs_yaml
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import council_of, log, need, state
@@ -28,23 +29,24 @@ router = APIRouter()
 FILE = "unit_costs.yaml"
 
 
-def has_own_costs(request: Request, slug: str) -> bool:
-    """Whether the council has set its own unit costs (otherwise the built-in illustrative ones apply)."""
-    return (workspace.folder(state(request).settings.data_dir, slug).inputs / FILE).exists()
+def own_file(request: Request, slug: str) -> Path:
+    """Where the council's own unit costs are kept (when it has set them)."""
+    return workspace.folder(state(request).settings.data_dir, slug).inputs / FILE
 
 
 def current_model(request: Request, slug: str) -> UnitCostsFile:
     """The council's unit costs (its own file, else the built-in illustrative ones)."""
-    path = workspace.folder(state(request).settings.data_dir, slug).inputs / FILE
+    path = own_file(request, slug)
     return unit_costs_model(path if path.exists() else None)
 
 
 def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:
-    """Each cost line with the weekly cost in force on ``on`` (before inflation) and since when."""
+    """Each cost line with the weekly cost in force on ``on`` (before inflation) and since when (a line
+    whose first cost is later shows that one, as the costing uses it)."""
     rows = []
     for line, entries in model.costs.items():
-        before = [e for e in sorted(entries, key=lambda e: e.from_) if e.from_ <= on] or entries[:1]
-        rows.append({"line": line, "weekly": before[-1].weekly, "since": before[-1].from_})
+        entry = entry_in_force(entries, on) or min(entries, key=lambda e: e.from_)
+        rows.append({"line": line, "weekly": entry.weekly, "since": entry.from_})
     return rows
 
 
@@ -106,8 +108,7 @@ async def change_unit_costs(request: Request, slug: str, user: SignedIn = Depend
     if not changes:
         return RedirectResponse(f"/c/{slug}/money#h-unit-costs", status_code=303)
     st = state(request)
-    f = workspace.folder(st.settings.data_dir, slug)
-    workspace.write_atomic(f.inputs / FILE, unit_costs_yaml(revised).encode("utf-8"))
+    workspace.write_atomic(own_file(request, slug), unit_costs_yaml(revised).encode("utf-8"))
     job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "unit costs changed")
     log(request, user.username, "unit costs changed", f"{'; '.join(changes)} (job {job.id})", slug)
     return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)

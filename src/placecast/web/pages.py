@@ -80,11 +80,11 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
     if page == "data":
         ctx.update(data_summary(request, ctx["council"]))
     if page == "money":
-        from placecast.web.costs import cost_rows, current_model, has_own_costs
+        from placecast.web.costs import cost_rows, current_model, own_file
 
         model = current_model(request, slug)
         ctx.update(cost_rows=cost_rows(model, date.today()), cost_inflation=model.inflation_per_year * 100,
-                   today=date.today().isoformat(), costs_built_in=not has_own_costs(request, slug))
+                   today=date.today().isoformat(), costs_built_in=not own_file(request, slug).exists())
     if page == "indicators" and ctx["report"] is not None:
         ctx["indicator_rows"] = indicator_rows(request, ctx)
     return render(request, template, status, **ctx)
