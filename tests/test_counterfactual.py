@@ -15,7 +15,7 @@ from placecast.model.settings import ForecastSettings
 from placecast.programme.counterfactual import (
     Interval,
     counterfactual_avoidance,
-    error_sd,
+    factor_from_record,
     lever_of,
     planned_against_realised,
 )
@@ -71,12 +71,24 @@ def test_no_whole_month_after_approval_is_an_error():
                                  SETTINGS)
 
 
-def test_the_interval_is_at_least_as_wide_as_the_councils_record_and_the_prior_say():
-    assert error_sd(np.array([]), 12) == pytest.approx(0.065)
-    assert error_sd(np.array([0.1, 0.1]), 12) == pytest.approx(np.sqrt((2 * 0.065**2 + 0.02) / 4))
-    wide = Interval(0.0, -10.0, 10.0).widened(10.0)
-    assert wide.p90 == pytest.approx(12.816) and wide.p10 == -wide.p90
-    assert Interval(0.0, -20.0, 30.0).widened(10.0) == Interval(0.0, -20.0, 30.0)  # the runs' spread is wider
+def test_the_interval_is_the_runs_spread_scaled_by_the_councils_record():
+    assert factor_from_record(np.array([])) == 1.0  # no record: the runs' spread as it is
+    assert factor_from_record(np.array([2.0, -2.0])) == pytest.approx(np.sqrt((2 + 8) / 4))
+    assert factor_from_record(np.array([0.5] * 6)) == pytest.approx(np.sqrt((2 + 1.5) / 8))  # narrower than the runs
+    scaled = Interval(5.0, -5.0, 25.0).scaled(1.5)
+    assert (scaled.mean, scaled.p10, scaled.p90) == (5.0, -10.0, 35.0)  # each side from the mean x 1.5
+
+
+def test_the_total_interval_is_scaled_by_the_stated_factor(measured):
+    history, cf = measured
+    from placecast.programme.counterfactual import _window, backtest_errors
+
+    origin, start, last = _window(APPROVED, AS_AT)
+    record = backtest_errors(history, origin, 6, default_unit_costs(), SETTINGS)
+    assert cf.record_origins == len(record) and cf.spread_factor == pytest.approx(factor_from_record(record))
+    runs = Interval(cf.to_date.mean, cf.baseline_cost.p10 - cf.actual_cost, cf.baseline_cost.p90 - cf.actual_cost)
+    assert cf.to_date.p90 - cf.to_date.mean == pytest.approx(cf.spread_factor * (runs.p90 - runs.mean))
+    assert f"x {cf.spread_factor:.2f}" in cf.interval_basis() or not cf.record_origins
 
 
 @pytest.mark.parametrize(("planned", "upper", "rag"), [(100, 100, "Green"), (100, 96, "Amber"), (100, 90, "Red"),

@@ -693,7 +693,7 @@ def programme_track(
         out.print(f"Realised cost avoidance {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y}, against the baseline "
                   f"frozen at approval ({cf.approved:%d/%m/%Y}): £{t.mean:,.0f} (80% interval £{t.p10:,.0f} to "
                   f"£{t.p90:,.0f}); the baseline expected £{cf.baseline_cost.mean:,.0f}, the days cost "
-                  f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count.")
+                  f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count. {cf.interval_basis()}")
         for lever, v in cf.by_lever.items():
             out.print(f"  {LEVERS[lever]}: £{v.mean:,.0f} (£{v.p10:,.0f} to £{v.p90:,.0f})")
         how = "the log's confirmed events" if cf.attribution == "log" else "the history alone"

@@ -42,7 +42,8 @@ METHOD = ("Realised avoidance is measured against the counterfactual: the demand
           "placements of the days that have passed this year to cost the baseline figure; the care history shows "
           "what they did cost. Children step down, go home and leave care every month whether or not a programme "
           "exists, and the baseline expects them to: only the difference counts. The interval is the spread of the "
-          "baseline's runs, widened by how far this council's own cost forecasts of that length have been out.")
+          "baseline's runs, scaled by how far this council's own cost forecasts of that length have been out, "
+          "measured in units of their own spread.")
 
 
 def realised_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
@@ -72,7 +73,8 @@ def realised_blocks(programme: ProgrammeResults, unit: MoneyUnit) -> list:
     return [Text([METHOD.replace("Attribution to levers is from the care history alone; ", ""),
                   f"Days passed: {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y} ({cf.days} days), baseline frozen "
                   f"at approval ({cf.approved:%d/%m/%Y}). Evidence: {evidence}. Attribution to levers is from {how}; "
-                  "step-downs and returns home detected in the history are evidence, not savings.", *cf.findings]),
+                  "step-downs and returns home detected in the history are evidence, not savings.", cf.interval_basis(),
+                  *cf.findings]),
             Table("realised", f"Realised cost avoidance against the frozen baseline ({unit.label})",
                   [Column("what", "Measure"), Column("mean", "Mean", k), Column("p10", "P10", k),
                    Column("p90", "P90", k)], rows, "P10 and P90 bound the 80% interval.")]
