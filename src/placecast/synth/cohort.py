@@ -203,9 +203,11 @@ class _Council:
                 found = [e for e in found if e[0] < placed] + [(placed, "adoption")]
         return sorted(set(found))
 
-    def record(self, c: int, t: int, end: int, rne: str, stay: _Stay, rng: np.random.Generator) -> None:
-        """The stay's episodes from ``t`` to ``end`` and how it ends; a child who goes home may come back."""
-        for day, kind in self.events(c, t, end, stay, rng):
+    def record(self, c: int, t: int, end: int, rne: str, stay: _Stay, rng: np.random.Generator,
+               moves_from: int | None = None) -> None:
+        """The stay's episodes from ``t`` to ``end`` and how it ends; a child who goes home may come back.
+        With ``moves_from`` (a fork), the episode begun on ``t`` runs unchanged to the first event after it."""
+        for day, kind in self.events(c, t if moves_from is None else max(t, moves_from), end, stay, rng):
             if day <= t:
                 continue
             self.add(c, t, day, rne, stay, "X1", rng, "" if kind == "order" else "CARPL")
@@ -274,7 +276,7 @@ class _Council:
             stay = _Stay(e["stay_start"], e["pathway"], int(e["true_cat"]), e["ls"], e["place"], e["provider"],
                          int(e["cat"]))
             end = self.stay(stay.pathway, c, stay.start, rng, fork - stay.start)
-            self.record(c, e["decom"], max(end, fork + 1), e["rne"], stay, rng)
+            self.record(c, e["decom"], max(end, fork + 1), e["rne"], stay, rng, moves_from=fork)
         home = {e["child"]: e["dec"] for e in kept if e["rec"] in ("E4A", "E41")}
         still_out = {c for c in home if not any(x["child"] == c and x["decom"] > home[c] for x in self.episodes)}
         for c in sorted(still_out):  # children gone home before the fork: their return re-drawn
