@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -131,6 +132,26 @@ def test_forecast_cli_writes_the_contract_files(clean_council, tmp_path, key):
     card = (tmp_path / "model_card.md").read_text()
     assert "Backtest on this data" in card and "2021-04-01" in card
     assert (tmp_path / "placement_days.csv").exists() and (tmp_path / "placement_days_runs.parquet").exists()
+
+
+def test_forecast_cli_pools_with_no_change_when_asked(clean_council, tmp_path, key):
+    """--combine no-change: each month's mean lies between the microsimulation's and today's count, by the
+    weights the model card states, and the card scores the combination out of sample."""
+    common = ["--start", "2025-03-31", "--horizon-months", "12", "--runs", "200", "--backtest-runs", "50"]
+    for name, extra in (("plain", []), ("pooled", ["--combine", "no-change"])):
+        result = CliRunner().invoke(app, ["forecast", str(clean_council), *common, "--out", str(tmp_path / name),
+                                          *extra])
+        assert result.exit_code == 0, result.output
+    plain, pooled = (pd.read_csv(tmp_path / n / "forecast.csv").set_index(["date", "category"])["mean"]
+                     for n in ("plain", "pooled"))
+    now = plain.xs("2025-03-31", level="date")
+    card = (tmp_path / "pooled" / "model_card.md").read_text()
+    assert "combines the microsimulation with 'no change'" in card and "out of sample" in card
+    w = float(re.search(r"12 months (\d+)%", card).group(1)) / 100
+    at12 = "2026-03-31"
+    expected = w * plain.xs(at12, level="date") + (1 - w) * now
+    assert np.allclose(pooled.xs(at12, level="date"), expected, atol=0.5 + 0.01 * expected.max())
+    assert "combines" not in (tmp_path / "plain" / "model_card.md").read_text()
 
 
 def test_backtest_cli_writes_metrics(clean_council, tmp_path, key):

@@ -209,6 +209,13 @@ class UascChoice(StrEnum):
     only = "only"
 
 
+class CombineChoice(StrEnum):
+    """The forecast as the microsimulation alone, or pooled with "no change" by the council's own backtest."""
+
+    none = "none"
+    no_change = "no-change"
+
+
 def _start_date(text: str | None, option: str) -> date | None:
     """A date option written YYYY-MM-DD or dd/mm/yyyy."""
     if text is None:
@@ -242,6 +249,9 @@ def forecast(
                                                     "(0: no backtest).")] = 300,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
+    combine: Annotated[CombineChoice, typer.Option(help="none: the microsimulation; no-change: pooled with 'no "
+                                                        "change', weighted by each one's error in this council's "
+                                                        "backtest.")] = CombineChoice.none,
 ) -> None:
     """Forecast children in care by placement category with prediction intervals."""
     from rich.progress import Progress
@@ -250,13 +260,17 @@ def forecast(
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
-                         backtest_runs=backtest_runs)
+                         backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
     history = load_history(source)
     model = DemandModel.from_settings(settings).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
         result = model.project(settings.horizon_months, progress=lambda n: progress.advance(task, n), by_age=by_age)
     bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
+    if settings.combine == "no_change":
+        from placecast.model.combine import anchored, combination_weights
+
+        result = anchored(result, combination_weights(bt), seed=settings.seed)
     table = result.table()
     write_forecast(out_dir, model, result, bt)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]

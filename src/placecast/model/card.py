@@ -29,6 +29,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
         "and UASC status; leaving care at 18; entries by stream (other children, UASC) with a log-linear "
         "trend; parameter uncertainty drawn per run (Beta, Dirichlet, normal).",
+        *([f"- {s['anchored_on_no_change']}"] if "anchored_on_no_change" in s else []),
         "",
         "## Entries",
         model.summary.to_markdown(index=False) if _has_tabulate() else model.summary.to_string(index=False),
@@ -48,9 +49,25 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         lines += ["", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for _, r in m[cols].iterrows():
             lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+        if "anchored_on_no_change" in s:
+            lines += _combination_lines(backtest)
     lines += ["", "Quantiles are across Monte Carlo runs; the bands show where the count is likely to be, "
               "not a guarantee."]
     return "\n".join(lines) + "\n"
+
+
+def _combination_lines(backtest: BacktestResult) -> list[str]:
+    """The combined forecast's own backtest: each origin weighted by the other origins only."""
+    from placecast.model.combine import combination_backtest
+
+    lines = ["", "### The combined forecast (this forecast) in the same backtest",
+             "The tables above score the microsimulation alone. Here each origin's weights come from the other "
+             "origins only, so this is out of sample. WAPE over the placement categories:", "",
+             "| horizon_months | combined | microsimulation | no change |",
+             "|---|---|---|---|"]
+    for r in combination_backtest(backtest).itertuples():
+        lines.append(f"| {r.horizon_months} | {r.wape:.3f} | {r.wape_model:.3f} | {r.wape_nochange:.3f} |")
+    return lines
 
 
 def _has_tabulate() -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from placecast.model.backtesting import BacktestResult
 from placecast.model.demand import Forecast
@@ -59,22 +60,58 @@ def combination_weights(bt: BacktestResult | None) -> Combination:
     """
     if bt is None or bt.points.empty:
         return Combination((), (), "equal weights (there is too little history for a backtest)")
-    pts = bt.points[bt.points["category"] != "total"]
-    horizons, weights = [], []
-    for h, g in pts.groupby("horizon_months", sort=True):
+    weights = _weights_from(bt.points[bt.points["category"] != "total"])
+    horizons, values = tuple(weights), tuple(weights.values())
+    origins = bt.points["origin"].nunique()
+    return Combination(horizons, values,
+                       f"each one's squared error in the council's own backtest ({origins} origin(s))")
+
+
+def _weights_from(points: pd.DataFrame) -> dict[int, float]:
+    """Inverse-MSE weights on the model per horizon from backtest points over the placement categories."""
+    out = {}
+    for h, g in points.groupby("horizon_months", sort=True):
         mse_model = float(((g["forecast"] - g["actual"]) ** 2).mean())
         mse_naive = float(((g["nochange"] - g["actual"]) ** 2).mean())
-        if mse_model + mse_naive == 0:
-            w = EQUAL
-        elif mse_model == 0:
-            w = 1.0
-        else:
-            w = (1 / mse_model) / (1 / mse_model + (1 / mse_naive if mse_naive > 0 else np.inf))
-        horizons.append(int(h))
-        weights.append(float(w))
-    origins = bt.points["origin"].nunique()
-    return Combination(tuple(horizons), tuple(weights),
-                       f"each one's squared error in the council's own backtest ({origins} origin(s))")
+        out[int(h)] = EQUAL if mse_model + mse_naive == 0 else mse_naive / (mse_model + mse_naive)
+    return out
+
+
+def combination_backtest(bt: BacktestResult) -> pd.DataFrame:
+    """The combination's own backtest: at each origin, weights from the other origins only (equal weights
+    when there is no other), its point ``w x model + (1 - w) x no change`` scored like the model's.
+
+    Returns one row per horizon: ``wape`` (the combination), ``wape_model`` and ``wape_nochange``, over the
+    placement categories.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"origin": ["a", "a", "b", "b"], "horizon_months": 12, "category": "x",
+    ...                     "actual": [10.0, 10.0, 20.0, 20.0], "forecast": [12.0, 12.0, 20.0, 20.0],
+    ...                     "nochange": [10.0, 10.0, 16.0, 16.0]})
+    >>> from placecast.model.backtesting import BacktestResult
+    >>> combination_backtest(BacktestResult(pts, pd.DataFrame(), [])).round(3).to_dict("records")
+    [{'horizon_months': 12, 'wape': 0.2, 'wape_model': 0.067, 'wape_nochange': 0.133}]
+
+    (each origin's weights come from the other, where the other forecaster did better: out of sample,
+    the combination can be worse than either)
+    """
+    pts = bt.points[bt.points["category"] != "total"].copy()
+    if pts.empty:
+        return pd.DataFrame(columns=["horizon_months", "wape", "wape_model", "wape_nochange"])
+    pts["combined"] = np.nan
+    for origin in pts["origin"].unique():
+        mine = pts["origin"] == origin
+        weights = _weights_from(pts[~mine]) if (~mine).any() else {}
+        w = pts.loc[mine, "horizon_months"].map(weights).fillna(EQUAL).astype(float)
+        pts.loc[mine, "combined"] = w * pts.loc[mine, "forecast"] + (1 - w) * pts.loc[mine, "nochange"]
+    rows = []
+    for h, g in pts.groupby("horizon_months", sort=True):
+        total = g["actual"].sum()
+        wape = {k: float((g[c] - g["actual"]).abs().sum() / total) if total else np.nan
+                for k, c in (("wape", "combined"), ("wape_model", "forecast"), ("wape_nochange", "nochange"))}
+        rows.append({"horizon_months": int(h), **wape})
+    return pd.DataFrame(rows)
 
 
 def anchored(forecast: Forecast, combination: Combination, seed: int = 0) -> Forecast:

@@ -69,6 +69,10 @@ def forecast_step(history: History, settings: ForecastSettings, as_at: date) -> 
     horizon = max((horizon_end.year - origin.year) * 12 + horizon_end.month - origin.month, 12)
     forecast = model.project(horizon)
     bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
+    if settings.combine == "no_change":
+        from placecast.model.combine import anchored, combination_weights
+
+        forecast = anchored(forecast, combination_weights(bt), seed=settings.seed)
     return ForecastResults(model, forecast, bt)
 
 
