@@ -56,3 +56,26 @@ def test_pooling_moves_the_mean_and_widens_the_bands_where_the_two_disagree():
     dim = np.array([d.day for d in dates[1:]])[None, :, None]
     assert moved_days == pytest.approx(0.5 * (shift[:, :-1] + shift[:, 1:]) * dim)
     assert "no change" in out.settings["anchored_on_no_change"]
+
+
+def test_the_quarters_settings_choose_the_combined_forecast():
+    from datetime import date
+
+    from placecast.model.settings import ForecastSettings
+    from placecast.quarter.run import forecast_step
+    from placecast.testing import small_history
+
+    history = small_history()
+    plain = forecast_step(history, ForecastSettings(runs=40, backtest_runs=20), date(2025, 3, 31))
+    pooled = forecast_step(history, ForecastSettings(runs=40, backtest_runs=20, combine="no_change"),
+                           date(2025, 3, 31))
+    assert "anchored_on_no_change" not in plain.forecast.settings
+    assert pooled.forecast.settings["anchored_on_no_change"].startswith("The forecast combines")
+    # the same runs before pooling: at the origin the two agree, and the pooled mean moves toward today's count
+    now = plain.forecast.count_array[0, 0]
+    assert np.array_equal(pooled.forecast.count_array[:, 0], plain.forecast.count_array[:, 0])
+    gap_plain = np.abs(plain.forecast.count_array[:, -1].mean(axis=0) - now).sum()
+    gap_pooled = np.abs(pooled.forecast.count_array[:, -1].mean(axis=0) - now).sum()
+    assert gap_pooled <= gap_plain + 1e-9
+    with pytest.raises(ValueError):
+        ForecastSettings(combine="average")

@@ -257,6 +257,7 @@ def forecast(
     from rich.progress import Progress
 
     from placecast.model import DemandModel, backtest, write_forecast
+    from placecast.model.combine import as_settings_ask
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
@@ -267,10 +268,7 @@ def forecast(
         task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
         result = model.project(settings.horizon_months, progress=lambda n: progress.advance(task, n), by_age=by_age)
     bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
-    if settings.combine == "no_change":
-        from placecast.model.combine import anchored, combination_weights
-
-        result = anchored(result, combination_weights(bt), seed=settings.seed)
+    result = as_settings_ask(result, bt, settings.combine, settings.seed)
     table = result.table()
     write_forecast(out_dir, model, result, bt)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]

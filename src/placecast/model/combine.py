@@ -114,6 +114,12 @@ def combination_backtest(bt: BacktestResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def as_settings_ask(forecast: Forecast, bt: BacktestResult | None, combine: str, seed: int = 0) -> Forecast:
+    """The forecast the settings' ``combine`` asks for: the microsimulation (``none``) or pooled with "no
+    change" by the council's own backtest ``bt`` (``no_change``)."""
+    return anchored(forecast, combination_weights(bt), seed=seed) if combine == "no_change" else forecast
+
+
 def anchored(forecast: Forecast, combination: Combination, seed: int = 0) -> Forecast:
     """``forecast`` pooled with "no change" by the combination: a linear opinion pool of the two.
 

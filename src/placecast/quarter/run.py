@@ -15,6 +15,7 @@ from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs, cost_summary
 from placecast.finance.outturn import forecast_outturn
 from placecast.model import DemandModel, backtest
+from placecast.model.combine import as_settings_ask
 from placecast.model.settings import ForecastSettings
 from placecast.quarter.config import parse_quarter
 from placecast.quarter.inputs import QuarterInputs
@@ -69,10 +70,7 @@ def forecast_step(history: History, settings: ForecastSettings, as_at: date) -> 
     horizon = max((horizon_end.year - origin.year) * 12 + horizon_end.month - origin.month, 12)
     forecast = model.project(horizon)
     bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
-    if settings.combine == "no_change":
-        from placecast.model.combine import anchored, combination_weights
-
-        forecast = anchored(forecast, combination_weights(bt), seed=settings.seed)
+    forecast = as_settings_ask(forecast, bt, settings.combine, settings.seed)
     return ForecastResults(model, forecast, bt)
 
 
