@@ -142,6 +142,7 @@ def test_forecast_cli_pools_with_no_change_when_asked(clean_council, tmp_path, k
         result = CliRunner().invoke(app, ["forecast", str(clean_council), *common, "--out", str(tmp_path / name),
                                           *extra])
         assert result.exit_code == 0, result.output
+        assert ("combines the microsimulation" in " ".join(result.output.split())) == (name == "pooled")
     plain, pooled = (pd.read_csv(tmp_path / n / "forecast.csv").set_index(["date", "category"])["mean"]
                      for n in ("plain", "pooled"))
     now = plain.xs("2025-03-31", level="date")

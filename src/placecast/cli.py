@@ -274,6 +274,8 @@ def forecast(
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     out.print(f"Children in care at {model.origin_.date()}: {len(model.stock_):,}; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
+    if "anchored_on_no_change" in result.settings:
+        out.print(result.settings["anchored_on_no_change"])
     if bt is not None:
         out.print(bt.summary_text(12))
         for sentence in bt.no_better_than_no_change(settings.horizon_months):
