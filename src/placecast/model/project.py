@@ -125,6 +125,201 @@ class Adjustments:
         return cls(np.ones((horizon, N_AGE)), np.ones(horizon), [])
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What every block of runs shares: the children in care at the start, the horizon and the lookups."""
+
+    n_cat: int
+    horizon: int
+    per_run: int  # slots a run is expected to need (the start plus its entrants, with room)
+    stride: int  # age_time = age * stride + months in care; tic never reaches the stride
+    at_lut: np.ndarray  # age_time -> the (age band, tic band) part of a cell
+    start_cat: np.ndarray
+    start_age_m: np.ndarray
+    start_tic: np.ndarray
+    start_uasc: np.ndarray
+
+    @property
+    def cells_per_category(self) -> int:
+        return N_AGE * N_TIC
+
+    @classmethod
+    def of(cls, fit: FittedParameters, stock: pd.DataFrame, horizon: int) -> _Layout:
+        mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * horizon / 12)) for st in fit.streams)
+        stride = TIC_CAP + horizon + 2
+        tic_clip = np.minimum(np.arange(stride), TIC_CAP)
+        at_lut = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
+                  + TB_LUT[tic_clip][None, :]).astype(np.int32).reshape(-1)
+        return cls(fit.dest_alpha.shape[0], horizon, len(stock) + int(mean_entries * horizon * 1.2 + 20), stride,
+                   at_lut, stock["cat"].to_numpy().astype(np.int32), stock["age_m"].to_numpy().astype(np.int32),
+                   np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32),
+                   stock["uasc"].to_numpy().astype(np.int32))
+
+
+class _Block:
+    """One block of runs in the microsimulation: children are slots in flat arrays (each slot knows its run),
+    with the counts by run and category (``current``) kept up to date from the children each event touches."""
+
+    SLOTS = ("category", "uasc", "run_of", "cell_base", "age_time", "month_turns_18")
+
+    def __init__(self, fit: FittedParameters, lay: _Layout, runs: int, rng: np.random.Generator) -> None:
+        self.lay, self.runs, self.rng = lay, runs, rng
+        self.params = RunParameters(fit, runs, rng, sets=max(1, runs * PARAMETER_SETS // 1000))
+        self.n_cells = self.params.pe.shape[1]
+        # one gather per child per month: (chance of leaving, chance of leaving or moving); children who
+        # have left point at a block of zero chances past the runs' cells, so they need no mask
+        self.tables: dict[float, np.ndarray] = {}
+        self.no_more_events = runs * self.n_cells
+        self.capacity = runs * lay.per_run
+        # each slot: its category, UASC flag, run, first cell of its (run, stream, category) block of chances,
+        # age and months in care (age * stride + months), and the month in which the child turns 18
+        self.slots = {name: np.zeros(self.capacity, np.int32) for name in self.SLOTS}
+        self.alive_all = np.zeros(self.capacity, bool)
+        n_start = len(lay.start_cat)
+        self.n_used = runs * n_start
+        used = slice(0, self.n_used)
+        sl = self.slots
+        sl["category"][used] = np.tile(lay.start_cat, runs)
+        sl["uasc"][used] = np.tile(lay.start_uasc, runs)
+        sl["run_of"][used] = np.repeat(np.arange(runs, dtype=np.int32), n_start)
+        self.alive_all[used] = True
+        sl["cell_base"][used] = self._cell_base(sl["run_of"][used], sl["uasc"][used], sl["category"][used])
+        sl["age_time"][used] = np.tile(lay.start_age_m * lay.stride + lay.start_tic, runs)
+        sl["month_turns_18"][used] = np.tile(ADULT_M - 1 - lay.start_age_m, runs)
+        self.current = np.tile(np.bincount(lay.start_cat, minlength=lay.n_cat).astype(np.int64), (runs, 1))
+
+    def _cell_base(self, run: np.ndarray, uasc: np.ndarray | int, category: np.ndarray) -> np.ndarray:
+        """The first cell of each child's (run, stream, category) block of chances."""
+        return run * self.n_cells + (uasc * self.lay.n_cat + category) * self.lay.cells_per_category
+
+    def _by_run_category(self, key: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        return _bincount(key, weights, self.runs * self.lay.n_cat).reshape(self.runs, self.lay.n_cat)
+
+    def compact(self, month: int) -> None:
+        """Every third month, drop the slots of children who have left once they are a quarter of them."""
+        if not (month % 3 == 0 and month and self.n_used > COMPACT_MIN_SLOTS):
+            return
+        live = self.alive_all[: self.n_used]
+        if 1 - live.mean() > 0.25:
+            keep = np.flatnonzero(live)
+            for column in self.slots.values():
+                column[: len(keep)] = column[keep]
+            self.alive_all[: len(keep)] = True
+            self.alive_all[len(keep):] = False
+            self.n_used = len(keep)
+
+    def leave_and_move(self, factor: float, month_days: np.ndarray, days_this_month: float) -> None:
+        """This month's exits and placement moves (one draw per child), with the part of the month after each."""
+        lay, n, sl = self.lay, self.n_used, self.slots
+        category, uasc, run_of = sl["category"][:n], sl["uasc"][:n], sl["run_of"][:n]
+        cell_base, age_time, alive = sl["cell_base"][:n], sl["age_time"][:n], self.alive_all[:n]
+        probs = _table(self.params, factor, self.tables)[cell_base + lay.at_lut[age_time]]
+        p_leave, p_event = probs.real, probs.imag
+        draw = self.rng.random(n, dtype=np.float32)
+        event = np.flatnonzero(draw < p_event)
+        leaves = draw[event] < p_leave[event]
+        leavers, movers = event[leaves], event[~leaves]
+        if len(leavers):  # the part of the month after leaving is not in care
+            key = run_of[leavers] * lay.n_cat + category[leavers]
+            month_days -= self._by_run_category(key, (1 - draw[leavers] / p_leave[leavers]) * days_this_month)
+            self.current -= self._by_run_category(key, None)
+            alive[leavers] = False
+            cell_base[leavers] = self.no_more_events
+        if len(movers):
+            moved_at = draw[movers] / p_event[movers]
+            mover_runs, mover_cats = run_of[movers], category[movers]
+            mover_bands = AB_LUT[np.minimum(age_time[movers] // lay.stride, ADULT_M)]
+            dest_cum = self.params.dest_cum[mover_runs, mover_cats, mover_bands]
+            dest_draw = self.rng.random(len(movers), dtype=np.float32) * dest_cum[:, -1]
+            new_cat = np.minimum((dest_draw[:, None] >= dest_cum).sum(axis=1), lay.n_cat - 1).astype(np.int32)
+            after = (1 - moved_at) * days_this_month
+            old_key, new_key = mover_runs * lay.n_cat + mover_cats, mover_runs * lay.n_cat + new_cat
+            month_days -= self._by_run_category(old_key, after)
+            month_days += self._by_run_category(new_key, after)
+            self.current += self._by_run_category(new_key, None) - self._by_run_category(old_key, None)
+            category[movers] = new_cat
+            cell_base[movers] = self._cell_base(mover_runs, uasc[movers], new_cat)
+
+    def age(self, month: int, month_days: np.ndarray, days_this_month: float) -> None:
+        """A month older; children turning 18 this month leave care at its middle."""
+        n, sl, alive = self.n_used, self.slots, self.alive_all[: self.n_used]
+        sl["age_time"][:n] += self.lay.stride + 1
+        adult = np.flatnonzero(sl["month_turns_18"][:n] == month)
+        adult = adult[alive[adult]]
+        if len(adult):
+            key = sl["run_of"][adult] * self.lay.n_cat + sl["category"][adult]
+            alive[adult] = False
+            sl["cell_base"][adult] = self.no_more_events
+            month_days -= self._by_run_category(key, np.full(len(adult), days_this_month / 2))
+            self.current -= self._by_run_category(key, None)
+
+    def programme_moves(self, adjust: Adjustments, month: int) -> None:
+        """The scenario's moves of children between categories (or out of care) at the month end."""
+        n = self.n_used
+        for start_step, from_c, to_c, per_month, hold in adjust.moves:
+            if month >= start_step and per_month[month] > 0:
+                self.current += _move_children(self.rng, self.slots, self.alive_all[:n], self.slots["run_of"][:n],
+                                               self.runs, from_c, to_c, float(per_month[month]), hold, self.n_cells,
+                                               self.lay.n_cat, self.lay.cells_per_category)
+
+    def enter(self, adjust: Adjustments, month: int, month_days: np.ndarray, days_this_month: float) -> None:
+        """This month's entrants of each stream (other children, UASC), thinned where prevention aims at ages."""
+        rates = self.params.entry_rate(month + 1)
+        factors = adjust.entry_factor[month]
+        uniform = bool(np.all(factors == factors[0]))
+        if uniform and factors[0] != 1:
+            rates = rates * factors[0]
+        for stream in (0, 1):
+            entrants_per_run = self.rng.poisson(rates[:, stream])
+            n_entrants = int(entrants_per_run.sum())
+            if n_entrants == 0:
+                continue
+            self._room_for(n_entrants)
+            entrant_runs = np.repeat(np.arange(self.runs, dtype=np.int32), entrants_per_run)
+            years = _pick(self.params.age_cum[:, stream], entrant_runs, self.rng.random(n_entrants))
+            entrant_age_m = years * 12 + self.rng.integers(0, 12, n_entrants)
+            if not uniform:  # prevention aimed at some ages: thin those entrants
+                keep = self.rng.random(n_entrants) < factors[AB_LUT[entrant_age_m]]
+                entrant_runs, entrant_age_m = entrant_runs[keep], entrant_age_m[keep]
+                if not len(entrant_runs):
+                    continue
+            self._place(stream, month, entrant_runs, entrant_age_m, month_days, days_this_month)
+
+    def _room_for(self, n_entrants: int) -> None:
+        if self.n_used + n_entrants > self.capacity:  # rare: grow every array
+            grow = max(self.capacity // 2, n_entrants)
+            self.slots = {name: np.concatenate([column, np.zeros(grow, np.int32)])
+                          for name, column in self.slots.items()}
+            self.alive_all = np.concatenate([self.alive_all, np.zeros(grow, bool)])
+            self.capacity += grow
+
+    def _place(self, stream: int, month: int, entrant_runs: np.ndarray, entrant_age_m: np.ndarray,
+               month_days: np.ndarray, days_this_month: float) -> None:
+        """The entrants' first placements, in the next free slots."""
+        lay, sl, n_entrants = self.lay, self.slots, len(entrant_runs)
+        new_slots = slice(self.n_used, self.n_used + n_entrants)
+        self.n_used += n_entrants
+        cat_cum = self.params.cat_cum[:, stream].reshape(self.runs * N_AGE, lay.n_cat)
+        new_cat = _pick(cat_cum, entrant_runs * N_AGE + AB_LUT[entrant_age_m], self.rng.random(n_entrants))
+        sl["category"][new_slots], sl["uasc"][new_slots] = new_cat, stream
+        sl["run_of"][new_slots] = entrant_runs
+        sl["age_time"][new_slots] = entrant_age_m * lay.stride
+        sl["month_turns_18"][new_slots] = month + ADULT_M - entrant_age_m
+        sl["cell_base"][new_slots] = self._cell_base(entrant_runs, stream, new_cat)
+        self.alive_all[new_slots] = True
+        key = entrant_runs * lay.n_cat + new_cat
+        arrived_for = self.rng.random(n_entrants) * days_this_month  # days in care in the month of entry
+        month_days += self._by_run_category(key, arrived_for)
+        self.current += self._by_run_category(key, None)
+
+    def by_age_band(self) -> np.ndarray:
+        """Children in care by run and age band now: (runs, N_AGE)."""
+        sl = self.slots
+        live = np.flatnonzero(self.alive_all[: self.n_used])
+        band = AB_LUT[np.minimum(sl["age_time"][live] // self.lay.stride, ADULT_M)]
+        return _bincount(sl["run_of"][live] * N_AGE + band, None, self.runs * N_AGE).reshape(self.runs, N_AGE)
+
+
 def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int], runs: int,
                   rng: np.random.Generator, progress=None, adjust: Adjustments | None = None,
                   age_counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,187 +328,49 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     If ``age_counts`` (an int array of shape (runs, H+1, N_AGE)) is given, it is filled with the
     children in care at each month end by age band (one more pass over the children a month).
 
-    Children are slots in flat arrays: first every run's copy of the children in care at the start,
-    then new entrants appended as they arrive (each slot knows its run). Each month every slot in use
-    is updated with whole-array operations; events are rare, so counts and placement-days are kept
-    up to date from the few children each event touches. Placement-days are the month-start count
-    times the days in the month, corrected for the part of the month after each move, exit, 18th
-    birthday or entry.
+    Children are slots in flat arrays (:class:`_Block`): first every run's copy of the children in care at
+    the start, then new entrants appended as they arrive. Each month every slot in use is updated with
+    whole-array operations; events are rare, so counts and placement-days are kept up to date from the few
+    children each event touches. Placement-days are the month-start count times the days in the month,
+    corrected for the part of the month after each move, exit, 18th birthday or entry.
     """
-    n_cat = fit.dest_alpha.shape[0]
     horizon = len(days_in_month)
     adjust = adjust or Adjustments.none(horizon)
     if horizon > AGE_LIMIT - ADULT_M - 1:
         raise ValueError(f"horizon of {horizon} months is longer than the model supports")
-    n_start = len(stock)
-    mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * horizon / 12)) for st in fit.streams)
-    per_run = n_start + int(mean_entries * horizon * 1.2 + 20)
+    lay = _Layout.of(fit, stock, horizon)
     # blocks of runs small enough to bound memory, and at least two so that two cores can share them
-    chunk = max(1, min(-(-runs // 2), MAX_SLOTS_PER_CHUNK // max(per_run, 1)))
-    counts = np.zeros((runs, horizon + 1, n_cat), dtype=np.int32)
-    days = np.zeros((runs, horizon, n_cat), dtype=np.float64)
-    cells_per_category = N_AGE * N_TIC
-    stride = TIC_CAP + horizon + 2  # age_time = age * stride + months in care; tic never reaches the stride
-    tic_clip = np.minimum(np.arange(stride), TIC_CAP)
-    at_lut = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
-              + TB_LUT[tic_clip][None, :]).astype(np.int32).reshape(-1)
-    start_cat = stock["cat"].to_numpy().astype(np.int32)
-    start_age_m = stock["age_m"].to_numpy().astype(np.int32)
-    start_tic = np.minimum(stock["tic_m"].to_numpy(), TIC_CAP).astype(np.int32)
-    start_uasc = stock["uasc"].to_numpy().astype(np.int32)
+    chunk = max(1, min(-(-runs // 2), MAX_SLOTS_PER_CHUNK // max(lay.per_run, 1)))
+    counts = np.zeros((runs, horizon + 1, lay.n_cat), dtype=np.int32)
+    days = np.zeros((runs, horizon, lay.n_cat), dtype=np.float64)
     n_chunks = -(-runs // chunk)
     chunk_rngs = rng.spawn(n_chunks)  # one stream per block of runs: the same forecast whatever the threads
 
-    def run_chunk(block: int) -> None:
-        first_run = block * chunk
-        rng = chunk_rngs[block]
-        block_runs = min(chunk, runs - first_run)
-        params = RunParameters(fit, block_runs, rng, sets=max(1, block_runs * PARAMETER_SETS // 1000))
-        n_cells = params.pe.shape[1]
-        # one gather per child per month: (chance of leaving, chance of leaving or moving); children who
-        # have left point at a block of zero chances past the runs' cells, so they need no mask
-        tables: dict[float, np.ndarray] = {}
-        no_more_events = block_runs * n_cells
-
-        capacity = block_runs * per_run
-        # each slot: its category, UASC flag, run, first cell of its (run, stream, category) block of chances,
-        # age and months in care (age * stride + months), and the month in which the child turns 18
-        slots = {name: np.zeros(capacity, np.int32)
-                 for name in ("category", "uasc", "run_of", "cell_base", "age_time", "month_turns_18")}
-        alive_all = np.zeros(capacity, bool)
-        n_used = block_runs * n_start
-        slots["category"][:n_used] = np.tile(start_cat, block_runs)
-        slots["uasc"][:n_used] = np.tile(start_uasc, block_runs)
-        slots["run_of"][:n_used] = np.repeat(np.arange(block_runs, dtype=np.int32), n_start)
-        alive_all[:n_used] = True
-        slots["cell_base"][:n_used] = (slots["run_of"][:n_used] * n_cells
-                                       + (slots["uasc"][:n_used] * n_cat + slots["category"][:n_used])
-                                       * cells_per_category)
-        slots["age_time"][:n_used] = np.tile(start_age_m * stride + start_tic, block_runs)
-        slots["month_turns_18"][:n_used] = np.tile(ADULT_M - 1 - start_age_m, block_runs)
-        current = np.tile(np.bincount(start_cat, minlength=n_cat).astype(np.int64), (block_runs, 1))
-        counts[first_run:first_run + block_runs, 0] = current
+    def run_chunk(block_number: int) -> None:
+        rows = slice(block_number * chunk, min(runs, (block_number + 1) * chunk))
+        block = _Block(fit, lay, rows.stop - rows.start, chunk_rngs[block_number])
+        counts[rows, 0] = block.current
         if age_counts is not None:
-            age_counts[first_run:first_run + block_runs, 0] = np.bincount(AB_LUT[start_age_m], minlength=N_AGE)
-        block_cells = block_runs * n_cat
+            age_counts[rows, 0] = np.bincount(AB_LUT[lay.start_age_m], minlength=N_AGE)
         for month in range(horizon):
             days_this_month = float(days_in_month[month])
-            if month % 3 == 0 and month and n_used > COMPACT_MIN_SLOTS:
-                live = alive_all[:n_used]
-                dead_share = 1 - live.mean()
-                if dead_share > 0.25:  # compact: children who have left need no more work
-                    keep = np.flatnonzero(live)
-                    for name in slots:
-                        slots[name][: len(keep)] = slots[name][keep]
-                    alive_all[: len(keep)] = True
-                    alive_all[len(keep):] = False
-                    n_used = len(keep)
-            n_slots = n_used
-            category, uasc = slots["category"][:n_slots], slots["uasc"][:n_slots]
-            run_of, cell_base = slots["run_of"][:n_slots], slots["cell_base"][:n_slots]
-            age_time, alive = slots["age_time"][:n_slots], alive_all[:n_slots]
-            month_days = current * days_this_month
-            cell = cell_base + at_lut[age_time]
-            probs = _table(params, float(adjust.exit_factor[month]), tables)[cell]
-            p_leave, p_event = probs.real, probs.imag
-            draw = rng.random(n_slots, dtype=np.float32)
-            event = np.flatnonzero(draw < p_event)
-            leaves = draw[event] < p_leave[event]
-            leavers, movers = event[leaves], event[~leaves]
-            if len(leavers):  # the part of the month after leaving is not in care
-                run_category = run_of[leavers] * n_cat + category[leavers]
-                after = (1 - draw[leavers] / p_leave[leavers]) * days_this_month
-                month_days -= _bincount(run_category, after, block_cells).reshape(block_runs, n_cat)
-                current -= _bincount(run_category, None, block_cells).reshape(block_runs, n_cat)
-                alive[leavers] = False
-                cell_base[leavers] = no_more_events
-            if len(movers):
-                moved_at = draw[movers] / p_event[movers]
-                mover_runs, mover_cats = run_of[movers], category[movers]
-                mover_bands = AB_LUT[np.minimum(age_time[movers] // stride, ADULT_M)]
-                dest_cum = params.dest_cum[mover_runs, mover_cats, mover_bands]
-                dest_draw = rng.random(len(movers), dtype=np.float32) * dest_cum[:, -1]
-                new_cat = np.minimum((dest_draw[:, None] >= dest_cum).sum(axis=1), n_cat - 1).astype(np.int32)
-                after = (1 - moved_at) * days_this_month
-                old_key, new_key = mover_runs * n_cat + mover_cats, mover_runs * n_cat + new_cat
-                month_days -= _bincount(old_key, after, block_cells).reshape(block_runs, n_cat)
-                month_days += _bincount(new_key, after, block_cells).reshape(block_runs, n_cat)
-                current += (_bincount(new_key, None, block_cells)
-                            - _bincount(old_key, None, block_cells)).reshape(block_runs, n_cat)
-                category[movers] = new_cat
-                cell_base[movers] = mover_runs * n_cells + (uasc[movers] * n_cat + new_cat) * cells_per_category
-            age_time += stride + 1
-            adult = np.flatnonzero(slots["month_turns_18"][:n_slots] == month)
-            adult = adult[alive[adult]]
-            if len(adult):
-                run_category = run_of[adult] * n_cat + category[adult]
-                alive[adult] = False
-                cell_base[adult] = no_more_events
-                half_month = np.full(len(adult), days_this_month / 2)
-                month_days -= _bincount(run_category, half_month, block_cells).reshape(block_runs, n_cat)
-                current -= _bincount(run_category, None, block_cells).reshape(block_runs, n_cat)
-            for start_step, from_c, to_c, per_month, hold in adjust.moves:
-                if month >= start_step and per_month[month] > 0:
-                    moved = _move_children(rng, slots, alive, run_of, block_runs, from_c, to_c, float(per_month[month]),
-                                           hold, n_cells, n_cat, cells_per_category)
-                    current += moved
-            rates = params.entry_rate(month + 1)
-            factors = adjust.entry_factor[month]
-            uniform = bool(np.all(factors == factors[0]))
-            if uniform and factors[0] != 1:
-                rates = rates * factors[0]
-            for stream in (0, 1):
-                entrants_per_run = rng.poisson(rates[:, stream])
-                n_entrants = int(entrants_per_run.sum())
-                if n_entrants == 0:
-                    continue
-                if n_used + n_entrants > capacity:  # rare: grow every array
-                    grow = max(capacity // 2, n_entrants)
-                    slots = {name: np.concatenate([column, np.zeros(grow, np.int32)]) for name, column in slots.items()}
-                    alive_all = np.concatenate([alive_all, np.zeros(grow, bool)])
-                    capacity += grow
-                entrant_runs = np.repeat(np.arange(block_runs, dtype=np.int32), entrants_per_run)
-                new_slots = slice(n_used, n_used + n_entrants)
-                n_used += n_entrants
-                age_draw = rng.random(n_entrants)
-                years = _pick(params.age_cum[:, stream], entrant_runs, age_draw)
-                entrant_age_m = years * 12 + rng.integers(0, 12, n_entrants)
-                if not uniform:  # prevention aimed at some ages: thin those entrants
-                    keep = rng.random(n_entrants) < factors[AB_LUT[entrant_age_m]]
-                    drop_rows = np.bincount(entrant_runs[~keep], minlength=block_runs)
-                    entrant_runs, entrant_age_m, n_entrants = entrant_runs[keep], entrant_age_m[keep], int(keep.sum())
-                    n_used -= int(drop_rows.sum())
-                    new_slots = slice(n_used - n_entrants, n_used)
-                    if n_entrants == 0:
-                        continue
-                category_draw = rng.random(n_entrants)
-                cat_cum = params.cat_cum[:, stream].reshape(block_runs * N_AGE, n_cat)
-                new_cat = _pick(cat_cum, entrant_runs * N_AGE + AB_LUT[entrant_age_m], category_draw)
-                slots["category"][new_slots], slots["uasc"][new_slots] = new_cat, stream
-                slots["run_of"][new_slots] = entrant_runs
-                slots["age_time"][new_slots] = entrant_age_m * stride
-                slots["month_turns_18"][new_slots] = month + ADULT_M - entrant_age_m
-                slots["cell_base"][new_slots] = (entrant_runs * n_cells
-                                                 + (stream * n_cat + new_cat) * cells_per_category)
-                alive_all[new_slots] = True
-                run_category = entrant_runs * n_cat + new_cat
-                arrived_for = rng.random(n_entrants) * days_this_month  # days in care in the month of entry
-                month_days += _bincount(run_category, arrived_for, block_cells).reshape(block_runs, n_cat)
-                current += _bincount(run_category, None, block_cells).reshape(block_runs, n_cat)
-            counts[first_run:first_run + block_runs, month + 1] = current
+            block.compact(month)
+            month_days = block.current * days_this_month
+            block.leave_and_move(float(adjust.exit_factor[month]), month_days, days_this_month)
+            block.age(month, month_days, days_this_month)
+            block.programme_moves(adjust, month)
+            block.enter(adjust, month, month_days, days_this_month)
+            counts[rows, month + 1] = block.current
             if age_counts is not None:
-                live = np.flatnonzero(alive_all[:n_used])
-                band = AB_LUT[np.minimum(slots["age_time"][live] // stride, ADULT_M)]
-                by_band = _bincount(slots["run_of"][live] * N_AGE + band, None, block_runs * N_AGE)
-                age_counts[first_run:first_run + block_runs, month + 1] = by_band.reshape(block_runs, N_AGE)
-            days[first_run:first_run + block_runs, month] = month_days
+                age_counts[rows, month + 1] = block.by_age_band()
+            days[rows, month] = month_days
         if progress is not None:
-            progress(block_runs)
+            progress(block.runs)
 
     workers = min(n_chunks, _threads())
     if workers <= 1:
-        for block in range(n_chunks):
-            run_chunk(block)
+        for block_number in range(n_chunks):
+            run_chunk(block_number)
     else:  # numpy releases the GIL in the whole-array work, so blocks of runs share the cores
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(run_chunk, range(n_chunks)))
