@@ -91,3 +91,19 @@ def test_one_blas_thread_holds_the_linear_algebra_library_to_one_thread():
     one_blas_thread()
     blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert blas and all(lib["num_threads"] == 1 for lib in blas)
+
+
+def test_one_blas_thread_holds_even_when_called_before_numpy_is_imported():
+    """Job processes and the command line call it first thing, before numpy is loaded: the limit must
+    hold then too (threadpoolctl only limits libraries already loaded). Checked in a fresh process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from placecast.threads import one_blas_thread; one_blas_thread()\n"
+        "import numpy\nfrom threadpoolctl import threadpool_info\n"
+        "print(sorted({lib['num_threads'] for lib in threadpool_info() if lib['user_api'] == 'blas'}))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[1]"

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from placecast.model.fit import N_AGE, N_TIC, FittedParameters
-from placecast.model.panel import ADULT_M, age_band, tic_band
+from placecast.model.panel import ADULT_M, TIC_EDGES_M, age_band, tic_band
 
 AB_LUT = age_band(np.arange(ADULT_M + 1)).astype(np.int64)
 TIC_CAP = 60
 TB_LUT = tic_band(np.arange(TIC_CAP + 1)).astype(np.int64)
+TIC_LAST = int(TIC_EDGES_M[-1])  # months in care from which a child's chances no longer change
 MAX_SLOTS_PER_CHUNK = 3_000_000  # per block of runs; blocks run side by side on the cores
 COMPACT_MIN_SLOTS = 200_000  # below this, slots of children who have left are not worth compacting away
 
@@ -379,13 +380,12 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
 
 def _threads() -> int:
     """Threads for the Monte Carlo: the cores this process may use, or ``PLACECAST_THREADS``."""
+    from placecast.threads import cores
+
     setting = os.environ.get("PLACECAST_THREADS", "").strip()
     if setting.isdigit() and int(setting) > 0:
         return int(setting)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return cores()
 
 
 def _pick(cum: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -454,7 +454,7 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     ages and times in care (at most the children there), at the month end as the simulation does."""
     n_cat = fit.dest_alpha.shape[0]
     p = RunParameters(fit, 1, np.random.default_rng(0), draws=False)
-    ages, tics = np.arange(ADULT_M), np.arange(TIC_CAP + 1)
+    ages, tics = np.arange(ADULT_M), np.arange(TIC_LAST + 1)  # months in care: the last slot holds the rest
 
     def by_cell(rates: np.ndarray) -> np.ndarray:  # (U, C, age band, tic band) -> (A, U, T, C)
         full = rates.reshape(2, n_cat, N_AGE, N_TIC)[:, :, AB_LUT[ages]][:, :, :, TB_LUT[tics]]
@@ -463,9 +463,9 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     pe, pm = by_cell(p.pe), by_cell(p.pm)
     dest = np.diff(np.concatenate([np.zeros((*p.dest_cum.shape[1:-1], 1)), p.dest_cum[0]], axis=-1), axis=-1)
     dest_by_band = np.ascontiguousarray(dest.transpose(1, 0, 2))  # (age band, C, C)
-    x = np.zeros((ADULT_M, 2, TIC_CAP + 1, n_cat))
+    x = np.zeros((ADULT_M, 2, TIC_LAST + 1, n_cat))
     np.add.at(x, (stock["age_m"].to_numpy(), stock["uasc"].to_numpy().astype(int),
-                  np.minimum(stock["tic_m"].to_numpy(), TIC_CAP), stock["cat"].to_numpy()), 1.0)
+                  np.minimum(stock["tic_m"].to_numpy(), TIC_LAST), stock["cat"].to_numpy()), 1.0)
     horizon = len(days_in_month)
     counts, days = np.zeros((1, horizon + 1, n_cat)), np.zeros((1, horizon, n_cat))
     adjust = adjust or Adjustments.none(horizon)
@@ -497,15 +497,14 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         dm, factor = days_in_month[j], float(adjust.exit_factor[j])
         if factor not in kept_by_factor:  # exits at most what moves leave
             kept_by_factor[factor] = 1.0 - np.minimum(pe * factor, 1.0 - pm) - pm
-        stay = x * kept_by_factor[factor]
-        moved_in = moved_into(x * pm)
+        after = moved_into(x * pm)  # where the children are at the month end, before they age a month
+        after += x * kept_by_factor[factor]
         # leavers and movers count half the month where they were, movers half where they went
-        days[0, j] = 0.5 * dm * (counts[0, j] + by_category(stay) + by_category(moved_in)
-                                 - by_category(stay[-1]) - by_category(moved_in[-1]))  # less those reaching 18
-        x = np.empty_like(stay)
+        days[0, j] = 0.5 * dm * (counts[0, j] + by_category(after) - by_category(after[-1]))  # less those reaching 18
+        x = np.empty_like(after)
         x[0], x[:, :, 0] = 0.0, 0.0
-        np.add(stay[:-1, :, :-1], moved_in[:-1, :, :-1], out=x[1:, :, 1:])
-        x[1:, :, TIC_CAP] += stay[:-1, :, TIC_CAP] + moved_in[:-1, :, TIC_CAP]
+        x[1:, :, 1:] = after[:-1, :, :-1]
+        x[1:, :, TIC_LAST] += after[:-1, :, TIC_LAST]
         _expected_moves(x, adjust, j)
         for s, (st, share) in enumerate(entries):
             xv = np.array([1.0, (j + 1) / 12.0])
