@@ -111,3 +111,28 @@ def test_a_store_refuses_returns_pseudonymised_with_another_key(store_url):
     with pytest.raises(KeyMismatchError, match="another key"):
         store.claim_key(fingerprint(b"second"))
     store.engine.dispose()
+
+
+def test_the_embedded_store_keeps_a_write_ahead_log_so_pages_and_jobs_do_not_wait_for_each_other(tmp_path):
+    """A reader holding a transaction open (a page) does not stop a writer (a job's progress) in SQLite's
+    write-ahead-log mode; in the default mode the write would wait for the reader."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from placecast.store import Store
+
+    db = tmp_path / "placecast.sqlite"
+    store = Store(f"sqlite:///{db}")
+    with store.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    reader = sqlite3.connect(db)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM audit_log").fetchall()  # a read transaction left open
+    writer = sqlite3.connect(db, timeout=0.1)
+    writer.execute("CREATE TABLE progress (note TEXT)")
+    writer.execute("INSERT INTO progress VALUES ('half way')")
+    writer.commit()  # would raise 'database is locked' without the log
+    assert writer.execute("SELECT note FROM progress").fetchall() == [("half way",)]
+    reader.close()
+    writer.close()

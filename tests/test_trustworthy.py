@@ -144,7 +144,18 @@ def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path
     monkeypatch.setenv("PLACECAST_KEY", "k")
     root = mini_return(tmp_path / "returns", 2024)
     assert _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"))[0] == 0
-    before = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.suffix != ".sqlite"}
+    def outputs() -> dict[str, bytes]:  # the store's files (with its write-ahead log) are compared by content
+        return {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if ".sqlite" not in f.name}
+
+    def stored() -> list[tuple[str, int]]:
+        from placecast.store import Store
+
+        store = Store(f"sqlite:///{tmp_path / 'out' / 'placecast.sqlite'}")
+        rows = [(d.content_hash, store.count("episodes")) for d in store.datasets()]
+        store.engine.dispose()
+        return rows
+
+    before, datasets = outputs(), stored()
     root2 = mini_return(tmp_path / "returns2", 2024, episodes=BASE_EPISODES[:2])
 
     def interrupt(*args, **kwargs):  # Ctrl-C while the history is being written
@@ -156,8 +167,8 @@ def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path
     monkeypatch.setattr(pd.DataFrame, "to_parquet", interrupt)
     code, err = _run_cli(monkeypatch, capsys, "ingest", str(root2), "--out", str(tmp_path / "out"))
     assert code == 130 and "Interrupted" in err and "as they were" in err
-    after = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.suffix != ".sqlite"}
-    assert after == before
+    assert outputs() == before
+    assert stored() == datasets and len(datasets) == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".placecast-")]
 
 

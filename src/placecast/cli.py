@@ -153,10 +153,14 @@ def ingest(
         out_dir.mkdir(parents=True, exist_ok=True)
         store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
         store.claim_key(fingerprint(key))
-        dataset, created = store.import_dataset(returns.files, history, findings)
-        written = write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash,
-                                                             "key_fingerprint": fingerprint(key)},
-                                key=key if new_key else None)
+        written: list[Path] = []
+
+        def write(dataset) -> None:  # inside the store's transaction: an interrupted write stores nothing
+            written.extend(write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash,
+                                                                      "key_fingerprint": fingerprint(key)},
+                                         key=key if new_key else None))
+
+        dataset, created = store.import_dataset(returns.files, history, findings, then=write)
     except BaseException:
         if made_folder:  # a failed or interrupted first ingest leaves no folder behind
             shutil.rmtree(out_dir, ignore_errors=True)

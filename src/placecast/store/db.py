@@ -5,12 +5,12 @@ from __future__ import annotations
 import getpass
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, create_engine, func, insert, select
+from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, create_engine, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -164,6 +164,15 @@ def _text_date(value) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
+def _write_ahead_log(dbapi_connection, _record) -> None:
+    """SQLite in write-ahead-log mode: readers (the web pages) and a writer (a job recording its progress,
+    a sign-in) no longer wait for each other; commits stay fully synchronous. A file on a network drive
+    cannot be shared this way, which the embedded store never is."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 class Store:
     """A Placecast database. ``Store("sqlite:///path.sqlite")`` or a PostgreSQL URL."""
 
@@ -182,6 +191,8 @@ class Store:
         try:
             sqlite = url.startswith("sqlite")  # several processes (web jobs) may write: wait for the lock
             self.engine = create_engine(url, connect_args={"timeout": 30} if sqlite else {})
+            if sqlite:
+                event.listen(self.engine, "connect", _write_ahead_log)
             migrate(self.engine)
         except (NoSuchModuleError, ModuleNotFoundError) as exc:
             raise StoreError(f"No driver for the database {url} ({exc}). For PostgreSQL, install the driver: "
@@ -221,12 +232,17 @@ class Store:
             return s.scalars(select(Dataset).where(Dataset.content_hash == digest)).first()
 
     def import_dataset(self, files: Sequence[Path], history: History, findings: Findings, council: str = "",
-                       user: str | None = None) -> tuple[Dataset, bool]:
+                       user: str | None = None, then: Callable[[Dataset], object] | None = None
+                       ) -> tuple[Dataset, bool]:
         """Store a dataset in one transaction (``council``: the web workspace it belongs to). Returns
-        ``(dataset, created)``; same files: no-op."""
+        ``(dataset, created)``; same files: no-op. ``then`` (writing the files that go with the dataset) is
+        called with the dataset before the transaction commits: if it fails or is interrupted, nothing is
+        stored."""
         digest = content_hash(files)
         existing = self.find(digest)
         if existing is not None:
+            if then is not None:
+                then(existing)
             return existing, False
         now = datetime.now(UTC)
         try:
@@ -258,6 +274,8 @@ class Store:
                 s.add(AuditRow(at=now, user=user or _user(), action="import", council=council,
                                detail=f"dataset {digest[:12]}: {len(files)} files, {len(ep)} episodes"))
                 s.flush()
+                if then is not None:
+                    then(ds)
                 s.expunge(ds)
         except SQLAlchemyError as exc:
             raise StoreError(f"The import into {self.url} failed and was rolled back: {exc.__class__.__name__}. "
