@@ -605,6 +605,8 @@ def test_placecast_serve_starts_and_says_how_to_sign_in(tmp_path):
     import urllib.request
     from pathlib import Path
 
+    import psutil
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -622,10 +624,14 @@ def test_placecast_serve_starts_and_says_how_to_sign_in(tmp_path):
                 time.sleep(0.2)
         else:
             raise AssertionError("placecast serve did not answer")
+        job_processes = psutil.Process(proc.pid).children(recursive=True)
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}/" in out and "user name admin" in out and PASSWORD in out
+    assert len(job_processes) >= 2  # started with the server, ready for the first job
+    gone, alive = psutil.wait_procs(job_processes, timeout=20)
+    assert not alive, "job processes outlived the server"
 
 
 def test_forecast_settings_are_changed_in_the_page_checked_by_the_librarys_schema(web, clients):

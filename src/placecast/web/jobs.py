@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.process
+import os
 import shutil
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from placecast.errors import PlacecastError, UnusableInputError
+from placecast.store import Store
 from placecast.store.workspace import ArchivedReport, Council, Job
 from placecast.web.settings import WebSettings
 
@@ -25,11 +30,51 @@ KINDS = ("ingest", "quarter", "scenario", "report")
 
 
 def executor(settings: WebSettings) -> Executor:
-    """Worker processes for jobs (spawned: no state shared with the web server's threads)."""
-    from placecast.threads import one_blas_thread
+    """Worker processes for jobs (spawned: no state shared with the web server's threads), the cores shared
+    out between them (see :func:`placecast.threads.threads_per_job`). All of them are started now, each
+    with the libraries its jobs use already loaded, so that the first job a process runs does not wait
+    for Python to start and import them."""
+    from placecast.threads import threads_per_job
 
-    return ProcessPoolExecutor(max_workers=settings.job_workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=one_blas_thread)
+    pool = ProcessPoolExecutor(
+        max_workers=settings.job_workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(threads_per_job(settings.job_workers),),
+    )
+    for _ in range(settings.job_workers):  # a process is started for each task asked for while none is idle
+        pool.submit(_ready)
+    return pool
+
+
+def _start_worker(threads: int) -> None:
+    """A job process's start: its share of the cores, then the modules the jobs need."""
+    from placecast.threads import job_process
+
+    job_process(threads)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # the server stopped, however it stopped: its job processes stop with it
+        threading.Thread(target=_exit_with, args=(parent,), name="placecast-parent-watch", daemon=True).start()
+    import placecast.programme.scenario  # noqa: F401
+    import placecast.quarter  # noqa: F401
+    import placecast.web.scenarios  # noqa: F401
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    """Wait for the server process to end, then end this job process (an unfinished job is marked
+    interrupted when the server starts again; its files are written whole or not at all)."""
+    parent.join()
+    os._exit(0)
+
+
+def _ready() -> None:
+    """Nothing: asked of each job process at the start, so that all of them are started."""
+
+
+@lru_cache(maxsize=4)
+def _store(url: str) -> Store:
+    """This process's store for ``url``: one engine (and one check of the migrations) for all its jobs."""
+    return Store(url)
 
 
 def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: int, kind: str, user: str,
@@ -66,6 +111,19 @@ def jobs_of(engine: Engine, council_id: int, kind: str | None = None, limit: int
         return list(s.scalars(stmt))
 
 
+def running_jobs(engine: Engine, council_id: int) -> list[Job]:
+    """A council's jobs queued or running, newest first, without their results (every page shows these)."""
+    stmt = (
+        select(Job)
+        .where(Job.council_id == council_id, Job.status.in_(("queued", "running")))
+        .options(defer(Job.result), defer(Job.error))
+        .order_by(Job.id.desc())
+        .limit(10)
+    )
+    with Session(engine) as s:
+        return list(s.scalars(stmt))
+
+
 def get_job(engine: Engine, job_id: int) -> Job | None:
     """The job ``job_id``, or None."""
     with Session(engine) as s:
@@ -98,10 +156,8 @@ def _update(engine: Engine, job_id: int, **values: object) -> None:
 
 def execute(settings_data: dict, job_id: int) -> None:
     """Run job ``job_id`` (in a worker process): its outcome is written to its row, never raised."""
-    from placecast.store import Store
-
     settings = WebSettings.model_validate(settings_data)
-    engine = Store(settings.store_url).engine
+    engine = _store(settings.store_url).engine
     with Session(engine) as s:
         job = s.get(Job, job_id)
         council = s.get(Council, job.council_id) if job else None
@@ -155,7 +211,6 @@ def run_ingest(ctx: Context) -> dict:
 def _ingest(ctx: Context, f, source, key: bytes) -> dict:
     from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
     from placecast.ssda903.error_report import write_error_report
-    from placecast.store import Store
 
     ctx.progress("Reading the returns")
     returns = read_returns([source])
@@ -163,10 +218,14 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
     validated = validate_returns(returns)
     ctx.progress("Assembling the care history")
     history = assemble(validated, key, load_taxonomy())
-    write_history(history, validated.findings, f.history, key=key)
-    write_error_report(validated.findings, f.root / "error_report.part.xlsx").replace(f.root / "error_report.xlsx")
-    Store(ctx.settings.store_url).import_dataset(returns.files, history, validated.findings, ctx.council.slug,
-                                                 ctx.user)
+    report = write_error_report(validated.findings, f.root / "error_report.part.xlsx")
+
+    def write(_dataset) -> None:  # inside the store's transaction: a failed write stores nothing
+        write_history(history, validated.findings, f.history, key=key)
+        report.replace(f.root / "error_report.xlsx")
+
+    _store(ctx.settings.store_url).import_dataset(returns.files, history, validated.findings, ctx.council.slug,
+                                                  ctx.user, then=write)
     return {"files": len(returns.files), "errors": len(validated.findings.errors),
             "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
 

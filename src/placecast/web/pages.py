@@ -36,7 +36,7 @@ def page_context(request: Request, user: SignedIn, council: Council, active: str
     except Exception:  # a new workspace: no quarter yet
         quarter = ""
     report = workspace.load_report(f, quarter) if quarter else None
-    running = [j for j in jobs.jobs_of(st.engine, council.id, limit=10) if j.status in ("queued", "running")]
+    running = jobs.running_jobs(st.engine, council.id)
     return {"user": user, "council": council, "councils": workspace.visible_councils(st.engine, user),
             "pages": PAGES, "active": active, "report": report, "quarter": quarter, "running": running,
             "fragments": Fragments()}
@@ -218,8 +218,17 @@ def job_page(request: Request, slug: str, job_id: int, user: SignedIn = Depends(
     if job is None or job.council_id != council.id:
         raise HTTPException(404, "No such job in this council.")
     if request.headers.get("accept", "").startswith("application/json"):
-        return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
-                             "error": job.error})
+        return JSONResponse(
+            {
+                "id": job.id,
+                "kind": job.kind,
+                "status": job.status,
+                "progress": job.progress,
+                "error": job.error,
+                "created_at": job.created_at.isoformat(),
+                "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            }
+        )
     ctx = page_context(request, user, council, "home")
     return render(request, "job.html", job=job, **ctx)
 

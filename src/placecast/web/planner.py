@@ -3,6 +3,7 @@ shared scenarios, a full Monte Carlo run in the background beside the baseline, 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
@@ -54,6 +55,7 @@ def planner(request: Request, slug: str, user: SignedIn = Depends(need("view")))
 
 
 _BASELINES: dict[tuple[int, int], tuple[object, object]] = {}  # (id of the fitted model, horizon) -> baseline
+_BASELINE_LOCK = threading.Lock()
 _PREVIEWS: dict[tuple[int, str], tuple[object, dict]] = {}  # (id of the fitted model, levers) -> tables, the newest 256
 
 
@@ -65,11 +67,12 @@ def _preview_tables(report, levers: Levers) -> dict:
     model, costs = results.forecast.model, results.inputs.unit_costs
     scen = scenario_of(levers, 10)  # the expected-value mode has one path; runs are for the full run
     key = (id(model), scen.horizon_months)
-    if key not in _BASELINES or _BASELINES[key][0] is not model:
-        if len(_BASELINES) > 32:
-            _BASELINES.clear()
-        _BASELINES[key] = (model, expected_baseline(model, scen.horizon_months, costs))
-    baseline = _BASELINES[key][1]
+    with _BASELINE_LOCK:  # made once: the previews asked for meanwhile wait for it rather than each make it
+        if key not in _BASELINES or _BASELINES[key][0] is not model:
+            if len(_BASELINES) > 32:
+                _BASELINES.clear()
+            _BASELINES[key] = (model, expected_baseline(model, scen.horizon_months, costs))
+        baseline = _BASELINES[key][1]
     seen = (id(model), levers.model_dump_json())
     if seen not in _PREVIEWS or _PREVIEWS[seen][0] is not model:  # the same levers again: the same tables
         while len(_PREVIEWS) >= 256:
