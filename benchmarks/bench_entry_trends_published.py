@@ -1,0 +1,74 @@
+"""Do real councils' trends in entries into care persist? Evidence from the DfE's published starts.
+
+Every council's children starting to be looked after in each year ending 31 March (2016-2024, the DfE's
+published table in ``../shared/reference/dfe/``) is used to ask how far a three-year trend in starts carries
+into the next year. For each council and origin year t (2018-2023), a straight line is fitted to the log of
+its starts in t-2, t-1 and t; next year's starts are predicted from the three-year mean level plus m times
+the slope (m = 0: the mean; m = 1: the line's end, no further growth; m = 2: the line carried one more year)
+and by "no change" (year t's starts). The score is the mean absolute percentage error over councils and
+origins. This is the evidence the demand model's entry trend should be judged on (issues 15 and 16): the
+synthetic generators' councils grow at a steady rate for ever; real councils' starts may not.
+
+Usage: ``.venv/bin/python benchmarks/bench_entry_trends_published.py``
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, update_results  # noqa: E402
+
+STARTS = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "dfe" / "cla_totals_starts_ceases_2016_2024.csv"
+SLOPES = (0.0, 0.25, 0.5, 1.0, 2.0)
+
+
+def starts_by_council(path: Path) -> pd.DataFrame:
+    """Councils' published starts by year (suppressed cells are missing)."""
+    d = pd.read_csv(path)
+    d["count"] = pd.to_numeric(d["count"], errors="coerce")
+    return d[(d.level == "la") & (d.measure == "started")].pivot_table(index="code", columns="year", values="count")
+
+
+def cases(s: pd.DataFrame) -> pd.DataFrame:
+    """One row per council and origin: the three-year slope, mean level and next year's outcome (logs)."""
+    rows = []
+    for t in range(int(s.columns.min()) + 2, int(s.columns.max())):
+        w, nxt = s[[t - 2, t - 1, t]], s[t + 1]
+        ok = (w > 0).all(axis=1) & (nxt > 0)
+        logs = np.log(w[ok].to_numpy())
+        rows.append(pd.DataFrame({"origin": t, "slope": (logs[:, 2] - logs[:, 0]) / 2.0, "mean": logs.mean(1),
+                                  "last": logs[:, 2], "next": np.log(nxt[ok].to_numpy())}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def mape(actual_log: pd.Series, predicted_log: pd.Series) -> float:
+    return float(np.mean(np.abs(np.exp(predicted_log - actual_log) - 1.0)))
+
+
+def main() -> None:
+    c = cases(starts_by_council(STARTS))
+    no_change = mape(c["next"], c["last"])
+    by_m = {m: mape(c["next"], c["mean"] + m * c["slope"]) for m in SLOPES}
+    best = np.sum((c["next"] - c["mean"]) * c["slope"]) / np.sum(c["slope"] ** 2)
+    per_origin = {t: float(np.sum((g["next"] - g["mean"]) * g["slope"]) / np.sum(g["slope"] ** 2))
+                  for t, g in c.groupby("origin")}
+    rows = [f"| no change (year t's starts) | {no_change:.1%} |"]
+    rows += [f"| three-year mean + {m:g} x slope{label} | {v:.1%} |" for m, v in by_m.items()
+             for label in [{1.0: " (the line's end)", 2.0: " (the line carried on a year)"}.get(m, "")]]
+    body = (f"## Do councils' trends in entries persist? Published starts (issues 15 and 16)\n\nMachine: {machine()}. "
+            "Command: `.venv/bin/python benchmarks/bench_entry_trends_published.py`. The DfE's published starts by "
+            f"council, years ending 31 March 2016-2024; {len(c):,} council-origins (origins 2018-2023). One year "
+            "ahead, mean absolute percentage error:\n\n| predictor of next year's starts | MAPE |\n|---|---|\n"
+            + "\n".join(rows) + "\n\nLeast-squares multiple of the slope on the mean level: "
+            f"{best:.2f} pooled; by origin " + ", ".join(f"{t} {v:.2f}" for t, v in per_origin.items()) + ".\n")
+    print(body)
+    update_results("entry-trends-published", body)
+
+
+if __name__ == "__main__":
+    main()
