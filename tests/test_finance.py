@@ -167,6 +167,38 @@ def test_unknown_cost_line_in_a_forecast_is_an_error():
         cost_runs(runs, default_unit_costs())
 
 
+@given(st.integers(1, 4), st.integers(1, 30),
+       st.sampled_from([date(2025, 1, 31), date(2025, 3, 31), date(2026, 6, 30)]), st.randoms(use_true_random=False))
+def test_cost_by_run_and_year_equals_the_long_table_summed(runs, months, first, rnd):
+    """The scenario's costing straight from the days array (issue 18's planner preview) gives the sums of
+    the long costed table by run and financial year, over year ends and the lines' April uplifts."""
+    import numpy as np
+
+    from placecast.finance.forecast_cost import cost_by_run_fy
+    from placecast.model import Forecast
+
+    costs = default_unit_costs()
+    cats = list(costs.rates)[:4]
+    ends = [pd.Timestamp(first) + pd.offsets.MonthEnd(k) for k in range(months + 1)]
+    days = np.array([[[rnd.choice([0.0, 3.5, 30.0, 31.0 * rnd.random()]) for _ in cats] for _ in range(months)]
+                     for _ in range(runs)])
+    fc = Forecast.from_arrays(ends, cats, np.zeros((runs, months + 1, len(cats))), days)
+    long = cost_runs(fc.run_days(), costs)
+    expected = long.groupby(["run", "financial_year"])["cost_pence"].sum().unstack(fill_value=0.0) / 100
+    got = cost_by_run_fy(days, [e.date() for e in ends[1:]], cats, costs)
+    assert list(got.columns) == list(expected.columns)
+    assert np.allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-9)
+
+
+def test_cost_by_run_and_year_refuses_a_category_without_a_unit_cost():
+    import numpy as np
+
+    from placecast.finance.forecast_cost import cost_by_run_fy
+
+    with pytest.raises(FinanceInputError, match="spaceship"):
+        cost_by_run_fy(np.ones((1, 1, 1)), [date(2025, 4, 30)], ["spaceship"], default_unit_costs())
+
+
 def test_forecast_cost_quantiles_are_of_cost_not_of_counts():
     runs = pd.DataFrame({"run": [0, 0, 1, 1, 2, 2], "month_end": ["2025-04-30"] * 6,
                          "category": ["residential_external", "fostering_inhouse"] * 3,

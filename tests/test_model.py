@@ -61,6 +61,14 @@ def test_the_start_is_the_observed_count_and_quantiles_are_ordered(fitted, histo
     assert len(table) == 13 * (len(fitted.categories_) + 1)
 
 
+def test_the_horizon_table_is_the_full_tables_last_date(fitted):
+    fc = fitted.project(12)
+    table = fc.table()
+    last = table[table["date"] == table["date"].max()].reset_index(drop=True)
+    pd.testing.assert_frame_equal(fc.horizon_table(("p10", "p50", "p90")), last[["date", "category", "mean", "p10",
+                                                                                 "p50", "p90"]])
+
+
 def test_no_look_ahead_changing_the_future_does_not_change_the_fit(history):
     future_changed = History(history.episodes.copy(), history.repairs, history.sources, history.census_date,
                              history.years)

@@ -698,3 +698,16 @@ def test_unit_costs_are_changed_in_the_money_page_from_a_date_audited_and_used_b
         (f.inputs / "unit_costs.yaml").unlink(missing_ok=True)
         restore = jobs.submit(web.state.pool, web.state.settings, web.engine, 1, "quarter", "test", {}, "restore")
         assert web.wait(restore.id).status == "done"
+
+
+def test_a_workspaces_settings_are_read_again_when_the_file_changes_and_each_read_is_its_own(tmp_path):
+    """Every page reads the quarter; the parsed file is kept for the same text, handed out as a copy."""
+    from placecast.web.workspace import WorkspaceSettings, folder
+
+    f = folder(tmp_path, "demo")
+    f.write_settings(WorkspaceSettings(quarter="2025-Q1"))
+    first = f.settings()
+    first.forecast["runs"] = 10  # a page changing its copy before writing it changes nothing else
+    assert f.settings().forecast == {}
+    f.write_settings(WorkspaceSettings(quarter="2025-Q2"))  # the same size, written at once
+    assert f.settings().quarter == "2025-Q2"

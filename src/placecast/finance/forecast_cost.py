@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from placecast.finance.calendar import fy_label
@@ -39,12 +40,7 @@ def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
     """
     months = pd.to_datetime(run_days["month_end"].unique())
     cats = run_days["category"].unique()
-    missing = [c for c in cats if c not in unit_costs.rates]
-    if missing:
-        from placecast.finance.errors import FinanceInputError, InputProblem
-
-        raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; "
-                                              "add it to the unit costs file.") for c in missing])
+    _check_lines(list(cats), unit_costs)
     # daily cost in pence for each (month, category) pair, looked up once per pair
     month_keys = [m.date().isoformat() for m in months]
     rates = pd.DataFrame([{"month_end": k, "category": c, "_rate": float(unit_costs.weekly(c, m.date()) * 100 / 7)}
@@ -54,6 +50,41 @@ def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
     out["cost_pence"] = out["days"].to_numpy() * out.pop("_rate").to_numpy()
     out["financial_year"] = out["month_end"].map(years)
     return out
+
+
+def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
+    missing = [c for c in categories if c not in unit_costs.rates]
+    if missing:
+        from placecast.finance.errors import FinanceInputError, InputProblem
+
+        raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; "
+                                              "add it to the unit costs file.") for c in missing])
+
+
+def cost_by_run_fy(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts
+                   ) -> pd.DataFrame:
+    """The cost of every run by financial year (pounds): the sums of :func:`cost_runs` by run and year,
+    straight from a forecast's placement-days array (run x month x category, the months ending on
+    ``month_ends``) without its long table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from placecast.finance import default_unit_costs
+    >>> days = np.array([[[7.0], [14.0]]])  # one run, March and April 2026, secure
+    >>> by_fy = cost_by_run_fy(days, [date(2026, 3, 31), date(2026, 4, 30)], ["secure"], default_unit_costs())
+    >>> list(by_fy.columns), by_fy.loc[0].tolist()
+    (['2025/26', '2026/27'], [7000.0, 14000.0])
+    """
+    _check_lines(categories, unit_costs)
+    pence_a_day = np.array([[float(unit_costs.weekly(c, m) * 100 / 7) for c in categories] for m in month_ends])
+    by_month = (days * pence_a_day[None, :, :]).sum(axis=2)  # run x month
+    years = [fy_label(m) for m in month_ends]
+    labels = sorted(set(years))
+    out = np.stack([by_month[:, [y == label for y in years]].sum(axis=1) for label in labels], axis=1)
+    frame = pd.DataFrame(out / 100, columns=pd.Index(labels, name="financial_year"))
+    frame.index.name = "run"
+    return frame
 
 
 def cost_summary(costed: pd.DataFrame, by: str = "financial_year") -> pd.DataFrame:

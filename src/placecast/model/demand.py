@@ -130,6 +130,12 @@ class Forecast:
         return self._summary(self.count_array, self.month_ends, self.categories, ("date", "category"),
                              list(QUANTILES))
 
+    def horizon_table(self, quantiles: tuple[str, ...] = ("p10", "p90")) -> pd.DataFrame:
+        """The rows of :meth:`table` at the last month end only, with ``quantiles`` (the same figures,
+        without summarising every month)."""
+        return self._summary(self.count_array[:, -1:], self.month_ends[-1:], self.categories, ("date", "category"),
+                             list(quantiles))
+
     def age_table(self) -> pd.DataFrame:
         """``date, age_band, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``); needs a
         forecast made with ``by_age=True``."""

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from placecast.errors import UnusableInputError
-from placecast.finance import cost_runs, default_unit_costs
+from placecast.finance import default_unit_costs
 from placecast.finance.calendar import split_by_fy
+from placecast.finance.forecast_cost import cost_by_run_fy
 from placecast.finance.unit_costs import UnitCosts
 from placecast.model import DemandModel, Forecast
 from placecast.model.panel import AGE_LABELS
@@ -177,8 +178,7 @@ def _run_one(model: DemandModel, horizon: int, unit_costs: UnitCosts, days: tupl
     name, scen = item
     adj = adjustments(scen, model.origin_, horizon, model.categories_) if scen else None
     fc = model.project(horizon, adjust=adj, mode=mode)
-    costed = cost_runs(fc.run_days(), unit_costs)
-    by_fy = costed.groupby(["run", "financial_year"])["cost_pence"].sum().unstack(fill_value=0.0) / 100
+    by_fy = cost_by_run_fy(fc.days_array, [m.date() for m in fc.month_ends[1:]], fc.categories, unit_costs)
     return ScenarioResult(name, fc, by_fy, delivery_cost_by_fy(scen, *days) if scen else {})
 
 
@@ -249,11 +249,11 @@ def _money_rows(res: ScenarioResult, baseline: ScenarioResult) -> list[dict]:
 
 
 def _bed_rows(res: ScenarioResult, capacity: dict[str, int]) -> list[dict]:
-    counts = res.forecast.counts
+    fc = res.forecast
     rows = []
     for cat, cap in capacity.items():
-        if cat in res.forecast.categories:
-            peak = counts.sel(category=cat).isel(month_end=slice(1, None)).max("month_end").to_numpy()
+        if cat in fc.categories:
+            peak = fc.count_array[:, 1:, fc.categories.index(cat)].max(axis=1)  # each run's peak after the origin
             p90 = float(np.quantile(peak, 0.9))
             rows.append({"scenario": res.name, "category": cat, "in_house_capacity": cap,
                          "needed_p50": float(np.quantile(peak, 0.5)), "needed_p90": p90,
@@ -266,9 +266,7 @@ def comparison_tables(baseline: ScenarioResult, results: list[ScenarioResult], c
     """Children by category at the horizon, cost and avoidance by financial year, beds against capacity."""
     children, money, beds = [], [], []
     for res in [baseline, *results]:
-        table = res.forecast.table()
-        last = table[table["date"] == table["date"].max()]
-        for r in last.itertuples():
+        for r in res.forecast.horizon_table().itertuples():
             children.append({"scenario": res.name, "category": r.category, "mean": round(r.mean, 1),
                              "p10": r.p10, "p90": r.p90})
         money += _money_rows(res, baseline)

@@ -83,7 +83,9 @@ def need(permission: str) -> Callable[..., SignedIn]:
 
 def council_of(request: Request, slug: str, user: SignedIn) -> Council:
     """The council ``slug`` when the user may see it; 404 otherwise (whether or not it exists)."""
-    council = workspace.council_for(state(request).engine, user, slug)
+    councils = workspace.visible_councils(state(request).engine, user)
+    request.state.councils = councils  # the page's navigation lists them: asked of the store once a request
+    council = next((c for c in councils if c.slug == slug), None)
     if council is None:
         raise HTTPException(404, "No such council workspace, or it is not one of yours.")
     return council

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,20 @@ def own_file(request: Request, slug: str) -> Path:
 def current_model(request: Request, slug: str) -> UnitCostsFile:
     """The council's unit costs (its own file, else the built-in illustrative ones)."""
     path = own_file(request, slug)
-    return unit_costs_model(path if path.exists() else None)
+    if not path.exists():
+        return _built_in().model_copy(deep=True)
+    return _parsed(str(path), path.read_bytes()).model_copy(deep=True)
+
+
+@lru_cache(maxsize=1)
+def _built_in() -> UnitCostsFile:
+    return unit_costs_model(None)
+
+
+@lru_cache(maxsize=32)
+def _parsed(path: str, content: bytes) -> UnitCostsFile:
+    """A council's unit-costs file, parsed and checked once for the same content (the money page shows it)."""
+    return unit_costs_model(Path(path))
 
 
 def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:

@@ -37,7 +37,8 @@ def page_context(request: Request, user: SignedIn, council: Council, active: str
         quarter = ""
     report = workspace.load_report(f, quarter) if quarter else None
     running = jobs.running_jobs(st.engine, council.id)
-    return {"user": user, "council": council, "councils": workspace.visible_councils(st.engine, user),
+    councils = getattr(request.state, "councils", None)  # found by council_of for this request
+    return {"user": user, "council": council, "councils": councils or workspace.visible_councils(st.engine, user),
             "pages": PAGES, "active": active, "report": report, "quarter": quarter, "running": running,
             "fragments": Fragments()}
 

@@ -3,9 +3,12 @@ shared scenarios, a full Monte Carlo run in the background beside the baseline, 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC, datetime
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
@@ -86,13 +89,28 @@ def _preview_tables(report, levers: Levers) -> dict:
 async def preview(request: Request, slug: str, user: SignedIn = Depends(need("scenarios"))) -> Response:
     """The expected-value preview of the levers (JSON), from the quarter's fitted model: instant. It is
     computed in a worker thread, so that other requests are served meanwhile."""
-    ctx = await run_in_threadpool(page_context, request, user, council_of(request, slug, user), "scenarios")
+    ctx = await run_in_threadpool(lambda: page_context(request, user, council_of(request, slug, user), "scenarios"))
     levers, errors = read_levers(_form_dict(await request.form()))
     if levers is None:
         return JSONResponse({"errors": errors}, status_code=400)
     if ctx["report"] is None:
         return JSONResponse({"errors": {"form": "The quarter is still being computed."}}, status_code=409)
-    return JSONResponse({"errors": {}, "tables": await run_in_threadpool(_preview_tables, ctx["report"], levers)})
+    tables = await anyio.to_thread.run_sync(_preview_tables, ctx["report"], levers, limiter=_preview_limiter())
+    return JSONResponse({"errors": {}, "tables": tables})
+
+
+_LIMITERS: dict[int, anyio.CapacityLimiter] = {}
+
+
+def _preview_limiter() -> anyio.CapacityLimiter:
+    """Previews computed at once: one a core. More waiting previews would take the threads and the
+    interpreter from the pages; they wait for one another instead (the same figures, in turn)."""
+    from placecast.threads import cores
+
+    loop = id(asyncio.get_running_loop())  # a limiter belongs to its event loop (tests start several)
+    if loop not in _LIMITERS:
+        _LIMITERS[loop] = anyio.CapacityLimiter(cores())
+    return _LIMITERS[loop]
 
 
 @router.post("/c/{slug}/scenarios")

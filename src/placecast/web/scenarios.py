@@ -143,18 +143,19 @@ def _labels() -> dict[str, str]:
 def side_by_side(cmp: ScenarioComparison) -> dict[str, list[dict]]:
     """The scenario beside the baseline: children at the horizon by category, and cost by year (pounds)."""
     labels = _labels()
-    kids = cmp.children.pivot_table(index="category", columns="scenario", values="mean", sort=False)
-    name = next(c for c in kids.columns if c != "baseline")
-    children = [{"category": labels.get(str(cat), str(cat)), "baseline": float(row["baseline"]),
-                 "scenario": float(row[name]), "change": float(row[name] - row["baseline"])}
-                for cat, row in kids.iterrows()]
-    money = cmp.cost_by_year[cmp.cost_by_year["scenario"] != "baseline"]
-    base = cmp.cost_by_year[cmp.cost_by_year["scenario"] == "baseline"].set_index("financial_year")
-    cost = [{"financial_year": r.financial_year, "baseline": float(base.loc[r.financial_year, "placement_cost_mean"]),
+    kids: dict[str, dict[str, float]] = {}  # category -> scenario -> mean, categories in the table's order
+    for r in cmp.children.itertuples():
+        kids.setdefault(str(r.category), {})[str(r.scenario)] = float(r.mean)
+    name = next(str(n) for n in cmp.children["scenario"] if n != "baseline")
+    children = [{"category": labels.get(cat, cat), "baseline": row["baseline"], "scenario": row[name],
+                 "change": row[name] - row["baseline"]} for cat, row in kids.items()]
+    base = {r.financial_year: float(r.placement_cost_mean) for r in cmp.cost_by_year.itertuples()
+            if r.scenario == "baseline"}
+    cost = [{"financial_year": r.financial_year, "baseline": base[r.financial_year],
              "scenario": float(r.placement_cost_mean), "avoided": float(r.avoided_mean),
              "avoided_p10": float(r.avoided_p10), "avoided_p90": float(r.avoided_p90),
              "delivery_cost": float(r.delivery_cost), "net_saving": float(r.net_saving_mean)}
-            for r in money.itertuples()]
+            for r in cmp.cost_by_year.itertuples() if r.scenario != "baseline"]
     return {"children_compared": children, "cost_compared": cost}
 
 

@@ -90,7 +90,7 @@ class Folder:
         path = self.root / "workspace.yaml"
         if not path.exists():
             raise UnusableInputError("This workspace has no quarter yet: set one on the data page.")
-        return WorkspaceSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return _settings(path.read_text(encoding="utf-8")).model_copy(deep=True)
 
     def write_settings(self, settings: WorkspaceSettings) -> None:
         """Replace the workspace's settings atomically."""
@@ -101,6 +101,13 @@ class Folder:
     def results_file(self, quarter: str) -> Path:
         """Where the quarter's computed report model is kept."""
         return self.results / f"{quarter}.pickle"
+
+
+@lru_cache(maxsize=64)
+def _settings(text: str) -> WorkspaceSettings:
+    """A workspace's settings from its file's text, parsed once for the same text (every page shows its
+    quarter; reading the small file is cheap, parsing it is not)."""
+    return WorkspaceSettings.model_validate(yaml.safe_load(text))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -140,11 +147,6 @@ def visible_councils(engine: Engine, user: SignedIn) -> list[Council]:
             given = select(UserCouncil.council_id).where(UserCouncil.user_id == user.id)
             stmt = stmt.where(Council.id.in_(given) | ((Council.region == user.region) & (Council.region != "")))
         return list(s.scalars(stmt))
-
-
-def council_for(engine: Engine, user: SignedIn, slug: str) -> Council | None:
-    """The council ``slug`` if the user may see it, else None (the page says not found either way)."""
-    return next((c for c in visible_councils(engine, user) if c.slug == slug), None)
 
 
 def council_by_id(engine: Engine, council_id: int) -> Council | None:
