@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from placecast.store.workspace import Council, User
 from placecast.web import accounts, audit, workspace
 from placecast.web.accounts import AccountError, Role, SignedIn
-from placecast.web.app import client_ip, current_user, log, need, render, state
+from placecast.web.app import client_ip, current_user, form_of, log, need, render, state
 
 router = APIRouter()
 
@@ -161,8 +162,8 @@ def _users(request: Request, user: SignedIn, status: int = 200, **extra: object)
 
 
 @router.post("/admin/users")
-async def create_user(request: Request, user: SignedIn = Depends(need("admin"))) -> Response:
-    form = await request.form()
+def create_user(request: Request, user: SignedIn = Depends(need("admin")), form: FormData = Depends(form_of)
+                ) -> Response:
     councils = [str(c) for c in form.getlist("councils")]
     password = str(form.get("password", "")) or None
     try:
@@ -177,8 +178,8 @@ async def create_user(request: Request, user: SignedIn = Depends(need("admin")))
 
 
 @router.post("/admin/users/{user_id}")
-async def update_user(request: Request, user_id: int, user: SignedIn = Depends(need("admin"))) -> Response:
-    form = await request.form()
+def update_user(request: Request, user_id: int, user: SignedIn = Depends(need("admin")),
+                form: FormData = Depends(form_of)) -> Response:
     councils = [str(c) for c in form.getlist("councils")]
     role, active = str(form.get("role", "")), form.get("active") == "on"
     if user_id == user.id and (role != "admin" or not active):

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -68,6 +69,12 @@ def current_user(request: Request) -> SignedIn:
             request.session.clear()
             raise NotSignedIn()
         return accounts.signed_in(user)
+
+
+async def form_of(request: Request) -> FormData:
+    """The request's form, read on the event loop: a route taking it is a plain function, which FastAPI
+    runs in a worker thread, so that its store and file work never holds up other requests."""
+    return await request.form()
 
 
 def need(permission: str) -> Callable[..., SignedIn]:

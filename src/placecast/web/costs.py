@@ -17,13 +17,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from placecast.finance.errors import FinanceInputError
 from placecast.finance.files import UnitCostsFile
 from placecast.finance.unit_costs import entry_in_force, revise_unit_costs, unit_costs_model, unit_costs_yaml
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
-from placecast.web.app import council_of, log, need, state
+from placecast.web.app import council_of, form_of, log, need, state
 from placecast.web.pages import section_page
 
 router = APIRouter()
@@ -104,13 +105,13 @@ def _read_form(form: Mapping[str, Any], model: UnitCostsFile
 
 
 @router.post("/c/{slug}/money/unit-costs")
-async def change_unit_costs(request: Request, slug: str, user: SignedIn = Depends(need("money"))) -> Response:
+def change_unit_costs(request: Request, slug: str, user: SignedIn = Depends(need("money")),
+                      form: FormData = Depends(form_of)) -> Response:
     """Check the form, write the council's unit costs, audit the change and recompute the quarter."""
     council = council_of(request, slug, user)
     model = current_model(request, slug)
-    async with request.form() as form:
-        weekly, effective, inflation, errors = _read_form(form, model)
-        typed = {k: str(v) for k, v in form.items() if k != "csrftoken"}
+    weekly, effective, inflation, errors = _read_form(form, model)
+    typed = {k: str(v) for k, v in form.items() if k != "csrftoken"}
     revised, changes = model, list[str]()
     if not errors and effective is not None:
         try:

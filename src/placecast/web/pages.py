@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from placecast.store.workspace import ArchivedReport, CommentaryRow, Council
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
-from placecast.web.app import council_of, current_user, log, need, render, state
+from placecast.web.app import council_of, current_user, form_of, log, need, render, state
 from placecast.web.views import Fragments, headline
 
 router = APIRouter()
@@ -172,7 +173,8 @@ EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrin
 
 
 @router.post("/c/{slug}/forecast/settings")
-async def forecast_settings(request: Request, slug: str, user: SignedIn = Depends(need("data"))) -> Response:
+def forecast_settings(request: Request, slug: str, user: SignedIn = Depends(need("data")),
+                      form: FormData = Depends(form_of)) -> Response:
     """Change the quarter's forecast settings (checked by the library's schema), then run it again."""
     from pydantic import ValidationError
 
@@ -180,7 +182,6 @@ async def forecast_settings(request: Request, slug: str, user: SignedIn = Depend
     from placecast.web.scenarios import field_errors
 
     council_of(request, slug, user)
-    form = await request.form()
     given = {k: str(form[k]) for k in EDITABLE if str(form.get(k, "")).strip()}
     try:
         chosen = ForecastSettings.model_validate(given)

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from placecast.store.workspace import Job, SavedScenario
 from placecast.web import jobs
 from placecast.web.accounts import SignedIn
-from placecast.web.app import council_of, log, need, render, state
+from placecast.web.app import council_of, form_of, log, need, render, state
 from placecast.web.pages import page_context
 from placecast.web.scenarios import Levers, comparison_records, read_levers, scenario_of
 
@@ -114,10 +115,10 @@ def _preview_limiter() -> anyio.CapacityLimiter:
 
 
 @router.post("/c/{slug}/scenarios")
-async def save(request: Request, slug: str, user: SignedIn = Depends(need("scenarios"))) -> Response:
+def save(request: Request, slug: str, user: SignedIn = Depends(need("scenarios")),
+         form: FormData = Depends(form_of)) -> Response:
     """Save the levers as a named scenario (and, when asked, run it in full)."""
     council = council_of(request, slug, user)
-    form = await request.form()
     levers, errors = read_levers(_form_dict(form))
     if levers is None:
         return _page(request, slug, user, 400, errors=errors, form=_form_dict(form))

@@ -57,15 +57,15 @@ def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
 
 
 @router.post("/c/{slug}/data/upload")
-async def upload_returns(request: Request, slug: str, year: int = Form(...),
-                         files: list[UploadFile] = File(...), user: SignedIn = Depends(need("data"))) -> Response:
+def upload_returns(request: Request, slug: str, year: int = Form(...),
+                   files: list[UploadFile] = File(...), user: SignedIn = Depends(need("data"))) -> Response:
     """One collection year's files: staged beside the returns, ingested by a job that swaps them in."""
     council = council_of(request, slug, user)
     if not 2000 <= year <= 2100:
         return section_page(request, slug, "data", user, upload_error="Give the collection year, e.g. 2025 for "
                             "the 2024/25 return.", status=400)
     try:
-        members = _csv_members([(f.filename or "", await f.read()) for f in files])
+        members = _csv_members([(f.filename or "", f.file.read()) for f in files])
     except UploadRefused as exc:
         return section_page(request, slug, "data", user, upload_error=str(exc), status=400)
     st = state(request)
@@ -118,14 +118,14 @@ def error_report(request: Request, slug: str, user: SignedIn = Depends(need("chi
 
 
 @router.post("/c/{slug}/money/budget")
-async def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
-                        user: SignedIn = Depends(need("money"))) -> Response:
+def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
+                  user: SignedIn = Depends(need("money"))) -> Response:
     """Check the workbook with the library at once; keep it only when it has no problem; recompute."""
     from placecast.finance.budget import read_budget_input
 
     council = council_of(request, slug, user)
     name = Path(workbook.filename or "").name
-    data = await workbook.read()
+    data = workbook.file.read()
     if not name.lower().endswith(".xlsx") or not data.startswith(b"PK"):
         return section_page(request, slug, "money", user, status=400, budget_errors=[
             f"{name or 'The file'} is not an Excel workbook (.xlsx). Download the budget workbook below, fill it in "
