@@ -164,6 +164,7 @@ def _users(request: Request, user: SignedIn, status: int = 200, **extra: object)
 @router.post("/admin/users")
 def create_user(request: Request, user: SignedIn = Depends(need("admin")), form: FormData = Depends(form_of)
                 ) -> Response:
+    """Add a user with a role, councils or a region, and a password (none: single sign-on only); audited."""
     councils = [str(c) for c in form.getlist("councils")]
     password = str(form.get("password", "")) or None
     try:
@@ -180,6 +181,7 @@ def create_user(request: Request, user: SignedIn = Depends(need("admin")), form:
 @router.post("/admin/users/{user_id}")
 def update_user(request: Request, user_id: int, user: SignedIn = Depends(need("admin")),
                 form: FormData = Depends(form_of)) -> Response:
+    """Change a user's role, councils, region or whether the account is active (not one's own admin role)."""
     councils = [str(c) for c in form.getlist("councils")]
     role, active = str(form.get("role", "")), form.get("active") == "on"
     if user_id == user.id and (role != "admin" or not active):
