@@ -43,13 +43,18 @@ def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
     _check_lines(list(cats), unit_costs)
     # daily cost in pence for each (month, category) pair, looked up once per pair
     month_keys = [m.date().isoformat() for m in months]
-    rates = pd.DataFrame([{"month_end": k, "category": c, "_rate": float(unit_costs.weekly(c, m.date()) * 100 / 7)}
+    rates = pd.DataFrame([{"month_end": k, "category": c, "_rate": _pence_a_day(unit_costs, c, m.date())}
                           for k, m in zip(month_keys, months, strict=True) for c in cats])
     years = {k: fy_label(date.fromisoformat(k)) for k in month_keys}
     out = run_days.merge(rates, on=["month_end", "category"], how="left", sort=False)
     out["cost_pence"] = out["days"].to_numpy() * out.pop("_rate").to_numpy()
     out["financial_year"] = out["month_end"].map(years)
     return out
+
+
+def _pence_a_day(unit_costs: UnitCosts, line: str, on: date) -> float:
+    """A day's cost of ``line`` on ``on`` in pence: a seventh of the week in force."""
+    return float(unit_costs.weekly(line, on) * 100 / 7)
 
 
 def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
@@ -77,7 +82,7 @@ def cost_by_run_fy(days: np.ndarray, month_ends: list[date], categories: list[st
     (['2025/26', '2026/27'], [7000.0, 14000.0])
     """
     _check_lines(categories, unit_costs)
-    pence_a_day = np.array([[float(unit_costs.weekly(c, m) * 100 / 7) for c in categories] for m in month_ends])
+    pence_a_day = np.array([[_pence_a_day(unit_costs, c, m) for c in categories] for m in month_ends])
     by_month = (days * pence_a_day[None, :, :]).sum(axis=2)  # run x month
     years = [fy_label(m) for m in month_ends]
     labels = sorted(set(years))

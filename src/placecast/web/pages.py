@@ -39,7 +39,9 @@ def page_context(request: Request, user: SignedIn, council: Council, active: str
     report = workspace.load_report(f, quarter) if quarter else None
     running = jobs.running_jobs(st.engine, council.id)
     councils = getattr(request.state, "councils", None)  # found by council_of for this request
-    return {"user": user, "council": council, "councils": councils or workspace.visible_councils(st.engine, user),
+    if councils is None:
+        councils = workspace.visible_councils(st.engine, user)
+    return {"user": user, "council": council, "councils": councils,
             "pages": PAGES, "active": active, "report": report, "quarter": quarter, "running": running,
             "fragments": Fragments()}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from datetime import UTC, datetime
 
 import anyio
@@ -100,7 +101,7 @@ async def preview(request: Request, slug: str, user: SignedIn = Depends(need("sc
     return JSONResponse({"errors": {}, "tables": tables})
 
 
-_LIMITERS: dict[int, anyio.CapacityLimiter] = {}
+_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
 def _preview_limiter() -> anyio.CapacityLimiter:
@@ -108,7 +109,7 @@ def _preview_limiter() -> anyio.CapacityLimiter:
     interpreter from the pages; they wait for one another instead (the same figures, in turn)."""
     from placecast.threads import cores
 
-    loop = id(asyncio.get_running_loop())  # a limiter belongs to its event loop (tests start several)
+    loop = asyncio.get_running_loop()  # a limiter belongs to its event loop (tests start several)
     if loop not in _LIMITERS:
         _LIMITERS[loop] = anyio.CapacityLimiter(cores())
     return _LIMITERS[loop]
