@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from placecast.errors import UnusableInputError
@@ -67,8 +67,8 @@ class SignedIn:
         return may(self.role, permission)
 
 
-def signed_in(user: User) -> SignedIn:
-    """The request's view of a stored user."""
+def signed_in(user: User | Row) -> SignedIn:
+    """The request's view of a stored user (its object, or its row of columns)."""
     return SignedIn(user.id, user.username, user.display_name or user.username, user.role, user.region)
 
 

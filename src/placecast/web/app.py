@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -30,6 +30,7 @@ from placecast.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(resources.files("placecast.web").joinpath("templates")))
+TEMPLATES.env.auto_reload = False  # the templates are the installed package's: not looked at again each page
 
 
 @dataclass
@@ -63,12 +64,16 @@ def current_user(request: Request) -> SignedIn:
     uid = request.session.get("uid")
     if not isinstance(uid, int):
         raise NotSignedIn()
-    with Session(state(request).engine) as s:
-        user = s.get(User, uid)
-        if user is None or not user.active:
-            request.session.clear()
-            raise NotSignedIn()
-        return accounts.signed_in(user)
+    with state(request).engine.connect() as c:  # every request asks this: the columns alone, not the object
+        row = c.execute(_USER, {"uid": uid}).first()
+    if row is None or not row.active:
+        request.session.clear()
+        raise NotSignedIn()
+    return accounts.signed_in(row)
+
+
+_USER = select(User.id, User.username, User.display_name, User.role, User.region, User.active).where(
+    User.id == bindparam("uid"))
 
 
 async def form_of(request: Request) -> FormData:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from placecast.errors import PlacecastError, UnusableInputError
@@ -111,17 +111,19 @@ def jobs_of(engine: Engine, council_id: int, kind: str | None = None, limit: int
         return list(s.scalars(stmt))
 
 
+_RUNNING = (  # made once: every page asks it
+    select(Job)
+    .where(Job.council_id == bindparam("council_id"), Job.status.in_(("queued", "running")))
+    .options(defer(Job.result), defer(Job.error))
+    .order_by(Job.id.desc())
+    .limit(10)
+)
+
+
 def running_jobs(engine: Engine, council_id: int) -> list[Job]:
     """A council's jobs queued or running, newest first, without their results (every page shows these)."""
-    stmt = (
-        select(Job)
-        .where(Job.council_id == council_id, Job.status.in_(("queued", "running")))
-        .options(defer(Job.result), defer(Job.error))
-        .order_by(Job.id.desc())
-        .limit(10)
-    )
     with Session(engine) as s:
-        return list(s.scalars(stmt))
+        return list(s.scalars(_RUNNING, {"council_id": council_id}))
 
 
 def get_job(engine: Engine, job_id: int) -> Job | None:

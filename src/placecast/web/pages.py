@@ -3,9 +3,13 @@ Each route checks the role, finds the council among the user's, calls the librar
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -108,18 +112,37 @@ for _page in ("data", "forecast", "money", "programme", "indicators"):
 
 def data_summary(request: Request, council: Council) -> dict:
     """The history's manifest (aggregate counts) and the findings counted by rule."""
+    f = workspace.folder(state(request).settings.data_dir, council.slug)
+    manifest, counts = _read_once(f.history / "manifest.json", _manifest), _read_once(f.history / "findings.csv",
+                                                                                      _finding_counts)
+    years = sorted(p.name for p in f.returns.iterdir() if p.is_dir()) if f.returns.exists() else []
+    return {"manifest": copy.deepcopy(manifest) if manifest else {}, "finding_counts": copy.deepcopy(counts or []),
+            "years": years}
+
+
+def _read_once(path: Path, read: Callable[[str, int, int], object]) -> Any:
+    """``read(path)``, again only when the file has changed (None when there is no file)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return read(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _manifest(path: str, mtime_ns: int, size: int) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+@lru_cache(maxsize=16)
+def _finding_counts(path: str, mtime_ns: int, size: int) -> list[dict]:
     import pandas as pd
 
-    f = workspace.folder(state(request).settings.data_dir, council.slug)
-    manifest = json.loads((f.history / "manifest.json").read_text()) if (f.history / "manifest.json").exists() else {}
-    counts: list[dict] = []
-    if (f.history / "findings.csv").exists():
-        frame = pd.read_csv(f.history / "findings.csv", dtype=str, keep_default_na=False)
-        if len(frame):
-            counts = (frame.groupby(["severity", "rule"]).size().rename("count").reset_index()
-                      .sort_values("count", ascending=False).to_dict("records"))
-    years = sorted(p.name for p in f.returns.iterdir() if p.is_dir()) if f.returns.exists() else []
-    return {"manifest": manifest, "finding_counts": counts, "years": years}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not len(frame):
+        return []
+    return (frame.groupby(["severity", "rule"]).size().rename("count").reset_index()
+            .sort_values("count", ascending=False).to_dict("records"))
 
 
 def indicator_rows(request: Request, ctx: dict) -> list[dict]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from placecast.errors import UnusableInputError
@@ -139,14 +139,19 @@ def create_council(engine: Engine, data_dir: Path, slug: str, name: str, region:
     return council
 
 
+_ALL_COUNCILS = select(Council).order_by(Council.name)  # made once: every page asks one of these
+_GIVEN_COUNCILS = _ALL_COUNCILS.where(
+    Council.id.in_(select(UserCouncil.council_id).where(UserCouncil.user_id == bindparam("user_id")))
+    | ((Council.region == bindparam("region")) & (Council.region != ""))
+)
+
+
 def visible_councils(engine: Engine, user: SignedIn) -> list[Council]:
     """The councils a user may see: all for an admin, a region's for a regional user, else those given."""
     with Session(engine) as s:
-        stmt = select(Council).order_by(Council.name)
-        if user.role != "admin":
-            given = select(UserCouncil.council_id).where(UserCouncil.user_id == user.id)
-            stmt = stmt.where(Council.id.in_(given) | ((Council.region == user.region) & (Council.region != "")))
-        return list(s.scalars(stmt))
+        if user.role == "admin":
+            return list(s.scalars(_ALL_COUNCILS))
+        return list(s.scalars(_GIVEN_COUNCILS, {"user_id": user.id, "region": user.region}))
 
 
 def council_by_id(engine: Engine, council_id: int) -> Council | None:
