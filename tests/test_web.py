@@ -711,3 +711,42 @@ def test_a_workspaces_settings_are_read_again_when_the_file_changes_and_each_rea
     assert f.settings().forecast == {}
     f.write_settings(WorkspaceSettings(quarter="2025-Q2"))  # the same size, written at once
     assert f.settings().quarter == "2025-Q2"
+
+
+def test_a_pages_sections_are_rendered_once_for_each_report_and_never_from_another(web):
+    """Pages share the sections rendered from the same report; a new computation renders its own."""
+    import copy
+    import json
+
+    from placecast.report.model import Chart
+    from placecast.web.views import Fragments
+
+    report = report_of(web)
+    first, again = Fragments(), Fragments()
+    sections = first.page(report, "forecast")
+    assert again.page(report, "forecast") == sections and again.specs == first.specs
+    charts = [b for s in report.sections if s.id in ("children", "model") for b in s.blocks if isinstance(b, Chart)]
+    assert charts and all(c.svg.lstrip().startswith("<svg") for c in charts)  # rendered by the quarter's job
+    assert json.loads(first.specs_json()) == json.loads(json.dumps(
+        {f"c-{c.name}": {**c.spec, "description": c.alt} for c in charts}, default=str))
+    newer = copy.deepcopy(report)  # the next quarter's computation: another model
+    newer.sections[[s.id for s in newer.sections].index("children")].title = "Children in care, recomputed"
+    assert "recomputed" in "".join(Fragments().page(newer, "forecast"))
+    assert "recomputed" not in "".join(Fragments().page(report, "forecast"))
+    both = Fragments()  # two pages' specifications together: their JSON is made for the two
+    both.page(report, "forecast")
+    both.page(report, "money")
+    assert set(json.loads(both.specs_json())) == set(both.specs) > set(first.specs)
+
+
+def test_the_data_pages_finding_counts_follow_the_findings_file(tmp_path):
+    """The findings are counted once for each file; a new file (a new ingest) is counted again."""
+    from placecast.web.pages import _finding_counts, _read_once
+
+    path = tmp_path / "findings.csv"
+    assert _read_once(path, _finding_counts) is None  # no history yet: nothing, never zero findings
+    path.write_text("severity,rule,child\nerror,101,a\nerror,101,b\nwarning,202,a\n")
+    assert _read_once(path, _finding_counts) == [{"severity": "error", "rule": "101", "count": 2},
+                                                 {"severity": "warning", "rule": "202", "count": 1}]
+    path.write_text("severity,rule,child\nerror,303,a\n")
+    assert _read_once(path, _finding_counts) == [{"severity": "error", "rule": "303", "count": 1}]

@@ -30,8 +30,17 @@ def _svg_cached(spec_json: str) -> str:
 
 
 def chart_svg(chart: Chart) -> str:
-    """The chart as SVG (vector), rendered once per distinct spec."""
-    return _svg_cached(json.dumps(chart.spec, sort_keys=True, default=str))
+    """The chart as SVG (vector), rendered once per distinct spec (or as rendered with the report)."""
+    return chart.svg or _svg_cached(json.dumps(chart.spec, sort_keys=True, default=str))
+
+
+def render_charts(report: Report) -> None:
+    """Render every chart of ``report`` to SVG now and keep it with the chart (done by the background job
+    that makes a report, so that a page showing it never renders one)."""
+    for section in report.sections:
+        for block in section.blocks:
+            if isinstance(block, Chart) and not block.svg:
+                block.svg = chart_svg(block)
 
 
 @lru_cache(maxsize=1)

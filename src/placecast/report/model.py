@@ -124,6 +124,8 @@ class Chart:
     title: str
     spec: dict  # Vega-Lite, data inline
     alt: str
+    # the chart as SVG when already rendered (by the background job that made the report), else ""
+    svg: str = field(default="", repr=False, compare=False)
 
 
 @dataclass

@@ -126,11 +126,18 @@ def read_levers(form: dict[str, object]) -> tuple[Levers | None, dict[str, str]]
 def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
     """The comparison's tables as records (aggregate figures only), for a job's result and the page, with
     the scenario beside the baseline: children by category and money by financial year."""
-    out = {name: frame.to_dict("records") for name, frame in (("children", cmp.children),
-                                                               ("cost_by_year", cmp.cost_by_year),
-                                                               ("beds", cmp.beds))}
+    out = {name: _records(frame) for name, frame in (("children", cmp.children), ("cost_by_year", cmp.cost_by_year),
+                                                     ("beds", cmp.beds))}
     out.update(side_by_side(cmp))
     return out
+
+
+def _records(frame) -> list[dict]:
+    """``frame.to_dict("records")`` (the same Python values), from its columns as lists: a preview makes
+    several of these, and pandas' own way goes cell by cell."""
+    columns = [str(c) for c in frame.columns]
+    values = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in values]
 
 
 @lru_cache(maxsize=1)
@@ -144,18 +151,18 @@ def side_by_side(cmp: ScenarioComparison) -> dict[str, list[dict]]:
     """The scenario beside the baseline: children at the horizon by category, and cost by year (pounds)."""
     labels = _labels()
     kids: dict[str, dict[str, float]] = {}  # category -> scenario -> mean, categories in the table's order
-    for r in cmp.children.itertuples():
-        kids.setdefault(str(r.category), {})[str(r.scenario)] = float(r.mean)
+    for r in _records(cmp.children):
+        kids.setdefault(str(r["category"]), {})[str(r["scenario"])] = float(r["mean"])
     name = next(str(n) for n in cmp.children["scenario"] if n != "baseline")
     children = [{"category": labels.get(cat, cat), "baseline": row["baseline"], "scenario": row[name],
                  "change": row[name] - row["baseline"]} for cat, row in kids.items()]
-    base = {r.financial_year: float(r.placement_cost_mean) for r in cmp.cost_by_year.itertuples()
-            if r.scenario == "baseline"}
-    cost = [{"financial_year": r.financial_year, "baseline": base[r.financial_year],
-             "scenario": float(r.placement_cost_mean), "avoided": float(r.avoided_mean),
-             "avoided_p10": float(r.avoided_p10), "avoided_p90": float(r.avoided_p90),
-             "delivery_cost": float(r.delivery_cost), "net_saving": float(r.net_saving_mean)}
-            for r in cmp.cost_by_year.itertuples() if r.scenario != "baseline"]
+    years = _records(cmp.cost_by_year)
+    base = {r["financial_year"]: float(r["placement_cost_mean"]) for r in years if r["scenario"] == "baseline"}
+    cost = [{"financial_year": r["financial_year"], "baseline": base[r["financial_year"]],
+             "scenario": float(r["placement_cost_mean"]), "avoided": float(r["avoided_mean"]),
+             "avoided_p10": float(r["avoided_p10"]), "avoided_p90": float(r["avoided_p90"]),
+             "delivery_cost": float(r["delivery_cost"]), "net_saving": float(r["net_saving_mean"])}
+            for r in years if r["scenario"] != "baseline"]
     return {"children_compared": children, "cost_compared": cost}
 
 

@@ -206,7 +206,11 @@ def load_demo(engine: Engine, data_dir: Path, stats: Path | None = None) -> Coun
 
 
 def save_results(f: Folder, quarter: str, report) -> Path:
-    """Keep the quarter's report model (with its results) for the pages, replaced atomically."""
+    """Keep the quarter's report model (with its results and its charts rendered) for the pages, replaced
+    atomically."""
+    from placecast.report.html import render_charts
+
+    render_charts(report)
     f.results.mkdir(parents=True, exist_ok=True)
     path = f.results_file(quarter)
     write_atomic(path, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
