@@ -59,6 +59,10 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+_USER = select(User.id, User.username, User.display_name, User.role, User.region, User.active).where(
+    User.id == bindparam("uid"))  # made once: every request asks it
+
+
 def current_user(request: Request) -> SignedIn:
     """The signed-in user, read afresh from the store (a deactivated account is signed out at once)."""
     uid = request.session.get("uid")
@@ -70,10 +74,6 @@ def current_user(request: Request) -> SignedIn:
         request.session.clear()
         raise NotSignedIn()
     return accounts.signed_in(row)
-
-
-_USER = select(User.id, User.username, User.display_name, User.role, User.region, User.active).where(
-    User.id == bindparam("uid"))
 
 
 async def form_of(request: Request) -> FormData:
