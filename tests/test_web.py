@@ -741,7 +741,8 @@ def test_a_pages_sections_are_rendered_once_for_each_report_and_never_from_anoth
 
 def test_the_data_pages_finding_counts_follow_the_findings_file(tmp_path):
     """The findings are counted once for each file; a new file (a new ingest) is counted again."""
-    from placecast.web.pages import _finding_counts, _read_once
+    from placecast.web.pages import _finding_counts
+    from placecast.web.workspace import read_when_changed as _read_once
 
     path = tmp_path / "findings.csv"
     assert _read_once(path, _finding_counts) is None  # no history yet: nothing, never zero findings

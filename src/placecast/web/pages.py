@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -113,20 +111,11 @@ for _page in ("data", "forecast", "money", "programme", "indicators"):
 def data_summary(request: Request, council: Council) -> dict:
     """The history's manifest (aggregate counts) and the findings counted by rule."""
     f = workspace.folder(state(request).settings.data_dir, council.slug)
-    manifest, counts = _read_once(f.history / "manifest.json", _manifest), _read_once(f.history / "findings.csv",
-                                                                                      _finding_counts)
+    manifest = workspace.read_when_changed(f.history / "manifest.json", _manifest)
+    counts = workspace.read_when_changed(f.history / "findings.csv", _finding_counts)
     years = sorted(p.name for p in f.returns.iterdir() if p.is_dir()) if f.returns.exists() else []
     return {"manifest": copy.deepcopy(manifest) if manifest else {}, "finding_counts": copy.deepcopy(counts or []),
             "years": years}
-
-
-def _read_once(path: Path, read: Callable[[str, int, int], object]) -> Any:
-    """``read(path)``, again only when the file has changed (None when there is no file)."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return read(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=16)

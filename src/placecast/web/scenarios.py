@@ -128,7 +128,7 @@ def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
     the scenario beside the baseline: children by category and money by financial year."""
     out = {name: _records(frame) for name, frame in (("children", cmp.children), ("cost_by_year", cmp.cost_by_year),
                                                      ("beds", cmp.beds))}
-    out.update(side_by_side(cmp))
+    out.update(side_by_side(out["children"], out["cost_by_year"]))
     return out
 
 
@@ -147,22 +147,22 @@ def _labels() -> dict[str, str]:
     return {**load_taxonomy().labels(), "total": "All children in care"}
 
 
-def side_by_side(cmp: ScenarioComparison) -> dict[str, list[dict]]:
-    """The scenario beside the baseline: children at the horizon by category, and cost by year (pounds)."""
+def side_by_side(children_rows: list[dict], year_rows: list[dict]) -> dict[str, list[dict]]:
+    """The scenario beside the baseline, from a comparison's records (children at the horizon by category,
+    cost by financial year): children by category, and cost by year (pounds)."""
     labels = _labels()
     kids: dict[str, dict[str, float]] = {}  # category -> scenario -> mean, categories in the table's order
-    for r in _records(cmp.children):
+    for r in children_rows:
         kids.setdefault(str(r["category"]), {})[str(r["scenario"])] = float(r["mean"])
-    name = next(str(n) for n in cmp.children["scenario"] if n != "baseline")
+    name = next(str(r["scenario"]) for r in children_rows if r["scenario"] != "baseline")
     children = [{"category": labels.get(cat, cat), "baseline": row["baseline"], "scenario": row[name],
                  "change": row[name] - row["baseline"]} for cat, row in kids.items()]
-    years = _records(cmp.cost_by_year)
-    base = {r["financial_year"]: float(r["placement_cost_mean"]) for r in years if r["scenario"] == "baseline"}
+    base = {r["financial_year"]: float(r["placement_cost_mean"]) for r in year_rows if r["scenario"] == "baseline"}
     cost = [{"financial_year": r["financial_year"], "baseline": base[r["financial_year"]],
              "scenario": float(r["placement_cost_mean"]), "avoided": float(r["avoided_mean"]),
              "avoided_p10": float(r["avoided_p10"]), "avoided_p90": float(r["avoided_p90"]),
              "delivery_cost": float(r["delivery_cost"]), "net_saving": float(r["net_saving_mean"])}
-            for r in years if r["scenario"] != "baseline"]
+            for r in year_rows if r["scenario"] != "baseline"]
     return {"children_compared": children, "cost_compared": cost}
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import pickle
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import Field
@@ -26,6 +28,8 @@ from placecast.errors import UnusableInputError
 from placecast.schema import StrictModel
 from placecast.store.workspace import Council, UserCouncil
 from placecast.web.accounts import SignedIn
+
+T = TypeVar("T")
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}$")
 
@@ -219,11 +223,17 @@ def save_results(f: Folder, quarter: str, report) -> Path:
 
 def load_report(f: Folder, quarter: str):
     """The quarter's report model as last computed, or None (cached while the file is unchanged)."""
-    path = f.results_file(quarter)
-    if not path.exists():
+    return read_when_changed(f.results_file(quarter), _load)
+
+
+def read_when_changed(path: Path, read: Callable[[str, int, int], T]) -> T | None:
+    """``read(path, mtime_ns, size)``, a reader cached by those three (so the file is read again only when
+    it changes); None when there is no file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return None
-    stat = path.stat()
-    return _load(str(path), stat.st_mtime_ns, stat.st_size)
+    return read(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=16)
