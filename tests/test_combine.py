@@ -58,7 +58,7 @@ def test_pooling_moves_the_mean_and_widens_the_bands_where_the_two_disagree():
     assert "no change" in out.settings["anchored_on_no_change"]
 
 
-def test_the_quarters_settings_choose_the_combined_forecast():
+def test_the_quarters_settings_choose_the_combined_forecast_by_default():
     from datetime import date
 
     from placecast.model.settings import ForecastSettings
@@ -66,9 +66,8 @@ def test_the_quarters_settings_choose_the_combined_forecast():
     from placecast.testing import small_history
 
     history = small_history()
-    plain = forecast_step(history, ForecastSettings(runs=40, backtest_runs=20), date(2025, 3, 31))
-    pooled = forecast_step(history, ForecastSettings(runs=40, backtest_runs=20, combine="no_change"),
-                           date(2025, 3, 31))
+    plain = forecast_step(history, ForecastSettings(runs=40, backtest_runs=20, combine="none"), date(2025, 3, 31))
+    pooled = forecast_step(history, ForecastSettings(runs=40, backtest_runs=20), date(2025, 3, 31))  # the default
     assert "anchored_on_no_change" not in plain.forecast.settings
     assert pooled.forecast.settings["anchored_on_no_change"].startswith("The forecast combines")
     # the same runs before pooling: at the origin the two agree, and the pooled mean moves toward today's count

@@ -142,11 +142,12 @@ def test_forecast_cli_writes_the_contract_files(clean_council, tmp_path, key):
     assert (tmp_path / "placement_days.csv").exists() and (tmp_path / "placement_days_runs.parquet").exists()
 
 
-def test_forecast_cli_pools_with_no_change_when_asked(clean_council, tmp_path, key):
-    """--combine no-change: each month's mean lies between the microsimulation's and today's count, by the
-    weights the model card states, and the card scores the combination out of sample."""
+def test_forecast_cli_pools_with_no_change_by_default(clean_council, tmp_path, key):
+    """By default (--combine no-change) each month's mean lies between the microsimulation's (--combine none)
+    and today's count, by the weights the model card states, and the card scores the combination out of
+    sample."""
     common = ["--start", "2025-03-31", "--horizon-months", "12", "--runs", "200", "--backtest-runs", "50"]
-    for name, extra in (("plain", []), ("pooled", ["--combine", "no-change"])):
+    for name, extra in (("plain", ["--combine", "none"]), ("pooled", [])):
         result = CliRunner().invoke(app, ["forecast", str(clean_council), *common, "--out", str(tmp_path / name),
                                           *extra])
         assert result.exit_code == 0, result.output

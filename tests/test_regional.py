@@ -17,7 +17,7 @@ from placecast.regional.run import council_seed, regional_forecast
 from placecast.regional.sources import council_folders
 from placecast.synth import SynthSettings, simulate, write_returns
 
-SETTINGS = ForecastSettings(runs=60, horizon_months=12, seed=5)
+SETTINGS = ForecastSettings(runs=60, horizon_months=12, seed=5, backtest_runs=30)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,11 @@ def results(region_folder):
 
 
 def test_the_regional_total_is_the_sum_of_the_councils_runs(results):
+    by_council = sum(c.forecast.counts.to_numpy() for c in results.councils)  # run by run, category by category
+    assert np.array_equal(results.region.counts.to_numpy(), by_council)
     total = sum(c.forecast.counts.sum("category").to_numpy() for c in results.councils)
-    assert np.array_equal(results.region.counts.sum("category").to_numpy(), total)
+    # pooled counts are fractional: the same sum in another order differs only in the last bits
+    np.testing.assert_allclose(results.region.counts.sum("category").to_numpy(), total, rtol=1e-12)
     table = results.region.table()
     end = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     council_p90 = sum(c.forecast.table().query("category == 'total'")["p90"].iloc[-1] for c in results.councils)
@@ -46,14 +49,18 @@ def test_the_regional_total_is_the_sum_of_the_councils_runs(results):
 
 def test_a_council_inside_the_region_is_the_same_council_alone_with_its_seed(results, region_folder):
     from placecast.model import DemandModel
+    from placecast.model.combine import projected
     from placecast.ssda903 import ingest
 
     council = results.councils[1]
     history, _ = ingest([region_folder / council.name], b"any key: pseudonyms do not change the counts")
     assert council.seed == council_seed(SETTINGS.seed, council.name)
-    alone = DemandModel.from_settings(SETTINGS.model_copy(update={"seed": council.seed})).fit(
-        history, results.start).project(SETTINGS.horizon_months)
+    own = SETTINGS.model_copy(update={"seed": council.seed})
+    model = DemandModel.from_settings(own).fit(history, results.start)
+    alone, bt = projected(model, history, own, SETTINGS.horizon_months)
     assert np.array_equal(alone.counts.to_numpy(), council.forecast.counts.to_numpy())
+    assert bt is not None and "anchored_on_no_change" in council.forecast.settings  # pooled by its own backtest
+    assert not np.array_equal(model.project(SETTINGS.horizon_months).counts.to_numpy(), alone.counts.to_numpy())
 
 
 def test_beds_costs_and_tables_are_given_for_the_region_and_each_council(results):

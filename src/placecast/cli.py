@@ -253,15 +253,16 @@ def forecast(
                                                     "(0: no backtest).")] = 300,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
-    combine: Annotated[CombineChoice, typer.Option(help="none: the microsimulation; no-change: pooled with 'no "
-                                                        "change', weighted by each one's error in this council's "
-                                                        "backtest.")] = CombineChoice.none,
+    combine: Annotated[CombineChoice, typer.Option(help="no-change (default): the microsimulation pooled with "
+                                                        "'no change', weighted by each one's error in this "
+                                                        "council's backtest; none: the microsimulation "
+                                                        "alone.")] = CombineChoice.no_change,
 ) -> None:
     """Forecast children in care by placement category with prediction intervals."""
     from rich.progress import Progress
 
-    from placecast.model import DemandModel, backtest, write_forecast
-    from placecast.model.combine import as_settings_ask
+    from placecast.model import DemandModel, write_forecast
+    from placecast.model.combine import plain_words, projected
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
@@ -270,9 +271,8 @@ def forecast(
     model = DemandModel.from_settings(settings).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"Simulating {runs:,} runs", total=runs)
-        result = model.project(settings.horizon_months, progress=lambda n: progress.advance(task, n), by_age=by_age)
-    bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
-    result = as_settings_ask(result, bt, settings.combine, settings.seed)
+        result, bt = projected(model, history, settings, settings.horizon_months, by_age,
+                               lambda n: progress.advance(task, n))
     table = result.table()
     write_forecast(out_dir, model, result, bt)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
@@ -282,7 +282,7 @@ def forecast(
         out.print(result.settings["anchored_on_no_change"])
     if bt is not None:
         out.print(bt.summary_text(12))
-        for sentence in bt.no_better_than_no_change(settings.horizon_months):
+        for sentence in plain_words(result, bt, settings.horizon_months):
             err.print(f"[yellow]Note:[/yellow] {sentence}", highlight=False)
     extra = ", forecast_by_age.csv" if by_age else ""
     out.print(f"Wrote forecast.csv{extra}, placement_days.csv, placement_days_runs.parquet and model_card.md "
@@ -543,6 +543,12 @@ def region(
     seed: Annotated[int, typer.Option(help="Random seed (each council's own is derived from it).")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also the children in care by age band.")] = False,
+    combine: Annotated[CombineChoice, typer.Option(help="no-change (default): each council's microsimulation "
+                                                        "pooled with 'no change' by its own backtest; none: the "
+                                                        "microsimulations alone.")] = CombineChoice.no_change,
+    backtest_runs: Annotated[int, typer.Option(help="Runs per backtest origin for each council's weights "
+                                                    "(0: none, equal weights; the weights need only the "
+                                                    "backtest's central forecasts).")] = 100,
     workers: Annotated[int, typer.Option(min=0, help="Local Dask workers (0: in this process).")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address instead of a local "
                                                        "cluster.")] = None,
@@ -563,7 +569,8 @@ def region(
     from placecast.regional.sources import council_folders
     from placecast.ssda903 import load_taxonomy
 
-    settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value)
+    settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
+                         backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
     with tempfile.TemporaryDirectory() as work:
         folders = council_folders(paths, council_column, Path(work))

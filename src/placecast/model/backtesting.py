@@ -51,26 +51,42 @@ class BacktestResult:
     def no_better_than_no_change(self, up_to: int | None = None) -> list[str]:
         """In plain words: the horizons (up to ``up_to`` months) at which the forecast's backtest error was
         no better than assuming nothing changes, with what to rely on instead ([] when it was better)."""
-        m = self.metrics
-        found = []
-        for h in sorted(set(m["horizon_months"])) if not m.empty else []:
-            if up_to is not None and h > up_to:
-                continue
-            worse = []
-            for key, what in ((CATEGORY_ROW, "by placement category"), ("total", "total")):
-                row = m[(m["horizon_months"] == h) & (m["category"] == key)]
-                if len(row) and row.iloc[0]["wape"] >= row.iloc[0]["wape_nochange"]:
-                    worse.append(f"{what} {row.iloc[0]['wape']:.1%} against {row.iloc[0]['wape_nochange']:.1%}")
-            if worse:
-                found.append((h, f"{h} months: {', '.join(worse)}"))
-        if not found:
-            return []
-        months = [str(h) for h, _ in found]
-        when = months[0] if len(months) == 1 else ", ".join(months[:-1]) + " and " + months[-1]
-        return [f"On this council's own past, the forecast has been no better than assuming no change {when} "
-                f"months ahead (weighted error, forecast against no change: {'; '.join(d for _, d in found)}). "
-                "At those horizons, plan on today's numbers and read the forecast's bands as the range of risk, "
-                "not its central line as a better estimate."]
+        return no_better_sentences(self.metrics, up_to)
+
+
+def no_better_sentences(metrics: pd.DataFrame, up_to: int | None = None, subject: str = "the forecast") -> list[str]:
+    """The plain-words warning from backtest ``metrics`` (``horizon_months``, ``category`` with rows
+    ``categories`` and ``total``, ``wape`` and ``wape_nochange``): the horizons up to ``up_to`` months at
+    which ``subject`` was no better than no change ([] when it was better at every one).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"horizon_months": [12, 12], "category": ["categories", "total"],
+    ...                   "wape": [0.10, 0.02], "wape_nochange": [0.12, 0.01]})
+    >>> no_better_sentences(m)[0][:99]
+    "On this council's own past, the forecast has been no better than assuming no change 12 months ahead"
+    >>> no_better_sentences(m.assign(wape=0.0))
+    []
+    """
+    found = []
+    for h in sorted(set(metrics["horizon_months"])) if not metrics.empty else []:
+        if up_to is not None and h > up_to:
+            continue
+        worse = []
+        for key, what in ((CATEGORY_ROW, "by placement category"), ("total", "total")):
+            row = metrics[(metrics["horizon_months"] == h) & (metrics["category"] == key)]
+            if len(row) and row.iloc[0]["wape"] >= row.iloc[0]["wape_nochange"]:
+                worse.append(f"{what} {row.iloc[0]['wape']:.1%} against {row.iloc[0]['wape_nochange']:.1%}")
+        if worse:
+            found.append((h, f"{h} months: {', '.join(worse)}"))
+    if not found:
+        return []
+    months = [str(h) for h, _ in found]
+    when = months[0] if len(months) == 1 else ", ".join(months[:-1]) + " and " + months[-1]
+    return [f"On this council's own past, {subject} has been no better than assuming no change {when} "
+            f"months ahead (weighted error, forecast against no change: {'; '.join(d for _, d in found)}). "
+            "At those horizons, plan on today's numbers and read the forecast's bands as the range of risk, "
+            "not its central line as a better estimate."]
 
 
 def _actuals(episodes: pd.DataFrame, origins: list[date], horizons: tuple[int, ...], census: pd.Timestamp,

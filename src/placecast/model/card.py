@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from placecast.model.backtesting import BacktestResult
+from placecast.model.combine import combination_backtest, plain_words
 from placecast.model.demand import DemandModel, Forecast
 
 
@@ -39,8 +40,9 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
     if backtest is None or backtest.metrics.empty:
         lines.append("Not enough history for a backtest (needs two years before a 31 March origin).")
     else:
-        lines.append(backtest.summary_text(12))
-        plain = backtest.no_better_than_no_change(int(s["horizon_months"]))
+        alone = "The microsimulation alone: " if "anchored_on_no_change" in s else ""
+        lines.append(alone + backtest.summary_text(12))
+        plain = plain_words(forecast, backtest, int(s["horizon_months"]))
         if plain:
             lines += ["", "### In plain words", *[f"- {p}" for p in plain]]
         m = backtest.metrics[backtest.metrics["category"].isin(["categories", "total"])]
@@ -58,15 +60,14 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
 
 def _combination_lines(backtest: BacktestResult) -> list[str]:
     """The combined forecast's own backtest: each origin weighted by the other origins only."""
-    from placecast.model.combine import combination_backtest
-
     lines = ["", "### The combined forecast (this forecast) in the same backtest",
              "The tables above score the microsimulation alone. Here each origin's weights come from the other "
-             "origins only, so this is out of sample. WAPE over the placement categories:", "",
-             "| horizon_months | combined | microsimulation | no change |",
-             "|---|---|---|---|"]
+             "origins only, so this is out of sample. Weighted absolute percentage error:", "",
+             "| horizon_months | measure | combined | microsimulation | no change |",
+             "|---|---|---|---|---|"]
     for r in combination_backtest(backtest).itertuples():
-        lines.append(f"| {r.horizon_months} | {r.wape:.3f} | {r.wape_model:.3f} | {r.wape_nochange:.3f} |")
+        lines.append(f"| {r.horizon_months} | {r.category} | {r.wape:.3f} | {r.wape_model:.3f} | "
+                     f"{r.wape_nochange:.3f} |")
     return lines
 
 

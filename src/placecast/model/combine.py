@@ -17,13 +17,16 @@ on the benchmark's councils they then held too few outcomes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from placecast.model.backtesting import BacktestResult
-from placecast.model.demand import Forecast
+from placecast.model.backtesting import CATEGORY_ROW, BacktestResult, backtest, no_better_sentences
+from placecast.model.demand import DemandModel, Forecast
+from placecast.model.settings import ForecastSettings
+from placecast.ssda903.assemble import History
 
 EQUAL = 0.5
 
@@ -81,37 +84,66 @@ def combination_backtest(bt: BacktestResult) -> pd.DataFrame:
     """The combination's own backtest: at each origin, weights from the other origins only (equal weights
     when there is no other), its point ``w x model + (1 - w) x no change`` scored like the model's.
 
-    Returns one row per horizon: ``wape`` (the combination), ``wape_model`` and ``wape_nochange``, over the
-    placement categories.
+    Returns one row per horizon and measure (``category``: ``categories`` over the placement categories,
+    ``total`` for all children, the total combined with the categories' weights): ``wape`` (the
+    combination), ``wape_model`` and ``wape_nochange``.
 
     Examples
     --------
-    >>> pts = pd.DataFrame({"origin": ["a", "a", "b", "b"], "horizon_months": 12, "category": "x",
+    >>> pts = pd.DataFrame({"origin": ["a", "a", "b", "b"], "horizon_months": 12, "category": ["x", "y"] * 2,
     ...                     "actual": [10.0, 10.0, 20.0, 20.0], "forecast": [12.0, 12.0, 20.0, 20.0],
     ...                     "nochange": [10.0, 10.0, 16.0, 16.0]})
-    >>> from placecast.model.backtesting import BacktestResult
-    >>> combination_backtest(BacktestResult(pts, pd.DataFrame(), [])).round(3).to_dict("records")
-    [{'horizon_months': 12, 'wape': 0.2, 'wape_model': 0.067, 'wape_nochange': 0.133}]
+    >>> from placecast.model.backtesting import CATEGORY_ROW, BacktestResult, no_better_sentences
+    >>> combination_backtest(BacktestResult(pts, pd.DataFrame(), [])).round(3).to_dict("records")[0]
+    {'horizon_months': 12, 'category': 'categories', 'wape': 0.2, 'wape_model': 0.067, 'wape_nochange': 0.133}
 
     (each origin's weights come from the other, where the other forecaster did better: out of sample,
     the combination can be worse than either)
     """
-    pts = bt.points[bt.points["category"] != "total"].copy()
+    pts = bt.points.copy()
+    columns = ["horizon_months", "category", "wape", "wape_model", "wape_nochange"]
     if pts.empty:
-        return pd.DataFrame(columns=["horizon_months", "wape", "wape_model", "wape_nochange"])
+        return pd.DataFrame(columns=columns)
+    if not (pts["category"] == "total").any():  # the total of the categories, for points without one
+        tot = pts.groupby(["origin", "horizon_months"], as_index=False)[["actual", "forecast", "nochange"]].sum()
+        pts = pd.concat([pts, tot.assign(category="total")], ignore_index=True)
     pts["combined"] = np.nan
     for origin in pts["origin"].unique():
         mine = pts["origin"] == origin
-        weights = _weights_from(pts[~mine]) if (~mine).any() else {}
+        others = pts[~mine & (pts["category"] != "total")]
+        weights = _weights_from(others) if len(others) else {}
         w = pts.loc[mine, "horizon_months"].map(weights).fillna(EQUAL).astype(float)
         pts.loc[mine, "combined"] = w * pts.loc[mine, "forecast"] + (1 - w) * pts.loc[mine, "nochange"]
     rows = []
-    for h, g in pts.groupby("horizon_months", sort=True):
+    pts["scope"] = np.where(pts["category"] == "total", "total", CATEGORY_ROW)
+    for (h, scope), g in pts.groupby(["horizon_months", "scope"], sort=True):
         total = g["actual"].sum()
         wape = {k: float((g[c] - g["actual"]).abs().sum() / total) if total else np.nan
                 for k, c in (("wape", "combined"), ("wape_model", "forecast"), ("wape_nochange", "nochange"))}
-        rows.append({"horizon_months": int(h), **wape})
-    return pd.DataFrame(rows)
+        rows.append({"horizon_months": int(h), "category": scope, **wape})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def plain_words(forecast: Forecast, bt: BacktestResult | None, up_to: int | None = None) -> list[str]:
+    """The warning in plain words for the forecast as it is given: when it is pooled with "no change", from
+    the combination's own (out-of-sample) backtest, otherwise from the microsimulation's ([] when the
+    forecast did better than no change at every horizon up to ``up_to``, or there is no backtest)."""
+    if bt is None or bt.points.empty:
+        return []
+    if "anchored_on_no_change" not in forecast.settings:
+        return bt.no_better_than_no_change(up_to)
+    return no_better_sentences(combination_backtest(bt), up_to, "the combined forecast")
+
+
+def projected(model: DemandModel, history: History, settings: ForecastSettings, horizon: int, by_age: bool = False,
+              progress: Callable[[int], None] | None = None) -> tuple[Forecast, BacktestResult | None]:
+    """The forecast a fitted ``model`` gives as ``settings`` ask, with the backtest behind it: projected
+    ``horizon`` months, backtested on ``history`` with ``settings.backtest_runs`` runs per origin (none
+    when 0), and pooled with "no change" by that backtest when ``settings.combine`` asks (the one path the
+    forecast command, the quarter and every council of a region take)."""
+    forecast = model.project(horizon, progress=progress, by_age=by_age)
+    bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
+    return as_settings_ask(forecast, bt, settings.combine, settings.seed), bt
 
 
 def as_settings_ask(forecast: Forecast, bt: BacktestResult | None, combine: str, seed: int = 0) -> Forecast:

@@ -46,8 +46,9 @@ class ForecastSettings(StrictModel):
     shrinkage : prior strength in child-months pulling sparse cells toward their margins (default 12).
     trend : ``auto`` fits a damped log-linear trend in entries; ``none`` does not.
     uasc : include, exclude or only unaccompanied asylum-seeking children.
-    combine : ``none`` (default) keeps the microsimulation; ``no_change`` pools it with "no change", weighted
-        at each horizon by each one's error in the council's own backtest (:mod:`placecast.model.combine`).
+    combine : ``no_change`` (default) pools the microsimulation with "no change", weighted at each horizon by
+        each one's error in the council's own backtest (:mod:`placecast.model.combine`; equal weights when
+        there is no backtest); ``none`` keeps the microsimulation alone.
 
     Examples
     --------
@@ -64,7 +65,7 @@ class ForecastSettings(StrictModel):
     shrinkage: Annotated[float, Field(gt=0, le=1e6)] = 12.0
     trend: Literal["auto", "none"] = "auto"
     uasc: UascChoice = "include"
-    combine: Literal["none", "no_change"] = "none"
+    combine: Literal["none", "no_change"] = "no_change"
 
 
 class ModelInputError(UnusableInputError):

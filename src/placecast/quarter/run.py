@@ -14,8 +14,8 @@ from placecast.errors import UnusableInputError
 from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs, cost_summary
 from placecast.finance.outturn import forecast_outturn
-from placecast.model import DemandModel, backtest
-from placecast.model.combine import as_settings_ask
+from placecast.model import DemandModel
+from placecast.model.combine import projected
 from placecast.model.settings import ForecastSettings
 from placecast.quarter.config import parse_quarter
 from placecast.quarter.inputs import QuarterInputs
@@ -68,9 +68,7 @@ def forecast_step(history: History, settings: ForecastSettings, as_at: date) -> 
     horizon_end = fy_end(fy_end(as_at) + timedelta(days=1) + timedelta(days=366))
     origin = model.origin_
     horizon = max((horizon_end.year - origin.year) * 12 + horizon_end.month - origin.month, 12)
-    forecast = model.project(horizon)
-    bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
-    forecast = as_settings_ask(forecast, bt, settings.combine, settings.seed)
+    forecast, bt = projected(model, history, settings, horizon)
     return ForecastResults(model, forecast, bt)
 
 

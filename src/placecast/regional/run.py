@@ -54,6 +54,7 @@ def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, 
     import secrets
 
     from placecast.model import DemandModel
+    from placecast.model.combine import projected
     from placecast.ssda903 import ingest, is_history_folder, read_history
 
     name, path, seed = item
@@ -63,8 +64,9 @@ def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, 
         history, validated = ingest([path], secrets.token_bytes(32))
         found = validated.findings
         errors, warnings = len(found.errors), len(found.warnings)
-    model = DemandModel.from_settings(settings.model_copy(update={"seed": seed})).fit(history, start)
-    forecast = model.project(settings.horizon_months, by_age=by_age)
+    own = settings.model_copy(update={"seed": seed})
+    model = DemandModel.from_settings(own).fit(history, start)
+    forecast, _ = projected(model, history, own, settings.horizon_months, by_age)
     return name, history.census_date, len(model.stock_), errors, warnings, forecast
 
 
@@ -78,7 +80,11 @@ def summed(forecasts: list[Forecast]) -> Forecast:
     age_arrays = [f.age_array for f in forecasts if f.age_array is not None]
     if len(age_arrays) == len(forecasts):
         ages = np.sum(age_arrays, axis=0)
-    return Forecast.from_arrays(dates, categories, np.asarray(counts), np.asarray(days), forecasts[0].settings,
+    settings = dict(forecasts[0].settings)
+    if any("anchored_on_no_change" in f.settings for f in forecasts):
+        settings["anchored_on_no_change"] = ("Each council's forecast combines its microsimulation with 'no change', "
+                                             "weighted by that council's own backtest.")
+    return Forecast.from_arrays(dates, categories, np.asarray(counts), np.asarray(days), settings,
                                 None if ages is None else np.asarray(ages))
 
 

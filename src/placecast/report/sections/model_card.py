@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from placecast.model.backtesting import BacktestResult
+from placecast.model.combine import combination_backtest, plain_words
 from placecast.quarter import QuarterResults
 from placecast.report.model import Column, Section, Table, Text
 
@@ -25,7 +26,10 @@ def build(results: QuarterResults) -> Section:
     fr = results.forecast
     model, s = fr.model, fr.forecast.settings
     summary = fr.backtest.summary_text(12) if fr.backtest is not None else "No backtest was asked for."
-    plain = fr.backtest.no_better_than_no_change(int(s["horizon_months"])) if fr.backtest is not None else []
+    combined = "anchored_on_no_change" in s
+    if combined and fr.backtest is not None:
+        summary = f"{s['anchored_on_no_change']} The microsimulation alone: {summary}"
+    plain = plain_words(fr.forecast, fr.backtest, int(s["horizon_months"]))
     return Section(ID, "Model card", [
         Text([f"Data from {model.data_span_[0]:%d/%m/%Y} to {results.history.census_date:%d/%m/%Y}; fitted on "
               f"{model.fit_window_[0]:%d/%m/%Y} to {model.fit_window_[1]:%d/%m/%Y}; {len(model.stock_):,} children "
@@ -38,4 +42,21 @@ def build(results: QuarterResults) -> Section:
             Column("trend", "Linear trend error %", "pct"), Column("cov80", "Inside 80% band %", "pct"),
             Column("cov90", "Inside 90% band %", "pct")], backtest_rows(fr.backtest),
             "Weighted absolute percentage error at rolling 31 March origins; coverage should be near 80% and 90%."),
+        *([_combined_table(fr.backtest)] if combined and fr.backtest is not None else []),
     ])
+
+
+def combined_rows(bt: BacktestResult) -> list[dict]:
+    """The combined forecast's own backtest (each origin weighted by the other origins only), in percent."""
+    return [{"horizon": int(r["horizon_months"]), "what": "placement categories" if r["category"] == "categories"
+             else "all children", "combined": r["wape"] * 100, "model": r["wape_model"] * 100,
+             "nochange": r["wape_nochange"] * 100} for r in combination_backtest(bt).to_dict("records")]
+
+
+def _combined_table(bt: BacktestResult) -> Table:
+    """The table of :func:`combined_rows`."""
+    return Table("backtest_combined", "The combined forecast (the one reported) in the same backtest", [
+        Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
+        Column("combined", "Combined forecast error %", "pct"), Column("model", "Microsimulation error %", "pct"),
+        Column("nochange", "'No change' error %", "pct")], combined_rows(bt),
+        "Out of sample: each origin's weights come from the other origins only.")
