@@ -28,7 +28,7 @@ def build(results: QuarterResults) -> Section:
     summary = fr.backtest.summary_text(12) if fr.backtest is not None else "No backtest was asked for."
     combined = "anchored_on_no_change" in s
     if combined and fr.backtest is not None:
-        summary = f"{s['anchored_on_no_change']} The microsimulation alone: {summary}"
+        summary = f"{s['anchored_on_no_change']} The microsimulation alone, in the council's backtest: {summary}"
     plain = plain_words(fr.forecast, fr.backtest, int(s["horizon_months"]))
     return Section(ID, "Model card", [
         Text([f"Data from {model.data_span_[0]:%d/%m/%Y} to {results.history.census_date:%d/%m/%Y}; fitted on "
@@ -36,7 +36,7 @@ def build(results: QuarterResults) -> Section:
               f"in care at the start. Forecast from {model.origin_:%d/%m/%Y} for {s['horizon_months']} months, "
               f"{s['runs']:,} Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend "
               f"{model.trend}, UASC {model.uasc}.", summary, *plain]),
-        Table("backtest", "Backtest on this council's own data", [
+        Table("backtest", "Backtest on this council's own data" + (": the microsimulation alone" if combined else ""), [
             Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
             Column("wape", "Weighted error %", "pct"), Column("nochange", "'No change' error %", "pct"),
             Column("trend", "Linear trend error %", "pct"), Column("cov80", "Inside 80% band %", "pct"),
