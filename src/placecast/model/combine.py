@@ -93,7 +93,7 @@ def combination_backtest(bt: BacktestResult) -> pd.DataFrame:
     >>> pts = pd.DataFrame({"origin": ["a", "a", "b", "b"], "horizon_months": 12, "category": ["x", "y"] * 2,
     ...                     "actual": [10.0, 10.0, 20.0, 20.0], "forecast": [12.0, 12.0, 20.0, 20.0],
     ...                     "nochange": [10.0, 10.0, 16.0, 16.0]})
-    >>> from placecast.model.backtesting import CATEGORY_ROW, BacktestResult, no_better_sentences
+    >>> from placecast.model.backtesting import BacktestResult
     >>> combination_backtest(BacktestResult(pts, pd.DataFrame(), [])).round(3).to_dict("records")[0]
     {'horizon_months': 12, 'category': 'categories', 'wape': 0.2, 'wape_model': 0.067, 'wape_nochange': 0.133}
 

@@ -84,6 +84,10 @@ def scenario_step(history: History, inputs: QuarterInputs) -> tuple[ScenarioOutc
     if (scenario.runs, scenario.seed) != (inputs.settings.runs, inputs.settings.seed):
         notes.append(f"The recovery scenario uses its file's {scenario.runs:,} runs and seed {scenario.seed}; the "
                      f"forecast uses {inputs.settings.runs:,} runs and seed {inputs.settings.seed}.")
+    if inputs.settings.combine != "none":
+        notes.append("The recovery scenario compares the microsimulation with and without the programme's levers "
+                     "(the same runs, so the difference is the levers'); the forecast and outturn use the "
+                     "microsimulation pooled with 'no change' (see the model card).")
     scenario = dataclasses.replace(scenario, start=history.census_date)
     baseline, results = run_scenarios(history, [scenario], inputs.unit_costs)
     capacity = inputs.capacity or scenario.capacity
