@@ -262,7 +262,7 @@ def forecast(
     from rich.progress import Progress
 
     from placecast.model import DemandModel, write_forecast
-    from placecast.model.combine import plain_words, projected
+    from placecast.model.combine import plain_words, pooling, projected
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
@@ -278,8 +278,8 @@ def forecast(
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     out.print(f"Children in care at {model.origin_.date()}: {len(model.stock_):,}; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
-    if "anchored_on_no_change" in result.settings:
-        out.print(result.settings["anchored_on_no_change"])
+    if pooling(result):
+        out.print(pooling(result))
     if bt is not None:
         out.print(bt.summary_text(12))
         for sentence in plain_words(result, bt, settings.horizon_months):

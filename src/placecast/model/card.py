@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from placecast.model.backtesting import BacktestResult
-from placecast.model.combine import combination_backtest, plain_words
+from placecast.model.combine import combination_backtest, plain_words, pooling
 from placecast.model.demand import DemandModel, Forecast
 
 
 def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:
     """The model card in Markdown: data span, settings, fitted rates and the backtest."""
-    s = forecast.settings
+    s, pooled = forecast.settings, pooling(forecast)
     lines = [
         "# Model card: Placecast demand model",
         "",
@@ -30,7 +30,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
         "and UASC status; leaving care at 18; entries by stream (other children, UASC) with a log-linear "
         "trend; parameter uncertainty drawn per run (Beta, Dirichlet, normal).",
-        *([f"- {s['anchored_on_no_change']}"] if "anchored_on_no_change" in s else []),
+        *([f"- {pooled}"] if pooled else []),
         "",
         "## Entries",
         model.summary.to_markdown(index=False) if _has_tabulate() else model.summary.to_string(index=False),
@@ -40,7 +40,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
     if backtest is None or backtest.metrics.empty:
         lines.append("Not enough history for a backtest (needs two years before a 31 March origin).")
     else:
-        alone = "The microsimulation alone: " if "anchored_on_no_change" in s else ""
+        alone = "The microsimulation alone: " if pooled else ""
         lines.append(alone + backtest.summary_text(12))
         plain = plain_words(forecast, backtest, int(s["horizon_months"]))
         if plain:
@@ -51,7 +51,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         lines += ["", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for _, r in m[cols].iterrows():
             lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
-        if "anchored_on_no_change" in s:
+        if pooled:
             lines += _combination_lines(backtest)
     lines += ["", "Quantiles are across Monte Carlo runs; the bands show where the count is likely to be, "
               "not a guarantee."]

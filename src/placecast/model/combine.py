@@ -29,6 +29,7 @@ from placecast.model.settings import ForecastSettings
 from placecast.ssda903.assemble import History
 
 EQUAL = 0.5
+POOLED = "anchored_on_no_change"  # the forecast settings' key saying how a forecast was pooled
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,10 @@ def combination_backtest(bt: BacktestResult) -> pd.DataFrame:
 
     Examples
     --------
-    >>> pts = pd.DataFrame({"origin": ["a", "a", "b", "b"], "horizon_months": 12, "category": ["x", "y"] * 2,
-    ...                     "actual": [10.0, 10.0, 20.0, 20.0], "forecast": [12.0, 12.0, 20.0, 20.0],
-    ...                     "nochange": [10.0, 10.0, 16.0, 16.0]})
+    >>> pts = pd.DataFrame({"origin": ["a"] * 3 + ["b"] * 3, "horizon_months": 12,
+    ...                     "category": ["x", "y", "total"] * 2, "actual": [10.0, 10.0, 20.0, 20.0, 20.0, 40.0],
+    ...                     "forecast": [12.0, 12.0, 24.0, 20.0, 20.0, 40.0],
+    ...                     "nochange": [10.0, 10.0, 20.0, 16.0, 16.0, 32.0]})
     >>> from placecast.model.backtesting import BacktestResult
     >>> combination_backtest(BacktestResult(pts, pd.DataFrame(), [])).round(3).to_dict("records")[0]
     {'horizon_months': 12, 'category': 'categories', 'wape': 0.2, 'wape_model': 0.067, 'wape_nochange': 0.133}
@@ -104,9 +106,6 @@ def combination_backtest(bt: BacktestResult) -> pd.DataFrame:
     columns = ["horizon_months", "category", "wape", "wape_model", "wape_nochange"]
     if pts.empty:
         return pd.DataFrame(columns=columns)
-    if not (pts["category"] == "total").any():  # the total of the categories, for points without one
-        tot = pts.groupby(["origin", "horizon_months"], as_index=False)[["actual", "forecast", "nochange"]].sum()
-        pts = pd.concat([pts, tot.assign(category="total")], ignore_index=True)
     pts["combined"] = np.nan
     for origin in pts["origin"].unique():
         mine = pts["origin"] == origin
@@ -130,9 +129,14 @@ def plain_words(forecast: Forecast, bt: BacktestResult | None, up_to: int | None
     forecast did better than no change at every horizon up to ``up_to``, or there is no backtest)."""
     if bt is None or bt.points.empty:
         return []
-    if "anchored_on_no_change" not in forecast.settings:
+    if pooling(forecast) is None:
         return bt.no_better_than_no_change(up_to)
     return no_better_sentences(combination_backtest(bt), up_to, "the combined forecast")
+
+
+def pooling(forecast: Forecast) -> str | None:
+    """How ``forecast`` was pooled with "no change", in words (None: the microsimulation alone)."""
+    return forecast.settings.get(POOLED)
 
 
 def projected(model: DemandModel, history: History, settings: ForecastSettings, horizon: int, by_age: bool = False,
@@ -177,5 +181,5 @@ def anchored(forecast: Forecast, combination: Combination, seed: int = 0) -> For
         old = counts.sum(axis=2, keepdims=True)
         ratio = np.divide(moved.sum(axis=2, keepdims=True), old, out=np.ones_like(old), where=old > 0)
         ages = forecast.age_array * ratio
-    settings = {**forecast.settings, "anchored_on_no_change": combination.describe()}
+    settings = {**forecast.settings, POOLED: combination.describe()}
     return Forecast.from_arrays(forecast.dates, forecast.categories, moved, days, settings, ages)

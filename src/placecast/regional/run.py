@@ -21,6 +21,7 @@ import pandas as pd
 
 from placecast.distributed import run_tasks
 from placecast.finance.unit_costs import UnitCosts
+from placecast.model.combine import POOLED, pooling
 from placecast.model.demand import Forecast
 from placecast.model.settings import ForecastSettings
 
@@ -81,8 +82,8 @@ def summed(forecasts: list[Forecast]) -> Forecast:
     if len(age_arrays) == len(forecasts):
         ages = np.sum(age_arrays, axis=0)
     settings = dict(forecasts[0].settings)
-    if any("anchored_on_no_change" in f.settings for f in forecasts):
-        settings["anchored_on_no_change"] = ("Each council's forecast combines its microsimulation with 'no change', "
+    if any(pooling(f) for f in forecasts):
+        settings[POOLED] = ("Each council's forecast combines its microsimulation with 'no change', "
                                              "weighted by that council's own backtest.")
     return Forecast.from_arrays(dates, categories, np.asarray(counts), np.asarray(days), settings,
                                 None if ages is None else np.asarray(ages))

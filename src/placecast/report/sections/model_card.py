@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from placecast.model.backtesting import BacktestResult
-from placecast.model.combine import combination_backtest, plain_words
+from placecast.model.combine import combination_backtest, plain_words, pooling
 from placecast.quarter import QuarterResults
 from placecast.report.model import Column, Section, Table, Text
 
@@ -26,9 +26,9 @@ def build(results: QuarterResults) -> Section:
     fr = results.forecast
     model, s = fr.model, fr.forecast.settings
     summary = fr.backtest.summary_text(12) if fr.backtest is not None else "No backtest was asked for."
-    combined = "anchored_on_no_change" in s
-    if combined and fr.backtest is not None:
-        summary = f"{s['anchored_on_no_change']} The microsimulation alone, in the council's backtest: {summary}"
+    pooled = pooling(fr.forecast)
+    if pooled and fr.backtest is not None:
+        summary = f"{pooled} The microsimulation alone, in the council's backtest: {summary}"
     plain = plain_words(fr.forecast, fr.backtest, int(s["horizon_months"]))
     return Section(ID, "Model card", [
         Text([f"Data from {model.data_span_[0]:%d/%m/%Y} to {results.history.census_date:%d/%m/%Y}; fitted on "
@@ -36,13 +36,13 @@ def build(results: QuarterResults) -> Section:
               f"in care at the start. Forecast from {model.origin_:%d/%m/%Y} for {s['horizon_months']} months, "
               f"{s['runs']:,} Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend "
               f"{model.trend}, UASC {model.uasc}.", summary, *plain]),
-        Table("backtest", "Backtest on this council's own data" + (": the microsimulation alone" if combined else ""), [
+        Table("backtest", "Backtest on this council's own data" + (": the microsimulation alone" if pooled else ""), [
             Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
             Column("wape", "Weighted error %", "pct"), Column("nochange", "'No change' error %", "pct"),
             Column("trend", "Linear trend error %", "pct"), Column("cov80", "Inside 80% band %", "pct"),
             Column("cov90", "Inside 90% band %", "pct")], backtest_rows(fr.backtest),
             "Weighted absolute percentage error at rolling 31 March origins; coverage should be near 80% and 90%."),
-        *([_combined_table(fr.backtest)] if combined and fr.backtest is not None else []),
+        *([_combined_table(fr.backtest)] if pooled and fr.backtest is not None else []),
     ])
 
 
