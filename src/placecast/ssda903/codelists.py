@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+#: Our packaged YAML is parsed with libyaml when PyYAML has it (ten times faster; same result), else in Python.
+PACKAGED_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CODES_PACKAGE = "placecast.ssda903.codes"
 
 
@@ -129,4 +132,4 @@ def _parse(raw: dict[str, Any]) -> CodeLists:
 def load_code_lists() -> CodeLists:
     """Load the packaged code lists."""
     text = resources.files(CODES_PACKAGE).joinpath("code_lists.yaml").read_text(encoding="utf-8")
-    return _parse(yaml.safe_load(text))
+    return _parse(yaml.load(text, Loader=PACKAGED_LOADER))

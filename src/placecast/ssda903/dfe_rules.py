@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from placecast.ssda903.codelists import collection_year_end, collection_year_start
+from placecast.ssda903.codelists import PACKAGED_LOADER, collection_year_end, collection_year_start
 from placecast.ssda903.findings import ERROR, RULES, WARNING, Finding
 from placecast.ssda903.tables import members
 
@@ -69,7 +69,7 @@ class Catalogue:
 def load_catalogue() -> Catalogue:
     """The packaged DfE rule catalogue."""
     text = resources.files("placecast.ssda903.codes").joinpath("dfe_rules.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=PACKAGED_LOADER)
     checks = {str(code): DfeRule(code=str(code), years=tuple(spec.pop("years", YEARS)), **spec)
               for code, spec in raw["checks"].items()}
     for rule in checks.values():  # so that every finding's rule id has a severity and a title
