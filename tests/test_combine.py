@@ -78,3 +78,28 @@ def test_the_quarters_settings_choose_the_combined_forecast_by_default():
     assert gap_pooled <= gap_plain + 1e-9
     with pytest.raises(ValueError):
         ForecastSettings(combine="average")
+
+
+def test_the_backtest_summary_of_a_pooled_forecast_leads_with_the_combinations_own_errors():
+    from placecast.model.backtesting import score
+    from placecast.model.combine import backtest_summary, combination_backtest
+
+    # two origins, 12 months ahead: at each, the weights come from the other origin only
+    rows = [("2023-03-31", 12, "x", 10.0, 12.0, 10.0), ("2023-03-31", 12, "y", 10.0, 12.0, 10.0),
+            ("2023-03-31", 12, "total", 20.0, 24.0, 20.0), ("2024-03-31", 12, "x", 20.0, 20.0, 16.0),
+            ("2024-03-31", 12, "y", 20.0, 20.0, 16.0), ("2024-03-31", 12, "total", 40.0, 40.0, 32.0)]
+    pts = pd.DataFrame(rows, columns=["origin", "horizon_months", "category", "actual", "forecast", "nochange"])
+    pts = pts.assign(p05=pts["forecast"] - 5, p10=pts["forecast"] - 3, p90=pts["forecast"] + 3,
+                     p95=pts["forecast"] + 5, trend=pts["forecast"], date="2025-03-31")
+    bt = BacktestResult(pts, score(pts), [])
+    dates = list(pd.date_range("2025-03-31", periods=13, freq="ME"))
+    alone = Forecast.from_arrays(dates, ["x", "y"], np.full((4, 13, 2), 10.0), np.full((4, 12, 2), 300.0))
+    pooled = anchored(alone, combination_weights(bt))
+    combined = combination_backtest(bt).set_index("category")
+    text = backtest_summary(pooled, bt, 12)
+    assert text.startswith("The combined forecast in the same backtest")
+    # out of sample the combination did worse than either (20.0%): each origin's weights favoured the other's winner
+    assert combined.loc["categories", "wape"] == pytest.approx(0.2)
+    assert "placement categories 20.0% (microsimulation 6.7%, no change 13.3%)" in text
+    assert text.endswith(bt.summary_text(12)) and "The microsimulation alone: Backtest over" in text
+    assert backtest_summary(alone, bt, 12) == bt.summary_text(12)  # not pooled: the microsimulation's, unlabelled

@@ -262,7 +262,7 @@ def forecast(
     from rich.progress import Progress
 
     from placecast.model import DemandModel, write_forecast
-    from placecast.model.combine import plain_words, pooling, projected
+    from placecast.model.combine import backtest_summary, plain_words, pooling, projected
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
@@ -281,7 +281,7 @@ def forecast(
     if pooling(result):
         out.print(pooling(result))
     if bt is not None:
-        out.print(bt.summary_text(12))
+        out.print(backtest_summary(result, bt, 12))
         for sentence in plain_words(result, bt, settings.horizon_months):
             err.print(f"[yellow]Note:[/yellow] {sentence}", highlight=False)
     extra = ", forecast_by_age.csv" if by_age else ""

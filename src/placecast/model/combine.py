@@ -134,6 +134,23 @@ def plain_words(forecast: Forecast, bt: BacktestResult | None, up_to: int | None
     return no_better_sentences(combination_backtest(bt), up_to, "the combined forecast")
 
 
+def backtest_summary(forecast: Forecast, bt: BacktestResult, horizon: int = 12) -> str:
+    """The backtest in one paragraph for the forecast as it is given: when it is pooled with "no change", the
+    combination's own (out-of-sample) errors first, then the microsimulation's, labelled as such."""
+    alone = bt.summary_text(horizon)
+    combined = combination_backtest(bt)
+    if pooling(forecast) is None or combined.empty:
+        return alone
+    h = horizon if horizon in set(combined["horizon_months"]) else int(combined["horizon_months"].max())
+    rows = combined[combined["horizon_months"] == h].set_index("category")
+    cat, tot = rows.loc[CATEGORY_ROW], rows.loc["total"]
+    return (f"The combined forecast in the same backtest (each origin weighted by the other origins), {h} months "
+            f"ahead: weighted absolute percentage error over placement categories {cat['wape']:.1%} "
+            f"(microsimulation {cat['wape_model']:.1%}, no change {cat['wape_nochange']:.1%}); total children "
+            f"{tot['wape']:.1%} ({tot['wape_model']:.1%}, {tot['wape_nochange']:.1%}). The microsimulation alone: "
+            f"{alone}")
+
+
 def pooling(forecast: Forecast) -> str | None:
     """How ``forecast`` was pooled with "no change", in words (None: the microsimulation alone)."""
     return forecast.settings.get(POOLED)
