@@ -182,22 +182,23 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
 
 
 def _metrics(g: pd.DataFrame) -> dict[str, float]:
-    err = (g["forecast"] - g["actual"]).abs()
-    nc = (g["nochange"] - g["actual"]).abs()
-    tr = (g["trend"] - g["actual"]).abs()
-    pos = g["actual"] > 0
-    total = g["actual"].sum()
+    """The measures of one group of points (plain arrays: a backtest scores many small groups)."""
+    actual, f = g["actual"].to_numpy(float), g["forecast"].to_numpy(float)
+    err = np.abs(f - actual)
+    nc, tr = np.abs(g["nochange"].to_numpy(float) - actual), np.abs(g["trend"].to_numpy(float) - actual)
+    pos = actual > 0
+    total = actual.sum()
     return {
         "n": len(g),
         "mae": err.mean(),
-        "mape": (err[pos] / g["actual"][pos]).mean() if pos.any() else np.nan,
+        "mape": (err[pos] / actual[pos]).mean() if pos.any() else np.nan,
         "wape": err.sum() / total if total else np.nan,
         "wape_nochange": nc.sum() / total if total else np.nan,
         "wape_trend": tr.sum() / total if total else np.nan,
         "mase_nochange": err.mean() / nc.mean() if nc.mean() > 0 else np.nan,
         "mase_trend": err.mean() / tr.mean() if tr.mean() > 0 else np.nan,
-        "coverage80": ((g["actual"] >= g["p10"]) & (g["actual"] <= g["p90"])).mean(),
-        "coverage90": ((g["actual"] >= g["p05"]) & (g["actual"] <= g["p95"])).mean(),
+        "coverage80": float(((actual >= g["p10"].to_numpy(float)) & (actual <= g["p90"].to_numpy(float))).mean()),
+        "coverage90": float(((actual >= g["p05"].to_numpy(float)) & (actual <= g["p95"].to_numpy(float))).mean()),
     }
 
 
