@@ -47,29 +47,11 @@ class CouncilResult:
     errors: int
     warnings: int
     forecast: Forecast
-    summary: CouncilSummary | None = None  # its tables, made where it was forecast
 
 
-@dataclass(frozen=True)
-class CouncilSummary:
-    """A council's own tables, made in its task (beside its forecast, so councils' tables share the cores)."""
-
-    children: pd.DataFrame  # Forecast.table()
-    costs: pd.DataFrame  # cost_summary(cost_runs(...)) by financial year
-    ages: pd.DataFrame | None  # Forecast.age_table(), when counted by age
-
-    @classmethod
-    def of(cls, forecast: Forecast, unit_costs: UnitCosts) -> CouncilSummary:
-        """The tables of one forecast."""
-        from placecast.finance import cost_runs, cost_summary
-
-        ages = forecast.age_table() if forecast.age_counts is not None else None
-        return cls(forecast.table(), cost_summary(cost_runs(forecast.run_days(), unit_costs)), ages)
-
-
-def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, unit_costs: UnitCosts,
-                  item: tuple[str, Path, int]) -> tuple[str, date, int, int, int, Forecast, CouncilSummary]:
-    """Read, validate, assemble, fit and forecast one council, and make its tables (in a worker)."""
+def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, item: tuple[str, Path, int]
+                  ) -> tuple[str, date, int, int, int, Forecast]:
+    """Read, validate, assemble, fit and forecast one council (in a worker)."""
     import secrets
 
     from placecast.model import DemandModel
@@ -86,16 +68,15 @@ def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, 
     own = settings.model_copy(update={"seed": seed})
     model = DemandModel.from_settings(own).fit(history, start)
     forecast, _ = projected(model, history, own, settings.horizon_months, by_age)
-    return (name, history.census_date, len(model.stock_), errors, warnings, forecast,
-            CouncilSummary.of(forecast, unit_costs))
+    return name, history.census_date, len(model.stock_), errors, warnings, forecast
 
 
 def summed(forecasts: list[Forecast]) -> Forecast:
     """The forecast of a group of councils: their runs added run by run (same start, horizon and runs)."""
     categories = list(dict.fromkeys(c for f in forecasts for c in f.categories))
     dates = forecasts[0].dates
-    counts = _added([(f.count_array, f.categories) for f in forecasts], categories)
-    days = _added([(f.days_array, f.categories) for f in forecasts], categories)
+    counts = sum(f.counts.reindex(category=categories, fill_value=0).to_numpy() for f in forecasts)
+    days = sum(f.placement_days.reindex(category=categories, fill_value=0).to_numpy() for f in forecasts)
     ages = None
     age_arrays = [f.age_array for f in forecasts if f.age_array is not None]
     if len(age_arrays) == len(forecasts):
@@ -106,16 +87,6 @@ def summed(forecasts: list[Forecast]) -> Forecast:
                                              "weighted by that council's own backtest.")
     return Forecast.from_arrays(dates, categories, np.asarray(counts), np.asarray(days), settings,
                                 None if ages is None else np.asarray(ages))
-
-
-def _added(arrays: list[tuple[np.ndarray, list[str]]], categories: list[str]) -> np.ndarray:
-    """Arrays (runs, months, their categories) added run by run into ``categories`` (absent ones count 0)."""
-    first = arrays[0][0]
-    out = np.zeros((*first.shape[:2], len(categories)), np.result_type(*(a.dtype for a, _ in arrays)))
-    where = {c: i for i, c in enumerate(categories)}
-    for array, cats in arrays:
-        out[:, :, [where[c] for c in cats]] += array
-    return out
 
 
 @dataclass(frozen=True)
@@ -131,7 +102,7 @@ class RegionalResults:
 
     def children(self) -> pd.DataFrame:
         """``council, date, category, mean, p05, p10, p50, p90, p95``: each council and the region."""
-        parts = [self._summary(r).children.assign(council=r.name) for r in self.councils]
+        parts = [r.forecast.table().assign(council=r.name) for r in self.councils]
         parts.append(self.region.table().assign(council="Region"))
         frame = pd.concat(parts, ignore_index=True)
         return frame[["council", *[c for c in frame.columns if c != "council"]]]
@@ -140,8 +111,8 @@ class RegionalResults:
         """Cost by financial year and category (pounds; mean and P10/P50/P90 over runs): councils and region."""
         from placecast.finance import cost_runs, cost_summary
 
-        parts = [self._summary(r).costs.assign(council=r.name) for r in self.councils]
-        parts.append(cost_summary(cost_runs(self.region.run_days(), self.unit_costs)).assign(council="Region"))
+        parts = [cost_summary(cost_runs(f.run_days(), self.unit_costs)).assign(council=name)
+                 for name, f in [*((r.name, r.forecast) for r in self.councils), ("Region", self.region)]]
         frame = pd.concat(parts, ignore_index=True)
         return frame[["council", *[c for c in frame.columns if c != "council"]]]
 
@@ -157,10 +128,6 @@ class RegionalResults:
                          "shortfall_p90": max(0.0, p90 - capacity)})
         return pd.DataFrame(rows, columns=["category", "capacity", "needed_p50", "needed_p90", "shortfall_p90"])
 
-    def _summary(self, council: CouncilResult) -> CouncilSummary:
-        """The council's tables: made in its task, or here when it came without them."""
-        return council.summary or CouncilSummary.of(council.forecast, self.unit_costs)
-
     def councils_table(self) -> pd.DataFrame:
         """One row per council: seed, census date, children now, validation errors and warnings."""
         return pd.DataFrame([{"council": r.name, "seed": r.seed, "census_date": r.census_date.isoformat(),
@@ -174,15 +141,10 @@ class RegionalResults:
         if self.capacity:
             out["region_beds.csv"] = self.beds()
         if self.region.age_counts is not None:
-            parts = [_ages(self._summary(r), r.forecast).assign(council=r.name) for r in self.councils]
+            parts = [r.forecast.age_table().assign(council=r.name) for r in self.councils]
             out["region_children_by_age.csv"] = pd.concat([*parts, self.region.age_table().assign(council="Region")],
                                                           ignore_index=True)
         return out
-
-
-def _ages(summary: CouncilSummary, forecast: Forecast) -> pd.DataFrame:
-    """The council's children by age band: from its task, or made here."""
-    return summary.ages if summary.ages is not None else forecast.age_table()
 
 
 def _common_start(folders: dict[str, Path]) -> date:
@@ -205,8 +167,8 @@ def regional_forecast(folders: dict[str, Path], settings: ForecastSettings, unit
     """Forecast each council in ``folders`` (name -> returns or ingest folder) and the region."""
     start = start or _common_start(folders)
     items = [(name, path, council_seed(settings.seed, name)) for name, path in folders.items()]
-    done = run_tasks(client, partial(_council_task, settings, start, by_age, unit_costs), items)
-    councils = [CouncilResult(name, seed, census, now, errors, warnings, fc, summary)
-                for (name, _, seed), (_, census, now, errors, warnings, fc, summary) in zip(items, done, strict=True)]
+    done = run_tasks(client, partial(_council_task, settings, start, by_age), items)
+    councils = [CouncilResult(name, seed, census, now, errors, warnings, fc)
+                for (name, _, seed), (_, census, now, errors, warnings, fc) in zip(items, done, strict=True)]
     region = summed([c.forecast for c in councils])
     return RegionalResults(start, councils, region, unit_costs, dict(capacity or {}))
