@@ -49,6 +49,8 @@ class ValidatedReturns:
 def _emit(rows: pd.DataFrame, source_col: str, column: str, rule: str, message, value_col: str | None = None
           ) -> list[Finding]:
     """Findings for every row of ``rows``; ``message`` is a string or a function of the row."""
+    if rows.empty:  # most checks find nothing, and an empty table's records still cost pandas' overhead
+        return []
     out = []
     vcol = value_col or column
     for rec in rows.to_dict("records"):
