@@ -138,8 +138,10 @@ def backtest_summary(forecast: Forecast, bt: BacktestResult, horizon: int = 12) 
     """The backtest in one paragraph for the forecast as it is given: when it is pooled with "no change", the
     combination's own (out-of-sample) errors first, then the microsimulation's, labelled as such."""
     alone = bt.summary_text(horizon)
+    if pooling(forecast) is None:
+        return alone
     combined = combination_backtest(bt)
-    if pooling(forecast) is None or combined.empty:
+    if combined.empty:
         return alone
     h = horizon if horizon in set(combined["horizon_months"]) else int(combined["horizon_months"].max())
     rows = combined[combined["horizon_months"] == h].set_index("category")
