@@ -190,6 +190,33 @@ def test_cost_by_run_and_year_equals_the_long_table_summed(runs, months, first, 
     assert np.allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-9)
 
 
+@given(st.integers(1, 5), st.integers(1, 30),
+       st.sampled_from([date(2025, 1, 31), date(2025, 3, 31), date(2026, 6, 30)]), st.randoms(use_true_random=False))
+def test_cost_summary_by_year_equals_the_long_tables_summary(runs, months, first, rnd):
+    """The region's cost table straight from each forecast's days array gives the long costed table's summary:
+    the same rows in the same order (financial years, then categories with the total among them), the same
+    means and quantiles of cost across runs."""
+    import numpy as np
+
+    from placecast.finance.forecast_cost import cost_summary_by_year
+    from placecast.model import Forecast
+
+    costs = default_unit_costs()
+    cats = list(costs.rates)[:5]
+    rnd.shuffle(cats)
+    ends = [pd.Timestamp(first) + pd.offsets.MonthEnd(k) for k in range(months + 1)]
+    days = np.array([[[rnd.choice([0.0, 3.5, 30.0, 31.0 * rnd.random()]) for _ in cats] for _ in range(months)]
+                     for _ in range(runs)])
+    fc = Forecast.from_arrays(ends, cats, np.zeros((runs, months + 1, len(cats))), days)
+    expected = cost_summary(cost_runs(fc.run_days(), costs), "financial_year")
+    got = cost_summary_by_year(days, [e.date() for e in ends[1:]], cats, costs)
+    assert list(got.columns) == list(expected.columns)
+    keys = ["financial_year", "category"]
+    assert got[keys].values.tolist() == expected[keys].values.tolist()
+    numbers = ["mean_gbp", "p10_gbp", "p50_gbp", "p90_gbp"]
+    assert np.allclose(got[numbers].to_numpy(), expected[numbers].to_numpy(), rtol=1e-12, atol=1e-9)
+
+
 def test_cost_by_run_and_year_refuses_a_category_without_a_unit_cost():
     import numpy as np
 

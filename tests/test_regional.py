@@ -104,6 +104,17 @@ def test_the_same_figures_on_two_workers_as_in_one_process(region_folder, result
         spread = regional_forecast(council_folders([region_folder]), SETTINGS, default_unit_costs(),
                                    client=client)
     assert np.array_equal(spread.region.counts.to_numpy(), results.region.counts.to_numpy())
+    # the local workers run as the command's own process would: the C library's own memory trimming (Dask's
+    # MALLOC_TRIM_THRESHOLD_ made the Monte Carlo 1.4x slower) and one Monte Carlo thread on each one core
+    with dask_client(workers=2) as client:
+        environ = set(client.run(_worker_environ).values())
+    assert environ == {(None, "1")}
+
+
+def _worker_environ() -> tuple[str | None, str | None]:
+    import os
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("PLACECAST_THREADS")
 
 
 def test_scenarios_run_as_dask_tasks_give_the_same_figures_as_in_one_process(region_folder):

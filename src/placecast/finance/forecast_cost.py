@@ -92,6 +92,38 @@ def cost_by_run_fy(days: np.ndarray, month_ends: list[date], categories: list[st
     return frame
 
 
+def cost_summary_by_year(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts
+                         ) -> pd.DataFrame:
+    """:func:`cost_summary` by financial year straight from a forecast's placement-days array (run x month x
+    category, the months ending on ``month_ends``): the same table, without the long table of every run,
+    month and category in between (for a region of many councils, where that table was most of the time).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from placecast.finance import default_unit_costs
+    >>> days = np.array([[[7.0]], [[14.0]]])  # two runs, April 2025, secure
+    >>> cost_summary_by_year(days, [date(2025, 4, 30)], ["secure"], default_unit_costs())["mean_gbp"].tolist()
+    [10500.0, 10500.0]
+    """
+    _check_lines(list(categories), unit_costs)
+    pence_a_day = np.array([[_pence_a_day(unit_costs, c, m) for c in categories] for m in month_ends])
+    cost = days * pence_a_day[None, :, :]  # run x month x category, pence
+    years = np.array([fy_label(m) for m in month_ends])
+    labels = sorted(set(years.tolist()))
+    by_year = np.stack([cost[:, years == label, :].sum(axis=1) for label in labels], axis=1)  # run x year x cat
+    by_year = np.concatenate([by_year, by_year.sum(axis=2, keepdims=True)], axis=2)
+    names = [*categories, "total"]
+    order = sorted(range(len(names)), key=lambda i: names[i])
+    by_year = by_year[:, :, order]
+    columns = {"financial_year": np.repeat(labels, len(order)), "category": np.tile([names[i] for i in order],
+                                                                                     len(labels))}
+    columns["mean_gbp"] = by_year.mean(axis=0).reshape(-1) / 100
+    for name, q in (("p10_gbp", 0.1), ("p50_gbp", 0.5), ("p90_gbp", 0.9)):
+        columns[name] = np.quantile(by_year, q, axis=0).reshape(-1) / 100
+    return pd.DataFrame(columns)
+
+
 def cost_summary(costed: pd.DataFrame, by: str = "financial_year") -> pd.DataFrame:
     """Mean and P10/P50/P90 of cost across runs, by ``by`` (financial_year or month_end) and category.
 

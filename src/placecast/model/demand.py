@@ -121,8 +121,9 @@ class Forecast:
         days = [d.date().isoformat() for d in dates]
         rows = {key[0]: np.repeat(days, len(labels)), key[1]: np.tile(labels, len(days)),
                 "mean": arr.mean(axis=0).reshape(-1)}
-        for name in quantiles:
-            rows[name] = np.quantile(arr, QUANTILES[name], axis=0).reshape(-1)
+        if quantiles:  # one sort for all of them
+            values = np.quantile(arr, [QUANTILES[name] for name in quantiles], axis=0)
+            rows.update({name: values[i].reshape(-1) for i, name in enumerate(quantiles)})
         return pd.DataFrame(rows)
 
     def table(self) -> pd.DataFrame:

@@ -109,9 +109,10 @@ class RegionalResults:
 
     def costs(self) -> pd.DataFrame:
         """Cost by financial year and category (pounds; mean and P10/P50/P90 over runs): councils and region."""
-        from placecast.finance import cost_runs, cost_summary
+        from placecast.finance.forecast_cost import cost_summary_by_year
 
-        parts = [cost_summary(cost_runs(f.run_days(), self.unit_costs)).assign(council=name)
+        parts = [cost_summary_by_year(f.days_array, [d.date() for d in f.month_ends[1:]], list(f.categories),
+                                      self.unit_costs).assign(council=name)
                  for name, f in [*((r.name, r.forecast) for r in self.councils), ("Region", self.region)]]
         frame = pd.concat(parts, ignore_index=True)
         return frame[["council", *[c for c in frame.columns if c != "council"]]]
@@ -150,12 +151,14 @@ class RegionalResults:
 def _common_start(folders: dict[str, Path]) -> date:
     """The earliest census date among the councils (a common start, so their runs can be added)."""
     from placecast.ssda903 import is_history_folder, read_history
+    from placecast.ssda903.history_io import manifest_of
     from placecast.ssda903.read import discover
 
     dates = []
     for path in folders.values():
-        if is_history_folder(path):
-            dates.append(read_history(path).census_date)
+        if is_history_folder(path):  # the census date from the manifest (the history is read in the task)
+            census = manifest_of(path).get("census_date")
+            dates.append(date.fromisoformat(census) if census else read_history(path).census_date)
         else:  # the collection years from the folders' names: the tables are read once, in the council's task
             dates.append(date(max(year for _, year in discover([path])), 3, 31))
     return min(dates)
