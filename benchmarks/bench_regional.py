@@ -10,7 +10,9 @@
 Each is the median of ``--repeats`` runs; peak memory is the largest total resident memory of the command
 and its worker processes, sampled every 0.2 s.
 
-Run: ``.venv/bin/python benchmarks/bench_regional.py [--repeats 3] [--pool-councils 150]``.
+Run: ``.venv/bin/python benchmarks/bench_regional.py [--repeats 3] [--pool-councils 150] [--pool DIR]``
+(``--pool``: a pool prepared by an earlier run, kept with ``--keep-pool DIR``; preparing one takes about 20
+minutes).
 """
 
 from __future__ import annotations
@@ -85,13 +87,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pool-councils", type=int, default=150)
+    parser.add_argument("--pool", type=Path, help="A pool prepared earlier (see --keep-pool) instead of a new one.")
+    parser.add_argument("--keep-pool", type=Path, help="Prepare the pool in this folder and keep it.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
-        region, pool = Path(root) / "region", Path(root) / "pool"
+        region = Path(root) / "region"
         children = make_region(region)
-        start = time.perf_counter()
-        pool_children = make_pool(pool, args.pool_councils)
-        print(f"pool prepared in {time.perf_counter() - start:.0f} s")
+        pool = args.pool or args.keep_pool or Path(root) / "pool"
+        if args.pool:
+            args.pool_councils = sum(1 for p in pool.iterdir() if p.is_dir())
+            pool_children = sum(POOL_SIZES[i % len(POOL_SIZES)] for i in range(args.pool_councils))
+        else:
+            start = time.perf_counter()
+            pool_children = make_pool(pool, args.pool_councils)
+            print(f"pool prepared in {time.perf_counter() - start:.0f} s")
         rows = [("region of 10 councils from returns, tables only, 2 workers",
                  timed(["region", str(region), "--runs", "1000", "--no-report", "--workers", "2"], args.repeats)),
                 ("region of 10 councils from returns, with the report, 2 workers",
