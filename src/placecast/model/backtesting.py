@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,14 @@ class BacktestResult:
     points: pd.DataFrame
     metrics: pd.DataFrame
     origins: list[date]
+
+    @cached_property
+    def combination(self) -> pd.DataFrame:
+        """The combination's own out-of-sample backtest (:func:`placecast.model.combine.combination_backtest`),
+        scored once for the command's line, its note, the model card and the report (read it, do not change it)."""
+        from placecast.model.combine import combination_backtest
+
+        return combination_backtest(self)
 
     def summary_text(self, horizon: int = 12) -> str:
         """The backtest in one paragraph at ``horizon`` months ahead."""

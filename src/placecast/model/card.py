@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from placecast.model.backtesting import BacktestResult
-from placecast.model.combine import combination_backtest, plain_words, pooling
+from placecast.model.combine import plain_words, pooling
 from placecast.model.demand import DemandModel, Forecast
 
 
@@ -65,7 +65,7 @@ def _combination_lines(backtest: BacktestResult) -> list[str]:
              "origins only, so this is out of sample. Weighted absolute percentage error:", "",
              "| horizon_months | measure | combined | microsimulation | no change |",
              "|---|---|---|---|---|"]
-    for r in combination_backtest(backtest).itertuples():
+    for r in backtest.combination.itertuples():
         lines.append(f"| {r.horizon_months} | {r.category} | {r.wape:.3f} | {r.wape_model:.3f} | "
                      f"{r.wape_nochange:.3f} |")
     return lines

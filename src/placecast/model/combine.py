@@ -131,7 +131,7 @@ def plain_words(forecast: Forecast, bt: BacktestResult | None, up_to: int | None
         return []
     if pooling(forecast) is None:
         return bt.no_better_than_no_change(up_to)
-    return no_better_sentences(combination_backtest(bt), up_to, "the combined forecast")
+    return no_better_sentences(bt.combination, up_to, "the combined forecast")
 
 
 def backtest_summary(forecast: Forecast, bt: BacktestResult, horizon: int = 12) -> str:
@@ -140,7 +140,7 @@ def backtest_summary(forecast: Forecast, bt: BacktestResult, horizon: int = 12) 
     alone = bt.summary_text(horizon)
     if pooling(forecast) is None:
         return alone
-    combined = combination_backtest(bt)
+    combined = bt.combination
     if combined.empty:
         return alone
     h = horizon if horizon in set(combined["horizon_months"]) else int(combined["horizon_months"].max())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from placecast.model.backtesting import BacktestResult
-from placecast.model.combine import combination_backtest, plain_words, pooling
+from placecast.model.combine import plain_words, pooling
 from placecast.quarter import QuarterResults
 from placecast.report.model import Column, Section, Table, Text
 
@@ -50,7 +50,7 @@ def combined_rows(bt: BacktestResult) -> list[dict]:
     """The combined forecast's own backtest (each origin weighted by the other origins only), in percent."""
     return [{"horizon": int(r["horizon_months"]), "what": "placement categories" if r["category"] == "categories"
              else "all children", "combined": r["wape"] * 100, "model": r["wape_model"] * 100,
-             "nochange": r["wape_nochange"] * 100} for r in combination_backtest(bt).to_dict("records")]
+             "nochange": r["wape_nochange"] * 100} for r in bt.combination.to_dict("records")]
 
 
 def _combined_table(bt: BacktestResult) -> Table:
