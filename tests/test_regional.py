@@ -135,3 +135,25 @@ def test_scenarios_run_as_dask_tasks_give_the_same_figures_as_in_one_process(reg
     assert np.array_equal(alone_base.forecast.counts.to_numpy(), base.forecast.counts.to_numpy())
     assert np.array_equal(alone[0].forecast.counts.to_numpy(), spread[0].forecast.counts.to_numpy())
     pd.testing.assert_frame_equal(alone[0].cost_by_run_fy, spread[0].cost_by_run_fy)
+
+
+def test_a_council_whose_ingest_manifest_is_broken_is_unusable_input_naming_it(region_folder, tmp_path):
+    """The common start is read from each ingest folder's manifest; a manifest without a readable census date
+    is exit 2 naming the folder, before any council is forecast (not a traceback)."""
+    import json
+    import subprocess
+    import sys
+
+    from placecast.ssda903 import ingest, write_history
+
+    pool = tmp_path / "pool"
+    history, validated = ingest([region_folder / "Council A"], b"pool key")
+    write_history(history, validated.findings, pool / "Council A", {})
+    manifest = pool / "Council A" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "census_date": "31/03/2025"}))
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "region", str(pool), "--out", str(tmp_path / "out"),
+                             "--runs", "20", "--workers", "0", "--no-report"], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "Council A" in said and "not a readable Placecast history folder" in said and "Traceback" not in said
+    assert not (tmp_path / "out").exists()

@@ -150,15 +150,14 @@ class RegionalResults:
 
 def _common_start(folders: dict[str, Path]) -> date:
     """The earliest census date among the councils (a common start, so their runs can be added)."""
-    from placecast.ssda903 import is_history_folder, read_history
-    from placecast.ssda903.history_io import manifest_of
+    from placecast.ssda903 import is_history_folder
+    from placecast.ssda903.history_io import census_date_of
     from placecast.ssda903.read import discover
 
     dates = []
     for path in folders.values():
         if is_history_folder(path):  # the census date from the manifest (the history is read in the task)
-            census = manifest_of(path).get("census_date")
-            dates.append(date.fromisoformat(census) if census else read_history(path).census_date)
+            dates.append(census_date_of(path))
         else:  # the collection years from the folders' names: the tables are read once, in the council's task
             dates.append(date(max(year for _, year in discover([path])), 3, 31))
     return min(dates)

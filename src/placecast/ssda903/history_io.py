@@ -53,11 +53,21 @@ def read_history(folder: Path) -> History:
         episodes = pd.read_parquet(folder / HISTORY_FILE)
         repairs = pd.read_csv(folder / "repairs.csv", dtype=str, keep_default_na=False)
         sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
-    except (OSError, ValueError, KeyError) as exc:
+        census, years = date.fromisoformat(manifest["census_date"]), [int(y) for y in manifest["years"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UnusableInputError(f"{folder}: not a readable Placecast history folder ({exc}). "
                                  "Run 'placecast ingest' to make one.") from exc
-    return History(episodes, repairs, sources, date.fromisoformat(manifest["census_date"]),
-                   [int(y) for y in manifest["years"]])
+    return History(episodes, repairs, sources, census, years)
+
+
+def census_date_of(folder: Path) -> date:
+    """The census date of an ingest folder, from its manifest alone (without reading the history)."""
+    try:
+        return date.fromisoformat(json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8"))
+                                  ["census_date"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UnusableInputError(f"{folder}: not a readable Placecast history folder ({exc}). "
+                                 "Run 'placecast ingest' to make one.") from exc
 
 
 def manifest_of(folder: Path) -> dict:
