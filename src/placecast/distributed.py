@@ -23,7 +23,7 @@ R = TypeVar("R")
 logger = logging.getLogger(__name__)
 # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, so that the C library hands freed memory back
 # to the system at once. The Monte Carlo makes and frees arrays of a few MB every month of every run; with
-# that setting each one is fresh pages from the system, and a council's forecast in a worker took 1.4x as
+# that setting each one is fresh pages from the system, and a council's forecast in a worker took 1.6x as
 # long as in the command's own process (30 councils of the national-sized pool, one worker: 57.0 s against
 # 35.7 s in the process; the process itself with the setting: 49.4 s). Local workers keep the C library's
 # own default; each is one core, so its Monte Carlo runs on one thread; and with no dashboard to show it,
