@@ -66,6 +66,14 @@ def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
                                               "add it to the unit costs file.") for c in missing])
 
 
+def _cost_array(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The cost in pence of a placement-days array (run x month x category) and each month's financial year."""
+    _check_lines(list(categories), unit_costs)
+    pence_a_day = np.array([[_pence_a_day(unit_costs, c, m) for c in categories] for m in month_ends])
+    return days * pence_a_day[None, :, :], np.array([fy_label(m) for m in month_ends])
+
+
 def cost_by_run_fy(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts
                    ) -> pd.DataFrame:
     """The cost of every run by financial year (pounds): the sums of :func:`cost_runs` by run and year,
@@ -81,12 +89,10 @@ def cost_by_run_fy(days: np.ndarray, month_ends: list[date], categories: list[st
     >>> list(by_fy.columns), by_fy.loc[0].tolist()
     (['2025/26', '2026/27'], [7000.0, 14000.0])
     """
-    _check_lines(categories, unit_costs)
-    pence_a_day = np.array([[_pence_a_day(unit_costs, c, m) for c in categories] for m in month_ends])
-    by_month = (days * pence_a_day[None, :, :]).sum(axis=2)  # run x month
-    years = [fy_label(m) for m in month_ends]
-    labels = sorted(set(years))
-    out = np.stack([by_month[:, [y == label for y in years]].sum(axis=1) for label in labels], axis=1)
+    cost, years = _cost_array(days, month_ends, categories, unit_costs)
+    by_month = cost.sum(axis=2)  # run x month
+    labels = sorted(set(years.tolist()))
+    out = np.stack([by_month[:, years == label].sum(axis=1) for label in labels], axis=1)
     frame = pd.DataFrame(out / 100, columns=pd.Index(labels, name="financial_year"))
     frame.index.name = "run"
     return frame
@@ -106,10 +112,7 @@ def cost_summary_by_year(days: np.ndarray, month_ends: list[date], categories: l
     >>> cost_summary_by_year(days, [date(2025, 4, 30)], ["secure"], default_unit_costs())["mean_gbp"].tolist()
     [10500.0, 10500.0]
     """
-    _check_lines(list(categories), unit_costs)
-    pence_a_day = np.array([[_pence_a_day(unit_costs, c, m) for c in categories] for m in month_ends])
-    cost = days * pence_a_day[None, :, :]  # run x month x category, pence
-    years = np.array([fy_label(m) for m in month_ends])
+    cost, years = _cost_array(days, month_ends, categories, unit_costs)
     labels = sorted(set(years.tolist()))
     by_year = np.stack([cost[:, years == label, :].sum(axis=1) for label in labels], axis=1)  # run x year x cat
     by_year = np.concatenate([by_year, by_year.sum(axis=2, keepdims=True)], axis=2)

@@ -55,8 +55,7 @@ def read_history(folder: Path) -> History:
         sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
         census, years = date.fromisoformat(manifest["census_date"]), [int(y) for y in manifest["years"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UnusableInputError(f"{folder}: not a readable Placecast history folder ({exc}). "
-                                 "Run 'placecast ingest' to make one.") from exc
+        raise _not_a_history(folder, exc) from exc
     return History(episodes, repairs, sources, census, years)
 
 
@@ -66,8 +65,12 @@ def census_date_of(folder: Path) -> date:
         return date.fromisoformat(json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8"))
                                   ["census_date"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UnusableInputError(f"{folder}: not a readable Placecast history folder ({exc}). "
-                                 "Run 'placecast ingest' to make one.") from exc
+        raise _not_a_history(folder, exc) from exc
+
+
+def _not_a_history(folder: Path, exc: Exception) -> UnusableInputError:
+    return UnusableInputError(f"{folder}: not a readable Placecast history folder ({exc}). "
+                              "Run 'placecast ingest' to make one.")
 
 
 def manifest_of(folder: Path) -> dict:
