@@ -551,7 +551,10 @@ def test_every_kind_of_change_upload_run_and_export_is_audited(web, clients, tmp
     year = folder(web.data_dir, "demo").returns / "2024"
     files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in sorted(year.glob("*.csv"))]
     assert a.post("/c/demo/data/upload", data={"year": "2024", "csrftoken": token(a)}, files=files).status_code == 303
-    assert a.post("/c/demo/forecast/run", data={"csrftoken": token(a)}).status_code == 303
+    run = a.post("/c/demo/forecast/run", data={"csrftoken": token(a)})
+    assert run.status_code == 303
+    # finished here: left running, it could finish after a later test's run and overwrite that test's report
+    assert web.wait(int(run.headers["location"].rsplit("/", 1)[1])).status == "done"
     origin = report_of(web).results.forecast.model.origin_.date().isoformat()
     saved = a.post("/c/demo/scenarios", data={"name": "Audited", "start": origin, "csrftoken": token(a)})
     assert saved.status_code == 303
