@@ -222,6 +222,35 @@ def test_a_sparse_cell_borrows_the_shape_of_the_duration_effect():
     assert cell[4] == pytest.approx(cell[2] * 0.25, rel=0.1)
 
 
+def test_entry_rates_vary_from_year_to_year_as_published_starts_do():
+    from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD, entry_shocks
+
+    shocks = entry_shocks(np.random.default_rng(1), 40_000, 24)
+    assert shocks.shape == (40_000, 24, 2)
+    # the expected rate stays the trend's, at every month and in both streams
+    assert np.allclose(np.exp(shocks).mean(axis=0), 1.0, atol=0.01)
+    # twelve months on: a year of the random walk and the first year's own level
+    assert shocks[:, 11].var(axis=0) == pytest.approx([ENTRY_WALK_SD**2 + ENTRY_YEAR_SD**2] * 2, rel=0.05)
+    # within a year the level is shared; across the year's end a new one is drawn
+    within = shocks[:, 11] - shocks[:, 10]
+    across = shocks[:, 12] - shocks[:, 11]
+    assert within.var() == pytest.approx(ENTRY_WALK_SD**2 / 12, rel=0.05)
+    assert across.var() == pytest.approx(ENTRY_WALK_SD**2 / 12 + 2 * ENTRY_YEAR_SD**2, rel=0.05)
+    assert abs(np.corrcoef(shocks[:, 23, 0], shocks[:, 23, 1])[0, 1]) < 0.02  # each stream on its own
+
+
+def test_entrants_a_year_ahead_vary_more_than_a_poisson_count(fitted):
+    from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD, RunParameters
+
+    params = fitted.params_
+    p = RunParameters(params, 4000, np.random.default_rng(5), horizon=12)
+    yearly = np.stack([p.entry_rate(m) for m in range(1, 13)]).sum(axis=0)[:, 0]  # expected entrants, stream 0
+    spread = np.std(np.log(yearly))
+    # beyond the fit's own uncertainty, at least the year's level and most of the walk's average over the year
+    assert spread > np.sqrt(ENTRY_YEAR_SD**2 + ENTRY_WALK_SD**2 / 3) * 0.9
+    assert p.entry_shock is not None and RunParameters(params, 10, np.random.default_rng(5)).entry_shock is None
+
+
 def test_children_turning_18_leave_in_the_month_of_their_birthday(history):
     import copy
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from placecast.model.backtesting import BacktestResult
 from placecast.model.combine import plain_words, pooling
 from placecast.model.demand import DemandModel, Forecast
+from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD
 
 
 def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:
@@ -29,7 +30,9 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"shrinkage {model.shrinkage} child-months.",
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
         "and UASC status; leaving care at 18; entries by stream (other children, UASC) with a log-linear "
-        "trend; parameter uncertainty drawn per run (Beta, Dirichlet, normal).",
+        f"trend, each run's rate varying about it as councils' published starts do (a random walk, sd "
+        f"{ENTRY_WALK_SD:g} a year, and each year's own level, sd {ENTRY_YEAR_SD:g}); parameter uncertainty "
+        "drawn per run (Beta, Dirichlet, normal).",
         *([f"- {pooled}"] if pooled else []),
         "",
         "## Entries",

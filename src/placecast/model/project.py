@@ -3,7 +3,8 @@
 The microsimulation follows every child in care at the start and every new entrant, one month at a
 time, vectorised over children and runs (no per-child Python loop). Each run draws its own
 parameters from the fitted posteriors, so its spread carries both the randomness of who enters,
-moves and leaves and the uncertainty of the rates themselves.
+moves and leaves and the uncertainty of the rates themselves; its entry rate also wanders about the
+fitted trend from year to year, as councils' published starts do (:func:`entry_shocks`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ def _mean_dirichlet(alpha: np.ndarray) -> np.ndarray:
 
 
 PARAMETER_SETS = 250  # posterior draws per 1,000 runs; each is shared by several runs
+# Councils' yearly starts vary more than a Poisson count with a trend. On the DfE's published starts of 144
+# councils, 2016-2024 (benchmarks/bench_entry_trends_published.py), the change in log starts from one year
+# to the next, less England's, has a variance beyond the Poisson part whose lag-one covariance splits it
+# into a lasting part (a random walk, sd 0.12 a year) and a passing one (each year's own level, sd 0.08).
+ENTRY_WALK_SD = 0.12
+ENTRY_YEAR_SD = 0.08
 
 
 class RunParameters:
@@ -49,13 +56,14 @@ class RunParameters:
     """
 
     def __init__(self, fit: FittedParameters, runs: int, rng: np.random.Generator, draws: bool = True,
-                 sets: int | None = None) -> None:
+                 sets: int | None = None, horizon: int = 0) -> None:
         n_sets = runs if sets is None else max(1, min(runs, sets))
         self._expand(fit, n_sets, rng, draws)
         if n_sets != runs:
             pick = np.arange(runs) % n_sets
             for name in ("pe", "pm", "dest_cum", "coef", "age_cum", "cat_cum"):
                 setattr(self, name, np.ascontiguousarray(getattr(self, name)[pick]))
+        self.entry_shock = entry_shocks(rng, runs, horizon) if draws and horizon else None
 
     def _expand(self, fit: FittedParameters, runs: int, rng: np.random.Generator, draws: bool) -> None:
         n_cat = fit.dest_alpha.shape[0]
@@ -94,7 +102,24 @@ class RunParameters:
     def entry_rate(self, month: int) -> np.ndarray:
         """Expected entrants in month ``month`` (1 = the first month after the origin): (runs, 2)."""
         x = month / 12.0
-        return np.exp(self.coef[:, :, 0] + self.coef[:, :, 1] * x)
+        log_rate = self.coef[:, :, 0] + self.coef[:, :, 1] * x
+        if self.entry_shock is not None:
+            log_rate = log_rate + self.entry_shock[:, month - 1]
+        return np.exp(log_rate)
+
+
+def entry_shocks(rng: np.random.Generator, runs: int, horizon: int) -> np.ndarray:
+    """Each run's departure of the log entry rate from its trend, month by month: (runs, horizon, 2 streams).
+
+    A random walk (``ENTRY_WALK_SD`` a year, in monthly steps) plus a level of its own for each 12 months
+    after the origin (``ENTRY_YEAR_SD``), each stream on its own; less half the variance, so that the expected
+    rate is the trend's (the expected path and the runs' mean agree).
+    """
+    walk = np.cumsum(rng.normal(0.0, ENTRY_WALK_SD / np.sqrt(12.0), (runs, horizon, 2)), axis=1)
+    years = -(-horizon // 12)
+    year_level = np.repeat(rng.normal(0.0, ENTRY_YEAR_SD, (runs, years, 2)), 12, axis=1)[:, :horizon]
+    variance = ENTRY_WALK_SD**2 * np.arange(1, horizon + 1) / 12.0 + ENTRY_YEAR_SD**2
+    return walk + year_level - variance[None, :, None] / 2
 
 
 AGE_LIMIT = ADULT_M + 130  # slots keep ageing after they leave; the lookup covers long horizons
@@ -165,7 +190,7 @@ class _Block:
 
     def __init__(self, fit: FittedParameters, lay: _Layout, runs: int, rng: np.random.Generator) -> None:
         self.lay, self.runs, self.rng = lay, runs, rng
-        self.params = RunParameters(fit, runs, rng, sets=max(1, runs * PARAMETER_SETS // 1000))
+        self.params = RunParameters(fit, runs, rng, sets=max(1, runs * PARAMETER_SETS // 1000), horizon=lay.horizon)
         self.n_cells = self.params.pe.shape[1]
         # one gather per child per month: (chance of leaving, chance of leaving or moving); children who
         # have left point at a block of zero chances past the runs' cells, so they need no mask
