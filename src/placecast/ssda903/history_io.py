@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,7 +50,7 @@ def read_history(folder: Path) -> History:
     """Read a folder written by :func:`write_history`."""
     folder = Path(folder)
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest = _manifest(folder)
         episodes = pd.read_parquet(folder / HISTORY_FILE)
         repairs = pd.read_csv(folder / "repairs.csv", dtype=str, keep_default_na=False)
         sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
@@ -62,10 +63,14 @@ def read_history(folder: Path) -> History:
 def census_date_of(folder: Path) -> date:
     """The census date of an ingest folder, from its manifest alone (without reading the history)."""
     try:
-        return date.fromisoformat(json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8"))
-                                  ["census_date"])
+        return date.fromisoformat(_manifest(folder)["census_date"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise _not_a_history(folder, exc) from exc
+
+
+def _manifest(folder: Path) -> Any:
+    """The manifest of an ingest folder as written (OSError or ValueError when it cannot be read)."""
+    return json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8"))
 
 
 def _not_a_history(folder: Path, exc: Exception) -> UnusableInputError:
@@ -76,7 +81,7 @@ def _not_a_history(folder: Path, exc: Exception) -> UnusableInputError:
 def manifest_of(folder: Path) -> dict:
     """The manifest of an ingest folder ({} when there is none)."""
     try:
-        return dict(json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8")))
+        return dict(_manifest(folder))
     except (OSError, ValueError):
         return {}
 
