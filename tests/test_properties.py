@@ -160,3 +160,46 @@ def test_counts_in_care_at_many_days_equal_the_count_row_by_row(rows, offsets):
     cats = ["fostering", "residential"]
     got = counts_in_care(episodes, days, cats)
     assert got == [_count_by_rows(episodes, d, cats) for d in days]
+
+
+def _chains(draw_rows) -> pd.DataFrame:
+    """Episode rows as the chain rules see them: sorted later, with open ends, overlaps, gaps and X1s."""
+    base = pd.Timestamp("2021-04-01")
+    rows = [{"CHILD": f"c{child}", "DECOM": base + pd.Timedelta(days=start),
+             "DEC": pd.NaT if length is None else base + pd.Timedelta(days=start + length),
+             "DEC_raw": "" if length is not None or not bad else "31/02/2022", "REC": rec, "RNE": rne,
+             "_year": year, "source": f"{year}/episodes.csv"}
+            for child, start, length, bad, rec, rne, year in draw_rows]
+    frame = pd.DataFrame(rows)
+    frame["DECOM"] = frame["DECOM"].astype("datetime64[ns]")
+    frame["DEC"] = frame["DEC"].astype("datetime64[ns]")
+    return frame
+
+
+episode_rows = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 1400), st.none() | st.integers(0, 400),
+                                  st.booleans(), st.sampled_from(["X1", "E4A", "E11", ""]),
+                                  st.sampled_from(["S", "P", "L", "T", "U", "B"]),
+                                  st.sampled_from([2022, 2023, 2024, 2025])), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(episode_rows)
+def test_chain_rules_visit_every_row_they_would_change(rows):
+    """The chain rules visit only the rows :func:`_chain_candidates` names; visiting every row instead
+    gives the same episodes and the same repairs, in the same order."""
+    import sys
+
+    module = sys.modules["placecast.ssda903.assemble"]
+    continuation = frozenset({"P", "L", "T", "U", "B"})
+    frame = _chains(rows)
+    fast, fast_repairs = frame.copy(), module._Repairs()
+    fast = module._repair_chains(fast, 2025, continuation, fast_repairs)
+    visit_all = module._chain_candidates
+    try:
+        module._chain_candidates = lambda has_next, *rest: range(len(has_next))
+        slow_repairs = module._Repairs()
+        every = module._repair_chains(frame.copy(), 2025, continuation, slow_repairs)
+    finally:
+        module._chain_candidates = visit_all
+    pd.testing.assert_frame_equal(fast, every)
+    assert fast_repairs.rows == slow_repairs.rows

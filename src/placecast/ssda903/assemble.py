@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from placecast.ssda903.codelists import CodeLists, collection_year_end, load_code_lists
-from placecast.ssda903.pseudonym import pseudonymise
+from placecast.ssda903.pseudonym import pseudonymise_together
 from placecast.ssda903.read import LINE
 from placecast.ssda903.tables import per_kind
 from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
@@ -107,6 +107,22 @@ def _select_rows(ep: pd.DataFrame, repairs: _Repairs) -> tuple[pd.DataFrame, pd.
     return chosen, sources
 
 
+def _chain_candidates(has_next: np.ndarray, decom: np.ndarray, dec: np.ndarray, rec: np.ndarray, rne: np.ndarray,
+                      continuation: frozenset[str]) -> np.ndarray:
+    """The rows a chain rule may change (a superset, in order): open episodes, overlaps with the next episode,
+    X1 endings with a gap before a continuation, and X1 endings of a child's last episode. Every other row
+    is left as it is, so the rules need not visit it."""
+    open_ = pd.isna(dec)
+    next_decom = np.empty_like(decom)
+    next_decom[:-1], next_decom[-1:] = decom[1:], np.datetime64("NaT")
+    next_cont = np.zeros(len(rne), dtype=bool)
+    next_cont[:-1] = pd.Series(rne[1:]).isin(continuation).to_numpy()
+    x1 = rec == "X1"
+    overlap_or_gap = (dec > next_decom) | (x1 & next_cont & (dec < next_decom))
+    changed = open_ | (has_next & overlap_or_gap) | (~has_next & x1)
+    return np.flatnonzero(changed)
+
+
 def _repair_chains(ep: pd.DataFrame, latest_year: int, continuation: frozenset[str], repairs: _Repairs
                    ) -> pd.DataFrame:
     """Rules 4-9 on rows sorted by child and DECOM."""
@@ -129,7 +145,7 @@ def _repair_chains(ep: pd.DataFrame, latest_year: int, continuation: frozenset[s
     n = len(ep)
     has_next = np.zeros(n, dtype=bool)
     has_next[:-1] = child[:-1] == child[1:]
-    for i in range(n):
+    for i in _chain_candidates(has_next, decom, dec, rec, rne, continuation):
         if has_next[i]:
             j = i + 1
             nxt_is_cont = rne[j] in continuation
@@ -245,16 +261,29 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
     period_key = ep["CHILD"] + "#" + period_no.astype(str)
     category = _categories(ep, taxonomy, codes, period_key)
 
+    rep = repairs.frame()
+    ids, rep_ids, source_ids = pseudonymise_together(key, ep["CHILD"], rep["child_id"] if len(rep) else
+                                                     pd.Series([], dtype=str), sources["child"])
+    if len(rep):
+        rep["child_id"] = rep_ids
+    sources = sources.assign(child=source_ids).rename(columns={"child": "child_id"})
+    out = _episode_table(ep, validated, ids, period_no, category, codes)
+    return History(out[HISTORY_COLUMNS].reset_index(drop=True), rep, sources.reset_index(drop=True),
+                   collection_year_end(max(years)), years)
+
+
+def _episode_table(ep: pd.DataFrame, validated: ValidatedReturns, ids: pd.Series, period_no: pd.Series,
+                   category: pd.Series, codes: CodeLists) -> pd.DataFrame:
+    """The history's episode rows: pseudonymised ids, month of birth, sex and UASC from the header and UASC
+    tables (each child's latest header row), and the episode's fields, category and provenance."""
     hd = validated.header
     hd = hd[hd["CHILD"] != ""].sort_values([YEAR, LINE]).drop_duplicates("CHILD", keep="last")
     dob = ep["CHILD"].map(hd.set_index("CHILD")["DOB"])
     sex = ep["CHILD"].map(hd.set_index("CHILD")["SEX"].replace({"1": "M", "2": "F"}))
     uasc_children = set(validated.uasc["CHILD"]) if len(validated.uasc) else set()
-    ids = pseudonymise(ep["CHILD"], key)
-    dob_month = pd.to_datetime(dob, errors="coerce").dt.to_period("M").dt.to_timestamp()
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "child_id": ids,
-        "dob": dob_month,
+        "dob": pd.to_datetime(dob, errors="coerce").dt.to_period("M").dt.to_timestamp(),
         "sex": sex.fillna(""),
         "uasc": ep["CHILD"].isin(uasc_children),
         "period_id": ids + "-" + period_no.astype(str),
@@ -273,13 +302,6 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
         "source": ep["source"],
         "repair": ep["repair"],
     })
-    rep = repairs.frame()
-    if len(rep):
-        rep["child_id"] = pseudonymise(rep["child_id"], key)
-    sources["child"] = pseudonymise(sources["child"], key)
-    sources = sources.rename(columns={"child": "child_id"})
-    return History(out[HISTORY_COLUMNS].reset_index(drop=True), rep, sources.reset_index(drop=True),
-                   collection_year_end(max(years)), years)
 
 
 def known_at(history: History, day: date) -> History:

@@ -17,6 +17,7 @@ import os
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from placecast.errors import UnusableInputError
@@ -119,8 +120,17 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
     return new_key(), True
 
 
+def pseudonymise_together(key: bytes, *child_ids: pd.Series) -> list[pd.Series]:
+    """:func:`pseudonymise` for several columns of the same children, with one digest per child."""
+    together = pseudonymise(pd.concat([ids.astype(str) for ids in child_ids], ignore_index=True), key)
+    bounds = np.cumsum([0, *(len(ids) for ids in child_ids)])
+    return [pd.Series(together.iloc[a:b].to_numpy(), index=ids.index, name=ids.name, dtype=together.dtype)
+            for ids, a, b in zip(child_ids, bounds[:-1], bounds[1:], strict=True)]
+
+
 def pseudonymise(child_ids: pd.Series, key: bytes) -> pd.Series:
     """Replace each CHILD id with ``C`` + 16 hex characters of HMAC-SHA256(key, id)."""
-    uniques = pd.unique(child_ids.astype(str))
-    mapping = {cid: "C" + hmac.digest(key, cid.encode("utf-8"), "sha256").hex()[:16] for cid in uniques}
-    return child_ids.astype(str).map(mapping)
+    text = child_ids.astype(str)
+    codes, uniques = pd.factorize(text)  # one digest per child; the ids as Python strings, not Arrow scalars
+    digests = ["C" + hmac.digest(key, cid.encode("utf-8"), "sha256").hex()[:16] for cid in uniques.tolist()]
+    return pd.Series(pd.array(digests, dtype=text.dtype).take(codes), index=child_ids.index, name=child_ids.name)
