@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 DATE_PATTERN = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
@@ -27,8 +28,11 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 def plain_dates(text: pd.Series) -> pd.Series:
     """The dates pandas' strptime reads in C as dd/mm/yyyy (1-2 digit day and month, 4-digit year: a subset
     of what DATE_PATTERN matches, with the same meaning) within 1900-2199; NaT for everything else."""
-    fast = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    return fast.where(fast.dt.year.between(1900, 2199)).astype("datetime64[ns]")
+    codes, uniques = pd.factorize(text)  # a return repeats its dates: parse each distinct text once
+    fast = pd.to_datetime(pd.Series(uniques, dtype="string"), format="%d/%m/%Y", errors="coerce")
+    distinct = fast.where(fast.dt.year.between(1900, 2199)).astype("datetime64[ns]").to_numpy()
+    parsed = np.append(distinct, np.datetime64("NaT", "ns"))[codes]  # code -1 (a missing value) takes the NaT
+    return pd.Series(parsed, index=text.index)
 
 
 def _parse_by_pattern(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
