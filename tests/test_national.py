@@ -109,3 +109,18 @@ def test_a_folder_without_the_dfe_files_is_unusable_input_with_what_to_do(tmp_pa
                              "--workers", "0"], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "cla_totals_starts_ceases_2016_2024.csv" in result.stderr
+
+
+def test_the_spread_of_council_totals_is_fitted_by_likelihood():
+    """Errors drawn with variance 0.002 + 1.5 / size give back about those figures, and the 80% interval
+    they make holds 80% of the errors."""
+    from placecast.national.model import variance_by_likelihood
+
+    rng = np.random.default_rng(11)
+    size = rng.uniform(50, 3000, 4000)
+    errors = rng.standard_normal(4000) * np.sqrt(0.002 + 1.5 / size)
+    a, b = variance_by_likelihood(errors ** 2, 1 / size)
+    assert abs(a - 0.002) < 0.0004
+    assert abs(b - 1.5) < 0.15
+    z = errors / np.sqrt(a + b / size)
+    assert 0.78 < float(np.mean(np.abs(z) < 1.2816)) < 0.82  # the 80% interval holds 80% of the errors
