@@ -262,8 +262,7 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
     category = _categories(ep, taxonomy, codes, period_key)
 
     rep = repairs.frame()
-    ids, rep_ids, source_ids = pseudonymise_together(key, ep["CHILD"], rep["child_id"] if len(rep) else
-                                                     pd.Series([], dtype=str), sources["child"])
+    ids, rep_ids, source_ids = pseudonymise_together(key, ep["CHILD"], rep["child_id"], sources["child"])
     if len(rep):
         rep["child_id"] = rep_ids
     sources = sources.assign(child=source_ids).rename(columns={"child": "child_id"})

@@ -122,7 +122,7 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
 
 def pseudonymise_together(key: bytes, *child_ids: pd.Series) -> list[pd.Series]:
     """:func:`pseudonymise` for several columns of the same children, with one digest per child."""
-    together = pseudonymise(pd.concat([ids.astype(str) for ids in child_ids], ignore_index=True), key)
+    together = pseudonymise(pd.concat(child_ids, ignore_index=True), key)
     bounds = np.cumsum([0, *(len(ids) for ids in child_ids)])
     return [pd.Series(together.iloc[a:b].to_numpy(), index=ids.index, name=ids.name, dtype=together.dtype)
             for ids, a, b in zip(child_ids, bounds[:-1], bounds[1:], strict=True)]
