@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from placecast.errors import UnusableInputError
@@ -130,3 +132,55 @@ def test_only_empty_files_is_unusable(tmp_path):
     (tmp_path / "2024" / "x.csv").write_bytes(b"  \n")
     with pytest.raises(UnusableInputError, match="x.csv: the file"):
         read_returns([tmp_path])
+
+
+# The plain-file reader (whole-array line splitting and Arrow's CSV reader) must read exactly what the general
+# reader (Python's csv module) reads: the same header, cells, lines, table and findings, or decline the file.
+_PLAIN = st.text(alphabet=" \t,ab1/", max_size=4)
+_ODD = st.text(alphabet=" ab\"\u00e9\r\x0b", max_size=2)
+
+
+@st.composite
+def _csv_texts(draw) -> tuple[str, str]:
+    table = draw(st.sampled_from(["Episodes", "Header", "UASC"]))
+    cols = TABLE_COLUMNS[table]
+    order = draw(st.lists(st.integers(-1, len(cols) - 1), min_size=1, max_size=9))
+    width = len(order)
+    lines = [draw(st.sampled_from(["", "Council", ",,", " "]))] if draw(st.booleans()) else []
+    lines.append(",".join(cols[i] if i >= 0 else "" for i in order))
+    for _ in range(draw(st.integers(0, 8))):
+        n = width if draw(st.integers(0, 20)) else draw(st.integers(0, width + 2))
+        cells = draw(st.lists(_PLAIN if draw(st.integers(0, 9)) else _ODD, min_size=n, max_size=n))
+        lines.append(",".join(cells))
+    ends = [draw(st.sampled_from(["\n"] * 20 + ["\r\n"] * 8 + ["\r"])) for _ in lines]
+    return table, "".join(line + end for line, end in zip(lines, ends, strict=True))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_csv_texts())
+def test_plain_files_read_the_same_by_either_reader(tmp_path_factory, table_text):
+    from hypothesis import event
+
+    from placecast.ssda903 import read as reader
+
+    table, text = table_text
+    path = tmp_path_factory.mktemp("plain") / "table.csv"
+    path.write_bytes(text.encode("utf-8"))
+    plain = reader._plain_csv_columns(text)
+    event(f"plain: {plain is not None}")
+    if plain is None:
+        return
+    header, columns, lines = plain
+    g_header, g_rows, g_lines = reader._read_csv_rows(path, text)
+    assert (header, lines) == (g_header, g_lines)
+    assert [c.to_pylist() for c in columns] == ([list(cells) for cells in zip(*g_rows, strict=True)] if g_rows
+                                                else [[] for _ in header])
+    if reader.identify_table(header)[0] != table:
+        return
+    found_plain: list = []
+    found_general: list = []
+    by_plain = reader._build_table("t", table, 2024, header, columns, lines[1:], found_plain, by_column=True)
+    by_general = reader._build_table("t", table, 2024, g_header, g_rows, g_lines[1:], found_general)
+    assert by_plain.data.equals(by_general.data)
+    assert list(by_plain.data.dtypes) == list(by_general.data.dtypes)
+    assert found_plain == found_general

@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from placecast.errors import UnusableInputError
 from placecast.ssda903.findings import Finding, finding
@@ -135,8 +138,8 @@ def _discover_dir(path: Path, year: int | None) -> list[tuple[Path, int]]:
 # Low-level readers: return (header, rows) of strings, with the spreadsheet line of each row.
 
 
-def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """The header row, the data rows and their line numbers (``lines[0]`` is the header's)."""
+def _decode_csv(path: Path) -> str:
+    """The file's text, or UnusableInputError naming what is wrong with it (size, encoding, binary)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -157,13 +160,17 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
             "or give the .xlsx file its real extension."
         )
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UnusableInputError(
             f"{path}: line {line}: byte {raw[exc.start]:#04x} is not valid UTF-8. Save the file as "
             "'CSV UTF-8 (comma delimited)' and try again."
         ) from exc
+
+
+def _read_csv_rows(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header row, the data rows and their line numbers (``lines[0]`` is the header's)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -185,6 +192,83 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
                                  "with its header row.")
     at = _header_position(rows)
     return rows[at], rows[at + 1:], lines[at:]
+
+
+# The bytes a plain file may hold (printable ASCII but the quote, tabs and line ends), and of those the ones
+# that make a line more than a blank row (anything but spaces, tabs, commas and line ends).
+PLAIN_BYTES = np.zeros(256, bool)
+PLAIN_BYTES[0x20:0x7F] = True
+PLAIN_BYTES[[0x09, 0x0A, 0x0D]] = True
+PLAIN_BYTES[ord('"')] = False
+FILLER = np.zeros(256, bool)
+FILLER[[0x09, 0x0D, 0x20, ord(",")]] = True
+
+
+def _plain_csv_columns(text: str) -> tuple[list[str], list[pa.Array], list[int]] | None:
+    """The header, the data as one text array per column and the line numbers, for a plain file: printable
+    ASCII with no quotes and no lone carriage returns, every data row as wide as the header, so that a line
+    is a record and a comma a cell's end. The cells are exactly what :func:`_read_csv_rows` reads (trimmed,
+    blank rows skipped); the lines are found with whole-array operations and the cells split by Arrow's CSV
+    reader. None when the file is not plain: the general reader then reads it (and reports ragged rows)."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    b = np.frombuffer(raw, np.uint8)
+    if not PLAIN_BYTES[b].all():
+        return None
+    returns = np.flatnonzero(b == 0x0D)
+    if len(returns) and (returns[-1] + 1 >= len(b) or (b[returns + 1] != 0x0A).any()):
+        return None
+    ends = np.flatnonzero(b == 0x0A)
+    starts, stops = np.r_[0, ends + 1], np.r_[ends, len(b)]
+    filler = np.flatnonzero(FILLER[b])
+    blank = _per_line(filler, starts, stops) == stops - starts
+    n_commas = _per_line(np.flatnonzero(b == ord(",")), starts, stops)
+    nonblank = np.flatnonzero(~blank)
+    if not len(nonblank):
+        return None
+    leading = [[cell.strip(" \t") for cell in raw[starts[k]:stops[k]].decode("ascii").rstrip("\r").split(",")]
+               for k in nonblank[:HEADER_SEARCH_ROWS]]
+    at = _header_position(leading)
+    header, data = leading[at], nonblank[at + 1:]
+    if (n_commas[data] != len(header) - 1).any():
+        return None
+    columns = _arrow_cells(raw, starts, stops, data, len(header))
+    if columns is None:
+        return None
+    return header, columns, [int(nonblank[at]) + 1, *(data + 1).tolist()]
+
+
+def _per_line(positions: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """How many of the sorted byte ``positions`` fall in each line [start, stop)."""
+    return np.asarray(np.searchsorted(positions, stops)) - np.asarray(np.searchsorted(positions, starts))
+
+
+def _arrow_cells(raw: bytes, starts: np.ndarray, stops: np.ndarray, data: np.ndarray,
+                 width: int) -> list[pa.Array] | None:
+    """The data lines' cells, trimmed, one text array per column (None if Arrow reads another number of rows)."""
+    from pyarrow import csv as pa_csv
+
+    if not len(data):
+        return [pa.array([], pa.string()) for _ in range(width)]
+    first = int(data[0])
+    length = stops[first:] - starts[first:]
+    empty = (length == 0) | ((length == 1) & (np.frombuffer(raw, np.uint8)[np.minimum(starts[first:], len(raw) - 1)]
+                                              == 0x0D))
+    if len(data) + int(empty.sum()) == len(length):  # from the first data line on: data lines and empty lines only
+        body = raw[starts[first]:]
+    else:  # blank rows of commas or spaces among the data: leave them out
+        body = b"\n".join(raw[starts[k]:stops[k]] for k in data)
+    names = [f"c{i}" for i in range(width)]
+    read = pa_csv.read_csv(
+        io.BytesIO(body), read_options=pa_csv.ReadOptions(column_names=names),
+        parse_options=pa_csv.ParseOptions(quote_char=False, double_quote=False, escape_char=False,
+                                          newlines_in_values=False, ignore_empty_lines=True),
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
+    if read.num_rows != len(data):
+        return None
+    return [pc.utf8_trim(read.column(n).combine_chunks(), " \t") for n in names]
 
 
 # A header row may sit below a title (a council's name, "SSDA903 Episodes 2024"): look this far down.
@@ -279,15 +363,17 @@ def _closest(name: str, candidates: Sequence[str]) -> str | None:
 
 
 def _build_table(
-    source: str, table: str, year: int, header: list[str], rows: list[list[str]], lines: list[int],
-    findings: list[Finding],
+    source: str, table: str, year: int, header: list[str], rows: list[list[str]] | list[pa.Array],
+    lines: list[int], findings: list[Finding], by_column: bool = False,
 ) -> RawTable:
+    """The table's expected columns from the file's cells: ``rows`` as read, or (``by_column``) one text array
+    per header position from :func:`_plain_csv_columns`, every row already as wide as the header."""
     expected = TABLE_COLUMNS[table]
     index: dict[str, int] = {}
     unexpected: list[tuple[int, str]] = []
     for i, name in enumerate(header):
         if not name:
-            if any(i < len(r) and r[i] for r in rows):
+            if _has_cells(rows, i, by_column):
                 unexpected.append((i, name))
             continue
         key = name.upper()
@@ -303,6 +389,24 @@ def _build_table(
         else:
             unexpected.append((i, name))
     missing = [c for c in expected if c not in index]
+    _column_findings(source, table, expected, unexpected, missing, findings)
+    by_position = rows if by_column else _columns_of(source, header, rows, lines, findings)
+    blank = [""] * len(lines)
+    data = pd.DataFrame({c: pd.Series(by_position[index[c]] if c in index else blank, dtype="str")
+                         for c in expected})
+    data[LINE] = pd.Series(lines, dtype="int64")
+    return RawTable(source=source, table=table, year=year, data=data, missing_columns=missing)
+
+
+def _has_cells(rows: list[list[str]] | list[pa.Array], i: int, by_column: bool) -> bool:
+    """Whether any row has something in position ``i``."""
+    if by_column:
+        return bool(pc.any(pc.not_equal(rows[i], "")).as_py())
+    return any(i < len(r) and r[i] for r in rows)
+
+
+def _column_findings(source: str, table: str, expected: tuple[str, ...], unexpected: list[tuple[int, str]],
+                     missing: list[str], findings: list[Finding]) -> None:
     for _, name in unexpected:
         guess = _closest(name, missing) or _closest(name, expected)
         hint = (f" Did you mean '{guess}'? Rename the column to {guess}." if guess
@@ -315,20 +419,19 @@ def _build_table(
         findings.append(finding(source, 1, name, "", "COLUMN_MISSING",
                                 f"The {table} table needs a column {name}.{hint} "
                                 "Add it (it may be blank where allowed)."))
+
+
+def _columns_of(source: str, header: list[str], rows: list[list[str]], lines: list[int],
+                findings: list[Finding]) -> list[tuple[str, ...]]:
+    """The rows as columns, each row padded or cut to the header's width (ragged rows are findings)."""
     width = len(header)
     for row, line in zip(rows, lines, strict=True):
         if len(row) != width and (len(row) < width or any(row[width:])):
             findings.append(finding(source, line, "", "", "ROW_SHAPE",
                                     f"The row has {len(row)} cells but the header has {width}. "
                                     "Check for stray commas or missing cells."))
-    # every row padded or cut to the header's width, then read column by column
     square = [row if len(row) == width else (row + [""] * width)[:width] for row in rows]
-    by_position = list(zip(*square, strict=True)) if square else [()] * width
-    blank = [""] * len(rows)
-    columns = {c: (by_position[index[c]] if c in index else blank) for c in expected}
-    data = pd.DataFrame(columns, dtype="str")
-    data[LINE] = pd.Series(lines, dtype="int64")
-    return RawTable(source=source, table=table, year=year, data=data, missing_columns=missing)
+    return list(zip(*square, strict=True)) if square else [()] * width
 
 
 def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
@@ -337,13 +440,16 @@ def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
     tables: list[RawTable] = []
     source = _display(path)
     if path.suffix.lower() == ".csv":
-        header, rows, lines = _read_csv_rows(path)
+        text = _decode_csv(path)
+        plain = _plain_csv_columns(text)
+        header, cells, lines = plain if plain is not None else _read_csv_rows(path, text)
         table, share = identify_table(header)
         if table is None:
             raise UnusableInputError(_not_a_table_message(source, header))
         if lines[0] > 1:
             findings.append(_title_rows(source, lines[0]))
-        tables.append(_build_table(source, table, year, header, rows, lines[1:], findings))
+        tables.append(_build_table(source, table, year, header, cells, lines[1:], findings,
+                                   by_column=plain is not None))
     else:
         for sheet, header, rows, lines in _read_xlsx_sheets(path):
             sheet_source = f"{source} [{sheet}]"
