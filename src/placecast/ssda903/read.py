@@ -483,6 +483,15 @@ def _not_a_table_message(source: str, header: Sequence[str]) -> str:
     )
 
 
+def _first_bytes(path: Path, size: int = 65536) -> bytes:
+    """The file's first ``size`` bytes (to tell an empty export without reading the whole file twice)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except OSError as exc:
+        raise UnusableInputError(f"{path}: cannot be read ({exc.strerror}). Check permissions.") from exc
+
+
 def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
     """Discover and read every table under ``paths``.
 
@@ -506,7 +515,7 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
     tables: list[RawTable] = []
     findings: list[Finding] = []
     for path, file_year in files:
-        if path.stat().st_size == 0 or not path.read_bytes()[:65536].strip():
+        if path.stat().st_size == 0 or not _first_bytes(path).strip():
             # an empty table (common for tables a council has nothing to report in) is skipped, not fatal
             findings.append(finding(_display(path), 0, "", "", "FILE_EMPTY",
                                     "The file is empty, so it was skipped. If the table should have rows, "
