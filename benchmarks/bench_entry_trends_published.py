@@ -64,6 +64,48 @@ def overdispersion(s: pd.DataFrame) -> tuple[float, float, int]:
     return float(np.sqrt(max(excess - 2 * year, 0.0))), float(np.sqrt(year)), len(s)
 
 
+CARRIES = (0.0, 0.25, 0.5, 1.0)
+
+
+def model_cases(s: pd.DataFrame, window: int = 5) -> pd.DataFrame:
+    """The demand model's entry fit on each council's last ``window`` years of starts, and its forecast of the
+    starts one and two years on with the fitted trend carried on by each share in CARRIES (1: the straight
+    line, 0: the fitted level at the origin held). The yearly counts are spread evenly over their months and
+    fitted as the model fits monthly entrants (Poisson, log-linear, the same prior on the trend)."""
+    from placecast.model.fit import _fit_trend
+
+    rows = []
+    first, last = int(s.columns.min()), int(s.columns.max())
+    for t in range(first + window - 1, last):
+        w = s[list(range(t - window + 1, t + 1))]
+        for ahead in (1, 2):
+            if t + ahead > last:
+                continue
+            nxt = s[t + ahead]
+            ok = (w > 0).all(axis=1) & (nxt > 0)
+            for counts, actual in zip(w[ok].to_numpy(), nxt[ok].to_numpy(), strict=True):
+                coef, _ = _fit_trend(np.repeat(counts / 12.0, 12), True)
+                months = np.arange(1, 13) + 12 * (ahead - 1)
+                row = {"origin": t, "ahead": ahead, "actual": actual, "no change": counts[-1],
+                       "window mean": counts.mean()}
+                row |= {c: float(np.exp(coef[0] + c * coef[1] * months / 12.0).sum()) for c in CARRIES}
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def model_table(m: pd.DataFrame) -> str:
+    """Mean absolute percentage error of each forecast of the starts, by years ahead and origin."""
+    names = ["no change", "window mean", *CARRIES]
+    head = "| years ahead | origin | council-origins | " + " | ".join(
+        n if isinstance(n, str) else f"trend carried x {n:g}" for n in names) + " |"
+    lines = [head, "|" + "---|" * (len(names) + 3)]
+    for ahead, g in m.groupby("ahead"):
+        for origin, part in [("all", g), *g.groupby("origin")]:
+            cells = [f"{np.mean(np.abs(part[n] / part['actual'] - 1)):.1%}" for n in names]
+            lines.append(f"| {ahead} | {origin} | {len(part)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def mape(actual_log: pd.Series, predicted_log: pd.Series) -> float:
     return float(np.mean(np.abs(np.exp(predicted_log - actual_log) - 1.0)))
 
@@ -89,7 +131,13 @@ def main() -> None:
             "change in log starts from one year to the next, less England's median change, split by its lag-one "
             f"covariance): a lasting part, a random walk with sd {walk:.3f} a year, and a passing part, each year's "
             f"own level with sd {year:.3f}. The demand model's entries carry both "
-            "(placecast.model.project.ENTRY_WALK_SD and ENTRY_YEAR_SD).\n")
+            "(placecast.model.project.ENTRY_WALK_SD and ENTRY_YEAR_SD).\n\n"
+            "The demand model's own entry fit on the same published starts (each council's last five years, the "
+            "yearly counts spread over their months and fitted as the model fits its monthly entrants: Poisson, "
+            "log-linear, the same prior on the trend), its forecast of the starts one and two years on with the "
+            "fitted trend carried on in full (the straight line, the model before session 19), in part, or not "
+            "at all (the fitted level at the origin held, the model's default from session 19). Mean absolute "
+            "percentage error:\n\n" + model_table(model_cases(starts_by_council(STARTS))) + "\n")
     print(body)
     update_results("entry-trends-published", body)
 

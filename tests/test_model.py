@@ -239,6 +239,32 @@ def test_entry_rates_vary_from_year_to_year_as_published_starts_do():
     assert abs(np.corrcoef(shocks[:, 23, 0], shocks[:, 23, 1])[0, 1]) < 0.02  # each stream on its own
 
 
+@pytest.mark.parametrize("carry", [0.0, 0.5, 1.0])
+def test_the_fitted_trend_in_entries_is_carried_on_by_the_share_asked(carry):
+    """The expected entry rate months ahead: the fitted level at the start times exp(carry x trend x years),
+    in the Monte Carlo's parameters (without draws or shocks)."""
+    from placecast.model.fit import EntryStream, FittedParameters
+    from placecast.model.project import RunParameters
+
+    trend = np.log(1.10)  # 10% a year
+    stream = EntryStream(np.array([np.log(4.0), trend]), np.zeros((2, 2)), np.ones(18), np.ones((7, 3)), 4.0, trend)
+    params = FittedParameters(np.ones((2, 3, 7, 5)), np.ones((2, 3, 7, 5)), np.ones((2, 3, 7, 5)),
+                              np.ones((2, 3, 7, 5)), np.ones((3, 7, 3)), [stream, stream], 0, 12, carry)
+    rates = RunParameters(params, 3, np.random.default_rng(0), draws=False, horizon=0)
+    assert rates.entry_rate(12)[0, 0] == pytest.approx(4.0 * 1.10**carry)
+    assert rates.entry_rate(24)[0, 1] == pytest.approx(4.0 * 1.10 ** (2 * carry))
+
+
+def test_by_default_entries_stay_at_the_fitted_level_at_the_start(fitted):
+    from placecast.model.project import RunParameters
+
+    params = fitted.params_
+    assert params.trend_carry == 0.0
+    rates = RunParameters(params, 5, np.random.default_rng(0), draws=False, horizon=0)
+    level = np.exp([st.coef[0] for st in params.streams])
+    assert np.allclose(rates.entry_rate(1)[0], level) and np.allclose(rates.entry_rate(24)[0], level)
+
+
 def test_entrants_a_year_ahead_vary_more_than_a_poisson_count(fitted):
     from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD, RunParameters
 
@@ -314,6 +340,7 @@ def test_the_forecast_does_not_depend_on_the_number_of_threads(fitted, monkeypat
     ({"half_life_months": 0}, "half_life_months must be greater than 0 (got 0)"),
     ({"window_years": 0}, "window_years must be at least 0.5 (got 0)"),
     ({"trend": "up"}, "trend must be 'auto' or 'none' (got 'up')"),
+    ({"trend_carry": 1.5}, "trend_carry must be at most 1 (got 1.5)"),
 ])
 def test_a_bad_model_setting_is_named_with_its_range_and_value(history, settings, named):
     from placecast.model import ModelSettingsError

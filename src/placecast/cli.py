@@ -253,6 +253,10 @@ def forecast(
                                                     "(0: no backtest).")] = 300,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
+    trend_carry: Annotated[float, typer.Option(help="Share of the fitted trend in entries carried on beyond the "
+                                                    "start, 0-1 (default 0: entries stay at the fitted level at "
+                                                    "the start, as councils' published starts support; 1: the "
+                                                    "fitted line carried on).")] = 0.0,
     combine: Annotated[CombineChoice, typer.Option(help="no-change (default): the microsimulation pooled with "
                                                         "'no change', weighted by each one's error in this "
                                                         "council's backtest; none: the microsimulation "
@@ -266,7 +270,8 @@ def forecast(
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
-                         backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
+                         backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"),
+                         trend_carry=trend_carry)
     history = load_history(source)
     model = DemandModel.from_settings(settings).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:

@@ -26,11 +26,12 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         "## Settings",
         f"- Start {s['origin']}, horizon {s['horizon_months']} months, {s['mode']} with {s['runs']} run(s), "
         f"seed {s['seed']}.",
-        f"- Window {model.window_years} years, half-life {model.half_life_months} months, trend {model.trend}, "
-        f"shrinkage {model.shrinkage} child-months.",
+        f"- Window {model.window_years} years, half-life {model.half_life_months} months, trend {model.trend} "
+        f"(carried on beyond the start x {model.trend_carry:g}), shrinkage {model.shrinkage} child-months.",
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
-        "and UASC status; leaving care at 18; entries by stream (other children, UASC) with a log-linear "
-        f"trend, each run's rate varying about it as councils' published starts do (a random walk, sd "
+        "and UASC status; leaving care at 18; entries by stream (other children, UASC) at the level a "
+        f"log-linear fit gives at the start, {_carried(model.trend_carry)}, each run's rate varying about it "
+        f"as councils' published starts do (a random walk, sd "
         f"{ENTRY_WALK_SD:g} a year, and each year's own level, sd {ENTRY_YEAR_SD:g}); parameter uncertainty "
         "drawn per run (Beta, Dirichlet, normal).",
         *([f"- {pooled}"] if pooled else []),
@@ -97,3 +98,13 @@ def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: 
         forecast.run_days().to_parquet(tmp / "placement_days_runs.parquet", index=False)
         (tmp / "model_card.md").write_text(model_card(model, forecast, backtest), encoding="utf-8")
     return written
+
+
+def _carried(carry: float) -> str:
+    """How much of the fitted trend in entries the forecast carries on, in words."""
+    if carry == 0:
+        return ("the fitted trend not carried on (in the DfE's published starts, a council's fitted trend "
+                "carried on forecast its next year's starts worse than its level at the start)")
+    if carry == 1:
+        return "the fitted trend carried on in full"
+    return f"{carry:.0%} of the fitted trend carried on"

@@ -173,6 +173,8 @@ class DemandModel:
     window_years : years of history before the start date used to fit (default 5).
     half_life_months : older months count less: weight halves every this many months (default 120).
     trend : ``"auto"`` fits a log-linear trend in entries (shrunk toward none); ``"none"`` does not.
+    trend_carry : share of the fitted trend carried on beyond the start (default 0: entries stay at the
+        fitted level at the start; 1: the straight line carried on).
     uasc : ``"include"``, ``"exclude"`` or ``"only"`` unaccompanied asylum-seeking children.
     shrinkage : prior strength, in child-months, pulling sparse cells toward their margins.
     n_runs : Monte Carlo runs (default 1000).
@@ -193,7 +195,8 @@ class DemandModel:
 
     def __init__(self, window_years: float = 5.0, half_life_months: float = 120.0, trend: str = "auto",
                  uasc: str = "include", shrinkage: float = 12.0, n_runs: int = 1000,
-                 random_state: int | None = None, categories: list[str] | None = None) -> None:
+                 random_state: int | None = None, categories: list[str] | None = None,
+                 trend_carry: float = 0.0) -> None:
         self.window_years = window_years
         self.half_life_months = half_life_months
         self.trend = trend
@@ -202,17 +205,19 @@ class DemandModel:
         self.n_runs = n_runs
         self.random_state = random_state
         self.categories = categories
+        self.trend_carry = trend_carry
 
     @classmethod
     def from_settings(cls, settings: ForecastSettings, categories: list[str] | None = None) -> DemandModel:
         """A model with the fitting and projection settings of ``settings``."""
         return cls(settings.window_years, settings.half_life_months, settings.trend, settings.uasc,
-                   settings.shrinkage, settings.runs, settings.seed, categories)
+                   settings.shrinkage, settings.runs, settings.seed, categories, settings.trend_carry)
 
     def settings(self) -> ForecastSettings:
         """This model's settings, validated (:class:`ModelSettingsError` names a bad one)."""
         values = {"window_years": self.window_years, "half_life_months": self.half_life_months,
-                  "trend": self.trend, "uasc": self.uasc, "shrinkage": self.shrinkage, "runs": self.n_runs}
+                  "trend": self.trend, "trend_carry": self.trend_carry, "uasc": self.uasc,
+                  "shrinkage": self.shrinkage, "runs": self.n_runs}
         if self.random_state is not None:
             values["seed"] = self.random_state
         return check_settings(**values)
@@ -251,7 +256,8 @@ class DemandModel:
         ep = prepare(episodes, origin)
         moves, entrants = transitions(ep, dates, categories)
         self.params_: FittedParameters = estimate(moves, entrants, n_dates - 1, len(categories),
-                                                  self.half_life_months, self.shrinkage, self.trend == "auto")
+                                                  self.half_life_months, self.shrinkage, self.trend == "auto",
+                                                  self.trend_carry)
         self.stock_ = states_at(ep, origin, categories)
         self.origin_ = origin
         self.categories_ = categories
@@ -291,7 +297,7 @@ class DemandModel:
         runs = self.n_runs if n_runs is None else n_runs
         settings = {"origin": self.origin_.date().isoformat(), "horizon_months": horizon_months, "mode": mode,
                     "runs": runs if mode == "monte_carlo" else 1, "seed": seed, "uasc": self.uasc,
-                    "trend": self.trend, "window_years": self.window_years}
+                    "trend": self.trend, "trend_carry": self.trend_carry, "window_years": self.window_years}
         ages = None
         if mode == "expected":
             ages = np.zeros((1, horizon_months + 1, len(AGE_LABELS))) if by_age else None

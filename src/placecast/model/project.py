@@ -58,6 +58,7 @@ class RunParameters:
     def __init__(self, fit: FittedParameters, runs: int, rng: np.random.Generator, draws: bool = True,
                  sets: int | None = None, horizon: int = 0) -> None:
         n_sets = runs if sets is None else max(1, min(runs, sets))
+        self.trend_carry = fit.trend_carry
         self._expand(fit, n_sets, rng, draws)
         if n_sets != runs:
             pick = np.arange(runs) % n_sets
@@ -101,7 +102,7 @@ class RunParameters:
 
     def entry_rate(self, month: int) -> np.ndarray:
         """Expected entrants in month ``month`` (1 = the first month after the origin): (runs, 2)."""
-        x = month / 12.0
+        x = self.trend_carry * month / 12.0  # the share of the fitted trend carried on
         log_rate = self.coef[:, :, 0] + self.coef[:, :, 1] * x
         if self.entry_shock is not None:
             log_rate = log_rate + self.entry_shock[:, month - 1]
@@ -171,7 +172,8 @@ class _Layout:
 
     @classmethod
     def of(cls, fit: FittedParameters, stock: pd.DataFrame, horizon: int) -> _Layout:
-        mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * horizon / 12)) for st in fit.streams)
+        mean_entries = sum(float(np.exp(st.coef[0] + max(st.coef[1], 0) * fit.trend_carry * horizon / 12))
+                           for st in fit.streams)
         stride = TIC_CAP + horizon + 2
         tic_clip = np.minimum(np.arange(stride), TIC_CAP)
         at_lut = (AB_LUT[np.minimum(np.arange(AGE_LIMIT), ADULT_M), None] * N_TIC
@@ -532,7 +534,7 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
         x[1:, :, TIC_LAST] += after[:-1, :, TIC_LAST]
         _expected_moves(x, adjust, j)
         for s, (st, share) in enumerate(entries):
-            xv = np.array([1.0, (j + 1) / 12.0])
+            xv = np.array([1.0, fit.trend_carry * (j + 1) / 12.0])
             lam = float(np.exp(st.coef @ xv + 0.5 * xv @ st.cov @ xv))
             add = lam * share * adjust.entry_factor[j][AB_LUT[ages]][:, None]  # (A, C)
             x[:, s, 0] += add

@@ -45,6 +45,11 @@ class ForecastSettings(StrictModel):
     half_life_months : weight of older months halves every this many months (default 120).
     shrinkage : prior strength in child-months pulling sparse cells toward their margins (default 12).
     trend : ``auto`` fits a damped log-linear trend in entries; ``none`` does not.
+    trend_carry : the share of the fitted yearly trend in entries carried on beyond the start (0 to 1;
+        default 0: entries stay at the fitted level at the start; 1: the fitted line carried on). The DfE's
+        published starts (2016-2024, every council) say a council's trend in starts does not carry on: the
+        fitted line carried on forecast next year's starts worse than the level at the start, at every
+        origin (benchmarks/RESULTS.md, "Do councils' trends in entries persist?").
     uasc : include, exclude or only unaccompanied asylum-seeking children.
     combine : ``no_change`` (default) pools the microsimulation with "no change", weighted at each horizon by
         each one's error in the council's own backtest (:mod:`placecast.model.combine`; equal weights when
@@ -64,6 +69,7 @@ class ForecastSettings(StrictModel):
     half_life_months: Annotated[float, Field(gt=0, le=10_000)] = 120.0
     shrinkage: Annotated[float, Field(gt=0, le=1e6)] = 12.0
     trend: Literal["auto", "none"] = "auto"
+    trend_carry: Annotated[float, Field(ge=0, le=1)] = 0.0
     uasc: UascChoice = "include"
     combine: Literal["none", "no_change"] = "no_change"
 

@@ -183,7 +183,8 @@ def write_commentary(request: Request, slug: str, indicator: str = Form(...), te
     return RedirectResponse(f"/c/{slug}/indicators#i-{indicator}", status_code=303)
 
 
-EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrinkage", "trend", "uasc", "seed")
+EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrinkage", "trend", "trend_carry", "uasc",
+            "seed")
 
 
 @router.post("/c/{slug}/forecast/settings")
