@@ -27,7 +27,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"- Start {s['origin']}, horizon {s['horizon_months']} months, {s['mode']} with {s['runs']} run(s), "
         f"seed {s['seed']}.",
         f"- Window {model.window_years} years, half-life {model.half_life_months} months, trend {model.trend} "
-        f"(carried on beyond the start x {model.trend_carry:g}), shrinkage {model.shrinkage} child-months.",
+        f"({model.trend_carry:.0%} of it carried on beyond the start), shrinkage {model.shrinkage} child-months.",
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
         "and UASC status; leaving care at 18; entries by stream (other children, UASC) at the level a "
         f"log-linear fit gives at the start, {_carried(model.trend_carry)}, each run's rate varying about it "

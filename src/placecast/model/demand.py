@@ -312,11 +312,13 @@ class DemandModel:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Fitted entry rates and trend per stream."""
+        """Fitted entry rates and trend per stream, and the trend as carried on beyond the start."""
         self._check()
         rows = []
         for name, st in zip(("other children", "UASC"), self.params_.streams, strict=True):
             rows.append({"stream": name, "entrants_per_month_observed": round(st.observed_per_month, 2),
                          "entrants_per_month_at_origin": round(float(np.exp(st.coef[0])), 2),
-                         "trend_per_year_pct": round(100 * (float(np.exp(st.coef[1])) - 1), 1)})
+                         "trend_per_year_pct": round(100 * (float(np.exp(st.coef[1])) - 1), 1),
+                         "carried_on_per_year_pct": round(100 * (float(np.exp(st.coef[1] * self.trend_carry)) - 1),
+                                                          1)})
         return pd.DataFrame(rows)
