@@ -221,8 +221,9 @@ def _plain_csv_columns(text: str) -> tuple[list[str], list[pa.Array], list[int]]
         return None
     ends = np.flatnonzero(b == 0x0A)
     starts, stops = np.r_[0, ends + 1], np.r_[ends, len(b)]
-    filler = np.flatnonzero(FILLER[b])
-    blank = _per_line(filler, starts, stops) == stops - starts
+    length = stops - starts
+    empty = length == _per_line(returns, starts, stops)  # nothing but the carriage return of a CRLF, if that
+    blank = _per_line(np.flatnonzero(FILLER[b]), starts, stops) == length
     n_commas = _per_line(np.flatnonzero(b == ord(",")), starts, stops)
     nonblank = np.flatnonzero(~blank)
     if not len(nonblank):
@@ -233,7 +234,7 @@ def _plain_csv_columns(text: str) -> tuple[list[str], list[pa.Array], list[int]]
     header, data = leading[at], nonblank[at + 1:]
     if (n_commas[data] != len(header) - 1).any():
         return None
-    columns = _arrow_cells(raw, starts, stops, data, len(header))
+    columns = _arrow_cells(raw, starts, stops, empty, data, len(header))
     if columns is None:
         return None
     return header, columns, [int(nonblank[at]) + 1, *(data + 1).tolist()]
@@ -244,18 +245,16 @@ def _per_line(positions: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> n
     return np.asarray(np.searchsorted(positions, stops)) - np.asarray(np.searchsorted(positions, starts))
 
 
-def _arrow_cells(raw: bytes, starts: np.ndarray, stops: np.ndarray, data: np.ndarray,
+def _arrow_cells(raw: bytes, starts: np.ndarray, stops: np.ndarray, empty: np.ndarray, data: np.ndarray,
                  width: int) -> list[pa.Array] | None:
-    """The data lines' cells, trimmed, one text array per column (None if Arrow reads another number of rows)."""
+    """The data lines' cells, trimmed, one text array per column (None if Arrow reads another number of rows).
+    ``empty`` marks the lines with nothing on them, which Arrow's reader skips by itself."""
     from pyarrow import csv as pa_csv
 
     if not len(data):
         return [pa.array([], pa.string()) for _ in range(width)]
     first = int(data[0])
-    length = stops[first:] - starts[first:]
-    empty = (length == 0) | ((length == 1) & (np.frombuffer(raw, np.uint8)[np.minimum(starts[first:], len(raw) - 1)]
-                                              == 0x0D))
-    if len(data) + int(empty.sum()) == len(length):  # from the first data line on: data lines and empty lines only
+    if len(data) + int(empty[first:].sum()) == len(starts) - first:  # from the first data line on: data and empty
         body = raw[starts[first]:]
     else:  # blank rows of commas or spaces among the data: leave them out
         body = b"\n".join(raw[starts[k]:stops[k]] for k in data)
