@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -255,9 +255,9 @@ class DemandModel:
         dates = month_ends(first, n_dates)
         ep = prepare(episodes, origin)
         moves, entrants = transitions(ep, dates, categories)
-        self.params_: FittedParameters = estimate(moves, entrants, n_dates - 1, len(categories),
-                                                  self.half_life_months, self.shrinkage, self.trend == "auto",
-                                                  self.trend_carry)
+        fitted = estimate(moves, entrants, n_dates - 1, len(categories), self.half_life_months, self.shrinkage,
+                          self.trend == "auto")
+        self.params_: FittedParameters = replace(fitted, trend_carry=self.trend_carry)
         self.stock_ = states_at(ep, origin, categories)
         self.origin_ = origin
         self.categories_ = categories

@@ -45,7 +45,7 @@ class FittedParameters:
     streams: list[EntryStream]
     transitions_used: int
     months_used: int
-    trend_carry: float = 0.0  # share of each stream's fitted trend carried on beyond the origin
+    trend_carry: float = 0.0  # not fitted: the share of each stream's trend the projection carries on
 
 
 def _duration_profile(events: np.ndarray, n: np.ndarray, rounds: int = 5) -> np.ndarray:
@@ -108,7 +108,7 @@ def _fit_trend(counts: np.ndarray, use_trend: bool, prior_sd: float = 0.1) -> tu
 
 
 def estimate(moves: pd.DataFrame, entrants: pd.DataFrame, n_steps: int, n_cat: int, half_life_months: float,
-             strength: float, use_trend: bool, trend_carry: float = 0.0) -> FittedParameters:
+             strength: float, use_trend: bool) -> FittedParameters:
     """Estimate every parameter's posterior from the transitions and entrants of the window."""
     weight = 0.5 ** ((n_steps - 1 - moves["step"].to_numpy()) / half_life_months) if len(moves) else np.array([])
     usable = moves["outcome"].to_numpy() != -2 if len(moves) else np.array([], bool)
@@ -161,5 +161,4 @@ def estimate(moves: pd.DataFrame, entrants: pd.DataFrame, n_steps: int, n_cat: i
         cat_prior = pooled_cat / pooled_cat.sum(axis=1, keepdims=True)
         cat_alpha = cat_counts + 3.0 * cat_prior
         streams.append(EntryStream(coef, cov, age_alpha, cat_alpha, float(counts.mean()), float(coef[1])))
-    return FittedParameters(exit_a, exit_b, move_a, move_b, dest_alpha, streams, int(usable.sum()), n_steps,
-                            trend_carry)
+    return FittedParameters(exit_a, exit_b, move_a, move_b, dest_alpha, streams, int(usable.sum()), n_steps)
