@@ -65,6 +65,7 @@ def overdispersion(s: pd.DataFrame) -> tuple[float, float, int]:
 
 
 CARRIES = (0.0, 0.25, 0.5, 1.0)
+LEVEL_AND_LAST = "level and last year"  # the mean of the fitted level at the origin and the last year's starts
 
 
 def model_cases(s: pd.DataFrame, window: int = 5) -> pd.DataFrame:
@@ -72,7 +73,7 @@ def model_cases(s: pd.DataFrame, window: int = 5) -> pd.DataFrame:
     starts one and two years on with the fitted trend carried on by each share in CARRIES (1: the straight
     line, 0: the fitted level at the origin held). The yearly counts are spread evenly over their months and
     fitted as the model fits monthly entrants (Poisson, log-linear, the same prior on the trend)."""
-    from placecast.model.fit import _fit_trend
+    from placecast.model.fit import _fit_trend, _level_at_origin
 
     rows = []
     first, last = int(s.columns.min()), int(s.columns.max())
@@ -84,18 +85,20 @@ def model_cases(s: pd.DataFrame, window: int = 5) -> pd.DataFrame:
             nxt = s[t + ahead]
             ok = (w > 0).all(axis=1) & (nxt > 0)
             for counts, actual in zip(w[ok].to_numpy(), nxt[ok].to_numpy(), strict=True):
-                coef, _ = _fit_trend(np.repeat(counts / 12.0, 12), True)
+                monthly = np.repeat(counts / 12.0, 12)
+                coef, _ = _fit_trend(monthly, True)
                 months = np.arange(1, 13) + 12 * (ahead - 1)
                 row = {"origin": t, "ahead": ahead, "actual": actual, "no change": counts[-1],
                        "window mean": counts.mean()}
                 row |= {c: float(np.exp(coef[0] + c * coef[1] * months / 12.0).sum()) for c in CARRIES}
+                row[LEVEL_AND_LAST] = 12 * float(np.exp(_level_at_origin(coef, monthly)[0]))
                 rows.append(row)
     return pd.DataFrame(rows)
 
 
 def model_table(m: pd.DataFrame) -> str:
     """Mean absolute percentage error of each forecast of the starts, by years ahead and origin."""
-    names = ["no change", "window mean", *CARRIES]
+    names = ["no change", "window mean", *CARRIES, LEVEL_AND_LAST]
     head = "| years ahead | origin | council-origins | " + " | ".join(
         n if isinstance(n, str) else f"trend carried x {n:g}" for n in names) + " |"
     lines = [head, "|" + "---|" * (len(names) + 3)]
@@ -136,7 +139,8 @@ def main() -> None:
             "yearly counts spread over their months and fitted as the model fits its monthly entrants: Poisson, "
             "log-linear, the same prior on the trend), its forecast of the starts one and two years on with the "
             "fitted trend carried on in full (the straight line, the model before session 19), in part, or not "
-            "at all (the fitted level at the origin held, the model's default from session 19). Mean absolute "
+            "at all (the fitted level at the origin held, the model's default from session 19); and the mean of "
+            "that held level and the last year's starts (the model's level from session 20). Mean absolute "
             "percentage error:\n\n" + model_table(model_cases(starts_by_council(STARTS))) + "\n")
     print(body)
     update_results("entry-trends-published", body)

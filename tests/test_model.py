@@ -265,6 +265,29 @@ def test_by_default_entries_stay_at_the_fitted_level_at_the_start(fitted):
     assert np.allclose(rates.entry_rate(1)[0], level) and np.allclose(rates.entry_rate(24)[0], level)
 
 
+def test_the_entry_level_at_the_start_is_the_mean_of_the_fitted_line_and_the_last_year():
+    """Four years of entrants growing 10% a year, then a fifth that falls: the level at the start lies
+    half way between the line's end (what the fit alone gives) and the last 12 months' mean."""
+    from placecast.model.fit import _fit_trend, estimate
+
+    years = 8.0 * 1.10 ** np.arange(5)
+    counts = np.repeat(years, 12)
+    counts[-12:] = 7.0
+    steps = np.repeat(np.arange(60), counts.round().astype(int))
+    observed = np.bincount(steps, minlength=60).astype(float)
+    line, _ = _fit_trend(observed, True)
+    entrants = pd.DataFrame({"step": steps, "uasc": False, "age_m": 120, "cat": 0})
+    moves = pd.DataFrame({"step": [0], "uasc": [0], "cat": [0], "age_m": [120], "tic_m": [1], "outcome": [0]})
+    stream = estimate(moves, entrants, 60, 2, 120.0, 12.0, True).streams[0]
+    assert np.exp(line[0]) > 9.0  # the line's end is well above the last year's 7 a month
+    assert np.exp(stream.coef[0]) == pytest.approx(0.5 * np.exp(line[0]) + 0.5 * 7.0)
+    assert stream.last_year_per_month == pytest.approx(7.0)
+    assert stream.coef[1] == pytest.approx(line[1])  # the trend is the fit's (not carried by default)
+    # without a trend the level is the window's mean, as before
+    flat = estimate(moves, entrants, 60, 2, 120.0, 12.0, False).streams[0]
+    assert np.exp(flat.coef[0]) == pytest.approx(observed.mean())
+
+
 def test_entrants_a_year_ahead_vary_more_than_a_poisson_count(fitted):
     from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD, RunParameters
 

@@ -29,8 +29,9 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"- Window {model.window_years} years, half-life {model.half_life_months} months, trend {model.trend} "
         f"({model.trend_carry:.0%} of it carried on beyond the start), shrinkage {model.shrinkage} child-months.",
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
-        "and UASC status; leaving care at 18; entries by stream (other children, UASC) at the level a "
-        f"log-linear fit gives at the start, {_carried(model.trend_carry)}, each run's rate varying about it "
+        "and UASC status; leaving care at 18; entries by stream (other children, UASC) at the mean of the level a "
+        "log-linear fit gives at the start and the last 12 months' entrants, "
+        f"{_carried(model.trend_carry)}, each run's rate varying about it "
         f"as councils' published starts do (a random walk, sd "
         f"{ENTRY_WALK_SD:g} a year, and each year's own level, sd {ENTRY_YEAR_SD:g}); parameter uncertainty "
         "drawn per run (Beta, Dirichlet, normal).",

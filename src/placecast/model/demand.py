@@ -317,6 +317,7 @@ class DemandModel:
         rows = []
         for name, st in zip(("other children", "UASC"), self.params_.streams, strict=True):
             rows.append({"stream": name, "entrants_per_month_observed": round(st.observed_per_month, 2),
+                         "entrants_per_month_last_year": round(st.last_year_per_month, 2),
                          "entrants_per_month_at_origin": round(float(np.exp(st.coef[0])), 2),
                          "trend_per_year_pct": round(100 * (float(np.exp(st.coef[1])) - 1), 1),
                          "carried_on_per_year_pct": round(100 * (float(np.exp(st.coef[1] * self.trend_carry)) - 1),
