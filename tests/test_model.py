@@ -139,6 +139,9 @@ def test_forecast_cli_writes_the_contract_files(clean_council, tmp_path, key):
     assert table["date"].iloc[-1] == "2025-09-30"
     card = (tmp_path / "model_card.md").read_text()
     assert "Backtest on this data" in card and "2021-04-01" in card
+    entries = card.split("## Entries")[1].split("##")[0].strip().splitlines()  # a Markdown table, a row a stream
+    assert entries[0].startswith("| stream | entrants_per_month_observed | entrants_per_month_last_year |")
+    assert [row.split(" | ")[0] for row in entries[2:]] == ["| other children", "| UASC"]
     assert (tmp_path / "placement_days.csv").exists() and (tmp_path / "placement_days_runs.parquet").exists()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from placecast.model.backtesting import BacktestResult
 from placecast.model.combine import plain_words, pooling
 from placecast.model.demand import DemandModel, Forecast
@@ -38,7 +40,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         *([f"- {pooled}"] if pooled else []),
         "",
         "## Entries",
-        model.summary.to_markdown(index=False) if _has_tabulate() else model.summary.to_string(index=False),
+        *_markdown_table(model.summary, "{:g}"),
         "",
         "## Backtest on this data",
     ]
@@ -53,9 +55,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         m = backtest.metrics[backtest.metrics["category"].isin(["categories", "total"])]
         cols = ["horizon_months", "category", "wape", "wape_nochange", "wape_trend", "mase_nochange", "coverage80",
                 "coverage90"]
-        lines += ["", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for _, r in m[cols].iterrows():
-            lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+        lines += ["", *_markdown_table(m[cols], "{:.3f}")]
         if pooled:
             lines += _combination_lines(backtest)
     lines += ["", "Quantiles are across Monte Carlo runs; the bands show where the count is likely to be, "
@@ -76,12 +76,18 @@ def _combination_lines(backtest: BacktestResult) -> list[str]:
     return lines
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _markdown_table(table: pd.DataFrame, number: str) -> list[str]:
+    """``table`` as the lines of a Markdown table, its floats written with ``number``.
+
+    Examples
+    --------
+    >>> _markdown_table(pd.DataFrame({"stream": ["UASC"], "rate": [2.25]}), "{:.1f}")
+    ['| stream | rate |', '|---|---|', '| UASC | 2.2 |']
+    """
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(number.format(v) if isinstance(v, float) else str(v) for v in row) + " |")
+    return lines
 
 
 def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> list[Path]:
