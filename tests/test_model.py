@@ -415,3 +415,15 @@ def test_the_model_card_says_in_words_when_the_forecast_is_no_better_than_no_cha
     assert "no change 12 months ahead" in bt.no_better_than_no_change(up_to=12)[0]
     better = metrics.assign(wape=metrics["wape_nochange"] / 2)
     assert BacktestResult(pd.DataFrame(), better, []).no_better_than_no_change() == []
+
+
+def test_the_report_says_in_words_what_entries_the_forecast_starts_from(history, fitted):
+    from placecast.model.card import entries_in_words
+
+    words = entries_in_words(fitted)
+    other = fitted.summary.set_index("stream").loc["other children"]
+    assert f"other children {other['entrants_per_month_at_origin']:.1f} (last 12 months " in words
+    assert f"fitted trend {other['trend_per_year_pct']:+.1f}% a year, not carried on" in words
+    assert "mean of the fitted line's end and the last 12 months' entrants" in words
+    flat = entries_in_words(DemandModel(n_runs=10, trend="none").fit(history, ORIGIN))
+    assert "fitted trend" not in flat and "the mean over the fit's window (no trend fitted)" in flat

@@ -76,6 +76,20 @@ def _combination_lines(backtest: BacktestResult) -> list[str]:
     return lines
 
 
+def entries_in_words(model: DemandModel) -> str:
+    """The entry rates the forecast starts from, in one sentence for the report."""
+    parts = []
+    for r in model.summary.itertuples():
+        carried = ("not carried on" if model.trend_carry == 0
+                   else f"{r.carried_on_per_year_pct:+.1f}% a year carried on")
+        trend = f"; fitted trend {r.trend_per_year_pct:+.1f}% a year, {carried}" if model.trend != "none" else ""
+        parts.append(f"{r.stream} {r.entrants_per_month_at_origin:.1f} "
+                     f"(last 12 months {r.entrants_per_month_last_year:.1f}{trend})")
+    level = ("the mean of the fitted line's end and the last 12 months' entrants" if model.trend != "none"
+             else "the mean over the fit's window (no trend fitted)")
+    return f"Entrants a month at the start: {', '.join(parts)}. The level at the start is {level}."
+
+
 def _markdown_table(table: pd.DataFrame, number: str) -> list[str]:
     """``table`` as the lines of a Markdown table, its floats written with ``number``.
 

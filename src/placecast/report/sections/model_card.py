@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from placecast.model.backtesting import BacktestResult
+from placecast.model.card import entries_in_words
 from placecast.model.combine import plain_words, pooling
 from placecast.quarter import QuarterResults
 from placecast.report.model import Column, Section, Table, Text
@@ -35,7 +36,7 @@ def build(results: QuarterResults) -> Section:
               f"{model.fit_window_[0]:%d/%m/%Y} to {model.fit_window_[1]:%d/%m/%Y}; {len(model.stock_):,} children "
               f"in care at the start. Forecast from {model.origin_:%d/%m/%Y} for {s['horizon_months']} months, "
               f"{s['runs']:,} Monte Carlo runs, seed {s['seed']}; window {model.window_years} years, trend "
-              f"{model.trend}, UASC {model.uasc}.", summary, *plain]),
+              f"{model.trend}, UASC {model.uasc}. {entries_in_words(model)}", summary, *plain]),
         Table("backtest", "Backtest on this council's own data" + (": the microsimulation alone" if pooled else ""), [
             Column("horizon", "Months ahead", "int"), Column("what", "Measure"),
             Column("wape", "Weighted error %", "pct"), Column("nochange", "'No change' error %", "pct"),
