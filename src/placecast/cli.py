@@ -254,7 +254,7 @@ def forecast(
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
     trend_carry: Annotated[float, typer.Option(help="Share of the fitted trend in entries carried on beyond the "
-                                                    "start, 0-1 (default 0: entries stay at the fitted level at "
+                                                    "start, 0-1 (default 0: entries stay at their level at "
                                                     "the start, as councils' published starts support; 1: the "
                                                     "fitted line carried on).")] = 0.0,
     combine: Annotated[CombineChoice, typer.Option(help="no-change (default): the microsimulation pooled with "

@@ -173,8 +173,9 @@ class DemandModel:
     window_years : years of history before the start date used to fit (default 5).
     half_life_months : older months count less: weight halves every this many months (default 120).
     trend : ``"auto"`` fits a log-linear trend in entries (shrunk toward none); ``"none"`` does not.
-    trend_carry : share of the fitted trend carried on beyond the start (default 0: entries stay at the
-        fitted level at the start; 1: the straight line carried on).
+    trend_carry : share of the fitted trend carried on beyond the start (default 0: entries stay at their
+        level at the start, the mean of the fitted line's end and the last 12 months; 1: the trend carried on
+        from that level).
     uasc : ``"include"``, ``"exclude"`` or ``"only"`` unaccompanied asylum-seeking children.
     shrinkage : prior strength, in child-months, pulling sparse cells toward their margins.
     n_runs : Monte Carlo runs (default 1000).

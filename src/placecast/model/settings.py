@@ -46,7 +46,7 @@ class ForecastSettings(StrictModel):
     shrinkage : prior strength in child-months pulling sparse cells toward their margins (default 12).
     trend : ``auto`` fits a damped log-linear trend in entries; ``none`` does not.
     trend_carry : the share of the fitted yearly trend in entries carried on beyond the start (0 to 1;
-        default 0: entries stay at the fitted level at the start; 1: the fitted line carried on). The DfE's
+        default 0: entries stay at their level at the start; 1: the fitted line carried on). The DfE's
         published starts (2016-2024, every council) say a council's trend in starts does not carry on: the
         fitted line carried on forecast next year's starts worse than the level at the start, at every
         origin (benchmarks/RESULTS.md, "Do councils' trends in entries persist?").
