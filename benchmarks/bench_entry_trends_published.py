@@ -109,6 +109,43 @@ def model_table(m: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+HALF_LIVES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # years; the demand model's default is 10 (120 months)
+
+
+def exit_recency(path: Path) -> pd.DataFrame:
+    """How far back a council's rate of leaving care should look: each council's ceases in year t predicted as
+    its rate over the five years before (ceases over exposure, each year weighted by a half-life) times year t's
+    exposure (children in care at the start plus half the year's starts: the starts are taken as known, so only
+    the rate is forecast). One row per council and origin (2021-2024), one column per half-life in years."""
+    d = pd.read_csv(path)
+    d["count"] = pd.to_numeric(d["count"], errors="coerce")
+    la = d[d.level == "la"].pivot_table(index=["code", "year"], columns="measure", values="count")
+    rows = []
+    for _, g in la.groupby(level=0):
+        g = g.droplevel(0).sort_index()[["cla_31march", "started", "ceased"]]
+        if len(g) < 9 or g.isna().any().any():
+            continue
+        exposure, ceased = g["cla_31march"].shift(1) + g["started"] / 2, g["ceased"]
+        for t in range(2021, int(g.index.max()) + 1):
+            years = np.arange(max(t - 5, int(g.index.min()) + 1), t)
+            row = {"origin": t, "actual": ceased[t]}
+            for hl in HALF_LIVES:
+                w = 0.5 ** ((t - 1 - years) / hl)
+                row[hl] = float((w * ceased.loc[years]).sum() / (w * exposure.loc[years]).sum() * exposure[t])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def exit_table(q: pd.DataFrame) -> str:
+    """Mean absolute percentage error of each half-life's forecast of the ceases, by origin."""
+    lines = ["| origin | councils | " + " | ".join(f"half-life {hl:g} years" for hl in HALF_LIVES) + " |",
+             "|" + "---|" * (len(HALF_LIVES) + 2)]
+    for origin, part in [*q.groupby("origin"), ("all", q)]:
+        cells = [f"{np.mean(np.abs(part[hl] / part['actual'] - 1)):.1%}" for hl in HALF_LIVES]
+        lines.append(f"| {origin} | {len(part)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def mape(actual_log: pd.Series, predicted_log: pd.Series) -> float:
     return float(np.mean(np.abs(np.exp(predicted_log - actual_log) - 1.0)))
 
@@ -141,7 +178,13 @@ def main() -> None:
             "fitted trend carried on in full (the straight line, the model before session 19), in part, or not "
             "at all (the fitted level at the origin held, the model's default from session 19); and the mean of "
             "that held level and the last year's starts (the model's level from session 20). Mean absolute "
-            "percentage error:\n\n" + model_table(model_cases(starts_by_council(STARTS))) + "\n")
+            "percentage error:\n\n" + model_table(model_cases(starts_by_council(STARTS))) + "\n\n"
+            "Does a council's rate of leaving care drift, so that recent years should count more? Each council's "
+            "ceases in a year predicted from its rate over the five years before (ceases over children in care at "
+            "the start plus half the year's starts, the years weighted by a half-life), times that year's own "
+            "exposure (the starts taken as known, so only the rate is forecast). Mean absolute percentage error; "
+            "the demand model weights its transitions with a half-life of 10 years by default:\n\n"
+            + exit_table(exit_recency(STARTS)) + "\n")
     print(body)
     update_results("entry-trends-published", body)
 
