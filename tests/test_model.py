@@ -418,12 +418,16 @@ def test_the_model_card_says_in_words_when_the_forecast_is_no_better_than_no_cha
 
 
 def test_the_report_says_in_words_what_entries_the_forecast_starts_from(history, fitted):
-    from placecast.model.card import entries_in_words
+    from placecast.model.card import entries_in_words, model_card
 
     words = entries_in_words(fitted)
     other = fitted.summary.set_index("stream").loc["other children"]
     assert f"other children {other['entrants_per_month_at_origin']:.1f} (last 12 months " in words
     assert f"fitted trend {other['trend_per_year_pct']:+.1f}% a year, not carried on" in words
     assert "mean of the fitted line's end and the last 12 months' entrants" in words
-    flat = entries_in_words(DemandModel(n_runs=10, trend="none").fit(history, ORIGIN))
+    no_trend = DemandModel(n_runs=10, trend="none").fit(history, ORIGIN)
+    flat = entries_in_words(no_trend)
     assert "fitted trend" not in flat and "the mean over the fit's window (no trend fitted)" in flat
+    card = model_card(no_trend, no_trend.project(3), None)  # the model card says the same, without a trend
+    assert "entries by stream (other children, UASC) at the mean over the fit's window" in card
+    assert "fitted trend not carried on" not in card

@@ -31,9 +31,9 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"- Window {model.window_years} years, half-life {model.half_life_months} months, trend {model.trend} "
         f"({model.trend_carry:.0%} of it carried on beyond the start), shrinkage {model.shrinkage} child-months.",
         "- Monthly hazards of leaving care and of moving placement by category, age band, time in care band "
-        "and UASC status; leaving care at 18; entries by stream (other children, UASC) at the mean of the level a "
-        "log-linear fit gives at the start and the last 12 months' entrants, "
-        f"{_carried(model.trend_carry)}, each run's rate varying about it "
+        "and UASC status; leaving care at 18; entries by stream (other children, UASC) at "
+        f"{_entry_level(model)}{'' if model.trend == 'none' else ', ' + _carried(model.trend_carry)}, each run's "
+        "rate varying about it "
         f"as councils' published starts do (a random walk, sd "
         f"{ENTRY_WALK_SD:g} a year, and each year's own level, sd {ENTRY_YEAR_SD:g}); parameter uncertainty "
         "drawn per run (Beta, Dirichlet, normal).",
@@ -85,9 +85,14 @@ def entries_in_words(model: DemandModel) -> str:
         trend = f"; fitted trend {r.trend_per_year_pct:+.1f}% a year, {carried}" if model.trend != "none" else ""
         parts.append(f"{r.stream} {r.entrants_per_month_at_origin:.1f} "
                      f"(last 12 months {r.entrants_per_month_last_year:.1f}{trend})")
-    level = ("the mean of the fitted line's end and the last 12 months' entrants" if model.trend != "none"
-             else "the mean over the fit's window (no trend fitted)")
-    return f"Entrants a month at the start: {', '.join(parts)}. The level at the start is {level}."
+    return f"Entrants a month at the start: {', '.join(parts)}. The level at the start is {_entry_level(model)}."
+
+
+def _entry_level(model: DemandModel) -> str:
+    """How the entry rate at the start is set, in words."""
+    if model.trend == "none":
+        return "the mean over the fit's window (no trend fitted)"
+    return "the mean of the fitted line's end and the last 12 months' entrants"
 
 
 def _markdown_table(table: pd.DataFrame, number: str) -> list[str]:
