@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_model_accuracy import ensure_peer, peer_folder  # noqa: E402
 from common import machine, median, update_results  # noqa: E402
 
+from placecast.model.settings import DEFAULT_BACKTEST_RUNS  # noqa: E402
+
 HERE = Path(__file__).parent
 PLACECAST = Path(sys.executable).with_name("placecast")
 TARGETS = {"typical": 5.0, "large": 3.0}
@@ -98,7 +100,7 @@ def main() -> None:
 - Command: `.venv/bin/python benchmarks/bench_forecast_command.py --runs {args.runs}`; each figure is the
   median of {args.runs} fresh processes, ours and the peer's interleaved. Ours: `placecast forecast RETURNS
   --horizon-months 24 --runs 1000` (import, read, validate with every rule, assemble, fit, project, the
-  model card's 300-run backtest at each origin, write). Peer: cs-demand-model 0.5.1's whole process,
+  model card's backtest at each origin, {DEFAULT_BACKTEST_RUNS} runs each, write). Peer: cs-demand-model 0.5.1's whole process,
   loading the same 5 yearly returns and predicting 12 months (365 days) from a 6-month reference period.
   Synthetic councils from `placecast synth --seed 3`.
 

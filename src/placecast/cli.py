@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from placecast.errors import PlacecastError
-from placecast.model.settings import DEFAULT_SEED, ForecastSettings
+from placecast.model.settings import DEFAULT_BACKTEST_RUNS, DEFAULT_SEED, ForecastSettings
 from placecast.outputs import write_tables
 
 app = typer.Typer(
@@ -250,7 +250,7 @@ def forecast(
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
     backtest_runs: Annotated[int, typer.Option(help="Runs per backtest origin for the model card "
-                                                    "(0: no backtest).")] = 300,
+                                                    "(0: no backtest).")] = DEFAULT_BACKTEST_RUNS,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
     trend_carry: Annotated[float, typer.Option(help="Share of the fitted trend in entries carried on beyond the "

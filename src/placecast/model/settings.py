@@ -30,6 +30,7 @@ HorizonMonths = Annotated[int, Field(ge=1, le=120, description="Months ahead.")]
 BacktestRuns = Annotated[int, Field(ge=0, le=10_000, description="Runs per backtest origin (0: no backtest).")]
 UascChoice = Literal["include", "exclude", "only"]
 DEFAULT_SEED = 0
+DEFAULT_BACKTEST_RUNS = 200
 
 
 class ForecastSettings(StrictModel):
@@ -64,7 +65,7 @@ class ForecastSettings(StrictModel):
     runs: Runs = 1000
     seed: Seed = DEFAULT_SEED
     horizon_months: HorizonMonths = 24
-    backtest_runs: BacktestRuns = 200
+    backtest_runs: BacktestRuns = DEFAULT_BACKTEST_RUNS
     window_years: Annotated[float, Field(ge=0.5, le=30)] = 5.0
     half_life_months: Annotated[float, Field(gt=0, le=10_000)] = 120.0
     shrinkage: Annotated[float, Field(gt=0, le=1e6)] = 12.0
