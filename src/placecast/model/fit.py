@@ -111,7 +111,7 @@ def _fit_trend(counts: np.ndarray, use_trend: bool, prior_sd: float = 0.1) -> tu
 # The entry rate at the origin is the mean of two estimates of the level: the fitted line's end and the last
 # 12 months' entrants (equal weights). On every council's DfE published starts (origins 2020-2023; see
 # benchmarks/RESULTS.md, "Do councils' trends in entries persist?"), this forecast next year's starts better
-# than either alone at every origin, one and two years ahead.
+# than either alone at every origin; two years ahead, better than the line's end and no worse than the last year.
 LAST_YEAR_WEIGHT = 0.5
 
 
