@@ -67,13 +67,10 @@ def _combination_lines(backtest: BacktestResult) -> list[str]:
     """The combined forecast's own backtest: each origin weighted by the other origins only."""
     lines = ["", "### The combined forecast (this forecast) in the same backtest",
              "The tables above score the microsimulation alone. Here each origin's weights come from the other "
-             "origins only, so this is out of sample. Weighted absolute percentage error:", "",
-             "| horizon_months | measure | combined | microsimulation | no change |",
-             "|---|---|---|---|---|"]
-    for r in backtest.combination.itertuples():
-        lines.append(f"| {r.horizon_months} | {r.category} | {r.wape:.3f} | {r.wape_model:.3f} | "
-                     f"{r.wape_nochange:.3f} |")
-    return lines
+             "origins only, so this is out of sample. Weighted absolute percentage error:", ""]
+    scores = backtest.combination.rename(columns={"category": "measure", "wape": "combined",
+                                                  "wape_model": "microsimulation", "wape_nochange": "no change"})
+    return lines + _markdown_table(scores, "{:.3f}")
 
 
 def entries_in_words(model: DemandModel) -> str:
