@@ -431,3 +431,40 @@ def test_the_report_says_in_words_what_entries_the_forecast_starts_from(history,
     card = model_card(no_trend, no_trend.project(3), None)  # the model card says the same, without a trend
     assert "entries by stream (other children, UASC) at the mean over the fit's window" in card
     assert "fitted trend not carried on" not in card
+
+
+@pytest.mark.parametrize("command", ["forecast", "region"])
+def test_command_defaults_are_the_settings_defaults(command):
+    """A forecast option left out gives the library's own default, so the command, the quarter, the scenario
+    files and the web application forecast alike; an option that drifts from ForecastSettings fails here."""
+    import typer
+
+    from placecast.model.settings import ForecastSettings
+
+    options = {p.name: p.default for p in typer.main.get_command(app).commands[command].params}
+    fields = ForecastSettings.model_fields
+    shared = {"runs", "seed", "horizon_months", "trend_carry", "uasc", "combine"} & options.keys()
+    assert {"runs", "seed", "horizon_months", "uasc", "combine"} <= shared
+    for name in shared:
+        default = options[name]
+        default = getattr(default, "value", default)
+        if name == "combine":
+            default = default.replace("-", "_")
+        assert default == fields[name].default, name
+    if command == "forecast":
+        assert options["backtest_runs"] == fields["backtest_runs"].default
+
+
+def test_model_defaults_are_the_settings_defaults():
+    """DemandModel() (the library's sklearn-style constructor) fits and projects as ForecastSettings() does."""
+    import inspect
+
+    from placecast.model.settings import ForecastSettings
+
+    signature = inspect.signature(DemandModel.__init__).parameters
+    names = {"window_years": "window_years", "half_life_months": "half_life_months", "trend": "trend",
+             "uasc": "uasc", "shrinkage": "shrinkage", "n_runs": "runs", "trend_carry": "trend_carry"}
+    for arg, field in names.items():
+        assert signature[arg].default == ForecastSettings.model_fields[field].default, arg
+    project = inspect.signature(DemandModel.project).parameters
+    assert project["horizon_months"].default == ForecastSettings.model_fields["horizon_months"].default

@@ -21,7 +21,14 @@ from rich.console import Console
 from rich.table import Table
 
 from placecast.errors import PlacecastError
-from placecast.model.settings import DEFAULT_BACKTEST_RUNS, DEFAULT_SEED, ForecastSettings
+from placecast.model.settings import (
+    DEFAULT_BACKTEST_RUNS,
+    DEFAULT_HORIZON_MONTHS,
+    DEFAULT_RUNS,
+    DEFAULT_SEED,
+    DEFAULT_TREND_CARRY,
+    ForecastSettings,
+)
 from placecast.outputs import write_tables
 
 app = typer.Typer(
@@ -245,8 +252,8 @@ def forecast(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for forecast.csv, placement_days.csv, model_card.md.")],
     start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD or dd/mm/yyyy (default: the data's "
                                                    "census date).")] = None,
-    horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = 24,
-    runs: Annotated[int, typer.Option(help="Monte Carlo runs (10-100,000).")] = 1000,
+    horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = DEFAULT_HORIZON_MONTHS,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs (10-100,000).")] = DEFAULT_RUNS,
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
     backtest_runs: Annotated[int, typer.Option(help="Runs per backtest origin for the model card "
@@ -256,7 +263,7 @@ def forecast(
     trend_carry: Annotated[float, typer.Option(help="Share of the fitted trend in entries carried on beyond the "
                                                     "start, 0-1 (default 0: entries stay at their level at "
                                                     "the start, as councils' published starts support; 1: the "
-                                                    "fitted line carried on).")] = 0.0,
+                                                    "fitted line carried on).")] = DEFAULT_TREND_CARRY,
     combine: Annotated[CombineChoice, typer.Option(help="no-change (default): the microsimulation pooled with "
                                                         "'no change', weighted by each one's error in this "
                                                         "council's backtest; none: the microsimulation "
@@ -543,8 +550,8 @@ def region(
                                                        "schema capacity).")] = None,
     start: Annotated[str | None, typer.Option(help="Common start YYYY-MM-DD (default: the earliest census date "
                                                    "among the councils).")] = None,
-    horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = 24,
-    runs: Annotated[int, typer.Option(help="Monte Carlo runs per council (10-100,000).")] = 1000,
+    horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = DEFAULT_HORIZON_MONTHS,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs per council (10-100,000).")] = DEFAULT_RUNS,
     seed: Annotated[int, typer.Option(help="Random seed (each council's own is derived from it).")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also the children in care by age band.")] = False,
@@ -617,7 +624,7 @@ def national(
     origin: Annotated[int | None, typer.Option(help="Forecast from 31 March of this year (default: the last "
                                                     "published).")] = None,
     years: Annotated[int, typer.Option(min=1, max=3, help="Years ahead (1 to 3).")] = 3,
-    runs: Annotated[int, typer.Option(min=10, max=100_000, help="Monte Carlo runs.")] = 1000,
+    runs: Annotated[int, typer.Option(min=10, max=100_000, help="Monte Carlo runs.")] = DEFAULT_RUNS,
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     workers: Annotated[int, typer.Option(min=0, help="Local Dask workers (0: in this process).")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address (tcp://host:8786) instead of "

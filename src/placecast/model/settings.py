@@ -29,8 +29,12 @@ Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Random seed: the sa
 HorizonMonths = Annotated[int, Field(ge=1, le=120, description="Months ahead.")]
 BacktestRuns = Annotated[int, Field(ge=0, le=10_000, description="Runs per backtest origin (0: no backtest).")]
 UascChoice = Literal["include", "exclude", "only"]
+# the defaults, named once: the settings below and every command's options take them from here
+DEFAULT_RUNS = 1000
 DEFAULT_SEED = 0
+DEFAULT_HORIZON_MONTHS = 24
 DEFAULT_BACKTEST_RUNS = 200
+DEFAULT_TREND_CARRY = 0.0
 
 
 class ForecastSettings(StrictModel):
@@ -62,15 +66,15 @@ class ForecastSettings(StrictModel):
     200
     """
 
-    runs: Runs = 1000
+    runs: Runs = DEFAULT_RUNS
     seed: Seed = DEFAULT_SEED
-    horizon_months: HorizonMonths = 24
+    horizon_months: HorizonMonths = DEFAULT_HORIZON_MONTHS
     backtest_runs: BacktestRuns = DEFAULT_BACKTEST_RUNS
     window_years: Annotated[float, Field(ge=0.5, le=30)] = 5.0
     half_life_months: Annotated[float, Field(gt=0, le=10_000)] = 120.0
     shrinkage: Annotated[float, Field(gt=0, le=1e6)] = 12.0
     trend: Literal["auto", "none"] = "auto"
-    trend_carry: Annotated[float, Field(ge=0, le=1)] = 0.0
+    trend_carry: Annotated[float, Field(ge=0, le=1)] = DEFAULT_TREND_CARRY
     uasc: UascChoice = "include"
     combine: Literal["none", "no_change"] = "no_change"
 
