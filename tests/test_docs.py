@@ -27,6 +27,21 @@ def test_every_command_is_in_the_readme(command):
     assert f"`{command}" in README, f"{command} is not documented in README.md"
 
 
+def _command_objects(group):
+    for cmd in group.commands.values():
+        yield cmd
+        if hasattr(cmd, "commands"):
+            yield from _command_objects(cmd)
+
+
+def test_every_command_summary_is_one_line():
+    """`placecast --help` lists each command by the first paragraph of its help; a line break inside that
+    paragraph is kept by the help's formatter and breaks the sentence in the middle of the list."""
+    broken = [cmd.name for cmd in _command_objects(get_command(app))
+              if "\n" in (cmd.help or "").strip().split("\n\n")[0]]
+    assert broken == []
+
+
 @pytest.mark.parametrize("name", sorted(DEFAULT_FILES))
 def test_built_in_files_print_and_read_back(name):
     result = CliRunner().invoke(app, ["defaults", name])

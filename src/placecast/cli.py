@@ -569,9 +569,10 @@ def region(
     title: Annotated[str, typer.Option(help="The report's title.")] = "Regional children in care forecast",
     name: Annotated[str, typer.Option("--name", help="The region's name in the report.")] = "Region",
 ) -> None:
-    """A region's forecast from its councils' returns: each council validated and forecast on its own, the
-    region as the sum of their runs; children in care by category, cost by financial year, beds against
-    capacity, per council and for the region."""
+    """A region's forecast from its councils' returns, per council and for the region.
+
+    Each council is validated and forecast on its own, and the region is the sum of their runs: children in
+    care by category, cost by financial year, and beds against capacity."""
     import tempfile
 
     from placecast.distributed import dask_client
@@ -632,8 +633,9 @@ def national(
     backtest_too: Annotated[bool, typer.Option("--backtest/--no-backtest", help="Score the model on the "
                                                                              "published years.")] = True,
 ) -> None:
-    """Children looked after at 31 March by placement group for every council, region and England, one to
-    three years ahead, from the DfE's published statistics, with 80% intervals and the model's own backtest."""
+    """Every council's, region's and England's children looked after, from the DfE's published statistics.
+
+    By placement group at 31 March, one to three years ahead, with 80% intervals and the model's own backtest."""
     from placecast.distributed import dask_client
     from placecast.national.run import model_card, national_forecast
 
@@ -848,8 +850,9 @@ def synth(
                                                       "drawn at entry, a changing calendar: a second, "
                                                       "structurally different council).")] = Generator.hazard,
 ) -> None:
-    """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest (and, with a
-    programme, the true cost it avoided each month: programme_truth.csv)."""
+    """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest.
+
+    With a programme, also the true cost it avoided each month (programme_truth.csv)."""
     from placecast.synth import SynthProgramme, SynthSettings, simulate, write_returns
 
     fork = None
@@ -948,8 +951,9 @@ def schema(
                                                     "indicator-values, rag-rules, taxonomy, commentary, "
                                                     "report-config, forecast-settings, ...")] = None,
 ) -> None:
-    """Print the JSON Schema of an input file, for an editor to check the file as it is typed (no NAME:
-    list them)."""
+    """Print the JSON Schema of an input file, for an editor to check the file as it is typed.
+
+    Without NAME, list the files that have one."""
     import json
 
     from placecast.schema import SCHEMAS, json_schema
@@ -971,8 +975,9 @@ def demo(
                                                    help="Folder of DfE published CSVs, for the benchmark "
                                                         "section (optional).")] = None,
 ) -> None:
-    """The main job on the embedded default: a synthetic council from its returns to the quarterly report
-    (HTML, PDF and Excel)."""
+    """The main job on the embedded default: a synthetic council's returns to its quarterly report.
+
+    The report is written as HTML, PDF and Excel, beside the working files."""
     from placecast.demo import run_demo
 
     run_demo(out_dir, seed, out, dfe_stats)
@@ -991,8 +996,9 @@ def serve(
     dfe_stats: Annotated[Path | None, typer.Option("--dfe-stats", envvar="PLACECAST_DFE_STATS",
                                                    help="DfE published statistics, for the demo's benchmark.")] = None,
 ) -> None:
-    """The web application: starts on 127.0.0.1 with the embedded SQLite store and the demo council, and
-    prints the address and the first sign-in. Behind a reverse proxy with TLS, see docs/web.md."""
+    """The web application, on 127.0.0.1 with the embedded SQLite store and the demo council.
+
+    It prints the address and the first sign-in. Behind a reverse proxy with TLS, see docs/web.md."""
     from placecast.web.serve import serve as run_server
 
     run_server(host, port, data_dir, database, workers, dfe_stats, out)
