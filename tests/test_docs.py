@@ -34,12 +34,28 @@ def _command_objects(group):
             yield from _command_objects(cmd)
 
 
-def test_every_command_summary_is_one_line():
-    """`placecast --help` lists each command by the first paragraph of its help; a line break inside that
-    paragraph is kept by the help's formatter and breaks the sentence in the middle of the list."""
+def test_every_command_help_reads_as_sentences():
+    """`placecast --help` lists each command by the first paragraph of its help, and the help's formatter keeps
+    a docstring's line breaks, which would break sentences at the source's width: every paragraph but a list
+    is one line."""
     broken = [cmd.name for cmd in _command_objects(get_command(app))
-              if "\n" in (cmd.help or "").strip().split("\n\n")[0]]
+              for paragraph in (cmd.help or "").strip().split("\n\n")
+              if "\n" in paragraph and not paragraph.lstrip().startswith("-")]
     assert broken == []
+
+
+def test_reflowed_joins_paragraph_lines_and_keeps_lists():
+    from placecast.cli import _reflowed
+
+    text = """First line
+    goes on.
+
+    Second paragraph
+    here.
+
+    - one item
+    - another"""
+    assert _reflowed(text) == "First line goes on.\n\nSecond paragraph here.\n\n- one item\n- another"
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULT_FILES))

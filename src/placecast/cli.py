@@ -6,6 +6,7 @@ not a table, unreadable file, bad option); 3 an internal error (please report it
 
 from __future__ import annotations
 
+import inspect
 import logging
 import shutil
 import signal
@@ -1054,6 +1055,24 @@ def _interrupted(signum: int, frame: object) -> None:
     raise Interrupted
 
 
+def _reflowed(text: str) -> str:
+    """A docstring's paragraphs as single lines (the help's formatter keeps line breaks, which break sentences
+    at the source's width); a paragraph of list items keeps its lines."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if any(line.lstrip().startswith(("-", "*", "\b")) for line in p.splitlines())
+                       else " ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Every command's help from its docstring, reflowed (commands given an explicit help keep it)."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflowed(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
 def main() -> None:
     """Entry point: run the app and turn every error into a message and an exit code."""
     signal.signal(signal.SIGINT, _interrupted)
@@ -1082,3 +1101,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+_reflow_help(app)  # after every command above is registered
