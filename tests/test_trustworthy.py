@@ -291,3 +291,54 @@ def test_an_empty_episodes_file_is_an_error_for_its_year_not_only_a_warning(tmp_
     result = validate([root])
     assert "FILE_EMPTY" in [f.rule for f in result.findings.warnings]
     assert "TABLE_EMPTY" in _rules(result)
+
+
+def _placecast(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "placecast.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def gap_returns(clean_council, tmp_path_factory):
+    """The clean council's returns with the 2023/24 folder taken out."""
+    returns = tmp_path_factory.mktemp("gap") / "returns"
+    shutil.copytree(clean_council, returns)
+    shutil.rmtree(returns / "2024")
+    return returns
+
+
+def test_a_missing_year_stops_the_forecast_from_returns_with_what_to_do(gap_returns, tmp_path):
+    """Validation calls the gap an error; a command that assembles the returns itself must not forecast from
+    the history it would make (children in care at the gap closed as if they had left) with exit 0."""
+    result = _placecast("forecast", str(gap_returns), "--out", str(tmp_path / "out"), "--runs", "10",
+                        "--backtest-runs", "0")
+    assert result.returncode == 2, result.stderr[-500:]
+    assert "cannot be used" in result.stderr and "Add the 2024/ folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_year_stops_the_forecast_from_an_ingest_folder(gap_returns, tmp_path):
+    ingested = _placecast("ingest", str(gap_returns), "--out", str(tmp_path / "history"))
+    assert ingested.returncode == 1  # written, with the error reported (no --strict)
+    result = _placecast("forecast", str(tmp_path / "history"), "--out", str(tmp_path / "out"), "--runs", "10",
+                        "--backtest-runs", "0")
+    assert result.returncode == 2 and "YEAR" not in result.stdout and "Add the 2024/ folder" in result.stderr
+
+
+def test_a_missing_year_stops_the_quarter(gap_returns):
+    from placecast.demo import demo_config
+    from placecast.errors import UnusableInputError
+    from placecast.quarter.inputs import read_data
+
+    with pytest.raises(UnusableInputError, match="Add the 2024/ folder"):
+        read_data(demo_config(gap_returns, None, runs=10, seed=1))
+
+
+def test_check_usable_passes_a_history_with_only_row_errors(planted_council):
+    from placecast.ssda903 import check_usable
+
+    result = validate([planted_council])
+    assert result.findings.errors  # planted row errors, repaired or left out by assembly
+    check_usable(result.findings, planted_council)

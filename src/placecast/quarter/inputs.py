@@ -152,7 +152,7 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
     """The care history and its validation findings: from an ingest folder, or validated and assembled
     from the returns."""
     from placecast.errors import UnusableInputError
-    from placecast.ssda903 import ingest, is_history_folder, load_taxonomy, read_history
+    from placecast.ssda903 import check_usable, folder_findings, ingest, is_history_folder, load_taxonomy, read_history
 
     if [str(p) for p in config.data] == [DEMO_DATA]:
         from placecast.synth.demo import demo_history
@@ -161,12 +161,14 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
         findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
                                 columns=FINDING_COLUMNS)
     elif len(config.data) == 1 and is_history_folder(config.data[0]):
+        check_usable(folder_findings(config.data[0]), config.data[0])
         history = read_history(config.data[0])
         file = Path(config.data[0]) / "findings.csv"
         findings = (pd.read_csv(file, dtype=str, keep_default_na=False)[FINDING_COLUMNS] if file.exists()
                     else pd.DataFrame(columns=FINDING_COLUMNS))
     else:
         history, validated = ingest(config.data, data_key(config), taxonomy=load_taxonomy())
+        check_usable(validated.findings, ", ".join(str(p) for p in config.data))
         findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
                                 columns=FINDING_COLUMNS)
     if history.episodes.empty:

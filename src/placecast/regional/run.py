@@ -56,14 +56,16 @@ def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, 
 
     from placecast.model import DemandModel
     from placecast.model.combine import projected
-    from placecast.ssda903 import ingest, is_history_folder, read_history
+    from placecast.ssda903 import check_usable, folder_findings, ingest, is_history_folder, read_history
 
     name, path, seed = item
     if is_history_folder(path):
+        check_usable(folder_findings(path), f"council {name} ({path})")
         history, errors, warnings = read_history(path), 0, 0
     else:  # returns: pseudonymised with a key of their own that never leaves this task
         history, validated = ingest([path], secrets.token_bytes(32))
         found = validated.findings
+        check_usable(found, f"council {name} ({path})")
         errors, warnings = len(found.errors), len(found.warnings)
     own = settings.model_copy(update={"seed": seed})
     model = DemandModel.from_settings(own).fit(history, start)

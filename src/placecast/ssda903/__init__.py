@@ -9,9 +9,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from placecast.errors import UnusableInputError
 from placecast.ssda903.assemble import History, assemble, count_in_care, summarise
 from placecast.ssda903.codelists import (
     CodeLists,
@@ -20,7 +21,7 @@ from placecast.ssda903.codelists import (
     collection_year_start,
     load_code_lists,
 )
-from placecast.ssda903.findings import Finding, Findings
+from placecast.ssda903.findings import HISTORY_ERRORS, Finding, Findings
 from placecast.ssda903.history_io import is_history_folder, read_history, write_history
 from placecast.ssda903.read import ReturnSet, read_returns
 from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
@@ -28,9 +29,9 @@ from placecast.ssda903.validate import ValidatedReturns, validate_returns
 
 __all__ = [
     "CodeLists", "Finding", "Findings", "History", "ReturnSet", "Taxonomy", "ValidatedReturns",
-    "assemble", "collection_year_end", "collection_year_of", "collection_year_start", "count_in_care",
-    "ingest", "is_history_folder", "load_code_lists", "load_history", "load_taxonomy", "read_history",
-    "read_returns", "summarise", "validate", "validate_returns", "write_history",
+    "assemble", "check_usable", "collection_year_end", "collection_year_of", "collection_year_start",
+    "count_in_care", "folder_findings", "ingest", "is_history_folder", "load_code_lists", "load_history",
+    "load_taxonomy", "read_history", "read_returns", "summarise", "validate", "validate_returns", "write_history",
 ]
 
 
@@ -103,9 +104,43 @@ def load_history(path: Path, key: bytes | None = None, taxonomy: Taxonomy | None
     datetime.date(2025, 3, 31)
     """
     if is_history_folder(path):
+        check_usable(folder_findings(path), path)
         return read_history(path)
     import secrets
 
     # Reading returns just to look at them: an ephemeral key, so no key file is created.
-    history, _ = ingest([path], key or secrets.token_bytes(32), taxonomy=taxonomy)
+    history, validated = ingest([path], key or secrets.token_bytes(32), taxonomy=taxonomy)
+    check_usable(validated.findings, path)
     return history
+
+
+def folder_findings(folder: Path) -> list[Finding]:
+    """The findings an ingest folder was written with (its findings.csv; none when the file is absent)."""
+    import csv
+
+    file = Path(folder) / "findings.csv"
+    if not file.is_file():
+        return []
+    with file.open(encoding="utf-8", newline="") as handle:
+        return [Finding(r.get("file", ""), int(r.get("line") or 0), r.get("column", ""), r.get("value", ""),
+                        r.get("rule", ""), r.get("severity", ""), r.get("message", ""))
+                for r in csv.DictReader(handle)]
+
+
+def check_usable(findings: Iterable[Finding], source: Path | str) -> None:
+    """Refuse a history whose validation found an error that misstates who was in care (:data:`HISTORY_ERRORS`:
+    a year missing between two returns, a year with no episodes): :class:`UnusableInputError` names each one
+    and what to do, so no forecast, cost or report is made from it.
+
+    >>> from placecast.ssda903.findings import finding
+    >>> gap = finding("returns/2023", 0, "", "2022/23", "YEAR_MISSING", "Add the 2023/ folder.")
+    >>> check_usable([gap], "returns")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    placecast.errors.UnusableInputError: returns: the care history cannot be used: returns/2023: Add the 2023/ ...
+    """
+    found = [f for f in findings if f.rule in HISTORY_ERRORS]
+    if found:
+        problems = " ".join(f"{f.file}: {f.message}" for f in found)
+        raise UnusableInputError(f"{source}: the care history cannot be used: {problems} Nothing was forecast, "
+                                 "costed or reported from it.")

@@ -56,6 +56,12 @@ RULES: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Errors after which the assembled history misstates who was in care (a collection year missing between two
+# returns closes every child in care at its start; a year with no episodes, likewise): nothing may be forecast,
+# costed or reported from such a history until the returns are mended.
+HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY")
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem in one place. ``line`` is the spreadsheet row (header = 1; 0 = the whole file)."""
