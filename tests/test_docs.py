@@ -107,3 +107,13 @@ def test_every_notebook_entry_point_has_parameters_returns_and_an_example():
             assert "Returns" in doc, f"placecast.{name} has no Returns section"
             if inspect.signature(obj).parameters:
                 assert "Parameters" in doc, f"placecast.{name} has no Parameters section"
+
+
+def test_defaults_without_a_name_lists_every_built_in_file():
+    from placecast.cli import DEFAULT_FILE_USES
+
+    assert list(DEFAULT_FILE_USES) == [*DEFAULT_FILES, "budget-workbook"]
+    result = CliRunner().invoke(app, ["defaults"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for name in DEFAULT_FILE_USES:
+        assert name in result.output

@@ -909,17 +909,39 @@ DEFAULT_FILES = {
     "demo-plan": ("placecast.report", "defaults/demo_plan.yaml"),
     "demo-commentary": ("placecast.report", "defaults/demo_commentary.yaml"),
 }
+DEFAULT_FILE_USES = {
+    "taxonomy": "placement categories: how SSDA903 placement codes group",
+    "code-lists": "SSDA903 code lists by collection year",
+    "unit-costs": "weekly unit costs by placement category",
+    "rag-rules": "how each indicator is rated Red, Amber or Green",
+    "scenario": "a recovery scenario against the frozen baseline",
+    "report-config": "the quarterly report's configuration",
+    "indicators": "the report's indicators and their definitions",
+    "demo-budget": "the demo council's budget, to start a council's own",
+    "demo-plan": "the demo council's recovery programme plan",
+    "demo-commentary": "the demo council's commentary on indicators",
+    "budget-workbook": "a blank budget workbook (Excel: redirect it to a file)",
+}
 
 
 @app.command()
 def defaults(
-    name: Annotated[str, typer.Argument(help="taxonomy, code-lists, unit-costs, rag-rules, scenario, report-config, "
-                                             "indicators, demo-budget, demo-plan, demo-commentary or "
-                                             "budget-workbook (an .xlsx: redirect it to a file).")],
+    name: Annotated[str | None, typer.Argument(help="taxonomy, code-lists, unit-costs, rag-rules, scenario, "
+                                                    "report-config, indicators, demo-budget, demo-plan, "
+                                                    "demo-commentary or budget-workbook (an .xlsx: redirect it to "
+                                                    "a file); none: list them.")] = None,
 ) -> None:
     """Print a built-in file (to copy, edit and pass back with the matching option)."""
     from importlib import resources
 
+    if name is None:
+        table = Table(title="Built-in files: placecast defaults NAME > FILE")
+        table.add_column("NAME")
+        table.add_column("what it is")
+        for key, use in DEFAULT_FILE_USES.items():
+            table.add_row(key, use)
+        out.print(table)
+        return
     if name == "budget-workbook":
         _budget_workbook()
         return
