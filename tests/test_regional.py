@@ -157,3 +157,22 @@ def test_a_council_whose_ingest_manifest_is_broken_is_unusable_input_naming_it(r
     said = " ".join(result.stderr.split())
     assert "Council A" in said and "not a readable Placecast history folder" in said and "Traceback" not in said
     assert not (tmp_path / "out").exists()
+
+
+def test_a_council_with_a_year_missing_stops_the_region_with_one_message_on_two_workers(region_folder, tmp_path):
+    """A council's unusable returns are exit 2 naming the council and the fix; on a local cluster the worker
+    does not also log the mistake as a failed computation with a traceback."""
+    import shutil
+    import subprocess
+    import sys
+
+    pool = tmp_path / "pool"
+    shutil.copytree(region_folder / "Council A", pool / "Council A")
+    shutil.copytree(region_folder / "Council B", pool / "Council B")
+    shutil.rmtree(pool / "Council B" / "2024")
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "region", str(pool), "--out", str(tmp_path / "out"),
+                             "--runs", "20", "--workers", "2", "--no-report"], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "Council B" in said and "Add the 2024/ folder" in said
+    assert "Traceback" not in said and "Compute Failed" not in said and not (tmp_path / "out").exists()

@@ -62,5 +62,27 @@ def run_tasks(client: Any, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``fn`` on every item as Dask tasks (in order); on this process when ``client`` is None."""
     if client is None:
         return [fn(item) for item in items]
-    futures = client.map(fn, list(items), pure=False)
-    return list(client.gather(futures))
+    futures = client.map(_ReturningUserErrors(fn), list(items), pure=False)
+    results = []
+    for ok, value in client.gather(futures):
+        if not ok:
+            raise value
+        results.append(value)
+    return results
+
+
+class _ReturningUserErrors:
+    """``fn`` with a user's mistake (a :class:`~placecast.errors.PlacecastError`, such as a council's unusable
+    returns) returned as a value instead of raised: a task that raises is logged by its worker as a failed
+    computation, with a traceback, above the one message the user needs; :func:`run_tasks` raises it instead."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, item: Any) -> tuple[bool, Any]:
+        from placecast.errors import PlacecastError
+
+        try:
+            return True, self.fn(item)
+        except PlacecastError as exc:
+            return False, exc
