@@ -147,6 +147,12 @@ def test_full_year_effect_is_twelve_months_never_less_than_an_in_year_figure():
     ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
      "2", "savings[0].lines[0].recurrent"),
     ("budget: {}\n", "1", "budget"),
+    # a financial year written another way was a phasing no line matched: 0 planned and Red, with exit 0
+    ("savings:\n  - name: s\n    phasing: {2025-26: 900}\n", "3", "savings[0].phasing.2025-26"),
+    ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: true, year: 2025-26}]}\n", "2",
+     "savings[0].lines[0].year"),
+    # an intervention whose name Placecast does not know was left untracked ('N/A')
+    ("planned: {Stepdown: 250000, Reunification: 600000}\n", "1", "planned.Stepdown"),
 ])
 def test_bad_plan_files_are_located(tmp_path, text, where, column):
     p = tmp_path / "plan.yaml"
@@ -231,3 +237,13 @@ def test_one_off_and_capital_costs_count_in_payback_and_return_and_the_full_year
     months = built.table().set_index("month")["cumulative"]
     assert months["Apr-25"] > 0 and b["payback_month"] == next(m for m, v in months.items() if v < 0)
     assert b["full_year_effect"] >= b["in_year_saving"] == b["full_year_effect"]  # from 1 April: equal
+
+
+def test_an_unknown_intervention_says_the_nearest_name_and_a_year_says_how_to_write_it(tmp_path):
+    p = tmp_path / "plan.yaml"
+    p.write_text("planned: {Stepdown: 1}\nsavings:\n  - phasing_per_year: {2025-26: 9}\n", encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        read_plan(p)
+    said = [problem.message for problem in info.value.problems]
+    assert any("did you mean 'step-down'?" in m for m in said)
+    assert any("write it like 2020/21." in m and not m.endswith("..") for m in said)

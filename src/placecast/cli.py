@@ -697,7 +697,7 @@ def programme_track(
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
     from placecast.programme import read_plan
-    from placecast.programme.counterfactual import LEVERS
+    from placecast.programme.levers import LEVERS
     from placecast.programme.tracker import programme_tables
 
     day = _start_date(as_at, "--as-at")

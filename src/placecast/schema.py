@@ -202,7 +202,7 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
                f"of: {', '.join(tags)}."
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "expected") + "."
-    return error["msg"].removeprefix("Value error, ").replace("Input should be", "expected") + "."
+    return error["msg"].removeprefix("Value error, ").replace("Input should be", "expected").rstrip(".") + "."
 
 
 def _shown(value: object) -> str:

@@ -48,19 +48,11 @@ from placecast.model.demand import DemandModel, Forecast
 from placecast.model.panel import month_end
 from placecast.model.project import Adjustments
 from placecast.model.settings import ForecastSettings
+from placecast.programme.levers import LEVERS, lever_of
 from placecast.ssda903.assemble import History
 
-LEVERS = {"entries": "Fewer entries (edge of care, prevention)",
-          "shorter_stays": "Shorter stays (reunification, returns home)",
-          "placement_mix": "Cheaper placements (step-downs, in-house instead of external)"}
 Z80 = 1.2816  # the 90th percentile of the standard normal: an 80% interval is +-Z80 standard deviations
 PRIOR_WEIGHT = 2.0  # in origins: the runs' spread is taken as right until the council's record says otherwise
-# how plans name their interventions, to the lever that realises them
-LEVER_OF = {"prevention": "entries", "edge of care": "entries", "edge_of_care": "entries", "entries": "entries",
-            "reunification": "shorter_stays", "returns home": "shorter_stays", "intensive support": "shorter_stays",
-            "shorter_stays": "shorter_stays", "step-down": "placement_mix", "step_down": "placement_mix",
-            "step down": "placement_mix", "foster carer recruitment": "placement_mix", "new home": "placement_mix",
-            "in-house": "placement_mix", "placement_mix": "placement_mix"}
 
 
 @dataclass(frozen=True)
@@ -363,9 +355,3 @@ def log_shares(confirmed: list) -> dict[str, float]:
         by_lever[lever_of(name)] = by_lever.get(lever_of(name), 0.0) + amount
     return {name: amount / by_lever[lever_of(name)] for name, amount in saving.items()
             if by_lever[lever_of(name)] > 0}
-
-
-def lever_of(name: str) -> str | None:
-    """The lever an intervention named in a plan realises (None when the name is not one Placecast knows)."""
-    return LEVER_OF.get(name.strip().lower())
-

@@ -21,15 +21,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
 
-from placecast.finance.files import Money, NonNegativeMoney, SavingStatus
+from placecast.finance.files import FinancialYear, Money, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
+from placecast.programme.levers import check_intervention
 from placecast.schema import StrictModel
 
 AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[float, Field(ge=0)]
+InterventionName = Annotated[str, AfterValidator(check_intervention)]  # one whose lever Placecast knows
 
 
 class _Intervention(StrictModel):
@@ -178,7 +180,7 @@ class SavingsLineFile(StrictModel):
     name: str | None = None
     amount: Money
     recurrent: StrictBool
-    year: str = ""
+    year: FinancialYear = Field("", description="The financial year it is delivered in, like 2025/26.")
     status: SavingStatus = "on track"
 
     @field_validator("name")
@@ -197,12 +199,13 @@ class SavingsFile(StrictModel):
     name: str | None = None
     cash_limit: Money = Decimal(0)
     full_year_saving: Money = Decimal(0)
-    phasing: dict[str, Money] = Field(default_factory=dict, description="The cumulative saving required by "
-                                      "each year.")
-    phasing_per_year: dict[str, Money] = Field(default_factory=dict, description="Or the saving required in "
-                                               "each year on its own; Placecast adds the years up.")
+    phasing: dict[FinancialYear, Money] = Field(default_factory=dict, description="The cumulative saving "
+                                                "required by each year, like 2025/26.")
+    phasing_per_year: dict[FinancialYear, Money] = Field(default_factory=dict, description="Or the saving "
+                                                         "required in each year on its own; Placecast adds the "
+                                                         "years up.")
     lines: list[SavingsLineFile] = Field(default_factory=list)
-    forecast_delivery: dict[str, Money] = Field(default_factory=dict)
+    forecast_delivery: dict[FinancialYear, Money] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_phasing(self) -> SavingsFile:
@@ -235,8 +238,10 @@ class PlanFile(StrictModel):
 
     title: str = ""
     approved: date | None = Field(None, description="Plan approval: the baseline is frozen here.")
-    planned: dict[str, NonNegativeMoney] = Field(default_factory=dict, description="In-year avoidance planned per "
-                                                 "intervention (£).")
+    planned: dict[InterventionName, NonNegativeMoney] = Field(default_factory=dict, description="In-year "
+                                                              "avoidance planned per intervention (£), each "
+                                                              "named as Placecast knows it (prevention, "
+                                                              "reunification, step-down, ...).")
     invest_to_save: list[InvestToSaveFile] = Field(default_factory=list)
     case_benefits: list[CaseBenefitFile] = Field(default_factory=list)
     realised: list[RealisedEventFile] = Field(default_factory=list)

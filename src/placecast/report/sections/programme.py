@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from placecast.kpi.rag import thresholds
-from placecast.programme.counterfactual import LEVERS
+from placecast.programme.levers import LEVERS
 from placecast.programme.tracker import ProgrammeResults
 from placecast.quarter import QuarterResults
 from placecast.report.charts import avoidance_chart
