@@ -138,3 +138,16 @@ def test_the_same_models_are_built_in_python_without_any_file():
     budget = budget_from_model(BudgetFile(units="£000", lines=[
         {"name": "Placements", "budget_previous_quarter": 100, "forecast_net_expenditure": 130}]))
     assert budget.headline()["deficit_after_reserves"] == 30
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("01/04/2025", "expected a date written as YYYY-MM-DD, for example 2025-04-01"),  # as a UK user writes it
+    ("2025-04-31", "not a day in the calendar"),
+])
+def test_a_date_in_a_file_says_how_to_write_it_or_that_the_day_does_not_exist(tmp_path, written, said):
+    p = tmp_path / "plan.yaml"
+    p.write_text(f"approved: {written}\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        read_plan(p)
+    problem = info.value.problems[0]
+    assert (problem.where, problem.column) == ("1", "approved") and said in problem.message

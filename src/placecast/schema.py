@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,6 +203,10 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
                f"of: {', '.join(tags)}."
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "expected") + "."
+    if kind.startswith(("date_", "datetime_")) and kind.endswith("_parsing"):  # 01/04/2025 and the like
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(error.get("input", "")).strip()):
+            return "not a day in the calendar; check the month and the day."
+        return "expected a date written as YYYY-MM-DD, for example 2025-04-01 for 1 April 2025."
     return error["msg"].removeprefix("Value error, ").replace("Input should be", "expected").rstrip(".") + "."
 
 
