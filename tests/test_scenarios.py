@@ -119,3 +119,16 @@ def test_scenario_run_cli_writes_tables_and_nothing_for_a_bad_file(clean_council
     result = CliRunner().invoke(app, ["scenario", "run", str(bad), "--history", str(clean_council),
                                       "--out", str(tmp_path / "b")])
     assert result.exit_code != 0 and not (tmp_path / "b").exists()
+
+
+def test_a_capacity_no_category_matches_stops_the_run_before_it_starts(history, tmp_path):
+    """A misspelt category in 'capacity' left its line out of the beds table with exit 0."""
+    from placecast.errors import UnusableInputError
+
+    p = tmp_path / "beds.yaml"
+    p.write_text(HEAD.format(name="beds").replace("interventions:", "capacity: {residential_in_house: 14}\n"
+                                                  "interventions:") +
+                 "  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 10}\n", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match="capacity: unknown placement category residential_in_house; "
+                                                 "use one of .*residential_inhouse"):
+        run_scenarios(history, [read_scenario(p)])

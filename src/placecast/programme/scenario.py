@@ -125,6 +125,10 @@ def _intervention(iv: Intervention) -> _Applied:
 
 def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categories: list[str]) -> Adjustments:
     """The month-by-month changes a scenario makes inside the simulation."""
+    unknown = [c for c in scenario.capacity if c not in categories]
+    if unknown:  # checked before the runs: a capacity no category matches was a beds table without that line
+        raise UnusableInputError(f"Scenario '{scenario.name}', capacity: unknown placement category "
+                                 f"{', '.join(unknown)}; use one of {', '.join(categories)}.")
     adj = Adjustments.none(horizon)
     for iv in scenario.interventions:
         first = max(0, (iv.start.year - origin.year) * 12 + iv.start.month - origin.month - 1)
@@ -251,13 +255,16 @@ def _money_rows(res: ScenarioResult, baseline: ScenarioResult) -> list[dict]:
 def _bed_rows(res: ScenarioResult, capacity: dict[str, int]) -> list[dict]:
     fc = res.forecast
     rows = []
+    unknown = [c for c in capacity if c not in fc.categories]
+    if unknown:
+        raise UnusableInputError(f"capacity: unknown placement category {', '.join(unknown)}; use one of "
+                                 f"{', '.join(fc.categories)}.")
     for cat, cap in capacity.items():
-        if cat in fc.categories:
-            peak = fc.count_array[:, 1:, fc.categories.index(cat)].max(axis=1)  # each run's peak after the origin
-            p90 = float(np.quantile(peak, 0.9))
-            rows.append({"scenario": res.name, "category": cat, "in_house_capacity": cap,
-                         "needed_p50": float(np.quantile(peak, 0.5)), "needed_p90": p90,
-                         "shortfall_p90": max(0.0, p90 - cap)})
+        peak = fc.count_array[:, 1:, fc.categories.index(cat)].max(axis=1)  # each run's peak after the origin
+        p90 = float(np.quantile(peak, 0.9))
+        rows.append({"scenario": res.name, "category": cat, "in_house_capacity": cap,
+                     "needed_p50": float(np.quantile(peak, 0.5)), "needed_p90": p90,
+                     "shortfall_p90": max(0.0, p90 - cap)})
     return rows
 
 
