@@ -226,6 +226,19 @@ def test_cost_by_run_and_year_refuses_a_category_without_a_unit_cost():
         cost_by_run_fy(np.ones((1, 1, 1)), [date(2025, 4, 30)], ["spaceship"], default_unit_costs())
 
 
+def test_a_misspelt_unit_cost_line_is_named_beside_the_category_it_leaves_without_a_cost():
+    import numpy as np
+
+    from placecast.finance.forecast_cost import cost_by_run_fy
+    from placecast.finance.unit_costs import UnitCosts
+
+    rates = default_unit_costs().rates
+    misspelt = UnitCosts({("residential_externel" if k == "residential_external" else k): v
+                          for k, v in rates.items()}, default_unit_costs().inflation)
+    with pytest.raises(FinanceInputError, match="'residential_externel' is no category: is it this one misspelt"):
+        cost_by_run_fy(np.ones((1, 1, 2)), [date(2025, 4, 30)], ["residential_external", "secure"], misspelt)
+
+
 def test_forecast_cost_quantiles_are_of_cost_not_of_counts():
     runs = pd.DataFrame({"run": [0, 0, 1, 1, 2, 2], "month_end": ["2025-04-30"] * 6,
                          "category": ["residential_external", "fostering_inhouse"] * 3,

@@ -60,10 +60,18 @@ def _pence_a_day(unit_costs: UnitCosts, line: str, on: date) -> float:
 def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
     missing = [c for c in categories if c not in unit_costs.rates]
     if missing:
+        import difflib
+
         from placecast.finance.errors import FinanceInputError, InputProblem
 
-        raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; "
-                                              "add it to the unit costs file.") for c in missing])
+        spare = [line for line in unit_costs.rates if line not in categories]
+
+        def hint(category: str) -> str:  # a misspelt line in the file is the likeliest cause
+            near = difflib.get_close_matches(category, spare, n=1, cutoff=0.8)
+            return f" (the file's '{near[0]}' is no category: is it this one misspelt?)" if near else ""
+
+        raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; add "
+                                              f"it to the unit costs file{hint(c)}.") for c in missing])
 
 
 def _cost_array(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts
