@@ -124,3 +124,12 @@ def test_the_spread_of_council_totals_is_fitted_by_likelihood():
     assert abs(b - 1.5) < 0.15
     z = errors / np.sqrt(a + b / size)
     assert 0.78 < float(np.mean(np.abs(z) < 1.2816)) < 0.82  # the 80% interval holds 80% of the errors
+
+
+@pytest.mark.parametrize("origin", [2025, 2015])
+def test_an_origin_the_tables_cannot_start_from_says_which_they_can(published, origin):
+    """An origin after the last published year, or before the placement groups, was an internal error (KeyError)."""
+    from placecast.errors import UnusableInputError
+
+    with pytest.raises(UnusableInputError, match=f"origin {origin}: .* at 31 March of 2020 to 2024"):
+        national_forecast(published, origin, years=1, runs=10, with_backtest=False)

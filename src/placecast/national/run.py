@@ -52,6 +52,7 @@ def national_forecast(published: Published | Path, origin: int | None = None, ye
     if not isinstance(published, Published):
         published = read_published(Path(published))
     origin = origin or max(published.years)
+    _check_origin(published, origin)
     spread = fit_spread(published)
     fc = forecast(published, origin, years, spread)
     regions = fc.councils["region"].replace(LONDON)  # the nine English regions
@@ -69,6 +70,19 @@ def national_forecast(published: Published | Path, origin: int | None = None, ye
     england = summarise(sims.sum(axis=1, keepdims=True), ["England"], target_years).drop(columns="label")
     bt = backtest(published, runs=runs, seed=seed, spread=spread) if with_backtest else None
     return NationalResults(origin, runs, seed, councils, region_table, england, spread, bt)
+
+
+def _check_origin(published: Published, origin: int) -> None:
+    """An origin the tables can start from: its placement groups published, and the total a year before."""
+    from placecast.errors import UnusableInputError
+
+    group_years = set(published.groups.index.get_level_values("year"))
+    usable = [y for y in published.years if y - 1 in published.years and y in group_years]
+    if origin not in usable:
+        span = f"{usable[0]} to {usable[-1]}" if usable else "none"
+        raise UnusableInputError(f"origin {origin}: the published statistics can start a forecast at 31 March of "
+                                 f"{span} (a year with its placement groups and the year before it); choose one "
+                                 "of those.")
 
 
 def model_card(results: NationalResults) -> str:
