@@ -112,8 +112,10 @@ def test_bad_choices_and_dates_are_clear_errors(history):
         DemandModel(uasc="sometimes").fit(history, ORIGIN)
     with pytest.raises(ModelInputError, match="after the last date"):
         DemandModel().fit(history, date(2030, 3, 31))
-    with pytest.raises(ModelInputError, match="months of history"):
+    with pytest.raises(ModelInputError, match="month\\(s\\) of history .* Choose a start on or after"):
         DemandModel().fit(history, date(2021, 5, 31))
+    with pytest.raises(ModelInputError, match="so no history comes before 31/01/2015"):  # was "Only -63 months"
+        DemandModel().fit(history, date(2015, 1, 1))
 
 
 def test_backtest_scores_every_origin_and_horizon(history):

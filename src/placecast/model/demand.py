@@ -251,8 +251,11 @@ class DemandModel:
         first = max(month_end((origin - pd.DateOffset(months=months)).date()), month_end(data_start.date()))
         n_dates = (origin.year - first.year) * 12 + (origin.month - first.month) + 1
         if n_dates < 7:
-            raise ModelInputError(f"Only {n_dates - 1} months of history before {origin.date()}; at least 6 are "
-                                  "needed to fit. Choose a later start date.")
+            known = f"only {n_dates - 1} month(s) of history come" if n_dates >= 1 else "no history comes"
+            earliest = month_end((data_start + pd.DateOffset(months=6)).date()).date()
+            raise ModelInputError(f"The data begin on {data_start.date():%d/%m/%Y}, so {known} before "
+                                  f"{origin.date():%d/%m/%Y}; at least 6 months are needed to fit. Choose a start "
+                                  f"on or after {earliest:%d/%m/%Y}.")
         dates = month_ends(first, n_dates)
         ep = prepare(episodes, origin)
         moves, entrants = transitions(ep, dates, categories)
