@@ -66,7 +66,9 @@ def test_cheaper_actual_days_are_avoided_cost_one_for_one(measured):
 
 
 def test_no_whole_month_after_approval_is_an_error():
-    with pytest.raises(ValueError, match="No whole month"):
+    from placecast.errors import UnusableInputError
+
+    with pytest.raises(UnusableInputError, match="No whole month"):  # exit 2 at the command, not an internal error
         counterfactual_avoidance(small_history(), date(2025, 3, 20), date(2025, 3, 31), default_unit_costs(),
                                  SETTINGS)
 
@@ -174,3 +176,19 @@ def test_the_actual_cost_splits_the_children_in_care_at_the_origin_from_the_entr
     got = _actual(history, date(2025, 4, 1), date(2025, 6, 30), default_unit_costs(), pd.Timestamp("2025-03-31"))
     assert got["stock"] == pytest.approx(5000 * 91 / 7) and got["stock_days"] == 91
     assert got["total"] - got["stock"] == pytest.approx(450 * 61 / 7)
+
+
+def test_a_position_after_the_data_is_measured_to_the_datas_end_not_beyond():
+    """The days after the data's end have no actual cost: measured over them, every child in care looked as if
+    staying and no child as entering (a tracked plan showed £1.2m of avoided entries from a history that ended
+    six months before the position)."""
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903.assemble import known_at
+
+    history = known_at(small_history(), date(2024, 12, 31))
+    at_end = counterfactual_avoidance(history, date(2024, 10, 1), date(2024, 12, 31), default_unit_costs(), SETTINGS)
+    later = counterfactual_avoidance(history, date(2024, 10, 1), date(2025, 3, 31), default_unit_costs(), SETTINGS)
+    assert later.last_day == at_end.last_day == date(2024, 12, 31)
+    assert later.actual_cost == at_end.actual_cost and later.to_date.mean == at_end.to_date.mean
+    with pytest.raises(UnusableInputError, match="The data end on 31/12/2024, before a whole month"):
+        counterfactual_avoidance(history, date(2025, 1, 1), date(2025, 3, 31), default_unit_costs(), SETTINGS)

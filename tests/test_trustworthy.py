@@ -342,3 +342,21 @@ def test_check_usable_passes_a_history_with_only_row_errors(planted_council):
     result = validate([planted_council])
     assert result.findings.errors  # planted row errors, repaired or left out by assembly
     check_usable(result.findings, planted_council)
+
+
+@pytest.mark.parametrize(("day", "ok"), [("2019-01-01", False), ("2022-04-01", True), ("2025-03-31", True),
+                                         ("2031-01-01", False)])
+def test_indicators_at_a_date_outside_the_returns_are_refused(day, ok):
+    """Before the returns only the children still in care at their start are seen (169 of about 400 children
+    looked after); after them every placement open at their end looked open still (400 in 2031)."""
+    from datetime import date
+
+    from placecast.errors import UnusableInputError
+    from placecast.testing import small_history
+
+    history = small_history()
+    if ok:
+        history.check_covers(date.fromisoformat(day), "--as-at")
+    else:
+        with pytest.raises(UnusableInputError, match="outside the returns, which cover 01/04/2022 to 31/03/2025"):
+            history.check_covers(date.fromisoformat(day), "--as-at")

@@ -380,6 +380,7 @@ def kpi_compute(
     from placecast.ssda903.assemble import known_at
 
     history = load_history(source)
+    history.check_covers(day, "--as-at")
     if day < history.census_date:  # what was known then: the same definition as the report's
         history = known_at(history, day)
     table = compute_indicators(history.episodes, day, population)

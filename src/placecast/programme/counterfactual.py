@@ -40,6 +40,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from placecast.errors import UnusableInputError
 from placecast.finance.actuals import history_cost, placement_days
 from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs
@@ -189,9 +190,17 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     """
     settings = settings or ForecastSettings()
     origin, start, last = _window(approved, as_at)
+    data_end = _window(approved, history.census_date)[2]
+    if data_end < last:  # the days after the data's end have no actual cost: measured to the data's end
+        last = data_end
+        if last <= start:
+            raise UnusableInputError(f"The data end on {history.census_date:%d/%m/%Y}, before a whole month had "
+                                     f"passed after the approval ({approved:%d/%m/%Y}): realised avoidance to "
+                                     f"{as_at:%d/%m/%Y} needs the returns, or an in-year extract, to at least "
+                                     f"{month_end(approved).date():%d/%m/%Y}.")
     if last <= start:
-        raise ValueError(f"No whole month has passed between the approval ({approved:%d/%m/%Y}) and "
-                         f"{as_at:%d/%m/%Y}: realised avoidance needs at least one.")
+        raise UnusableInputError(f"No whole month has passed between the approval ({approved:%d/%m/%Y}) and "
+                                 f"{as_at:%d/%m/%Y}: realised avoidance needs at least one; choose a later date.")
     model = DemandModel.from_settings(settings).fit(history, origin.date())
     horizon = (fy_end(as_at).year - origin.year) * 12 + fy_end(as_at).month - origin.month
     stock_runs = model.project(horizon, adjust=_no_entries(horizon))

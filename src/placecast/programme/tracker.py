@@ -168,6 +168,10 @@ def _realised(plan, as_at: date, history, unit_costs: UnitCosts | None, settings
     logged = [ev for ev in plan.realised if plan.approved <= ev.on <= as_at]
     confirmed, findings = check_log(logged, history.episodes)
     shares = log_shares(confirmed)
+    if cf.last_day < as_at and history.census_date < as_at:
+        findings.insert(0, f"The data end on {history.census_date:%d/%m/%Y}, before {as_at:%d/%m/%Y}: realised "
+                           f"avoidance is measured to {cf.last_day:%d/%m/%Y}, the last month end they cover (the "
+                           "days after it have no actual cost yet).")
     cf = dataclasses.replace(cf, evidence={f"{k} (detected)": int(v) for k, v in evidence.items()}
                              | {"logged": len(logged), "logged and in the history": len(confirmed)},
                              attribution="log" if shares else "history", findings=tuple(findings))

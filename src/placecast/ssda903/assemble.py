@@ -65,6 +65,22 @@ class History:
         """The 31 March dates inside the history."""
         return [collection_year_end(y) for y in self.years]
 
+    @property
+    def first_day(self) -> date:
+        """1 April of the first collection year: before it, only the children still in care then are seen."""
+        return date(min(self.years) - 1, 4, 1)
+
+    def check_covers(self, day: date, what: str) -> None:
+        """:class:`UnusableInputError` unless ``day`` lies in the years the returns cover: before them only the
+        children still in care at their start are seen, and after them every open episode looks open still."""
+        from placecast.errors import UnusableInputError
+
+        if not self.first_day <= day <= self.census_date:
+            raise UnusableInputError(f"{what} {day:%d/%m/%Y} is outside the returns, which cover "
+                                     f"{self.first_day:%d/%m/%Y} to {self.census_date:%d/%m/%Y}; choose a date "
+                                     "between them (before them only the children still in care at their start "
+                                     "are seen; after them every placement open at their end looks open still).")
+
 
 def _fmt(d) -> str:
     return "" if pd.isna(d) else pd.Timestamp(d).strftime("%d/%m/%Y")
