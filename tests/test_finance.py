@@ -266,3 +266,17 @@ def test_amounts_from_commitments_are_converted_to_the_files_units(tmp_path, uni
                  "actuals_to_date: 0, committed_to_year_end: from_commitments, new_demand: 0}\n", encoding="utf-8")
     budget = read_budget(p, {"from_commitments": Decimal(150_500)})
     assert budget.lines[0].forecast_net_expenditure == expected
+
+
+def test_days_after_the_care_data_are_said_to_be_costed_as_the_open_placements_carrying_on():
+    """With returns ending 31/03/2025, an outturn at 30/09/2025 costed six months of 'actuals' from placements
+    open at the data's end with no word of it; the quarter's warning said the actuals ran to the data's end."""
+    from placecast.finance.outturn import data_gap_warning
+    from placecast.quarter.run import history_at
+    from placecast.testing import small_history
+
+    assert data_gap_warning(date(2025, 9, 30), date(2025, 9, 30)) is None
+    said = data_gap_warning(date(2025, 3, 31), date(2025, 9, 30))
+    assert said is not None and "from 01/04/2025 to 30/09/2025 are costed as if every placement open" in said
+    _, warnings, _ = history_at(small_history(), date(2025, 9, 30))
+    assert said in warnings

@@ -458,7 +458,7 @@ def outturn(
 
     from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
     from placecast.finance.budget import read_budget_input
-    from placecast.finance.outturn import forecast_outturn
+    from placecast.finance.outturn import data_gap_warning, forecast_outturn
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
@@ -493,6 +493,8 @@ def outturn(
         run_costs = cost_runs(pd.read_parquet(runs_file), rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
+    if hist is not None and (gap := data_gap_warning(hist.census_date, day)):
+        err.print(f"[yellow]Warning:[/yellow] {gap}", highlight=False)
     budget = result.budget
     tables = result.tables()
     headline = result.headline()

@@ -11,7 +11,7 @@ round once to whole £000.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -93,6 +93,17 @@ def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
     window = costed[(months > pd.Timestamp(as_at)) & (months <= pd.Timestamp(fy_end(as_at)))]
     runs = pd.Series(0.0, index=pd.Index(sorted(costed["run"].unique()), name="run"))
     return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
+
+
+def data_gap_warning(data_end: date, as_at: date) -> str | None:
+    """What the outturn does with the days between the care data's end and the position date, when there are
+    any: they have no actual placements, so they are costed as the placements open at the data's end."""
+    if data_end >= as_at:
+        return None
+    return (f"The care data end on {data_end:%d/%m/%Y}, before the position date ({as_at:%d/%m/%Y}): the placement "
+            f"days from {data_end + timedelta(days=1):%d/%m/%Y} to {as_at:%d/%m/%Y} are costed as if every placement "
+            "open at the data's end carried on, with no child leaving or entering, and counted in the actuals to "
+            "date. Give returns or an in-year extract to the position date for actual figures.")
 
 
 def forecast_outturn(budget_file: Path | BudgetInput, as_at: date, unit_costs: UnitCosts, *,

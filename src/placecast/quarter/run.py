@@ -52,9 +52,12 @@ def history_at(full: History, as_at: date) -> tuple[History, list[str], list[str
     """The history as known at ``as_at``, with a warning when the data end before it."""
     warnings, notes = [], []
     if full.census_date < as_at:
+        from placecast.finance.outturn import data_gap_warning
+
         history = full
         warnings.append(f"The data end on {full.census_date:%d/%m/%Y}, before the quarter end ({as_at:%d/%m/%Y}): "
-                        "counts at the quarter end are forecast, and placement actuals run to the data's end.")
+                        "counts at the quarter end are forecast.")
+        warnings.append(str(data_gap_warning(full.census_date, as_at)))
     else:
         history = known_at(full, as_at)
     notes.append(f"Care history: {full.census_date:%d/%m/%Y} census date, {len(full.years)} collection year(s); "
