@@ -161,6 +161,23 @@ def test_bad_unit_cost_files_are_located(tmp_path):
                                                                  ("4", "effective_from")]
 
 
+def test_two_costs_from_one_day_or_two_inflation_rates_are_errors_not_a_silent_choice(tmp_path):
+    """Both were read: the later row's inflation applied to every line, and which of two costs taking effect
+    on the same day applied was left to the sort."""
+    p = tmp_path / "u.csv"
+    p.write_text("cost_line,weekly_cost,effective_from,inflation\nsecure,7000,2023-04-01,0\n"
+                 "supported,1500,2023-04-01,0.03\nsecure,7500,2023-04-01,0\n", encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_unit_costs(p)
+    assert [(x.where, x.column) for x in info.value.problems] == [("3", "inflation"), ("4", "effective_from")]
+    assert "already has a cost from this day (line 2)" in info.value.problems[1].message
+    y = tmp_path / "u.yaml"
+    y.write_text("costs:\n  secure: [{from: 2023-04-01, weekly: 7000}, {from: 2023-04-01, weekly: 7500}]\n",
+                 encoding="utf-8")
+    with pytest.raises(FinanceInputError, match="two weekly costs take effect on the same day"):
+        read_unit_costs(y)
+
+
 def test_unknown_cost_line_in_a_forecast_is_an_error():
     runs = pd.DataFrame({"run": [0], "month_end": ["2025-04-30"], "category": ["spaceship"], "days": [30.0]})
     with pytest.raises(FinanceInputError, match="spaceship"):

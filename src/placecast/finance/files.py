@@ -255,6 +255,10 @@ class UnitCostsFile(StrictModel):
         if empty:
             raise ValueError(f"cost line(s) {', '.join(empty)} have no entries; give at least one "
                              "{from: YYYY-MM-DD, weekly: amount}")
+        twice = [f"{k} from {d:%d/%m/%Y}" for k, v in value.items()
+                 for d in sorted({e.from_ for e in v}) if sum(e.from_ == d for e in v) > 1]
+        if twice:  # which of the two applies is not for Placecast to guess
+            raise ValueError(f"two weekly costs take effect on the same day ({', '.join(twice)}); keep one")
         return value
 
 

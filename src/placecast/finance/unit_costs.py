@@ -100,7 +100,8 @@ def read_unit_costs(path: Path) -> UnitCosts:
     header = [(h or "").strip() for h in reader.fieldnames or []]
     problems = check_columns(header, UnitCostRow, file)
     rates: dict[str, list[tuple[date, Decimal]]] = {}
-    inflation = Decimal(0)
+    inflation: tuple[int, Decimal] | None = None  # (the line that gave it, the rate): one rate for every line
+    seen: dict[tuple[str, date], int] = {}
     for n, row in enumerate(reader, start=2):
         cells = {(k or "").strip(): (v or "").strip() for k, v in row.items() if (k or "").strip() in header}
         result = validate_data(UnitCostRow, {k: v for k, v in cells.items() if v != ""}, file)
@@ -108,14 +109,24 @@ def read_unit_costs(path: Path) -> UnitCosts:
             problems += [InputProblem(file, str(n), p.column, p.value, p.message) for p in result.problems]
             continue
         entry: UnitCostRow = result.model
-        inflation = entry.inflation if entry.inflation is not None else inflation
+        if (entry.cost_line, entry.effective_from) in seen:
+            problems.append(InputProblem(file, str(n), "effective_from", str(entry.effective_from),
+                                         f"{entry.cost_line} already has a cost from this day (line "
+                                         f"{seen[entry.cost_line, entry.effective_from]}); keep one."))
+        seen[entry.cost_line, entry.effective_from] = n
+        if entry.inflation is not None and inflation is not None and entry.inflation != inflation[1]:
+            problems.append(InputProblem(file, str(n), "inflation", str(entry.inflation), f"differs from line "
+                                         f"{inflation[0]}'s {inflation[1]}; one yearly inflation applies to every "
+                                         "line: give the same on each row, or leave it blank."))
+        elif entry.inflation is not None and inflation is None:
+            inflation = (n, entry.inflation)
         rates.setdefault(entry.cost_line, []).append((entry.effective_from, entry.weekly_cost))
     if problems:
         raise FinanceInputError(problems)
     if not rates:
         raise FinanceInputError([InputProblem(file, "1", "", "", "no cost lines found; expected columns "
                                               "cost_line, weekly_cost, effective_from.")])
-    return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation)
+    return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation[1] if inflation else Decimal(0))
 
 
 def unit_costs_model(path: Path | None = None) -> UnitCostsFile:
