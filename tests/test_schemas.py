@@ -151,3 +151,15 @@ def test_a_date_in_a_file_says_how_to_write_it_or_that_the_day_does_not_exist(tm
         read_plan(p)
     problem = info.value.problems[0]
     assert (problem.where, problem.column) == ("1", "approved") and said in problem.message
+
+
+def test_commentary_for_an_indicator_no_definition_has_is_an_error_naming_the_nearest(tmp_path):
+    """It was never shown, and the Red indicator it was written for was listed as having no commentary."""
+    p = tmp_path / "commentary.yaml"
+    p.write_text("indicators:\n  OWN: fine\n  EXT_RESI: the step-down team will reduce them\n", encoding="utf-8")
+    assert read_commentary(p).indicators["EXT_RESI"]  # without the ids, nothing to check against
+    with pytest.raises(LocatedInputError) as info:
+        read_commentary(p, ["OWN", "EXT_RES", "CLA"])
+    (problem,) = info.value.problems
+    assert (problem.where, problem.column) == ("3", "indicators.EXT_RESI")
+    assert "did you mean 'EXT_RES'?" in problem.message

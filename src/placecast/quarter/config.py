@@ -9,7 +9,9 @@ Quarters are quarters of the financial year: ``2025-Q2`` (or ``2025/26 Q2``) is 
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,7 +21,7 @@ from pydantic import Field, field_validator
 from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.finance.calendar import quarter_end
 from placecast.model.settings import ForecastSettings
-from placecast.schema import StrictModel, read_model
+from placecast.schema import StrictModel, load_file, located, read_model
 
 
 class ReportConfigError(LocatedInputError):
@@ -93,9 +95,24 @@ class CommentaryFile(StrictModel):
         return " ".join(self.indicators.get(ident, "").split())
 
 
-def read_commentary(path: Path | None) -> CommentaryFile:
-    """The commentary file (schema ``commentary``), or no commentary when ``path`` is None."""
-    return CommentaryFile() if path is None else read_model(path, CommentaryFile, ReportConfigError)
+def read_commentary(path: Path | None, indicator_ids: Iterable[str] | None = None) -> CommentaryFile:
+    """The commentary file (schema ``commentary``), or no commentary when ``path`` is None. Given the
+    indicators' ids, commentary for an id none of them has is an error naming the nearest one (it would never
+    be shown, and the indicator it was meant for would be listed as having none)."""
+    if path is None:
+        return CommentaryFile()
+    model, lines = load_file(path, CommentaryFile, ReportConfigError)
+    known = list(indicator_ids) if indicator_ids is not None else None
+    if known is not None:
+        problems = []
+        for ident in (i for i in model.indicators if i not in known):
+            near = difflib.get_close_matches(ident, known, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            problems.append(located(str(path), lines, ("indicators", ident), ident, f"no indicator has this "
+                                    f"id{hint}; use an id from the indicator definitions."))
+        if problems:
+            raise ReportConfigError(problems)
+    return model
 
 
 class ReportConfig(StrictModel):

@@ -103,10 +103,11 @@ class QuarterInputs:
         plan = read_plan(config.plan) if config.plan else None
         if plan is not None:
             plan = pseudonymised(plan, data_key(config))
+        definitions = read_definitions(config.indicators or default_file("placecast.report",
+                                                                        "defaults/indicators.csv"))
         return cls(config.council, history, findings, read_budget_input(config.budget), rates, scenario,
-                   read_definitions(config.indicators or default_file("placecast.report", "defaults/indicators.csv")),
-                   config.forecast, config.title, config.quarter, register,
-                   plan, read_commentary(config.commentary),
+                   definitions, config.forecast, config.title, config.quarter, register,
+                   plan, read_commentary(config.commentary, definitions),
                    config.population_0_17, dict(config.capacity or scenario.capacity), bench,
                    config.benchmark.note if config.benchmark else "", warnings, config.money_unit,
                    load_rules(config.rules) if config.rules else None)
