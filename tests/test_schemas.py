@@ -163,3 +163,17 @@ def test_commentary_for_an_indicator_no_definition_has_is_an_error_naming_the_ne
     (problem,) = info.value.problems
     assert (problem.where, problem.column) == ("3", "indicators.EXT_RESI")
     assert "did you mean 'EXT_RES'?" in problem.message
+
+
+def test_a_file_that_is_not_yaml_keys_names_its_schema_and_an_example(tmp_path):
+    """It pointed at 'placecast defaults' for an example, which has none for some files (a capacity CSV)."""
+    from placecast.schema import EXAMPLES, SCHEMAS
+
+    assert set(EXAMPLES) <= set(SCHEMAS)
+    p = tmp_path / "plan.yaml"
+    p.write_text("- a list, not keys\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        read_plan(p)
+    assert "'placecast schema plan'; an example: 'placecast defaults demo-plan'" in info.value.problems[0].message
+    result = CliRunner().invoke(app, ["defaults", EXAMPLES["plan"]])
+    assert result.exit_code == 0 and "approved:" in result.output

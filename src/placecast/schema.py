@@ -260,8 +260,8 @@ def load_file(path: Path | str, model: type[M], error: type[LocatedInputError] =
     except InputFileError as exc:
         raise error(exc.problems) from exc
     if data is not None and not isinstance(data, dict):
-        raise error([LocatedProblem(file, "1", "", _shown(data), "the file must be a mapping of keys to values "
-                                    "(see 'placecast defaults' for an example).")])
+        raise error([LocatedProblem(file, "1", "", _shown(data), "the file must be YAML keys and values, one "
+                                    f"'key: value' a line{_how_to_write(model)}.")])
     result = validate_data(model, data, file, lines)
     if result.problems:
         raise error(result.problems)
@@ -309,6 +309,21 @@ SCHEMAS: dict[str, tuple[str, str, str]] = {
     "forecast-settings": ("placecast.model.settings", "ForecastSettings", "demand forecast settings"),
     "capacity": ("placecast.regional.files", "CapacityFile", "a region's beds by placement category (YAML)"),
 }
+
+
+# the built-in file that shows how each YAML input is written (placecast defaults NAME)
+EXAMPLES = {"budget": "demo-budget", "plan": "demo-plan", "scenario": "scenario", "unit-costs": "unit-costs",
+            "rag-rules": "rag-rules", "taxonomy": "taxonomy", "commentary": "demo-commentary",
+            "report-config": "report-config"}
+
+
+def _how_to_write(model: type[BaseModel]) -> str:
+    """Where to see how a file of ``model`` is written: its schema, and a built-in example if there is one."""
+    name = next((k for k, (_, cls, _) in SCHEMAS.items() if cls == model.__name__), None)
+    if name is None:
+        return ""
+    example = f"; an example: 'placecast defaults {EXAMPLES[name]}'" if name in EXAMPLES else ""
+    return f" (its keys: 'placecast schema {name}'{example})"
 
 
 def schema_model(name: str) -> type[BaseModel]:
