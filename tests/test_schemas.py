@@ -167,9 +167,10 @@ def test_commentary_for_an_indicator_no_definition_has_is_an_error_naming_the_ne
 
 def test_a_file_that_is_not_yaml_keys_names_its_schema_and_an_example(tmp_path):
     """It pointed at 'placecast defaults' for an example, which has none for some files (a capacity CSV)."""
+    from placecast.cli import DEFAULT_FILES
     from placecast.schema import EXAMPLES, SCHEMAS
 
-    assert set(EXAMPLES) <= set(SCHEMAS)
+    assert set(EXAMPLES) <= set(SCHEMAS) and set(EXAMPLES.values()) <= set(DEFAULT_FILES)
     p = tmp_path / "plan.yaml"
     p.write_text("- a list, not keys\n", encoding="utf-8")
     with pytest.raises(LocatedInputError) as info:
