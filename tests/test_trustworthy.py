@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -360,3 +361,20 @@ def test_indicators_at_a_date_outside_the_returns_are_refused(day, ok):
     else:
         with pytest.raises(UnusableInputError, match="outside the returns, which cover 01/04/2022 to 31/03/2025"):
             history.check_covers(date.fromisoformat(day), "--as-at")
+
+
+def test_a_year_without_its_header_table_stops_the_forecast(clean_council, tmp_path):
+    """Its new children had no date of birth: the forecast fell from 390 to 355 children with exit 0."""
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import load_history
+
+    returns = tmp_path / "returns"
+    shutil.copytree(clean_council, returns)
+    from placecast.ssda903 import read_returns
+
+    (header,) = [t.source for t in read_returns([returns / "2025"], 2025).of("Header")]
+    Path(header).unlink()
+    result = validate([returns])
+    assert [f.value for f in result.findings.errors if f.rule == "HEADER_MISSING"] == [""]
+    with pytest.raises(UnusableInputError, match="2024/25 return has no Header table"):
+        load_history(returns)

@@ -25,6 +25,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
     "TABLE_EMPTY": (ERROR, "", "A collection year's return has no episodes"),
     "YEAR_MISSING": (ERROR, "", "A collection year is missing between the first and the last"),
+    "HEADER_MISSING": (ERROR, "", "A collection year's return has no Header table"),
     "VALUE_MISSING": (ERROR, "", "A value that may not be blank is blank"),
     "DATE_FORMAT": (ERROR, "102/141/147", "A date is not written as dd/mm/yyyy"),
     "DATE_IMPOSSIBLE": (ERROR, "102/141/147", "A date does not exist in the calendar"),
@@ -57,9 +58,10 @@ RULES: dict[str, tuple[str, str, str]] = {
 
 
 # Errors after which the assembled history misstates who was in care (a collection year missing between two
-# returns closes every child in care at its start; a year with no episodes, likewise): nothing may be forecast,
-# costed or reported from such a history until the returns are mended.
-HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY")
+# returns closes every child in care at its start; a year with no episodes, likewise; a year with no Header
+# leaves its new children with no date of birth, so no age): nothing may be forecast, costed or reported from
+# such a history until the returns are mended.
+HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING")
 
 
 @dataclass(frozen=True)

@@ -446,9 +446,10 @@ def _check_against_header(ep: pd.DataFrame, hd: pd.DataFrame | None, year: int) 
     children = ep[ep["CHILD"] != ""]
     if hd is None:
         first = children.drop_duplicates(SOURCE)
-        out.extend(_emit(first, SOURCE, "CHILD", "NO_HEADER",
+        out.extend(_emit(first, SOURCE, "CHILD", "HEADER_MISSING",
                          f"The {_year_label(year)} return has no Header table, so no child in Episodes has a "
-                         "Header row. Add the Header file to the year's folder.", value_col="__none__"))
+                         "Header row (no date of birth, so no age, for children new that year). Add the Header "
+                         "file to the year's folder.", value_col="__none__"))
         return out
     dob = hd[hd["CHILD"] != ""].drop_duplicates("CHILD").set_index("CHILD")["DOB"]
     missing = ~members(children["CHILD"], dob.index)
