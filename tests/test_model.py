@@ -470,3 +470,21 @@ def test_model_defaults_are_the_settings_defaults():
         assert signature[arg].default == ForecastSettings.model_fields[field].default, arg
     project = inspect.signature(DemandModel.project).parameters
     assert project["horizon_months"].default == ForecastSettings.model_fields["horizon_months"].default
+
+
+def test_a_child_with_no_date_of_birth_takes_the_median_age_not_an_age_from_year_0(history):
+    """A missing date of birth was read as month 0 of year 0: the child was 17, and left at 18 the next month."""
+    import dataclasses
+
+    from placecast.model.card import model_card
+
+    model = DemandModel(n_runs=20, random_state=1).fit(history, ORIGIN)
+    chosen = list(model.stock_["child_id"].iloc[:3])
+    episodes = history.episodes.copy()
+    episodes.loc[episodes["child_id"].isin(chosen), "dob"] = pd.NaT
+    blind = DemandModel(n_runs=20, random_state=1).fit(dataclasses.replace(history, episodes=episodes), ORIGIN)
+    ages = blind.stock_.set_index("child_id")["age_m"]
+    others = ages.drop(chosen)
+    assert (ages[chosen] == int(np.median(others))).all() and ages[chosen].max() < 215
+    assert blind.unknown_dob_ == 3 and model.unknown_dob_ == 0
+    assert "3 of the children in care at the start have no date of birth" in model_card(blind, blind.project(3), None)

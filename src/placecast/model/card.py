@@ -24,6 +24,8 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"{model.params_.transitions_used:,} child-months of transitions; children in care at the start: "
         f"{len(model.stock_):,}.",
         f"- UASC: {model.uasc}. Short breaks (V3/V4) excluded.",
+        *([f"- {model.unknown_dob_:,} of the children in care at the start have no date of birth (no Header "
+           "row): each is given the median age of the others."] if getattr(model, "unknown_dob_", 0) else []),
         "",
         "## Settings",
         f"- Start {s['origin']}, horizon {s['horizon_months']} months, {s['mode']} with {s['runs']} run(s), "

@@ -263,6 +263,8 @@ class DemandModel:
                           self.trend == "auto")
         self.params_: FittedParameters = replace(fitted, trend_carry=self.trend_carry)
         self.stock_ = states_at(ep, origin, categories)
+        in_stock = ep[ep["child_id"].isin(self.stock_["child_id"])].drop_duplicates("child_id")
+        self.unknown_dob_ = int(in_stock["dob"].isna().sum())  # each given the median age (model card)
         self.origin_ = origin
         self.categories_ = categories
         self.fit_window_ = (dates[0].date(), origin.date())

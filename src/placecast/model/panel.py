@@ -64,6 +64,7 @@ class _Arrays:
         cat_index = {c: i for i, c in enumerate(categories)}
         self.cat = ep["category"].map(cat_index).fillna(len(categories) - 1).astype(int).to_numpy()
         dob = pd.to_datetime(ep["dob"])
+        self.dob_known = dob.notna().to_numpy()
         self.dob_m = (dob.dt.year * 12 + dob.dt.month - 1).fillna(0).astype(int).to_numpy()
         ps = pd.to_datetime(ep["period_start"])
         self.ps_m = (ps.dt.year * 12 + ps.dt.month - 1).to_numpy()
@@ -71,7 +72,7 @@ class _Arrays:
         self.uasc = ep["uasc"].astype(bool).to_numpy()
         self.seen = ep["start_seen"].to_numpy().astype(bool)
         order = np.argsort(self.start, kind="stable")
-        for name in ("child", "start", "end", "cat", "dob_m", "ps_m", "period_start", "uasc", "seen"):
+        for name in ("child", "start", "end", "cat", "dob_m", "dob_known", "ps_m", "period_start", "uasc", "seen"):
             setattr(self, name, getattr(self, name)[order])
 
     def snapshot(self, day: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -84,9 +85,18 @@ class _Arrays:
         month = day.year * 12 + day.month - 1
         tic = np.maximum(month - self.ps_m[idx], 0)
         tic = np.where(self.seen[idx], tic, np.maximum(tic, LONG_STAY_M))
-        return {"child": self.child[idx], "cat": self.cat[idx],
-                "age_m": np.clip(month - self.dob_m[idx], 0, ADULT_M - 1), "tic_m": tic,
+        return {"child": self.child[idx], "cat": self.cat[idx], "age_m": self._ages(idx, month), "tic_m": tic,
                 "uasc": self.uasc[idx], "period_start": self.period_start[idx]}
+
+
+    def _ages(self, idx: np.ndarray, month: int) -> np.ndarray:
+        """Ages in months at ``month``; a child with no date of birth (no Header row) takes the median age of
+        the others then, not an age counted from year 0 (which made every such child 17 and leave at once)."""
+        age = np.clip(month - self.dob_m[idx], 0, ADULT_M - 1)
+        unknown = ~self.dob_known[idx]
+        if unknown.any():
+            age = np.where(unknown, int(np.median(age[~unknown])) if (~unknown).any() else ADULT_M // 2, age)
+        return age
 
 
 def _frame(snap: dict[str, np.ndarray], codes: pd.Index) -> pd.DataFrame:
