@@ -378,3 +378,12 @@ def test_a_year_without_its_header_table_stops_the_forecast(clean_council, tmp_p
     assert [f.value for f in result.findings.errors if f.rule == "HEADER_MISSING"] == [""]
     with pytest.raises(UnusableInputError, match="2024/25 return has no Header table"):
         load_history(returns)
+
+
+def test_a_forecast_from_returns_with_errors_says_how_many_and_where_to_see_them(planted_council, tmp_path):
+    """A command that assembles returns itself said nothing of their errors: its figures rest on the repairs."""
+    result = _placecast("forecast", str(planted_council), "--out", str(tmp_path / "out"), "--runs", "10",
+                        "--backtest-runs", "0")
+    assert result.returncode == 0, result.stderr[-500:]
+    said = " ".join(result.stderr.split())
+    assert f"placecast validate {planted_council}' lists them" in said and "error(s)" in said

@@ -104,14 +104,29 @@ def load_history(path: Path, key: bytes | None = None, taxonomy: Taxonomy | None
     datetime.date(2025, 3, 31)
     """
     if is_history_folder(path):
-        check_usable(folder_findings(path), path)
+        found = folder_findings(path)
+        check_usable(found, path)
+        _say_errors(found, f"{path} was ingested from returns with", f"see {Path(path) / 'findings.csv'}")
         return read_history(path)
     import secrets
 
     # Reading returns just to look at them: an ephemeral key, so no key file is created.
     history, validated = ingest([path], key or secrets.token_bytes(32), taxonomy=taxonomy)
     check_usable(validated.findings, path)
+    _say_errors(list(validated.findings), f"Validating {path} found", f"'placecast validate {path}' lists them")
     return history
+
+
+def _say_errors(findings: list[Finding], what: str, where: str) -> None:
+    """A warning (counts only, no child's data) when the returns behind a history had errors: its figures
+    rest on Placecast's repairs of them."""
+    import logging
+
+    errors = sum(f.is_error for f in findings)
+    if errors:
+        logging.getLogger(__name__).warning("%s %s error(s) and %s warning(s) (%s); the history is assembled with "
+                                            "Placecast's repairs of them.", what, f"{errors:,}",
+                                            f"{len(findings) - errors:,}", where)
 
 
 def folder_findings(folder: Path) -> list[Finding]:
