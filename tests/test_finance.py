@@ -297,3 +297,13 @@ def test_days_after_the_care_data_are_said_to_be_costed_as_the_open_placements_c
     assert said is not None and "from 01/04/2025 to 30/09/2025 are costed as if every placement open" in said
     _, warnings, _ = history_at(small_history(), date(2025, 9, 30))
     assert said in warnings
+
+
+def test_tables_for_excel_keep_a_pound_sign_and_a_curly_apostrophe(tmp_path):
+    """Excel reads a CSV without a byte-order mark as ANSI, showing 'Â£' for '£'."""
+    from placecast.outputs import write_tables
+
+    write_tables(tmp_path / "out", {"t.csv": pd.DataFrame({"line": ["Children’s placements (£000)"], "v": [1]})})
+    raw = (tmp_path / "out" / "t.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert pd.read_csv(tmp_path / "out" / "t.csv")["line"].tolist() == ["Children’s placements (£000)"]

@@ -31,9 +31,10 @@ def atomic_folder(out: Path, written: list[Path] | None = None) -> Iterator[Path
 
 
 def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """Write each table as CSV (no index) into ``out``, all or nothing."""
+    """Write each table as CSV (no index) into ``out``, all or nothing. UTF-8 with a byte-order mark, so that
+    Excel shows a budget line's "£" or "’" as written (without it, Excel reads the file as ANSI: "Â£")."""
     written: list[Path] = []
     with atomic_folder(out, written) as tmp:
         for name, frame in tables.items():
-            frame.to_csv(tmp / name, index=False)
+            frame.to_csv(tmp / name, index=False, encoding="utf-8-sig")
     return written
