@@ -132,3 +132,15 @@ def test_a_capacity_no_category_matches_stops_the_run_before_it_starts(history, 
     with pytest.raises(UnusableInputError, match="capacity: unknown placement category residential_in_house; "
                                                  "use one of .*residential_inhouse"):
         run_scenarios(history, [read_scenario(p)])
+
+
+def test_scenarios_compared_must_share_the_baselines_settings(history, tmp_path):
+    """A second scenario's own horizon and seed were ignored (the first's ran), yet reproduce.csv recorded them."""
+    from placecast.errors import UnusableInputError
+
+    a = _scenario(tmp_path, "a", "  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 10}\n")
+    p = tmp_path / "b.yaml"
+    p.write_text(HEAD.format(name="b").replace("seed: 3", "seed: 4") +
+                 "  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 20}\n", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match="'b' has seed 4, 'a' 3"):
+        run_scenarios(history, [a, read_scenario(p)])

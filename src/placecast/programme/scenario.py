@@ -186,6 +186,21 @@ def _run_one(model: DemandModel, horizon: int, unit_costs: UnitCosts, days: tupl
     return ScenarioResult(name, fc, by_fy, delivery_cost_by_fy(scen, *days) if scen else {})
 
 
+SHARED = ("start", "horizon_months", "runs", "seed", "capacity")  # one baseline: every scenario compared uses it
+
+
+def _check_shared(scenarios: list[Scenario]) -> None:
+    """Scenarios run side by side share the first one's baseline (start, horizon, runs, seed) and beds: a
+    scenario that gives others would be run and recorded with settings it does not have."""
+    lead = scenarios[0]
+    differ = [f"'{s.name}' has {key} {getattr(s, key)!r}, '{lead.name}' {getattr(lead, key)!r}"
+              for s in scenarios[1:] for key in SHARED if getattr(s, key) != getattr(lead, key)]
+    if differ:
+        raise UnusableInputError("Scenarios compared side by side share one baseline, so they must give the same "
+                                 f"{', '.join(SHARED)}: {'; '.join(differ)}. Make them the same, or run them "
+                                 "apart.")
+
+
 def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | None = None, client: Any = None
                   ) -> tuple[ScenarioResult, list[ScenarioResult]]:
     """The baseline (no interventions) and each scenario, with the first scenario's settings; with a Dask
@@ -196,6 +211,7 @@ def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | No
 
     unit_costs = unit_costs or default_unit_costs()
     lead = scenarios[0]
+    _check_shared(scenarios)
     model = DemandModel(n_runs=lead.runs, random_state=lead.seed).fit(history, lead.start)
     horizon = lead.horizon_months
     days = ((model.origin_ + pd.Timedelta(days=1)).date(), (model.origin_ + pd.offsets.MonthEnd(horizon)).date())
