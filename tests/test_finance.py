@@ -307,3 +307,20 @@ def test_tables_for_excel_keep_a_pound_sign_and_a_curly_apostrophe(tmp_path):
     raw = (tmp_path / "out" / "t.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert pd.read_csv(tmp_path / "out" / "t.csv")["line"].tolist() == ["Children’s placements (£000)"]
+
+
+def test_an_outturn_dated_in_another_financial_year_than_its_budget_is_refused(tmp_path):
+    """A 2025/26 Q2 budget with --as-at 30/06/2026 set that year's budget against 2026/27's placements: a
+    deficit of -15% of the cash limit, exit 0."""
+    from importlib import resources
+
+    from placecast.errors import UnusableInputError
+    from placecast.finance.budget import check_budget_year, read_budget_model
+
+    demo = read_budget_model(Path(str(resources.files("placecast.report").joinpath("defaults", "demo_budget.yaml"))))
+    check_budget_year(demo, date(2025, 9, 30), "demo")
+    with pytest.raises(UnusableInputError, match="is for 2025/26, but the position date 30/06/2026 falls in 2026/27"):
+        check_budget_year(demo, date(2026, 6, 30), "demo")
+    result = CliRunner().invoke(app, ["outturn", str(EXAMPLES / "budget.yaml"), "--as-at", "2031-09-30",
+                                      "--out", str(tmp_path / "o")])
+    assert isinstance(result.exception, UnusableInputError) and not (tmp_path / "o").exists()

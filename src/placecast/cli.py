@@ -457,12 +457,13 @@ def outturn(
     import pandas as pd
 
     from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
-    from placecast.finance.budget import read_budget_input
+    from placecast.finance.budget import check_budget_year, read_budget_input
     from placecast.finance.outturn import data_gap_warning, forecast_outturn
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
     assert day is not None
+    check_budget_year(budget_input.model, day, f"{budget_file}: the budget")
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
     extra: dict[str, pd.DataFrame] = {}
     register = None

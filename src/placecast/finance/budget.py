@@ -9,7 +9,9 @@ one-off funding) - appropriations from reserves;
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -333,6 +335,26 @@ class BudgetInput:
     def budget(self, sources: dict[str, Decimal] | None = None) -> Budget:
         """The budget with its computed components filled in from ``sources`` (pounds)."""
         return budget_from_model(self.model, sources, self.file, self.lines)
+
+
+def check_budget_year(model: BudgetFile, day: date, source: str) -> None:
+    """The position date must fall in the budget's financial year (its ``year``, or a label like '2025/26 Q2'):
+    otherwise one year's budget is set against another year's placements. :class:`UnusableInputError` says so.
+
+    >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "lines": [
+    ...     {"name": "x", "budget_previous_quarter": 1, "forecast_net_expenditure": 1}]})
+    >>> check_budget_year(budget, date(2026, 6, 30), "b.yaml: the budget")
+    Traceback (most recent call last):
+    ...
+    placecast.errors.UnusableInputError: b.yaml: the budget is for 2025/26, but the position date 30/06/2026 ...
+    """
+    from placecast.errors import UnusableInputError
+    from placecast.finance.calendar import fy_label
+
+    label = model.year or next(iter(re.findall(r"\b(\d{4}/\d{2})\b", model.quarter or "")), "")
+    if label and fy_label(day) != label:
+        raise UnusableInputError(f"{source} is for {label}, but the position date {day:%d/%m/%Y} falls in "
+                                 f"{fy_label(day)}; give a date in {label}.")
 
 
 def read_budget_input(path: Path) -> BudgetInput:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from placecast.errors import UnusableInputError
+from placecast.finance.budget import check_budget_year
 from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs, cost_summary
 from placecast.finance.outturn import forecast_outturn
@@ -166,6 +167,7 @@ def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Pro
 
 def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress) -> QuarterResults:
     label, as_at = quarter_date(quarter, inputs.quarter)
+    check_budget_year(inputs.budget.model, as_at, "The budget")
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)
     logger.info("%s, position at %s: the care history holds %s episodes of %s children; it is used as known on %s.",
