@@ -178,3 +178,12 @@ def test_a_file_that_is_not_yaml_keys_names_its_schema_and_an_example(tmp_path):
     assert "'placecast schema plan'; an example: 'placecast defaults demo-plan'" in info.value.problems[0].message
     result = CliRunner().invoke(app, ["defaults", EXAMPLES["plan"]])
     assert result.exit_code == 0 and "approved:" in result.output
+
+
+def test_an_empty_list_says_it_needs_an_entry_in_words(tmp_path):
+    """It was pydantic's 'List should have at least 1 item after validation, not 0'."""
+    p = tmp_path / "unit_costs.yaml"
+    p.write_text("costs: {}\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        read_unit_costs(p)
+    assert info.value.problems[0].message == "needs at least 1 entry; none were given."

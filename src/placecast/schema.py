@@ -203,6 +203,9 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
                f"of: {', '.join(tags)}."
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "expected") + "."
+    if kind == "too_short":  # an empty list or table
+        needed = (error.get("ctx") or {}).get("min_length", 1)
+        return f"needs at least {needed} entr{'y' if needed == 1 else 'ies'}; none were given."
     if kind.startswith(("date_", "datetime_")) and kind.endswith("_parsing"):  # 01/04/2025 and the like
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(error.get("input", "")).strip()):
             return "not a day in the calendar; check the month and the day."
