@@ -137,6 +137,19 @@ def test_kpi_rate_cli_exit_codes(tmp_path):
     assert table.loc[table["id"] == "CFE 9(i)", "arrow"].item() == "↑"
 
 
+def test_a_blank_current_value_is_shown_as_not_given_not_nan(tmp_path):
+    from importlib import resources
+
+    values = tmp_path / "values.csv"
+    values.write_text("id,previous_year_end,current\nFOSTER,68,71\nOWN,60,\n", encoding="utf-8")
+    definitions = resources.files("placecast.report").joinpath("defaults", "indicators.csv")
+    result = CliRunner().invoke(app, ["kpi", "rate", str(values), "--definitions", str(definitions)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    own = next(line for line in result.output.splitlines() if " OWN " in line)
+    assert "not given" in own and "nan" not in own
+
+
 # ---- computed indicators against counts made independently -----------------------------------
 
 @pytest.fixture(scope="module")

@@ -354,7 +354,8 @@ def kpi_rate(
             t.add_column(col, no_wrap=col != "published")
         for r in table.itertuples():
             pub = f"{r.published_rag or '-'} {r.published_direction or '-'}" + ("" if r.agrees else "  DISAGREES")
-            t.add_row(str(r.id), "" if r.current is None else f"{r.current:g}", str(r.target), r.rag, r.arrow,
+            missing = r.current is None or r.current != r.current  # None, or NaN from a blank cell
+            t.add_row(str(r.id), "not given" if missing else f"{r.current:g}", str(r.target), r.rag, r.arrow,
                       r.direction, pub)
         out.print(t)
     for d in problems:
