@@ -149,6 +149,15 @@ def test_every_html_table_cell_is_the_report_models_value(rendered):
         assert html[1:] == body, table.name
 
 
+def test_no_table_cell_reads_none_or_nan(rendered):
+    """An indicator with no polarity read 'None' under 'Good performance'."""
+    _, _, _, parser = rendered
+    cells = [cell.strip() for table in parser.tables.values() for row in table for cell in row]
+    assert not {"None", "nan", "NaN"} & set(cells)
+    indicators = parser.tables["indicators"]
+    assert any(row[2] == "Context only" for row in indicators[1:])
+
+
 def test_html_figures_equal_the_librarys_values(rendered):
     """Figures recomputed here with the library, independently of the report builder, match the HTML."""
     config, report, _, parser = rendered

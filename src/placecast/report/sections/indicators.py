@@ -19,7 +19,8 @@ def rows(results: QuarterResults) -> list[dict]:
     for r in ind.rated.to_dict("records"):
         definition, v = ind.definitions[r["id"]], ind.values[r["id"]]
         kind = UNIT_KINDS.get(definition.unit, "num1")
-        out.append({"id": r["id"], "name": r["name"], "polarity": definition.polarity, "two": v.two_years_ago,
+        polarity = "Context only" if definition.polarity == "None" else definition.polarity  # not "None"
+        out.append({"id": r["id"], "name": r["name"], "polarity": polarity, "two": v.two_years_ago,
                     "prev": v.previous_year_end, "current": v.current, "forecast": v.forecast,
                     "target": "" if definition.target is None else definition.target, "rag": r["rag"],
                     "dot": r["direction"], "_kinds": dict.fromkeys(("two", "prev", "current", "forecast", "target"),
