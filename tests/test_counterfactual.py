@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from placecast.finance import default_unit_costs
@@ -192,3 +193,13 @@ def test_a_position_after_the_data_is_measured_to_the_datas_end_not_beyond():
     assert later.actual_cost == at_end.actual_cost and later.to_date.mean == at_end.to_date.mean
     with pytest.raises(UnusableInputError, match="The data end on 31/12/2024, before a whole month"):
         counterfactual_avoidance(history, date(2025, 1, 1), date(2025, 3, 31), default_unit_costs(), SETTINGS)
+
+
+def test_a_plan_approved_within_a_month_freezes_its_baseline_at_the_month_end_before():
+    """Approved on 15/04/2025, the baseline was fitted at 30/04/2025, knowing two weeks after the approval."""
+    from placecast.programme.counterfactual import _window
+
+    assert _window(date(2025, 4, 1), date(2025, 9, 30))[0] == pd.Timestamp("2025-03-31")
+    origin, start, _ = _window(date(2025, 4, 15), date(2025, 9, 30))
+    assert (origin, start) == (pd.Timestamp("2025-03-31"), pd.Timestamp("2025-04-30"))  # days passed: May on
+    assert _window(date(2025, 5, 1), date(2025, 9, 30))[0] == pd.Timestamp("2025-04-30")

@@ -488,3 +488,14 @@ def test_a_child_with_no_date_of_birth_takes_the_median_age_not_an_age_from_year
     assert (ages[chosen] == int(np.median(others))).all() and ages[chosen].max() < 215
     assert blind.unknown_dob_ == 3 and model.unknown_dob_ == 0
     assert "3 of the children in care at the start have no date of birth" in model_card(blind, blind.project(3), None)
+
+
+def test_a_start_within_a_month_uses_the_month_end_before_it_not_after(history):
+    """The docstring said 'the month end on or before it'; the month's end after it was used, with two weeks of
+    what was not yet known on the start date."""
+    import dataclasses
+
+    assert DemandModel(n_runs=10).fit(history, date(2024, 3, 15)).origin_ == pd.Timestamp("2024-02-29")
+    assert DemandModel(n_runs=10).fit(history, date(2024, 3, 31)).origin_ == pd.Timestamp("2024-03-31")
+    mid = dataclasses.replace(history, census_date=date(2025, 3, 15))  # an extract that ends within a month
+    assert DemandModel(n_runs=10).fit(mid).origin_ == pd.Timestamp("2025-02-28")

@@ -273,14 +273,13 @@ class DemandModel:
 
     @staticmethod
     def _origin(history: History, start: date | None) -> pd.Timestamp:
-        census = pd.Timestamp(history.census_date)
-        origin = month_end(start or history.census_date)
-        if origin > census:
-            origin = month_end(history.census_date)
-            if pd.Timestamp(start or census) > census:
-                raise ModelInputError(f"The start date {start} is after the last date the data covers "
-                                      f"({history.census_date}). Choose a start on or before it.")
-        return origin
+        day = pd.Timestamp(start or history.census_date)
+        if day > pd.Timestamp(history.census_date):
+            raise ModelInputError(f"The start date {start} is after the last date the data covers "
+                                  f"({history.census_date}). Choose a start on or before it.")
+        origin = month_end(day.date())
+        # the month end on or before the day: a later one would use what was not yet known on the day
+        return origin if origin <= day else (origin - pd.offsets.MonthEnd(1)).normalize()
 
     def _check(self) -> None:
         if not hasattr(self, "params_"):

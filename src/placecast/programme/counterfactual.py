@@ -124,10 +124,14 @@ class CounterfactualAvoidance:
 
 
 def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
-    """(the baseline's origin, the first and the last month end of the days passed this financial year)."""
-    origin = month_end(approved - timedelta(days=1))
+    """(the baseline's origin, the first and the last month end of the days passed this financial year). The
+    origin is the last month end before the approval, so the baseline knows nothing from after it; the days
+    passed begin at the first month end on or after the day before approval (whole months after it)."""
+    before = approved - timedelta(days=1)
+    first = month_end(before)
+    origin = first if first.date() == before else (first - pd.offsets.MonthEnd(1)).normalize()
     last = month_end(as_at) if month_end(as_at).date() == as_at else month_end(as_at) - pd.offsets.MonthEnd(1)
-    start = max(origin, pd.Timestamp(fy_start(as_at) - timedelta(days=1)))
+    start = max(first, pd.Timestamp(fy_start(as_at) - timedelta(days=1)))
     return origin, start, last
 
 
