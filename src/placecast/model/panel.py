@@ -88,7 +88,6 @@ class _Arrays:
         return {"child": self.child[idx], "cat": self.cat[idx], "age_m": self._ages(idx, month), "tic_m": tic,
                 "uasc": self.uasc[idx], "period_start": self.period_start[idx]}
 
-
     def _ages(self, idx: np.ndarray, month: int) -> np.ndarray:
         """Ages in months at ``month``; a child with no date of birth (no Header row) takes the median age of
         the others then, not an age counted from year 0 (which made every such child 17 and leave at once)."""
