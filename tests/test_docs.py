@@ -117,3 +117,14 @@ def test_defaults_without_a_name_lists_every_built_in_file():
     assert result.exit_code == 0
     for name in DEFAULT_FILE_USES:
         assert name in result.output
+
+
+def test_help_is_reflowed_when_run_as_a_module_too():
+    """The reflow ran after the module's main guard, so 'python -m placecast.cli' kept the line breaks."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "region", "--help"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    assert "the region is the sum of their runs: children in care by category" in result.stdout

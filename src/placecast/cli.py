@@ -1126,8 +1126,8 @@ def main() -> None:
         sys.exit(3)
 
 
+_reflow_help(app)  # after every command above is registered, before main() can run
+
+
 if __name__ == "__main__":
     main()
-
-
-_reflow_help(app)  # after every command above is registered
