@@ -246,7 +246,7 @@ class DemandModel:
         if episodes.empty:
             raise ModelInputError("The history has no episodes to fit (after the UASC choice).")
         categories = self.categories or load_taxonomy().categories
-        data_start = pd.Timestamp(date(min(history.years) - 1, 4, 1))
+        data_start = pd.Timestamp(history.first_day)
         months = int(round(self.window_years * 12))
         first = max(month_end((origin - pd.DateOffset(months=months)).date()), month_end(data_start.date()))
         n_dates = (origin.year - first.year) * 12 + (origin.month - first.month) + 1
@@ -268,7 +268,7 @@ class DemandModel:
         self.origin_ = origin
         self.categories_ = categories
         self.fit_window_ = (dates[0].date(), origin.date())
-        self.data_span_ = (date(min(history.years) - 1, 4, 1), history.census_date)
+        self.data_span_ = (history.first_day, history.census_date)
         return self
 
     @staticmethod

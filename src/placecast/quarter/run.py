@@ -109,7 +109,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
     two_ye = prev_ye.replace(year=prev_ye.year - 1)
     pop = inputs.population_0_17
     frames = {when: compute_indicators(history.episodes, when, pop).set_index("id") for when in (as_at, prev_ye)}
-    first = date(min(history.years) - 1, 4, 1)
+    first = history.first_day
     last_year = as_at.replace(year=as_at.year - 1)  # the same period last year (quarter ends are never 29 Feb)
     for when in {two_ye, last_year} - set(frames):
         frames[when] = compute_indicators(history.episodes, when, pop).set_index("id") if when >= first \

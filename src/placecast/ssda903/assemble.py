@@ -27,7 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from placecast.ssda903.codelists import CodeLists, collection_year_end, load_code_lists
+from placecast.ssda903.codelists import CodeLists, collection_year_end, collection_year_start, load_code_lists
 from placecast.ssda903.pseudonym import pseudonymise_together
 from placecast.ssda903.read import LINE
 from placecast.ssda903.tables import per_kind
@@ -68,7 +68,7 @@ class History:
     @property
     def first_day(self) -> date:
         """1 April of the first collection year: before it, only the children still in care then are seen."""
-        return date(min(self.years) - 1, 4, 1)
+        return collection_year_start(min(self.years))
 
     def check_covers(self, day: date, what: str) -> None:
         """:class:`UnusableInputError` unless ``day`` lies in the years the returns cover: before them only the

@@ -20,7 +20,7 @@ def chart_frame(results: QuarterResults) -> pd.DataFrame:
     """Actual counts at the last 25 month ends (within the data) and the forecast after the origin."""
     model, history = results.forecast.model, results.history
     categories = model.categories_
-    first_day = date(min(history.years) - 1, 4, 1)
+    first_day = history.first_day
     rows = []
     for d in pd.date_range(end=pd.Timestamp(model.origin_), periods=25, freq="ME"):
         if d.date() < first_day:
