@@ -21,7 +21,15 @@ import pandas as pd
 
 from placecast.errors import NotFittedError
 from placecast.model.fit import FittedParameters, estimate
-from placecast.model.panel import AGE_LABELS, month_end, month_ends, prepare, states_at, transitions
+from placecast.model.panel import (
+    AGE_LABELS,
+    month_end,
+    month_end_on_or_before,
+    month_ends,
+    prepare,
+    states_at,
+    transitions,
+)
 from placecast.model.project import Adjustments, expected_path, simulate_runs
 from placecast.model.settings import ForecastSettings, ModelInputError, check_settings
 from placecast.ssda903.assemble import History
@@ -277,9 +285,7 @@ class DemandModel:
         if day > pd.Timestamp(history.census_date):
             raise ModelInputError(f"The start date {start} is after the last date the data covers "
                                   f"({history.census_date}). Choose a start on or before it.")
-        origin = month_end(day.date())
-        # the month end on or before the day: a later one would use what was not yet known on the day
-        return origin if origin <= day else (origin - pd.offsets.MonthEnd(1)).normalize()
+        return month_end_on_or_before(day.date())  # a later month end would use what was not yet known
 
     def _check(self) -> None:
         if not hasattr(self, "params_"):

@@ -36,6 +36,16 @@ def month_end(d: date) -> pd.Timestamp:
     return (pd.Timestamp(d) + pd.offsets.MonthEnd(0)).normalize()
 
 
+def month_end_on_or_before(d: date) -> pd.Timestamp:
+    """The last month end on or before ``d``: what was known by then, with nothing from after it.
+
+    >>> month_end_on_or_before(date(2024, 6, 15)).date(), month_end_on_or_before(date(2024, 6, 30)).date()
+    (datetime.date(2024, 5, 31), datetime.date(2024, 6, 30))
+    """
+    end = month_end(d)
+    return end if end.date() == d else (end - pd.offsets.MonthEnd(1)).normalize()
+
+
 def month_ends(first: pd.Timestamp, count: int) -> list[pd.Timestamp]:
     """``count`` month ends starting with ``first`` (a month end)."""
     return [(first + pd.offsets.MonthEnd(k)).normalize() for k in range(count)]

@@ -46,7 +46,7 @@ from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs
 from placecast.finance.unit_costs import UnitCosts
 from placecast.model.demand import DemandModel, Forecast
-from placecast.model.panel import month_end
+from placecast.model.panel import month_end, month_end_on_or_before
 from placecast.model.project import Adjustments
 from placecast.model.settings import ForecastSettings
 from placecast.programme.levers import LEVERS, lever_of
@@ -128,10 +128,8 @@ def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd
     origin is the last month end before the approval, so the baseline knows nothing from after it; the days
     passed begin at the first month end on or after the day before approval (whole months after it)."""
     before = approved - timedelta(days=1)
-    first = month_end(before)
-    origin = first if first.date() == before else (first - pd.offsets.MonthEnd(1)).normalize()
-    last = month_end(as_at) if month_end(as_at).date() == as_at else month_end(as_at) - pd.offsets.MonthEnd(1)
-    start = max(first, pd.Timestamp(fy_start(as_at) - timedelta(days=1)))
+    origin, last = month_end_on_or_before(before), month_end_on_or_before(as_at)
+    start = max(month_end(before), pd.Timestamp(fy_start(as_at) - timedelta(days=1)))
     return origin, start, last
 
 
@@ -194,7 +192,7 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     """
     settings = settings or ForecastSettings()
     origin, start, last = _window(approved, as_at)
-    data_end = _window(approved, history.census_date)[2]
+    data_end = month_end_on_or_before(history.census_date)
     if data_end < last:  # the days after the data's end have no actual cost: measured to the data's end
         last = data_end
         if last <= start:
