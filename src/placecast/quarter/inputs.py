@@ -159,19 +159,14 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
         from placecast.synth.demo import demo_history
 
         history, validated = demo_history()
-        findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
-                                columns=FINDING_COLUMNS)
+        found = list(validated.findings)
     elif len(config.data) == 1 and is_history_folder(config.data[0]):
-        check_usable(folder_findings(config.data[0]), config.data[0])
-        history = read_history(config.data[0])
-        file = Path(config.data[0]) / "findings.csv"
-        findings = (pd.read_csv(file, dtype=str, keep_default_na=False)[FINDING_COLUMNS] if file.exists()
-                    else pd.DataFrame(columns=FINDING_COLUMNS))
+        history, found = read_history(config.data[0]), folder_findings(config.data[0])  # read once
     else:
         history, validated = ingest(config.data, data_key(config), taxonomy=load_taxonomy())
-        check_usable(validated.findings, ", ".join(str(p) for p in config.data))
-        findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in validated.findings],
-                                columns=FINDING_COLUMNS)
+        found = list(validated.findings)
+    check_usable(found, ", ".join(str(p) for p in config.data))
+    findings = pd.DataFrame([{"rule": f.rule, "severity": f.severity} for f in found], columns=FINDING_COLUMNS)
     if history.episodes.empty:
         raise UnusableInputError(f"{config.data[0]}: the data hold no episodes; nothing to report.")
     return history, findings
