@@ -42,6 +42,23 @@ def test_a_misspelt_key_names_the_line_and_the_key_it_meant(tmp_path):
     assert problems[0].where == "5" and "did you mean 'forecast_net_expenditure'" in problems[0].message
 
 
+@pytest.mark.parametrize("typed", ['"149,5"', '"1,49"', '"14,90,0"'])
+def test_a_comma_that_does_not_group_thousands_is_an_error_not_read_as_a_bigger_number(tmp_path, typed):
+    # '149,5' (a decimal comma) was read as 1495: £1.35m more deficit, exit 0.
+    text = GOOD.replace("forecast_net_expenditure: 149}", f"forecast_net_expenditure: {typed}}}")
+    problems = _problems(tmp_path, text)
+    assert [(p.where, p.value) for p in problems] == [("5", typed.strip('"'))]
+
+
+def test_thousands_separators_and_a_pound_sign_still_read(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD.replace("cash_limit: 250", 'cash_limit: "£1,250"').replace(
+        "forecast_net_expenditure: 149}", 'forecast_net_expenditure: "1,149.00"}').replace(
+        "budget_previous_quarter: 150", 'budget_previous_quarter: "1,150"'), encoding="utf-8")
+    budget = read_budget(path)
+    assert budget.total("deficit") == Decimal(4) and budget.total("cash_limit") == 1250
+
+
 @pytest.mark.parametrize("unit", ["£000s", "thousand", "GBP thousands", "pence"])
 def test_an_unknown_unit_is_an_error_listing_the_accepted_ones(tmp_path, unit):
     problems = _problems(tmp_path, GOOD.replace("units: £000", f"units: {unit}"))

@@ -112,6 +112,39 @@ def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
     assert ("sheet Settings, row 4", "value (B)") in found
 
 
+def test_a_formula_saved_without_its_result_is_an_error_not_a_line_at_budget(tmp_path):
+    # openpyxl (like any program that writes workbooks) saves a formula without its result; read for
+    # values the cell is blank, and a line with no forecast is shown at budget: £395k less deficit here.
+    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
+    book = load_workbook(path)
+    lines = book["Lines"]
+    header = [c.value for c in lines[1]]
+    lines.cell(3, header.index("forecast_net_expenditure") + 1, "=19000+105")
+    book.save(path)
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path, SOURCES)
+    (problem,) = info.value.problems
+    letter = "ABCDEFGHIJ"[header.index("forecast_net_expenditure")]
+    assert (problem.where, problem.column, problem.value) == ("sheet Lines, row 3",
+                                                              f"forecast_net_expenditure ({letter})", "=19000+105")
+    assert "save it" in problem.message
+
+
+def test_a_sheet_placecast_does_not_read_is_an_error_naming_the_nearest(tmp_path):
+    # A sheet named "Reserve" would otherwise be passed over: no reserves, a larger deficit after them.
+    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
+    book = load_workbook(path)
+    book["Reserves"].title = "Reserve"
+    book.create_sheet("Notes")
+    book.save(path)
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path, SOURCES)
+    found = {p.where: p.message for p in info.value.problems}
+    assert set(found) == {"sheet Reserve", "sheet Notes"}
+    assert "did you mean 'Reserves'" in found["sheet Reserve"]
+    assert "move it to another workbook" in found["sheet Notes"]
+
+
 def test_the_seed001_budget_with_its_named_adjustment_round_trips(tmp_path):
     from pathlib import Path
 

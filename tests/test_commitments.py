@@ -43,9 +43,23 @@ def test_xlsx_register_with_date_cells(tmp_path):
     assert read_commitments(tmp_path / "c.xlsx", LINES).cost_to(date(2024, 3, 30)) == Fraction(5000, 7)
 
 
+def test_a_formula_saved_without_its_result_is_named_not_read_as_a_blank_cost(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.strip().split(","))
+    ws.append(["A1", "P1", "Acme", "residential_external", "=2*2500", "2023-01-01", None, None, None, None, None])
+    wb.save(tmp_path / "c.xlsx")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(tmp_path / "c.xlsx", LINES)
+    (p,) = info.value.problems
+    assert (p.where, p.column, p.value) == ("line 2", "weekly_cost", "=2*2500")
+    assert "save it" in p.message
+
+
 @pytest.mark.parametrize(("row", "column", "value"), [
     ("A1,P1,Acme,residential_external,-5,2023-01-01,,,,,", "weekly_cost", "-5"),
     ("A1,P1,Acme,residential_external,lots,2023-01-01,,,,,", "weekly_cost", "lots"),
+    ('A1,P1,Acme,residential_external,"4500,50",2023-01-01,,,,,', "weekly_cost", "4500,50"),
     ("A1,P1,Acme,spaceship,100,2023-01-01,,,,,", "cost_line", "spaceship"),
     ("A1,P1,Acme,secure,100,2023-05-01,2023-04-01,,,,", "planned_end", "2023-04-01"),
     ("A1,P1,Acme,secure,100,01-05-2023,,,,,", "start", "01-05-2023"),

@@ -119,12 +119,13 @@ def test_duplicate_ids_and_non_numeric_values_are_located(tmp_path):
         read_definitions(defs)
     assert [(p.where, p.column) for p in info.value.problems] == [("3", "id")]
     good = read_definitions(_write(tmp_path / "g.csv", [{"id": "A1", "name": "a", "polarity": "High", "target": "5"}]))
-    vals = _write(tmp_path / "v.csv", [{"id": "A1", "current": "eighty", "previous_year_end": "70"},
+    vals = _write(tmp_path / "v.csv", [{"id": "A1", "current": "eighty", "previous_year_end": "70,5"},
                                        {"id": "B2", "current": "1", "previous_year_end": "1"}])
     with pytest.raises(IndicatorFileError) as info:
         read_values(vals, good)
     located = {(p.where, p.column, p.value) for p in info.value.problems}
-    assert located == {("2", "current", "eighty"), ("3", "id", "B2")}
+    # a decimal comma is not a number here (it was read as 705)
+    assert located == {("2", "current", "eighty"), ("2", "previous_year_end", "70,5"), ("3", "id", "B2")}
 
 
 def test_kpi_rate_cli_exit_codes(tmp_path):
@@ -313,3 +314,12 @@ def test_suppressed_council_values_have_no_rank():
     result = benchmark("Stockport", DFE, "new_placements_far")
     row = result.table[result.table["year"] == 2024].iloc[0]
     assert bool(row["suppressed"]) and pd.isna(row["council"]) and pd.isna(row["rank"])
+
+
+@needs_dfe
+@pytest.mark.parametrize(("key", "suggested"), [("Stockportt", "Stockport"), ("stock", "Stockport")])
+def test_a_misspelt_council_names_the_nearest(key, suggested):
+    from placecast.errors import UnusableInputError
+
+    with pytest.raises(UnusableInputError, match=f"Did you mean .*{suggested}"):
+        benchmark(key, DFE, "stability_3plus")

@@ -39,7 +39,9 @@ class LocatedProblem:
 
     def __str__(self) -> str:
         where = f"line {self.where}" if self.where.isdigit() else self.where
-        return f"{self.file}, {where}, column {self.column}: '{self.value}': {self.message}"
+        column = f", column {self.column}" if self.column else ""
+        value = f" '{self.value}':" if self.value else ""
+        return f"{self.file}, {where}{column}:{value} {self.message}"
 
 
 class LocatedInputError(PlacecastError):

@@ -58,6 +58,23 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+GROUPED_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def number_text(text: str, symbols: str = "£") -> str:
+    """A number as typed, its ``symbols`` (£, %) taken off and its commas taken out where they group
+    thousands (£1,234.50). A comma anywhere else is kept, so that the text does not parse and the cell is
+    reported: a decimal comma (87,7) is never read as 877, nor 1,5 as 15.
+
+    >>> number_text("£1,234.50"), number_text("87,7"), number_text("45.5%", "%")
+    ('1234.50', '87,7', '45.5')
+    """
+    for symbol in symbols:
+        text = text.replace(symbol, "")
+    text = text.strip()
+    return text.replace(",", "") if GROUPED_THOUSANDS.fullmatch(text) else text
+
+
 def _exact_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
     text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
     try:

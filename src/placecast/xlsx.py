@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 
@@ -18,3 +19,28 @@ def workbook_with_about(lines: Sequence[str]) -> Workbook:
     about["A1"].font = Font(bold=True, size=14)
     about.column_dimensions["A"].width = 120
     return book
+
+
+def formulas_without_results(path: Path, sheets: Iterable[str]) -> list[tuple[str, int, int, str]]:
+    """(sheet, row, column, formula) of every formula cell in ``sheets`` whose result is not saved in the file.
+
+    Excel and LibreOffice save each formula's last result beside it, and Placecast reads that result. A
+    workbook written by a program (openpyxl, a report generator) may hold the formula alone: read for its
+    values, such a cell is blank, and a blank is "not given". The caller makes that an error.
+    """
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    values = load_workbook(path, read_only=True, data_only=True)
+    found = []
+    try:
+        for title in sheets:
+            if title not in formulas.sheetnames:
+                continue
+            rows = zip(formulas[title].iter_rows(), values[title].iter_rows(), strict=False)
+            for f_row, v_row in rows:
+                for f, v in zip(f_row, v_row, strict=False):
+                    if getattr(f, "data_type", None) == "f" and v.value is None:
+                        found.append((title, f.row, f.column, str(getattr(f.value, "text", f.value))))
+    finally:
+        formulas.close()
+        values.close()
+    return found

@@ -21,7 +21,7 @@ import pandas as pd
 from placecast.finance.calendar import fy_end
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.files import CommitmentRow
-from placecast.schema import check_columns
+from placecast.schema import GROUPED_THOUSANDS, check_columns
 
 FUNDING = [name for name in CommitmentRow.model_fields if name.startswith("funding_")]
 COLUMNS = [name for name in CommitmentRow.model_fields if name not in FUNDING]
@@ -62,14 +62,18 @@ def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
         from openpyxl import load_workbook
 
         try:
-            ws = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
             problem = InputProblem(str(path), "-", "", "", f"not a readable workbook ({exc}).")
             raise FinanceInputError([problem]) from exc
-        rows = list(ws.iter_rows(values_only=True))
+        try:
+            rows = list(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
         if not rows:
             raise FinanceInputError([InputProblem(str(path), "line 1", "", "", "the sheet is empty.")])
         header = [str(h or "").strip().lower() for h in rows[0]]
+        _no_unsaved_formulas(path, book.sheetnames[0], header)
 
         def text(v: object) -> str:
             if isinstance(v, datetime):
@@ -98,6 +102,22 @@ def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
     frame["_line"] = np.arange(len(frame)) + 2
     frame = frame[(frame.drop(columns="_line") != "").any(axis=1)]
     return list(frame.columns[:-1]), frame  # type: ignore[return-value]
+
+
+def _no_unsaved_formulas(path: Path, sheet: str, header: list[str]) -> None:
+    """A formula saved without its result reads as a blank cell; say so, rather than "missing"."""
+    from openpyxl.utils import get_column_letter
+
+    from placecast.xlsx import formulas_without_results
+
+    found = formulas_without_results(path, [sheet])
+    if found:
+        name = {i: h for i, h in enumerate(header, start=1) if h}
+        raise FinanceInputError([InputProblem(str(path), f"line {row}", name.get(column, get_column_letter(column)),
+                                              formula,
+                                              "a formula whose result is not saved in the file, so it reads as "
+                                              "blank. Open the workbook in Excel or LibreOffice and save it.")
+                                 for _sheet, row, column, formula in found])
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -145,8 +165,9 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
                                                  "each placement once.")))
     flag(df["child_id"] == "", "child_id", "give the child's id.")
     flag(~df["cost_line"].isin(cost_lines), "cost_line", f"unknown cost line; use one of {', '.join(cost_lines)}.")
-    weekly = pd.to_numeric(df["weekly_cost"].str.replace(",", "", regex=False).str.replace("£", "", regex=False),
-                           errors="coerce")
+    typed = df["weekly_cost"].str.replace("£", "", regex=False).str.strip()
+    grouped = typed.str.fullmatch(GROUPED_THOUSANDS.pattern)  # 1,500.00; never 87,7 read as 877
+    weekly = pd.to_numeric(typed.where(~grouped, typed.str.replace(",", "", regex=False)), errors="coerce")
     flag(weekly.isna() | (weekly < 0) | ~np.isfinite(weekly.fillna(0)), "weekly_cost",
          "must be a non-negative amount in pounds a week.")
     start = _dates(df["start"])

@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
 from placecast.finance.periods import financial_year_start, parse_period
-from placecast.schema import StrictModel
+from placecast.schema import StrictModel, number_text
 
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
 ComputedSource = Literal["from_history", "from_commitments", "from_forecast"]
@@ -34,9 +34,7 @@ MoneyUnit = Literal["£000", "thousands", "£", "pounds"]
 
 def _amount_text(value: object) -> object:
     """Amounts may be written with thousands separators or a pound sign: '£1,234.50'."""
-    if isinstance(value, str):
-        return value.replace(",", "").replace("£", "").strip()
-    return value
+    return number_text(value) if isinstance(value, str) else value
 
 
 Money = Annotated[Decimal, BeforeValidator(_amount_text), Field(allow_inf_nan=False)]

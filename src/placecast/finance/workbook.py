@@ -31,7 +31,7 @@ from placecast.finance.files import (
     SavingFile,
 )
 from placecast.schema import Loc, validate_data
-from placecast.xlsx import workbook_with_about
+from placecast.xlsx import formulas_without_results, workbook_with_about
 
 SETTINGS = ("title", "quarter", "units", "cash_limit", "year", "period", "movement_basis", "previous_period",
             "previous_deficit", "previous_mitigations")
@@ -43,6 +43,8 @@ SAVING_COLUMNS = tuple(SavingFile.model_fields)
 ADJUSTMENT_COLUMNS = tuple(AdjustmentFile.model_fields)
 LINE_ADJUSTMENT_COLUMNS = ("line", "adjustment", "amount")
 MITIGATION_COLUMNS = tuple(MitigationFile.model_fields)
+SHEETS = ("About", "Settings", "Lines", "Changes", "Reserves", "Adjustments", "Line adjustments", "Mitigations",
+          "Reserve transfers", "Savings")
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
 ABOUT = [
     "Placecast budget workbook",
@@ -200,6 +202,7 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
     if missing:
         return {}, places, [LocatedProblem(file, "-", "", ", ".join(missing), "the workbook has no sheet "
                                            f"{' or '.join(missing)}; start from 'placecast defaults budget-workbook'.")]
+    problems += _unknown_sheets(book.sheetnames, file)
     data: dict[str, Any] = {"lines": [], "reserves": []}
     for number, cells, _refs in _rows(book["Settings"], ("setting", "value"), file, problems):
         key = str(cells.get("setting", ""))
@@ -245,6 +248,33 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             places[f"lines[{index[line]}].adjustments.{key}"] = (f"sheet Line adjustments, row {number}",
                                                                   refs.get("amount", "amount"))
     return data, places, problems
+
+
+def _unknown_sheets(names: list[str], file: str) -> list[LocatedProblem]:
+    """A sheet Placecast does not read is an error: its figures would be left out without a word."""
+    from difflib import get_close_matches
+
+    problems = []
+    for name in names:
+        if name not in SHEETS:
+            near = get_close_matches(name, SHEETS, n=1, cutoff=0.6)
+            hint = f"did you mean '{near[0]}'? Rename it exactly" if near else "move it to another workbook"
+            problems.append(LocatedProblem(file, f"sheet {name}", "", name, f"Placecast does not read this sheet; "
+                                           f"{hint}. The sheets it reads: {', '.join(SHEETS[1:])}."))
+    return problems
+
+
+def _formula_problems(path: Path, book: Any, file: str) -> list[LocatedProblem]:
+    """Formulas saved without their result, which would read as blank: not given, never zero, so an error."""
+    problems = []
+    for sheet, row, column, formula in formulas_without_results(path, [s for s in book.sheetnames if s in SHEETS]):
+        header = next(book[sheet].iter_rows(max_row=1, values_only=True), ())
+        name = header[column - 1] if column <= len(header) and header[column - 1] else ""
+        problems.append(LocatedProblem(file, f"sheet {sheet}, row {row}", f"{name} ({get_column_letter(column)})",
+                                       formula, "a formula whose result is not saved in the file (it was written "
+                                       "by a program, not saved by Excel), so it reads as blank. Open the "
+                                       "workbook in Excel or LibreOffice and save it, or type the value."))
+    return problems
 
 
 def _list_sheet(ws: Any, key: str, columns: tuple[str, ...], places: dict[str, tuple[str, str]], file: str,
@@ -299,6 +329,7 @@ def read_budget_workbook(path: Path) -> tuple[BudgetFile, dict[Loc, int]]:
                                                 "it again as .xlsx.")]) from exc
     try:
         data, places, problems = _data(book, file)
+        problems = _formula_problems(path, book, file) + problems
     finally:
         book.close()
     if problems:

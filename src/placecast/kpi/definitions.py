@@ -13,7 +13,7 @@ import yaml
 
 from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.kpi.files import IndicatorRow, IndicatorValuesRow
-from placecast.schema import StrictModel, check_columns
+from placecast.schema import StrictModel, check_columns, number_text
 
 POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
               "contextual": "None", "n/a": "None"}
@@ -131,7 +131,7 @@ def _rows(path: Path, schema: type[StrictModel]) -> list[tuple[str, dict[str, st
 
 
 def _number(text: str) -> float | None:
-    cleaned = text.replace("%", "").replace(",", "").replace("£", "").strip()
+    cleaned = number_text(text, "%£")
     if cleaned.lower() in NO_TARGET:
         return None
     value = float(cleaned)

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from placecast.finance.errors import FinanceInputError
 from placecast.finance.files import UnitCostsFile
 from placecast.finance.unit_costs import entry_in_force, revise_unit_costs, unit_costs_model, unit_costs_yaml
+from placecast.schema import number_text
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import council_of, form_of, log, need, state
@@ -67,8 +68,7 @@ def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:
 
 def _amount(text: str) -> Decimal:
     """A weekly cost typed as 1500, 1,500.00 or £1,500."""
-    cleaned = text.strip().replace(",", "").replace("£", "")
-    value = Decimal(cleaned)
+    value = Decimal(number_text(text))
     if not value.is_finite() or value < 0:
         raise InvalidOperation
     return value
