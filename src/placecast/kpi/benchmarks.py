@@ -7,6 +7,7 @@ user gives; never the network. Suppression markers (c, low, k, u, x, z) become m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 
 import pandas as pd
@@ -113,7 +114,9 @@ def find_council(cla: pd.DataFrame, key: str) -> pd.Series:
     hit = las[(las["old_la_code"].str.lower() == k) | (las["new_la_code"].str.lower() == k)
               | (las["la_name"].str.lower() == k)]
     if hit.empty:
-        close = las[las["la_name"].str.lower().str.contains(k, regex=False)]["la_name"].tolist()[:5]
+        names = {n.lower(): n for n in las["la_name"]}
+        close = [n for low, n in names.items() if k in low][:5] or [
+            names[low] for low in get_close_matches(k, list(names), n=3, cutoff=0.75)]
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise UnusableInputError(f"No council '{key}' in the DfE file (old code, new code or name).{hint}")
     return hit.iloc[0]
