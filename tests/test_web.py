@@ -754,3 +754,59 @@ def test_the_data_pages_finding_counts_follow_the_findings_file(tmp_path):
                                                  {"severity": "warning", "rule": "202", "count": 1}]
     path.write_text("severity,rule,child\nerror,303,a\n")
     assert _read_once(path, _finding_counts) == [{"severity": "error", "rule": "303", "count": 1}]
+
+
+def _budget_upload(client, path):
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return client.post("/c/demo/money/budget", files={"workbook": (path.name, path.read_bytes(), xlsx)},
+                       data={"csrftoken": token(client)})
+
+
+def test_a_budget_the_quarter_cannot_use_is_not_kept(web, clients, tmp_path):
+    from openpyxl import load_workbook
+
+    from placecast.finance.budget import read_budget_model
+    from placecast.finance.workbook import write_budget_workbook
+    from placecast.web.workspace import folder
+
+    f, fin = folder(web.data_dir, "demo"), clients["finance"]
+    in_effect = f.budget()
+    kept = in_effect.read_bytes()
+
+    def changed(setting: str, value: str):
+        path = write_budget_workbook(tmp_path / f"{setting}.xlsx", read_budget_model(in_effect))
+        book = load_workbook(path)
+        next(r for r in book["Settings"].iter_rows() if r[0].value == setting)[1].value = value
+        book.save(path)
+        return path
+
+    # Another year's budget: refused at once (it was kept, and every quarter after it failed).
+    refused = _budget_upload(fin, changed("quarter", "2024/25 Q2"))
+    assert refused.status_code == 400 and "is for 2024/25" in refused.text
+    # Amounts in thousands marked as pounds: only the quarter's own figures show it, so its job fails, and the
+    # budget in effect stays as it was (the upload replaced it before the job ran).
+    staged = _budget_upload(fin, changed("units", "£"))
+    assert staged.status_code == 303
+    job = web.wait(int(staged.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "failed" and "Check 'units:'" in job.error
+    assert f.budget() == in_effect and in_effect.read_bytes() == kept
+    assert not list(f.root.glob("budget-*.xlsx"))
+
+
+def test_returns_with_a_year_missing_are_refused_and_the_history_kept(web, clients):
+    from placecast.web.workspace import folder
+
+    f, a = folder(web.data_dir, "demo"), clients["analyst"]
+    years = sorted(int(p.name) for p in f.returns.iterdir() if p.name.isdigit())
+    before, manifest = sorted(p.name for p in f.returns.iterdir()), (f.history / "manifest.json").read_bytes()
+    last = sorted((f.returns / str(years[-1])).glob("*.csv"))
+    files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in last]
+    r = a.post("/c/demo/data/upload", data={"year": str(years[-1] + 2), "csrftoken": token(a)}, files=files)
+    assert r.status_code == 303
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    gap = f"{years[-1]}/{(years[-1] + 1) % 100:02d}"
+    assert job.status == "failed" and f"no {gap} return" in job.error and "not kept" in job.error
+    assert str(f.root) not in job.error
+    assert sorted(p.name for p in f.returns.iterdir()) == before
+    assert (f.history / "manifest.json").read_bytes() == manifest
+    assert not list(f.root.glob("returns-*"))

@@ -15,6 +15,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session, defer
@@ -211,13 +212,24 @@ def run_ingest(ctx: Context) -> dict:
 
 
 def _ingest(ctx: Context, f, source, key: bytes) -> dict:
-    from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
+    from placecast.ssda903 import (
+        assemble,
+        check_usable,
+        load_taxonomy,
+        read_returns,
+        validate_returns,
+        write_history,
+    )
     from placecast.ssda903.error_report import write_error_report
 
     ctx.progress("Reading the returns")
     returns = read_returns([source])
     ctx.progress(f"Validating {len(returns.files)} files")
     validated = validate_returns(returns)
+    try:  # a year missing or empty: refused before anything is kept, so the pages stay as they were
+        check_usable(validated.findings, "The returns with this upload")
+    except UnusableInputError as exc:
+        raise UnusableInputError(f"{str(exc).replace(f'{source}/', '')} The upload was not kept.") from None
     ctx.progress("Assembling the care history")
     history = assemble(validated, key, load_taxonomy())
     report = write_error_report(validated.findings, f.root / "error_report.part.xlsx")
@@ -232,22 +244,39 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
             "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
 
 
-def _compute_quarter(ctx: Context):
-    """The quarter for the workspace's settings, computed and kept for the pages: (folder, quarter, report)."""
+def _compute_quarter(ctx: Context, budget: Path | None = None):
+    """The quarter for the workspace's settings (with ``budget`` instead of the budget in effect when
+    given), computed and kept for the pages: (folder, quarter, report)."""
     from placecast.report import build_report
     from placecast.web.workspace import folder, report_config, save_results
 
     f = folder(ctx.settings.data_dir, ctx.council.slug)
     quarter = f.settings().quarter
-    config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs)
+    config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs,
+                           budget=budget)
     report = build_report(config, progress=ctx.progress)
     save_results(f, quarter, report)
     return f, quarter, report
 
 
 def run_quarter_job(ctx: Context) -> dict:
-    """The quarter for the workspace's settings, kept for the pages."""
-    _, _, report = _compute_quarter(ctx)
+    """The quarter for the workspace's settings, kept for the pages. With a staged budget (an upload), the
+    budget in effect is replaced by it only once the quarter has been computed with it."""
+    from placecast.web.workspace import folder
+
+    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    staged = f.root / str(ctx.params["budget"]) if ctx.params.get("budget") else None
+    if staged is not None and (staged.parent != f.root or not staged.is_file()):
+        raise UnusableInputError("The uploaded budget is no longer there: upload it again.")
+    try:
+        _, _, report = _compute_quarter(ctx, staged)
+    except BaseException:
+        if staged is not None:
+            staged.unlink(missing_ok=True)  # a failed run changes nothing
+        raise
+    if staged is not None:
+        staged.replace(f.inputs / "budget.xlsx")
+        (f.inputs / "budget.yaml").unlink(missing_ok=True)
     return {"quarter": report.quarter}
 
 

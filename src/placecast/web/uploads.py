@@ -120,8 +120,10 @@ def error_report(request: Request, slug: str, user: SignedIn = Depends(need("chi
 @router.post("/c/{slug}/money/budget")
 def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
                   user: SignedIn = Depends(need("money"))) -> Response:
-    """Check the workbook with the library at once; keep it only when it has no problem; recompute."""
-    from placecast.finance.budget import read_budget_input
+    """Check the workbook with the library at once; stage it when it has no problem; the quarter job
+    computes with it and only then makes it the budget in effect (a failed job changes nothing)."""
+    from placecast.finance.budget import check_budget_year, read_budget_input
+    from placecast.quarter.config import parse_quarter
 
     council = council_of(request, slug, user)
     name = Path(workbook.filename or "").name
@@ -132,20 +134,24 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
             "and upload it."])
     st = state(request)
     f = workspace.folder(st.settings.data_dir, slug)
-    with tempfile.TemporaryDirectory(dir=f.root) as tmp:
-        candidate = Path(tmp) / "budget.xlsx"
-        candidate.write_bytes(data)
-        try:
-            read_budget_input(candidate)
-        except LocatedInputError as exc:
-            problems = [str(p).replace(str(candidate), name) for p in exc.problems]
-            return section_page(request, slug, "money", user, status=400, budget_errors=problems)
-        except PlacecastError as exc:
-            return section_page(request, slug, "money", user, status=400,
-                                budget_errors=[str(exc).replace(str(candidate), name)])
-        candidate.replace(f.inputs / "budget.xlsx")
-    (f.inputs / "budget.yaml").unlink(missing_ok=True)
-    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "budget changed")
+    handle, staged_name = tempfile.mkstemp(prefix="budget-", suffix=".xlsx", dir=f.root)
+    with open(handle, "wb") as out:
+        out.write(data)
+    staged = Path(staged_name)
+    try:
+        budget = read_budget_input(staged)
+        check_budget_year(budget.model, parse_quarter(f.settings().quarter)[1], "The budget")
+    except LocatedInputError as exc:
+        staged.unlink()
+        problems = [str(p).replace(str(staged), name) for p in exc.problems]
+        return section_page(request, slug, "money", user, status=400, budget_errors=problems)
+    except PlacecastError as exc:
+        staged.unlink()
+        return section_page(request, slug, "money", user, status=400,
+                            budget_errors=[str(exc).replace(str(staged), name)])
+    # The budget in effect is replaced only when the quarter has been computed with the new one.
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username,
+                      {"budget": staged.name}, "budget changed")
     log(request, user.username, "budget changed", f"budget workbook {name} uploaded (job {job.id})", slug)
     return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
 

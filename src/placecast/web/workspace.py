@@ -164,13 +164,14 @@ def council_by_id(engine: Engine, council_id: int) -> Council | None:
         return s.get(Council, council_id)
 
 
-def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 42):
-    """The report configuration of a workspace, as ``placecast report`` would read it."""
+def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 42, budget: Path | None = None):
+    """The report configuration of a workspace, as ``placecast report`` would read it (with ``budget``, a
+    staged upload, in place of the budget in effect when given)."""
     from placecast.quarter import ReportConfig
 
     f = folder(data_dir, slug)
     ws = f.settings()
-    budget = f.budget()
+    budget = budget or f.budget()
     if budget is None:
         raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
     if not (f.history / "manifest.json").exists():
