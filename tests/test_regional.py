@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from placecast.errors import UnusableInputError
 from placecast.finance import default_unit_costs
 from placecast.model.settings import ForecastSettings
 from placecast.regional.run import council_seed, regional_forecast
@@ -76,19 +77,25 @@ def test_beds_costs_and_tables_are_given_for_the_region_and_each_council(results
     assert np.allclose(region, councils)  # means add up
 
 
-def test_stacked_returns_with_a_council_column_split_into_one_folder_per_council(region_folder, tmp_path):
-    stacked = tmp_path / "stacked"
-    for council in ("Council A", "Council C"):
+def _stack(region_folder, stacked, councils, spelt=None):
+    """The councils' returns as stacked files with an LA column (``spelt``: how each is written, by year)."""
+    for council in councils:
         for file in sorted((region_folder / council).rglob("*.csv")):
             target = stacked / file.relative_to(region_folder / council)
             target.parent.mkdir(parents=True, exist_ok=True)
             rows = list(csv.DictReader(file.open(encoding="utf-8-sig")))
             new = not target.exists()
+            name = (spelt or {}).get((council, target.parent.name), council)
             with target.open("a", newline="", encoding="utf-8") as out:
                 writer = csv.DictWriter(out, fieldnames=["LA", *rows[0].keys()] if rows else ["LA"])
                 if new:
                     writer.writeheader()
-                writer.writerows({"LA": council, **r} for r in rows)
+                writer.writerows({"LA": name, **r} for r in rows)
+    return stacked
+
+
+def test_stacked_returns_with_a_council_column_split_into_one_folder_per_council(region_folder, tmp_path):
+    stacked = _stack(region_folder, tmp_path / "stacked", ("Council A", "Council C"))
     folders = council_folders([stacked], "LA", tmp_path / "work")
     assert list(folders) == ["Council A", "Council C"]
     original = pd.read_csv(next((region_folder / "Council C").rglob("episodes*.csv")))
@@ -176,3 +183,33 @@ def test_a_council_with_a_year_missing_stops_the_region_with_one_message_on_two_
     said = " ".join(result.stderr.split())
     assert "Council B" in said and "Add the 2024/ folder" in said
     assert "Traceback" not in said and "Compute Failed" not in said and not (tmp_path / "out").exists()
+
+
+def test_two_spellings_of_one_council_in_stacked_returns_are_an_error_naming_both(region_folder, tmp_path):
+    # 'council c' in one year would be a council of its own with that year alone, Council C without it.
+    last = max(p.name for p in (region_folder / "Council C").iterdir() if p.name.isdigit())
+    stacked = _stack(region_folder, tmp_path / "stacked", ("Council A", "Council C"),
+                     {("Council C", last): "council c "})
+    with pytest.raises(UnusableInputError, match="council 'council c', but .* writes 'Council C'"):
+        council_folders([stacked], "LA", tmp_path / "work")
+
+
+def test_a_stacked_councils_missing_year_names_the_council_not_a_temporary_folder(region_folder, tmp_path):
+    import subprocess
+    import sys
+    import tempfile
+
+    stacked = _stack(region_folder, tmp_path / "stacked", ("Council A", "Council C"))
+    for file in (stacked / "2024").glob("*.csv"):  # Council C's rows of 2024 left out
+        rows = list(csv.DictReader(file.open(encoding="utf-8-sig")))
+        with file.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(r for r in rows if r["LA"] != "Council C")
+    result = subprocess.run([sys.executable, "-m", "placecast.cli", "region", str(stacked), "--council-column", "LA",
+                             "--out", str(tmp_path / "out"), "--runs", "20", "--workers", "0", "--no-report"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "council Council C" in said and "2024 (the rows of council Council C)" in said
+    assert tempfile.gettempdir() + "/tmp" not in said

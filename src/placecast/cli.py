@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import shutil
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from placecast.errors import PlacecastError
+from placecast.errors import PlacecastError, UnusableInputError
 from placecast.model.settings import (
     DEFAULT_BACKTEST_RUNS,
     DEFAULT_HORIZON_MONTHS,
@@ -591,7 +594,7 @@ def region(
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
         folders = council_folders(paths, council_column, Path(work))
         if councils:
             wanted = [c.strip() for c in councils.split(",") if c.strip()]
@@ -621,6 +624,22 @@ def region(
         written = write_report(regional_report(results, title, name), out_dir / "report")
         out.print(f"Report: {', '.join(str(p) for p in written.values())}")
     out.print(f"Tables written to {out_dir}")
+
+
+@contextmanager
+def _stacked_paths_named(work: str) -> Iterator[None]:
+    """Stacked returns are split by council into a temporary folder; a problem found there names the
+    stacked file and the council's rows in it, not the temporary path."""
+    try:
+        yield
+    except UnusableInputError as exc:
+        text = str(exc)
+        for council in sorted((p.name for p in Path(work).iterdir()), key=len, reverse=True):
+            folder = f"{work}/{council}"
+            text = text.replace(f" ({folder})", "")
+            # folder names are letters, digits, spaces, _ . and - (regional.sources._safe): safe in a template
+            text = re.sub(re.escape(folder) + r"/([^\s:]+)", rf"\1 (the rows of council {council})", text)
+        raise UnusableInputError(text) from None
 
 
 @app.command()

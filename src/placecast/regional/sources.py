@@ -45,9 +45,20 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9 _.-]", "_", name).strip() or "council"
 
 
+def _check_spelling(spelt: dict[str, tuple[str, str]], name: str, where: str) -> None:
+    """Two spellings of one council (York and york, or Bath & NE Somerset and Bath _ NE Somerset as folder
+    names) would be forecast as two councils, each with part of the children: an error naming both."""
+    for key in (" ".join(name.casefold().split()), f"folder:{_safe(name).casefold()}"):
+        first, first_where = spelt.setdefault(key, (name, where))
+        if first != name:
+            raise UnusableInputError(f"{where}: council '{name}', but {first_where} writes '{first}'. They would be "
+                                     "split as two councils; write the council the same way on every row.")
+
+
 def _split_stacked(paths: list[Path], column: str, work: Path) -> dict[str, Path]:
     """Every CSV under ``paths`` split by ``column`` into work/<council>/<the file's own path>."""
     councils: dict[str, Path] = {}
+    spelt: dict[str, tuple[str, str]] = {}  # folded name -> (the name as first written, where)
     files = [(root, f) for root in paths for f in sorted(Path(root).rglob("*.csv"))]
     if not files:
         raise UnusableInputError(f"{', '.join(map(str, paths))}: no CSV files of stacked returns found.")
@@ -67,6 +78,7 @@ def _split_stacked(paths: list[Path], column: str, work: Path) -> dict[str, Path
                     raise UnusableInputError(f"{file}, line {number}, column {match}: no council given; every row "
                                              "of stacked returns needs one.")
                 if name not in writers:
+                    _check_spelling(spelt, name, f"{file}, line {number}")
                     target = work / _safe(name) / file.relative_to(root)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     out = target.open("w", newline="", encoding="utf-8")
