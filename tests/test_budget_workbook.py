@@ -145,6 +145,15 @@ def test_a_sheet_placecast_does_not_read_is_an_error_naming_the_nearest(tmp_path
     assert "move it to another workbook" in found["sheet Notes"]
 
 
+def test_a_name_beginning_with_equals_is_text_in_the_workbook_not_a_formula(tmp_path):
+    model = read_budget_input(DEMO).model
+    model.lines[1].name = "=SUM(1,2) social work"
+    path = write_budget_workbook(tmp_path / "demo.xlsx", model)
+    cell = load_workbook(path)["Lines"]["A3"]
+    assert (cell.value, cell.data_type) == ("=SUM(1,2) social work", "s")
+    assert read_budget_input(path).model.lines[1].name == "=SUM(1,2) social work"
+
+
 def test_the_seed001_budget_with_its_named_adjustment_round_trips(tmp_path):
     from pathlib import Path
 

@@ -387,3 +387,17 @@ def test_a_forecast_from_returns_with_errors_says_how_many_and_where_to_see_them
     assert result.returncode == 0, result.stderr[-500:]
     said = " ".join(result.stderr.split())
     assert f"placecast validate {planted_council}' lists them" in said and "error(s)" in said
+
+
+def test_a_value_from_a_return_beginning_with_equals_is_text_in_the_error_report(tmp_path):
+    # openpyxl stores any text beginning with '=' as a formula, which Excel would run on opening.
+    from openpyxl import load_workbook
+
+    from placecast.ssda903.error_report import write_error_report
+    from placecast.ssda903.findings import Findings, finding
+
+    typed = '=HYPERLINK("http://example.invalid","x")'
+    found = Findings([finding("2025/episodes.csv", 2, "PLACE", typed, "CODE_INVALID", "not a placement code")])
+    out = write_error_report(found, tmp_path / "errors.xlsx")
+    cells = [c for row in load_workbook(out)["Child summary"].iter_rows() for c in row if c.value == typed]
+    assert cells and all(c.data_type == "s" for c in cells)

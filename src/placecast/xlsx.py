@@ -44,3 +44,18 @@ def formulas_without_results(path: Path, sheets: Iterable[str]) -> list[tuple[st
         formulas.close()
         values.close()
     return found
+
+
+def as_text_not_formulas(book: Workbook) -> Workbook:
+    """Every cell openpyxl took for a formula (any text beginning with '=') stored as the text it is.
+
+    Placecast's workbooks hold no formulas of their own, but they hold text people typed: a budget line's
+    name, a commentary, a value from an uploaded return, a user name typed at sign-in. Stored as a formula,
+    such text would be run by Excel when the file is opened.
+    """
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    return book

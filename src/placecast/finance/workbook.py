@@ -31,7 +31,7 @@ from placecast.finance.files import (
     SavingFile,
 )
 from placecast.schema import Loc, validate_data
-from placecast.xlsx import formulas_without_results, workbook_with_about
+from placecast.xlsx import as_text_not_formulas, formulas_without_results, workbook_with_about
 
 SETTINGS = ("title", "quarter", "units", "cash_limit", "year", "period", "movement_basis", "previous_period",
             "previous_deficit", "previous_mitigations")
@@ -143,7 +143,7 @@ def write_budget_workbook(path: Path, model: BudgetFile | None = None) -> Path:
     status = get_column_letter(SAVING_COLUMNS.index("status") + 1)
     _validate(ws, status, DataValidation(type="list", formula1='"delivered,on track,at risk,not deliverable"',
                                          allow_blank=True))
-    book.save(path)
+    as_text_not_formulas(book).save(path)
     return path
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from placecast.report.model import KINDS, RAG_SYMBOL, Report, Table, Text, display, is_blank
+from placecast.xlsx import as_text_not_formulas
 
 HEADER_FILL = "1F4E79"
 RAG_FILL = {"Red": "F4C7C3", "Amber": "FDE9C4", "Green": "CFE8D0"}
@@ -208,5 +209,5 @@ def render_excel(report: Report, path: Path) -> Path:
         _print_setup(ws)
     _print_setup(about)
     _print_setup(head, "1:1")
-    wb.save(str(path))
+    as_text_not_formulas(wb).save(str(path))
     return Path(path)

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from placecast.ssda903.findings import RULES, Findings
-from placecast.xlsx import workbook_with_about
+from placecast.xlsx import as_text_not_formulas, workbook_with_about
 
 ABOUT = [
     "Placecast validation report",
@@ -77,7 +77,7 @@ def write_error_report(findings: Findings, path: Path, show_child_ids: bool = Fa
     fd, tmp = tempfile.mkstemp(prefix=".placecast-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        book.save(tmp)
+        as_text_not_formulas(book).save(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -4,11 +4,11 @@ change or delete a row (migration 0003)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from defusedcsv import csv
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -55,7 +55,8 @@ def search(engine: Engine, q: AuditQuery) -> list[AuditRow]:
 
 
 def to_csv(rows: list[AuditRow]) -> str:
-    """The entries as CSV (opens in Excel)."""
+    """The entries as CSV (opens in Excel). A user name typed at sign-in is recorded as typed, so a cell
+    may begin with '=': defusedcsv writes such a cell as text, never as a formula Excel would run."""
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["id", "when (UTC)", "user", "action", "council", "from", "detail"])
