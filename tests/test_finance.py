@@ -324,3 +324,31 @@ def test_an_outturn_dated_in_another_financial_year_than_its_budget_is_refused(t
     result = CliRunner().invoke(app, ["outturn", str(EXAMPLES / "budget.yaml"), "--as-at", "2031-09-30",
                                       "--out", str(tmp_path / "o")])
     assert isinstance(result.exception, UnusableInputError) and not (tmp_path / "o").exists()
+
+
+def test_the_outturn_says_how_the_register_and_the_history_disagree_and_refuses_another_key(tmp_path, monkeypatch):
+    # The reconciliation was written to two CSV files and never mentioned: a register matching almost nothing
+    # (as with another key, now refused) gave a normal-looking outturn with exit 0.
+    from placecast.ssda903.pseudonym import KeyMismatchError, write_key_file
+
+    from builders import mini_return
+
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    monkeypatch.delenv("PLACECAST_KEY_FILE", raising=False)
+    runner = CliRunner()
+    ingest = runner.invoke(app, ["ingest", str(mini_return(tmp_path / "r")), "--out", str(tmp_path / "h")])
+    assert ingest.exit_code in (0, 1), ingest.output
+    register = tmp_path / "register.csv"
+    register.write_text("child_id,placement_ref,provider,cost_line,weekly_cost,start,planned_end\n"
+                        "1001,P1,Acme,fostering_external,900,2023-09-01,\n"
+                        "9999,P2,Acme,fostering_external,900,2023-09-01,\n", encoding="utf-8")
+    args = ["outturn", str(EXAMPLES / "budget.yaml"), "--as-at", "2023-09-30", "--out", str(tmp_path / "o"),
+            "--history", str(tmp_path / "h"), "--commitments", str(register)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 commitment(s) with no child in care on 30/09/2023 and 1 paid placement(s) open" in said
+    assert len(pd.read_csv(tmp_path / "o" / "placements_without_commitment.csv")) == 1
+    write_key_file(tmp_path / "other.key", b"another-key")
+    refused = runner.invoke(app, [*args, "--key-file", str(tmp_path / "other.key")])
+    assert isinstance(refused.exception, KeyMismatchError) and "not the key" in str(refused.exception)

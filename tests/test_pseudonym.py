@@ -55,3 +55,35 @@ def test_ingest_outputs_contain_neither_raw_ids_nor_the_key(tmp_path, monkeypatc
         if f.suffix == ".csv":
             text = data.decode()
             assert "1001" not in text and "1002" not in text
+
+
+def test_a_key_that_is_not_the_historys_own_is_refused_and_a_binary_file_is_not_a_key(tmp_path, monkeypatch):
+    # With another key no commitment's child id matches the history: 450 placements "without commitment"
+    # and the register's children "not in care", with exit 0. A file of random bytes was an internal error.
+    import json
+
+    import pytest
+
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903.pseudonym import KeyMismatchError, fingerprint, write_key_file
+
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    home, other = tmp_path / "history", tmp_path / "other.key"
+    home.mkdir()
+    write_key_file(home / "pseudonym.key", b"the-historys-own-key")
+    write_key_file(other, b"some-other-key")
+    assert resolve_key(home / "pseudonym.key", home=home, required=True) == b"the-historys-own-key"
+    with pytest.raises(KeyMismatchError, match="not the key .* was made with"):
+        resolve_key(other, home=home, required=True)
+    monkeypatch.setenv("PLACECAST_KEY", "some-other-key")
+    with pytest.raises(KeyMismatchError):
+        resolve_key(home=home, required=True)
+    monkeypatch.delenv("PLACECAST_KEY")
+    (home / "pseudonym.key").unlink()  # the key kept elsewhere: the manifest's fingerprint still tells
+    (home / "manifest.json").write_text(json.dumps({"key_fingerprint": fingerprint(b"the-historys-own-key")}))
+    with pytest.raises(KeyMismatchError):
+        resolve_key(other, home=home, required=True)
+    binary = tmp_path / "random.key"
+    binary.write_bytes(bytes(range(128, 160)))
+    with pytest.raises(UnusableInputError, match="not a Placecast key file"):
+        resolve_key(binary)

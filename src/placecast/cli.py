@@ -488,6 +488,11 @@ def outturn(
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)
             extra["commitments_without_episode.csv"] = orphan
             extra["placements_without_commitment.csv"] = unfunded
+            if len(orphan) or len(unfunded):
+                err.print(f"[yellow]Reconciliation:[/yellow] {len(orphan)} commitment(s) with no child in care "
+                          f"on {day:%d/%m/%Y} and {len(unfunded)} paid placement(s) open in the history with no "
+                          "commitment (commitments_without_episode.csv, placements_without_commitment.csv).",
+                          highlight=False)
     run_costs = None
     if forecast_dir is not None:
         runs_file = forecast_dir / "placement_days_runs.parquet"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -45,6 +46,10 @@ def read_key_file(path: Path) -> bytes:
     except OSError as exc:
         raise UnusableInputError(f"{path}: the pseudonymisation key cannot be read ({exc.strerror}). Check the "
                                  "path given with --key-file, key_file: or PLACECAST_KEY_FILE.") from exc
+    except UnicodeDecodeError:
+        raise UnusableInputError(f"{path}: this is not a Placecast key file (a key file is one line of text, as "
+                                 "'placecast ingest' writes it). Check the path given with --key-file, key_file: "
+                                 "or PLACECAST_KEY_FILE.") from None
     if not text:
         raise UnusableInputError(f"{path}: the key file is empty. Restore it from your backup.")
     return text.encode("utf-8")
@@ -76,11 +81,12 @@ def resolve_key(key_file: Path | None = None, home: Path | None = None, required
     is right for returns read and forgotten in one command.
     """
     env = os.environ.get(KEY_ENV)
-    if env:
-        return env.encode("utf-8")
     named = _named(key_file)
-    if named is not None:
-        return read_key_file(named)
+    if env or named is not None:
+        key = env.encode("utf-8") if env else read_key_file(named)  # type: ignore[arg-type]  # named is set
+        if home is not None:
+            _check_made_with(key, Path(home), KEY_ENV if env else str(named))
+        return key
     if home is not None and (Path(home) / KEY_FILE).exists():
         return read_key_file(Path(home) / KEY_FILE)
     if required:
@@ -88,6 +94,22 @@ def resolve_key(key_file: Path | None = None, home: Path | None = None, required
                                  "matched to it. Give the key it was made with (--key-file or PLACECAST_KEY).")
     logger.info("No pseudonymisation key given: this run uses a key of its own, used once.")
     return new_key()
+
+
+def _check_made_with(key: bytes, home: Path, given: str) -> None:
+    """Refuse a key that is not the one the history in ``home`` was made with (its own key file, else the
+    fingerprint its manifest records): with it, no child id in another file would match the history's, and
+    every commitment would look like a placement with no child in care."""
+    own, manifest = home / KEY_FILE, home / "manifest.json"
+    known: str | None = None
+    if own.exists():
+        known = fingerprint(read_key_file(own))
+    elif manifest.exists():
+        known = json.loads(manifest.read_text(encoding="utf-8")).get("key_fingerprint")
+    if known and known != fingerprint(key):
+        raise KeyMismatchError(f"{given}: this is not the key {home} was made with, so no child id would match "
+                               "the history's. Leave out --key-file (and PLACECAST_KEY) to use the history's own "
+                               "key, or give the key it was made with.")
 
 
 def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool]:
