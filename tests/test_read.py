@@ -127,6 +127,15 @@ def test_an_empty_file_beside_real_tables_is_skipped_with_a_warning(tmp_path):
     assert [(f.rule, f.severity) for f in found] == [("FILE_EMPTY", "warning")]
 
 
+def test_a_copy_of_a_file_in_the_same_year_is_read_once_with_one_warning(tmp_path):
+    # "episodes (1).csv" beside episodes.csv was an error on every row (an exact copy of an earlier row).
+    root = mini_return(tmp_path)
+    (root / "2024" / "episodes (1).csv").write_bytes((root / "2024" / "episodes.csv").read_bytes())
+    result = validate([root])
+    assert [(f.rule, f.severity) for f in result.findings] == [("FILE_REPEATED", "warning")]
+    assert len(result.episodes) == 4
+
+
 def test_only_empty_files_is_unusable(tmp_path):
     (tmp_path / "2024").mkdir()
     (tmp_path / "2024" / "x.csv").write_bytes(b"  \n")

@@ -23,6 +23,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "TITLE_ROWS": (WARNING, "", "Rows above the header row (a title) were skipped"),
     "DATE_FORMAT_FILE": (WARNING, "", "A file writes its dates in another unambiguous format; they were read"),
     "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
+    "FILE_REPEATED": (WARNING, "", "A file is an exact copy of another in the same year and was skipped"),
     "TABLE_EMPTY": (ERROR, "", "A collection year's return has no episodes"),
     "YEAR_MISSING": (ERROR, "", "A collection year is missing between the first and the last"),
     "HEADER_MISSING": (ERROR, "", "A collection year's return has no Header table"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import io
 import logging
 import re
@@ -513,12 +514,19 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
     files = discover(paths, year)
     tables: list[RawTable] = []
     findings: list[Finding] = []
+    seen: dict[tuple[int | None, str], Path] = {}
     for path, file_year in files:
         if path.stat().st_size == 0 or not _first_bytes(path).strip():
             # an empty table (common for tables a council has nothing to report in) is skipped, not fatal
             findings.append(finding(_display(path), 0, "", "", "FILE_EMPTY",
                                     "The file is empty, so it was skipped. If the table should have rows, "
                                     "export it again with its header row."))
+            continue
+        first = seen.setdefault((file_year, hashlib.sha256(path.read_bytes()).hexdigest()), path)
+        if first != path:  # "episodes (1).csv" beside episodes.csv: one finding, not an error on every row
+            findings.append(finding(_display(path), 0, "", "", "FILE_REPEATED",
+                                    f"The file is an exact copy of {_display(first)}, so only that one was read. "
+                                    "Delete one of the two."))
             continue
         t, f = read_file(path, file_year)
         tables.extend(t)
