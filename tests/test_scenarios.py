@@ -134,6 +134,20 @@ def test_a_capacity_no_category_matches_stops_the_run_before_it_starts(history, 
         run_scenarios(history, [read_scenario(p)])
 
 
+@pytest.mark.parametrize(("body", "said"), [
+    ("  - {type: step_down, start: 2025-04-01, from: residential_external, to: residential_external, per_month: 1}\n",
+     "from and to are both residential_external"),
+    ("  - {type: edge_of_care, start: 2026-06-01, reduce_entries_pct: 20}\n",
+     "starts on 01/06/2026, after the scenario's last month \\(to 31/03/2026\\)"),
+])
+def test_an_intervention_that_could_change_nothing_stops_the_run(history, tmp_path, body, said):
+    """Both ran with exit 0 and a scenario equal to the baseline: no saving, and no word why."""
+    from placecast.errors import UnusableInputError
+
+    with pytest.raises(UnusableInputError, match=said):
+        run_scenarios(history, [_scenario(tmp_path, "nothing", body)])
+
+
 def test_scenarios_compared_must_share_the_baselines_settings(history, tmp_path):
     """A second scenario's own horizon and seed were ignored (the first's ran), yet reproduce.csv recorded them."""
     from placecast.errors import UnusableInputError

@@ -367,6 +367,14 @@ def test_scenario_preview_is_the_librarys_expected_value_and_scenarios_are_priva
     assert shown["Fewer entries"] < shown["baseline"]
     bad = c.post("/c/demo/scenarios/preview", data={**form, "step_down_from": "castle", "csrftoken": token(c)})
     assert bad.status_code == 400 and "not a placement category" in bad.json()["errors"]["step_down_from"]
+    # A step-down to where the children are, or levers starting after the horizon, changed nothing: the
+    # preview showed the baseline as the scenario. Now each is a message (not an internal error either).
+    same = c.post("/c/demo/scenarios/preview", data={**form, "step_down_from": "fostering_inhouse",
+                                                    "csrftoken": token(c)})
+    assert same.status_code == 400 and "same category" in same.json()["errors"]["form"]
+    late = c.post("/c/demo/scenarios/preview", data={**form, "start": origin.replace(year=origin.year + 3).isoformat(),
+                                                    "csrftoken": token(c)})
+    assert late.status_code == 400 and "would change nothing" in late.json()["errors"]["form"]
     saved = c.post("/c/demo/scenarios", data={**form, "csrftoken": token(c)})  # not shared, not run
     assert saved.status_code == 303
     sid = int(saved.headers["location"].rsplit("/", 1)[1])

@@ -132,8 +132,11 @@ def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categori
     adj = Adjustments.none(horizon)
     for iv in scenario.interventions:
         first = max(0, (iv.start.year - origin.year) * 12 + iv.start.month - origin.month - 1)
-        if first >= horizon:
-            continue
+        if first >= horizon:  # it would change nothing, and the scenario would look like the baseline
+            last = (origin + pd.offsets.MonthEnd(horizon)).date()
+            raise UnusableInputError(f"Scenario '{scenario.name}', intervention '{iv.name}': starts on "
+                                     f"{iv.start:%d/%m/%Y}, after the scenario's last month (to {last:%d/%m/%Y}), so "
+                                     "it would change nothing. Bring its start forward or lengthen horizon_months.")
         s = iv.settings
         if iv.kind == "edge_of_care":
             cols = [AGE_LABELS.index(b) for b in s["bands"]]
@@ -150,6 +153,9 @@ def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categori
             if unknown:
                 raise UnusableInputError(f"Scenario '{scenario.name}', intervention '{iv.name}': unknown placement "
                                          f"category {', '.join(unknown)}; use one of {', '.join(categories)}.")
+            if s["from"] == s["to"]:
+                raise UnusableInputError(f"Scenario '{scenario.name}', intervention '{iv.name}': from and to are "
+                                         f"both {s['to']}, so nothing would move; give the category it moves to.")
             to = -1 if s["to"] == "leave care" else categories.index(s["to"])
             adj.moves.append((first, categories.index(s["from"]), to, per_month, s["hold"]))
     return adj

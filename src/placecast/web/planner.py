@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from placecast.errors import UnusableInputError
 from placecast.store.workspace import Job, SavedScenario
 from placecast.web import jobs
 from placecast.web.accounts import SignedIn
@@ -97,7 +98,10 @@ async def preview(request: Request, slug: str, user: SignedIn = Depends(need("sc
         return JSONResponse({"errors": errors}, status_code=400)
     if ctx["report"] is None:
         return JSONResponse({"errors": {"form": "The quarter is still being computed."}}, status_code=409)
-    tables = await anyio.to_thread.run_sync(_preview_tables, ctx["report"], levers, limiter=_preview_limiter())
+    try:
+        tables = await anyio.to_thread.run_sync(_preview_tables, ctx["report"], levers, limiter=_preview_limiter())
+    except UnusableInputError as exc:  # e.g. a start after the horizon's end: the library says why
+        return JSONResponse({"errors": {"form": str(exc)}}, status_code=400)
     return JSONResponse({"errors": {}, "tables": tables})
 
 

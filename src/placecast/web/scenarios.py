@@ -9,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from placecast.programme.files import AgeBand, ScenarioFile
 from placecast.programme.scenario import Scenario, ScenarioComparison, scenario_from_model
@@ -53,6 +53,13 @@ class Levers(StrictModel):
         if value not in known:
             raise ValueError(f"'{value}' is not a placement category; use one of {', '.join(known)}")
         return value
+
+    @model_validator(mode="after")
+    def _moves_somewhere(self) -> Levers:
+        if self.step_downs_per_month and self.step_down_from == self.step_down_to:
+            raise ValueError("The step-downs move children from and to the same category; choose the category "
+                             "they move to.")
+        return self
 
 
 def interventions(lv: Levers) -> list[dict]:
