@@ -111,6 +111,25 @@ def test_a_folder_without_the_dfe_files_is_unusable_input_with_what_to_do(tmp_pa
     assert "cla_totals_starts_ceases_2016_2024.csv" in result.stderr
 
 
+def test_files_of_two_releases_or_without_the_lookup_are_unusable_input(tmp_path):
+    """Totals from an older release than the placement types forecast from the older year without a word."""
+    import shutil
+
+    from placecast.errors import UnusableInputError
+
+    folder = tmp_path / "dfe"
+    shutil.copytree(DFE, folder)
+    totals = folder / "cla_totals_starts_ceases_2016_2024.csv"
+    frame = pd.read_csv(totals, dtype=str, keep_default_na=False)
+    frame[frame["year"] != "2024"].to_csv(totals, index=False)
+    with pytest.raises(UnusableInputError, match="runs to 2023 but cla_placement_type_31march_2020_2024.csv to 2024"):
+        read_published(folder)
+    shutil.copy(DFE / totals.name, totals)
+    (folder / "la_lookup.csv").unlink()
+    with pytest.raises(UnusableInputError, match="no la_lookup.csv"):
+        read_published(folder)
+
+
 def test_the_spread_of_council_totals_is_fitted_by_likelihood():
     """Errors drawn with variance 0.002 + 1.5 / size give back about those figures, and the 80% interval
     they make holds 80% of the errors."""

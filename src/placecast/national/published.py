@@ -55,12 +55,16 @@ class Published:
         return Published(totals, groups, self.councils, self.backcast, self.own_from)
 
 
-def _read(folder: Path, name: str, measure: str) -> pd.DataFrame:
+def _path(folder: Path, name: str) -> Path:
     path = Path(folder) / name
     if not path.is_file():
         raise UnusableInputError(f"{folder}: no {name}; give the folder of the DfE's published CSVs "
                                  "(see ../shared/reference/dfe/README.md for the files).")
-    frame = read_dfe(path, ["count"])
+    return path
+
+
+def _read(folder: Path, name: str, measure: str) -> pd.DataFrame:
+    frame = read_dfe(_path(folder, name), ["count"])
     frame = frame[frame["level"] == "la"].copy()
     frame["year"] = frame["year"].astype(int)
     return frame[frame[measure].notna()]
@@ -76,7 +80,11 @@ def read_published(folder: Path) -> Published:
     groups = groups[groups["placement"].isin(GROUPS)].pivot_table(index=["code", "year"], columns="placement",
                                                                   values="count", aggfunc="first", dropna=False)
     groups = groups.reindex(columns=list(GROUPS))
-    lookup = pd.read_csv(Path(folder) / LOOKUP_FILE, dtype=str).set_index("code")[["name"]]
+    last = (int(totals.columns.max()), int(groups.index.get_level_values("year").max()))
+    if last[0] != last[1]:  # two releases: the forecast would start from the older one's year without a word
+        raise UnusableInputError(f"{folder}: {TOTALS_FILE} runs to {last[0]} but {PLACEMENT_FILE} to {last[1]}; "
+                                 "give the files of one release of the DfE's statistics.")
+    lookup = pd.read_csv(_path(folder, LOOKUP_FILE), dtype=str).set_index("code")[["name"]]
     lookup["region"] = regions.reindex(lookup.index)
     totals, groups, backcast, own_from = _on_todays_boundaries(totals, groups)
     current = [c for c in totals.index if c not in SUCCESSORS]
