@@ -113,3 +113,21 @@ def test_short_breaks_are_excluded_from_counts(tmp_path):
     assert counts == {"residential_external": 1, "total": 1}  # child 1002; 1001 is on a short break
     assert count_in_care(_history(mini_return(tmp_path / "b")).episodes, date(2024, 3, 31),
                          ["fostering_external"]) == {"fostering_external": 1, "total": 1}
+
+
+def test_a_history_known_within_a_year_is_summarised_at_its_end_not_at_a_31_march_to_come():
+    # The demo's history, known at 30/09/2025, was counted "at 31/03/2026": every open episode as still open.
+    from datetime import date
+
+    from placecast.ssda903 import summarise
+    from placecast.ssda903.assemble import count_in_care, known_at
+    from placecast.testing import small_history
+
+    full = small_history()
+    assert full.summary_dates()[-1] == full.census_date == date(2025, 3, 31)
+    part = known_at(full, date(2024, 9, 30))
+    assert part.summary_dates()[-2:] == [date(2024, 3, 31), date(2024, 9, 30)]
+    table = summarise(part)
+    last = table[table["date"] == "2024-09-30"].set_index("category")["children"]
+    assert last.to_dict() == count_in_care(part.episodes, date(2024, 9, 30), list(last.index[:-1]))
+    assert "2025-03-31" not in set(table["date"])

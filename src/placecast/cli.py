@@ -194,7 +194,8 @@ def history_summary(
     fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.csv,
     taxonomy: Annotated[Path | None, typer.Option(help="Placement taxonomy YAML.")] = None,
 ) -> None:
-    """Children looked after at each 31 March by category (short breaks excluded), with totals."""
+    """Children looked after at each 31 March by category (short breaks excluded), with totals; the last
+    column is the data's end when their last year is not complete."""
     from placecast.ssda903 import load_history, load_taxonomy, summarise
 
     tax = load_taxonomy(taxonomy)
@@ -205,7 +206,8 @@ def history_summary(
         return
     from placecast.presentation import summary_table
 
-    t = summary_table(table, tax.categories, "Children looked after at 31 March (short breaks excluded)")
+    t = summary_table(table, tax.categories, "Children looked after at each 31 March and at the data's end "
+                      "(short breaks excluded)")
     out.print(t)
 
 

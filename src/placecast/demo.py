@@ -79,7 +79,7 @@ def _prepare_data(out_dir: Path, seed: int, as_at, say) -> Path:
     say(3, f"History as known at the quarter end ({as_at:%d/%m/%Y}; the 2025/26 return's later records are left "
            f"out): {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} children, "
            f"{len(history.repairs)} repairs -> {history_dir}")
-    summary = summarise(history, tax, [*(d for d in history.summary_dates() if d < as_at), as_at])
+    summary = summarise(history, tax)  # each 31 March, then the quarter end (the history's census date)
     summary.to_csv(out_dir / "summary.csv", index=False)
     say.console.print(summary_table(summary, tax.categories, "Children looked after at each 31 March and at the "
                                     "quarter end"))

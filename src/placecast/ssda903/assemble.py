@@ -62,8 +62,10 @@ class History:
     years: list[int]
 
     def summary_dates(self) -> list[date]:
-        """The 31 March dates inside the history."""
-        return [collection_year_end(y) for y in self.years]
+        """The 31 March dates inside the history, then its census date when the last year is not complete (a
+        31 March after the data would count every open episode as still open, as if it were known)."""
+        ends = [d for d in (collection_year_end(y) for y in self.years) if d <= self.census_date]
+        return ends if ends and ends[-1] == self.census_date else [*ends, self.census_date]
 
     @property
     def first_day(self) -> date:
@@ -379,13 +381,14 @@ def counts_in_care(episodes: pd.DataFrame, days: Sequence[date], categories: lis
 
 def summarise(history: History, taxonomy: Taxonomy | None = None, dates: list[date] | None = None
               ) -> pd.DataFrame:
-    """``date, category, children`` at each 31 March covered (plus a ``total`` row per date).
+    """``date, category, children`` at each 31 March covered and at the census date when later (plus a
+    ``total`` row per date).
 
     Parameters
     ----------
     history : the assembled history.
     taxonomy : placement categories (default: the built-in taxonomy).
-    dates : the dates to count at (default: every 31 March covered).
+    dates : the dates to count at (default: :meth:`History.summary_dates`).
 
     Returns
     -------
