@@ -791,6 +791,7 @@ def test_a_budget_the_quarter_cannot_use_is_not_kept(web, clients, tmp_path):
     # Another year's budget: refused at once (it was kept, and every quarter after it failed).
     refused = _budget_upload(fin, changed("quarter", "2024/25 Q2"))
     assert refused.status_code == 400 and "is for 2024/25" in refused.text
+    assert "upload the budget for 2025/26, or change the quarter" in refused.text  # what to do, in the page's words
     # Amounts in thousands marked as pounds: only the quarter's own figures show it, so its job fails, and the
     # budget in effect stays as it was (the upload replaced it before the job ran).
     staged = _budget_upload(fin, changed("units", "£"))

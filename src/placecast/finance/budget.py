@@ -337,9 +337,10 @@ class BudgetInput:
         return budget_from_model(self.model, sources, self.file, self.lines)
 
 
-def check_budget_year(model: BudgetFile, day: date, source: str) -> None:
+def check_budget_year(model: BudgetFile, day: date, source: str, fix: str = "give a date in {budget}") -> None:
     """The position date must fall in the budget's financial year (its ``year``, or a label like '2025/26 Q2'):
-    otherwise one year's budget is set against another year's placements. :class:`UnusableInputError` says so.
+    otherwise one year's budget is set against another year's placements. :class:`UnusableInputError` says so,
+    with ``fix`` (``{budget}`` and ``{position}`` name the two years) saying what to do where it is raised.
 
     >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "lines": [
     ...     {"name": "x", "budget_previous_quarter": 1, "forecast_net_expenditure": 1}]})
@@ -354,7 +355,7 @@ def check_budget_year(model: BudgetFile, day: date, source: str) -> None:
     label = model.year or next(iter(re.findall(r"\b(\d{4}/\d{2})\b", model.quarter or "")), "")
     if label and fy_label(day) != label:
         raise UnusableInputError(f"{source} is for {label}, but the position date {day:%d/%m/%Y} falls in "
-                                 f"{fy_label(day)}; give a date in {label}.")
+                                 f"{fy_label(day)}; " + fix.format(budget=label, position=fy_label(day)) + ".")
 
 
 def read_budget_input(path: Path) -> BudgetInput:

@@ -167,7 +167,8 @@ def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Pro
 
 def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress) -> QuarterResults:
     label, as_at = quarter_date(quarter, inputs.quarter)
-    check_budget_year(inputs.budget.model, as_at, "The budget")
+    check_budget_year(inputs.budget.model, as_at, "The budget",
+                      "give the budget for {position}, or a quarter in {budget}")
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)
     logger.info("%s, position at %s: the care history holds %s episodes of %s children; it is used as known on %s.",

@@ -140,7 +140,8 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
     staged = Path(staged_name)
     try:
         budget = read_budget_input(staged)
-        check_budget_year(budget.model, parse_quarter(f.settings().quarter)[1], "The budget")
+        check_budget_year(budget.model, parse_quarter(f.settings().quarter)[1], "The budget",
+                          "upload the budget for {position}, or change the quarter the pages show (on the data page)")
     except LocatedInputError as exc:
         staged.unlink()
         problems = [str(p).replace(str(staged), name) for p in exc.problems]
