@@ -75,38 +75,42 @@ def test_the_demo_budget_round_trips_through_the_workbook(tmp_path):
     assert book_input.budget(SOURCES).headline() == yaml_input.budget(SOURCES).headline()
 
 
-def test_a_workbook_error_names_the_sheet_row_and_column(tmp_path):
+def _demo_workbook(tmp_path):
+    """The demo budget as a workbook opened for editing: (path, book, the Lines sheet's column names)."""
     path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
     book = load_workbook(path)
-    lines = book["Lines"]
-    header = [c.value for c in lines[1]]
-    lines.cell(3, header.index("forecast_net_expenditure") + 1, "lots")
-    lines.cell(1, header.index("reserves") + 1, "reserve")
-    book["Changes"].append(["No such line", "x", 1])
+    return path, book, [c.value for c in book["Lines"][1]]
+
+
+def _problems_when_read(path, book, sources=None):
+    """Save the edited workbook; the problems reading it raises."""
     book.save(path)
     with pytest.raises(FinanceInputError) as info:
-        read_budget(path)
-    found = {(p.where, p.column) for p in info.value.problems}
+        read_budget(path, sources)
+    return info.value.problems
+
+
+def test_a_workbook_error_names_the_sheet_row_and_column(tmp_path):
+    path, book, header = _demo_workbook(tmp_path)
+    book["Lines"].cell(3, header.index("forecast_net_expenditure") + 1, "lots")
+    book["Lines"].cell(1, header.index("reserves") + 1, "reserve")
+    book["Changes"].append(["No such line", "x", 1])
+    problems = _problems_when_read(path, book)
+    found = {(p.where, p.column) for p in problems}
     from openpyxl.utils import get_column_letter
 
     letter = get_column_letter(header.index("reserves") + 1)
     assert ("sheet Lines, row 1", f"reserve ({letter})") in found
     assert ("sheet Changes, row 4", "line (A)") in found  # after the demo's two changes
-    message = next(p.message for p in info.value.problems if p.column == f"reserve ({letter})")
+    message = next(p.message for p in problems if p.column == f"reserve ({letter})")
     assert "did you mean 'reserves'" in message
 
 
 def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
-    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
-    book = load_workbook(path)
-    lines = book["Lines"]
-    header = [c.value for c in lines[1]]
-    lines.cell(3, header.index("forecast_net_expenditure") + 1, "lots")
+    path, book, header = _demo_workbook(tmp_path)
+    book["Lines"].cell(3, header.index("forecast_net_expenditure") + 1, "lots")
     book["Settings"]["B4"] = "£000s"
-    book.save(path)
-    with pytest.raises(FinanceInputError) as info:
-        read_budget(path)
-    found = {(p.where, p.column) for p in info.value.problems}
+    found = {(p.where, p.column) for p in _problems_when_read(path, book)}
     letter = "ABCDEFGHIJ"[header.index("forecast_net_expenditure")]
     assert ("sheet Lines, row 3", f"forecast_net_expenditure ({letter})") in found
     assert ("sheet Settings, row 4", "value (B)") in found
@@ -115,15 +119,9 @@ def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
 def test_a_formula_saved_without_its_result_is_an_error_not_a_line_at_budget(tmp_path):
     # openpyxl (like any program that writes workbooks) saves a formula without its result; read for
     # values the cell is blank, and a line with no forecast is shown at budget: £395k less deficit here.
-    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
-    book = load_workbook(path)
-    lines = book["Lines"]
-    header = [c.value for c in lines[1]]
-    lines.cell(3, header.index("forecast_net_expenditure") + 1, "=19000+105")
-    book.save(path)
-    with pytest.raises(FinanceInputError) as info:
-        read_budget(path, SOURCES)
-    (problem,) = info.value.problems
+    path, book, header = _demo_workbook(tmp_path)
+    book["Lines"].cell(3, header.index("forecast_net_expenditure") + 1, "=19000+105")
+    (problem,) = _problems_when_read(path, book, SOURCES)
     letter = "ABCDEFGHIJ"[header.index("forecast_net_expenditure")]
     assert (problem.where, problem.column, problem.value) == ("sheet Lines, row 3",
                                                               f"forecast_net_expenditure ({letter})", "=19000+105")
@@ -132,14 +130,10 @@ def test_a_formula_saved_without_its_result_is_an_error_not_a_line_at_budget(tmp
 
 def test_a_sheet_placecast_does_not_read_is_an_error_naming_the_nearest(tmp_path):
     # A sheet named "Reserve" would otherwise be passed over: no reserves, a larger deficit after them.
-    path = write_budget_workbook(tmp_path / "demo.xlsx", read_budget_input(DEMO).model)
-    book = load_workbook(path)
+    path, book, _ = _demo_workbook(tmp_path)
     book["Reserves"].title = "Reserve"
     book.create_sheet("Notes")
-    book.save(path)
-    with pytest.raises(FinanceInputError) as info:
-        read_budget(path, SOURCES)
-    found = {p.where: p.message for p in info.value.problems}
+    found = {p.where: p.message for p in _problems_when_read(path, book, SOURCES)}
     assert set(found) == {"sheet Reserve", "sheet Notes"}
     assert "did you mean 'Reserves'" in found["sheet Reserve"]
     assert "move it to another workbook" in found["sheet Notes"]
