@@ -797,7 +797,7 @@ def test_a_budget_the_quarter_cannot_use_is_not_kept(web, clients, tmp_path):
     staged = _budget_upload(fin, changed("units", "£"))
     assert staged.status_code == 303
     job = web.wait(int(staged.headers["location"].rsplit("/", 1)[1]))
-    assert job.status == "failed" and "Check 'units:'" in job.error
+    assert job.status == "failed" and "Check 'units:'" in job.error and "not kept" in job.progress
     assert f.budget() == in_effect and in_effect.read_bytes() == kept
     assert not list(f.root.glob("budget-*.xlsx"))
 

@@ -273,6 +273,7 @@ def run_quarter_job(ctx: Context) -> dict:
     except BaseException:
         if staged is not None:
             staged.unlink(missing_ok=True)  # a failed run changes nothing
+            ctx.progress("The uploaded budget was not kept: the budget in effect is as it was")
         raise
     if staged is not None:
         staged.replace(f.inputs / "budget.xlsx")
