@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -134,6 +136,19 @@ def test_a_copy_of_a_file_in_the_same_year_is_read_once_with_one_warning(tmp_pat
     result = validate([root])
     assert [(f.rule, f.severity) for f in result.findings] == [("FILE_REPEATED", "warning")]
     assert len(result.episodes) == 4
+
+
+@pytest.mark.parametrize(("name", "said"), [("2025 (copy)", "If it holds the 2024/25 return, name it 2025"),
+                                             ("2024-25", "Name it 2025"), ("old", "Name it by the year")])
+def test_a_folder_of_tables_not_named_by_a_year_is_an_error_not_a_year_left_out(tmp_path, name, said):
+    # Beside 2024/, a folder "2025 (copy)" was passed over: the history ended a year early, 0 errors.
+    root = mini_return(tmp_path / "r")
+    mini_return(tmp_path / "x", year=2025)
+    (tmp_path / "x" / "2025").rename(root / name)
+    with pytest.raises(UnusableInputError, match=re.escape(said)):
+        read_returns([root])
+    (root / name / "manifest.json").write_text("{}")  # an ingest folder kept beside the returns is not one
+    assert read_returns([root]).years() == [2024]
 
 
 def test_only_empty_files_is_unusable(tmp_path):

@@ -122,6 +122,7 @@ def _discover_dir(path: Path, year: int | None) -> list[tuple[Path, int]]:
         return [(f, year or own_year) for f in _table_files(path)]
     year_dirs = sorted(p for p in path.iterdir() if p.is_dir() and _year_of_name(p.name) is not None)
     if year_dirs:
+        _no_unnamed_years(path)
         out: list[tuple[Path, int]] = []
         for d in year_dirs:
             out.extend((f, int(d.name)) for f in _table_files(d))
@@ -133,6 +134,22 @@ def _discover_dir(path: Path, year: int | None) -> list[tuple[Path, int]]:
         f"{path}: no collection-year folders found. Put each year's files in a folder named by the year "
         "the collection ends (for example 2024/ for 1 April 2023 to 31 March 2024), or pass --year."
     )
+
+
+def _no_unnamed_years(path: Path) -> None:
+    """A folder of tables beside the year folders but not named by a year ("2025 (copy)", "2024-25") would
+    be passed over, and its year with it; an error names it and what to call it. An ingest folder kept there
+    (it has a manifest.json) and hidden folders are not returns."""
+    for d in sorted(p for p in path.iterdir() if p.is_dir() and _year_of_name(p.name) is None):
+        if d.name.startswith(".") or (d / "manifest.json").exists() or not _table_files(d):
+            continue
+        digits = re.findall(r"(?:19|20)\d\d", d.name)
+        end = re.fullmatch(r"((?:19|20)\d\d)\s*[-_/ ]\s*(\d\d)", d.name.strip())
+        hint = (f"name it {int(end[1]) + 1} (the year the collection ends)" if end
+                else f"if it holds the {int(digits[0]) - 1}/{digits[0][2:]} return, name it {digits[0]}" if digits
+                else "name it by the year the collection ends (for example 2025 for 2024/25)")
+        raise UnusableInputError(f"{d}: a folder of tables beside the year folders, not named by a year, so its "
+                                 f"return would be left out. {hint[0].upper()}{hint[1:]}, or move it out of {path}.")
 
 
 # --------------------------------------------------------------------------------------------
