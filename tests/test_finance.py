@@ -178,6 +178,19 @@ def test_two_costs_from_one_day_or_two_inflation_rates_are_errors_not_a_silent_c
         read_unit_costs(y)
 
 
+def test_inflation_is_a_fraction_or_a_percentage_with_its_sign_and_3_says_how_to_write_it(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("cost_line,weekly_cost,effective_from,inflation\nsecure,7000,2023-04-01,3%\n", encoding="utf-8")
+    assert read_unit_costs(p).inflation == Decimal("0.03")
+    p.write_text("cost_line,weekly_cost,effective_from,inflation\nsecure,7000,2023-04-01,3\n", encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_unit_costs(p)
+    assert "write 0.03 (or 3%) for 3% a year" in info.value.problems[0].message
+    y = tmp_path / "u.yaml"
+    y.write_text("inflation_per_year: 2.5%\ncosts:\n  secure: [{from: 2023-04-01, weekly: 7000}]\n", encoding="utf-8")
+    assert read_unit_costs(y).inflation == Decimal("0.025")
+
+
 def test_unknown_cost_line_in_a_forecast_is_an_error():
     runs = pd.DataFrame({"run": [0], "month_end": ["2025-04-30"], "category": ["spaceship"], "days": [30.0]})
     with pytest.raises(FinanceInputError, match="spaceship"):

@@ -37,8 +37,27 @@ def _amount_text(value: object) -> object:
     return number_text(value) if isinstance(value, str) else value
 
 
+def _rate_text(value: object) -> object:
+    """A yearly rate as a fraction (0.03) or a percentage written with its sign ('3%'). A number beyond 1 is
+    a percentage written without it (3 for 3%): an error saying how to write it, not "at most 1"."""
+    text = str(value).strip()
+    if isinstance(value, str) and text.endswith("%"):
+        try:
+            return Decimal(text[:-1].strip()) / 100
+        except InvalidOperation:
+            return value
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return value
+    if number.is_finite() and abs(number) > 1 and not isinstance(value, bool):
+        raise ValueError(f"a yearly rate is a fraction of 1: write {number / 100} (or {text}%) for {text}% a year")
+    return value
+
+
 Money = Annotated[Decimal, BeforeValidator(_amount_text), Field(allow_inf_nan=False)]
 NonNegativeMoney = Annotated[Decimal, BeforeValidator(_amount_text), Field(ge=0, allow_inf_nan=False)]
+YearlyRate = Annotated[Decimal, BeforeValidator(_rate_text), Field(ge=-1, le=1, allow_inf_nan=False)]
 
 
 def _component(value: object) -> Decimal | str:
@@ -243,7 +262,7 @@ class UnitCostsFile(StrictModel):
     description: str = ""
     reference: str = ""
     unit: Literal["GBP per week", "£ per week"] = "GBP per week"
-    inflation_per_year: Annotated[Decimal, Field(ge=-1, le=1, allow_inf_nan=False)] = Decimal(0)
+    inflation_per_year: YearlyRate = Decimal(0)
     costs: dict[str, list[UnitCostEntry]] = Field(min_length=1)
 
     @field_validator("costs")
@@ -266,7 +285,7 @@ class UnitCostRow(StrictModel):
     cost_line: str = Field(min_length=1)
     weekly_cost: NonNegativeMoney
     effective_from: date = date(2000, 4, 1)
-    inflation: Annotated[Decimal, Field(ge=-1, le=1)] | None = None
+    inflation: YearlyRate | None = None
 
 
 class CommitmentRow(StrictModel):
