@@ -46,6 +46,13 @@ def test_any_mix_of_zero_effect_interventions_is_the_baseline_exactly(history, t
     assert np.array_equal(baseline.forecast.counts, same.forecast.counts)
 
 
+def test_a_share_may_be_written_as_a_percentage_and_75_says_how_to_write_it(tmp_path):
+    home = "  - {type: new_home, opening: 2025-09-01, beds: 4, occupancy: OCC}\n"
+    assert _scenario(tmp_path, "pct", home.replace("OCC", "75%")).interventions[0].settings["total"] == 3.0
+    with pytest.raises(ScenarioFileError, match=r"a share is a fraction of 1: write 0\.75 \(or 75%\) for 75%"):
+        _scenario(tmp_path, "bare", home.replace("OCC", "75"))
+
+
 def test_intensive_support_takes_children_out_of_care(history, tmp_path):
     team = _scenario(tmp_path, "ist", "  - {type: intensive_support, start: 2025-04-01, cases_per_year: 24, "
                                       "de_escalation_rate: 0.5}\n")
@@ -94,6 +101,7 @@ def test_new_home_fills_its_beds_and_then_stops(history, tmp_path):
     ("  - {type: step_down, start: 2025-04-01, from: a, to: b, per_month: lots}\n", "interventions[0].per_month"),
     ("  - {type: edge_of_care, start: 2025-04-01, reduce_entries_pct: 5, age_bands: [teens]}\n",
      "interventions[0].age_bands[0]"),
+    ("  - {type: new_home, opening: 2025-09-01, beds: 4, occupancy: 75}\n", "interventions[0].occupancy"),
 ])
 def test_bad_scenario_files_are_located(tmp_path, body, column):
     p = tmp_path / "bad.yaml"

@@ -75,6 +75,29 @@ def number_text(text: str, symbols: str = "£") -> str:
     return text.replace(",", "") if GROUPED_THOUSANDS.fullmatch(text) else text
 
 
+def fraction_text(value: object, what: str, per: str = "") -> object:
+    """A fraction of 1 as written: 0.03, or a percentage with its sign ('3%', read as 0.03). A number beyond
+    1 is a percentage written without its sign (3 for 3%): a ValueError saying how to write it, where the
+    bound alone would say "at most 1". Anything else is left for the field's own type to judge.
+
+    >>> fraction_text("80%", "a share"), fraction_text(0.8, "a share")
+    (Decimal('0.8'), 0.8)
+    """
+    text = str(value).strip()
+    if isinstance(value, str) and text.endswith("%"):
+        try:
+            return Decimal(text[:-1].strip()) / 100
+        except ArithmeticError:
+            return value
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return value
+    if number.is_finite() and abs(number) > 1 and not isinstance(value, bool):
+        raise ValueError(f"{what} is a fraction of 1: write {number / 100} (or {text}%) for {text}%{per}")
+    return value
+
+
 def _exact_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
     text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
     try:

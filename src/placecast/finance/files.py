@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
 from placecast.finance.periods import financial_year_start, parse_period
-from placecast.schema import StrictModel, number_text
+from placecast.schema import StrictModel, fraction_text, number_text
 
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
 ComputedSource = Literal["from_history", "from_commitments", "from_forecast"]
@@ -38,21 +38,8 @@ def _amount_text(value: object) -> object:
 
 
 def _rate_text(value: object) -> object:
-    """A yearly rate as a fraction (0.03) or a percentage written with its sign ('3%'). A number beyond 1 is
-    a percentage written without it (3 for 3%): an error saying how to write it, not "at most 1"."""
-    text = str(value).strip()
-    if isinstance(value, str) and text.endswith("%"):
-        try:
-            return Decimal(text[:-1].strip()) / 100
-        except InvalidOperation:
-            return value
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return value
-    if number.is_finite() and abs(number) > 1 and not isinstance(value, bool):
-        raise ValueError(f"a yearly rate is a fraction of 1: write {number / 100} (or {text}%) for {text}% a year")
-    return value
+    """A yearly rate as a fraction (0.03) or a percentage written with its sign ('3%')."""
+    return fraction_text(value, "a yearly rate", " a year")
 
 
 Money = Annotated[Decimal, BeforeValidator(_amount_text), Field(allow_inf_nan=False)]

@@ -21,15 +21,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_validator, model_validator
 
 from placecast.finance.files import FinancialYear, Money, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
 from placecast.programme.levers import check_intervention
-from placecast.schema import StrictModel
+from placecast.schema import StrictModel, fraction_text
 
 AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
-Share = Annotated[float, Field(ge=0, le=1)]
+Share = Annotated[float, BeforeValidator(lambda v: fraction_text(v, "a share")), Field(ge=0, le=1)]
 Count = Annotated[float, Field(ge=0)]
 InterventionName = Annotated[str, AfterValidator(check_intervention)]  # one whose lever Placecast knows
 
