@@ -131,3 +131,8 @@ def test_folder_year_that_does_not_match_the_dates_is_a_clear_error(tmp_path):
     assert len(mismatch) == 1
     assert "2024" in mismatch[0].message and "2022" in mismatch[0].message
     assert not [f for f in found if f.rule == "OUTSIDE_YEAR"]
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import check_usable
+
+    with pytest.raises(UnusableInputError, match="the dates fit 2024"):  # it was forecast from as "2021/22"
+        check_usable(found, "returns")

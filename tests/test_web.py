@@ -802,7 +802,11 @@ def test_a_budget_the_quarter_cannot_use_is_not_kept(web, clients, tmp_path):
     assert not list(f.root.glob("budget-*.xlsx"))
 
 
-def test_returns_with_a_year_missing_are_refused_and_the_history_kept(web, clients):
+@pytest.mark.parametrize(("shift", "said"), [(2, "no {gap} return"), (-1, "Upload it as that year's return")])
+def test_returns_with_a_year_missing_or_given_the_wrong_year_are_refused_and_the_history_kept(web, clients, shift,
+                                                                                               said):
+    # The last year's files uploaded two years on leave a year missing; uploaded as the year before, they
+    # replaced that year's return with the next year's care (a "2023/24" of 2024/25's dates).
     from placecast.web.workspace import folder
 
     f, a = folder(web.data_dir, "demo"), clients["analyst"]
@@ -810,12 +814,12 @@ def test_returns_with_a_year_missing_are_refused_and_the_history_kept(web, clien
     before, manifest = sorted(p.name for p in f.returns.iterdir()), (f.history / "manifest.json").read_bytes()
     last = sorted((f.returns / str(years[-1])).glob("*.csv"))
     files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in last]
-    r = a.post("/c/demo/data/upload", data={"year": str(years[-1] + 2), "csrftoken": token(a)}, files=files)
+    r = a.post("/c/demo/data/upload", data={"year": str(years[-1] + shift), "csrftoken": token(a)}, files=files)
     assert r.status_code == 303
     job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
     gap = f"{years[-1]}/{(years[-1] + 1) % 100:02d}"
-    assert job.status == "failed" and f"no {gap} return" in job.error and "not kept" in job.error
-    assert str(f.root) not in job.error
+    assert job.status == "failed" and said.format(gap=gap) in job.error and "not kept" in job.error
+    assert str(f.root) not in job.error and "--year" not in job.error
     assert sorted(p.name for p in f.returns.iterdir()) == before
     assert (f.history / "manifest.json").read_bytes() == manifest
     assert not list(f.root.glob("returns-*"))

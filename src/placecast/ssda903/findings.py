@@ -60,9 +60,10 @@ RULES: dict[str, tuple[str, str, str]] = {
 
 # Errors after which the assembled history misstates who was in care (a collection year missing between two
 # returns closes every child in care at its start; a year with no episodes, likewise; a year with no Header
-# leaves its new children with no date of birth, so no age): nothing may be forecast, costed or reported from
-# such a history until the returns are mended.
-HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING")
+# leaves its new children with no date of birth, so no age; a file whose dates fit another year than its
+# folder's puts a year's care in the wrong year): nothing may be forecast, costed or reported from such a
+# history until the returns are mended.
+HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH")
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,9 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
     try:  # a year missing or empty: refused before anything is kept, so the pages stay as they were
         check_usable(validated.findings, "The returns with this upload")
     except UnusableInputError as exc:
-        raise UnusableInputError(f"{str(exc).replace(f'{source}/', '')} The upload was not kept.") from None
+        said = str(exc).replace(f"{source}/", "").replace("Move the file to the right year folder or pass the "
+                                                          "right --year.", "Upload it as that year's return.")
+        raise UnusableInputError(f"{said} The upload was not kept.") from None
     ctx.progress("Assembling the care history")
     history = assemble(validated, key, load_taxonomy())
     report = write_error_report(validated.findings, f.root / "error_report.part.xlsx")
