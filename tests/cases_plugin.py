@@ -55,13 +55,16 @@ def _direction(case: dict) -> dict:
 
 
 def _outturn(case: dict) -> dict:
-    """The headline of a budget (a file under the repository, or one written inline), in whole £000."""
+    """The headline of a budget (a file under the repository, or one written inline with the amounts computed
+    from the data under ``sources``, in pounds), in whole £000."""
     from placecast.finance.budget import budget_from_model, read_budget
     from placecast.finance.calendar import to_thousands
     from placecast.finance.files import BudgetFile
 
-    i = case["input"]
-    budget = read_budget(ROOT / i["file"]) if "file" in i else budget_from_model(BudgetFile.model_validate(i))
+    i = dict(case["input"])
+    sources = {k: Decimal(str(v)) for k, v in i.pop("sources", {}).items()}  # computed from the data, in pounds
+    budget = read_budget(ROOT / i["file"]) if "file" in i else budget_from_model(BudgetFile.model_validate(i),
+                                                                                 sources)
     head = budget.headline()
     out: dict[str, Any] = {k: to_thousands(v * budget.scale) for k, v in head.items()
                            if v is not None and not k.endswith("_pct")}

@@ -317,6 +317,9 @@ class Budget:
 
 
 SOURCES = {"from_commitments": "--commitments", "from_forecast": "--forecast", "from_history": "--history"}
+# The forecast's whole placement cost to 31 March (pounds), beside the sources: a line that types its own
+# committed_to_year_end takes new_demand: from_forecast as this less its own commitments.
+FORECAST_TO_YEAR_END = "forecast_to_year_end"
 COMPONENTS = ("actuals_to_date", "committed_to_year_end", "new_demand", "savings_not_in_figures")
 FORECAST_PARTS = ("actuals_to_date", "committed_to_year_end", "new_demand")
 # A budget line this many times the figures computed for it from the data (or a fraction of them) has
@@ -453,6 +456,10 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
     """A service line with its forecast: the stated one, or the sum of its components (computed ones
     from ``sources``, in pounds, converted to the file's units)."""
     parts = {p: (sources.get(v, ZERO) / scale if isinstance(v := getattr(raw, p), str) else v) for p in COMPONENTS}
+    typed = raw.committed_to_year_end
+    if raw.new_demand == "from_forecast" and typed is not None and not isinstance(typed, str) \
+            and FORECAST_TO_YEAR_END in sources:  # net of the commitments this line counts, not of others
+        parts["new_demand"] = sources[FORECAST_TO_YEAR_END] / scale - typed
     changes = [(c.description, c.amount) for c in raw.changes]
     moved = sum((a for _, a in changes), ZERO)
     previous = raw.budget_previous_quarter

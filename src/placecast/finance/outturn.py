@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from placecast.finance.actuals import commitments_from_history, history_cost
-from placecast.finance.budget import Budget, BudgetInput, read_budget
+from placecast.finance.budget import FORECAST_TO_YEAR_END, Budget, BudgetInput, read_budget
 from placecast.finance.calendar import fy_end, fy_start, to_thousands
 from placecast.finance.commitments import Commitments
 from placecast.finance.trail import CostingTrail, costing_trail
@@ -160,6 +160,7 @@ def forecast_outturn(budget_file: Path | BudgetInput, as_at: date, unit_costs: U
         per_run = forecast_cost_to_year_end(run_costs, as_at)
         mean = Decimal(str(per_run.mean()))
         sources["from_forecast"] = mean - (_decimal(committed) if committed else Decimal(0))
+        sources[FORECAST_TO_YEAR_END] = mean  # for a line that types its own commitments
         spread = (Decimal(str(per_run.quantile(0.1))) - mean, Decimal(str(per_run.quantile(0.9))) - mean)
     budget = (budget_file.budget(sources) if isinstance(budget_file, BudgetInput)
               else read_budget(budget_file, sources))

@@ -130,7 +130,7 @@ def build(results: QuarterResults) -> Section:
     blocks: list = [outturn_table(outturn.budget, results.quarter, unit)]
     if outturn.budget.outside:
         blocks.append(outturn_table(outturn.budget, results.quarter, unit, outside=True))
-    comp = [{"component": COMPONENTS.get(k, k), "amount": unit.of(v)} for k, v in outturn.sources.items()]
+    comp = [{"component": COMPONENTS[k], "amount": unit.of(v)} for k, v in outturn.sources.items() if k in COMPONENTS]
     if comp:
         blocks.append(Table("outturn_components", f"Placement components computed from the data ({unit.label})",
                             [Column("component", "Component"), Column("amount", "Amount", unit.kind)], comp,
