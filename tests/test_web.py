@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zipfile
 
 import pytest
 from sqlalchemy import text
@@ -153,6 +154,14 @@ def test_uploads_over_the_limit_or_of_the_wrong_type_are_refused_with_a_message(
     r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
                files={"files": ("episodes.csv", b"\xff\xfe\x00bad", "text/csv")})
     assert r.status_code == 400 and "not a text CSV file" in r.text
+    # A .zip of two years' folders: the second year's episodes.csv replaced the first's without a word.
+    two_years = io.BytesIO()
+    with zipfile.ZipFile(two_years, "w") as z:
+        z.writestr("2024/episodes.csv", "CHILD,DECOM\n1,01/04/2023\n")
+        z.writestr("2025/episodes.csv", "CHILD,DECOM\n1,01/04/2024\n")
+    r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
+               files={"files": ("returns.zip", two_years.getvalue(), "application/zip")})
+    assert r.status_code == 400 and "holds 2024/episodes.csv and 2025/episodes.csv" in r.text
     f = clients["finance"]
     r = f.post("/c/demo/money/budget", data={"csrftoken": token(f)},
                files={"workbook": ("budget.xlsx", b"not a workbook", "application/octet-stream")})

@@ -31,7 +31,8 @@ class UploadRefused(Exception):
 
 
 def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
-    """The CSV files of an upload (CSV files, or one .zip of them), each checked to be text."""
+    """The CSV files of an upload (CSV files, or one .zip of them), each checked to be text. Two different
+    files of one name (a .zip of several years' folders) are refused: one would silently replace the other."""
     out: dict[str, bytes] = {}
     for name, data in files:
         base = Path(name).name
@@ -41,6 +42,11 @@ def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
                     members = [(m, z.read(m)) for m in z.namelist() if not m.endswith("/")]
             except zipfile.BadZipFile:
                 raise UploadRefused(f"{base} is not a readable .zip file.") from None
+            seen: dict[str, str] = {}
+            for m, _ in members:
+                if seen.setdefault(Path(m).name, m) != m:
+                    raise UploadRefused(f"{base} holds {seen[Path(m).name]} and {m}: upload one year's return at a "
+                                        "time, each with the year it ends.")
             out.update(_csv_members([(Path(m).name, d) for m, d in members]))
             continue
         if not CSV_NAME.match(base):
@@ -50,6 +56,8 @@ def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
             data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise UploadRefused(f"{base} is not a text CSV file (save it as 'CSV UTF-8').") from None
+        if out.get(base, data) != data:
+            raise UploadRefused(f"Two different files are named {base}: upload one year's return at a time.")
         out[base] = data
     if not out:
         raise UploadRefused("No CSV files in the upload.")
