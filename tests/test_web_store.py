@@ -46,6 +46,9 @@ def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
     ident = red[0].split("indicator ")[1].split(" ")[0]
     c = login(web.app, "analyst")
     words = "Placements for under-16s are being reviewed by the stability panel each month."
+    long = c.post("/c/demo/indicators/commentary", data={"indicator": ident, "text": "word " * 900,
+                                                         "csrftoken": token(c)})
+    assert long.status_code == 400 and "longer than 4,000 characters" in long.text  # it was cut, unseen
     r = c.post("/c/demo/indicators/commentary", data={"indicator": ident, "text": words, "csrftoken": token(c)})
     assert r.status_code == 303
     with Session(web.engine) as s, s.begin():

@@ -164,7 +164,9 @@ def write_commentary(request: Request, slug: str, indicator: str = Form(...), te
     known = {r["id"] for r in indicator_rows(request, ctx)} if ctx["report"] else set()
     if indicator not in known:
         raise HTTPException(404, "No such indicator.")
-    text = " ".join(text.split())[:4000]
+    text = " ".join(text.split())
+    if len(text) > 4000:  # the form stops at 4,000; cut here, the end of a paragraph would be lost unseen
+        raise HTTPException(400, "The commentary is longer than 4,000 characters: shorten it and save it again.")
     with Session(state(request).engine) as s, s.begin():
         s.add(CommentaryRow(council_id=council.id, quarter=quarter, subject=f"indicator:{indicator}", text=text,
                             written_by=user.username, written_at=datetime.now(UTC)))
