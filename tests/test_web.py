@@ -848,3 +848,14 @@ def test_text_typed_at_sign_in_is_never_a_formula_in_the_audit_export(web, clien
     export = clients["admin"].get("/admin/audit.csv", params={"action": "sign-in failed"})
     cells = [cell for row in csv.reader(io.StringIO(export.text)) for cell in row]
     assert "'" + typed in cells and typed not in cells
+
+
+def test_a_long_job_error_is_cut_at_a_line_and_says_how_many_more():
+    # It was cut at 2,000 characters, mid-problem, with nothing to say more were left out.
+    from placecast.web.jobs import _shown
+
+    message = "\n".join(f"budget.xlsx, sheet Lines, row {i}: expected a valid decimal." for i in range(2, 102))
+    shown = _shown(message)
+    assert len(shown) <= 2000 and shown.splitlines()[-2] in message.splitlines()
+    assert shown.endswith(f"... and {100 - len(shown.splitlines()) + 1} more line(s): the command line shows them all.")
+    assert _shown("short") == "short" and len(_shown("x" * 5000)) == 2000

@@ -157,6 +157,20 @@ def _update(engine: Engine, job_id: int, **values: object) -> None:
                 setattr(job, k, v)
 
 
+def _shown(message: str, limit: int = 2000) -> str:
+    """The message as the job's page shows it: whole lines up to ``limit`` characters, and how many more."""
+    if len(message) <= limit:
+        return message
+    lines, kept = message.splitlines(), []
+    for line in lines:
+        if sum(len(k) + 1 for k in kept) + len(line) > limit - 80:
+            break
+        kept.append(line)
+    if not kept:  # one long line
+        return message[:limit - 3] + "..."
+    return "\n".join(kept) + f"\n... and {len(lines) - len(kept)} more line(s): the command line shows them all."
+
+
 def execute(settings_data: dict, job_id: int) -> None:
     """Run job ``job_id`` (in a worker process): its outcome is written to its row, never raised."""
     settings = WebSettings.model_validate(settings_data)
@@ -172,7 +186,7 @@ def execute(settings_data: dict, job_id: int) -> None:
     try:
         output = RUNNERS[job.kind](ctx)
     except PlacecastError as exc:  # a problem with the inputs: said in words, on the page
-        _update(engine, job_id, status="failed", error=str(exc)[:2000], finished_at=datetime.now(UTC))
+        _update(engine, job_id, status="failed", error=_shown(str(exc)), finished_at=datetime.now(UTC))
         return
     except Exception as exc:  # a bug: logged with its type only (no data), shown as such
         logger.exception("job %s (%s) failed", job_id, job.kind)
