@@ -132,6 +132,17 @@ def test_a_synthetic_programme_of_known_size_avoids_cost_and_writes_its_truth(tm
     assert truth["avoided"].tail(3).mean() > 0  # two step-downs and two returns home a month cost less by spring
 
 
+def test_a_programme_sized_without_its_start_is_an_error_not_a_council_without_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "s"), "--children-in-care", "50",
+                                      "--fewer-entries", "0.3"])
+    assert result.exit_code == 2 and "give --programme-from" in " ".join(result.output.replace("│", " ").split())
+    assert not (tmp_path / "s").exists()
+
+
 def _episodes(rows):
     import pandas as pd
 

@@ -897,6 +897,11 @@ def synth(
         if fork_seed is None:
             raise typer.BadParameter("--fork-date needs --fork-seed.", param_hint="--fork-seed")
     programme = None
+    sized = [name for name, value in (("--fewer-entries", fewer_entries), ("--step-downs-per-month",
+             step_downs_per_month), ("--returns-home-per-month", returns_home_per_month)) if value]
+    if sized and programme_from is None:  # the council would be written with no programme, without a word
+        raise typer.BadParameter(f"{', '.join(sized)} size a programme: give --programme-from, the day it starts.",
+                                 param_hint="--programme-from")
     if programme_from is not None:
         programme = SynthProgramme(_start_date(programme_from, "--programme-from") or date.min, fewer_entries, 10, 15,
                                    step_downs_per_month, returns_home_per_month)
