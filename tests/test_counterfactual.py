@@ -141,6 +141,9 @@ def test_a_programme_sized_without_its_start_is_an_error_not_a_council_without_o
                                       "--fewer-entries", "0.3"])
     assert result.exit_code == 2 and "give --programme-from" in " ".join(result.output.replace("│", " ").split())
     assert not (tmp_path / "s").exists()
+    alone = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "s"), "--children-in-care", "50",
+                                     "--fork-seed", "3"])  # a future re-drawn from no date: ignored, as was
+    assert alone.exit_code == 2 and "give the date too" in " ".join(alone.output.replace("│", " ").split())
 
 
 def _episodes(rows):

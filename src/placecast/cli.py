@@ -888,6 +888,9 @@ def synth(
     from placecast.synth import SynthProgramme, SynthSettings, simulate, write_returns
 
     fork = None
+    if fork_seed is not None and fork_date is None:
+        raise typer.BadParameter("--fork-seed re-draws the future from --fork-date: give the date too.",
+                                 param_hint="--fork-date")
     if fork_date is not None:
         try:
             fork = date.fromisoformat(fork_date)
