@@ -100,11 +100,27 @@ def test_placement_days_add_up_to_about_the_children_times_the_days(fitted):
 
 
 def test_uasc_streams_can_be_included_excluded_or_only(history):
-    totals = {}
+    # Projected, excluding UASC (or only UASC) was an internal error: the stream left out had no entrant, and
+    # its fitted level a variance of 1e10, so the runs drew entry rates too large to simulate.
+    totals, ahead = {}, {}
     for choice in ("include", "exclude", "only"):
-        m = DemandModel(n_runs=50, random_state=1, uasc=choice).fit(history, ORIGIN)
+        m = DemandModel(n_runs=200, random_state=1, uasc=choice).fit(history, ORIGIN)
         totals[choice] = len(m.stock_)
+        ahead[choice] = m.project(12).count_array[:, -1].sum(axis=1).mean()
     assert totals["include"] == totals["exclude"] + totals["only"] and totals["only"] > 0
+    assert ahead["include"] == pytest.approx(ahead["exclude"] + ahead["only"], rel=0.05)
+    assert 0 < ahead["only"] < ahead["exclude"]
+
+
+def test_a_stream_with_no_entrant_has_none_to_come_not_a_rate_of_its_own():
+    from placecast.model.fit import NO_ENTRIES, estimate
+
+    entrants = pd.DataFrame({"step": np.arange(36) % 36, "uasc": False, "age_m": 120, "cat": 0})
+    moves = pd.DataFrame({"step": [0], "uasc": [0], "cat": [0], "age_m": [120], "tic_m": [1], "outcome": [0]})
+    fit = estimate(moves, entrants, 36, 2, 12.0, 12.0, True)
+    none = fit.streams[1]  # no UASC entered
+    assert none.coef[0] == NO_ENTRIES and np.all(np.abs(none.cov) < 1e-9)
+    assert fit.streams[0].cov[0, 0] < 1  # the other stream is fitted as before
 
 
 def test_bad_choices_and_dates_are_clear_errors(history):

@@ -1154,7 +1154,7 @@ def main() -> None:
         err.print("Interrupted: nothing from this run was kept; earlier outputs are as they were.")
         sys.exit(130)
     except Exception as exc:  # an internal error: short message, no child data
-        logger.debug("internal error", exc_info=True)
+        logger.info("internal error", exc_info=True)  # shown with --verbose (INFO), as the message says
         err.print(f"[red]Internal error[/red] ({type(exc).__name__}: {exc}). Run with --verbose for details and "
                   "please report it.", highlight=False)
         sys.exit(3)

@@ -113,6 +113,10 @@ def _fit_trend(counts: np.ndarray, use_trend: bool, prior_sd: float = 0.1) -> tu
 # benchmarks/RESULTS.md, "Do councils' trends in entries persist?"), this forecast next year's starts better
 # than either alone at every origin; two years ahead, better than the line's end and no worse than the last year.
 LAST_YEAR_WEIGHT = 0.5
+# The log monthly entry rate of a stream with no entrant in the window (a council with no UASC, or the stream
+# --uasc leaves out): about 2e-22 a month, none. A Poisson fit of all-zero counts has no finite level: its
+# variance ran to 1e10 and the runs drew rates too large to simulate (an internal error on --uasc exclude).
+NO_ENTRIES = -50.0
 
 
 def _level_at_origin(coef: np.ndarray, counts: np.ndarray, weight: float = LAST_YEAR_WEIGHT) -> np.ndarray:
@@ -174,9 +178,12 @@ def estimate(moves: pd.DataFrame, entrants: pd.DataFrame, n_steps: int, n_cat: i
         es = e_all[e_all["uasc"].astype(bool) == bool(stream)] if len(e_all) else e_all
         counts = np.bincount(es["step"].to_numpy().astype(int), minlength=n_steps)[:n_steps].astype(float) \
             if len(es) else np.zeros(n_steps)
-        coef, cov = _fit_trend(counts, use_trend)
-        if use_trend:
-            coef = _level_at_origin(coef, counts)
+        if counts.sum() == 0:  # no entrant of this stream in the window (or its children left out): none to come
+            coef, cov = np.array([NO_ENTRIES, 0.0]), np.diag([1e-12, 1e-12])
+        else:
+            coef, cov = _fit_trend(counts, use_trend)
+            if use_trend:
+                coef = _level_at_origin(coef, counts)
         ages = np.clip(es["age_m"].to_numpy() // 12, 0, 17) if len(es) else np.array([], int)
         age_alpha = np.bincount(ages, minlength=18) + 2.0 * pooled_age / pooled_age.sum()
         if stream == 1:
