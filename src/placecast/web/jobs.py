@@ -161,7 +161,7 @@ def _shown(message: str, limit: int = 2000) -> str:
     """The message as the job's page shows it: whole lines up to ``limit`` characters, and how many more."""
     if len(message) <= limit:
         return message
-    lines, kept = message.splitlines(), []
+    lines, kept = message.splitlines(), list[str]()
     for line in lines:
         if sum(len(k) + 1 for k in kept) + len(line) > limit - 80:
             break
