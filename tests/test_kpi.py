@@ -323,3 +323,18 @@ def test_a_misspelt_council_names_the_nearest(key, suggested):
 
     with pytest.raises(UnusableInputError, match=f"Did you mean .*{suggested}"):
         benchmark(key, DFE, "stability_3plus")
+
+
+def test_a_rule_threshold_may_be_a_percentage_and_5_says_how_to_write_it(tmp_path):
+    from importlib import resources
+
+    from placecast.errors import PlacecastError
+    from placecast.kpi.rag import load_rules
+
+    built_in = resources.files("placecast.kpi").joinpath("rules.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "rules.yaml"
+    path.write_text(built_in.replace("  value: 0.05", "  value: 5%"), encoding="utf-8")
+    assert load_rules(path).red_gap == pytest.approx(0.05)
+    path.write_text(built_in.replace("  value: 0.05", "  value: 5"), encoding="utf-8")  # the same file, edited:
+    with pytest.raises(PlacecastError, match=r"write 0\.05 \(or 5%\) for 5%"):  # read again, not the cached one
+        load_rules(path)

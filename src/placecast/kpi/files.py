@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from placecast.schema import StrictModel
+from placecast.schema import StrictModel, fraction_text
 
 
 class IndicatorRow(StrictModel):
@@ -59,7 +59,7 @@ class IndicatorValuesRow(StrictModel):
 
 
 class _Threshold(StrictModel):
-    value: Annotated[float, Field(ge=0, lt=1)]
+    value: Annotated[float, BeforeValidator(lambda v: fraction_text(v, "a threshold")), Field(ge=0, lt=1)]
     reference: str = ""
     description: str = ""
 
@@ -80,7 +80,7 @@ class RealisedSavings(_Threshold):
     """Planned against realised avoidance: Green when the plan to date is at or below this quantile of
     the realised interval."""
 
-    value: Annotated[float, Field(gt=0.5, lt=1)]
+    value: Annotated[float, BeforeValidator(lambda v: fraction_text(v, "a quantile")), Field(gt=0.5, lt=1)]
     unit: Literal["quantile of the realised interval"] = "quantile of the realised interval"
 
 

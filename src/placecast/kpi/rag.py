@@ -32,10 +32,18 @@ class Rules:
 _ACTIVE: ContextVar[Rules | None] = ContextVar("placecast_rules", default=None)
 
 
-@lru_cache(maxsize=8)
 def load_rules(path: Path | None = None) -> Rules:
     """The rules in ``path`` (schema :class:`~placecast.kpi.files.RulesFile`; ``placecast defaults rag-rules``
-    prints the built-in file), or the built-in rules."""
+    prints the built-in file), or the built-in rules. Read again when the file changes (a server runs for
+    months; the cache was by path alone, so an edited rules file went unread until a restart)."""
+    if path is None:
+        return _load_rules(None, 0, 0)
+    stat = Path(path).stat() if Path(path).exists() else None
+    return _load_rules(Path(path), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+
+
+@lru_cache(maxsize=8)
+def _load_rules(path: Path | None, _mtime_ns: int, _size: int) -> Rules:
     if path is None:
         with resources.as_file(resources.files("placecast.kpi").joinpath("rules.yaml")) as default:
             rules = read_model(default, RulesFile)
