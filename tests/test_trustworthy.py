@@ -85,6 +85,10 @@ def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clea
 
     got = pd.read_csv(io.StringIO(result.output)).set_index("id")
     assert got.loc["STAB_LONG", "value"] == pytest.approx(expected.loc["STAB_LONG", "value"])
+    for population in ("-5", "0"):  # a rate of -970,000 per 10,000, or no rate without a word
+        bad = CliRunner().invoke(app, ["kpi", "compute", str(clean_council), "--as-at", "2024-12-31",
+                                       "--population", population], env={"PLACECAST_KEY": "k"})
+        assert bad.exit_code == 2 and "--population" in bad.output
 
 
 def _run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:

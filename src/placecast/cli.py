@@ -374,7 +374,8 @@ def kpi_rate(
 def kpi_compute(
     source: Annotated[Path, typer.Argument(help="An ingest folder, or a folder of returns.")],
     as_at: Annotated[str, typer.Option("--as-at", help="Date YYYY-MM-DD.")],
-    population: Annotated[int | None, typer.Option(help="ONS population aged 0-17, for the rate per 10,000.")] = None,
+    population: Annotated[int | None, typer.Option(min=1, help="ONS population aged 0-17, for the rate per "
+                                                                "10,000.")] = None,
     fmt: Annotated[SummaryFormat, typer.Option("--format", help="csv or text.")] = SummaryFormat.text,
 ) -> None:
     """Indicators computed from the care history at a date, each with numerator and denominator."""
