@@ -864,13 +864,14 @@ def synth(
     children_in_care: Annotated[int, typer.Option(min=10, max=200_000, help="Children in care at the end.")] = 500,
     years: Annotated[int, typer.Option(min=1, max=20, help="Number of yearly returns.")] = 5,
     end_year: Annotated[int, typer.Option(min=2012, max=2040, help="Last collection year (2025 = 2024/25).")] = 2025,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     plant_errors: Annotated[int, typer.Option(min=0, help="Number of errors to plant (listed in "
                                                          "planted_errors.csv).")] = 0,
-    entry_trend: Annotated[float, typer.Option(help="Yearly growth of entries, e.g. 0.08 or -0.05.")] = 0.0,
+    entry_trend: Annotated[float, typer.Option(min=-0.5, max=0.5, help="Yearly growth of entries as a fraction, "
+                                                                      "e.g. 0.08 or -0.05.")] = 0.0,
     fork_date: Annotated[str | None, typer.Option(help="Keep the history up to this date (YYYY-MM-DD) and "
                                                        "re-draw the future after it.")] = None,
-    fork_seed: Annotated[int | None, typer.Option(help="Seed for the re-drawn future.")] = None,
+    fork_seed: Annotated[int | None, typer.Option(min=0, help="Seed for the re-drawn future.")] = None,
     programme_from: Annotated[str | None, typer.Option(help="Start a recovery programme of known size on this "
                                                             "date (writes programme_truth.csv).")] = None,
     fewer_entries: Annotated[float, typer.Option(min=0, max=1, help="With --programme-from: share of entrants "
@@ -1033,7 +1034,7 @@ def schema(
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("placecast-output"),
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic council.")] = 42,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the synthetic council.")] = 42,
     dfe_stats: Annotated[Path | None, typer.Option("--dfe-stats", envvar="PLACECAST_DFE_STATS",
                                                    help="Folder of DfE published CSVs, for the benchmark "
                                                         "section (optional).")] = None,
