@@ -178,6 +178,22 @@ def test_two_costs_from_one_day_or_two_inflation_rates_are_errors_not_a_silent_c
         read_unit_costs(y)
 
 
+def test_the_forecast_of_new_demand_must_begin_at_the_position_date_a_month_end():
+    """A forecast from 30/09 set against a position at 15/09 (or 31/08) left out the days between: the demo's
+    deficit fell from £2,652k to £1,379k (£112k), exit 0."""
+    from placecast.errors import UnusableInputError
+    from placecast.finance.outturn import forecast_cost_to_year_end
+
+    costed = pd.DataFrame({"run": [0] * 6, "month_end": pd.date_range("2025-10-31", periods=6, freq="ME"),
+                           "cost_pence": [100_00] * 6})
+    assert forecast_cost_to_year_end(costed, date(2025, 9, 30)).tolist() == [600.0]
+    assert forecast_cost_to_year_end(costed, date(2025, 10, 31)).tolist() == [500.0]  # an older forecast: later months
+    with pytest.raises(UnusableInputError, match="must be a month end, not 15/09/2025: give 30/09/2025 or 31/08/2025"):
+        forecast_cost_to_year_end(costed, date(2025, 9, 15))
+    with pytest.raises(UnusableInputError, match="starts at 30/09/2025, after the position date 31/08/2025"):
+        forecast_cost_to_year_end(costed, date(2025, 8, 31))
+
+
 def test_inflation_is_a_fraction_or_a_percentage_with_its_sign_and_3_says_how_to_write_it(tmp_path):
     p = tmp_path / "u.csv"
     p.write_text("cost_line,weekly_cost,effective_from,inflation\nsecure,7000,2023-04-01,3%\n", encoding="utf-8")

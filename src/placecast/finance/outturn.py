@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from placecast.errors import UnusableInputError
 from placecast.finance.actuals import commitments_from_history, history_cost
 from placecast.finance.budget import FORECAST_TO_YEAR_END, Budget, BudgetInput, read_budget
 from placecast.finance.calendar import fy_end, fy_start, to_thousands
@@ -88,8 +89,24 @@ class Outturn:
 
 def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
     """Forecast placement cost (GBP) of each run for the months after ``as_at`` up to 31 March, from the
-    runs costed by :func:`~placecast.finance.forecast_cost.cost_runs`."""
+    runs costed by :func:`~placecast.finance.forecast_cost.cost_runs`.
+
+    The forecast is by whole months, so ``as_at`` must be a month end, and the forecast must begin by the
+    month after it: a forecast from 30/09 set against an outturn at 15/09 left out the days between (£1.3m of
+    the demo's deficit), and one from 31/08 counted them twice (:class:`UnusableInputError` says so).
+    """
     months = pd.to_datetime(costed["month_end"])
+    day = pd.Timestamp(as_at)
+    if day != day + pd.offsets.MonthEnd(0):
+        raise UnusableInputError(f"The forecast is by whole months, so the position date must be a month end, not "
+                                 f"{as_at:%d/%m/%Y}: give {(day + pd.offsets.MonthEnd(0)):%d/%m/%Y} or "
+                                 f"{(day - pd.offsets.MonthEnd(1)):%d/%m/%Y}.")
+    if len(months) and months.min() > day + pd.offsets.MonthEnd(1):
+        start = months.min() - pd.offsets.MonthEnd(1)
+        raise UnusableInputError(f"The forecast starts at {start:%d/%m/%Y}, after the position date "
+                                 f"{as_at:%d/%m/%Y}: the months between would be in neither the actuals nor the "
+                                 f"forecast. Forecast from {as_at:%d/%m/%Y} (--start), or give the position date "
+                                 f"{start:%d/%m/%Y}.")
     window = costed[(months > pd.Timestamp(as_at)) & (months <= pd.Timestamp(fy_end(as_at)))]
     runs = pd.Series(0.0, index=pd.Index(sorted(costed["run"].unique()), name="run"))
     return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
