@@ -381,3 +381,22 @@ def test_the_outturn_says_how_the_register_and_the_history_disagree_and_refuses_
     write_key_file(tmp_path / "other.key", b"another-key")
     refused = runner.invoke(app, [*args, "--key-file", str(tmp_path / "other.key")])
     assert isinstance(refused.exception, KeyMismatchError) and "not the key" in str(refused.exception)
+
+
+def test_an_outturn_refuses_a_forecast_that_leaves_out_uasc(tmp_path):
+    """New demand is the forecast less what is committed; a forecast without UASC understated it by their cost."""
+    import json
+
+    from placecast.errors import UnusableInputError
+
+    forecast = tmp_path / "forecast"
+    forecast.mkdir()
+    pd.DataFrame({"run": [0], "month_end": ["2023-10-31"], "category": ["secure"], "days": [31.0]}).to_parquet(
+        forecast / "placement_days_runs.parquet", index=False)
+    (forecast / "forecast_settings.json").write_text(json.dumps({"uasc": "exclude", "origin": "2023-09-30"}))
+    args = ["outturn", str(EXAMPLES / "budget.yaml"), "--as-at", "2023-09-30", "--out", str(tmp_path / "o"),
+            "--forecast", str(forecast)]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, UnusableInputError) and "--uasc include" in str(result.exception)
+    (forecast / "forecast_settings.json").write_text(json.dumps({"uasc": "include", "origin": "2023-09-30"}))
+    assert CliRunner().invoke(app, args).exit_code == 0

@@ -161,6 +161,11 @@ def test_forecast_cli_writes_the_contract_files(clean_council, tmp_path, key):
     assert entries[0].startswith("| stream | entrants_per_month_observed | entrants_per_month_last_year |")
     assert [row.split(" | ")[0] for row in entries[2:]] == ["| other children", "| UASC"]
     assert (tmp_path / "placement_days.csv").exists() and (tmp_path / "placement_days_runs.parquet").exists()
+    import json
+
+    recorded = json.loads((tmp_path / "forecast_settings.json").read_text())
+    assert (recorded["origin"], recorded["horizon_months"], recorded["runs"], recorded["seed"], recorded["uasc"]) == (
+        "2025-03-31", 6, 100, 3, "include")
 
 
 def test_forecast_cli_pools_with_no_change_by_default(clean_council, tmp_path, key):

@@ -292,7 +292,7 @@ def forecast(
         result, bt = projected(model, history, settings, settings.horizon_months, by_age,
                                lambda n: progress.advance(task, n))
     table = result.table()
-    write_forecast(out_dir, model, result, bt)
+    write_forecast(out_dir, model, result, bt, settings)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     out.print(f"Children in care at {model.origin_.date()}: {len(model.stock_):,}; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
@@ -303,8 +303,8 @@ def forecast(
         for sentence in plain_words(result, bt, settings.horizon_months):
             err.print(f"[yellow]Note:[/yellow] {sentence}", highlight=False)
     extra = ", forecast_by_age.csv" if by_age else ""
-    out.print(f"Wrote forecast.csv{extra}, placement_days.csv, placement_days_runs.parquet and model_card.md "
-              f"to {out_dir}")
+    out.print(f"Wrote forecast.csv{extra}, placement_days.csv, placement_days_runs.parquet, model_card.md and "
+              f"forecast_settings.json to {out_dir}")
 
 
 @app.command("backtest")
@@ -503,6 +503,7 @@ def outturn(
             from placecast.errors import UnusableInputError
 
             raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast'.")
+        _check_forecast_counts_everyone(forecast_dir)
         run_costs = cost_runs(pd.read_parquet(runs_file), rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
@@ -513,6 +514,22 @@ def outturn(
     headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
     _print_outturn(budget, tables["outturn.csv"], headline, out_dir)
+
+
+def _check_forecast_counts_everyone(forecast_dir: Path) -> None:
+    """New demand is the forecast less what is committed, and commitments and actuals count every child: a
+    forecast that leaves out UASC (or counts only them) would understate it by their whole cost."""
+    import json
+
+    from placecast.errors import UnusableInputError
+    from placecast.model.card import FORECAST_SETTINGS
+
+    path = forecast_dir / FORECAST_SETTINGS
+    uasc = json.loads(path.read_text(encoding="utf-8")).get("uasc", "include") if path.exists() else "include"
+    if uasc != "include":
+        raise UnusableInputError(f"{forecast_dir}: the forecast was made with --uasc {uasc}, but the actuals and "
+                                 "commitments count every child in care; forecast with --uasc include for the "
+                                 "outturn.")
 
 
 def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:

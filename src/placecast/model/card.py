@@ -10,6 +10,7 @@ from placecast.model.backtesting import BacktestResult
 from placecast.model.combine import plain_words, pooling
 from placecast.model.demand import DemandModel, Forecast
 from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD
+from placecast.model.settings import ForecastSettings
 
 
 def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:
@@ -108,14 +109,26 @@ def _markdown_table(table: pd.DataFrame, number: str) -> list[str]:
     return lines
 
 
-def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> list[Path]:
+FORECAST_SETTINGS = "forecast_settings.json"
+
+
+def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None,
+                   settings: ForecastSettings | None = None) -> list[Path]:
     """The forecast folder, all or nothing: forecast.csv, placement_days.csv, every run's placement-days
-    (placement_days_runs.parquet, for costing), model_card.md, and forecast_by_age.csv if the forecast
-    has age bands."""
+    (placement_days_runs.parquet, for costing), model_card.md, forecast_settings.json (the model's settings
+    and origin, for the commands that use the folder to check it fits them), and forecast_by_age.csv if the
+    forecast has age bands."""
+    import json
+
     from placecast.outputs import atomic_folder
 
     written: list[Path] = []
+    # what the model itself knows; the run's own settings when the caller gives them
+    recorded = (settings.model_dump(mode="json") if settings is not None else
+                model.settings().model_dump(mode="json", exclude={"horizon_months", "backtest_runs", "combine"}))
+    recorded["origin"] = model.origin_.date().isoformat()
     with atomic_folder(Path(out), written) as tmp:
+        (tmp / FORECAST_SETTINGS).write_text(json.dumps(recorded, indent=2), encoding="utf-8")
         forecast.table().round(2).to_csv(tmp / "forecast.csv", index=False)
         forecast.days_table().round(1).to_csv(tmp / "placement_days.csv", index=False)
         if forecast.age_array is not None:
