@@ -247,3 +247,13 @@ def test_an_unknown_intervention_says_the_nearest_name_and_a_year_says_how_to_wr
     said = [problem.message for problem in info.value.problems]
     assert any("did you mean 'step-down'?" in m for m in said)
     assert any("write it like 2020/21." in m and not m.endswith("..") for m in said)
+
+
+def test_planned_amounts_too_small_to_be_pounds_a_year_are_said(tmp_path):
+    """'Step-down: 250' (meant £250k) made the plan to date about £125: Green against almost any realised figure."""
+    p = tmp_path / "plan.yaml"
+    p.write_text("approved: 2025-04-01\nplanned: {Step-down: 250, Reunification: 600000}\n", encoding="utf-8")
+    (warning,) = read_plan(p).warnings()
+    assert "Step-down is £250 in the year" in warning and "write 250,000 for £250k" in warning
+    p.write_text("approved: 2025-04-01\nplanned: {Step-down: 250000, Reunification: 0}\n", encoding="utf-8")
+    assert read_plan(p).warnings() == []

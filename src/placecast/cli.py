@@ -752,6 +752,8 @@ def programme_track(
     day = _start_date(as_at, "--as-at")
     assert day is not None
     plan = read_plan(plan_file)
+    for warning in plan.warnings():
+        err.print(f"[yellow]Warning:[/yellow] {plan_file}: {warning}", highlight=False)
     hist = None
     rates = None
     if history is not None:

@@ -37,6 +37,13 @@ class Plan:
     approved: date | None = None  # the baseline is frozen at plan approval
     planned: dict[str, float] = field(default_factory=dict)  # in-year avoidance planned per intervention
 
+    def warnings(self) -> list[str]:
+        """Planned amounts too small to be pounds a year (250 for £250k): the plan to date would be met by
+        almost any realised figure, Green. Said, not refused, since Placecast cannot know what was meant."""
+        return [f"The plan's planned avoidance for {name} is £{amount:,.0f} in the year: planned amounts are in "
+                f"pounds (write {amount * 1000:,.0f} for £{amount:,.0f}k)." for name, amount in self.planned.items()
+                if 0 < amount < 1000]
+
 
 def read_plan(path: Path) -> Plan:
     """Read a plan file (schema :class:`~placecast.programme.files.PlanFile`) with located errors.

@@ -196,6 +196,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
         from placecast.programme.tracker import programme_tables
 
         plan = inputs.plan
+        warnings += plan.warnings()
         programme = programme_tables(plan, as_at, history if plan.approved else None, inputs.unit_costs,
                                      inputs.settings, forecast.forecast)
     progress("Rating indicators")
