@@ -64,6 +64,7 @@ def test_a_formula_saved_without_its_result_is_named_not_read_as_a_blank_cost(tm
     ("A1,P1,Acme,secure,100,2023-05-01,2023-04-01,,,,", "planned_end", "2023-04-01"),
     ("A1,P1,Acme,secure,100,01-05-2023,,,,,", "start", "01-05-2023"),
     ("A1,P1,Acme,secure,100,2023-05-01,,60,30,,", "funding_social_care", "90.0"),
+    ("A1,P1,Acme,secure,100,2023-05-01,,0.6,0.4,,", "funding_social_care", "1.0"),
 ])
 def test_bad_commitments_are_located(tmp_path, row, column, value):
     with pytest.raises(FinanceInputError) as info:

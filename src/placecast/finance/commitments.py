@@ -182,8 +182,11 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     total = split.fillna(0).sum(axis=1)
     bad_split = (total.round(6) != 100) & (total != 0)
     for i in np.flatnonzero(bad_split.to_numpy()):
+        fractions = round(float(total.iloc[i]), 6) == 1  # 0.6 and 0.4 meant as 60% and 40%
         found.append((int(line[i]), InputProblem(file, f"line {line[i]}", "funding_social_care",
-                                                 str(float(total.iloc[i])), "the funding split must add up to 100%.")))
+                                                 str(float(total.iloc[i])), "the funding split must add up to 100%"
+                                                 + ("; write percentages (60 and 40), not fractions (0.6 and 0.4)."
+                                                    if fractions else "."))))
     if found:
         found.sort(key=lambda item: item[0])
         raise FinanceInputError([p for _, p in found])
