@@ -539,7 +539,8 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
                                     "The file is empty, so it was skipped. If the table should have rows, "
                                     "export it again with its header row."))
             continue
-        first = seen.setdefault((file_year, hashlib.sha256(path.read_bytes()).hexdigest()), path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.stat().st_size <= MAX_FILE_BYTES else ""
+        first = seen.setdefault((file_year, digest), path) if digest else path  # too large: refused when read
         if first != path:  # "episodes (1).csv" beside episodes.csv: one finding, not an error on every row
             findings.append(finding(_display(path), 0, "", "", "FILE_REPEATED",
                                     f"The file is an exact copy of {_display(first)}, so only that one was read. "
