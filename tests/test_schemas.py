@@ -187,3 +187,20 @@ def test_an_empty_list_says_it_needs_an_entry_in_words(tmp_path):
     with pytest.raises(LocatedInputError) as info:
         read_unit_costs(p)
     assert info.value.problems[0].message == "needs at least 1 entry; none were given."
+
+
+@pytest.mark.parametrize(("edit", "column", "said"), [
+    (("provider: [PR1]", "provider: [PR01]"), "categories[1].provider[0]", "did you mean PR1?"),
+    (("place: [K1]", "place: [K11]"), "categories[5].place[0]", "not a PLACE code of any year"),
+    (("fallback: other", "fallback: others"), "fallback", "the fallback must be one of the categories"),
+])
+def test_a_taxonomy_code_no_code_list_has_or_a_fallback_that_is_no_category_is_located(tmp_path, edit, column, said):
+    # PR01 for PR1 sent every in-house foster placement to 'other'; 'others' made a category of its own.
+    from placecast.ssda903.taxonomy import default_taxonomy_text
+
+    text = default_taxonomy_text()
+    assert edit[0] in text
+    problem = _read(load_taxonomy, "taxonomy.yaml", text.replace(edit[0], edit[1], 1), tmp_path).problems[0]
+    assert problem.column == column and said in problem.message
+    (tmp_path / "copy.yaml").write_text(text, encoding="utf-8")
+    assert load_taxonomy(tmp_path / "copy.yaml").categories == load_taxonomy().categories  # the built-in passes

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from placecast.errors import LocatedInputError
-from placecast.schema import StrictModel, parse_yaml, read_text, validate_data
+from placecast.errors import LocatedInputError, LocatedProblem
+from placecast.schema import StrictModel, located, parse_yaml, read_text, validate_data
 
 
 class TaxonomyFileError(LocatedInputError):
@@ -82,12 +82,49 @@ class Taxonomy:
         return self.fallback
 
 
-def _from_text(text: str, source: str) -> Taxonomy:
+def _unknown_codes(parsed: TaxonomyFile, source: str, lines: dict) -> list[LocatedProblem]:
+    """Codes no SSDA903 code list has (PR01 for PR1 sent every in-house foster placement to the fallback,
+    without a word), and a fallback that is not one of the categories (it made a category of its own)."""
+    from difflib import get_close_matches
+
+    from placecast.ssda903.codelists import load_code_lists
+
+    fields = load_code_lists().fields
+    built_in = {code for rule in _default_taxonomy().rules for code in rule.place}  # with older codes (M1-M3)
+    known = {"PLACE": {*fields["PLACE"].codes, *fields["PLACE"].legacy, *built_in},
+             "PLACE_PROVIDER": {*fields["PLACE_PROVIDER"].codes, ""}}
+
+    def check(loc: tuple, code: str, field: str) -> list[LocatedProblem]:
+        if code.strip().upper() in known[field]:
+            return []
+        near = get_close_matches(code.strip().upper(), sorted(known[field]), n=1)
+        return [located(source, lines, loc, code, f"not a {field} code of any year" +
+                        (f"; did you mean {near[0]}?" if near else "."))]
+
+    problems = []
+    for i, rule in enumerate(parsed.categories):
+        for j, code in enumerate(rule.place):
+            problems += check(("categories", i, "place", j), code, "PLACE")
+        for j, code in enumerate(rule.provider or []):
+            problems += check(("categories", i, "provider", j), code, "PLACE_PROVIDER")
+    for j, code in enumerate(parsed.temporary):
+        problems += check(("temporary", j), code, "PLACE")
+    names = list(dict.fromkeys(r.category for r in parsed.categories))
+    if parsed.fallback not in names:
+        problems.append(located(source, lines, ("fallback",), parsed.fallback, "the fallback must be one of the "
+                                f"categories above: {', '.join(names)}."))
+    return problems
+
+
+def _from_text(text: str, source: str, check_codes: bool = True) -> Taxonomy:
     data, lines = parse_yaml(text, source)
     result = validate_data(TaxonomyFile, data, source, lines)
     if result.problems:
         raise TaxonomyFileError(result.problems)
     parsed: TaxonomyFile = result.model
+    problems = _unknown_codes(parsed, source, lines) if check_codes else []
+    if problems:
+        raise TaxonomyFileError(problems)
     rules = tuple(
         TaxonomyRule(
             category=r.category,
@@ -115,4 +152,4 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
 @cache
 def _default_taxonomy() -> Taxonomy:
     """The packaged taxonomy, parsed once (it is immutable; each fit of a backtest asks for it)."""
-    return _from_text(default_taxonomy_text(), "taxonomy.yaml (default)")
+    return _from_text(default_taxonomy_text(), "taxonomy.yaml (default)", check_codes=False)
