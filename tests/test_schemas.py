@@ -193,6 +193,7 @@ def test_an_empty_list_says_it_needs_an_entry_in_words(tmp_path):
     (("provider: [PR1]", "provider: [PR01]"), "categories[1].provider[0]", "did you mean PR1?"),
     (("place: [K1]", "place: [K11]"), "categories[5].place[0]", "not a PLACE code of any year"),
     (("fallback: other", "fallback: others"), "fallback", "the fallback must be one of the categories"),
+    (("place: [K1]", "place: [K1, K2]"), "categories[5].place[1]", "already taken by an earlier rule"),
 ])
 def test_a_taxonomy_code_no_code_list_has_or_a_fallback_that_is_no_category_is_located(tmp_path, edit, column, said):
     # PR01 for PR1 sent every in-house foster placement to 'other'; 'others' made a category of its own.

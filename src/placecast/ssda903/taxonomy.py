@@ -109,6 +109,18 @@ def _unknown_codes(parsed: TaxonomyFile, source: str, lines: dict) -> list[Locat
             problems += check(("categories", i, "provider", j), code, "PLACE_PROVIDER")
     for j, code in enumerate(parsed.temporary):
         problems += check(("temporary", j), code, "PLACE")
+    providers = known["PLACE_PROVIDER"]
+    taken: dict[tuple[str, str], str] = {}  # (place, provider) -> the category of the first rule that takes it
+    for i, rule in enumerate(parsed.categories):
+        for j, code in enumerate(rule.place):
+            pairs = {(code.strip().upper(), p.strip().upper()) for p in (rule.provider or providers)}
+            earlier = sorted({taken[pair] for pair in pairs if pair in taken})
+            if pairs and all(pair in taken for pair in pairs):  # rules are tried in order: never reached
+                problems.append(located(source, lines, ("categories", i, "place", j), code, "every such placement "
+                                        f"is already taken by an earlier rule ({', '.join(earlier)}); remove it "
+                                        "there or here."))
+            for pair in pairs:
+                taken.setdefault(pair, rule.category)
     names = list(dict.fromkeys(r.category for r in parsed.categories))
     if parsed.fallback not in names:
         problems.append(located(source, lines, ("fallback",), parsed.fallback, "the fallback must be one of the "
