@@ -136,3 +136,30 @@ def test_folder_year_that_does_not_match_the_dates_is_a_clear_error(tmp_path):
 
     with pytest.raises(UnusableInputError, match="the dates fit 2024"):  # it was forecast from as "2021/22"
         check_usable(found, "returns")
+
+
+def test_a_file_saved_with_month_first_dates_stops_the_history(clean_council, tmp_path):
+    # Its dates with a day over 12 were errors; the others (about 40%) were read with day and month swapped, and
+    # the forecast ran on them with exit 0.
+    import shutil
+
+    import pandas as pd
+
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import check_usable
+
+    root = tmp_path / "returns"
+    shutil.copytree(clean_council, root)
+    year = sorted(p for p in root.iterdir() if p.name.isdigit())[-2]
+    path = next(p for p in year.glob("*.csv") if "episode" in p.name.lower())
+    episodes = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("DECOM", "DEC"):
+        episodes[col] = pd.to_datetime(episodes[col], format="%d/%m/%Y", errors="coerce").dt.strftime("%m/%d/%Y")
+    episodes.fillna("").to_csv(path, index=False)
+    found = validate([root]).findings
+    (us,) = [f for f in found if f.rule == "DATE_FORMAT_US"]
+    assert us.file.endswith(path.name) and "month-first" in us.message
+    with pytest.raises(UnusableInputError, match="month-first"):
+        check_usable(found, "returns")
+    clean = validate([clean_council]).findings
+    assert not [f for f in clean if f.rule == "DATE_FORMAT_US"]

@@ -22,6 +22,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "SHEET_IGNORED": (WARNING, "", "A worksheet is not an SSDA903 table"),
     "TITLE_ROWS": (WARNING, "", "Rows above the header row (a title) were skipped"),
     "DATE_FORMAT_FILE": (WARNING, "", "A file writes its dates in another unambiguous format; they were read"),
+    "DATE_FORMAT_US": (ERROR, "", "A file writes its dates month first (mm/dd/yyyy); none can be trusted"),
     "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
     "FILE_REPEATED": (WARNING, "", "A file is an exact copy of another in the same year and was skipped"),
     "TABLE_EMPTY": (ERROR, "", "A collection year's return has no episodes"),
@@ -61,9 +62,10 @@ RULES: dict[str, tuple[str, str, str]] = {
 # Errors after which the assembled history misstates who was in care (a collection year missing between two
 # returns closes every child in care at its start; a year with no episodes, likewise; a year with no Header
 # leaves its new children with no date of birth, so no age; a file whose dates fit another year than its
-# folder's puts a year's care in the wrong year): nothing may be forecast, costed or reported from such a
+# folder's puts a year's care in the wrong year; month-first dates swap day and month wherever the day is 12 or
+# less): nothing may be forecast, costed or reported from such a
 # history until the returns are mended.
-HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH")
+HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH", "DATE_FORMAT_US")
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,9 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
                              lambda r, c=col: f"'{r[c]}' is not a real date. Correct the day or month (dd/mm/yyyy)."))
         df[col + "_raw"] = raw
         df[col] = parsed
+    us = _us_date_order(dates, df)
+    if us:
+        out.append(finding(table.source, 0, ", ".join(dates), "mm/dd/yyyy", "DATE_FORMAT_US", us))
     for k, cols in other.items():
         out.append(finding(table.source, 0, ", ".join(cols), FORMATS[k], "DATE_FORMAT_FILE",
                            f"{counts[k]:,} dates in {', '.join(cols)} are written as {FORMATS[k]}, not dd/mm/yyyy. "
@@ -118,6 +121,22 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
         df[col] = df[col].str.upper()
         out.extend(_check_codes(df, col, table.year, codes))
     return df
+
+
+def _us_date_order(dates: dict[str, tuple[pd.Series, pd.Series, pd.Series]], df: pd.DataFrame) -> str:
+    """The message when a table's dates are month first (a file saved with US settings), else "". Its dates
+    with a day over 12 are impossible as dd/mm/yyyy and real as mm/dd/yyyy; the others read without error,
+    with their day and month swapped, so no date in the file can be trusted."""
+    dated = impossible = swapped = 0
+    for col, (parsed, _bad, bad_day) in dates.items():
+        dated += int(parsed.notna().sum() + bad_day.sum())
+        impossible += int(bad_day.sum())
+        swapped += int(pd.to_datetime(df.loc[bad_day, col + "_raw"], format="%m/%d/%Y", errors="coerce").notna().sum())
+    if impossible < 5 or impossible < 0.2 * dated or swapped < 0.9 * impossible:
+        return ""
+    return (f"{impossible:,} of the table's {dated:,} dates are not real as dd/mm/yyyy but are as mm/dd/yyyy: the "
+            "file was saved with month-first (US) dates, so its other dates were read with day and month swapped. "
+            "Export the table again with dd/mm/yyyy dates.")
 
 
 def _file_date_format(df: pd.DataFrame, dates: dict[str, tuple[pd.Series, pd.Series, pd.Series]]) -> str:
