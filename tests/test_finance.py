@@ -400,3 +400,15 @@ def test_an_outturn_refuses_a_forecast_that_leaves_out_uasc(tmp_path):
     assert isinstance(result.exception, UnusableInputError) and "--uasc include" in str(result.exception)
     (forecast / "forecast_settings.json").write_text(json.dumps({"uasc": "include", "origin": "2023-09-30"}))
     assert CliRunner().invoke(app, args).exit_code == 0
+
+
+def test_an_outturn_needs_care_data_from_the_start_of_its_financial_year():
+    """At 30/09/2019 on returns beginning 01/04/2021, the actuals since 1 April counted only the children who were
+    still in care in 2021 (£776k) and the outturn showed a £26m surplus, exit 0."""
+    from placecast.errors import UnusableInputError
+    from placecast.finance.outturn import check_data_cover_the_year
+
+    check_data_cover_the_year(date(2021, 4, 1), date(2021, 9, 30))
+    check_data_cover_the_year(date(2020, 4, 1), date(2021, 9, 30))
+    with pytest.raises(UnusableInputError, match="begin on 01/04/2021, after the start of the financial year"):
+        check_data_cover_the_year(date(2021, 4, 1), date(2019, 9, 30))

@@ -465,7 +465,7 @@ def outturn(
 
     from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
     from placecast.finance.budget import check_budget_year, read_budget_input
-    from placecast.finance.outturn import data_gap_warning, forecast_outturn
+    from placecast.finance.outturn import check_data_cover_the_year, data_gap_warning, forecast_outturn
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
@@ -479,6 +479,7 @@ def outturn(
         from placecast.ssda903 import load_history
 
         hist = load_history(history)
+        check_data_cover_the_year(hist.first_day, day)
     if commitments is not None:
         from placecast.ssda903 import is_history_folder
         from placecast.ssda903.pseudonym import resolve_key

@@ -112,6 +112,17 @@ def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
     return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
 
 
+def check_data_cover_the_year(data_start: date, as_at: date) -> None:
+    """The care data must begin by 1 April of the position date's financial year: before their first return,
+    only the children still in care at its start are seen, so the actuals since 1 April (and the placements
+    open at the position date) were a fraction of the year's (a £26m surplus, exit 0)."""
+    if data_start > fy_start(as_at):
+        raise UnusableInputError(f"The care data begin on {data_start:%d/%m/%Y}, after the start of the financial "
+                                 f"year of the position date {as_at:%d/%m/%Y} ({fy_start(as_at):%d/%m/%Y}): the "
+                                 "placements since 1 April cannot be counted. Give the returns from that year on, "
+                                 "or a position date in a year they cover.")
+
+
 def data_gap_warning(data_end: date, as_at: date) -> str | None:
     """What the outturn does with the days between the care data's end and the position date, when there are
     any: they have no actual placements, so they are costed as the placements open at the data's end."""
