@@ -53,6 +53,7 @@ POSTS = {  # route -> roles allowed; allowed requests are sent with input refuse
     "/c/demo/data/upload": {"analyst", "admin"},
     "/c/demo/money/budget": {"finance", "admin"},
     "/c/demo/money/unit-costs": {"finance", "admin"},
+    "/c/demo/money/quarter": {"finance", "admin"},
     "/c/demo/scenarios": {"analyst", "admin"},
     "/c/demo/scenarios/preview": {"analyst", "admin"},
     "/c/demo/indicators/commentary": {"analyst", "admin"},
@@ -68,6 +69,8 @@ def bad_input(path: str) -> dict:
         return {"files": {"workbook": ("budget.csv", b"a,b", "text/csv")}}
     if path.endswith("unit-costs"):
         return {"data": {"weekly-secure": "lots", "effective_from": "not a date", "inflation": "3"}}
+    if path.endswith("quarter"):
+        return {"data": {"quarter": "next quarter"}}
     if path.endswith("commentary"):
         return {"data": {"indicator": "NO_SUCH", "text": "x"}}
     if path.endswith("child"):
@@ -800,13 +803,13 @@ def test_a_budget_the_quarter_cannot_use_is_not_kept(web, clients, tmp_path):
     # Another year's budget: refused at once (it was kept, and every quarter after it failed).
     refused = _budget_upload(fin, changed("quarter", "2024/25 Q2"))
     assert refused.status_code == 400 and "is for 2024/25" in refused.text
-    assert "upload the budget for 2025/26, or change the quarter" in refused.text  # what to do, in the page's words
+    assert "upload the budget for 2025/26, the year of the quarter the pages show" in refused.text  # what to do
     # Amounts in thousands marked as pounds: only the quarter's own figures show it, so its job fails, and the
     # budget in effect stays as it was (the upload replaced it before the job ran).
     staged = _budget_upload(fin, changed("units", "£"))
     assert staged.status_code == 303
     job = web.wait(int(staged.headers["location"].rsplit("/", 1)[1]))
-    assert job.status == "failed" and "Check 'units:'" in job.error and "not kept" in job.progress
+    assert job.status == "failed" and "Check 'units:'" in job.error and "Not kept" in job.progress
     assert f.budget() == in_effect and in_effect.read_bytes() == kept
     assert not list(f.root.glob("budget-*.xlsx"))
 
@@ -859,3 +862,33 @@ def test_a_long_job_error_is_cut_at_a_line_and_says_how_many_more():
     assert len(shown) <= 2000 and shown.splitlines()[-2] in message.splitlines()
     assert shown.endswith(f"... and {100 - len(shown.splitlines()) + 1} more line(s): the command line shows them all.")
     assert _shown("short") == "short" and len(_shown("x" * 5000)) == 2000
+
+
+def test_finance_changes_the_quarter_the_pages_show_and_a_quarter_that_fails_changes_nothing(web, clients):
+    # There was no way to change the quarter in the browser: a workspace showed 2025-Q2 for ever.
+    from placecast.web.workspace import folder, load_report
+
+    fin, admin = clients["finance"], clients["admin"]
+    f = folder(web.data_dir, "demo")
+    bad = fin.post("/c/demo/money/quarter", data={"quarter": "Q3 2025", "csrftoken": token(fin)})
+    assert bad.status_code == 400 and "is not a quarter" in bad.text
+    other_year = fin.post("/c/demo/money/quarter", data={"quarter": "2026-Q1", "csrftoken": token(fin)})
+    assert other_year.status_code == 400 and "give the budget for 2026/27 with the quarter" in other_year.text
+    assert f.settings().quarter == "2025-Q2"
+    moved = fin.post("/c/demo/money/quarter", data={"quarter": "2025-Q3", "population": "61000",
+                                                    "csrftoken": token(fin)})
+    assert moved.status_code == 303
+    assert web.wait(int(moved.headers["location"].rsplit("/", 1)[1])).status == "done"
+    assert (f.settings().quarter, f.settings().population_0_17) == ("2025-Q3", 61000)
+    assert load_report(f, "2025-Q3").as_at.isoformat() == "2025-12-31"
+    back = fin.post("/c/demo/money/quarter", data={"quarter": "2025-Q2", "population": "60000",
+                                                   "csrftoken": token(fin)})
+    assert web.wait(int(back.headers["location"].rsplit("/", 1)[1])).status == "done"
+    assert f.settings().quarter == "2025-Q2"
+    # A workspace with no returns: the job fails, and no quarter is written for it.
+    empty = folder(web.data_dir, "other")
+    failed = admin.post("/c/other/money/quarter", data={"quarter": "2025-Q2", "csrftoken": token(admin)})
+    assert failed.status_code == 303
+    job = web.wait(int(failed.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "failed" and "Not kept" in job.progress
+    assert not (empty.root / "workspace.yaml").exists()

@@ -260,16 +260,17 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
             "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
 
 
-def _compute_quarter(ctx: Context, budget: Path | None = None):
-    """The quarter for the workspace's settings (with ``budget`` instead of the budget in effect when
-    given), computed and kept for the pages: (folder, quarter, report)."""
+def _compute_quarter(ctx: Context, budget: Path | None = None, staged: dict | None = None):
+    """The quarter for the workspace's settings (with ``budget`` instead of the budget in effect, and the
+    ``staged`` settings over the workspace's, when given), computed and kept for the pages: (folder, quarter,
+    report)."""
     from placecast.report import build_report
     from placecast.web.workspace import folder, report_config, save_results
 
     f = folder(ctx.settings.data_dir, ctx.council.slug)
-    quarter = f.settings().quarter
     config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs,
-                           budget=budget)
+                           budget=budget, staged=staged)
+    quarter = f.settings_with(staged).quarter
     report = build_report(config, progress=ctx.progress)
     save_results(f, quarter, report)
     return f, quarter, report
@@ -284,16 +285,20 @@ def run_quarter_job(ctx: Context) -> dict:
     staged = f.root / str(ctx.params["budget"]) if ctx.params.get("budget") else None
     if staged is not None and (staged.parent != f.root or not staged.is_file()):
         raise UnusableInputError("The uploaded budget is no longer there: upload it again.")
+    settings = {k: ctx.params[k] for k in ("quarter", "population_0_17") if k in ctx.params}
     try:
-        _, _, report = _compute_quarter(ctx, staged)
+        _, _, report = _compute_quarter(ctx, staged, settings)
     except BaseException:
         if staged is not None:
             staged.unlink(missing_ok=True)  # a failed run changes nothing
-            ctx.progress("The uploaded budget was not kept: the budget in effect is as it was")
+        if staged is not None or settings:
+            ctx.progress("Not kept: the budget and the quarter in effect are as they were")
         raise
     if staged is not None:
         staged.replace(f.inputs / "budget.xlsx")
         (f.inputs / "budget.yaml").unlink(missing_ok=True)
+    if settings:  # the pages show the new quarter only now that it has been computed
+        f.write_settings(f.settings_with(settings))
     return {"quarter": report.quarter}
 
 

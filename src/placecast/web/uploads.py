@@ -130,26 +130,93 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
                   user: SignedIn = Depends(need("money"))) -> Response:
     """Check the workbook with the library at once; stage it when it has no problem; the quarter job
     computes with it and only then makes it the budget in effect (a failed job changes nothing)."""
-    from placecast.finance.budget import check_budget_year, read_budget_input
+    council = council_of(request, slug, user)
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, slug)
+    if not (f.root / "workspace.yaml").exists():
+        return section_page(request, slug, "money", user, status=400, budget_errors=[
+            "Choose the quarter first (below), with this budget: the budget is checked against its year."])
+    staged = _stage_budget(request, slug, user, workbook, f.settings().quarter)
+    if isinstance(staged, Response):
+        return staged
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username,
+                      {"budget": staged.name}, "budget changed")
+    log(request, user.username, "budget changed", f"budget workbook {workbook.filename} uploaded (job {job.id})", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+
+
+@router.post("/c/{slug}/money/quarter")
+def change_quarter(request: Request, slug: str, quarter: str = Form(""), population: str = Form(""),
+                   workbook: UploadFile | None = File(None), user: SignedIn = Depends(need("money"))) -> Response:
+    """The quarter the pages show (and the children's population), with that year's budget when the year
+    changes: computed by a job, and kept only once the quarter has been computed (a failed job changes
+    nothing)."""
     from placecast.quarter.config import parse_quarter
 
     council = council_of(request, slug, user)
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, slug)
+    try:
+        label, day = parse_quarter(quarter)
+        people = int(population) if population.strip() else f.settings_with({"quarter": quarter}).population_0_17
+        if people is not None and people < 1:
+            raise ValueError("the population of children aged 0-17 must be a whole number of at least 1.")
+    except ValueError as exc:
+        return section_page(request, slug, "money", user, status=400, quarter_error=str(exc).replace(
+            "invalid literal for int() with base 10", "the population must be a whole number"))
+    year, q = label.split("/")[0], label[-1]
+    params: dict[str, object] = {"quarter": f"{year}-Q{q}", "population_0_17": people}
+    if workbook is not None and workbook.filename:
+        staged = _stage_budget(request, slug, user, workbook, str(params["quarter"]))
+        if isinstance(staged, Response):
+            return staged
+        params["budget"] = staged.name
+    elif (budget := f.budget()) is not None:
+        problem = _budget_year_problem(budget, str(params["quarter"]))
+        if problem:
+            return section_page(request, slug, "money", user, status=400, quarter_error=problem)
+    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, params,
+                      f"quarter {params['quarter']}")
+    log(request, user.username, "settings changed", f"quarter {params['quarter']}, population {people or 'not given'}"
+        f"{', with a budget workbook' if 'budget' in params else ''} (job {job.id}; kept when it succeeds)", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+
+
+def _budget_year_problem(path: Path, quarter: str) -> str:
+    """Why the budget in ``path`` cannot be used for ``quarter`` (another financial year), or ""."""
+    from placecast.finance.budget import check_budget_year, read_budget_input
+    from placecast.quarter.config import parse_quarter
+
+    try:
+        check_budget_year(read_budget_input(path).model, parse_quarter(quarter)[1], "The budget in effect",
+                          "give the budget for {position} with the quarter")
+    except PlacecastError as exc:
+        return str(exc)
+    return ""
+
+
+def _stage_budget(request: Request, slug: str, user: SignedIn, workbook: UploadFile, quarter: str
+                  ) -> Path | Response:
+    """The uploaded workbook, checked by the library for ``quarter``, staged beside the workspace; or the
+    money page listing its problems (nothing kept)."""
+    from placecast.finance.budget import check_budget_year, read_budget_input
+    from placecast.quarter.config import parse_quarter
+
     name = Path(workbook.filename or "").name
     data = workbook.file.read()
     if not name.lower().endswith(".xlsx") or not data.startswith(b"PK"):
         return section_page(request, slug, "money", user, status=400, budget_errors=[
             f"{name or 'The file'} is not an Excel workbook (.xlsx). Download the budget workbook below, fill it in "
             "and upload it."])
-    st = state(request)
-    f = workspace.folder(st.settings.data_dir, slug)
+    f = workspace.folder(state(request).settings.data_dir, slug)
     handle, staged_name = tempfile.mkstemp(prefix="budget-", suffix=".xlsx", dir=f.root)
     with open(handle, "wb") as out:
         out.write(data)
     staged = Path(staged_name)
     try:
         budget = read_budget_input(staged)
-        check_budget_year(budget.model, parse_quarter(f.settings().quarter)[1], "The budget",
-                          "upload the budget for {position}, or change the quarter the pages show (on the data page)")
+        check_budget_year(budget.model, parse_quarter(quarter)[1], "The budget",
+                          "upload the budget for {position}, the year of the quarter (" + quarter + ")")
     except LocatedInputError as exc:
         staged.unlink()
         problems = [str(p).replace(str(staged), name) for p in exc.problems]
@@ -158,11 +225,7 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
         staged.unlink()
         return section_page(request, slug, "money", user, status=400,
                             budget_errors=[str(exc).replace(str(staged), name)])
-    # The budget in effect is replaced only when the quarter has been computed with the new one.
-    job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username,
-                      {"budget": staged.name}, "budget changed")
-    log(request, user.username, "budget changed", f"budget workbook {name} uploaded (job {job.id})", slug)
-    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+    return staged
 
 
 @router.get("/c/{slug}/money/budget.xlsx")

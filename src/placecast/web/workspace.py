@@ -93,8 +93,14 @@ class Folder:
         """The workspace's settings (its quarter and extras)."""
         path = self.root / "workspace.yaml"
         if not path.exists():
-            raise UnusableInputError("This workspace has no quarter yet: set one on the data page.")
+            raise UnusableInputError("This workspace has no quarter yet: set one on the money page.")
         return _settings(path.read_text(encoding="utf-8")).model_copy(deep=True)
+
+    def settings_with(self, update: dict | None) -> WorkspaceSettings:
+        """The settings with ``update`` over them (a new workspace: ``update`` alone, which names a quarter)."""
+        if not (self.root / "workspace.yaml").exists() and update and update.get("quarter"):
+            return WorkspaceSettings.model_validate(update)
+        return self.settings().model_copy(update=update or {})
 
     def write_settings(self, settings: WorkspaceSettings) -> None:
         """Replace the workspace's settings atomically."""
@@ -164,13 +170,15 @@ def council_by_id(engine: Engine, council_id: int) -> Council | None:
         return s.get(Council, council_id)
 
 
-def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 42, budget: Path | None = None):
+def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 42, budget: Path | None = None,
+                  staged: dict | None = None):
     """The report configuration of a workspace, as ``placecast report`` would read it (with ``budget``, a
-    staged upload, in place of the budget in effect when given)."""
+    staged upload, in place of the budget in effect, and ``staged`` settings over the workspace's, when
+    given)."""
     from placecast.quarter import ReportConfig
 
     f = folder(data_dir, slug)
-    ws = f.settings()
+    ws = f.settings_with(staged)
     budget = budget or f.budget()
     if budget is None:
         raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
