@@ -59,6 +59,7 @@ POSTS = {  # route -> roles allowed; allowed requests are sent with input refuse
     "/c/demo/indicators/commentary": {"analyst", "admin"},
     "/c/demo/data/child": {"analyst", "admin"},
     "/admin/users": {"admin"},
+    "/admin/councils": {"admin"},
 }
 
 
@@ -69,6 +70,8 @@ def bad_input(path: str) -> dict:
         return {"files": {"workbook": ("budget.csv", b"a,b", "text/csv")}}
     if path.endswith("unit-costs"):
         return {"data": {"weekly-secure": "lots", "effective_from": "not a date", "inflation": "3"}}
+    if path.endswith("councils"):
+        return {"data": {"name": "", "slug": "x"}}
     if path.endswith("quarter"):
         return {"data": {"quarter": "next quarter"}}
     if path.endswith("commentary"):
@@ -803,7 +806,7 @@ def test_a_budget_the_quarter_cannot_use_is_not_kept(web, clients, tmp_path):
     # Another year's budget: refused at once (it was kept, and every quarter after it failed).
     refused = _budget_upload(fin, changed("quarter", "2024/25 Q2"))
     assert refused.status_code == 400 and "is for 2024/25" in refused.text
-    assert "upload the budget for 2025/26, the year of the quarter the pages show" in refused.text  # what to do
+    assert "upload the budget for 2025/26, the year of the quarter (2025-Q2)" in refused.text  # what to do
     # Amounts in thousands marked as pounds: only the quarter's own figures show it, so its job fails, and the
     # budget in effect stays as it was (the upload replaced it before the job ran).
     staged = _budget_upload(fin, changed("units", "£"))
@@ -892,3 +895,28 @@ def test_finance_changes_the_quarter_the_pages_show_and_a_quarter_that_fails_cha
     job = web.wait(int(failed.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "failed" and "Not kept" in job.progress
     assert not (empty.root / "workspace.yaml").exists()
+
+
+def test_an_administrator_adds_a_council_and_its_first_returns_are_kept_before_it_has_a_quarter(web, clients):
+    # There was no way to add a council: only the demo's workspace existed. A new one's first upload then
+    # failed its job (no quarter yet), though its returns were kept.
+    from placecast.web import audit
+    from placecast.web.workspace import folder
+
+    admin = clients["admin"]
+    refused = admin.post("/admin/councils", data={"name": "West council", "slug": "West Council!",
+                                                  "csrftoken": token(admin)})
+    assert refused.status_code == 400 and "short name of 2 to 40" in refused.text
+    made = admin.post("/admin/councils", data={"name": "West council", "slug": "west", "region": "West region",
+                                               "csrftoken": token(admin)})
+    assert made.status_code == 303 and "West council" in admin.get("/admin/users").text
+    again = admin.post("/admin/councils", data={"name": "West", "slug": "west", "csrftoken": token(admin)})
+    assert again.status_code == 400 and "already a workspace" in again.text
+    assert audit.search(web.engine, audit.AuditQuery(action="council created"))[0].detail.startswith("'West council'")
+    demo = folder(web.data_dir, "demo").returns
+    year = sorted(p for p in demo.iterdir() if p.name.isdigit())[0]
+    files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in sorted(year.glob("*.csv"))]
+    r = admin.post("/c/west/data/upload", data={"year": year.name, "csrftoken": token(admin)}, files=files)
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "done" and (folder(web.data_dir, "west").history / "manifest.json").exists()
+    assert "Now none" in admin.get("/c/west/money").text  # the quarter is set next, on the money page

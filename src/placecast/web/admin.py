@@ -178,6 +178,28 @@ def create_user(request: Request, user: SignedIn = Depends(need("admin")), form:
     return RedirectResponse("/admin/users", status_code=303)
 
 
+@router.post("/admin/councils")
+def create_council(request: Request, user: SignedIn = Depends(need("admin")), form: FormData = Depends(form_of)
+                   ) -> Response:
+    """A new council workspace (an administrator); audited. Its team, returns, quarter and budget follow."""
+    import re
+
+    from placecast.errors import UnusableInputError
+    from placecast.web import workspace
+
+    name, slug = " ".join(str(form.get("name", "")).split()), str(form.get("slug", "")).strip().lower()
+    region = " ".join(str(form.get("region", "")).split())
+    if not name or not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", slug):
+        return _users(request, user, 400, error="Give the council's name, and a short name of 2 to 40 lower-case "
+                      "letters, digits and hyphens (it is part of the pages' addresses).")
+    try:
+        workspace.create_council(state(request).engine, state(request).settings.data_dir, slug, name, region)
+    except UnusableInputError as exc:
+        return _users(request, user, 400, error=str(exc))
+    log(request, user.username, "council created", f"'{name}' ({slug}){f', region {region}' if region else ''}")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
 @router.post("/admin/users/{user_id}")
 def update_user(request: Request, user_id: int, user: SignedIn = Depends(need("admin")),
                 form: FormData = Depends(form_of)) -> Response:

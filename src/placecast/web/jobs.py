@@ -222,6 +222,9 @@ def run_ingest(ctx: Context) -> dict:
         f.returns.rename(old) if f.returns.exists() else None
         staged.rename(f.returns)
         shutil.rmtree(old, ignore_errors=True)
+    if not (f.root / "workspace.yaml").exists() or f.budget() is None:  # a new workspace: returns first
+        ctx.progress("Returns kept; the quarter is computed once its quarter and budget are set on the money page")
+        return {**out, "quarter": None}
     return {**out, **run_quarter_job(ctx)}
 
 
