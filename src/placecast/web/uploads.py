@@ -162,8 +162,8 @@ def change_quarter(request: Request, slug: str, quarter: str = Form(""), populat
         if people is not None and people < 1:
             raise ValueError("the population of children aged 0-17 must be a whole number of at least 1.")
     except ValueError as exc:
-        return section_page(request, slug, "money", user, status=400, quarter_error=str(exc).replace(
-            "invalid literal for int() with base 10", "the population must be a whole number"))
+        return section_page(request, slug, "money", user, status=400, quarter_typed=quarter, quarter_error=str(
+            exc).replace("invalid literal for int() with base 10", "the population must be a whole number"))
     year, q = label.split("/")[0], label[-1]
     params: dict[str, object] = {"quarter": f"{year}-Q{q}", "population_0_17": people}
     if workbook is not None and workbook.filename:
@@ -174,7 +174,7 @@ def change_quarter(request: Request, slug: str, quarter: str = Form(""), populat
     elif (budget := f.budget()) is not None:
         problem = _budget_year_problem(budget, str(params["quarter"]))
         if problem:
-            return section_page(request, slug, "money", user, status=400, quarter_error=problem)
+            return section_page(request, slug, "money", user, status=400, quarter_error=problem, quarter_typed=quarter)
     job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, params,
                       f"quarter {params['quarter']}")
     log(request, user.username, "settings changed", f"quarter {params['quarter']}, population {people or 'not given'}"
