@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from placecast.errors import PlacecastError
 from placecast.store import Store
 from placecast.store.workspace import Council, User
 from placecast.web import accounts, audit, jobs, workspace
@@ -231,3 +232,9 @@ def _errors(api: FastAPI) -> None:
         except NotSignedIn:
             pass
         return render(request, "error.html", exc.status_code, user=user, status=exc.status_code, message=exc.detail)
+
+    @api.exception_handler(PlacecastError)
+    async def input_error(request: Request, exc: PlacecastError) -> Response:
+        """A problem with the workspace's inputs met in a page (a new council with no quarter yet): said in
+        words, as the command line says it, not an internal error."""
+        return await http_error(request, HTTPException(400, str(exc)))
