@@ -920,5 +920,8 @@ def test_an_administrator_adds_a_council_and_its_first_returns_are_kept_before_i
     job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "done" and (folder(web.data_dir, "west").history / "manifest.json").exists()
     assert "Now none" in admin.get("/c/west/money").text  # the quarter is set next, on the money page
+    for path in PAGES:  # every page of a workspace with returns and no quarter yet
+        if path.startswith("/c/demo"):
+            assert admin.get(path.replace("/c/demo", "/c/west")).status_code == 200, path
     early = admin.post("/c/west/forecast/settings", data={"runs": "500", "csrftoken": token(admin)})
     assert early.status_code == 400 and "no quarter yet: set one on the money page" in early.text  # was a 500
