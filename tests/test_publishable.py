@@ -162,3 +162,20 @@ def test_the_workbook_carries_the_words_and_every_sheet_prints_landscape_one_pag
     for ws in wb:
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_area, ws.title
+
+
+def test_a_quarter_forecast_leaving_out_uasc_is_refused(published):
+    # Its outturn's new demand (the forecast less commitments, which count every child) would leave the UASC's
+    # cost out; the web app's forecast settings offered it.
+    import dataclasses
+
+    import pytest
+
+    from placecast.errors import UnusableInputError
+    from placecast.quarter import run_quarter
+
+    report, _ = published
+    inputs = report.results.inputs
+    leaving_out = dataclasses.replace(inputs, settings=inputs.settings.model_copy(update={"uasc": "exclude"}))
+    with pytest.raises(UnusableInputError, match="must count every child"):
+        run_quarter(leaving_out)

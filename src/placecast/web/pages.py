@@ -185,8 +185,8 @@ def write_commentary(request: Request, slug: str, indicator: str = Form(...), te
     return RedirectResponse(f"/c/{slug}/indicators#i-{indicator}", status_code=303)
 
 
-EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrinkage", "trend", "trend_carry", "uasc",
-            "seed")
+EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrinkage", "trend", "trend_carry", "seed")
+# not uasc: the quarter's forecast counts every child, as its outturn's commitments do
 
 
 @router.post("/c/{slug}/forecast/settings")
