@@ -213,3 +213,19 @@ def test_a_stacked_councils_missing_year_names_the_council_not_a_temporary_folde
     said = " ".join(result.stderr.split())
     assert "council Council C" in said and "2024 (the rows of council Council C)" in said
     assert tempfile.gettempdir() + "/tmp" not in said
+
+
+def test_the_regional_tables_say_which_children_they_count(region_folder, tmp_path):
+    # With --uasc only the tables and the summary did not say so.
+    import json
+
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    result = CliRunner().invoke(app, ["region", str(region_folder), "--out", str(tmp_path / "out"), "--runs", "20",
+                                      "--workers", "0", "--no-report", "--uasc", "only"])
+    assert result.exit_code == 0, result.output
+    assert "(UASC only)" in " ".join(result.output.split())
+    recorded = json.loads((tmp_path / "out" / "forecast_settings.json").read_text())
+    assert recorded["uasc"] == "only" and recorded["runs"] == 20

@@ -7,6 +7,7 @@ not a table, unreadable file, bad option); 3 an internal error (please report it
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import re
 import shutil
@@ -634,13 +635,18 @@ def region(
             results = regional_forecast(folders, settings, default_unit_costs(), _start_date(start, "--start"),
                                         beds, client, by_age)
     write_tables(out_dir, results.tables())
+    from placecast.model.card import FORECAST_SETTINGS  # which children the tables count, and from when
+
+    (out_dir / FORECAST_SETTINGS).write_text(json.dumps({**settings.model_dump(mode="json"), "origin": results.start
+                                                         .isoformat()}, indent=2), encoding="utf-8")
     for c in results.councils:
         if c.errors:
             err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
                       "on its returns for the details.")
     table = results.region.table()
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care at "
+    who = {"exclude": " (UASC left out)", "only": " (UASC only)"}.get(settings.uasc, "")
+    out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care{who} at "
               f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if report:
