@@ -217,3 +217,13 @@ def test_a_previous_total_that_disagrees_with_the_lines_is_an_error_showing_both
     with pytest.raises(FinanceInputError) as info:
         read_budget(path)
     assert any("gives 40 after reserves, not 50" in p.message for p in info.value.problems)
+
+
+def test_an_amount_in_brackets_is_negative_as_accounts_write_it(tmp_path):
+    # '(120)' was "expected a valid decimal": a finance officer's surplus could not be typed as it is printed.
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD.replace("forecast_net_expenditure: 149}", 'forecast_net_expenditure: 149, '
+                                 'previous_quarter_deficit: "(1,020)"}').replace(
+        "reserves: 5}", 'reserves: 5, previous_quarter_deficit: 20}'), encoding="utf-8")
+    budget = read_budget(path)
+    assert sum(line.previous_deficit for line in budget.lines) == Decimal(-1000)

@@ -62,16 +62,19 @@ GROUPED_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def number_text(text: str, symbols: str = "£") -> str:
-    """A number as typed, its ``symbols`` (£, %) taken off and its commas taken out where they group
-    thousands (£1,234.50). A comma anywhere else is kept, so that the text does not parse and the cell is
-    reported: a decimal comma (87,7) is never read as 877, nor 1,5 as 15.
+    """A number as typed, its ``symbols`` (£, %) taken off, brackets read as a minus as accounts write
+    it ((1,200) is -1200), and its commas taken out where they group thousands (£1,234.50). A comma anywhere
+    else is kept, so that the text does not parse and the cell is reported: a decimal comma (87,7) is never
+    read as 877, nor 1,5 as 15.
 
-    >>> number_text("£1,234.50"), number_text("87,7"), number_text("45.5%", "%")
-    ('1234.50', '87,7', '45.5')
+    >>> number_text("£1,234.50"), number_text("87,7"), number_text("45.5%", "%"), number_text("(1,200)")
+    ('1234.50', '87,7', '45.5', '-1200')
     """
     for symbol in symbols:
         text = text.replace(symbol, "")
     text = text.strip()
+    if (bracketed := re.fullmatch(r"\(\s*([0-9][0-9,.]*)\s*\)", text)) is not None:  # (1,200): accounts' negative
+        text = "-" + bracketed[1]
     return text.replace(",", "") if GROUPED_THOUSANDS.fullmatch(text) else text
 
 
