@@ -919,6 +919,7 @@ def test_an_administrator_adds_a_council_and_its_first_returns_are_kept_before_i
     r = admin.post("/c/west/data/upload", data={"year": year.name, "csrftoken": token(admin)}, files=files)
     job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "done" and (folder(web.data_dir, "west").history / "manifest.json").exists()
+    assert "set on the money page" in job.progress  # what comes next, on the job's page
     assert "Now none" in admin.get("/c/west/money").text  # the quarter is set next, on the money page
     for path in PAGES:  # every page of a workspace with returns and no quarter yet
         if path.startswith("/c/demo"):

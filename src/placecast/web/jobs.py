@@ -194,7 +194,8 @@ def execute(settings_data: dict, job_id: int) -> None:
                 error=f"Placecast failed ({exc.__class__.__name__}): this is a bug; the administrator's log has "
                       "the details. Nothing was changed.")
         return
-    _update(engine, job_id, status="done", progress="Finished", finished_at=datetime.now(UTC),
+    finished = str(output.get("note") or "Finished")
+    _update(engine, job_id, status="done", progress=finished, finished_at=datetime.now(UTC),
             result={"params": ctx.params, "output": output})
 
 
@@ -223,8 +224,8 @@ def run_ingest(ctx: Context) -> dict:
         staged.rename(f.returns)
         shutil.rmtree(old, ignore_errors=True)
     if not (f.root / "workspace.yaml").exists() or f.budget() is None:  # a new workspace: returns first
-        ctx.progress("Returns kept; the quarter is computed once its quarter and budget are set on the money page")
-        return {**out, "quarter": None}
+        return {**out, "quarter": None, "note": "Finished: the returns are kept; the quarter is computed once its "
+                "quarter and budget are set on the money page"}
     return {**out, **run_quarter_job(ctx)}
 
 
