@@ -135,7 +135,7 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
     f = workspace.folder(st.settings.data_dir, slug)
     if not (f.root / "workspace.yaml").exists():
         return section_page(request, slug, "money", user, status=400, budget_errors=[
-            "Choose the quarter first (below), with this budget: the budget is checked against its year."])
+            "Choose the quarter first (above), with this budget: the budget is checked against its year."])
     staged = _stage_budget(request, slug, user, workbook, f.settings().quarter)
     if isinstance(staged, Response):
         return staged
