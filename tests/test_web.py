@@ -921,6 +921,10 @@ def test_an_administrator_adds_a_council_and_its_first_returns_are_kept_before_i
     assert job.status == "done" and (folder(web.data_dir, "west").history / "manifest.json").exists()
     assert "set on the money page" in job.progress  # what comes next, on the job's page
     assert "Now none" in admin.get("/c/west/money").text  # the quarter is set next, on the money page
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    early_budget = admin.post("/c/west/money/budget", data={"csrftoken": token(admin)},
+                              files={"workbook": ("b.xlsx", b"PK\x03\x04", xlsx)})
+    assert early_budget.status_code == 400 and "Choose the quarter first (above)" in early_budget.text
     for path in PAGES:  # every page of a workspace with returns and no quarter yet
         if path.startswith("/c/demo"):
             assert admin.get(path.replace("/c/demo", "/c/west")).status_code == 200, path
