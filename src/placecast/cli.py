@@ -7,7 +7,6 @@ not a table, unreadable file, bad option); 3 an internal error (please report it
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 import shutil
@@ -102,7 +101,6 @@ def validate(
                                                  "in the Excel report (withheld by default).")] = False,
 ) -> None:
     """Validate SSDA903 returns. Exit 0: no errors (warnings allowed); 1: errors; 2: unreadable input."""
-    from placecast.errors import UnusableInputError
     from placecast.ssda903 import validate as run_validation
 
     if fmt is Format.xlsx and out_file is None:
@@ -466,7 +464,13 @@ def outturn(
 
     from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
     from placecast.finance.budget import check_budget_year, read_budget_input
-    from placecast.finance.outturn import check_data_cover_the_year, data_gap_warning, forecast_outturn
+    from placecast.finance.outturn import (
+        check_counts_every_child,
+        check_data_cover_the_year,
+        data_gap_warning,
+        forecast_outturn,
+    )
+    from placecast.model.card import recorded_settings
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
@@ -500,13 +504,9 @@ def outturn(
                           highlight=False)
     run_costs = None
     if forecast_dir is not None:
-        runs_file = forecast_dir / "placement_days_runs.parquet"
-        if not runs_file.exists():
-            from placecast.errors import UnusableInputError
-
-            raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast'.")
-        _check_forecast_counts_everyone(forecast_dir)
-        run_costs = cost_runs(pd.read_parquet(runs_file), rates)
+        check_counts_every_child(recorded_settings(forecast_dir).get("uasc", "include"), f"{forecast_dir}: the "
+                                 "forecast", "forecast with --uasc include for the outturn")
+        run_costs = cost_runs(_forecast_runs(forecast_dir), rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
     if hist is not None and (gap := data_gap_warning(hist.census_date, day)):
@@ -518,20 +518,14 @@ def outturn(
     _print_outturn(budget, tables["outturn.csv"], headline, out_dir)
 
 
-def _check_forecast_counts_everyone(forecast_dir: Path) -> None:
-    """New demand is the forecast less what is committed, and commitments and actuals count every child: a
-    forecast that leaves out UASC (or counts only them) would understate it by their whole cost."""
-    import json
+def _forecast_runs(forecast_dir: Path) -> Any:
+    """Every run's placement-days from a folder written by 'placecast forecast' (for costing)."""
+    import pandas as pd
 
-    from placecast.errors import UnusableInputError
-    from placecast.model.card import FORECAST_SETTINGS
-
-    path = forecast_dir / FORECAST_SETTINGS
-    uasc = json.loads(path.read_text(encoding="utf-8")).get("uasc", "include") if path.exists() else "include"
-    if uasc != "include":
-        raise UnusableInputError(f"{forecast_dir}: the forecast was made with --uasc {uasc}, but the actuals and "
-                                 "commitments count every child in care; forecast with --uasc include for the "
-                                 "outturn.")
+    runs_file = forecast_dir / "placement_days_runs.parquet"
+    if not runs_file.exists():
+        raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast' first.")
+    return pd.read_parquet(runs_file)
 
 
 def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:
@@ -565,7 +559,6 @@ def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path
 
 def _period_end(model: Any) -> date:
     """The last day of the budget file's period, for an outturn run without --as-at."""
-    from placecast.errors import UnusableInputError
     from placecast.finance.periods import parse_period
 
     if not (model.year and model.period):
@@ -613,6 +606,7 @@ def region(
 
     from placecast.distributed import dask_client
     from placecast.finance import default_unit_costs
+    from placecast.model.card import FORECAST_SETTINGS, settings_record
     from placecast.regional.files import read_capacity
     from placecast.regional.run import regional_forecast
     from placecast.regional.sources import council_folders
@@ -634,11 +628,9 @@ def region(
         with context as client, err.status(f"Forecasting {len(folders)} councils..."):
             results = regional_forecast(folders, settings, default_unit_costs(), _start_date(start, "--start"),
                                         beds, client, by_age)
-    write_tables(out_dir, results.tables())
-    from placecast.model.card import FORECAST_SETTINGS  # which children the tables count, and from when
-
-    (out_dir / FORECAST_SETTINGS).write_text(json.dumps({**settings.model_dump(mode="json"), "origin": results.start
-                                                         .isoformat()}, indent=2), encoding="utf-8")
+    write_tables(out_dir, results.tables())  # with which children they count, and from when:
+    (out_dir / FORECAST_SETTINGS).write_text(settings_record(settings.model_dump(mode="json"), results.start),
+                                             encoding="utf-8")
     for c in results.councils:
         if c.errors:
             err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
@@ -718,16 +710,11 @@ def costs(
     = None,
 ) -> None:
     """Cost a forecast: placement-days x daily cost per run; mean and P10/P50/P90 of cost."""
-    import pandas as pd
-
-    from placecast.errors import UnusableInputError
     from placecast.finance import cost_runs, cost_summary, default_unit_costs, read_unit_costs
 
-    runs_file = forecast_dir / "placement_days_runs.parquet"
-    if not runs_file.exists():
-        raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast' first.")
+    runs = _forecast_runs(forecast_dir)
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
-    costed = cost_runs(pd.read_parquet(runs_file), rates)
+    costed = cost_runs(runs, rates)
     by_year = cost_summary(costed, "financial_year").round(0)
     by_month = cost_summary(costed, "month_end").round(0)
     write_tables(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month})
@@ -764,7 +751,6 @@ def programme_track(
     hist = None
     rates = None
     if history is not None:
-        from placecast.errors import UnusableInputError
         from placecast.finance import read_unit_costs
         from placecast.ssda903 import load_history
 
@@ -826,7 +812,6 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     import pandas as pd
 
     from placecast.distributed import dask_client
-    from placecast.errors import UnusableInputError
     from placecast.programme.scenario import comparison_tables, read_scenario, run_scenarios
     from placecast.ssda903 import load_history
 
@@ -1023,7 +1008,6 @@ def _budget_workbook() -> None:
     """Write the blank budget workbook to standard output (redirected to a file)."""
     import tempfile
 
-    from placecast.errors import UnusableInputError
     from placecast.finance.workbook import write_budget_workbook
 
     if sys.stdout.isatty():
@@ -1110,8 +1094,6 @@ def report_command(
     from placecast.report.model import display
 
     if not config.exists():
-        from placecast.errors import UnusableInputError
-
         raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
                                  "report-config' prints an example.")
     from placecast.presentation import Steps

@@ -112,6 +112,16 @@ def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
     return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
 
 
+def check_counts_every_child(uasc: str, where: str, fix: str) -> None:
+    """New demand is the forecast less what is committed, and the actuals and commitments count every child
+    in care: a forecast made with ``uasc`` exclude or only would leave the UASC's whole cost out of the outturn
+    (:class:`UnusableInputError` names ``where`` and says ``fix``)."""
+    if uasc != "include":
+        raise UnusableInputError(f"{where} must count every child in care: made with uasc {uasc}, its new demand "
+                                 "would leave the UASC's cost out of the outturn, whose actuals and commitments "
+                                 f"count them all; {fix}.")
+
+
 def check_data_cover_the_year(data_start: date, as_at: date) -> None:
     """The care data must begin by 1 April of the position date's financial year: before their first return,
     only the children still in care at its start are seen, so the actuals since 1 April (and the placements

@@ -112,23 +112,36 @@ def _markdown_table(table: pd.DataFrame, number: str) -> list[str]:
 FORECAST_SETTINGS = "forecast_settings.json"
 
 
+def settings_record(settings: dict, origin: object) -> str:
+    """forecast_settings.json: a forecast's settings and origin, for the commands that use its folder."""
+    import json
+
+    return json.dumps({**settings, "origin": str(origin)}, indent=2)
+
+
+def recorded_settings(folder: Path) -> dict:
+    """The settings a forecast folder records ({} for a folder written before they were recorded)."""
+    import json
+
+    path = Path(folder) / FORECAST_SETTINGS
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None,
                    settings: ForecastSettings | None = None) -> list[Path]:
     """The forecast folder, all or nothing: forecast.csv, placement_days.csv, every run's placement-days
     (placement_days_runs.parquet, for costing), model_card.md, forecast_settings.json (the model's settings
     and origin, for the commands that use the folder to check it fits them), and forecast_by_age.csv if the
     forecast has age bands."""
-    import json
-
     from placecast.outputs import atomic_folder
 
     written: list[Path] = []
     # what the model itself knows; the run's own settings when the caller gives them
     recorded = (settings.model_dump(mode="json") if settings is not None else
                 model.settings().model_dump(mode="json", exclude={"horizon_months", "backtest_runs", "combine"}))
-    recorded["origin"] = model.origin_.date().isoformat()
     with atomic_folder(Path(out), written) as tmp:
-        (tmp / FORECAST_SETTINGS).write_text(json.dumps(recorded, indent=2), encoding="utf-8")
+        (tmp / FORECAST_SETTINGS).write_text(settings_record(recorded, model.origin_.date().isoformat()),
+                                             encoding="utf-8")
         forecast.table().round(2).to_csv(tmp / "forecast.csv", index=False)
         forecast.days_table().round(1).to_csv(tmp / "placement_days.csv", index=False)
         if forecast.age_array is not None:

@@ -14,7 +14,7 @@ from placecast.errors import UnusableInputError
 from placecast.finance.budget import check_budget_year
 from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs, cost_summary
-from placecast.finance.outturn import check_data_cover_the_year, forecast_outturn
+from placecast.finance.outturn import check_counts_every_child, check_data_cover_the_year, forecast_outturn
 from placecast.model import DemandModel
 from placecast.model.combine import projected
 from placecast.model.settings import ForecastSettings
@@ -170,10 +170,8 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     check_budget_year(inputs.budget.model, as_at, "The budget",
                       "give the budget for {position}, or a quarter in {budget}")
     check_data_cover_the_year(inputs.history.first_day, as_at)
-    if inputs.settings.uasc != "include":  # the outturn's new demand is the forecast less commitments for all
-        raise UnusableInputError(f"The quarter's forecast must count every child: with uasc: {inputs.settings.uasc}"
-                                 " its new demand would leave the UASC's cost out of the outturn. Remove uasc from "
-                                 "the forecast settings; 'placecast forecast --uasc' forecasts the groups apart.")
+    check_counts_every_child(inputs.settings.uasc, "The quarter's forecast", "remove uasc from the forecast "
+                             "settings ('placecast forecast --uasc' forecasts the groups apart)")
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)
     logger.info("%s, position at %s: the care history holds %s episodes of %s children; it is used as known on %s.",
