@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -100,12 +99,10 @@ def _check_made_with(key: bytes, home: Path, given: str) -> None:
     """Refuse a key that is not the one the history in ``home`` was made with (its own key file, else the
     fingerprint its manifest records): with it, no child id in another file would match the history's, and
     every commitment would look like a placement with no child in care."""
-    own, manifest = home / KEY_FILE, home / "manifest.json"
-    known: str | None = None
-    if own.exists():
-        known = fingerprint(read_key_file(own))
-    elif manifest.exists():
-        known = json.loads(manifest.read_text(encoding="utf-8")).get("key_fingerprint")
+    from placecast.ssda903.history_io import manifest_of
+
+    own = home / KEY_FILE
+    known = fingerprint(read_key_file(own)) if own.exists() else manifest_of(home).get("key_fingerprint")
     if known and known != fingerprint(key):
         raise KeyMismatchError(f"{given}: this is not the key {home} was made with, so no child id would match "
                                "the history's. Leave out --key-file (and PLACECAST_KEY) to use the history's own "

@@ -140,8 +140,10 @@ def _no_unnamed_years(path: Path) -> None:
     """A folder of tables beside the year folders but not named by a year ("2025 (copy)", "2024-25") would
     be passed over, and its year with it; an error names it and what to call it. An ingest folder kept there
     (it has a manifest.json) and hidden folders are not returns."""
+    from placecast.ssda903.history_io import MANIFEST_FILE
+
     for d in sorted(p for p in path.iterdir() if p.is_dir() and _year_of_name(p.name) is None):
-        if d.name.startswith(".") or (d / "manifest.json").exists() or not _table_files(d):
+        if d.name.startswith(".") or (d / MANIFEST_FILE).exists() or not _table_files(d):
             continue
         digits = re.findall(r"(?:19|20)\d\d", d.name)
         end = re.fullmatch(r"((?:19|20)\d\d)\s*[-_/ ]\s*(\d\d)", d.name.strip())

@@ -256,6 +256,10 @@ def _check_episode_rows(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[F
     return out
 
 
+# What YEAR_MISMATCH says to do; the web app, where a year is given with an upload, says its own.
+MOVE_TO_ITS_YEAR = "Move the file to the right year folder or pass the right --year."
+
+
 def _year_mismatch(ep: pd.DataFrame, year: int, source: str) -> Finding | None:
     """A file-level finding when most dates fit another collection year better than the folder's."""
     ends = ep["DEC"].fillna(ep["DECOM"]).dropna()
@@ -272,8 +276,7 @@ def _year_mismatch(ep: pd.DataFrame, year: int, source: str) -> Finding | None:
     fitted = min(range(year - 6, year + 7), key=lambda y: (misfits(y), abs(y - year)))
     return finding(source, 0, "", str(year), "YEAR_MISMATCH",
                    f"The file is in the {year} folder ({_year_label(year)}), but {outside} of {len(ep)} episodes "
-                   f"fall outside that year; the dates fit {fitted} ({_year_label(fitted)}). "
-                   "Move the file to the right year folder or pass the right --year.")
+                   f"fall outside that year; the dates fit {fitted} ({_year_label(fitted)}). {MOVE_TO_ITS_YEAR}")
 
 
 def _check_chains(ep: pd.DataFrame, year: int, codes: CodeLists) -> list[Finding]:

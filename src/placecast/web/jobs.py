@@ -223,7 +223,7 @@ def run_ingest(ctx: Context) -> dict:
         f.returns.rename(old) if f.returns.exists() else None
         staged.rename(f.returns)
         shutil.rmtree(old, ignore_errors=True)
-    if not (f.root / "workspace.yaml").exists() or f.budget() is None:  # a new workspace: returns first
+    if not f.settings_file.exists() or f.budget() is None:  # a new workspace: returns first
         return {**out, "quarter": None, "note": "Finished: the returns are kept; the quarter is computed once its "
                 "quarter and budget are set on the money page"}
     return {**out, **run_quarter_job(ctx)}
@@ -239,6 +239,7 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
         write_history,
     )
     from placecast.ssda903.error_report import write_error_report
+    from placecast.ssda903.validate import MOVE_TO_ITS_YEAR
 
     ctx.progress("Reading the returns")
     returns = read_returns([source])
@@ -247,8 +248,7 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
     try:  # a year missing or empty: refused before anything is kept, so the pages stay as they were
         check_usable(validated.findings, "The returns with this upload")
     except UnusableInputError as exc:
-        said = str(exc).replace(f"{source}/", "").replace("Move the file to the right year folder or pass the "
-                                                          "right --year.", "Upload it as that year's return.")
+        said = str(exc).replace(f"{source}/", "").replace(MOVE_TO_ITS_YEAR, "Upload it as that year's return.")
         raise UnusableInputError(f"{said} The upload was not kept.") from None
     ctx.progress("Assembling the care history")
     history = assemble(validated, key, load_taxonomy())

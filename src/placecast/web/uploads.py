@@ -133,7 +133,7 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
     council = council_of(request, slug, user)
     st = state(request)
     f = workspace.folder(st.settings.data_dir, slug)
-    if not (f.root / "workspace.yaml").exists():
+    if not f.settings_file.exists():
         return section_page(request, slug, "money", user, status=400, budget_errors=[
             "Choose the quarter first (above), with this budget: the budget is checked against its year."])
     staged = _stage_budget(request, slug, user, workbook, f.settings().quarter)

@@ -89,16 +89,20 @@ class Folder:
                 return self.inputs / name
         return None
 
+    @property
+    def settings_file(self) -> Path:
+        """The workspace's settings (``workspace.yaml``); a new workspace has none until its quarter is set."""
+        return self.root / "workspace.yaml"
+
     def settings(self) -> WorkspaceSettings:
         """The workspace's settings (its quarter and extras)."""
-        path = self.root / "workspace.yaml"
-        if not path.exists():
+        if not self.settings_file.exists():
             raise UnusableInputError("This workspace has no quarter yet: set one on the money page.")
-        return _settings(path.read_text(encoding="utf-8")).model_copy(deep=True)
+        return _settings(self.settings_file.read_text(encoding="utf-8")).model_copy(deep=True)
 
     def settings_with(self, update: dict | None) -> WorkspaceSettings:
         """The settings with ``update`` over them (a new workspace: ``update`` alone, which names a quarter)."""
-        if not (self.root / "workspace.yaml").exists() and update and update.get("quarter"):
+        if not self.settings_file.exists() and update and update.get("quarter"):
             return WorkspaceSettings.model_validate(update)
         return self.settings().model_copy(update=update or {})
 
@@ -106,7 +110,7 @@ class Folder:
         """Replace the workspace's settings atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(settings.model_dump(mode="json", exclude_none=True), sort_keys=False)
-        write_atomic(self.root / "workspace.yaml", text.encode("utf-8"))
+        write_atomic(self.settings_file, text.encode("utf-8"))
 
     def results_file(self, quarter: str) -> Path:
         """Where the quarter's computed report model is kept."""
