@@ -167,14 +167,36 @@ def test_a_logged_event_is_checked_against_the_care_history():
         ("b", "b-1", "fostering_external", "2024-01-01", "2024-07-10", "E4A"),  # went home 10/07/2024
         ("C9999", "C9999-1", "fostering_inhouse", "2024-01-01", None, ""),      # nothing happened
     ])
-    log = [RealisedEvent("a", "Step-down team", date(2024, 6, 1), Fraction(5000), Fraction(450)),
+    log = [RealisedEvent("a", "Step-down", date(2024, 6, 1), Fraction(5000), Fraction(450)),
            RealisedEvent("b", "Reunification", date(2024, 7, 1), Fraction(900), Fraction(0)),
            RealisedEvent("C9999", "Foster carer recruitment", date(2024, 8, 1), Fraction(900), Fraction(450))]
     confirmed, findings = check_log(log, ep)
     assert [ev.child for ev in confirmed] == ["a", "b"]
     assert len(findings) == 1 and "01/08/2024 (Foster carer recruitment) is not in the care history" in findings[0]
     assert "C9999" not in findings[0]  # no child id in the finding
-    assert log_shares(confirmed) == {"Step-down team": 1.0, "Reunification": 1.0}
+    assert log_shares(confirmed, ["Step-down", "Reunification"]) == {"Step-down": 1.0, "Reunification": 1.0}
+
+
+def test_a_log_of_one_lever_leaves_the_other_levers_shared_by_plan(measured):
+    """One logged return home (written 'reunification') made every planned intervention realise £0 and Red:
+    the log's shares were looked up by the exact name, and a lever it had no events for got none."""
+    from fractions import Fraction
+
+    from placecast.programme.avoidance import RealisedEvent
+    from placecast.programme.counterfactual import log_shares
+
+    _, cf = measured
+    cf = dataclasses.replace(cf, by_lever={**cf.by_lever, "placement_mix": Interval(300.0, 100.0, 500.0),
+                                           "shorter_stays": Interval(90.0, 30.0, 150.0)})
+    planned = {"Step-down": 200_000.0, "Foster carer recruitment": 100_000.0, "Reunification": 50_000.0,
+               "Returns home": 50_000.0}
+    log = [RealisedEvent("b", "reunification", date(2025, 1, 6), Fraction(900), Fraction(0)),
+           RealisedEvent("c", "REUNIFICATION", date(2025, 2, 3), Fraction(900), Fraction(0))]
+    shares = log_shares(log, planned)
+    assert shares == {"Reunification": 1.0, "Returns home": 0.0}  # the log's lever only
+    table = planned_against_realised(planned, cf, AS_AT, shares).set_index("intervention")
+    assert table["realised_to_date"].to_dict() == pytest.approx(
+        {"Step-down": 200.0, "Foster carer recruitment": 100.0, "Reunification": 90.0, "Returns home": 0.0})
 
 
 def test_the_actual_cost_splits_the_children_in_care_at_the_origin_from_the_entrants():

@@ -6,6 +6,7 @@ from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -141,9 +142,17 @@ def test_full_year_effect_is_twelve_months_never_less_than_an_in_year_figure():
 @pytest.mark.parametrize(("text", "where", "column"), [
     ("invest_to_save:\n  - {name: x, children: ten, weekly_saving: 1, saving_from: 2021-04-01, annual_cost: 1, "
      "cost_from: 2021-04-01, months: 6}\n", "2", "invest_to_save[0].children"),
-    ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 200}\n", "2",
-     "realised[0].weekly_after"),
-    ("realised:\n  - {child: a, date: 2024-13-01, weekly_before: 100, weekly_after: 0}\n", "2", "realised[0].date"),
+    ("realised:\n  - {child: a, intervention: step-down, date: 2024-06-01, weekly_before: 100, weekly_after: 200}\n",
+     "2", "realised[0].weekly_after"),
+    ("realised:\n  - {child: a, intervention: step-down, date: 2024-13-01, weekly_before: 100, weekly_after: 0}\n",
+     "2", "realised[0].date"),
+    # a logged move of an intervention no planned line has was attributed to none (its lever then showed £0)
+    ("planned: {Step-down: 250000}\nrealised:\n  - {child: a, intervention: Reunification, date: 2024-06-01, "
+     "weekly_before: 100, weekly_after: 0}\n", "3", "realised[0].intervention"),
+    ("realised:\n  - {child: a, intervention: Stepdown, date: 2024-06-01, weekly_before: 100, weekly_after: 0}\n",
+     "2", "realised[0].intervention"),
+    ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 0}\n", "2",
+     "realised[0].intervention"),
     ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
      "2", "savings[0].lines[0].recurrent"),
     ("budget: {}\n", "1", "budget"),
@@ -257,3 +266,40 @@ def test_planned_amounts_too_small_to_be_pounds_a_year_are_said(tmp_path):
     assert "Step-down is £250 in the year" in warning and "write 250,000 for £250k" in warning
     p.write_text("approved: 2025-04-01\nplanned: {Step-down: 250000, Reunification: 0}\n", encoding="utf-8")
     assert read_plan(p).warnings() == []
+
+
+def test_logged_moves_are_costed_to_date_apart_from_the_rest_of_the_year():
+    """A move on 1 December saves nothing yet of the days after the position date (31 January): 62 days to
+    date of its 121 to 31 March."""
+    r = realised_avoidance([RealisedEvent("a", "x", date(2024, 12, 1), Fraction(700), Fraction(0))],
+                           as_at=date(2025, 1, 31)).iloc[0]
+    assert (r["to_date_days"], r["in_year_days"]) == (62, 121)
+    assert r["to_date"] == Fraction(700 * 62, 7)
+    later = realised_avoidance([RealisedEvent("a", "x", date(2025, 2, 1), Fraction(700), Fraction(0))],
+                               as_at=date(2025, 1, 31)).iloc[0]
+    assert (later["to_date_days"], later["in_year_days"]) == (0, 59)
+
+
+def test_track_with_a_log_the_history_does_not_confirm_is_exit_1_and_says_what_the_log_claims(tmp_path):
+    """A logged move the care history does not have was a finding printed with exit 0, and the log's own sum
+    (every move costed to 31 March, days to come included) was printed as 'Realised cost avoidance in year'
+    beside the realised avoidance against the baseline."""
+    from placecast.testing import example_returns
+
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["-q", "ingest", str(example_returns()), "--out", str(tmp_path / "h")])
+    assert ingested.exit_code in (0, 1), ingested.output
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("approved: 2024-10-01\nplanned: {Step-down: 100000}\nrealised:\n"
+                    "  - {child: NOBODY, intervention: step down, date: 2024-11-01, weekly_before: 5000, "
+                    "weekly_after: 900}\n", encoding="utf-8")
+    result = runner.invoke(app, ["programme", "track", str(plan), "--as-at", "2024-12-31", "--out",
+                                 str(tmp_path / "o"), "--history", str(tmp_path / "h")])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "1 logged move(s) the care history does not confirm" in text
+    assert "Realised cost avoidance in year" not in text
+    # 61 days to 31/12/2024 at £4,100 a week: £35,729; 151 days to 31 March: £88,443
+    assert "each counted in full as the log costs it" in text and "£35,729 to 31/12/2024, £88,443 to the end" in text
+    written = pd.read_csv(tmp_path / "o" / "realised_avoidance.csv", encoding="utf-8-sig")
+    assert "child" not in written.columns and written["to_date_days"].tolist() == [61]

@@ -795,14 +795,32 @@ def programme_track(
                   f"{c['payback_month']}; in-year £{c['in_year_saving']:,.0f}, full-year effect "
                   f"£{c['full_year_effect']:,.0f}.")
     if results.realised_avoidance is not None:
-        total = results.realised_avoidance["in_year"].sum()
-        out.print(f"Realised cost avoidance in year: £{total:,.0f} from {len(plan.realised)} events.")
+        _print_logged_moves(results.realised_avoidance, day, counterfactual=cf is not None)
     for note in notes:
         err.print(note)
     overdue = [m for m in plan.milestones if m.overdue(day.isoformat())]
     for m in overdue:
         err.print(f"Overdue: {m.project}: {m.milestone} (due {m.due}, {m.status}).")
     out.print(f"Wrote {', '.join(sorted(tables))} to {out_dir}")
+    unconfirmed = cf.evidence["logged"] - cf.evidence["logged and in the history"] if cf is not None else 0
+    if unconfirmed:  # findings: exit 1, as for returns with errors
+        err.print(f"[red]{unconfirmed} logged move(s) the care history does not confirm (above): check the log or "
+                  "the returns.[/red]")
+        raise typer.Exit(1)
+
+
+def _print_logged_moves(table, as_at: date, counterfactual: bool) -> None:
+    """The plan's log costed as it claims (each move in full): to date and to 31 March, named for what it is."""
+    later = int((table["from"] > as_at).sum())
+    against = ("; the realised avoidance above is what counts" if counterfactual
+               else "; give --history to measure them against the baseline frozen at approval")
+    out.print(f"Moves in the plan's log, each counted in full as the log costs it (not measured against what would "
+              f"have happened anyway{against}): £{table['to_date'].sum():,.0f} to {as_at:%d/%m/%Y}, "
+              f"£{table['in_year'].sum():,.0f} to the end of each move's financial year, from {len(table)} "
+              "logged move(s).")
+    if later:
+        err.print(f"[yellow]Warning:[/yellow] {later} logged move(s) dated after {as_at:%d/%m/%Y}: nothing of them "
+                  "is counted to date.", highlight=False)
 
 
 def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None, workers: int = 0,

@@ -67,21 +67,27 @@ def _end(event: RealisedEvent, cap: date) -> date:
     return min(end, cap)
 
 
-def realised_avoidance(events: list[RealisedEvent], as_of_year_end: date | None = None) -> pd.DataFrame:
-    """In-year (to 31 March) and full-year (twelve months) avoidance per event, child-days counted once."""
+def realised_avoidance(events: list[RealisedEvent], as_of_year_end: date | None = None,
+                       as_at: date | None = None) -> pd.DataFrame:
+    """In-year (to 31 March) and full-year (twelve months) avoidance per event, child-days counted once; with
+    ``as_at``, also the part of the in-year figure on days up to it (``to_date``: the days that have passed)."""
     rows = []
     claimed: dict[str, list[tuple[date, date]]] = {}
     order = {name: i for i, name in enumerate(dict.fromkeys(e.intervention for e in events))}
     for e in sorted(events, key=lambda e: (order[e.intervention], e.on)):
         weekly = Fraction(e.weekly_before) - Fraction(e.weekly_after)
         out = {"child": e.child, "intervention": e.intervention, "from": e.on, "weekly_avoided": weekly}
-        for label, cap in (("in_year", as_of_year_end or fy_end(e.on)), ("full_year", twelve_months_from(e.on))):
+        year_end = as_of_year_end or fy_end(e.on)
+        caps = [("in_year", year_end), ("full_year", twelve_months_from(e.on))]
+        if as_at is not None:
+            caps.insert(0, ("to_date", min(year_end, as_at)))
+        for label, cap in caps:
             end = _end(e, cap)
             days = _unclaimed_days(claimed.get(e.child, []), e.on, end)
             out[label + "_days"] = days
             out[label] = weekly * days / 7
         # claim every day this event counted, in year or in the full year, so no later event counts it again
-        last = max(_end(e, as_of_year_end or fy_end(e.on)), _end(e, twelve_months_from(e.on)))
+        last = max(_end(e, year_end), _end(e, twelve_months_from(e.on)))
         claimed.setdefault(e.child, []).append((e.on, last))
         rows.append(out)
     return pd.DataFrame(rows)

@@ -34,6 +34,7 @@ year) in 87% and 86%.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -49,7 +50,7 @@ from placecast.model.demand import DemandModel, Forecast
 from placecast.model.panel import month_end, month_end_on_or_before
 from placecast.model.project import Adjustments
 from placecast.model.settings import ForecastSettings
-from placecast.programme.levers import LEVERS, lever_of
+from placecast.programme.levers import LEVERS, intervention_key, lever_of
 from placecast.ssda903.assemble import History
 
 Z80 = 1.2816  # the 90th percentile of the standard normal: an 80% interval is +-Z80 standard deviations
@@ -324,8 +325,8 @@ def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoida
     for name, lever in levers.items():
         got = cf.by_lever.get(lever) if lever else None
         part = planned[name] / lever_plan[lever] if lever_plan[lever] else 0.0
-        if shares:
-            part = shares.get(name, 0.0)
+        if shares and name in shares:  # the log's events share the lever
+            part = shares[name]
         to_date = planned[name] * share
         if got is None:
             rows.append({"intervention": name, "lever": "", "planned_to_date": to_date, "realised_to_date": None,
@@ -356,13 +357,19 @@ def check_log(events: list, episodes: pd.DataFrame, window_days: int = 14) -> tu
     return confirmed, findings
 
 
-def log_shares(confirmed: list) -> dict[str, float]:
-    """Each logged intervention's share of its lever, by the weekly savings of its confirmed events."""
+def log_shares(confirmed: list, planned: Iterable[str]) -> dict[str, float]:
+    """Each planned intervention's share of its lever, by the weekly savings of the log's confirmed events
+    (names compared as :func:`~placecast.programme.levers.intervention_key` does). Only the levers the log
+    has savings for are in it, each planned intervention of such a lever with its share (0 when the log has
+    none of its events); the levers the log is silent on are shared by plan."""
+    names = {intervention_key(name): name for name in planned}
     saving: dict[str, float] = {}
     for ev in confirmed:
-        saving[ev.intervention] = saving.get(ev.intervention, 0.0) + float(ev.weekly_before - ev.weekly_after)
+        name = names.get(intervention_key(ev.intervention))
+        if name is not None:
+            saving[name] = saving.get(name, 0.0) + float(ev.weekly_before - ev.weekly_after)
     by_lever: dict[str | None, float] = {}
     for name, amount in saving.items():
         by_lever[lever_of(name)] = by_lever.get(lever_of(name), 0.0) + amount
-    return {name: amount / by_lever[lever_of(name)] for name, amount in saving.items()
-            if by_lever[lever_of(name)] > 0}
+    return {name: saving.get(name, 0.0) / by_lever[lever_of(name)] for name in names.values()
+            if by_lever.get(lever_of(name), 0.0) > 0}

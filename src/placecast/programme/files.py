@@ -156,7 +156,8 @@ class RealisedEventFile(StrictModel):
     """A logged move: a child's weekly cost before and after, from a date."""
 
     child: str | None = None
-    intervention: str = ""
+    intervention: InterventionName = Field(description="The intervention the move belongs to, named as Placecast "
+                                           "knows it (and as the plan's planned: names it, when it has one).")
     on: date = Field(alias="date")
     weekly_before: NonNegativeMoney
     weekly_after: NonNegativeMoney

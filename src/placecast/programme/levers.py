@@ -15,6 +15,7 @@ ValueError: not an intervention Placecast can track (did you mean 'step-down'?);
 from __future__ import annotations
 
 import difflib
+import re
 
 LEVERS = {"entries": "Fewer entries (edge of care, prevention)",
           "shorter_stays": "Shorter stays (reunification, returns home)",
@@ -30,6 +31,16 @@ LEVER_OF = {"prevention": "entries", "edge of care": "entries", "edge_of_care": 
 def lever_of(name: str) -> str | None:
     """The lever an intervention named in a plan realises (None when the name is not one Placecast knows)."""
     return LEVER_OF.get(name.strip().lower())
+
+
+def intervention_key(name: str) -> str:
+    """A name as it is compared between a plan's ``planned:`` and its log: case, spaces, hyphens and
+    underscores aside ('Step-down', 'step down' and 'STEP_DOWN' are one intervention).
+
+    >>> intervention_key(" Step_Down ") == intervention_key("step-down")
+    True
+    """
+    return re.sub(r"[\s_-]+", " ", name.strip().lower())
 
 
 def check_intervention(name: str) -> str:

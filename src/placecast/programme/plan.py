@@ -11,8 +11,9 @@ from pathlib import Path
 
 from placecast.errors import LocatedInputError
 from placecast.programme.avoidance import CaseBenefit, RealisedEvent
-from placecast.programme.files import PlanFile
+from placecast.programme.files import PlanFile, RealisedEventFile
 from placecast.programme.invest_to_save import InvestToSave
+from placecast.programme.levers import intervention_key
 from placecast.programme.savings import Milestone, SavingsLine, SavingsProgramme
 from placecast.schema import load_file, located
 
@@ -56,10 +57,21 @@ def read_plan(path: Path) -> Plan:
     """
     model, lines = load_file(path, PlanFile, PlanFileError)
     problems = [located(str(path), lines, ("realised", i, key), value, message)
-                for i, ev in enumerate(model.realised) for key, value, message in ev.problems()]
+                for i, ev in enumerate(model.realised) for key, value, message in _event_problems(ev, model)]
     if problems:
         raise PlanFileError(problems)
     return plan_from_model(model)
+
+
+def _event_problems(event: RealisedEventFile, model: PlanFile) -> list[tuple[str, object, str]]:
+    """A logged event's own problems, and an intervention the plan does not plan (when it plans any): its
+    savings would be attributed to no planned line."""
+    out = event.problems()
+    planned = {intervention_key(name) for name in model.planned}
+    if planned and intervention_key(event.intervention) not in planned:
+        out.append(("intervention", event.intervention, "the plan's planned: has no such intervention; name it as "
+                    f"planned ({', '.join(model.planned)}) or add it to planned:."))
+    return out
 
 
 def pseudonymised(plan: Plan, key: bytes) -> Plan:

@@ -167,7 +167,7 @@ def _realised(plan, as_at: date, history, unit_costs: UnitCosts | None, settings
     evidence = detected.groupby("intervention")["events"].sum() if len(detected) else pd.Series(dtype=int)
     logged = [ev for ev in plan.realised if plan.approved <= ev.on <= as_at]
     confirmed, findings = check_log(logged, history.episodes)
-    shares = log_shares(confirmed)
+    shares = log_shares(confirmed, plan.planned)
     if cf.last_day < as_at and history.census_date < as_at:
         findings.insert(0, f"The data end on {history.census_date:%d/%m/%Y}, before {as_at:%d/%m/%Y}: realised "
                            f"avoidance is measured to {cf.last_day:%d/%m/%Y}, the last month end they cover (the "
@@ -209,10 +209,12 @@ def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | No
     if history is not None:
         parts.update(_realised(plan, as_at, history, unit_costs, settings, current))
     if plan.realised:
-        realised = _pounds(realised_avoidance(plan.realised), ["weekly_avoided", "in_year", "full_year"])
+        # the log's own arithmetic, each move in full; written without the children's ids
+        realised = _pounds(realised_avoidance(plan.realised, as_at=as_at),
+                           ["weekly_avoided", "to_date", "in_year", "full_year"]).drop(columns="child")
         parts["realised_avoidance"] = realised
-        parts["realised_by_intervention"] = realised.groupby("intervention")[["in_year", "full_year"]].sum() \
-            .reset_index()
+        parts["realised_by_intervention"] = realised.groupby("intervention")[["to_date", "in_year", "full_year"]] \
+            .sum().reset_index()
     parts["savings"] = tuple(NamedTable(sp.name, sp.table().assign(programme=sp.name,
                                                                     revised_cash_limit=sp.revised_cash_limit))
                              for sp in plan.savings)
