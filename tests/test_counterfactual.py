@@ -239,3 +239,33 @@ def test_a_plan_approved_within_a_month_freezes_its_baseline_at_the_month_end_be
     origin, start, _ = _window(date(2025, 4, 15), date(2025, 9, 30))
     assert (origin, start) == (pd.Timestamp("2025-03-31"), pd.Timestamp("2025-04-30"))  # days passed: May on
     assert _window(date(2025, 5, 1), date(2025, 9, 30))[0] == pd.Timestamp("2025-04-30")
+
+
+def test_a_logged_move_from_and_to_is_checked_against_the_categories_of_the_history():
+    """The log names where the child moved from and to; a move of that child on the day that went elsewhere
+    contradicts it (a finding naming the categories, not the child)."""
+    from fractions import Fraction
+
+    from placecast.programme.avoidance import RealisedEvent
+    from placecast.programme.counterfactual import check_log
+
+    ep = _episodes([
+        ("a", "a-1", "residential_external", "2024-01-01", "2024-06-03", "X1"),
+        ("a", "a-1", "supported", "2024-06-03", None, ""),                       # went to supported, not fostering
+        ("b", "b-1", "fostering_external", "2024-01-01", "2024-07-10", "E4A"),  # went home 10/07/2024
+    ])
+
+    def move(child, on, src, dst):
+        return RealisedEvent(child, "Step-down", on, Fraction(5000), Fraction(0), from_category=src, to_category=dst)
+
+    log = [move("a", date(2024, 6, 1), "residential_external", "supported"),
+           move("a", date(2024, 6, 1), "residential_external", "fostering_inhouse"),
+           move("b", date(2024, 7, 12), "fostering_external", "out of care"),
+           move("b", date(2024, 7, 12), "residential_external", None)]
+    confirmed, findings = check_log(log, ep)
+    assert confirmed == [log[0], log[2]]
+    assert findings[0] == ("The move logged on 01/06/2024 (Step-down) from residential_external to fostering_inhouse "
+                           "contradicts the care history: it has that child moving from residential_external to "
+                           "supported on 03/06/2024. Check the log or the return.")
+    assert "from residential_external to any contradicts" in findings[1]
+    assert "to out of care on 10/07/2024" in findings[1]

@@ -303,3 +303,40 @@ def test_track_with_a_log_the_history_does_not_confirm_is_exit_1_and_says_what_t
     assert "each counted in full as the log costs it" in text and "£35,729 to 31/12/2024, £88,443 to the end" in text
     written = pd.read_csv(tmp_path / "o" / "realised_avoidance.csv", encoding="utf-8-sig")
     assert "child" not in written.columns and written["to_date_days"].tolist() == [61]
+
+
+def test_a_logged_move_without_weekly_costs_is_costed_from_the_unit_costs_of_from_and_to(tmp_path):
+    from placecast.finance import default_unit_costs
+    from placecast.programme.plan import costed
+
+    p = tmp_path / "plan.yaml"
+    p.write_text("realised:\n"
+                 "  - {child: a, intervention: step-down, date: 2025-06-02, from: residential_external, "
+                 "to: fostering_inhouse}\n"
+                 "  - {child: b, intervention: reunification, date: 2025-06-02, from: fostering_external, "
+                 "to: out of care, weekly_before: 900}\n", encoding="utf-8")
+    rates = default_unit_costs()
+    plan = costed(read_plan(p), rates)
+    on = date(2025, 6, 2)
+    a, b = plan.realised
+    assert (a.weekly_before, a.weekly_after) == (Fraction(rates.weekly("residential_external", on)),
+                                                 Fraction(rates.weekly("fostering_inhouse", on)))
+    assert (b.weekly_before, b.weekly_after) == (900, 0)
+
+
+@pytest.mark.parametrize(("event", "column", "words"), [
+    ("from: residential_externel, to: fostering_inhouse", "realised[0].from", "did you mean 'residential_external'?"),
+    ("from: fostering_inhouse, to: residential_external", "realised[0].to", "this is not a saving"),
+    ("to: out of care", "realised[0].weekly_before", "or from: (the placement category left)"),
+])
+def test_a_logged_move_that_cannot_be_costed_is_located(tmp_path, event, column, words):
+    from placecast.finance import default_unit_costs
+    from placecast.programme.plan import costed
+
+    p = tmp_path / "plan.yaml"
+    p.write_text(f"title: t\nrealised:\n  - {{child: a, intervention: step-down, date: 2025-06-02, {event}}}\n",
+                 encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        costed(read_plan(p), default_unit_costs())
+    problem = info.value.problems[0]
+    assert (problem.where, problem.column) == ("3", column) and words in problem.message

@@ -46,15 +46,25 @@ class CaseBenefit:
 
 @dataclass
 class RealisedEvent:
-    """A logged move of a child: weekly cost before and after, from a date."""
+    """A logged move of a child: weekly cost before and after, from a date; where the child moved from and
+    to (placement categories, or 'out of care'), when the log says."""
 
     child: str
     intervention: str
     on: date  # the first day the cheaper arrangement applies
-    weekly_before: Fraction
-    weekly_after: Fraction
+    weekly_before: Fraction | None  # None until costed from the unit costs of ``from_category``
+    weekly_after: Fraction | None  # None until costed from the unit costs of ``to_category``
     planned_end: date | None = None
     expected_remaining_weeks: Fraction | None = None
+    from_category: str | None = None
+    to_category: str | None = None
+
+    @property
+    def weekly_saving(self) -> Fraction:
+        """Weekly cost before less after (the log must be costed first: see ``placecast.programme.plan.costed``)."""
+        if self.weekly_before is None or self.weekly_after is None:
+            raise ValueError("a logged move without its weekly costs: cost the plan's log first")
+        return Fraction(self.weekly_before) - Fraction(self.weekly_after)
 
 
 def _end(event: RealisedEvent, cap: date) -> date:
@@ -75,7 +85,7 @@ def realised_avoidance(events: list[RealisedEvent], as_of_year_end: date | None 
     claimed: dict[str, list[tuple[date, date]]] = {}
     order = {name: i for i, name in enumerate(dict.fromkeys(e.intervention for e in events))}
     for e in sorted(events, key=lambda e: (order[e.intervention], e.on)):
-        weekly = Fraction(e.weekly_before) - Fraction(e.weekly_after)
+        weekly = e.weekly_saving
         out = {"child": e.child, "intervention": e.intervention, "from": e.on, "weekly_avoided": weekly}
         year_end = as_of_year_end or fy_end(e.on)
         caps = [("in_year", year_end), ("full_year", twelve_months_from(e.on))]

@@ -50,7 +50,7 @@ from placecast.model.demand import DemandModel, Forecast
 from placecast.model.panel import month_end, month_end_on_or_before
 from placecast.model.project import Adjustments
 from placecast.model.settings import ForecastSettings
-from placecast.programme.levers import LEVERS, intervention_key, lever_of
+from placecast.programme.levers import LEVERS, OUT_OF_CARE, intervention_key, lever_of
 from placecast.ssda903.assemble import History
 
 Z80 = 1.2816  # the 90th percentile of the standard normal: an 80% interval is +-Z80 standard deviations
@@ -339,22 +339,45 @@ def planned_against_realised(planned: dict[str, float], cf: CounterfactualAvoida
 
 
 def check_log(events: list, episodes: pd.DataFrame, window_days: int = 14) -> tuple[list, list[str]]:
-    """The logged events the care history confirms (a placement change or an end of care for that child
-    within ``window_days`` of the logged date), and a finding for each one it does not. Child ids in the
-    log must be pseudonymised with the history's key; findings name the date and intervention, not the child."""
+    """The logged events the care history confirms, and a finding for each one it does not: a move of that
+    child within ``window_days`` of the logged date (a placement change, or an end of care), from and to the
+    placement categories the log names, when it names them. Child ids in the log must be pseudonymised with
+    the history's key; findings name the date, intervention and categories, not the child."""
     ep = episodes[~episodes["short_break"].astype(bool)]
+    by_child = {child: rows.sort_values("start") for child, rows in ep.groupby("child_id", sort=False)}
     confirmed, findings = [], []
+    slack = pd.Timedelta(days=window_days)
     for ev in events:
-        mine = ep[ep["child_id"] == ev.child].sort_values("start")
-        day, slack = pd.Timestamp(ev.on), pd.Timedelta(days=window_days)
-        changes, ends = mine["start"].iloc[1:], mine["end"].dropna()  # a later episode starts: a change
-        if ((changes - day).abs() <= slack).any() or ((ends - day).abs() <= slack).any():
+        day = pd.Timestamp(ev.on)
+        near = [m for m in _moves(by_child.get(ev.child)) if abs(m[0] - day) <= slack]
+        said = (ev.from_category, ev.to_category)
+        if any(said[0] in (None, m[1]) and said[1] in (None, m[2]) for m in near):
             confirmed.append(ev)
+        elif near:
+            when, was, became = near[0]
+            findings.append(f"The move logged on {ev.on:%d/%m/%Y} ({ev.intervention}) from {said[0] or 'any'} to "
+                            f"{said[1] or 'any'} contradicts the care history: it has that child moving from {was} to "
+                            f"{became} on {when:%d/%m/%Y}. Check the log or the return.")
         else:
             findings.append(f"The event logged on {ev.on:%d/%m/%Y} ({ev.intervention}) is not in the care history: "
                             f"no placement change or end of care for that child within {window_days} days. Check "
                             "the log or the return.")
     return confirmed, findings
+
+
+def _moves(episodes: pd.DataFrame | None) -> list[tuple[pd.Timestamp, str, str]]:
+    """A child's moves in date order: (day, category left, category entered or 'out of care')."""
+    if episodes is None:
+        return []
+    rows = list(episodes[["period_id", "category", "start", "end"]].itertuples(index=False))
+    moves = []
+    for k, row in enumerate(rows):
+        following = rows[k + 1] if k + 1 < len(rows) else None
+        if following is not None and following.period_id == row.period_id:
+            moves.append((following.start, row.category, following.category))
+        elif pd.notna(row.end):
+            moves.append((row.end, row.category, OUT_OF_CARE))
+    return moves
 
 
 def log_shares(confirmed: list, planned: Iterable[str]) -> dict[str, float]:
@@ -367,7 +390,7 @@ def log_shares(confirmed: list, planned: Iterable[str]) -> dict[str, float]:
     for ev in confirmed:
         name = names.get(intervention_key(ev.intervention))
         if name is not None:
-            saving[name] = saving.get(name, 0.0) + float(ev.weekly_before - ev.weekly_after)
+            saving[name] = saving.get(name, 0.0) + float(ev.weekly_saving)
     by_lever: dict[str | None, float] = {}
     for name, amount in saving.items():
         by_lever[lever_of(name)] = by_lever.get(lever_of(name), 0.0) + amount

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_v
 
 from placecast.finance.files import FinancialYear, Money, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
-from placecast.programme.levers import check_intervention
+from placecast.programme.levers import OUT_OF_CARE, check_intervention
 from placecast.schema import StrictModel, fraction_text
 
 AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
@@ -153,20 +153,35 @@ class CaseBenefitFile(StrictModel):
 
 
 class RealisedEventFile(StrictModel):
-    """A logged move: a child's weekly cost before and after, from a date."""
+    """A logged move: the child, the date, the intervention, where the child moved from and to, and the
+    weekly cost before and after (from the unit costs of ``from`` and ``to`` when not given)."""
 
     child: str | None = None
     intervention: InterventionName = Field(description="The intervention the move belongs to, named as Placecast "
                                            "knows it (and as the plan's planned: names it, when it has one).")
     on: date = Field(alias="date")
-    weekly_before: NonNegativeMoney
-    weekly_after: NonNegativeMoney
+    from_: str | None = Field(None, alias="from", description="The placement category the child left (as the "
+                              "taxonomy names it, like residential_external): checked against the care history.")
+    to: str | None = Field(None, description="The placement category the child moved to, or 'out of care': "
+                           "checked against the care history.")
+    weekly_before: NonNegativeMoney | None = None
+    weekly_after: NonNegativeMoney | None = None
     planned_end: date | None = None
     expected_remaining_weeks: NonNegativeMoney | None = None
 
     def problems(self) -> list[tuple[str, object, str]]:
-        """(key, value, message) for each way this event contradicts itself."""
+        """(key, value, message) for each way this event contradicts itself or cannot be costed."""
         out: list[tuple[str, object, str]] = []
+        if self.weekly_before is None and self.from_ is None:
+            out.append(("weekly_before", None, "give the weekly cost before the move, or from: (the placement "
+                        "category left) to cost it from the unit costs."))
+        if self.weekly_after is None and self.to is None:
+            out.append(("weekly_after", None, "give the weekly cost after the move, or to: (the placement category, "
+                        f"or '{OUT_OF_CARE}') to cost it from the unit costs."))
+        if self.from_ is not None and self.from_ == self.to:
+            out.append(("to", self.to, "the same placement category as from: a move is to another one."))
+        if self.weekly_before is None or self.weekly_after is None:
+            return out
         if self.weekly_after > self.weekly_before:
             out.append(("weekly_after", self.weekly_after, "costs more than before: this is not a saving."))
         if self.planned_end is not None and self.planned_end < self.on:

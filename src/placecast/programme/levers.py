@@ -20,6 +20,7 @@ import re
 LEVERS = {"entries": "Fewer entries (edge of care, prevention)",
           "shorter_stays": "Shorter stays (reunification, returns home)",
           "placement_mix": "Cheaper placements (step-downs, in-house instead of external)"}
+OUT_OF_CARE = "out of care"  # where a logged move went when the child left care (home, or otherwise)
 # how plans name their interventions, to the lever that realises them
 LEVER_OF = {"prevention": "entries", "edge of care": "entries", "edge_of_care": "entries", "entries": "entries",
             "reunification": "shorter_stays", "returns home": "shorter_stays", "intensive support": "shorter_stays",

@@ -3,17 +3,19 @@ savings programmes and milestones. Read with located errors; nothing is computed
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from placecast.errors import LocatedInputError
+from placecast.errors import LocatedInputError, LocatedProblem
+from placecast.finance.unit_costs import UnitCosts
 from placecast.programme.avoidance import CaseBenefit, RealisedEvent
 from placecast.programme.files import PlanFile, RealisedEventFile
 from placecast.programme.invest_to_save import InvestToSave
-from placecast.programme.levers import intervention_key
+from placecast.programme.levers import OUT_OF_CARE, intervention_key
 from placecast.programme.savings import Milestone, SavingsLine, SavingsProgramme
 from placecast.schema import load_file, located
 
@@ -37,6 +39,7 @@ class Plan:
     milestones: list[Milestone] = field(default_factory=list)
     approved: date | None = None  # the baseline is frozen at plan approval
     planned: dict[str, float] = field(default_factory=dict)  # in-year avoidance planned per intervention
+    log_at: list[LocatedProblem] = field(default_factory=list)  # where each logged move is in the plan file
 
     def warnings(self) -> list[str]:
         """Planned amounts too small to be pounds a year (250 for £250k): the plan to date would be met by
@@ -60,7 +63,45 @@ def read_plan(path: Path) -> Plan:
                 for i, ev in enumerate(model.realised) for key, value, message in _event_problems(ev, model)]
     if problems:
         raise PlanFileError(problems)
-    return plan_from_model(model)
+    plan = plan_from_model(model)
+    plan.log_at = [located(str(path), lines, ("realised", i), None, "") for i in range(len(model.realised))]
+    return plan
+
+
+def costed(plan: Plan, unit_costs: UnitCosts) -> Plan:
+    """The plan with each logged move's weekly cost before and after, where the log leaves them out, from
+    the unit costs of its ``from`` and ``to`` categories on its date ('out of care' costs nothing). A
+    category the unit costs do not have, or a move that then costs more than before, is a located error."""
+    import dataclasses
+
+    problems, events = [], []
+    for i, ev in enumerate(plan.realised):
+        at = plan.log_at[i] if i < len(plan.log_at) else LocatedProblem(plan.title or "the plan", "", "", "", "")
+
+        def problem(key: str, value: object, message: str, at: LocatedProblem = at, i: int = i) -> None:
+            problems.append(LocatedProblem(at.file, at.where, f"realised[{i}].{key}", str(value), message))
+
+        for key, category in (("from", ev.from_category), ("to", ev.to_category)):
+            if category is not None and category != OUT_OF_CARE and category not in unit_costs.rates:
+                near = difflib.get_close_matches(category, unit_costs.lines, n=1)
+                hint = f"did you mean '{near[0]}'? " if near else ""
+                problem(key, category, f"no placement category of that name has a unit cost; {hint}Name one of: "
+                        f"{', '.join(unit_costs.lines)}" + (f", or '{OUT_OF_CARE}'." if key == "to" else "."))
+        if problems:
+            continue
+        before = ev.weekly_before if ev.weekly_before is not None else _weekly(unit_costs, ev.from_category, ev.on)
+        after = ev.weekly_after if ev.weekly_after is not None else _weekly(unit_costs, ev.to_category, ev.on)
+        if after > before:
+            problem("to", ev.to_category, f"the move costs more after (£{float(after):,.2f} a week) than before "
+                    f"(£{float(before):,.2f}) by the unit costs: this is not a saving.")
+        events.append(dataclasses.replace(ev, weekly_before=before, weekly_after=after))
+    if problems:
+        raise PlanFileError(problems)
+    return dataclasses.replace(plan, realised=events)
+
+
+def _weekly(unit_costs: UnitCosts, category: str | None, on: date) -> Fraction:
+    return Fraction(0) if category in (None, OUT_OF_CARE) else Fraction(unit_costs.weekly(str(category), on))
 
 
 def _event_problems(event: RealisedEventFile, model: PlanFile) -> list[tuple[str, object, str]]:
@@ -109,7 +150,9 @@ def plan_from_model(model: PlanFile) -> Plan:
     for i, ev in enumerate(model.realised):
         remaining = None if ev.expected_remaining_weeks is None else _frac(ev.expected_remaining_weeks)
         plan.realised.append(RealisedEvent(ev.child or f"realised[{i}]", ev.intervention, ev.on,
-                                           _frac(ev.weekly_before), _frac(ev.weekly_after), ev.planned_end, remaining))
+                                           None if ev.weekly_before is None else _frac(ev.weekly_before),
+                                           None if ev.weekly_after is None else _frac(ev.weekly_after),
+                                           ev.planned_end, remaining, ev.from_, ev.to))
     for i, sp in enumerate(model.savings):
         lines = [SavingsLine(ln.name or f"savings[{i}].lines[{j}]", ln.amount, ln.recurrent, ln.year, ln.status)
                  for j, ln in enumerate(sp.lines)]

@@ -197,8 +197,11 @@ def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | No
     >>> programme_tables(plan, date(2025, 9, 30)).invest_to_save[0].name
     'Step-down team'
     """
+    from placecast.finance import default_unit_costs
     from placecast.finance.calendar import to_pounds
+    from placecast.programme.plan import costed
 
+    plan = costed(plan, unit_costs or default_unit_costs())  # the log's moves without weekly costs
     its, summary = _invest_to_save(plan)
     parts: dict[str, object] = {"invest_to_save": its, "invest_to_save_summary": summary}
     if plan.case_benefits:
