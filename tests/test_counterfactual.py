@@ -227,8 +227,14 @@ def test_a_position_after_the_data_is_measured_to_the_datas_end_not_beyond():
     later = counterfactual_avoidance(history, date(2024, 10, 1), date(2025, 3, 31), default_unit_costs(), SETTINGS)
     assert later.last_day == at_end.last_day == date(2024, 12, 31)
     assert later.actual_cost == at_end.actual_cost and later.to_date.mean == at_end.to_date.mean
-    with pytest.raises(UnusableInputError, match="The data end on 31/12/2024, before a whole month"):
+    with pytest.raises(UnusableInputError, match="The data end on 31/12/2024, before a whole month had passed after "
+                       r"the approval \(01/01/2025\).* to at least 31/01/2025"):
         counterfactual_avoidance(history, date(2025, 1, 1), date(2025, 3, 31), default_unit_costs(), SETTINGS)
+    # a position in the next financial year: its days passed begin on 1 April (the message asked for data to
+    # 31/10/2024, which they had)
+    with pytest.raises(UnusableInputError, match=r"after the start of the financial year \(01/04/2025\).* to at "
+                       "least 30/04/2025"):
+        counterfactual_avoidance(history, date(2024, 10, 1), date(2025, 6, 30), default_unit_costs(), SETTINGS)
 
 
 def test_a_plan_approved_within_a_month_freezes_its_baseline_at_the_month_end_before():

@@ -197,10 +197,13 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     if data_end < last:  # the days after the data's end have no actual cost: measured to the data's end
         last = data_end
         if last <= start:
+            since = (f"the approval ({approved:%d/%m/%Y})" if start == month_end(approved - timedelta(days=1))
+                     else f"the start of the financial year ({fy_start(as_at):%d/%m/%Y})")
             raise UnusableInputError(f"The data end on {history.census_date:%d/%m/%Y}, before a whole month had "
-                                     f"passed after the approval ({approved:%d/%m/%Y}): realised avoidance to "
-                                     f"{as_at:%d/%m/%Y} needs the returns, or an in-year extract, to at least "
-                                     f"{month_end(approved).date():%d/%m/%Y}.")
+                                     f"passed after {since}: realised avoidance to {as_at:%d/%m/%Y} is measured "
+                                     "over the days passed in its financial year since the approval, and needs the "
+                                     "returns, or an in-year extract, to at least "
+                                     f"{month_end(start + pd.Timedelta(days=1)).date():%d/%m/%Y}.")
     if last <= start:
         raise UnusableInputError(f"No whole month has passed between the approval ({approved:%d/%m/%Y}) and "
                                  f"{as_at:%d/%m/%Y}: realised avoidance needs at least one; choose a later date.")
