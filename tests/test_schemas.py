@@ -205,3 +205,23 @@ def test_a_taxonomy_code_no_code_list_has_or_a_fallback_that_is_no_category_is_l
     assert problem.column == column and said in problem.message
     (tmp_path / "copy.yaml").write_text(text, encoding="utf-8")
     assert load_taxonomy(tmp_path / "copy.yaml").categories == load_taxonomy().categories  # the built-in passes
+
+
+@pytest.mark.parametrize(("reader", "name", "text", "line", "column"), [
+    # the second secure line silently replaced the first: a forecast costed at £9,000 a week, not £7,000
+    (read_unit_costs, "costs.yaml", "unit: GBP per week\ninflation_per_year: 0\ncosts:\n  secure: [{from: 2024-04-01, "
+     "weekly: 7000}]\n  other: [{from: 2024-04-01, weekly: 800}]\n  secure: [{from: 2024-04-01, weekly: 9000}]\n",
+     "6", "costs.secure"),
+    (read_budget, "budget.yaml", "units: £000\nlines:\n  - name: Placements\n    budget_previous_quarter: 100\n"
+     "    budget_this_quarter: 110\n    budget_this_quarter: 120\n", "6", "lines[0].budget_this_quarter"),
+    (read_plan, "plan.yaml", "title: p\nplanned: {Step-down: 250000, Step-down: 100000}\n", "2", "planned.Step-down"),
+    (read_definitions, "indicators.yaml", "indicators:\n  - {id: CLA, name: Children, name: Looked after, "
+     "polarity: Low, unit: count}\n", "2", "indicators[0].name"),
+])
+def test_a_key_given_twice_is_an_error_on_its_second_line(tmp_path, reader, name, text, line, column):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        reader(path)
+    problem = info.value.problems[0]
+    assert (problem.where, problem.column) == (line, column) and "given twice" in problem.message

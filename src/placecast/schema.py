@@ -140,7 +140,30 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[Loc, int]]:
     lines: dict[Loc, int] = {}
     if node is not None:
         _line_map(node, (), lines)
+        repeated = _repeated_keys(node, (), file)
+        if repeated:
+            raise InputFileError(repeated)
     return data, lines
+
+
+def _repeated_keys(node: yaml.Node, loc: Loc, file: str) -> list[LocatedProblem]:
+    """A key given twice in one mapping: YAML keeps the last silently, so the first would be read as never
+    written (a cost line, a budget line's key)."""
+    out: list[LocatedProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name, line = str(key.value), key.start_mark.line + 1
+            if name in first and name != "<<":
+                out.append(LocatedProblem(file, str(line), _key_path((*loc, name)), name, f"'{name}' is given "
+                                          f"twice (lines {first[name]} and {line}); YAML would keep only the "
+                                          "second: give it once."))
+            first.setdefault(name, line)
+            out += _repeated_keys(value, (*loc, name), file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out += _repeated_keys(item, (*loc, i), file)
+    return out
 
 
 def read_text(path: Path | str) -> str:

@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import yaml
-
 from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.kpi.files import IndicatorRow, IndicatorValuesRow
-from placecast.schema import StrictModel, check_columns, number_text
+from placecast.schema import InputFileError, StrictModel, check_columns, number_text, parse_yaml
 
 POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
               "contextual": "None", "n/a": "None"}
@@ -104,9 +102,9 @@ def _rows(path: Path, schema: type[StrictModel]) -> list[tuple[str, dict[str, st
                                           "CSV or YAML.")]) from exc
     if Path(path).suffix.lower() in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise IndicatorFileError([Problem(str(path), "-", "-", "", f"not valid YAML ({exc}).")]) from exc
+            data, _ = parse_yaml(text, str(path))  # not YAML, or a key given twice: located
+        except InputFileError as exc:
+            raise IndicatorFileError(exc.problems) from exc
         items = data.get("indicators", data) if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise IndicatorFileError([Problem(str(path), "-", "-", "", "expected a list of indicators "
