@@ -412,3 +412,20 @@ def test_an_outturn_needs_care_data_from_the_start_of_its_financial_year():
     check_data_cover_the_year(date(2020, 4, 1), date(2021, 9, 30))
     with pytest.raises(UnusableInputError, match="begin on 01/04/2021, after the start of the financial year"):
         check_data_cover_the_year(date(2021, 4, 1), date(2019, 9, 30))
+
+
+def test_a_unit_cost_that_takes_effect_later_is_not_used_for_earlier_days(tmp_path):
+    """A unit costs file whose prices start on 1 April 2024, for an outturn at 30/09/2023, costed 2023's days at
+    the 2024 prices (a line's first price stood for every day before it) with exit 0."""
+    from placecast.errors import UnusableInputError
+
+    costs = tmp_path / "costs.csv"
+    costs.write_text("cost_line,weekly_cost,effective_from\n"
+                     + "".join(f"{line},{weekly},2024-04-01\n" for line, [(_, weekly)]
+                               in default_unit_costs().rates.items()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["outturn", str(EXAMPLES / "budget.yaml"), "--as-at", "2023-09-30",
+                                      "--unit-costs", str(costs), "--out", str(tmp_path / "o")])
+    text = str(result.exception)  # exit 2 at the command (placecast.cli.main)
+    assert isinstance(result.exception, UnusableInputError) and not (tmp_path / "o").exists()
+    assert f"{costs}: residential_external has no cost before 01/04/2024" in text
+    assert "Add each line's cost taking effect on or before 01/04/2023" in text

@@ -714,6 +714,8 @@ def costs(
 
     runs = _forecast_runs(forecast_dir)
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+    first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)
+    rates.check_in_force(first_month, "the forecast's days")
     costed = cost_runs(runs, rates)
     by_year = cost_summary(costed, "financial_year").round(0)
     by_month = cost_summary(costed, "month_end").round(0)

@@ -6,7 +6,7 @@ financial year.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -52,9 +52,23 @@ def cost_runs(run_days: pd.DataFrame, unit_costs: UnitCosts) -> pd.DataFrame:
     return out
 
 
-def _pence_a_day(unit_costs: UnitCosts, line: str, on: date) -> float:
-    """A day's cost of ``line`` on ``on`` in pence: a seventh of the week in force."""
-    return float(unit_costs.weekly(line, on) * 100 / 7)
+def _pence_a_day(unit_costs: UnitCosts, line: str, month_end: date) -> float:
+    """A day's cost of ``line`` in the month ending ``month_end``, in pence: a seventh of the week in force,
+    averaged over the month's days when a new price takes effect within it (a forecast's placement-days
+    are by month, so each day of the month is taken alike).
+
+    >>> from decimal import Decimal
+    >>> costs = UnitCosts({"secure": [(date(2025, 4, 1), Decimal(700)), (date(2025, 10, 16), Decimal(1400))]})
+    >>> round(_pence_a_day(costs, "secure", date(2025, 10, 31)), 2)  # 15 days at £100 a day, 16 at £200
+    15161.29
+    """
+    first = month_end.replace(day=1)
+    changes = sorted({d for d, _ in unit_costs.rates.get(line, []) if first < d <= month_end})
+    if not changes:
+        return float(unit_costs.weekly(line, month_end) * 100 / 7)
+    bounds = [first, *changes, month_end + timedelta(days=1)]
+    total = sum(unit_costs.weekly(line, a) * (b - a).days for a, b in zip(bounds, bounds[1:], strict=False))
+    return float(total * 100 / 7 / month_end.day)
 
 
 def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:

@@ -179,6 +179,7 @@ def forecast_outturn(budget_file: Path | BudgetInput, as_at: date, unit_costs: U
     placecast.finance.errors.FinanceInputError: 3 problem(s) in the finance input:
     ...
     """
+    unit_costs.check_in_force(fy_start(as_at), "the days of the outturn's financial year")
     sources: dict[str, Decimal] = {}
     if commitments is None and history_episodes is not None:
         commitments = commitments_from_history(history_episodes, as_at, unit_costs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,7 @@ class UnitCosts:
 
     rates: dict[str, list[tuple[date, Decimal]]]
     inflation: Decimal = Decimal(0)
+    source: str = "the built-in unit costs"  # the file they were read from, for messages
 
     def weekly(self, cost_line: str, on: date) -> Decimal:
         """The weekly cost in force on ``on``, inflated once for every 1 April since it took effect."""
@@ -44,6 +46,25 @@ class UnitCosts:
     def lines(self) -> list[str]:
         """The cost lines that have unit costs."""
         return list(self.rates)
+
+    def check_in_force(self, first: date, what: str) -> None:
+        """Refuse to cost days from ``first`` (``what`` they are, for the message) at a price that takes effect
+        only later: :meth:`weekly` falls back to a line's first price before it (which the record of earlier
+        forecasts may use as a price level), but a forecast, an outturn or realised savings must not.
+
+        >>> UnitCosts({"secure": [(date(2026, 4, 1), Decimal(7000))]}).check_in_force(date(2025, 4, 1), "x")
+        Traceback (most recent call last):
+        ...
+        placecast.errors.UnusableInputError: the built-in unit costs: secure has no cost before 01/04/2026, ...
+        """
+        from placecast.errors import UnusableInputError
+
+        late = [f"{line} has no cost before {entries[0][0]:%d/%m/%Y}" for line, entries in self.rates.items()
+                if entries and entries[0][0] > first]
+        if late:
+            raise UnusableInputError(f"{self.source}: {'; '.join(late)}, but {what} from {first:%d/%m/%Y} are "
+                                     f"costed. Add each line's cost taking effect on or before {first:%d/%m/%Y}; "
+                                     "a price set later is never used for earlier days.")
 
 
 def default_unit_costs() -> UnitCosts:
@@ -91,7 +112,8 @@ def read_unit_costs(path: Path) -> UnitCosts:
     """
     path = Path(path)
     if path.suffix.lower() in (".yaml", ".yml"):
-        return unit_costs_from_model(read_model(path, UnitCostsFile, FinanceInputError))
+        return dataclasses.replace(unit_costs_from_model(read_model(path, UnitCostsFile, FinanceInputError)),
+                                   source=str(path))
     text = read_text(path)
     file = str(path)
     if "\x00" in text:
@@ -126,7 +148,7 @@ def read_unit_costs(path: Path) -> UnitCosts:
     if not rates:
         raise FinanceInputError([InputProblem(file, "1", "", "", "no cost lines found; expected columns "
                                               "cost_line, weekly_cost, effective_from.")])
-    return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation[1] if inflation else Decimal(0))
+    return UnitCosts({k: sorted(v) for k, v in rates.items()}, inflation[1] if inflation else Decimal(0), file)
 
 
 def unit_costs_model(path: Path | None = None) -> UnitCostsFile:

@@ -207,6 +207,7 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     if last <= start:
         raise UnusableInputError(f"No whole month has passed between the approval ({approved:%d/%m/%Y}) and "
                                  f"{as_at:%d/%m/%Y}: realised avoidance needs at least one; choose a later date.")
+    unit_costs.check_in_force((start + pd.Timedelta(days=1)).date(), "the days of realised avoidance")
     model = DemandModel.from_settings(settings).fit(history, origin.date())
     horizon = (fy_end(as_at).year - origin.year) * 12 + fy_end(as_at).month - origin.month
     stock_runs = model.project(horizon, adjust=_no_entries(horizon))

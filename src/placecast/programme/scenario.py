@@ -221,6 +221,7 @@ def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | No
     model = DemandModel(n_runs=lead.runs, random_state=lead.seed).fit(history, lead.start)
     horizon = lead.horizon_months
     days = ((model.origin_ + pd.Timedelta(days=1)).date(), (model.origin_ + pd.offsets.MonthEnd(horizon)).date())
+    unit_costs.check_in_force(days[0], "the scenarios' days")
     items: list[tuple[str, Scenario | None]] = [("baseline", None), *((s.name, s) for s in scenarios)]
     done = run_tasks(client, partial(_run_one, model, horizon, unit_costs, days), items)
     return done[0], done[1:]

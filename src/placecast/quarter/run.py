@@ -170,6 +170,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     check_budget_year(inputs.budget.model, as_at, "The budget",
                       "give the budget for {position}, or a quarter in {budget}")
     check_data_cover_the_year(inputs.history.first_day, as_at)
+    inputs.unit_costs.check_in_force(fy_start(as_at), "the days of the quarter's financial year")
     check_counts_every_child(inputs.settings.uasc, "The quarter's forecast", "remove uasc from the forecast "
                              "settings ('placecast forecast --uasc' forecasts the groups apart)")
     progress("Reading the care history as known at the quarter end")

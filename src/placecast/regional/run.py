@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -170,6 +170,7 @@ def regional_forecast(folders: dict[str, Path], settings: ForecastSettings, unit
                       by_age: bool = False) -> RegionalResults:
     """Forecast each council in ``folders`` (name -> returns or ingest folder) and the region."""
     start = start or _common_start(folders)
+    unit_costs.check_in_force(start + timedelta(days=1), "the forecast's days")
     items = [(name, path, council_seed(settings.seed, name)) for name, path in folders.items()]
     done = run_tasks(client, partial(_council_task, settings, start, by_age), items)
     councils = [CouncilResult(name, seed, census, now, errors, warnings, fc)
