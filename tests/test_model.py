@@ -199,6 +199,24 @@ def test_backtest_cli_writes_metrics(clean_council, tmp_path, key):
     assert {"mae", "mape", "wape", "mase_nochange", "mase_trend", "coverage80", "coverage90"} <= set(metrics.columns)
 
 
+def test_backtest_cli_scores_the_horizon_asked_or_says_the_data_cannot_reach_it(clean_council, tmp_path, key):
+    """--horizon-months 18 scored 3, 6 and 12 months and 60 scored up to 24, each summarised at another horizon
+    than asked without a word."""
+    runner = CliRunner()
+    asked = runner.invoke(app, ["backtest", str(clean_council), "--horizon-months", "18", "--runs", "30",
+                                "--out", str(tmp_path / "a")])
+    assert asked.exit_code == 0, asked.output
+    assert set(pd.read_csv(tmp_path / "a" / "metrics.csv")["horizon_months"]) == {3, 6, 12, 18}
+    assert "18 months ahead" in " ".join(asked.output.split())
+    far = runner.invoke(app, ["backtest", str(clean_council), "--horizon-months", "60", "--runs", "30",
+                              "--out", str(tmp_path / "b")])
+    text = " ".join(far.output.split())
+    assert far.exit_code == 0, far.output
+    # returns ending 31/03/2026 with origins from 31/03/2023: 24 months reach from two of them
+    assert "Backtest over 2 origin(s) (31/03/2023, 31/03/2024), 24 months ahead" in text
+    assert "No origin has 60 months of data after it (the data end on 31/03/2026): 24 months is the longest" in text
+
+
 def test_synth_fork_keeps_the_past_and_redraws_the_future(tmp_path):
     from dataclasses import replace
 

@@ -320,15 +320,21 @@ def backtest_command(
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value)
+    from placecast.outputs import atomic_folder
+
     history = load_history(source)
-    horizons = tuple(h for h in (3, 6, 12, 24) if h <= horizon_months) or (horizon_months,)
+    horizons = tuple(sorted({h for h in (3, 6, 12, 24) if h < horizon_months} | {horizon_months}))
     with err.status("Backtesting..."):
         result = backtest(history, DemandModel.from_settings(settings), horizons=horizons)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.metrics.round(4).to_csv(out_dir / "metrics.csv", index=False)
-    result.points.round(2).to_csv(out_dir / "points.csv", index=False)
+    scored = set(result.metrics["horizon_months"]) if not result.metrics.empty else set()
     text = result.summary_text(horizon_months)
-    (out_dir / "summary.md").write_text(f"# Backtest\n\n{text}\n", encoding="utf-8")
+    if scored and horizon_months not in scored:  # the summary is at the longest horizon the data reach
+        text += (f" No origin has {horizon_months} months of data after it (the data end on "
+                 f"{history.census_date:%d/%m/%Y}): {max(scored)} months is the longest horizon they can score.")
+    with atomic_folder(out_dir) as tmp:
+        result.metrics.round(4).to_csv(tmp / "metrics.csv", index=False, encoding="utf-8-sig")
+        result.points.round(2).to_csv(tmp / "points.csv", index=False, encoding="utf-8-sig")
+        (tmp / "summary.md").write_text(f"# Backtest\n\n{text}\n", encoding="utf-8")
     out.print(text)
     out.print(f"Wrote metrics.csv, points.csv and summary.md to {out_dir}")
 

@@ -48,8 +48,10 @@ class BacktestResult:
         h = horizon if horizon in set(m["horizon_months"]) else int(m["horizon_months"].max())
         row = m[(m["horizon_months"] == h) & (m["category"] == CATEGORY_ROW)].iloc[0]
         tot = m[(m["horizon_months"] == h) & (m["category"] == "total")].iloc[0]
+        origins = sorted(set(self.points.loc[self.points["horizon_months"] == h, "origin"]))  # those reaching h
         return (
-            f"Backtest over {len(self.origins)} origin(s) ({', '.join(f'{d:%d/%m/%Y}' for d in self.origins)}), "
+            f"Backtest over {len(origins)} origin(s) "
+            f"({', '.join(f'{date.fromisoformat(str(d)):%d/%m/%Y}' for d in origins)}), "
             f"{h} months ahead: weighted absolute percentage error over placement categories "
             f"{row['wape']:.1%} (no change {row['wape_nochange']:.1%}, linear trend {row['wape_trend']:.1%}); "
             f"total children {tot['wape']:.1%} (no change {tot['wape_nochange']:.1%}). "
