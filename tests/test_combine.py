@@ -103,3 +103,22 @@ def test_the_backtest_summary_of_a_pooled_forecast_leads_with_the_combinations_o
     assert "placement categories 20.0% (microsimulation 6.7%, no change 13.3%)" in text
     assert text.endswith(bt.summary_text(12)) and "The microsimulation alone: Backtest over" in text
     assert backtest_summary(alone, bt, 12) == bt.summary_text(12)  # not pooled: the microsimulation's, unlabelled
+
+
+def test_a_forecast_from_a_past_start_is_backtested_only_on_what_was_known_then():
+    """A forecast from 30/06/2024 on returns to 31/03/2025 was weighted by a backtest scored on the nine months
+    after its start (the origin of 31/03/2024 scored 12 months ahead at 31/03/2025)."""
+    from datetime import date
+
+    from placecast.model.combine import projected
+    from placecast.model.demand import DemandModel
+    from placecast.model.settings import ForecastSettings
+    from placecast.testing import small_history
+
+    history = small_history()
+    settings = ForecastSettings(runs=40, seed=3, backtest_runs=20)
+    model = DemandModel.from_settings(settings).fit(history, date(2024, 6, 30))
+    _, bt = projected(model, history, settings, 6)
+    assert bt is not None and pd.to_datetime(bt.points["date"]).max() <= pd.Timestamp("2024-06-30")
+    _, whole = projected(DemandModel.from_settings(settings).fit(history, date(2025, 3, 31)), history, settings, 6)
+    assert whole is not None and pd.to_datetime(whole.points["date"]).max() == pd.Timestamp("2025-03-31")

@@ -163,9 +163,13 @@ def projected(model: DemandModel, history: History, settings: ForecastSettings, 
     """The forecast a fitted ``model`` gives as ``settings`` ask, with the backtest behind it: projected
     ``horizon`` months, backtested on ``history`` with ``settings.backtest_runs`` runs per origin (none
     when 0), and pooled with "no change" by that backtest when ``settings.combine`` asks (the one path the
-    forecast command, the quarter and every council of a region take)."""
+    forecast command, the quarter and every council of a region take). The backtest knows only the history
+    as known at the forecast's start: a forecast from a past date is weighted as it could have been then."""
+    from placecast.ssda903.assemble import known_at
+
     forecast = model.project(horizon, progress=progress, by_age=by_age)
-    bt = backtest(history, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
+    known = known_at(history, model.origin_.date())
+    bt = backtest(known, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
     return as_settings_ask(forecast, bt, settings.combine, settings.seed), bt
 
 
