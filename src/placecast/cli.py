@@ -320,8 +320,6 @@ def backtest_command(
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value)
-    from placecast.outputs import atomic_folder
-
     history = load_history(source)
     horizons = tuple(sorted({h for h in (3, 6, 12, 24) if h < horizon_months} | {horizon_months}))
     with err.status("Backtesting..."):
@@ -331,10 +329,8 @@ def backtest_command(
     if scored and horizon_months not in scored:  # the summary is at the longest horizon the data reach
         text += (f" No origin has {horizon_months} months of data after it (the data end on "
                  f"{history.census_date:%d/%m/%Y}): {max(scored)} months is the longest horizon they can score.")
-    with atomic_folder(out_dir) as tmp:
-        result.metrics.round(4).to_csv(tmp / "metrics.csv", index=False, encoding="utf-8-sig")
-        result.points.round(2).to_csv(tmp / "points.csv", index=False, encoding="utf-8-sig")
-        (tmp / "summary.md").write_text(f"# Backtest\n\n{text}\n", encoding="utf-8")
+    write_tables(out_dir, {"metrics.csv": result.metrics.round(4), "points.csv": result.points.round(2)},
+                 {"summary.md": f"# Backtest\n\n{text}\n"})
     out.print(text)
     out.print(f"Wrote metrics.csv, points.csv and summary.md to {out_dir}")
 
@@ -634,9 +630,8 @@ def region(
         with context as client, err.status(f"Forecasting {len(folders)} councils..."):
             results = regional_forecast(folders, settings, default_unit_costs(), _start_date(start, "--start"),
                                         beds, client, by_age)
-    write_tables(out_dir, results.tables())  # with which children they count, and from when:
-    (out_dir / FORECAST_SETTINGS).write_text(settings_record(settings.model_dump(mode="json"), results.start),
-                                             encoding="utf-8")
+    write_tables(out_dir, results.tables(),  # with which children they count, and from when
+                 {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
     for c in results.councils:
         if c.errors:
             err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
@@ -697,8 +692,7 @@ def national(
     context = dask_client(scheduler, workers)
     with context as client:
         results = national_forecast(stats, origin, years, runs, seed, client, backtest_too)
-    write_tables(out_dir, results.tables())
-    (out_dir / "national_model_card.md").write_text(model_card(results), encoding="utf-8")
+    write_tables(out_dir, results.tables(), {"national_model_card.md": model_card(results)})
     e = results.england[results.england["placement"] == "Total"]
     for r in e.to_dict("records"):
         out.print(f"England at 31 March {r['year']}: {r['mean']:,.0f} (80% interval {r['p10']:,.0f} to "

@@ -48,9 +48,9 @@ def write_working_files(results, out_dir: Path) -> None:
     forecast_dir = out_dir / "forecast"
     fr = results.forecast
     write_forecast(forecast_dir, fr.model, fr.forecast, fr.backtest)
-    results.costs.by_year.round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False)
+    results.costs.by_year.round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False, encoding="utf-8-sig")
     write_tables(out_dir / "scenario", results.scenario.comparison.tables())
-    results.indicators.computed.to_csv(out_dir / "indicators.csv", index=False)
+    results.indicators.computed.to_csv(out_dir / "indicators.csv", index=False, encoding="utf-8-sig")
     write_tables(out_dir / "outturn", results.outturn.tables())
 
 
@@ -80,7 +80,7 @@ def _prepare_data(out_dir: Path, seed: int, as_at, say) -> Path:
            f"out): {len(history.episodes):,} episodes, {history.episodes['child_id'].nunique():,} children, "
            f"{len(history.repairs)} repairs -> {history_dir}")
     summary = summarise(history, tax)  # each 31 March, then the quarter end (the history's census date)
-    summary.to_csv(out_dir / "summary.csv", index=False)
+    summary.to_csv(out_dir / "summary.csv", index=False, encoding="utf-8-sig")
     say.console.print(summary_table(summary, tax.categories, "Children looked after at each 31 March and at the "
                                     "quarter end"))
     return history_dir

@@ -30,11 +30,14 @@ def atomic_folder(out: Path, written: list[Path] | None = None) -> Iterator[Path
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """Write each table as CSV (no index) into ``out``, all or nothing. UTF-8 with a byte-order mark, so that
-    Excel shows a budget line's "£" or "’" as written (without it, Excel reads the file as ANSI: "Â£")."""
+def write_tables(out: Path, tables: dict[str, pd.DataFrame], texts: dict[str, str] | None = None) -> list[Path]:
+    """Write each table as CSV (no index) into ``out``, with any ``texts`` (file name -> text, UTF-8) beside
+    them, all or nothing. CSVs are UTF-8 with a byte-order mark, so that Excel shows a budget line's "£" or
+    "’" as written (without it, Excel reads the file as ANSI: "Â£")."""
     written: list[Path] = []
     with atomic_folder(out, written) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / name, index=False, encoding="utf-8-sig")
+        for name, text in (texts or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
     return written
