@@ -429,3 +429,19 @@ def test_a_unit_cost_that_takes_effect_later_is_not_used_for_earlier_days(tmp_pa
     assert isinstance(result.exception, UnusableInputError) and not (tmp_path / "o").exists()
     assert f"{costs}: residential_external has no cost before 01/04/2024" in text
     assert "Add each line's cost taking effect on or before 01/04/2023" in text
+
+
+def test_a_nil_cash_limit_says_so_rather_than_none_or_0_percent(tmp_path):
+    """A grant-funded budget (gross equal to income) printed 'None%' at the command and '0.0% of the cash limit'
+    in the report's headline."""
+    from placecast.finance.budget import share_text
+
+    budget = tmp_path / "budget.yaml"
+    budget.write_text("title: Grant-funded service\nyear: 2024/25\nperiod: quarter 2\nunits: £000\nlines:\n"
+                      "  - {name: Grant-funded service, budget_gross: 500, budget_income: 500, forecast_variance: 40}\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(app, ["outturn", str(budget), "--as-at", "2024-09-30", "--out", str(tmp_path / "o")])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "Deficit before reserves £40k (the cash limit is nil)" in text and "None" not in text
+    assert share_text(Decimal("2.04")) == "2.0% of the cash limit"

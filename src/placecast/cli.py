@@ -532,6 +532,8 @@ def _forecast_runs(forecast_dir: Path) -> Any:
 
 def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:
     """The outturn table and the headline in the terminal (£000)."""
+    from placecast.finance.budget import share_text
+
     t = Table(title=f"{budget.title} {budget.period_label}: forecast outturn (£000)")
     used = budget.adjustments_used
     cols = ["line", "cash_limit", "forecast_net_expenditure", *used, "reserves",
@@ -546,12 +548,12 @@ def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path
                                                    (")" if r[c] is not None and r[c] < 0 else "")) for c in cols])
     out.print(t)
     h = headline
-    out.print(f"Deficit before reserves £{h['deficit_before_reserves']:,}k ({h['deficit_before_pct']}% of the cash "
-              f"limit); after £{h['reserves_used']:,}k of reserves: £{h['deficit_after_reserves']:,}k "
-              f"({h['deficit_after_pct']}%).")
+    out.print(f"Deficit before reserves £{h['deficit_before_reserves']:,}k ({share_text(h['deficit_before_pct'])}); "
+              f"after £{h['reserves_used']:,}k of reserves: £{h['deficit_after_reserves']:,}k "
+              f"({share_text(h['deficit_after_pct'])}).")
     if "mitigations" in h:
         out.print(f"Mitigations not yet delivered £{h['mitigations']:,}k: £{h['deficit_after_mitigations']:,}k after "
-                  f"them ({h['deficit_after_mitigations_pct']}%).")
+                  f"them ({share_text(h['deficit_after_mitigations_pct'])}).")
     if "movement" in h:
         out.print(f"Movement on the previous report ({budget.movement_basis}): " + (
             "n/a (the previous report's position is not given)." if h["movement"] is None

@@ -76,6 +76,15 @@ class BudgetLine:
         return self.deficit_before_reserves if basis == "before reserves" else self.deficit
 
 
+def share_text(percent: Decimal | float | None, of: str = "the cash limit") -> str:
+    """A percentage of a budget in words, or that there is none to measure against (a nil budget).
+
+    >>> share_text(Decimal("4.26")), share_text(None)
+    ('4.3% of the cash limit', 'the cash limit is nil')
+    """
+    return f"{of} is nil" if percent is None else f"{float(percent):.1f}% of {of}"
+
+
 def percent_of(amount: Decimal, budget: Decimal) -> Decimal | None:
     """``amount`` as a percentage of a budget's size (an income line's budget is negative: an overspend on it
     is still a positive percentage), None for a zero budget."""

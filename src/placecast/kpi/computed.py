@@ -83,7 +83,7 @@ def compute_indicators(history_episodes: pd.DataFrame, as_at: date, population_0
         len(long_term))
     add("UASC", "Unaccompanied asylum-seeking children looked after", "count", int(cla["uasc"].sum()), None)
     if weekly_costs:
-        total = sum((Decimal(str(weekly_costs.get(c, 0))) for c in cla["category"]), Decimal(0))
+        total = sum((Decimal(str(weekly_costs[c])) for c in cla["category"]), Decimal(0))  # every category costed
         rows.append({"id": "AVG_WEEKLY_COST", "name": "Average weekly placement cost (GBP)", "unit": "GBP",
                      "value": float((total / n).quantize(Decimal("0.01"))) if n else float("nan"),
                      "numerator": float(total), "denominator": n, "date": as_at.isoformat()})

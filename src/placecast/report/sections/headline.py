@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from placecast.finance.budget import Budget
+from placecast.finance.budget import Budget, share_text
 from placecast.finance.calendar import fy_end
 from placecast.quarter import QuarterResults
 from placecast.report.model import Figure
@@ -46,10 +46,10 @@ def build(results: QuarterResults) -> list[Figure]:
         Figure("Forecast outturn", unit.of(head["forecast_outturn"], scale), k,
                f"{unit.label}, {_after(budget)}" + _risk(results)),
         Figure("(Surplus)/deficit before reserves", unit.of(head["deficit_before_reserves"], scale), k,
-               f"{unit.label}; {float(head['deficit_before_pct'] or 0):.1f}% of the cash limit"),
+               f"{unit.label}; {share_text(head['deficit_before_pct'])}"),
         Figure("Reserves drawdown", unit.of(head["reserves_used"], scale), k, unit.label),
         Figure("(Surplus)/deficit after reserves", unit.of(head["deficit_after_reserves"], scale), k,
-               f"{unit.label}; {float(head['deficit_after_pct'] or 0):.1f}% of the cash limit"),
+               f"{unit.label}; {share_text(head['deficit_after_pct'])}"),
         *([Figure("(Surplus)/deficit after mitigations", unit.of(head["deficit_after_mitigations"], scale), k,
                   f"{unit.label}; after {unit.text((head['mitigations'] or 0) * scale)} of mitigations not yet "
                   "delivered")]
