@@ -72,6 +72,24 @@ def test_a_forecast_given_in_part_is_an_error_not_a_short_forecast(tmp_path):
     assert "0 if there is none" in problems[0].message
 
 
+def test_a_line_without_a_budget_is_an_error_not_a_budget_of_nil(tmp_path):
+    """A line with its forecast and no budget had a cash limit of 0: its whole £1.3m forecast a deficit, exit 0."""
+    problems = _problems(tmp_path, "units: £000\nlines:\n"
+                                   "  - {name: Placements, budget_previous_quarter: 100, forecast_net_expenditure: 110}\n"
+                                   "  - {name: Leaving care, forecast_net_expenditure: 1300}\n")
+    assert [(p.where, p.column) for p in problems] == [("4", "lines[1]")]
+    assert "gives no budget" in problems[0].message and "budget_previous_quarter (0 if it has none)" in \
+        problems[0].message
+
+
+def test_a_cash_limit_alone_is_the_budget_after_its_changes(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text("units: £000\nlines:\n  - {name: Placements, cash_limit: 1200, changes: [{description: Growth, "
+                    "amount: 200}], forecast_net_expenditure: 1300}\n", encoding="utf-8")
+    line = read_budget(path).lines[0]
+    assert (line.budget_previous, line.cash_limit, line.deficit) == (1000, 1200, 100)
+
+
 def test_a_line_with_a_budget_only_is_shown_at_budget_and_says_so(tmp_path):
     path = tmp_path / "budget.yaml"
     path.write_text(GOOD.replace(", forecast_net_expenditure: 149", ""), encoding="utf-8")

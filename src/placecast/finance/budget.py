@@ -472,9 +472,11 @@ def _line(raw: BudgetLineFile, sources: dict[str, Decimal], scale: Decimal) -> B
     changes = [(c.description, c.amount) for c in raw.changes]
     moved = sum((a for _, a in changes), ZERO)
     previous = raw.budget_previous_quarter
-    if raw.budget_gross is not None and raw.budget_income is not None and \
-            "budget_previous_quarter" not in raw.model_fields_set:  # the budget reported gross: the cash limit
-        previous = raw.budget_gross - raw.budget_income - moved
+    if "budget_previous_quarter" not in raw.model_fields_set:
+        if raw.budget_gross is not None and raw.budget_income is not None:  # reported gross: the cash limit
+            previous = raw.budget_gross - raw.budget_income - moved
+        elif raw.cash_limit is not None:  # the cash limit alone: the budget before this quarter's changes
+            previous = raw.cash_limit - moved
     fne = raw.forecast_net_expenditure
     if raw.forecast_variance is not None:
         fne = previous + moved + raw.forecast_variance
@@ -503,6 +505,11 @@ def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProbl
     """A forecast given in part: every component must be given (a missing value is never read as zero)."""
     problems = []
     for i, raw in enumerate(model.lines):
+        if "budget_previous_quarter" not in raw.model_fields_set and raw.cash_limit is None and \
+                raw.budget_gross is None and raw.budget_income is None:
+            problems.append(located(file, lines, ("lines", i), raw.name, f"the line '{raw.name}' gives no budget, "
+                                    "so its whole forecast would be a deficit: give budget_previous_quarter (0 if it "
+                                    "has none), budget_gross with budget_income, or cash_limit."))
         if (raw.forecast_gross is None) != (raw.forecast_income is None):
             have, missing = (("forecast_gross", "forecast_income") if raw.forecast_income is None
                              else ("forecast_income", "forecast_gross"))
