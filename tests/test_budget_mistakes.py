@@ -74,8 +74,8 @@ def test_a_forecast_given_in_part_is_an_error_not_a_short_forecast(tmp_path):
 
 def test_a_line_without_a_budget_is_an_error_not_a_budget_of_nil(tmp_path):
     """A line with its forecast and no budget had a cash limit of 0: its whole £1.3m forecast a deficit, exit 0."""
-    problems = _problems(tmp_path, "units: £000\nlines:\n"
-                                   "  - {name: Placements, budget_previous_quarter: 100, forecast_net_expenditure: 110}\n"
+    problems = _problems(tmp_path, "units: £000\nlines:\n  - {name: Placements, budget_previous_quarter: 100, "
+                                   "forecast_net_expenditure: 110}\n"
                                    "  - {name: Leaving care, forecast_net_expenditure: 1300}\n")
     assert [(p.where, p.column) for p in problems] == [("4", "lines[1]")]
     assert "gives no budget" in problems[0].message and "budget_previous_quarter (0 if it has none)" in \

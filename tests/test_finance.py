@@ -438,7 +438,8 @@ def test_a_nil_cash_limit_says_so_rather_than_none_or_0_percent(tmp_path):
 
     budget = tmp_path / "budget.yaml"
     budget.write_text("title: Grant-funded service\nyear: 2024/25\nperiod: quarter 2\nunits: £000\nlines:\n"
-                      "  - {name: Grant-funded service, budget_gross: 500, budget_income: 500, forecast_variance: 40}\n",
+                      "  - {name: Grant-funded service, budget_gross: 500, budget_income: 500, "
+                      "forecast_variance: 40}\n",
                       encoding="utf-8")
     result = CliRunner().invoke(app, ["outturn", str(budget), "--as-at", "2024-09-30", "--out", str(tmp_path / "o")])
     text = " ".join(result.output.split())
