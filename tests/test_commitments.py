@@ -43,6 +43,27 @@ def test_xlsx_register_with_date_cells(tmp_path):
     assert read_commitments(tmp_path / "c.xlsx", LINES).cost_to(date(2024, 3, 30)) == Fraction(5000, 7)
 
 
+def test_a_register_split_over_sheets_is_an_error_not_its_first_sheet_alone(tmp_path):
+    """A register kept as a Residential and a Fostering sheet was read from the first: the fostering
+    commitments left out of the outturn without a word."""
+    from datetime import datetime
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Residential"
+    ws.append(HEADER.strip().split(","))
+    ws.append(["A1", "P1", "Acme", "residential_external", 5000, datetime(2023, 1, 1), None, None, None, None, None])
+    other = wb.create_sheet("Fostering")
+    other.append(HEADER.strip().split(","))
+    other.append(["B2", "P2", "Acme", "fostering_inhouse", 450, datetime(2023, 1, 1), None, None, None, None, None])
+    wb.create_sheet("Notes")  # an empty sheet is no matter
+    wb.save(tmp_path / "c.xlsx")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(tmp_path / "c.xlsx", LINES)
+    (p,) = info.value.problems
+    assert p.value == "Fostering" and "first sheet ('Residential')" in p.message
+
+
 def test_a_formula_saved_without_its_result_is_named_not_read_as_a_blank_cost(tmp_path):
     wb = Workbook()
     ws = wb.active

@@ -68,8 +68,15 @@ def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
             raise FinanceInputError([problem]) from exc
         try:
             rows = list(book.worksheets[0].iter_rows(values_only=True))
+            others = [sheet.title for sheet in book.worksheets[1:]
+                      if any(v not in (None, "") for r in sheet.iter_rows(values_only=True) for v in r)]
         finally:
             book.close()
+        if others:  # a register split over sheets (residential, fostering): only the first would be read
+            raise FinanceInputError([InputProblem(str(path), "-", "", ", ".join(others), "the register is read from "
+                                                  f"the first sheet ('{book.sheetnames[0]}'), but these sheets hold "
+                                                  "data too. Put every commitment on the first sheet, or remove the "
+                                                  "other sheets.")])
         if not rows:
             raise FinanceInputError([InputProblem(str(path), "line 1", "", "", "the sheet is empty.")])
         header = [str(h or "").strip().lower() for h in rows[0]]
