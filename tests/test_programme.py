@@ -340,3 +340,16 @@ def test_a_logged_move_that_cannot_be_costed_is_located(tmp_path, event, column,
         costed(read_plan(p), default_unit_costs())
     problem = info.value.problems[0]
     assert (problem.where, problem.column) == ("3", column) and words in problem.message
+
+
+def test_a_completed_milestone_written_another_way_is_not_overdue_and_a_misspelt_status_is_located(tmp_path):
+    """'Completed' (not 'complete') was reported overdue, and any status was taken."""
+    p = tmp_path / "plan.yaml"
+    p.write_text("milestones:\n  - {project: P, milestone: M, due: 2025-01-31, status: Completed}\n"
+                 "  - {project: P, milestone: N, due: 2025-01-31, status: Delayed}\n", encoding="utf-8")
+    done, late = read_plan(p).milestones
+    assert (done.status, done.overdue("2025-03-31"), late.overdue("2025-03-31")) == ("complete", False, True)
+    p.write_text("milestones:\n  - {project: P, milestone: M, due: 2025-01-31, status: complet}\n", encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        read_plan(p)
+    assert info.value.problems[0].column == "milestones[0].status"

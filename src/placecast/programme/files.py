@@ -240,13 +240,30 @@ class SavingsFile(StrictModel):
         return out
 
 
+# a milestone's status, and the other ways programme boards write it: a completed milestone written some
+# other way ('Completed', 'done') was reported overdue
+_MILESTONE_WORDS = {"complete": "complete", "completed": "complete", "done": "complete", "achieved": "complete",
+                    "delivered": "complete", "on track": "on track", "on-track": "on track", "at risk": "at risk",
+                    "at-risk": "at risk", "delayed": "delayed", "late": "delayed", "behind": "delayed",
+                    "not started": "not started", "not yet started": "not started"}
+
+
+def _milestone_status(value: object) -> object:
+    return _MILESTONE_WORDS.get(" ".join(value.strip().lower().split()), value) if isinstance(value, str) else value
+
+
+MilestoneStatus = Annotated[Literal["complete", "on track", "at risk", "delayed", "not started"],
+                            BeforeValidator(_milestone_status)]
+
+
 class MilestoneFile(StrictModel):
-    """A project milestone with its due date and status."""
+    """A project milestone with its due date and status (complete, on track, at risk, delayed or not started;
+    any but complete is overdue once its date has passed)."""
 
     project: str = ""
     milestone: str = ""
     due: date
-    status: str = ""
+    status: MilestoneStatus | None = None
 
 
 class PlanFile(StrictModel):

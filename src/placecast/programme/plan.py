@@ -159,5 +159,5 @@ def plan_from_model(model: PlanFile) -> Plan:
         plan.savings.append(SavingsProgramme(sp.name or f"savings[{i}]", sp.cash_limit, sp.full_year_saving,
                                              sp.cumulative_phasing(), lines, dict(sp.forecast_delivery)))
     for ms in model.milestones:
-        plan.milestones.append(Milestone(ms.project, ms.milestone, ms.due.isoformat(), ms.status))
+        plan.milestones.append(Milestone(ms.project, ms.milestone, ms.due.isoformat(), ms.status or ""))
     return plan
