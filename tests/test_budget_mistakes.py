@@ -245,3 +245,13 @@ def test_an_amount_in_brackets_is_negative_as_accounts_write_it(tmp_path):
         "reserves: 5}", 'reserves: 5, previous_quarter_deficit: 20}'), encoding="utf-8")
     budget = read_budget(path)
     assert sum(line.previous_deficit for line in budget.lines) == Decimal(-1000)
+
+
+def test_a_saving_for_a_later_year_is_an_error_not_one_of_this_years_savings(tmp_path):
+    """A 2026/27 saving of 300 listed in the 2025/26 budget counted among 2025/26's savings (400 proposed)."""
+    problems = _problems(tmp_path, "year: 2025/26\nunits: £000\nlines:\n  - {name: L, budget_previous_quarter: 1000, "
+                                   "forecast_net_expenditure: 1100}\nsavings:\n"
+                                   "  - {name: A, amount: 100, status: delivered, year: 2025/26, line: L}\n"
+                                   "  - {name: B, amount: 300, status: on track, year: 2026/27, line: L}\n"
+                                   "  - {name: C, amount: 50, status: at risk, year: 2024/25, line: L}\n")
+    assert [(p.where, p.column, p.value) for p in problems] == [("7", "savings[1].year", "2026/27")]

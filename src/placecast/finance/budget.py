@@ -19,7 +19,7 @@ import pandas as pd
 
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.files import SAVING_STATUSES, BudgetFile, BudgetLineFile, SavingFile
-from placecast.finance.periods import ReportingPeriod, parse_period
+from placecast.finance.periods import ReportingPeriod, financial_year_start, parse_period
 from placecast.schema import load_file, located
 
 ZERO = Decimal(0)
@@ -83,6 +83,11 @@ def share_text(percent: Decimal | float | None, of: str = "the cash limit") -> s
     ('4.3% of the cash limit', 'the cash limit is nil')
     """
     return f"{of} is nil" if percent is None else f"{float(percent):.1f}% of {of}"
+
+
+def _budget_year(model: BudgetFile) -> str:
+    """The financial year a budget file is for (its year, or the year in its quarter label), or ''."""
+    return model.year or next(iter(re.findall(r"\b(\d{4}/\d{2})\b", model.quarter or "")), "")
 
 
 def percent_of(amount: Decimal, budget: Decimal) -> Decimal | None:
@@ -364,7 +369,7 @@ def check_budget_year(model: BudgetFile, day: date, source: str, fix: str = "giv
     from placecast.errors import UnusableInputError
     from placecast.finance.calendar import fy_label
 
-    label = model.year or next(iter(re.findall(r"\b(\d{4}/\d{2})\b", model.quarter or "")), "")
+    label = _budget_year(model)
     if label and fy_label(day) != label:
         raise UnusableInputError(f"{source} is for {label}, but the position date {day:%d/%m/%Y} falls in "
                                  f"{fy_label(day)}; " + fix.format(budget=label, position=fy_label(day)) + ".")
@@ -630,10 +635,15 @@ def _sense_checks(model: BudgetFile, budget_lines: list[BudgetLine], file: str, 
                                 f"of {total - model.cash_limit}). Correct a line or the stated cash limit."))
     problems += _previous_checks(model, file, lines)
     known = {raw.name for raw in model.lines}
+    budget_year = _budget_year(model)
     for i, saving in enumerate(model.savings):
         if saving.line and saving.line not in known:
             problems.append(located(file, lines, ("savings", i, "line"), saving.line, "names no budget line; use a "
                                     f"line's name exactly ({', '.join(sorted(known))})."))
+        if saving.year and budget_year and financial_year_start(saving.year) > financial_year_start(budget_year):
+            problems.append(located(file, lines, ("savings", i, "year"), saving.year, f"a saving for a later year "
+                                    f"than the budget's ({budget_year}) would count in this year's savings; list it "
+                                    "in that year's budget, or in the plan's savings programme."))
     drawn = sum((ln.reserves for ln in budget_lines), ZERO)
     if drawn > 0 and not model.reserves:
         problems.append(located(file, lines, ("lines",), drawn, f"the service lines draw {drawn} from reserves, but "
