@@ -166,3 +166,20 @@ def test_scenarios_compared_must_share_the_baselines_settings(history, tmp_path)
                  "  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 20}\n", encoding="utf-8")
     with pytest.raises(UnusableInputError, match="'b' has seed 4, 'a' 3"):
         run_scenarios(history, [a, read_scenario(p)])
+
+
+def test_an_intervention_that_began_before_the_data_end_is_said_to_be_partly_counted_twice(tmp_path):
+    from datetime import date
+
+    from placecast.programme.scenario import already_running
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: Plan\nseed: 1\ninterventions:\n"
+                    "  - {type: edge_of_care, name: Edge of care, start: 2024-06-01, reduce_entries_pct: 10}\n"
+                    "  - {type: reunification, name: Reunification, start: 2025-06-01, increase_return_home_pct: 5}\n",
+                    encoding="utf-8")
+    scenario = read_scenario(path)
+    note = already_running(scenario, date(2025, 3, 31))
+    assert note is not None and note.startswith("In 'Plan', Edge of care (from 01/06/2024) began before the data end")
+    assert "Reunification" not in note and "counted twice" in note
+    assert already_running(scenario, date(2024, 5, 31)) is None

@@ -834,7 +834,7 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     import pandas as pd
 
     from placecast.distributed import dask_client
-    from placecast.programme.scenario import comparison_tables, read_scenario, run_scenarios
+    from placecast.programme.scenario import already_running, comparison_tables, read_scenario, run_scenarios
     from placecast.ssda903 import load_history
 
     scenarios = [read_scenario(f) for f in files]
@@ -861,6 +861,8 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     for s in scenarios:
         out.print(f"{s.name}: file {s.file_hash}, data {data_hash}, seed {s.seed} (re-run with the same three to "
                   "reproduce it).")
+        if note := already_running(s, (s.start or hist.census_date)):
+            err.print(f"[yellow]Note:[/yellow] {note}", highlight=False)
     if out_dir is not None:
         card = pd.DataFrame([{"scenario": s.name, "file_hash": s.file_hash, "data_hash": data_hash, "seed": s.seed,
                               "runs": s.runs, "horizon_months": s.horizon_months} for s in scenarios])

@@ -161,6 +161,19 @@ def adjustments(scenario: Scenario, origin: pd.Timestamp, horizon: int, categori
     return adj
 
 
+def already_running(scenario: Scenario, data_end: date) -> str | None:
+    """In words, the interventions that began before the data's end (None when none did): the baseline is
+    fitted on data that already hold what effect they have had, and the scenario applies each one's whole
+    effect from the start on top, so a working intervention is partly counted twice."""
+    early = [f"{iv.name} (from {iv.start:%d/%m/%Y})" for iv in scenario.interventions if iv.start <= data_end]
+    if not early:
+        return None
+    return (f"In '{scenario.name}', {', '.join(early)} began before the data end ({data_end:%d/%m/%Y}). The "
+            "baseline is fitted on data that already hold what effect they have had, and the scenario adds each "
+            "one's whole effect to it from the data's end: if they are working, part of their effect is counted "
+            "twice. Give such an intervention's further effect, beyond what the data show, rather than its whole.")
+
+
 def delivery_cost_by_fy(scenario: Scenario, first: date, last: date) -> dict[str, Fraction]:
     """The interventions' delivery and running costs by financial year, day-counted, from ``first`` to ``last``."""
     out: dict[str, Fraction] = {}

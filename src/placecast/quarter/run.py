@@ -79,7 +79,7 @@ def forecast_step(history: History, settings: ForecastSettings, as_at: date) -> 
 def scenario_step(history: History, inputs: QuarterInputs) -> tuple[ScenarioOutcome, list[str]]:
     """The recovery scenario from the quarter end, with its file's runs, seed and horizon (notes say
     where the report's choices differ from the file)."""
-    from placecast.programme.scenario import comparison_tables, run_scenarios
+    from placecast.programme.scenario import already_running, comparison_tables, run_scenarios
 
     scenario, notes = inputs.scenario, []
     if scenario.start is not None and scenario.start != history.census_date:
@@ -93,6 +93,7 @@ def scenario_step(history: History, inputs: QuarterInputs) -> tuple[ScenarioOutc
                      "(the same runs, so the difference is the levers'); the forecast and outturn use the "
                      "microsimulation pooled with 'no change' (see the model card).")
     scenario = dataclasses.replace(scenario, start=history.census_date)
+    notes += [n for n in (already_running(scenario, history.census_date),) if n]
     baseline, results = run_scenarios(history, [scenario], inputs.unit_costs)
     capacity = inputs.capacity or scenario.capacity
     return ScenarioOutcome(scenario, comparison_tables(baseline, results, capacity), capacity), notes
