@@ -135,6 +135,25 @@ def test_quarters_are_financial_year_quarters():
         parse_quarter("2025/27 Q1")
     with pytest.raises(ValueError, match="YYYY-Qn"):
         parse_quarter("Q5 2025")
+    assert parse_quarter("Q2 2025/26") == ("2025/26 Q2", date(2025, 9, 30))  # as councils title their reports
+    with pytest.raises(ValueError, match="YYYY-Qn"):
+        parse_quarter("Q2 2025")  # which year's Q2 is not plain: calendar or financial
+
+
+def test_a_missing_file_in_the_configuration_is_located_and_a_grouped_population_reads(tmp_path):
+    """A missing file was reported at 'report configuration, unit_costs' without the file or line; a
+    population written 60,000 was refused."""
+    from placecast.quarter.config import ReportConfigError
+
+    config = tmp_path / "report.yaml"
+    config.write_text("council: X\nquarter: Q2 2025/26\ndata: builtin:demo\nbudget: builtin:demo-budget\n"
+                      "unit_costs: nosuch.yaml\npopulation_0_17: 60,000\n", encoding="utf-8")
+    with pytest.raises(ReportConfigError) as info:
+        read_config(config)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.where, problem.column) == (str(config), "5", "unit_costs")
+    config.write_text(config.read_text(encoding="utf-8").replace("unit_costs: nosuch.yaml\n", ""), encoding="utf-8")
+    assert read_config(config).population_0_17 == 60_000
 
 
 def test_every_html_table_cell_is_the_report_models_value(rendered):

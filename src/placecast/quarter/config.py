@@ -16,12 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.finance.calendar import quarter_end
 from placecast.model.settings import ForecastSettings
-from placecast.schema import StrictModel, load_file, located, read_model
+from placecast.schema import StrictModel, load_file, located, number_text
 
 
 class ReportConfigError(LocatedInputError):
@@ -53,11 +53,18 @@ def builtin_file(reference: str) -> Path:
 
 
 _QUARTER = re.compile(r"^\s*(\d{4})(?:/(\d{2}))?[\s-]*Q([1-4])\s*$", re.IGNORECASE)
+_QUARTER_FIRST = re.compile(r"^\s*Q([1-4])[\s-]+(\d{4}/\d{2})\s*$", re.IGNORECASE)  # Q2 2025/26, as councils title
+
+
+def _whole_number(value: object) -> object:
+    """A count as typed, its thousands grouped (60,000)."""
+    return number_text(value, "") if isinstance(value, str) else value
 
 
 def parse_quarter(text: str) -> tuple[str, date]:
-    """``2025-Q2`` or ``2025/26 Q2`` -> ("2025/26 Q2", 2025-09-30)."""
-    m = _QUARTER.match(str(text))
+    """``2025-Q2``, ``2025/26 Q2`` or ``Q2 2025/26`` -> ("2025/26 Q2", 2025-09-30)."""
+    first = _QUARTER_FIRST.match(str(text))
+    m = _QUARTER.match(f"{first.group(2)} Q{first.group(1)}" if first else str(text))
     if not m:
         raise ValueError(f"'{text}' is not a quarter; write it as YYYY-Qn, for example 2025-Q2 (July to "
                          "September 2025, the second quarter of 2025/26).")
@@ -131,7 +138,7 @@ class ReportConfig(StrictModel):
     commentary: Path | None = None
     rules: Path | None = Field(None, description="The council's RAG and direction-of-travel rules (placecast "
                                "defaults rag-rules); default: the built-in rules.")
-    population_0_17: int | None = Field(None, gt=0)
+    population_0_17: Annotated[int, BeforeValidator(_whole_number)] | None = Field(None, gt=0)
     money_unit: Literal["£000", "£m"] = Field("£000", description="The one money unit of the report's tables "
                                               "and charts.")
     capacity: dict[str, int] = Field(default_factory=dict)
@@ -189,5 +196,30 @@ def read_config(path: Path) -> ReportConfig:
     >>> read_config(resources.files("placecast.report").joinpath("defaults", "report.yaml")).quarter
     '2025-Q2'
     """
-    config = read_model(path, ReportConfig, ReportConfigError)
-    return config.resolved(Path(path).resolve().parent)
+    model, lines = load_file(path, ReportConfig, ReportConfigError)
+    config = model.resolved(Path(path).resolve().parent)
+    missing = missing_paths(config, str(path), lines)
+    if missing:
+        raise ReportConfigError(missing)
+    return config
+
+
+FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "rules")
+
+
+def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None
+                  ) -> list[LocatedProblem]:
+    """A problem for each configured file or folder that does not exist (on its line, when ``lines`` are the
+    configuration file's)."""
+    def problem(key: str, index: int | None, value: object, message: str) -> LocatedProblem:
+        if lines is None:
+            return LocatedProblem(file, key, key, str(value), message)
+        return located(file, lines, (key,) if index is None else (key, index), value, message)
+
+    out = [problem(key, None, path, "no such file; correct the path (relative paths are relative to the "
+                   "configuration file).")
+           for key in FILE_KEYS if (path := getattr(config, key)) is not None and not Path(path).is_file()]
+    several = len(config.data) > 1
+    out += [problem("data", i if several else None, p, "no such folder.")
+            for i, p in enumerate(config.data) if str(p) != DEMO_DATA and not Path(p).exists()]
+    return out

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from placecast.errors import LocatedProblem
 from placecast.finance.budget import BudgetInput, read_budget_input
 from placecast.finance.commitments import Commitments
 from placecast.finance.unit_costs import UnitCosts
@@ -24,7 +23,14 @@ from placecast.kpi.rag import Rules, load_rules
 from placecast.model.settings import ForecastSettings
 from placecast.programme.plan import Plan
 from placecast.programme.scenario import Scenario
-from placecast.quarter.config import DEMO_DATA, CommentaryFile, ReportConfig, ReportConfigError, read_commentary
+from placecast.quarter.config import (
+    DEMO_DATA,
+    CommentaryFile,
+    ReportConfig,
+    ReportConfigError,
+    missing_paths,
+    read_commentary,
+)
 from placecast.ssda903.assemble import History
 
 logger = logging.getLogger(__name__)
@@ -115,13 +121,7 @@ class QuarterInputs:
 
 def check_paths(config: ReportConfig) -> None:
     """Every configured file and folder exists, or one error lists those that do not."""
-    missing = [LocatedProblem("report configuration", key, key, str(path), "no such file; correct the path "
-                              "(relative paths are relative to the configuration file).")
-               for key in ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary",
-                           "rules")
-               if (path := getattr(config, key)) is not None and not Path(path).is_file()]
-    missing += [LocatedProblem("report configuration", "data", "data", str(p), "no such folder.")
-                for p in config.data if str(p) != DEMO_DATA and not Path(p).exists()]
+    missing = missing_paths(config)
     if missing:
         raise ReportConfigError(missing)
 
