@@ -1121,7 +1121,13 @@ def report_command(
         raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
                                  "report-config' prints an example.")
     from placecast.presentation import Steps
+    from placecast.quarter.config import parse_quarter
 
+    if quarter is not None:  # the command's own option first
+        try:
+            parse_quarter(quarter)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--quarter") from exc
     settings = read_config(config)
     steps = Steps(err, 8)
     report = build_report(settings, quarter, progress=steps.next)

@@ -198,7 +198,7 @@ def read_config(path: Path) -> ReportConfig:
     """
     model, lines = load_file(path, ReportConfig, ReportConfigError)
     config = model.resolved(Path(path).resolve().parent)
-    missing = missing_paths(config, str(path), lines)
+    missing = missing_paths(config, str(path), lines, written=model)
     if missing:
         raise ReportConfigError(missing)
     return config
@@ -207,19 +207,22 @@ def read_config(path: Path) -> ReportConfig:
 FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "rules")
 
 
-def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None
-                  ) -> list[LocatedProblem]:
-    """A problem for each configured file or folder that does not exist (on its line, when ``lines`` are the
-    configuration file's)."""
-    def problem(key: str, index: int | None, value: object, message: str) -> LocatedProblem:
+def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None,
+                  written: ReportConfig | None = None) -> list[LocatedProblem]:
+    """A problem for each configured file or folder that does not exist: on its line, with the path as
+    ``written`` there, when ``lines`` are the configuration file's."""
+    def problem(key: str, index: int | None, message: str) -> LocatedProblem:
+        value = getattr(written or config, key)
+        value = value[index or 0] if key == "data" else value
         if lines is None:
             return LocatedProblem(file, key, key, str(value), message)
-        return located(file, lines, (key,) if index is None else (key, index), value, message)
+        return located(file, lines, (key,) if index is None else (key, index), str(value), message)
 
-    out = [problem(key, None, path, "no such file; correct the path (relative paths are relative to the "
+    out = [problem(key, None, "no such file; correct the path (relative paths are relative to the "
                    "configuration file).")
            for key in FILE_KEYS if (path := getattr(config, key)) is not None and not Path(path).is_file()]
     several = len(config.data) > 1
-    out += [problem("data", i if several else None, p, "no such folder.")
+    out += [problem("data", i if several else None, "no such folder (relative paths are relative to the "
+                    "configuration file).")
             for i, p in enumerate(config.data) if str(p) != DEMO_DATA and not Path(p).exists()]
     return out
