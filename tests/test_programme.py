@@ -353,3 +353,11 @@ def test_a_completed_milestone_written_another_way_is_not_overdue_and_a_misspelt
     with pytest.raises(PlanFileError) as info:
         read_plan(p)
     assert info.value.problems[0].column == "milestones[0].status"
+
+
+def test_a_savings_programme_without_a_cash_limit_has_no_revised_cash_limit(tmp_path):
+    """Left out, the cash limit was 0, and the revised cash limit the saving's negative (-1,100)."""
+    p = tmp_path / "plan.yaml"
+    p.write_text("savings:\n  - {name: S, full_year_saving: 1100, phasing: {2025/26: 600, 2026/27: 1100}}\n",
+                 encoding="utf-8")
+    assert read_plan(p).savings[0].revised_cash_limit is None

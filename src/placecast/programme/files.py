@@ -213,7 +213,8 @@ class SavingsFile(StrictModel):
     """A savings (MTFP) programme: requirement, phasing by year, lines and forecast delivery."""
 
     name: str | None = None
-    cash_limit: Money = Decimal(0)
+    cash_limit: Money | None = Field(None, description="The cash limit the saving is made against (left out: no "
+                                     "revised cash limit is shown).")
     full_year_saving: Money = Decimal(0)
     phasing: dict[FinancialYear, Money] = Field(default_factory=dict, description="The cumulative saving "
                                                 "required by each year, like 2025/26.")

@@ -28,16 +28,16 @@ class SavingsProgramme:
     counts in its year and every later one; a non-recurrent saving in its year only."""
 
     name: str
-    cash_limit: Decimal
+    cash_limit: Decimal | None  # None when the plan does not give it
     full_year_saving: Decimal
     phasing: dict[str, Decimal]  # cumulative saving required by year (from phasing, or phasing_per_year added up)
     lines: list[SavingsLine] = field(default_factory=list)
     forecast_delivery: dict[str, Decimal] = field(default_factory=dict)
 
     @property
-    def revised_cash_limit(self) -> Decimal:
-        """The cash limit less the full-year saving."""
-        return self.cash_limit - self.full_year_saving
+    def revised_cash_limit(self) -> Decimal | None:
+        """The cash limit less the full-year saving (None without a cash limit: never the saving alone, negative)."""
+        return None if self.cash_limit is None else self.cash_limit - self.full_year_saving
 
     def _counts(self, line: SavingsLine, year: str) -> bool:
         """Whether a line counts towards ``year``: in its own year, and later ones if recurrent."""
