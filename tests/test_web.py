@@ -878,7 +878,7 @@ def test_finance_changes_the_quarter_the_pages_show_and_a_quarter_that_fails_cha
     other_year = fin.post("/c/demo/money/quarter", data={"quarter": "2026-Q1", "csrftoken": token(fin)})
     assert other_year.status_code == 400 and "give the budget for 2026/27 with the quarter" in other_year.text
     assert f.settings().quarter == "2025-Q2"
-    moved = fin.post("/c/demo/money/quarter", data={"quarter": "2025-Q3", "population": "61000",
+    moved = fin.post("/c/demo/money/quarter", data={"quarter": "2025-Q3", "population": "61,000",
                                                     "csrftoken": token(fin)})
     assert moved.status_code == 303
     assert web.wait(int(moved.headers["location"].rsplit("/", 1)[1])).status == "done"

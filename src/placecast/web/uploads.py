@@ -152,13 +152,15 @@ def change_quarter(request: Request, slug: str, quarter: str = Form(""), populat
     changes: computed by a job, and kept only once the quarter has been computed (a failed job changes
     nothing)."""
     from placecast.quarter.config import parse_quarter
+    from placecast.schema import number_text
 
     council = council_of(request, slug, user)
     st = state(request)
     f = workspace.folder(st.settings.data_dir, slug)
     try:
         label, day = parse_quarter(quarter)
-        people = int(population) if population.strip() else f.settings_with({"quarter": quarter}).population_0_17
+        people = (int(number_text(population, "")) if population.strip()
+                  else f.settings_with({"quarter": quarter}).population_0_17)
         if people is not None and people < 1:
             raise ValueError("the population of children aged 0-17 must be a whole number of at least 1.")
     except ValueError as exc:
