@@ -124,3 +124,17 @@ def test_reconciliation_lists_both_kinds_of_discrepancy(tmp_path):
     assert list(orphan["child_id"]) == [ids["A2"]]  # paid for, but not in care
     assert list(unfunded["child_id"]) == [ids["A3"]]  # in a paid placement with no commitment
     assert "A1" not in orphan.to_csv() + unfunded.to_csv()
+
+
+def test_a_placement_left_open_when_the_next_began_is_an_error_not_costed_twice(tmp_path):
+    """A residential placement with no planned end beside the foster placement the child stepped down to:
+    both were costed to 31 March. A placement ending the day the next starts is a handover, not an overlap."""
+    body = ("A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\n"
+            "B2,P2,Acme,fostering_inhouse,450,2023-01-01,2023-05-31,,,,\n"
+            "A1,P3,Home,fostering_inhouse,450,2023-06-01,,,,,\n"
+            "B2,P4,Home,fostering_external,900,2023-05-31,,,,,\n")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(_register(tmp_path, body), LINES)
+    (p,) = info.value.problems
+    assert (p.where, p.column, p.value) == ("line 4", "start", "P3") and "placement on line 2" in p.message
+    assert "A1" not in str(p)  # the child's id is not shown

@@ -183,6 +183,7 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     flag((df["planned_end"] != "") & end.isna(), "planned_end", "not a date; use YYYY-MM-DD or leave blank.")
     flag(start.notna() & end.notna() & (end < start), "planned_end",
          "the planned end is before the start; correct one of them.")
+    found += _overlaps(df["child_id"], start, end, line, df["placement_ref"], file)
     split = pd.DataFrame({c: pd.to_numeric(df[c].replace("", "0"), errors="coerce") for c in FUNDING})
     for c in FUNDING:
         flag(split[c].isna(), c, "must be a percentage.")
@@ -205,6 +206,34 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     })
     table["child_id"] = pseudonymise(df["child_id"], key) if key else df["child_id"]
     return Commitments(table.reset_index(drop=True))
+
+
+def _overlaps(child: pd.Series, start: pd.Series, end: pd.Series, line: np.ndarray, ref: pd.Series, file: str
+              ) -> list[tuple[int, InputProblem]]:
+    """A placement starting before an earlier placement of the same child has ended (no planned end, or a
+    later one): both would be costed for the same days. A placement ending on the day the next starts is a
+    handover, as the SSDA903 return writes it. Named by line and placement reference, not by child."""
+    def days(dates: pd.Series) -> np.ndarray:
+        return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+    frame = pd.DataFrame({"child": child.to_numpy(), "start": days(start), "line": line, "ref": ref.to_numpy(),
+                          "end": np.where(end.isna().to_numpy(), np.iinfo(np.int64).max, days(end))})
+    frame = frame[start.notna().to_numpy() & (child != "").to_numpy()]
+    frame = frame[frame["child"].duplicated(keep=False)].sort_values(["child", "start", "line"])  # several rows
+    out = []
+    child_now, until, opener = None, 0, 0
+    for r in frame.itertuples():
+        if r.child != child_now:
+            child_now, until, opener = r.child, r.end, int(r.line)
+            continue
+        if r.start < until:
+            out.append((int(r.line), InputProblem(
+                file, f"line {r.line}", "start", str(r.ref), f"this child's placement on line {opener} runs over "
+                "the same days (it has no planned end, or ends after the day this one starts), so both would be "
+                "costed: a child is in one placement at a time. Give the earlier placement its planned end.")))
+        if r.end > until:
+            until, opener = r.end, int(r.line)
+    return out
 
 
 def reconcile(commitments: Commitments, history_episodes: pd.DataFrame, as_at: date,
