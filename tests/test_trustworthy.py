@@ -405,3 +405,27 @@ def test_a_value_from_a_return_beginning_with_equals_is_text_in_the_error_report
     out = write_error_report(found, tmp_path / "errors.xlsx")
     cells = [c for row in load_workbook(out)["Child summary"].iter_rows() for c in row if c.value == typed]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_a_history_ingested_beside_its_returns_is_refused_so_later_returns_are_not_passed_over(tmp_path):
+    """'placecast ingest returns --out returns' wrote the history among the year folders; every command then read
+    the history, so next year's returns added to the folder were passed over without a word."""
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import load_history
+    from placecast.testing import example_returns
+
+    returns = tmp_path / "returns"
+    shutil.copytree(example_returns(), returns)
+    same = CliRunner().invoke(app, ["ingest", str(returns), "--out", str(returns)])
+    assert same.exit_code == 2 and not (returns / "history.parquet").exists()
+    assert "holds the returns" in " ".join(same.output.replace("│", " ").split())
+    beside = CliRunner().invoke(app, ["-q", "ingest", str(returns), "--out", str(tmp_path / "h")])
+    assert beside.exit_code in (0, 1), beside.output
+    for name in ("history.parquet", "manifest.json"):  # as an older Placecast, or a hand, left them
+        shutil.copy(tmp_path / "h" / name, returns / name)
+    with pytest.raises(UnusableInputError, match=r"returns in year folders \(2023, 2024, 2025\)"):
+        load_history(returns)
+    assert load_history(tmp_path / "h").years == [2023, 2024, 2025]

@@ -142,6 +142,10 @@ def ingest(
     from placecast.store import Store
 
     started = time.perf_counter()
+    if any(Path(p).resolve() == out_dir.resolve() for p in paths):
+        raise typer.BadParameter(f"{out_dir} holds the returns: write the history to a folder of its own (it "
+                                 "would be read in place of the returns, and next year's returns added there "
+                                 "passed over).", param_hint="--out")
     tax = load_taxonomy(taxonomy)
     key, new_key = key_for_ingest(out_dir, key_file)
     known = manifest_of(out_dir).get("key_fingerprint")

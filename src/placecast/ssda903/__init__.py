@@ -22,7 +22,7 @@ from placecast.ssda903.codelists import (
     load_code_lists,
 )
 from placecast.ssda903.findings import HISTORY_ERRORS, Finding, Findings
-from placecast.ssda903.history_io import is_history_folder, read_history, write_history
+from placecast.ssda903.history_io import check_not_beside_returns, is_history_folder, read_history, write_history
 from placecast.ssda903.read import ReturnSet, read_returns
 from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
 from placecast.ssda903.validate import ValidatedReturns, validate_returns
@@ -104,6 +104,7 @@ def load_history(path: Path, key: bytes | None = None, taxonomy: Taxonomy | None
     datetime.date(2025, 3, 31)
     """
     if is_history_folder(path):
+        check_not_beside_returns(path)
         found = folder_findings(path)
         check_usable(found, path)
         _say_errors(found, f"{path} was ingested from returns with", f"see {Path(path) / 'findings.csv'}")

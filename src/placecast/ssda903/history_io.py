@@ -89,3 +89,19 @@ def manifest_of(folder: Path) -> dict:
 def is_history_folder(path: Path) -> bool:
     """True when ``path`` is a folder written by 'placecast ingest'."""
     return Path(path).is_dir() and (Path(path) / HISTORY_FILE).exists() and (Path(path) / MANIFEST_FILE).exists()
+
+
+def check_not_beside_returns(path: Path) -> None:
+    """An ingest folder that also holds year folders of returns is read as its history, so returns added there
+    later (next year's) would be passed over: :class:`UnusableInputError` saying to keep them apart."""
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903.read import TABLE_SUFFIXES, YEAR_RE
+
+    years = sorted(d.name for d in Path(path).iterdir() if d.is_dir() and YEAR_RE.match(d.name)
+                   and any(f.suffix.lower() in TABLE_SUFFIXES for f in d.iterdir()))
+    if years:
+        raise UnusableInputError(f"{path} holds an assembled history (written by 'placecast ingest') and returns "
+                                 f"in year folders ({', '.join(years)}): it would be read as the history, and returns "
+                                 "added later passed over. Keep them apart: ingest the returns into a folder of "
+                                 f"their own (placecast ingest {path} --out ANOTHER_FOLDER), then remove "
+                                 f"{HISTORY_FILE} and {MANIFEST_FILE} from {path}.")
