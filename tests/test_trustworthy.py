@@ -429,3 +429,24 @@ def test_a_history_ingested_beside_its_returns_is_refused_so_later_returns_are_n
     with pytest.raises(UnusableInputError, match=r"returns in year folders \(2023, 2024, 2025\)"):
         load_history(returns)
     assert load_history(tmp_path / "h").years == [2023, 2024, 2025]
+
+
+def test_next_years_return_ingested_alone_into_the_folder_is_refused_rather_than_losing_the_earlier_years(tmp_path):
+    """An ingest replaces the folder's history: 2025's return ingested alone into a folder holding 2023-2025 left a
+    history of 2025 only, with exit 0 (the README said to ingest the new returns into the same folder)."""
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import load_history
+    from placecast.testing import example_returns
+
+    runner = CliRunner()
+    first = runner.invoke(app, ["-q", "ingest", str(example_returns()), "--out", str(tmp_path / "h")])
+    assert first.exit_code in (0, 1), first.output
+    alone = tmp_path / "new"
+    shutil.copytree(example_returns() / "2025", alone / "2025")
+    again = runner.invoke(app, ["-q", "ingest", str(alone), "--out", str(tmp_path / "h")])
+    assert isinstance(again.exception, UnusableInputError)  # exit 2 at the command
+    assert "2023, 2024 would be lost" in str(again.exception)
+    assert load_history(tmp_path / "h").years == [2023, 2024, 2025]  # as it was

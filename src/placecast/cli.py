@@ -162,6 +162,7 @@ def ingest(
         raise typer.Exit(1)
     with err.status("Assembling the history..."):
         history = assemble(validated, key, tax)
+    _check_keeps_years(out_dir, history.years)
     made_folder = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -189,6 +190,21 @@ def ingest(
               + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.url}")
     out.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
     raise typer.Exit(1 if findings.errors else 0)
+
+
+def _check_keeps_years(out_dir: Path, years: list[int]) -> None:
+    """An ingest replaces the folder's history: returns that leave out years it holds would lose them (next
+    year's return ingested alone left a history of one year, with exit 0)."""
+    from placecast.ssda903.history_io import manifest_of
+
+    held = [int(y) for y in manifest_of(out_dir).get("years") or []]
+    lost = sorted(set(held) - set(years))
+    if lost:
+        raise UnusableInputError(
+            f"{out_dir} holds a history of {held[0]}-{held[-1]}; these returns are for "
+            f"{', '.join(map(str, years)) or 'no year'}, and an ingest replaces the history, so "
+            f"{', '.join(map(str, lost))} would be lost. Ingest every year's returns together (the new year's "
+            f"folder with the earlier ones) into {out_dir}, or give --out a new folder.")
 
 
 @history_app.command("summary")
