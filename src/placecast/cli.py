@@ -764,7 +764,6 @@ def programme_track(
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
     from placecast.programme import read_plan
-    from placecast.programme.levers import LEVERS
     from placecast.programme.tracker import programme_tables
 
     day = _start_date(as_at, "--as-at")
@@ -797,19 +796,7 @@ def programme_track(
     notes = [n for n in (cb.check() for cb in plan.case_benefits) if n]
     cf = results.counterfactual
     if cf is not None:
-        t = cf.to_date
-        out.print(f"Realised cost avoidance {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y}, against the baseline "
-                  f"frozen at approval ({cf.approved:%d/%m/%Y}): £{t.mean:,.0f} (80% interval £{t.p10:,.0f} to "
-                  f"£{t.p90:,.0f}); the baseline expected £{cf.baseline_cost.mean:,.0f}, the days cost "
-                  f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count. {cf.interval_basis()}")
-        for lever, v in cf.by_lever.items():
-            out.print(f"  {LEVERS[lever]}: £{v.mean:,.0f} (£{v.p10:,.0f} to £{v.p90:,.0f})")
-        how = "the log's confirmed events" if cf.attribution == "log" else "the history alone"
-        out.print(f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}: £{cf.full_year_effect.mean:,.0f}. "
-                  f"Evidence: {', '.join(f'{k} {v}' for k, v in cf.evidence.items())} (detected events are "
-                  f"evidence, not savings; attribution by lever from {how}).")
-        for finding in cf.findings:
-            err.print(finding)
+        _print_counterfactual(cf)
     write_tables(out_dir, tables)
     for c in cases:
         one_off = f", one-off and capital costs £{c['one_off_cost']:,.0f}" if c["one_off_cost"] else ""
@@ -831,6 +818,31 @@ def programme_track(
         err.print(f"[red]{unconfirmed} logged move(s) the care history does not confirm (above): check the log or "
                   "the returns.[/red]")
         raise typer.Exit(1)
+
+
+def _print_counterfactual(cf) -> None:
+    """Realised avoidance to date by lever, the rest of the year and the full-year effect, each with its 80%
+    interval, the evidence, and the log's findings."""
+    from placecast.finance.calendar import fy_end
+    from placecast.programme.levers import LEVERS
+
+    t = cf.to_date
+    out.print(f"Realised cost avoidance {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y}, against the baseline "
+              f"frozen at approval ({cf.approved:%d/%m/%Y}): £{t.mean:,.0f} (80% interval £{t.p10:,.0f} to "
+              f"£{t.p90:,.0f}); the baseline expected £{cf.baseline_cost.mean:,.0f}, the days cost "
+              f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count. {cf.interval_basis()}")
+    for lever, v in cf.by_lever.items():
+        out.print(f"  {LEVERS[lever]}: £{v.mean:,.0f} (£{v.p10:,.0f} to £{v.p90:,.0f})")
+    if (r := cf.rest_of_year) is not None:
+        out.print(f"Forecast for the rest of the year, to {fy_end(cf.last_day):%d/%m/%Y} (the baseline less the "
+                  f"current forecast): £{r.mean:,.0f} (80% interval £{r.p10:,.0f} to £{r.p90:,.0f}).")
+    f = cf.full_year_effect
+    how = "the log's confirmed events" if cf.attribution == "log" else "the history alone"
+    out.print(f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}: £{f.mean:,.0f} (80% interval "
+              f"£{f.p10:,.0f} to £{f.p90:,.0f}). Evidence: {', '.join(f'{k} {v}' for k, v in cf.evidence.items())} "
+              f"(detected events are evidence, not savings; attribution by lever from {how}).")
+    for finding in cf.findings:
+        err.print(finding)
 
 
 def _print_logged_moves(table, as_at: date, counterfactual: bool) -> None:

@@ -116,12 +116,16 @@ class CounterfactualAvoidance:
         return (self.last_day - self.first_day).days + 1
 
     def table(self) -> pd.DataFrame:
-        """One row per lever and the total: to date (mean, P10, P90)."""
-        rows = [{"lever": LEVERS.get(k, k), "to_date": v.mean, "p10": v.p10, "p90": v.p90}
-                for k, v in self.by_lever.items()]
-        rows.append({"lever": "Total", "to_date": self.to_date.mean, "p10": self.to_date.p10,
-                     "p90": self.to_date.p90})
-        return pd.DataFrame(rows)
+        """Mean, P10 and P90 of realised avoidance to date by lever and in total, then, kept apart, the forecast
+        for the rest of the year (when there is one) and the full-year effect of the position."""
+        to_date = f"to {self.last_day:%d/%m/%Y}"
+        named = [*((f"{LEVERS.get(k, k)}, {to_date}", v) for k, v in self.by_lever.items()),
+                 (f"Total, {to_date}", self.to_date)]
+        if self.rest_of_year is not None:
+            named.append((f"Rest of the year after {self.last_day:%d/%m/%Y} (forecast)", self.rest_of_year))
+        named.append((f"Full-year effect of the position at {self.last_day:%d/%m/%Y}", self.full_year_effect))
+        return pd.DataFrame([{"measure": name, "mean": round(v.mean, 2), "p10": round(v.p10, 2),
+                              "p90": round(v.p90, 2)} for name, v in named])  # pounds, to the penny
 
 
 def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
@@ -229,7 +233,7 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     total = Interval.of(baseline - actual["total"]).scaled(factor)
     return CounterfactualAvoidance(
         approved, first_day, last_day, Interval.of(baseline), actual["total"], total, levers,
-        _rest_of_year(stock_costed, entrant_costed, current, unit_costs, last, as_at),
+        _rest_of_year(stock_costed, entrant_costed, current or (history, settings), unit_costs, last, as_at),
         _full_year_effect(stock_runs, entrant_runs, history, unit_costs, last), "history", spread_factor=factor,
         record_origins=len(record))
 
@@ -283,13 +287,22 @@ def _without_stock(model: DemandModel) -> DemandModel:
     return entrants
 
 
-def _rest_of_year(stock: tuple[pd.DataFrame, int], entrants: tuple[pd.DataFrame, int], current: Forecast | None,
-                  unit_costs: UnitCosts, last: pd.Timestamp, as_at: date) -> Interval | None:
+def _rest_of_year(stock: tuple[pd.DataFrame, int], entrants: tuple[pd.DataFrame, int],
+                  current: Forecast | tuple[History, ForecastSettings], unit_costs: UnitCosts, last: pd.Timestamp,
+                  as_at: date) -> Interval | None:
     """The baseline (its runs already costed) less the current forecast over the months after ``last`` to
-    31 March."""
+    31 March; without a current forecast (history and settings instead), the one the forecast command makes
+    from ``last`` with those settings."""
     end = pd.Timestamp(fy_end(as_at))
-    if current is None or last >= end:
+    if last >= end:
         return None
+    if isinstance(current, tuple):
+        from placecast.model.combine import projected
+        from placecast.ssda903.assemble import known_at
+
+        known, settings = known_at(current[0], last.date()), current[1]
+        months = (end.year - last.year) * 12 + end.month - last.month
+        current = projected(DemandModel.from_settings(settings).fit(known, last.date()), known, settings, months)[0]
     baseline = _window_cost(stock, last, end)[0] + _window_cost(entrants, last, end)[0]
     now = _window_cost(_costed(current, unit_costs), last, end)[0]
     n = min(len(baseline), len(now))
