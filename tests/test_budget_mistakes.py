@@ -255,3 +255,14 @@ def test_a_saving_for_a_later_year_is_an_error_not_one_of_this_years_savings(tmp
                                    "  - {name: B, amount: 300, status: on track, year: 2026/27, line: L}\n"
                                    "  - {name: C, amount: 50, status: at risk, year: 2024/25, line: L}\n")
     assert [(p.where, p.column, p.value) for p in problems] == [("7", "savings[1].year", "2026/27")]
+
+
+def test_a_movement_left_na_by_a_line_without_its_previous_figure_says_which_line(tmp_path):
+    """It said the previous report's position was not given, where one of two lines gave it."""
+    path = tmp_path / "budget.yaml"
+    path.write_text("units: £000\nlines:\n  - {name: L, budget_previous_quarter: 1000, forecast_net_expenditure: 1100, "
+                    "previous_quarter_deficit: 80}\n  - {name: M, budget_previous_quarter: 500, "
+                    "forecast_net_expenditure: 700}\n", encoding="utf-8")
+    budget = read_budget(path)
+    assert budget.previous_position() is None
+    assert budget.why_no_movement().startswith("1 of 2 lines gives no previous_quarter_deficit (M)")

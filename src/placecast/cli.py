@@ -576,7 +576,7 @@ def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path
                   f"them ({share_text(h['deficit_after_mitigations_pct'])}).")
     if "movement" in h:
         out.print(f"Movement on the previous report ({budget.movement_basis}): " + (
-            "n/a (the previous report's position is not given)." if h["movement"] is None
+            f"n/a ({budget.why_no_movement()})." if h["movement"] is None
             else f"£{h['movement']:,}k (from £{h['previous_position']:,}k)."))
     out.print(f"Tables written to {out_dir}")
 

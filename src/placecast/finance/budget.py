@@ -175,6 +175,20 @@ class Budget:
             return None if self.previous_mitigations is None else total - self.previous_mitigations
         return total
 
+    def why_no_movement(self) -> str:
+        """Why the previous position is not known, in words (for a movement shown as n/a)."""
+        gave = [ln.name for ln in self.lines if ln.previous_deficit is not None]
+        if gave and len(gave) < len(self.lines):
+            left = [ln.name for ln in self.lines if ln.previous_deficit is None]
+            verb = "gives" if len(left) == 1 else "give"
+            return (f"{len(left)} of {len(self.lines)} lines {verb} no previous_quarter_deficit ({', '.join(left)}): "
+                    "give it for every line (0 for none), or the previous total as previous_deficit")
+        if gave and self.movement_basis == "after mitigations":
+            return "the movement is after mitigations, and the previous report's mitigations are not given " \
+                   "(previous_mitigations)"
+        return "the previous report's position is not given (the budget file's previous_deficit, or each line's " \
+               "previous_quarter_deficit)"
+
     def movement_table(self) -> pd.DataFrame:
         """The position now and at the previous report on the declared basis, and the movement (n/a when the
         previous position is not known)."""

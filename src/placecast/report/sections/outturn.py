@@ -79,9 +79,8 @@ def movement_table(budget: Budget, unit: MoneyUnit) -> Table | Text:
     """The position now and at the previous report on the declared basis, and the movement (in words, n/a,
     when the previous position is not known)."""
     if budget.previous_position() is None:
-        return Text([f"Movement on the previous report ({budget.movement_basis}): n/a, because the previous "
-                     "report's position is not given (the budget file's previous_deficit, or each line's "
-                     "previous_quarter_deficit)."])
+        return Text([f"Movement on the previous report ({budget.movement_basis}): n/a, because "
+                     f"{budget.why_no_movement()}."])
     rows = [{"step": r["step"], "amount": unit.of(r["amount"], budget.scale)}
             for r in budget.movement_table().to_dict("records")]
     return Table("movement", f"Movement on the previous report, {budget.movement_basis} ({unit.label})",
