@@ -204,7 +204,8 @@ def _check_keeps_years(out_dir: Path, years: list[int]) -> None:
             f"{out_dir} holds a history of {held[0]}-{held[-1]}; these returns are for "
             f"{', '.join(map(str, years)) or 'no year'}, and an ingest replaces the history, so "
             f"{', '.join(map(str, lost))} would be lost. Ingest every year's returns together (the new year's "
-            f"folder with the earlier ones) into {out_dir}, or give --out a new folder.")
+            f"folder with the earlier ones) into {out_dir}; to leave years out on purpose, give --out a new folder "
+            f"(with --key-file {out_dir / 'pseudonym.key'} to keep the same pseudonyms).")
 
 
 @history_app.command("summary")
