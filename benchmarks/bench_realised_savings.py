@@ -71,7 +71,7 @@ def cohort_council(i: int, first_seed: int = 500) -> CohortSettings:
 
 
 def null_row(history, as_at: date, rates, settings: ForecastSettings) -> dict:
-    null = counterfactual_avoidance(known_at(history, as_at), APPROVED, as_at, rates, settings)
+    null = counterfactual_avoidance(known_at(history, as_at), APPROVED, as_at, rates, settings, rest_of_year=False)
     return {"as_at": as_at, "null_mean": null.to_date.mean, "null_covers": null.to_date.contains(0.0),
             # diagnosis: the interval of the baseline's runs alone, before the record's scaling
             "null_covers_runs": null.baseline_cost.p10 <= null.actual_cost <= null.baseline_cost.p90,
@@ -86,7 +86,8 @@ def measure(n_councils: int, runs: int, first_seed: int = 500) -> list[dict]:
         base = council(i, first_seed)
         without, with_programme = history(base), history(dataclasses.replace(base, programme=PROGRAMME))
         for as_at in QUARTER_ENDS:
-            est = counterfactual_avoidance(known_at(with_programme, as_at), APPROVED, as_at, rates, settings)
+            est = counterfactual_avoidance(known_at(with_programme, as_at), APPROVED, as_at, rates, settings,
+                                           rest_of_year=False)
             first, last = est.first_day, est.last_day
             truth = (float(sum(history_cost(without.episodes, first, last, rates).values()))
                      - float(sum(history_cost(with_programme.episodes, first, last, rates).values())))

@@ -168,7 +168,7 @@ def _actual(history: History, first: date, last: date, unit_costs: UnitCosts, or
 
 def counterfactual_avoidance(history: History, approved: date, as_at: date, unit_costs: UnitCosts,
                              settings: ForecastSettings | None = None,
-                             current: Forecast | None = None) -> CounterfactualAvoidance:
+                             current: Forecast | None = None, rest_of_year: bool = True) -> CounterfactualAvoidance:
     """Realised avoidance this financial year to ``as_at`` against the baseline frozen at ``approved``.
 
     Parameters
@@ -179,6 +179,8 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     unit_costs : weekly unit costs for the baseline and the actual days alike.
     settings : forecast settings of the baseline (runs, seed, ...).
     current : the current forecast from ``as_at`` (for the rest of the year), if there is one.
+    rest_of_year : forecast the rest of the year: against ``current``, or, when it is None, the forecast the
+        forecast command makes from the last month end measured. False: none (only the days passed are wanted).
 
     Returns
     -------
@@ -233,7 +235,8 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     total = Interval.of(baseline - actual["total"]).scaled(factor)
     return CounterfactualAvoidance(
         approved, first_day, last_day, Interval.of(baseline), actual["total"], total, levers,
-        _rest_of_year(stock_costed, entrant_costed, current or (history, settings), unit_costs, last, as_at),
+        _rest_of_year(stock_costed, entrant_costed, current or (history, settings), unit_costs, last, as_at)
+        if rest_of_year else None,
         _full_year_effect(stock_runs, entrant_runs, history, unit_costs, last), "history", spread_factor=factor,
         record_origins=len(record))
 
