@@ -338,3 +338,21 @@ def test_a_rule_threshold_may_be_a_percentage_and_5_says_how_to_write_it(tmp_pat
     path.write_text(built_in.replace("  value: 0.05", "  value: 5"), encoding="utf-8")  # the same file, edited:
     with pytest.raises(PlacecastError, match=r"write 0\.05 \(or 5%\) for 5%"):  # read again, not the cached one
         load_rules(path)
+
+
+def test_a_percentage_written_as_a_fraction_against_a_percentage_target_is_said():
+    """0.72 against a target of 70 rated Red (and a target written 0.7 against 72% would rate every year Green),
+    with no word; a small value against a target it is far below is real and not flagged."""
+    from placecast.kpi.definitions import Indicator, IndicatorValues, scale_warnings
+
+    defs = {"FOSTER": Indicator("FOSTER", "Fostered", "High", "Council", "%", 70.0),
+            "STAB": Indicator("STAB", "3+ moves", "Low", "Council", "%", 10.0),
+            "OWN": Indicator("OWN", "Own provision", "High", "Council", "%", 0.65),
+            "CLA": Indicator("CLA", "Children", "Low", "Council", "count", 70.0)}
+    values = {"FOSTER": IndicatorValues("FOSTER", previous_year_end=0.71, current=0.72),
+              "STAB": IndicatorValues("STAB", previous_year_end=0.8, current=0.4),
+              "OWN": IndicatorValues("OWN", previous_year_end=66.0, current=64.5),
+              "CLA": IndicatorValues("CLA", current=0.72)}
+    said = scale_warnings(defs, values)
+    assert [s.split(":")[0] for s in said] == ["FOSTER", "OWN"]
+    assert "write them as percentages (72 or 72%)" in said[0] and "write it as a percentage (65 or 65%)" in said[1]

@@ -366,10 +366,13 @@ def kpi_rate(
 ) -> None:
     """Derive every RAG rating and direction of travel; list published ones that disagree (exit 1)."""
     from placecast.kpi import check, rate_table, read_definitions, read_values
+    from placecast.kpi.definitions import scale_warnings
     from placecast.kpi.rag import load_rules, rules_in_effect
 
     defs = read_definitions(definitions)
     vals = read_values(values, defs)
+    for warning in scale_warnings(defs, vals):
+        err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
     with rules_in_effect(load_rules(rules) if rules else None):
         table = rate_table(defs, vals)
         problems = check(defs, vals)

@@ -235,6 +235,35 @@ def read_definitions(path: Path) -> dict[str, Indicator]:
     return out
 
 
+def scale_warnings(definitions: dict[str, Indicator], values: dict[str, IndicatorValues]) -> list[str]:
+    """A percentage indicator whose values and target differ about a hundredfold (0.72 against a target of 70):
+    one of them is a fraction of 1 written where a percentage was meant, and every rating against the target
+    would be wrong. Said, not refused: a value under 1% against a large target can be real, if rare.
+
+    >>> defs = {"FOSTER": Indicator("FOSTER", "Fostered", "High", "Council", "%", 70.0)}
+    >>> scale_warnings(defs, {"FOSTER": IndicatorValues("FOSTER", current=0.72)})[0][:67]
+    'FOSTER: its values (0.72) are about a hundredth of its target (70):'
+    """
+    out = []
+    for ident, v in values.items():
+        d = definitions.get(ident)
+        given = [x for x in (v.two_years_ago, v.previous_year_end, v.current, v.same_period_last_year)
+                 if x is not None and x == x]
+        if d is None or d.unit != "%" or not isinstance(d.target, float) or d.target <= 0 or not given \
+                or min(given) <= 0:
+            continue
+        ratio = d.target / max(given)
+        if 50 <= ratio <= 200 and max(given) <= 1:
+            out.append(f"{ident}: its values ({', '.join(f'{x:g}' for x in given)}) are about a hundredth of its "
+                       f"target ({d.target:g}): if they are fractions of 1, write them as percentages "
+                       f"({given[-1] * 100:g} or {given[-1] * 100:g}%), or the ratings are wrong.")
+        elif 1 / 200 <= ratio <= 1 / 50 and d.target <= 1:
+            out.append(f"{ident}: its target ({d.target:g}) is about a hundredth of its values "
+                       f"({', '.join(f'{x:g}' for x in given)}): if the target is a fraction of 1, write it as a "
+                       f"percentage ({d.target * 100:g} or {d.target * 100:g}%), or the ratings are wrong.")
+    return out
+
+
 def read_values(path: Path, definitions: dict[str, Indicator] | None = None) -> dict[str, IndicatorValues]:
     """Values keyed by id (two years ago, previous year end, current with its date, forecast, ...)."""
     problems: list[Problem] = []

@@ -104,7 +104,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
     """Indicators at the quarter end, the previous year end and the one before, rated by the rules."""
     from placecast.kpi import compute_indicators, rate_table
     from placecast.kpi.computed import forecast_indicators, why_not_computed
-    from placecast.kpi.definitions import IndicatorValues
+    from placecast.kpi.definitions import IndicatorValues, scale_warnings
 
     prev_ye = fy_start(as_at) - timedelta(days=1)
     two_ye = prev_ye.replace(year=prev_ye.year - 1)
@@ -135,6 +135,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
                                         as_at, forecasts.get(ident), float(row["numerator"]),
                                         None if pd.isna(row["denominator"]) else float(row["denominator"]),
                                         same_period_last_year=value(last_year, ident))
+    warnings += scale_warnings(inputs.indicators, values)
     rated = rate_table(inputs.indicators, values)
     return IndicatorResults(inputs.indicators, values, rated, frames[as_at].reset_index(), prev_ye, two_ye), warnings
 
