@@ -504,3 +504,19 @@ def test_an_interrupted_report_leaves_the_earlier_report_as_it_was(council, rend
         writing.write_report(report, council / "out")
     assert {p.name: p.read_bytes() for p in paths.values()} == before
     assert not [p for p in council.iterdir() if p.name.startswith(".placecast-")]
+
+
+def test_a_councils_report_says_which_inputs_are_the_built_in_examples(tmp_path):
+    """A council's configuration without unit costs, a scenario or indicator definitions ran the demo's
+    invented programme, illustrative unit costs and example targets as the council's, without a word."""
+    from placecast.quarter import ReportConfig
+    from placecast.quarter.inputs import examples_in_use
+
+    own = ReportConfig.model_validate({"council": "X", "data": [tmp_path], "budget": tmp_path / "b.yaml"})
+    said = examples_in_use(own)
+    assert [s.split(",")[0] for s in said] == ["No unit costs are given for the council",
+                                               "No recovery scenario is given for the council",
+                                               "No indicator definitions are given for the council"]
+    assert "the beds set against need are the example's too" in said[1]
+    demo = ReportConfig.model_validate({"council": "X", "data": ["builtin:demo"], "budget": tmp_path / "b.yaml"})
+    assert examples_in_use(demo) == ()

@@ -106,6 +106,7 @@ class QuarterInputs:
         if config.commitments is not None:
             register = read_commitments(config.commitments, rates.lines, data_key(config))
         bench, warnings = read_benchmark(config)
+        warnings += examples_in_use(config)
         plan = read_plan(config.plan) if config.plan else None
         if plan is not None:
             plan = pseudonymised(plan, data_key(config))
@@ -170,6 +171,22 @@ def read_data(config: ReportConfig) -> tuple[History, pd.DataFrame]:
     if history.episodes.empty:
         raise UnusableInputError(f"{config.data[0]}: the data hold no episodes; nothing to report.")
     return history, findings
+
+
+def examples_in_use(config: ReportConfig) -> tuple[str, ...]:
+    """For a council's own data, each input left to the built-in example (the demo's, invented): its figures
+    would be shown as the council's. Said in the report's warnings; nothing for the demo council itself."""
+    if [str(p) for p in config.data] == [DEMO_DATA]:
+        return ()
+    beds = "" if config.capacity else "; the beds set against need are the example's too"
+    left = {"unit_costs": ("unit costs are", "placement costs use the built-in illustrative unit costs (placecast "
+                           "defaults unit-costs)"),
+            "scenario": ("recovery scenario is", "the recovery scenario is the built-in example programme (an invented "
+                         f"edge of care team, step-downs and a new home; placecast defaults scenario){beds}"),
+            "indicators": ("indicator definitions are", "indicators are rated against the built-in example targets "
+                           "(placecast defaults indicators)")}
+    return tuple(f"No {name} given for the council, so {what}, not the council's." for key, (name, what)
+                 in left.items() if getattr(config, key) is None)
 
 
 def read_benchmark(config: ReportConfig) -> tuple[Benchmark | None, tuple[str, ...]]:

@@ -189,6 +189,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
     if not (f.history / "manifest.json").exists():
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
     optional = {k: f.inputs / f"{k}.yaml" for k in ("plan", "commentary", "scenario", "unit_costs")}
+    optional["indicators"] = f.inputs / "indicators.csv"
     bench = None
     if ws.stats is not None and ws.stats.is_dir() and ws.benchmark_council:
         bench = {"stats": ws.stats, "council": ws.benchmark_council}
