@@ -21,7 +21,9 @@ DEMO_POPULATION = 60_000  # children aged 0-17 in the synthetic council (for the
 
 
 def demo_config(history_dir: Path, stats: Path | None = None, runs: int = 1000, seed: int = 42):
-    """The demo council's report configuration: built-in budget, plan, commentary and indicators."""
+    """The demo council's report configuration: built-in budget, plan, commentary, indicators, unit costs and
+    scenario (named, as the synthetic council's own, so the report does not warn that they are examples)."""
+    from placecast.quarter.config import builtin_file
     from placecast.report import ReportConfig
 
     base = resources.files("placecast.report").joinpath("defaults")
@@ -36,6 +38,8 @@ def demo_config(history_dir: Path, stats: Path | None = None, runs: int = 1000, 
     return ReportConfig.model_validate({
         "council": "Demo council (synthetic data)", "quarter": DEMO_QUARTER, "data": [history_dir],
         "budget": f("demo_budget.yaml"), "plan": f("demo_plan.yaml"), "commentary": f("demo_commentary.yaml"),
+        **{key: builtin_file(name) for key, name in (("indicators", "indicators"), ("unit_costs", "unit-costs"),
+                                                     ("scenario", "scenario"))},
         "population_0_17": DEMO_POPULATION, "benchmark": bench,
         "forecast": {"runs": runs, "seed": seed, "backtest_runs": 200},
     })
