@@ -266,3 +266,22 @@ def test_a_movement_left_na_by_a_line_without_its_previous_figure_says_which_lin
     budget = read_budget(path)
     assert budget.previous_position() is None
     assert budget.why_no_movement().startswith("1 of 2 lines gives no previous_quarter_deficit (M)")
+
+
+def test_a_budget_for_another_period_than_the_position_is_said(tmp_path):
+    """A quarter 2 budget used at 31 December was taken as the quarter's, with its typed forecasts and its
+    previous-quarter figures (so the movement was against quarter 1), without a word."""
+    from datetime import date
+
+    from placecast.finance.budget import period_warning, read_budget_model
+
+    path = tmp_path / "budget.yaml"
+    path.write_text("year: 2024/25\nperiod: quarter 2\nunits: £000\nlines:\n  - {name: L, budget_previous_quarter: "
+                    "1000, forecast_net_expenditure: 1100}\n", encoding="utf-8")
+    model = read_budget_model(path)
+    said = period_warning(model, date(2024, 12, 31))
+    assert said is not None and said.startswith("The budget is for Quarter 2 (to 30/09/2024), but the position is at "
+                                                "31/12/2024")
+    assert period_warning(model, date(2024, 9, 30)) is None
+    path.write_text(path.read_text(encoding="utf-8").replace("quarter 2", "month 9"), encoding="utf-8")
+    assert period_warning(read_budget_model(path), date(2024, 12, 31)) is None  # month 9 ends on 31 December

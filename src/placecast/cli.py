@@ -489,7 +489,7 @@ def outturn(
     import pandas as pd
 
     from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
-    from placecast.finance.budget import check_budget_year, read_budget_input
+    from placecast.finance.budget import read_budget_input
     from placecast.finance.outturn import (
         check_counts_every_child,
         check_data_cover_the_year,
@@ -501,7 +501,7 @@ def outturn(
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
     assert day is not None
-    check_budget_year(budget_input.model, day, f"{budget_file}: the budget")
+    _check_budget_for(budget_input.model, day, budget_file)
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
     extra: dict[str, pd.DataFrame] = {}
     register = None
@@ -552,6 +552,15 @@ def _forecast_runs(forecast_dir: Path) -> Any:
     if not runs_file.exists():
         raise UnusableInputError(f"{forecast_dir}: no placement_days_runs.parquet; run 'placecast forecast' first.")
     return pd.read_parquet(runs_file)
+
+
+def _check_budget_for(model: Any, day: date, budget_file: Path) -> None:
+    """The budget must be for the position date's year (exit 2), and is said when it names another period."""
+    from placecast.finance.budget import check_budget_year, period_warning
+
+    check_budget_year(model, day, f"{budget_file}: the budget")
+    if said := period_warning(model, day):
+        err.print(f"[yellow]Warning:[/yellow] {budget_file}: {said}", highlight=False)
 
 
 def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:

@@ -368,6 +368,30 @@ class BudgetInput:
         return budget_from_model(self.model, sources, self.file, self.lines)
 
 
+def period_warning(model: BudgetFile, day: date) -> str | None:
+    """A warning when the budget names a reporting period (period: quarter 2, or a quarter label like
+    '2025/26 Q2') that ends on another day than the position date: its typed forecasts and previous-quarter
+    figures are that period's, so they would be reported as this one's (and the movement against the wrong
+    quarter). A warning, not an error: a budget computed wholly from the data may stand for the next quarter.
+
+    >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "lines": [
+    ...     {"name": "x", "budget_previous_quarter": 1, "forecast_net_expenditure": 1}]})
+    >>> period_warning(budget, date(2025, 12, 31))[:60]
+    'The budget is for Quarter 2 (to 30/09/2025), but the positio'
+    """
+    year = _budget_year(model)
+    label = re.search(r"\bQ([1-4])\b", model.quarter or "", re.IGNORECASE)
+    try:
+        period = parse_period(model.period) if model.period else (parse_period(f"Q{label[1]}") if label else None)
+    except ValueError:
+        return None
+    if period is None or not year or period.end(year) == day:
+        return None
+    return (f"The budget is for {period.label} (to {period.end(year):%d/%m/%Y}), but the position is at "
+            f"{day:%d/%m/%Y}: its typed forecasts and previous-quarter figures are that period's, not this one's. "
+            "Give the budget for this period.")
+
+
 def check_budget_year(model: BudgetFile, day: date, source: str, fix: str = "give a date in {budget}") -> None:
     """The position date must fall in the budget's financial year (its ``year``, or a label like '2025/26 Q2'):
     otherwise one year's budget is set against another year's placements. :class:`UnusableInputError` says so,

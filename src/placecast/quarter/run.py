@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from placecast.errors import UnusableInputError
-from placecast.finance.budget import check_budget_year
+from placecast.finance.budget import check_budget_year, period_warning
 from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs, cost_summary
 from placecast.finance.outturn import check_counts_every_child, check_data_cover_the_year, forecast_outturn
@@ -177,6 +177,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
                              "settings ('placecast forecast --uasc' forecasts the groups apart)")
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)
+    warnings += [w for w in (period_warning(inputs.budget.model, as_at),) if w]
     logger.info("%s, position at %s: the care history holds %s episodes of %s children; it is used as known on %s.",
                 label, f"{as_at:%d/%m/%Y}", f"{len(history.episodes):,}", f"{history.episodes['child_id'].nunique():,}",
                 f"{history.census_date:%d/%m/%Y}")
