@@ -110,3 +110,27 @@ def test_one_blas_thread_holds_even_when_called_before_numpy_is_imported():
     env = {k: v for k, v in __import__("os").environ.items() if not k.endswith("_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[1]"
+
+
+def test_the_demo_workspace_names_its_built_in_examples_and_so_is_not_warned_of_them(tmp_path):
+    """A council's own data without unit costs or indicator definitions is warned of (the examples would be shown
+    as the council's); the web demo's own are the built-in ones, as in 'placecast demo'."""
+    from placecast.quarter.config import builtin_file
+    from placecast.quarter.inputs import examples_in_use
+    from placecast.web import workspace
+
+    for slug in ("demo", "other"):
+        f = workspace.folder(tmp_path, slug)
+        f.write_settings(workspace.WorkspaceSettings(quarter="2025-Q2"))
+        f.history.mkdir(parents=True)
+        f.inputs.mkdir(parents=True)
+        (f.history / "manifest.json").write_text("{}", encoding="utf-8")
+        (f.inputs / "budget.yaml").write_text("units: £000\n", encoding="utf-8")
+        (f.inputs / "scenario.yaml").write_text("name: s\n", encoding="utf-8")
+    demo = workspace.report_config(tmp_path, "demo", "Demo", 100, budget=workspace.folder(tmp_path, "demo").inputs
+                                   / "budget.yaml")
+    other = workspace.report_config(tmp_path, "other", "Other", 100, budget=workspace.folder(tmp_path, "other").inputs
+                                    / "budget.yaml")
+    assert demo.unit_costs == builtin_file("unit-costs") and examples_in_use(demo) == ()
+    assert [w.split(",")[0] for w in examples_in_use(other)] == ["No unit costs are given for the council",
+                                                                 "No indicator definitions are given for the council"]

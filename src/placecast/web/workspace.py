@@ -190,6 +190,12 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
     optional = {k: f.inputs / f"{k}.yaml" for k in ("plan", "commentary", "scenario", "unit_costs")}
     optional["indicators"] = f.inputs / "indicators.csv"
+    if slug == "demo":  # the synthetic demo council's own are the built-in examples, as in 'placecast demo'
+        from placecast.quarter.config import builtin_file
+
+        for key, name in (("unit_costs", "unit-costs"), ("indicators", "indicators")):
+            if not optional[key].exists():
+                optional[key] = builtin_file(name)
     bench = None
     if ws.stats is not None and ws.stats.is_dir() and ws.benchmark_council:
         bench = {"stats": ws.stats, "council": ws.benchmark_council}
