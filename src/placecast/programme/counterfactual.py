@@ -363,7 +363,7 @@ def check_log(events: list, episodes: pd.DataFrame, window_days: int = 14) -> tu
     child within ``window_days`` of the logged date (a placement change, or an end of care), from and to the
     placement categories the log names, when it names them. Child ids in the log must be pseudonymised with
     the history's key; findings name the date, intervention and categories, not the child."""
-    ep = episodes[~episodes["short_break"].astype(bool)]
+    ep = episodes[~episodes["short_break"].astype(bool) & episodes["child_id"].isin({ev.child for ev in events})]
     by_child = {child: rows.sort_values("start") for child, rows in ep.groupby("child_id", sort=False)}
     confirmed, findings = [], []
     slack = pd.Timedelta(days=window_days)
