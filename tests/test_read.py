@@ -208,3 +208,15 @@ def test_plain_files_read_the_same_by_either_reader(tmp_path_factory, table_text
     assert by_plain.data.equals(by_general.data)
     assert list(by_plain.data.dtypes) == list(by_general.data.dtypes)
     assert found_plain == found_general
+
+
+def test_year_given_for_a_folder_of_year_folders_or_against_the_folders_own_name_is_refused(tmp_path):
+    """--year 2024 on a folder of year folders was passed over (every year read); on a folder named 2025 it read
+    its tables as the 2023/24 return."""
+    from placecast.testing import example_returns
+
+    with pytest.raises(UnusableInputError, match="every one of which would be read"):
+        read_returns([example_returns()], year=2024)
+    with pytest.raises(UnusableInputError, match="named 2025 but --year says 2024"):
+        read_returns([example_returns() / "2025"], year=2024)
+    assert read_returns([example_returns() / "2025"], year=2025).years() == [2025]

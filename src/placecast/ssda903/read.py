@@ -118,9 +118,18 @@ def _table_files(folder: Path) -> list[Path]:
 
 def _discover_dir(path: Path, year: int | None) -> list[tuple[Path, int]]:
     own_year = _year_of_name(path.name)
+    if own_year is not None and year is not None and year != own_year:
+        raise UnusableInputError(f"{path}: the folder is named {own_year} but --year says {year}; its tables would "
+                                 f"be read as the {year - 1}/{year % 100:02d} return. Rename the folder, or correct "
+                                 "or leave out --year.")
     if own_year is not None:
-        return [(f, year or own_year) for f in _table_files(path)]
+        return [(f, own_year) for f in _table_files(path)]
     year_dirs = sorted(p for p in path.iterdir() if p.is_dir() and _year_of_name(p.name) is not None)
+    if year_dirs and year is not None:  # --year names a folder of one year's tables; it was passed over
+        raise UnusableInputError(f"{path}: --year {year} is for a folder of one year's tables, but this one holds "
+                                 f"year folders ({', '.join(d.name for d in year_dirs)}), every one of which would "
+                                 f"be read. Give the year's folder itself ({path / str(year)}) to read that year "
+                                 "alone, or leave out --year.")
     if year_dirs:
         _no_unnamed_years(path)
         out: list[tuple[Path, int]] = []
