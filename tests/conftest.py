@@ -11,7 +11,7 @@ from placecast.synth import SynthSettings, simulate, write_returns
 pytest_plugins = ["cases_plugin", "web_fixtures"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-KEY = b"test-key-not-secret"
+KEY = b"test-key-not-secret-but-long-enough-to-use"
 
 
 @pytest.fixture(scope="session")

@@ -378,7 +378,7 @@ def test_the_outturn_says_how_the_register_and_the_history_disagree_and_refuses_
     said = " ".join(result.output.split())
     assert "1 commitment(s) with no child in care on 30/09/2023 and 1 paid placement(s) open" in said
     assert len(pd.read_csv(tmp_path / "o" / "placements_without_commitment.csv")) == 1
-    write_key_file(tmp_path / "other.key", b"another-key")
+    write_key_file(tmp_path / "other.key", b"another-key-long-enough-to-be-a-key")
     refused = runner.invoke(app, [*args, "--key-file", str(tmp_path / "other.key")])
     assert isinstance(refused.exception, KeyMismatchError) and "not the key" in str(refused.exception)
 

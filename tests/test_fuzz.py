@@ -57,7 +57,7 @@ def test_garbled_rows_under_a_real_header_are_reported_not_crashed(rows):
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PLACECAST_KEY="fuzz")
+    env = dict(os.environ, PLACECAST_KEY="fuzz-key-long-enough-for-placecast-0001")
     return subprocess.run([sys.executable, "-m", "placecast.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=120)
 

@@ -70,20 +70,39 @@ def test_a_key_that_is_not_the_historys_own_is_refused_and_a_binary_file_is_not_
     monkeypatch.delenv("PLACECAST_KEY", raising=False)
     home, other = tmp_path / "history", tmp_path / "other.key"
     home.mkdir()
-    write_key_file(home / "pseudonym.key", b"the-historys-own-key")
-    write_key_file(other, b"some-other-key")
-    assert resolve_key(home / "pseudonym.key", home=home, required=True) == b"the-historys-own-key"
+    write_key_file(home / "pseudonym.key", b"the-historys-own-key-of-32-characters")
+    write_key_file(other, b"some-other-key-of-at-least-32-chars")
+    assert resolve_key(home / "pseudonym.key", home=home, required=True) == b"the-historys-own-key-of-32-characters"
     with pytest.raises(KeyMismatchError, match="not the key .* was made with"):
         resolve_key(other, home=home, required=True)
-    monkeypatch.setenv("PLACECAST_KEY", "some-other-key")
+    monkeypatch.setenv("PLACECAST_KEY", "some-other-key-of-at-least-32-chars")
     with pytest.raises(KeyMismatchError):
         resolve_key(home=home, required=True)
     monkeypatch.delenv("PLACECAST_KEY")
     (home / "pseudonym.key").unlink()  # the key kept elsewhere: the manifest's fingerprint still tells
-    (home / "manifest.json").write_text(json.dumps({"key_fingerprint": fingerprint(b"the-historys-own-key")}))
+    own = b"the-historys-own-key-of-32-characters"
+    (home / "manifest.json").write_text(json.dumps({"key_fingerprint": fingerprint(own)}))
     with pytest.raises(KeyMismatchError):
         resolve_key(other, home=home, required=True)
     binary = tmp_path / "random.key"
     binary.write_bytes(bytes(range(128, 160)))
     with pytest.raises(UnusableInputError, match="not a Placecast key file"):
         resolve_key(binary)
+
+
+def test_a_key_short_enough_to_guess_is_refused(tmp_path, monkeypatch):
+    """PLACECAST_KEY=abc was taken: with a guessed key and a child's id anyone can recognise the child's
+    pseudonym."""
+    import pytest
+
+    from placecast.errors import UnusableInputError
+
+    monkeypatch.setenv("PLACECAST_KEY", "council2024")
+    with pytest.raises(UnusableInputError, match="is 11 characters, short enough to be guessed"):
+        resolve_key()
+    monkeypatch.delenv("PLACECAST_KEY")
+    short = tmp_path / "short.key"
+    short.write_text("abc\n", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match="is 3 characters"):
+        resolve_key(short)
+    assert len(resolve_key()) == 64  # a key of its own, for a run that keeps nothing

@@ -78,7 +78,7 @@ def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clea
     history, _ = ingest([clean_council], b"k")
     expected = compute_indicators(known_at(history, day).episodes, day).set_index("id")
     result = CliRunner().invoke(app, ["kpi", "compute", str(clean_council), "--as-at", "2024-12-31", "--format",
-                                      "csv"], env={"PLACECAST_KEY": "k"})
+                                      "csv"], env={"PLACECAST_KEY": "k" * 32})
     import io
 
     import pandas as pd
@@ -87,7 +87,7 @@ def test_the_cli_and_the_report_compute_an_indicator_on_the_same_data_alike(clea
     assert got.loc["STAB_LONG", "value"] == pytest.approx(expected.loc["STAB_LONG", "value"])
     for population in ("-5", "0"):  # a rate of -970,000 per 10,000, or no rate without a word
         bad = CliRunner().invoke(app, ["kpi", "compute", str(clean_council), "--as-at", "2024-12-31",
-                                       "--population", population], env={"PLACECAST_KEY": "k"})
+                                       "--population", population], env={"PLACECAST_KEY": "k" * 32})
         assert bad.exit_code == 2 and "--population" in bad.output
 
 
@@ -132,12 +132,12 @@ def test_an_ingest_with_another_key_into_an_existing_store_is_refused(tmp_path, 
     assert _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"))[0] == 0
     before = (tmp_path / "out" / "history.parquet").read_bytes()
     other = tmp_path / "other.key"
-    other.write_text("a-different-key\n", encoding="utf-8")
+    other.write_text("a-different-key-of-at-least-32-characters\n", encoding="utf-8")
     code, err = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"),
                          "--key-file", str(other))
     assert code == 2 and "another key" in err and "Traceback" not in err
     assert (tmp_path / "out" / "history.parquet").read_bytes() == before
-    monkeypatch.setenv("PLACECAST_KEY", "a-different-key")
+    monkeypatch.setenv("PLACECAST_KEY", "a-different-key-of-at-least-32-characters")
     code, err = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out2"), "--db",
                          f"sqlite:///{tmp_path / 'out' / 'placecast.sqlite'}")
     assert code == 2 and "another key" in err and not (tmp_path / "out2").exists()
@@ -146,7 +146,7 @@ def test_an_ingest_with_another_key_into_an_existing_store_is_refused(tmp_path, 
 def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path, monkeypatch, capsys):
     import pandas as pd
 
-    monkeypatch.setenv("PLACECAST_KEY", "k")
+    monkeypatch.setenv("PLACECAST_KEY", "k" * 32)
     root = mini_return(tmp_path / "returns", 2024)
     assert _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"))[0] == 0
     def outputs() -> dict[str, bytes]:  # the store's files (with its write-ahead log) are compared by content
@@ -178,7 +178,7 @@ def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path
 
 
 def test_a_database_that_cannot_be_reached_is_exit_2_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PLACECAST_KEY", "k")
+    monkeypatch.setenv("PLACECAST_KEY", "k" * 32)
     root = mini_return(tmp_path / "returns", 2024)
     code, err = _run_cli(monkeypatch, capsys, "ingest", str(root), "--out", str(tmp_path / "out"), "--db",
                          "postgresql://nobody@127.0.0.1:1/none")
@@ -281,7 +281,7 @@ def test_date_options_take_the_dates_councils_write(clean_council, tmp_path):
     for text in ("31/03/2025", "2025-03-31"):
         out = tmp_path / text.replace("/", "-")
         result = CliRunner().invoke(app, ["forecast", str(clean_council), "--out", str(out), "--start", text,
-                                          "--horizon-months", "3", "--runs", "20"], env={"PLACECAST_KEY": "k"})
+                                          "--horizon-months", "3", "--runs", "20"], env={"PLACECAST_KEY": "k" * 32})
         assert result.exit_code == 0, result.output
         runs[text] = (out / "forecast.csv").read_text(encoding="utf-8")
     assert runs["31/03/2025"] == runs["2025-03-31"] and "2025-04-30" in runs["31/03/2025"]

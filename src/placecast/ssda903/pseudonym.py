@@ -33,6 +33,20 @@ class KeyMismatchError(UnusableInputError):
     """A key that is not the one the data were pseudonymised with."""
 
 
+MIN_KEY_LENGTH = 32  # characters; Placecast's own keys are 64 random hex characters
+
+
+def _strong(key: bytes, given: str) -> bytes:
+    """A key given by the user, refused when short enough to guess: with the key and a child's id anyone can
+    recognise that child's pseudonym, so a guessed key undoes the pseudonymisation."""
+    if len(key) < MIN_KEY_LENGTH:
+        raise UnusableInputError(f"{given}: the pseudonymisation key is {len(key)} characters, short enough to be "
+                                 f"guessed. Use at least {MIN_KEY_LENGTH} random characters: leave the key out on a "
+                                 "first ingest and Placecast makes one (64 characters, kept as pseudonym.key), or "
+                                 "make one with: python -c \"import secrets; print(secrets.token_hex(32))\".")
+    return key
+
+
 def new_key() -> bytes:
     """A fresh random key (64 hex characters)."""
     return secrets.token_hex(32).encode("utf-8")
@@ -82,7 +96,8 @@ def resolve_key(key_file: Path | None = None, home: Path | None = None, required
     env = os.environ.get(KEY_ENV)
     named = _named(key_file)
     if env or named is not None:
-        key = env.encode("utf-8") if env else read_key_file(named)  # type: ignore[arg-type]  # named is set
+        key = _strong(env.encode("utf-8"), KEY_ENV) if env else \
+            _strong(read_key_file(named), str(named))  # type: ignore[arg-type]  # named is set
         if home is not None:
             _check_made_with(key, Path(home), KEY_ENV if env else str(named))
         return key
