@@ -235,7 +235,7 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
     total = Interval.of(baseline - actual["total"]).scaled(factor)
     return CounterfactualAvoidance(
         approved, first_day, last_day, Interval.of(baseline), actual["total"], total, levers,
-        _rest_of_year(stock_costed, entrant_costed, current or (history, settings), unit_costs, last, as_at)
+        _rest_of_year(stock_costed, entrant_costed, current, history, settings, unit_costs, last, as_at)
         if rest_of_year else None,
         _full_year_effect(stock_runs, entrant_runs, history, unit_costs, last), "history", spread_factor=factor,
         record_origins=len(record))
@@ -290,20 +290,20 @@ def _without_stock(model: DemandModel) -> DemandModel:
     return entrants
 
 
-def _rest_of_year(stock: tuple[pd.DataFrame, int], entrants: tuple[pd.DataFrame, int],
-                  current: Forecast | tuple[History, ForecastSettings], unit_costs: UnitCosts, last: pd.Timestamp,
+def _rest_of_year(stock: tuple[pd.DataFrame, int], entrants: tuple[pd.DataFrame, int], current: Forecast | None,
+                  history: History, settings: ForecastSettings, unit_costs: UnitCosts, last: pd.Timestamp,
                   as_at: date) -> Interval | None:
     """The baseline (its runs already costed) less the current forecast over the months after ``last`` to
-    31 March; without a current forecast (history and settings instead), the one the forecast command makes
-    from ``last`` with those settings."""
+    31 March; without a current forecast, the one the forecast command makes from ``last`` with ``settings``
+    on the ``history`` as known then."""
     end = pd.Timestamp(fy_end(as_at))
     if last >= end:
         return None
-    if isinstance(current, tuple):
+    if current is None:
         from placecast.model.combine import projected
         from placecast.ssda903.assemble import known_at
 
-        known, settings = known_at(current[0], last.date()), current[1]
+        known = known_at(history, last.date())
         months = (end.year - last.year) * 12 + end.month - last.month
         current = projected(DemandModel.from_settings(settings).fit(known, last.date()), known, settings, months)[0]
     baseline = _window_cost(stock, last, end)[0] + _window_cost(entrants, last, end)[0]
