@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import import_module
@@ -76,6 +76,19 @@ def number_text(text: str, symbols: str = "£") -> str:
     if (bracketed := re.fullmatch(r"\(\s*([0-9][0-9,.]*)\s*\)", text)) is not None:  # (1,200): accounts' negative
         text = "-" + bracketed[1]
     return text.replace(",", "") if GROUPED_THOUSANDS.fullmatch(text) else text
+
+
+def spelled_as(words: dict[str, str]) -> Callable[[object], object]:
+    """A validator that reads a word the ways people write it (case and spacing aside) as the one ``words``
+    maps it to; any other value is left for the field's own type to judge (and report).
+
+    >>> spelled_as({"on track": "on track", "on-track": "on track"})("  On-Track ")
+    'on track'
+    """
+    def read(value: object) -> object:
+        return words.get(" ".join(value.strip().lower().split()), value) if isinstance(value, str) else value
+
+    return read
 
 
 def fraction_text(value: object, what: str, per: str = "") -> object:

@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
 from placecast.finance.periods import financial_year_start, parse_period
-from placecast.schema import StrictModel, fraction_text, number_text
+from placecast.schema import StrictModel, fraction_text, number_text, spelled_as
 
 COMPUTED = ("from_history", "from_commitments", "from_forecast")
 ComputedSource = Literal["from_history", "from_commitments", "from_forecast"]
@@ -71,12 +71,6 @@ _STATUS_WORDS = {"delivered": "delivered", "achieved": "delivered", "on track": 
                  "unachievable": "not deliverable"}
 
 
-def _status(value: object) -> object:
-    if isinstance(value, str):
-        return _STATUS_WORDS.get(" ".join(value.strip().lower().split()), value)
-    return value
-
-
 def _financial_year(value: str) -> str:
     if value:
         financial_year_start(value)
@@ -91,7 +85,8 @@ def _period(value: str) -> str:
 
 FinancialYear = Annotated[str, AfterValidator(_financial_year)]  # 2025/26, or blank
 Period = Annotated[str, AfterValidator(_period)]  # month 7, period 7, P7, quarter 2, Q2, outturn, or blank
-SavingStatus = Annotated[Literal["delivered", "on track", "at risk", "not deliverable"], BeforeValidator(_status)]
+SavingStatus = Annotated[Literal["delivered", "on track", "at risk", "not deliverable"],
+                         BeforeValidator(spelled_as(_STATUS_WORDS))]
 
 
 class SavingFile(StrictModel):

@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_v
 from placecast.finance.files import FinancialYear, Money, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
 from placecast.programme.levers import OUT_OF_CARE, check_intervention
-from placecast.schema import StrictModel, fraction_text
+from placecast.schema import StrictModel, fraction_text, spelled_as
 
 AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
 Share = Annotated[float, BeforeValidator(lambda v: fraction_text(v, "a share")), Field(ge=0, le=1)]
@@ -249,12 +249,8 @@ _MILESTONE_WORDS = {"complete": "complete", "completed": "complete", "done": "co
                     "not started": "not started", "not yet started": "not started"}
 
 
-def _milestone_status(value: object) -> object:
-    return _MILESTONE_WORDS.get(" ".join(value.strip().lower().split()), value) if isinstance(value, str) else value
-
-
 MilestoneStatus = Annotated[Literal["complete", "on track", "at risk", "delayed", "not started"],
-                            BeforeValidator(_milestone_status)]
+                            BeforeValidator(spelled_as(_MILESTONE_WORDS))]
 
 
 class MilestoneFile(StrictModel):
