@@ -31,6 +31,7 @@ class ReportConfigError(LocatedInputError):
 
 
 DEMO_DATA = "builtin:demo"
+FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "rules")
 BUILTIN = {"demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
            "demo-plan": ("placecast.report", "defaults/demo_plan.yaml"),
            "demo-commentary": ("placecast.report", "defaults/demo_commentary.yaml"),
@@ -169,9 +170,7 @@ class ReportConfig(StrictModel):
                 return builtin_file(str(p))
             return p if p.is_absolute() else base / p
 
-        update: dict[str, object] = {name: fix(getattr(self, name)) for name in
-                  ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "key_file",
-                   "rules")}
+        update: dict[str, object] = {name: fix(getattr(self, name)) for name in (*FILE_KEYS, "key_file")}
         update["data"] = [fix(p) for p in self.data]
         if self.benchmark is not None:
             update["benchmark"] = self.benchmark.model_copy(update={"stats": fix(self.benchmark.stats)})
@@ -202,9 +201,6 @@ def read_config(path: Path) -> ReportConfig:
     if missing:
         raise ReportConfigError(missing)
     return config
-
-
-FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "rules")
 
 
 def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None,

@@ -25,6 +25,7 @@ from placecast.programme.plan import Plan
 from placecast.programme.scenario import Scenario
 from placecast.quarter.config import (
     DEMO_DATA,
+    FILE_KEYS,
     CommentaryFile,
     ReportConfig,
     ReportConfigError,
@@ -97,8 +98,7 @@ class QuarterInputs:
 
         check_paths(config)
         logger.info("Reading the inputs named in the configuration: %s.", ", ".join(
-            f"{k} {getattr(config, k)}" for k in ("budget", "unit_costs", "commitments", "plan", "scenario",
-                                                  "indicators", "commentary") if getattr(config, k) is not None))
+            f"{k} {getattr(config, k)}" for k in FILE_KEYS if getattr(config, k) is not None))
         rates = read_unit_costs(config.unit_costs) if config.unit_costs else default_unit_costs()
         history, findings = read_data(config)
         scenario = read_scenario(config.scenario or default_file("placecast.programme", "default_scenario.yaml"))
