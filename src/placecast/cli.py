@@ -137,7 +137,7 @@ def ingest(
 ) -> None:
     """Validate and assemble returns into a clean episode history (Parquet), repairs and findings."""
     from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
-    from placecast.ssda903.history_io import manifest_of
+    from placecast.ssda903.history_io import check_keeps_years, manifest_of
     from placecast.ssda903.pseudonym import KeyMismatchError, fingerprint, key_for_ingest
     from placecast.store import Store
 
@@ -162,7 +162,7 @@ def ingest(
         raise typer.Exit(1)
     with err.status("Assembling the history..."):
         history = assemble(validated, key, tax)
-    _check_keeps_years(out_dir, history.years)
+    check_keeps_years(out_dir, history.years)
     made_folder = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -190,22 +190,6 @@ def ingest(
               + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.url}")
     out.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
     raise typer.Exit(1 if findings.errors else 0)
-
-
-def _check_keeps_years(out_dir: Path, years: list[int]) -> None:
-    """An ingest replaces the folder's history: returns that leave out years it holds would lose them (next
-    year's return ingested alone left a history of one year, with exit 0)."""
-    from placecast.ssda903.history_io import manifest_of
-
-    held = [int(y) for y in manifest_of(out_dir).get("years") or []]
-    lost = sorted(set(held) - set(years))
-    if lost:
-        raise UnusableInputError(
-            f"{out_dir} holds a history of {held[0]}-{held[-1]}; these returns are for "
-            f"{', '.join(map(str, years)) or 'no year'}, and an ingest replaces the history, so "
-            f"{', '.join(map(str, lost))} would be lost. Ingest every year's returns together (the new year's "
-            f"folder with the earlier ones) into {out_dir}; to leave years out on purpose, give --out a new folder "
-            f"(with --key-file {out_dir / 'pseudonym.key'} to keep the same pseudonyms).")
 
 
 @history_app.command("summary")

@@ -91,6 +91,24 @@ def is_history_folder(path: Path) -> bool:
     return Path(path).is_dir() and (Path(path) / HISTORY_FILE).exists() and (Path(path) / MANIFEST_FILE).exists()
 
 
+def check_keeps_years(out: Path, years: list[int]) -> None:
+    """An ingest replaces the folder's history: returns that leave out years it holds would lose them (next
+    year's return ingested alone left a history of one year, with exit 0). :class:`UnusableInputError` says
+    which, and how to keep them."""
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903.pseudonym import KEY_FILE
+
+    held = [int(y) for y in manifest_of(out).get("years") or []]
+    lost = sorted(set(held) - set(years))
+    if lost:
+        raise UnusableInputError(
+            f"{out} holds a history of {held[0]}-{held[-1]}; these returns are for "
+            f"{', '.join(map(str, years)) or 'no year'}, and an ingest replaces the history, so "
+            f"{', '.join(map(str, lost))} would be lost. Ingest every year's returns together (the new year's "
+            f"folder with the earlier ones) into {out}; to leave years out on purpose, give --out a new folder "
+            f"(with --key-file {Path(out) / KEY_FILE} to keep the same pseudonyms).")
+
+
 def check_not_beside_returns(path: Path) -> None:
     """An ingest folder that also holds year folders of returns is read as its history, so returns added there
     later (next year's) would be passed over: :class:`UnusableInputError` saying to keep them apart."""
