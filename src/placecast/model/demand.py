@@ -145,6 +145,22 @@ class Forecast:
         return self._summary(self.count_array[:, -1:], self.month_ends[-1:], self.categories, ("date", "category"),
                              list(quantiles))
 
+    def peak_beds(self, category: str, shares: tuple[float, ...] = (0.5, 0.9)) -> tuple[int, ...]:
+        """Whole beds of ``category`` enough for each run's peak month-end count after the origin in each
+        share of the runs: the runs' peak at that share (an actual run's, not between two), rounded up
+        (a forecast pooled with "no change" has fractional counts).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counts = np.array([[[3.0], [4.0]], [[3.0], [6.2]], [[3.0], [5.0]]])  # 3 runs, origin + 1 month
+        >>> Forecast.from_arrays([pd.Timestamp("2025-03-31"), pd.Timestamp("2025-04-30")], ["secure"], counts,
+        ...                      counts[:, 1:]).peak_beds("secure", (0.5, 0.9))
+        (5, 7)
+        """
+        peak = self.count_array[:, 1:, self.categories.index(category)].max(axis=1)
+        return tuple(int(np.ceil(np.quantile(peak, q, method="inverted_cdf") - 1e-9)) for q in shares)
+
     def age_table(self) -> pd.DataFrame:
         """``date, age_band, mean, p05, p10, p50, p90, p95`` at each month end (and ``total``); needs a
         forecast made with ``by_age=True``."""

@@ -296,11 +296,9 @@ def _bed_rows(res: ScenarioResult, capacity: dict[str, int]) -> list[dict]:
         raise UnusableInputError(f"capacity: unknown placement category {', '.join(unknown)}; use one of "
                                  f"{', '.join(fc.categories)}.")
     for cat, cap in capacity.items():
-        peak = fc.count_array[:, 1:, fc.categories.index(cat)].max(axis=1)  # each run's peak after the origin
-        p90 = float(np.quantile(peak, 0.9))
-        rows.append({"scenario": res.name, "category": cat, "in_house_capacity": cap,
-                     "needed_p50": float(np.quantile(peak, 0.5)), "needed_p90": p90,
-                     "shortfall_p90": max(0.0, p90 - cap)})
+        p50, p90 = fc.peak_beds(cat)
+        rows.append({"scenario": res.name, "category": cat, "in_house_capacity": cap, "needed_p50": p50,
+                     "needed_p90": p90, "shortfall_p90": max(0, p90 - cap)})
     return rows
 
 

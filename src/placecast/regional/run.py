@@ -122,13 +122,11 @@ class RegionalResults:
     def beds(self) -> pd.DataFrame:
         """Beds the region needs of each type with capacity (the peak over the horizon, P50 and P90) and the
         shortfall at P90."""
-        counts = self.region.counts
         rows = []
         for category, capacity in self.capacity.items():
-            peak = counts.sel(category=category).isel(month_end=slice(1, None)).max("month_end").to_numpy()
-            p50, p90 = (float(np.quantile(peak, q)) for q in (0.5, 0.9))
+            p50, p90 = self.region.peak_beds(category)
             rows.append({"category": category, "capacity": capacity, "needed_p50": p50, "needed_p90": p90,
-                         "shortfall_p90": max(0.0, p90 - capacity)})
+                         "shortfall_p90": max(0, p90 - capacity)})
         return pd.DataFrame(rows, columns=["category", "capacity", "needed_p50", "needed_p90", "shortfall_p90"])
 
     def councils_table(self) -> pd.DataFrame:
@@ -138,15 +136,16 @@ class RegionalResults:
                              for r in self.councils])
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables ``placecast region`` writes, by file name."""
-        out = {"region_councils.csv": self.councils_table(), "region_children.csv": self.children(),
-               "region_cost_by_year.csv": self.costs()}
+        """The tables ``placecast region`` writes, by file name: children to two decimals (as ``forecast.csv``),
+        money to whole pounds (as ``placecast costs``), rounded here, once, for presentation."""
+        out = {"region_councils.csv": self.councils_table(), "region_children.csv": self.children().round(2),
+               "region_cost_by_year.csv": self.costs().round(0)}
         if self.capacity:
             out["region_beds.csv"] = self.beds()
         if self.region.age_counts is not None:
             parts = [r.forecast.age_table().assign(council=r.name) for r in self.councils]
             out["region_children_by_age.csv"] = pd.concat([*parts, self.region.age_table().assign(council="Region")],
-                                                          ignore_index=True)
+                                                          ignore_index=True).round(2)
         return out
 
 

@@ -21,6 +21,7 @@ def build(results: QuarterResults) -> Section | None:
     return Section(ID, "Beds needed against in-house capacity", [
         Table("beds", f"Peak beds needed over the next {outcome.scenario.horizon_months} months",
               [Column("scenario", "Scenario"), Column("category", "Placement type"),
-               Column("capacity", "In-house capacity", "int"), Column("p50", "Needed (P50)", "num1"),
-               Column("p90", "Needed (P90)", "num1"), Column("shortfall", "Shortfall at P90", "num1")],
-              rows, "Peak month-end count of children in each placement type, across runs.")], intro(results, ID))
+               Column("capacity", "In-house capacity", "int"), Column("p50", "Needed (P50)", "int"),
+               Column("p90", "Needed (P90)", "int"), Column("shortfall", "Shortfall at P90", "int")],
+              rows, "Whole beds enough for the peak month-end count of children in each placement type in half "
+                    "(P50) and nine in ten (P90) of the runs.")], intro(results, ID))
