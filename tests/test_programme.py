@@ -305,9 +305,12 @@ def test_track_with_a_log_the_history_does_not_confirm_is_exit_1_and_says_what_t
     assert "child" not in written.columns and written["to_date_days"].tolist() == [61]
     # to date and the rest of the year kept apart, each with its interval (the command gave no rest of the year)
     assert "Forecast for the rest of the year, to 31/03/2025 (the baseline less the current forecast)" in text
-    measures = pd.read_csv(tmp_path / "o" / "realised_against_baseline.csv", encoding="utf-8-sig")["measure"]
-    assert list(measures)[-3:] == ["Total, to 31/12/2024", "Rest of the year after 31/12/2024 (forecast)",
-                                   "Full-year effect of the position at 31/12/2024"]
+    against = pd.read_csv(tmp_path / "o" / "realised_against_baseline.csv", encoding="utf-8-sig")
+    assert list(against["measure"])[-3:] == ["Total, to 31/12/2024", "Rest of the year after 31/12/2024 (forecast)",
+                                             "Full-year effect of the position at 31/12/2024"]
+    money = against[["mean", "p10", "p90"]].to_numpy()  # Monte Carlo estimates: whole pounds, not 349536.38417...
+    assert (money == money.round()).all() and (against["p10"] < 0).any()
+    assert "£-" not in text  # a negative figure reads -£7,108
 
 
 def test_a_logged_move_without_weekly_costs_is_costed_from_the_unit_costs_of_from_and_to(tmp_path):

@@ -550,6 +550,7 @@ def _check_budget_for(model: Any, day: date, budget_file: Path) -> None:
 def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:
     """The outturn table and the headline in the terminal (£000)."""
     from placecast.finance.budget import share_text
+    from placecast.presentation import gbp
 
     t = Table(title=f"{budget.title} {budget.period_label}: forecast outturn (£000)")
     used = budget.adjustments_used
@@ -565,16 +566,18 @@ def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path
                                                    (")" if r[c] is not None and r[c] < 0 else "")) for c in cols])
     out.print(t)
     h = headline
-    out.print(f"Deficit before reserves £{h['deficit_before_reserves']:,}k ({share_text(h['deficit_before_pct'])}); "
-              f"after £{h['reserves_used']:,}k of reserves: £{h['deficit_after_reserves']:,}k "
+    out.print(f"Deficit before reserves {gbp(h['deficit_before_reserves'], 'k')} "
+              f"({share_text(h['deficit_before_pct'])}); "
+              f"after {gbp(h['reserves_used'], 'k')} of reserves: {gbp(h['deficit_after_reserves'], 'k')} "
               f"({share_text(h['deficit_after_pct'])}).")
     if "mitigations" in h:
-        out.print(f"Mitigations not yet delivered £{h['mitigations']:,}k: £{h['deficit_after_mitigations']:,}k after "
+        out.print(f"Mitigations not yet delivered {gbp(h['mitigations'], 'k')}: "
+                  f"{gbp(h['deficit_after_mitigations'], 'k')} after "
                   f"them ({share_text(h['deficit_after_mitigations_pct'])}).")
     if "movement" in h:
         out.print(f"Movement on the previous report ({budget.movement_basis}): " + (
             f"n/a ({budget.why_no_movement()})." if h["movement"] is None
-            else f"£{h['movement']:,}k (from £{h['previous_position']:,}k)."))
+            else f"{gbp(h['movement'], 'k')} (from {gbp(h['previous_position'], 'k')})."))
     out.print(f"Tables written to {out_dir}")
 
 
@@ -760,6 +763,7 @@ def programme_track(
                                                        "(default: the ingest folder's own).")] = None,
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
+    from placecast.presentation import gbp
     from placecast.programme import read_plan
     from placecast.programme.tracker import programme_tables
 
@@ -796,12 +800,12 @@ def programme_track(
         _print_counterfactual(cf)
     write_tables(out_dir, tables)
     for c in cases:
-        one_off = f", one-off and capital costs £{c['one_off_cost']:,.0f}" if c["one_off_cost"] else ""
-        out.print(f"{c['case']}: saving £{c['saving']:,.0f}, delivery cost £{c['delivery_cost']:,.0f}{one_off}, "
+        one_off = f", one-off and capital costs {gbp(c['one_off_cost'])}" if c["one_off_cost"] else ""
+        out.print(f"{c['case']}: saving {gbp(c['saving'])}, delivery cost {gbp(c['delivery_cost'])}{one_off}, "
                   "net saving "
-                  f"£{-float(c['net']):,.0f}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
-                  f"{c['payback_month']}; in-year £{c['in_year_saving']:,.0f}, full-year effect "
-                  f"£{c['full_year_effect']:,.0f}.")
+                  f"{gbp(-float(c['net']))}; return per £1 {c['return_per_pound']}; payback "  # type: ignore[arg-type]
+                  f"{c['payback_month']}; in-year {gbp(c['in_year_saving'])}, full-year effect "
+                  f"{gbp(c['full_year_effect'])}.")
     if results.realised_avoidance is not None:
         _print_logged_moves(results.realised_avoidance, day, counterfactual=cf is not None)
     for note in notes:
@@ -821,22 +825,23 @@ def _print_counterfactual(cf) -> None:
     """Realised avoidance to date by lever, the rest of the year and the full-year effect, each with its 80%
     interval, the evidence, and the log's findings."""
     from placecast.finance.calendar import fy_end
+    from placecast.presentation import gbp
     from placecast.programme.levers import LEVERS
 
     t = cf.to_date
     out.print(f"Realised cost avoidance {cf.first_day:%d/%m/%Y} to {cf.last_day:%d/%m/%Y}, against the baseline "
-              f"frozen at approval ({cf.approved:%d/%m/%Y}): £{t.mean:,.0f} (80% interval £{t.p10:,.0f} to "
-              f"£{t.p90:,.0f}); the baseline expected £{cf.baseline_cost.mean:,.0f}, the days cost "
-              f"£{cf.actual_cost:,.0f}. Only moves beyond what the baseline expected count. {cf.interval_basis()}")
+              f"frozen at approval ({cf.approved:%d/%m/%Y}): {gbp(t.mean)} (80% interval {gbp(t.p10)} to "
+              f"{gbp(t.p90)}); the baseline expected {gbp(cf.baseline_cost.mean)}, the days cost "
+              f"{gbp(cf.actual_cost)}. Only moves beyond what the baseline expected count. {cf.interval_basis()}")
     for lever, v in cf.by_lever.items():
-        out.print(f"  {LEVERS[lever]}: £{v.mean:,.0f} (£{v.p10:,.0f} to £{v.p90:,.0f})")
+        out.print(f"  {LEVERS[lever]}: {gbp(v.mean)} ({gbp(v.p10)} to {gbp(v.p90)})")
     if (r := cf.rest_of_year) is not None:
         out.print(f"Forecast for the rest of the year, to {fy_end(cf.last_day):%d/%m/%Y} (the baseline less the "
-                  f"current forecast): £{r.mean:,.0f} (80% interval £{r.p10:,.0f} to £{r.p90:,.0f}).")
+                  f"current forecast): {gbp(r.mean)} (80% interval {gbp(r.p10)} to {gbp(r.p90)}).")
     f = cf.full_year_effect
     how = "the log's confirmed events" if cf.attribution == "log" else "the history alone"
-    out.print(f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}: £{f.mean:,.0f} (80% interval "
-              f"£{f.p10:,.0f} to £{f.p90:,.0f}). Evidence: {', '.join(f'{k} {v}' for k, v in cf.evidence.items())} "
+    out.print(f"Full-year effect of the position at {cf.last_day:%d/%m/%Y}: {gbp(f.mean)} (80% interval "
+              f"{gbp(f.p10)} to {gbp(f.p90)}). Evidence: {', '.join(f'{k} {v}' for k, v in cf.evidence.items())} "
               f"(detected events are evidence, not savings; attribution by lever from {how}).")
     for finding in cf.findings:
         err.print(finding)
@@ -844,12 +849,14 @@ def _print_counterfactual(cf) -> None:
 
 def _print_logged_moves(table, as_at: date, counterfactual: bool) -> None:
     """The plan's log costed as it claims (each move in full): to date and to 31 March, named for what it is."""
+    from placecast.presentation import gbp
+
     later = int((table["from"] > as_at).sum())
     against = ("; the realised avoidance above is what counts" if counterfactual
                else "; give --history to measure them against the baseline frozen at approval")
     out.print(f"Moves in the plan's log, each counted in full as the log costs it (not measured against what would "
-              f"have happened anyway{against}): £{table['to_date'].sum():,.0f} to {as_at:%d/%m/%Y}, "
-              f"£{table['in_year'].sum():,.0f} to the end of each move's financial year, from {len(table)} "
+              f"have happened anyway{against}): {gbp(table['to_date'].sum())} to {as_at:%d/%m/%Y}, "
+              f"{gbp(table['in_year'].sum())} to the end of each move's financial year, from {len(table)} "
               "logged move(s).")
     if later:
         err.print(f"[yellow]Warning:[/yellow] {later} logged move(s) dated after {as_at:%d/%m/%Y}: nothing of them "

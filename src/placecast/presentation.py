@@ -9,6 +9,16 @@ from rich.console import Console
 from rich.table import Table
 
 
+def gbp(value: float | int, suffix: str = "") -> str:
+    """Pounds as a sentence writes them, rounded to the pound, the sign before the pound sign.
+
+    >>> gbp(-7107.74), gbp(632063.2), gbp(-200, "k")
+    ('-£7,108', '£632,063', '-£200k')
+    """
+    whole = round(value)
+    return f"{'-' if whole < 0 else ''}£{abs(whole):,}{suffix}"
+
+
 def summary_table(summary: pd.DataFrame, categories: list[str], title: str) -> Table:
     """Children looked after at each 31 March (``date, category, children``) as a wide table."""
     wide = summary.pivot(index="category", columns="date", values="children").reindex([*categories, "total"])

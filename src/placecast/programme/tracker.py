@@ -91,7 +91,8 @@ class NamedTable:
 
 @dataclass(frozen=True)
 class ProgrammeResults:
-    """Every table of the programme at a date (money in pounds, rounded to the penny)."""
+    """Every table of the programme at a date (money in pounds, rounded to the penny; estimates against the
+    frozen baseline, which come from Monte Carlo runs, to whole pounds in the files written)."""
 
     invest_to_save: tuple[NamedTable, ...] = ()  # month-by-month saving, delivery cost, net, cumulative
     invest_to_save_summary: pd.DataFrame | None = None
@@ -112,8 +113,11 @@ class ProgrammeResults:
             frame = getattr(self, name)
             if frame is not None:
                 out[f"{name}.csv"] = frame
+        if self.planned_vs_realised is not None:  # rounded once, here, for presentation
+            out["planned_vs_realised.csv"] = self.planned_vs_realised.round(
+                {"planned_to_date": 2, "realised_to_date": 0, "p10": 0, "p90": 0})
         if self.counterfactual is not None:
-            out["realised_against_baseline.csv"] = self.counterfactual.table()
+            out["realised_against_baseline.csv"] = self.counterfactual.table().round(0)
         out.update({f"savings_{i}.csv": t.table for i, t in enumerate(self.savings, start=1)})
         return out
 
