@@ -232,3 +232,12 @@ def test_the_regional_tables_say_which_children_they_count(region_folder, tmp_pa
     assert "(UASC only)" in " ".join(result.output.split())
     recorded = json.loads((tmp_path / "out" / "forecast_settings.json").read_text())
     assert recorded["uasc"] == "only" and recorded["runs"] == 20
+
+
+def test_year_folders_given_as_councils_are_an_error_not_councils_named_2023(region_folder, tmp_path):
+    """Stacked returns without --council-column, or one council's folder, were forecast as councils named by
+    their year folders (the run failed later on a start date that did not say why)."""
+    stacked = _stack(region_folder, tmp_path / "stacked", ("Council A", "Council C"))
+    for path in (stacked, region_folder / "Council A"):
+        with pytest.raises(UnusableInputError, match="are collection years, not councils.*--council-column"):
+            council_folders([path])

@@ -29,7 +29,9 @@ def council_folders(paths: list[Path], council_column: str | None = None, work: 
     for path in paths:
         if not Path(path).is_dir():
             raise UnusableInputError(f"{path}: no such folder; give a folder holding one folder per council.")
-        for sub in sorted(p for p in Path(path).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        subs = sorted(p for p in Path(path).iterdir() if p.is_dir() and not p.name.startswith("."))
+        _check_not_year_folders(Path(path), subs)
+        for sub in subs:
             if sub.name in found:
                 raise UnusableInputError(f"{sub}: a second folder for council '{sub.name}'; merge them or "
                                          "rename one.")
@@ -38,6 +40,18 @@ def council_folders(paths: list[Path], council_column: str | None = None, work: 
         raise UnusableInputError(f"{', '.join(map(str, paths))}: no council folders found. Give a folder with one "
                                  "folder of returns per council, or stacked returns with --council-column.")
     return dict(sorted(found.items()))
+
+
+def _check_not_year_folders(path: Path, subs: list[Path]) -> None:
+    """Year folders (2023/, 2024/) where council folders were expected: one council's returns, or stacked
+    returns without --council-column, would be forecast as councils named 2023, 2024 and so on."""
+    from placecast.ssda903.read import YEAR_RE
+
+    years = [p.name for p in subs if YEAR_RE.match(p.name)]
+    if years:
+        raise UnusableInputError(f"{path}: its folders {', '.join(years)} are collection years, not councils: it "
+                                 "holds one set of returns. Give the folder that holds one folder per council, or, "
+                                 "for stacked returns with a column naming the council, add --council-column.")
 
 
 def _safe(name: str) -> str:
