@@ -5,6 +5,7 @@ and the same figures on two Dask workers as in one process."""
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +242,23 @@ def test_year_folders_given_as_councils_are_an_error_not_councils_named_2023(reg
     for path in (stacked, region_folder / "Council A"):
         with pytest.raises(UnusableInputError, match="are collection years, not councils.*--council-column"):
             council_folders([path])
+
+
+def test_a_council_a_year_behind_is_said_to_hold_the_region_back(region_folder, results, tmp_path):
+    """One council without its latest return moved every council's start back a year without a word: the
+    others' latest year was forecast, not read."""
+    import shutil
+
+    behind = tmp_path / "region"
+    shutil.copytree(region_folder, behind)
+    latest = max(p.name for p in (behind / "Council B").iterdir() if p.name.isdigit())
+    shutil.rmtree(behind / "Council B" / latest)
+    held = regional_forecast(council_folders([behind]), SETTINGS.model_copy(update={"runs": 20}),
+                             default_unit_costs())
+    table = held.councils_table().set_index("council")
+    assert held.start == date(int(latest) - 1, 3, 31) and (table["start"] == held.start.isoformat()).all()
+    assert table.loc["Council A", "census_date"] == f"{latest}-03-31"
+    said = held.later_data()
+    assert said is not None and said.startswith("Council A, Council C have data to")
+    assert "the data of Council B end there" in said
+    assert results.later_data() is None  # councils whose data end together: nothing to say

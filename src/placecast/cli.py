@@ -658,6 +658,8 @@ def region(
         if c.errors:
             err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
                       "on its returns for the details.")
+    if later := results.later_data():
+        err.print(f"[yellow]Warning:[/yellow] {later}", highlight=False)
     table = results.region.table()
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     who = {"exclude": " (UASC left out)", "only": " (UASC only)"}.get(settings.uasc, "")

@@ -58,7 +58,8 @@ def _council_table(results: RegionalResults) -> Table:
     rows = []
     for c in results.councils:
         table = c.forecast.table()
-        row: dict[str, object] = {"council": c.name, "now": c.children_now, "errors": c.errors,
+        row: dict[str, object] = {"council": c.name, "data_to": c.census_date, "now": c.children_now,
+                                  "errors": c.errors,
                                   "warnings": c.warnings, "seed": str(c.seed)}
         for k, day in enumerate(ends):
             hit = table[(table["date"] == day.isoformat()) & (table["category"] == "total")]
@@ -66,7 +67,8 @@ def _council_table(results: RegionalResults) -> Table:
                 row.update({f"mean{k}": hit["mean"].iloc[0], f"range{k}": f"{hit['p10'].iloc[0]:,.0f} to "
                                                                             f"{hit['p90'].iloc[0]:,.0f}"})
         rows.append(row)
-    columns = [Column("council", "Council"), Column("now", f"At {results.start:%d/%m/%Y}", "int")]
+    columns = [Column("council", "Council"), Column("data_to", "Data to", "date"),
+               Column("now", f"At {results.start:%d/%m/%Y}", "int")]
     for k, day in enumerate(ends):
         columns += [Column(f"mean{k}", f"{day:%d/%m/%Y} mean", "int"), Column(f"range{k}", "80% interval")]
     columns += [Column("errors", "Validation errors", "int"), Column("warnings", "Warnings", "int"),
@@ -134,6 +136,6 @@ def regional_report(results: RegionalResults, title: str = "Regional children in
                 *([Section("region_beds", "Beds against capacity", _beds_table(results))] if results.capacity else [])]
     settings = results.region.settings
     notes = [f"{len(results.councils)} councils forecast from {results.start:%d/%m/%Y}; "
-             f"{results.region.runs:,} runs each; settings {settings}."]
+             f"{results.region.runs:,} runs each; settings {settings}.", *filter(None, [results.later_data()])]
     return Report(title, region, f"from {results.start:%d/%m/%Y}", results.start, headline, sections, [], notes)
 

@@ -130,10 +130,26 @@ class RegionalResults:
         return pd.DataFrame(rows, columns=["category", "capacity", "needed_p50", "needed_p90", "shortfall_p90"])
 
     def councils_table(self) -> pd.DataFrame:
-        """One row per council: seed, census date, children now, validation errors and warnings."""
+        """One row per council: seed, the census date its data reach, children in care at the region's start,
+        validation errors and warnings."""
         return pd.DataFrame([{"council": r.name, "seed": r.seed, "census_date": r.census_date.isoformat(),
-                              "children_now": r.children_now, "errors": r.errors, "warnings": r.warnings}
-                             for r in self.councils])
+                              "start": self.start.isoformat(), "children_at_start": r.children_now,
+                              "errors": r.errors, "warnings": r.warnings} for r in self.councils])
+
+    def later_data(self) -> str | None:
+        """Councils whose data go beyond the region's start (the earliest council's census date, so that every
+        council's runs start together): their later months are forecast, not used. None when all agree."""
+        later = [r for r in self.councils if r.census_date > self.start]
+        if not later:
+            return None
+        behind = [r.name for r in self.councils if r.census_date <= self.start]
+        ends = sorted({r.census_date for r in later})
+        text = (f"{', '.join(r.name for r in later)} have data to {ends[-1]:%d/%m/%Y}, but the region is forecast "
+                f"from {self.start:%d/%m/%Y}, so their months after it are forecast, not taken from their returns")
+        if not behind:
+            return f"{text} (the start asked for)."
+        return (f"{text}: the data of {', '.join(behind)} end there. Add their later returns, leave them out with "
+                "--councils, or forecast them alone.")
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables ``placecast region`` writes, by file name: children to two decimals (as ``forecast.csv``),
