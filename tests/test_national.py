@@ -152,3 +152,21 @@ def test_an_origin_the_tables_cannot_start_from_says_which_they_can(published, o
 
     with pytest.raises(UnusableInputError, match=f"origin {origin}: .* at 31 March of 2020 to 2024"):
         national_forecast(published, origin, years=1, runs=10, with_backtest=False)
+
+
+def test_a_later_release_named_for_its_own_years_is_read_and_two_releases_of_one_table_are_refused(tmp_path):
+    """Next year's files are named for the years they cover (..._2017_2025.csv): the command asked for the 2024
+    release's names only."""
+    import shutil
+
+    from placecast.errors import UnusableInputError
+
+    folder = tmp_path / "dfe"
+    folder.mkdir()
+    for name in ("cla_placement_type_31march_2020_2024.csv", "la_lookup.csv"):
+        shutil.copy(DFE / name, folder / name)
+    shutil.copy(DFE / "cla_totals_starts_ceases_2016_2024.csv", folder / "cla_totals_starts_ceases_2017_2024.csv")
+    assert read_published(folder).years[-1] == 2024
+    shutil.copy(DFE / "cla_totals_starts_ceases_2016_2024.csv", folder / "cla_totals_starts_ceases_2016_2024.csv")
+    with pytest.raises(UnusableInputError, match="2016_2024.csv, cla_totals_starts_ceases_2017_2024.csv are the same"):
+        read_published(folder)

@@ -10,6 +10,7 @@ first year, the predecessor's figures in the proportions of that first year (:da
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +20,11 @@ import pandas as pd
 from placecast.errors import UnusableInputError
 from placecast.kpi.benchmarks import read_dfe
 
+# the DfE's files, named by the years each release covers: 2016_2024 in the 2024 release, 2017_2025 in a later
 TOTALS_FILE = "cla_totals_starts_ceases_2016_2024.csv"
 PLACEMENT_FILE = "cla_placement_type_31march_2020_2024.csv"
 LOOKUP_FILE = "la_lookup.csv"
+_RELEASE = re.compile(r"_(19|20)\d\d_(19|20)\d\d\.csv$")
 GROUPS = ("Foster placements", "Placed for adoption",
           "Placed with parents or other person with parental responsibility", "Secure homes and children's homes",
           "Other residential settings", "Residential schools",
@@ -63,8 +66,23 @@ def _path(folder: Path, name: str) -> Path:
     return path
 
 
+def _release_file(folder: Path, name: str) -> Path:
+    """The file of the DfE's release in ``folder`` named as ``name`` but for the years it covers (a later
+    release's ``cla_totals_starts_ceases_2017_2025.csv`` for ``..._2016_2024.csv``): exactly one."""
+    stem = _RELEASE.sub("", name)
+    found = sorted(p for p in Path(folder).glob(f"{stem}_*.csv") if _RELEASE.sub("", p.name) == stem)
+    if len(found) > 1:
+        raise UnusableInputError(f"{folder}: {', '.join(p.name for p in found)} are the same table from more than "
+                                 "one release of the DfE's statistics; keep the latest only.")
+    if not found:
+        raise UnusableInputError(f"{folder}: no {stem}_YYYY_YYYY.csv (the 2024 release's is {name}); give the "
+                                 "folder of the DfE's published CSVs (see ../shared/reference/dfe/README.md for "
+                                 "the files).")
+    return found[0]
+
+
 def _read(folder: Path, name: str, measure: str) -> pd.DataFrame:
-    frame = read_dfe(_path(folder, name), ["count"])
+    frame = read_dfe(_release_file(folder, name), ["count"])
     frame = frame[frame["level"] == "la"].copy()
     frame["year"] = frame["year"].astype(int)
     return frame[frame[measure].notna()]
@@ -82,8 +100,9 @@ def read_published(folder: Path) -> Published:
     groups = groups.reindex(columns=list(GROUPS))
     last = (int(totals.columns.max()), int(groups.index.get_level_values("year").max()))
     if last[0] != last[1]:  # two releases: the forecast would start from the older one's year without a word
-        raise UnusableInputError(f"{folder}: {TOTALS_FILE} runs to {last[0]} but {PLACEMENT_FILE} to {last[1]}; "
-                                 "give the files of one release of the DfE's statistics.")
+        raise UnusableInputError(f"{folder}: {_release_file(folder, TOTALS_FILE).name} runs to {last[0]} but "
+                                 f"{_release_file(folder, PLACEMENT_FILE).name} to {last[1]}; give the files of one "
+                                 "release of the DfE's statistics.")
     lookup = pd.read_csv(_path(folder, LOOKUP_FILE), dtype=str).set_index("code")[["name"]]
     lookup["region"] = regions.reindex(lookup.index)
     totals, groups, backcast, own_from = _on_todays_boundaries(totals, groups)
