@@ -446,3 +446,20 @@ def test_a_nil_cash_limit_says_so_rather_than_none_or_0_percent(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Deficit before reserves £40k (the cash limit is nil)" in text and "None" not in text
     assert share_text(Decimal("2.04")) == "2.0% of the cash limit"
+
+
+def test_costs_of_a_forecast_without_uasc_say_so_and_keep_its_settings(tmp_path):
+    """'placecast costs' on a forecast made with --uasc exclude printed its total as the placement cost, with no
+    word that the UASC's cost was left out, and the cost folder did not say which children it counted."""
+    import json
+
+    forecast = tmp_path / "forecast"
+    forecast.mkdir()
+    pd.DataFrame({"run": [0, 1], "month_end": ["2025-04-30"] * 2, "category": ["secure"] * 2,
+                  "days": [30.0, 30.0]}).to_parquet(forecast / "placement_days_runs.parquet", index=False)
+    settings = json.dumps({"uasc": "exclude", "origin": "2025-03-31"})
+    (forecast / "forecast_settings.json").write_text(settings)
+    result = CliRunner().invoke(app, ["costs", str(forecast), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert "UASC left out" in " ".join(result.output.split())
+    assert (tmp_path / "c" / "forecast_settings.json").read_text() == settings

@@ -735,16 +735,21 @@ def costs(
 ) -> None:
     """Cost a forecast: placement-days x daily cost per run; mean and P10/P50/P90 of cost."""
     from placecast.finance import cost_runs, cost_summary, default_unit_costs, read_unit_costs
+    from placecast.model.card import FORECAST_SETTINGS, recorded_settings
 
     runs = _forecast_runs(forecast_dir)
+    recorded = Path(forecast_dir) / FORECAST_SETTINGS  # which children, from when: kept beside the costs
+    uasc = str(recorded_settings(forecast_dir).get("uasc", "include"))
+    who = {"exclude": ", UASC left out", "only": ", UASC only"}.get(uasc, "")
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
     first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)
     rates.check_in_force(first_month, "the forecast's days")
     costed = cost_runs(runs, rates)
     by_year = cost_summary(costed, "financial_year").round(0)
     by_month = cost_summary(costed, "month_end").round(0)
-    write_tables(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month})
-    t = Table(title="Placement cost forecast by financial year (£, quantiles across runs)")
+    write_tables(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month},
+                 {FORECAST_SETTINGS: recorded.read_text(encoding="utf-8")} if recorded.exists() else None)
+    t = Table(title=f"Placement cost forecast by financial year (£, quantiles across runs{who})")
     for c in ("financial_year", "mean_gbp", "p10_gbp", "p50_gbp", "p90_gbp"):
         t.add_column(c, justify="right")
     for r in by_year[by_year["category"] == "total"].itertuples():
