@@ -285,3 +285,26 @@ def test_a_budget_for_another_period_than_the_position_is_said(tmp_path):
     assert period_warning(model, date(2024, 9, 30)) is None
     path.write_text(path.read_text(encoding="utf-8").replace("quarter 2", "month 9"), encoding="utf-8")
     assert period_warning(read_budget_model(path), date(2024, 12, 31)) is None  # month 9 ends on 31 December
+
+
+TOTALLED = """units: £000
+lines:
+  - {name: Placements, budget_previous_quarter: 100, forecast_net_expenditure: 110}
+  - {name: Social work, budget_previous_quarter: 150, forecast_net_expenditure: 149}
+  - {name: NAME, budget_previous_quarter: 250, forecast_net_expenditure: 259}
+"""
+
+
+@pytest.mark.parametrize("name", ["Total", "GRAND TOTAL", "Sub-total", "Total children's services"])
+def test_a_total_row_copied_in_with_the_lines_is_an_error_not_counted_again(tmp_path, name):
+    """A workbook's 'Total' row read as one more service line doubled the deficit (£18k for £9k), exit 0."""
+    problems = _problems(tmp_path, TOTALLED.replace("NAME", name))
+    assert [(p.where, p.value) for p in problems] == [("5", name)]
+    assert "looks like a total of the service lines" in problems[0].message
+
+
+def test_a_line_named_total_something_that_is_not_their_total_reads(tmp_path):
+    path = tmp_path / "budget.yaml"
+    path.write_text(TOTALLED.replace("NAME", "Total respite").replace("previous_quarter: 250", "previous_quarter: 40"),
+                    encoding="utf-8")
+    assert read_budget(path).total("cash_limit") == 290

@@ -490,6 +490,7 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
                                         f"give {SOURCES[value]} so this can be computed."))
     out = [_line(raw, sources, model.scale) for raw in model.lines]
     problems += _sense_checks(model, out, file, lines) + _scale_checks(model, sources, file, lines)
+    problems += _total_rows(model, out, file, lines)
     inside = [ln for raw, ln in zip(model.lines, out, strict=True) if not raw.outside_cash_limit]
     outside = [ln for raw, ln in zip(model.lines, out, strict=True) if raw.outside_cash_limit]
     if problems:
@@ -623,6 +624,32 @@ def _scale_checks(model: BudgetFile, sources: dict[str, Decimal], file: str, lin
                                     f"with units {unit}, this budget is £{budget:,.0f}, {ratio:,.1f} times the "
                                     f"£{computed:,.0f} the data cost for this line. Is the file in pounds marked "
                                     "£000, or the reverse? Check 'units:' and the amounts."))
+    return problems
+
+
+_TOTAL_NAME = re.compile(r"^(grand |sub ?|net )?totals?( |$)")
+
+
+def _total_rows(model: BudgetFile, budget_lines: list[BudgetLine], file: str, lines: dict) -> list[InputProblem]:
+    """A total or sub-total row copied in with the service lines is read as one more line: the outturn adds the
+    lines itself, so it counted them twice (a £5.0m deficit for £2.5m, exit 0). A row named only 'Total' (or
+    'Grand total', 'Sub-total') is an error; a row named 'Total ...' is when its cash limit is the sum of the
+    lines above it since the last such row, or of every other line."""
+    problems: list[InputProblem] = []
+    since: list[Decimal] = []
+    for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
+        name = " ".join(re.sub(r"[^0-9a-z]+", " ", raw.name.casefold()).split())
+        if not _TOTAL_NAME.match(name):
+            since.append(line.cash_limit)
+            continue
+        others = sum((ln.cash_limit for ln in budget_lines if ln is not line), ZERO)
+        sums = len(since) > 1 and line.cash_limit in (sum(since, ZERO), others)
+        if _TOTAL_NAME.fullmatch(name) or sums:
+            problems.append(located(file, lines, ("lines", i, "name"), raw.name, "this looks like a total of the "
+                                    f"service lines (cash limit {line.cash_limit}), read as one more line: the "
+                                    "outturn adds the lines itself, so it would count them twice. Remove the row; "
+                                    "to check that the lines add up, state the portfolio's cash limit instead."))
+        since = []
     return problems
 
 
