@@ -59,7 +59,7 @@ def test_thousands_separators_and_a_pound_sign_still_read(tmp_path):
     assert budget.total("deficit") == Decimal(4) and budget.total("cash_limit") == 1250
 
 
-@pytest.mark.parametrize("unit", ["£000s", "thousand", "GBP thousands", "pence"])
+@pytest.mark.parametrize("unit", ["£m", "thousand", "GBP thousands", "pence"])
 def test_an_unknown_unit_is_an_error_listing_the_accepted_ones(tmp_path, unit):
     problems = _problems(tmp_path, GOOD.replace("units: £000", f"units: {unit}"))
     assert problems[0].where == "1" and "£000" in problems[0].message and "pounds" in problems[0].message
@@ -308,3 +308,19 @@ def test_a_line_named_total_something_that_is_not_their_total_reads(tmp_path):
     path.write_text(TOTALLED.replace("NAME", "Total respite").replace("previous_quarter: 250", "previous_quarter: 40"),
                     encoding="utf-8")
     assert read_budget(path).total("cash_limit") == 290
+
+
+@pytest.mark.parametrize("typed", ["-149", '"(149)"'])
+def test_a_spending_line_forecast_below_zero_is_an_error_unless_it_is_income(tmp_path, typed):
+    """'(9,500)' copied from a report that brackets spending was read as income: a £16.5m surplus, exit 0."""
+    text = GOOD.replace("forecast_net_expenditure: 149}", f"forecast_net_expenditure: {typed}}}")
+    problems = _problems(tmp_path, text)
+    assert [(p.where, p.value) for p in problems] == [("5", "-149")]
+    assert "spend less than nothing" in problems[0].message and "income: true" in problems[0].message
+
+
+@pytest.mark.parametrize("unit", ["£'000", "£’000", "£k", "£000s", "£ '000"])
+def test_councils_spellings_of_thousands_read_as_thousands(tmp_path, unit):
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD.replace("units: £000", f'units: "{unit}"'), encoding="utf-8")
+    assert read_budget(path).scale == 1000

@@ -109,7 +109,7 @@ def test_a_workbook_error_names_the_sheet_row_and_column(tmp_path):
 def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
     path, book, header = _demo_workbook(tmp_path)
     book["Lines"].cell(3, header.index("forecast_net_expenditure") + 1, "lots")
-    book["Settings"]["B4"] = "£000s"
+    book["Settings"]["B4"] = "£m"
     found = {(p.where, p.column) for p in _problems_when_read(path, book)}
     letter = "ABCDEFGHIJ"[header.index("forecast_net_expenditure")]
     assert ("sheet Lines, row 3", f"forecast_net_expenditure ({letter})") in found

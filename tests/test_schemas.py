@@ -74,7 +74,7 @@ def test_a_misspelt_key_is_located_with_a_suggestion(tmp_path, kind, reader, nam
     assert f"did you mean '{right}'" in problem.message
 
 
-@pytest.mark.parametrize("unit", ["£000s", "thousand", "GBP thousands", "pence"])
+@pytest.mark.parametrize("unit", ["£m", "thousand", "GBP thousands", "pence"])
 def test_a_budget_in_an_unknown_unit_is_an_error_listing_the_units(tmp_path, unit):
     text = BUDGET.format(key="forecast_net_expenditure").replace("units: £000", f"units: {unit}")
     problem = _read(read_budget, "budget.yaml", text, tmp_path).problems[0]

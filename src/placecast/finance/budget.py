@@ -490,7 +490,7 @@ def budget_from_model(model: BudgetFile, sources: dict[str, Decimal] | None = No
                                         f"give {SOURCES[value]} so this can be computed."))
     out = [_line(raw, sources, model.scale) for raw in model.lines]
     problems += _sense_checks(model, out, file, lines) + _scale_checks(model, sources, file, lines)
-    problems += _total_rows(model, out, file, lines)
+    problems += _total_rows(model, out, file, lines) + _negative_forecasts(model, out, file, lines)
     inside = [ln for raw, ln in zip(model.lines, out, strict=True) if not raw.outside_cash_limit]
     outside = [ln for raw, ln in zip(model.lines, out, strict=True) if raw.outside_cash_limit]
     if problems:
@@ -650,6 +650,25 @@ def _total_rows(model: BudgetFile, budget_lines: list[BudgetLine], file: str, li
                                     "outturn adds the lines itself, so it would count them twice. Remove the row; "
                                     "to check that the lines add up, state the portfolio's cash limit instead."))
         since = []
+    return problems
+
+
+def _negative_forecasts(model: BudgetFile, budget_lines: list[BudgetLine], file: str, lines: dict
+                        ) -> list[InputProblem]:
+    """A spending line forecast below zero: a sign typed wrong, or a bracketed figure ('(9,500)') copied from
+    a report that shows spending in brackets, read as income; the line's whole forecast and as much again
+    became a surplus (-£16,500k for a £2,500k deficit, exit 0). A line with a spending budget may not be negative
+    unless it is an income line (a grant line budgeted at nil, York's 'Covid 19 Funding', may)."""
+    problems = []
+    for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
+        spending = line.budget_previous > 0 and line.cash_limit > 0  # a funding line budgeted at 0 may be negative
+        if not raw.income and spending and line.forecast_given and line.forecast_net_expenditure < 0:
+            key = "forecast_net_expenditure" if raw.forecast_net_expenditure is not None else "actuals_to_date"
+            problems.append(located(file, lines, ("lines", i, key), line.forecast_net_expenditure,
+                                    f"the line '{raw.name}' has a spending budget (cash limit {line.cash_limit}) "
+                                    "but is forecast to spend less than nothing. Only an income line may: add "
+                                    "'income: true' if it is one, else give the figure without its minus sign or "
+                                    "brackets."))
     return problems
 
 

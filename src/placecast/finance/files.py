@@ -29,7 +29,10 @@ ComputedSource = Literal["from_history", "from_commitments", "from_forecast"]
 # the units a budget or plan file may declare (once per file), and what one unit is in pounds
 MONEY_UNITS: dict[str, Decimal] = {"£000": Decimal(1000), "thousands": Decimal(1000), "£": Decimal(1),
                                    "pounds": Decimal(1)}
-MoneyUnit = Literal["£000", "thousands", "£", "pounds"]
+# how councils' reports head a column of thousands (£'000, with Excel's curly apostrophe too) or of pounds
+_UNIT_WORDS = {**{f"£{q}000{s}": "£000" for q in ("", "'", "’", " ", " '", " ’") for s in ("", "s")},
+               "£k": "£000", "£ thousands": "£000", "gbp 000": "£000", "gbp'000": "£000", "gbp": "£", "£s": "£"}
+MoneyUnit = Annotated[Literal["£000", "thousands", "£", "pounds"], BeforeValidator(spelled_as(_UNIT_WORDS))]
 
 
 def _amount_text(value: object) -> object:
@@ -213,7 +216,7 @@ class BudgetFile(StrictModel):
                                            "movement_basis, when the lines do not give theirs.")
     previous_mitigations: NonNegativeMoney | None = Field(None, description="The previous report's mitigations, "
                                                           "for a movement after mitigations.")
-    units: MoneyUnit = Field("thousands", description="£000 (or 'thousands') or £ (or 'pounds').")
+    units: MoneyUnit = Field("thousands", description="£000 (or 'thousands', £'000, £k) or £ (or 'pounds').")
     cash_limit: Money | None = Field(None, description="The portfolio's stated cash limit: the lines' cash "
                                      "limits must add up to it.")
     adjustments: list[AdjustmentFile] = Field(default_factory=list, description="Adjustment columns the council "
