@@ -190,3 +190,11 @@ def test_the_published_examples_round_trip_through_the_workbook(tmp_path, exampl
     a, b = from_book.budget(), from_yaml.budget()
     assert a.headline() == b.headline() and a.savings_table().equals(b.savings_table())
     assert a.reserves_table().equals(b.reserves_table())
+
+
+def test_a_change_naming_a_line_in_other_case_or_spacing_says_which_line_it_meant(tmp_path):
+    path, book, _ = _demo_workbook(tmp_path)
+    first = book["Lines"]["A2"].value
+    book["Changes"]["A2"] = f" {first.upper()} "
+    (problem,) = _problems_when_read(path, book, SOURCES)
+    assert problem.where == "sheet Changes, row 2" and f"did you mean '{first}'?" in problem.message

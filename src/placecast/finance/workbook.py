@@ -224,7 +224,7 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             line = str(cells.pop("line", ""))
             if line not in index:
                 problems.append(LocatedProblem(file, f"sheet Changes, row {number}", refs.get("line", "line"), line,
-                                               "names no row of the Lines sheet; use a line's name exactly."))
+                                               _no_line(line, index)))
                 continue
             changes = data["lines"][index[line]]["changes"]
             places.update({f"lines[{index[line]}].changes[{len(changes)}].{k}": (f"sheet Changes, row {number}",
@@ -242,7 +242,7 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
             line, key = str(cells.get("line", "")), str(cells.get("adjustment", ""))
             if line not in index:
                 problems.append(LocatedProblem(file, f"sheet Line adjustments, row {number}", refs.get("line", "line"),
-                                               line, "names no row of the Lines sheet; use a line's name exactly."))
+                                               line, _no_line(line, index)))
                 continue
             data["lines"][index[line]].setdefault("adjustments", {})[key] = cells.get("amount")
             places[f"lines[{index[line]}].adjustments.{key}"] = (f"sheet Line adjustments, row {number}",
@@ -275,6 +275,18 @@ def _formula_problems(path: Path, book: Any, file: str) -> list[LocatedProblem]:
                                        "by a program, not saved by Excel), so it reads as blank. Open the "
                                        "workbook in Excel or LibreOffice and save it, or type the value."))
     return problems
+
+
+def _no_line(line: str, names: dict[str, int]) -> str:
+    """What to say of a line name no row of the Lines sheet has: the row it was surely meant for, if one is
+    the same but for case and spacing, or one near it."""
+    from difflib import get_close_matches
+
+    folded = {" ".join(n.casefold().split()): n for n in names}
+    near = folded.get(" ".join(line.casefold().split())) or next(
+        iter(get_close_matches(line, list(names), n=1, cutoff=0.6)), None)
+    hint = f" (did you mean '{near}'?)" if near else ""
+    return f"names no row of the Lines sheet{hint}; use a line's name exactly."
 
 
 def _list_sheet(ws: Any, key: str, columns: tuple[str, ...], places: dict[str, tuple[str, str]], file: str,
