@@ -168,6 +168,20 @@ def test_scenarios_compared_must_share_the_baselines_settings(history, tmp_path)
         run_scenarios(history, [a, read_scenario(p)])
 
 
+def test_scenarios_of_one_name_or_named_baseline_are_refused(history, tmp_path):
+    """Two scenarios named alike, or one named 'baseline', gave cost rows no reader could tell apart."""
+    from placecast.errors import UnusableInputError
+
+    body = "  - {type: reunification, start: 2025-04-01, increase_return_home_pct: 10}\n"
+    (tmp_path / "other").mkdir()
+    a, again = _scenario(tmp_path, "Plan A", body), _scenario(tmp_path / "other", "plan  a", body)
+    with pytest.raises(UnusableInputError, match="Scenario name 'Plan A', 'plan  a'"):
+        run_scenarios(history, [a, again])
+    with pytest.raises(ScenarioFileError) as info:
+        _scenario(tmp_path, "Baseline", body)
+    assert "labels the forecast without the scenario" in str(info.value)
+
+
 def test_an_intervention_that_began_before_the_data_end_is_said_to_be_partly_counted_twice(tmp_path):
     from datetime import date
 

@@ -382,6 +382,8 @@ def test_scenario_preview_is_the_librarys_expected_value_and_scenarios_are_priva
     assert shown["Fewer entries"] < shown["baseline"]
     bad = c.post("/c/demo/scenarios/preview", data={**form, "step_down_from": "castle", "csrftoken": token(c)})
     assert bad.status_code == 400 and "not a placement category" in bad.json()["errors"]["step_down_from"]
+    named = c.post("/c/demo/scenarios/preview", data={**form, "name": "Baseline", "csrftoken": token(c)})
+    assert named.status_code == 400 and "name of its own" in named.json()["errors"]["name"]
     # A step-down to where the children are, or levers starting after the horizon, changed nothing: the
     # preview showed the baseline as the scenario. Now each is a message (not an internal error either).
     same = c.post("/c/demo/scenarios/preview", data={**form, "step_down_from": "fostering_inhouse",

@@ -105,10 +105,17 @@ Intervention = Annotated[EdgeOfCare | Reunification | StepDown | NewHome | Foste
                          Field(discriminator="type")]
 
 
+def scenario_name(value: str | None) -> str | None:
+    """A scenario's rows are labelled by its name beside the baseline's: 'baseline' would be two of them."""
+    if value is not None and " ".join(value.casefold().split()) == "baseline":
+        raise ValueError("'baseline' labels the forecast without the scenario; give the scenario a name of its own")
+    return value
+
+
 class ScenarioFile(StrictModel):
     """A recovery scenario: interventions applied inside the demand model's simulation."""
 
-    name: str | None = None
+    name: Annotated[str | None, AfterValidator(scenario_name)] = None
     description: str = ""
     history: Path | None = None
     start: date | None = Field(None, description="Forecast origin (default: the data's census date).")

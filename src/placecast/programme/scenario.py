@@ -218,6 +218,18 @@ def _check_shared(scenarios: list[Scenario]) -> None:
         raise UnusableInputError("Scenarios compared side by side share one baseline, so they must give the same "
                                  f"{', '.join(SHARED)}: {'; '.join(differ)}. Make them the same, or run them "
                                  "apart.")
+    _check_names([s.name for s in scenarios])
+
+
+def _check_names(names: list[str]) -> None:
+    """Each scenario's rows are labelled by its name beside the baseline's: two scenarios of one name, or one
+    named 'baseline', gave rows no reader could tell apart."""
+    folded = [" ".join(n.casefold().split()) for n in names]
+    same = sorted({n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1 or f == "baseline"})
+    if same:
+        raise UnusableInputError(f"Scenario name {', '.join(repr(n) for n in same)}: each scenario's rows are "
+                                 "labelled by its name beside the baseline's, so each needs a name of its own, and "
+                                 "not 'baseline'. Change 'name:' in the scenario file.")
 
 
 def run_scenarios(history, scenarios: list[Scenario], unit_costs: UnitCosts | None = None, client: Any = None

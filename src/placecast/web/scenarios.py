@@ -9,9 +9,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from placecast.programme.files import AgeBand, ScenarioFile
+from placecast.programme.files import AgeBand, ScenarioFile, scenario_name
 from placecast.programme.scenario import Scenario, ScenarioComparison, scenario_from_model
 from placecast.schema import StrictModel
 
@@ -25,7 +25,7 @@ class Levers(StrictModel):
     """What the planner's form sets (a lever at zero is off). Every field is checked here, so that an
     error is shown next to its field."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] = "Scenario"
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(scenario_name)] = "Scenario"
     horizon_months: Annotated[int, Field(ge=6, le=60)] = 36
     start: date
     entries_reduced_pct: Pct = 0
