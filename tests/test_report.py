@@ -154,6 +154,10 @@ def test_a_missing_file_in_the_configuration_is_located_and_a_grouped_population
     assert (problem.file, problem.where, problem.column) == (str(config), "5", "unit_costs")
     config.write_text(config.read_text(encoding="utf-8").replace("unit_costs: nosuch.yaml\n", ""), encoding="utf-8")
     assert read_config(config).population_0_17 == 60_000
+    for written, unit in (("£'000", "£000"), ("£k", "£000"), ("£ million", "£m")):  # as councils head columns
+        config.write_text(config.read_text(encoding="utf-8").split("money_unit")[0] + f'money_unit: "{written}"\n',
+                          encoding="utf-8")
+        assert read_config(config).money_unit == unit
 
 
 def test_every_html_table_cell_is_the_report_models_value(rendered):

@@ -30,8 +30,9 @@ ComputedSource = Literal["from_history", "from_commitments", "from_forecast"]
 MONEY_UNITS: dict[str, Decimal] = {"£000": Decimal(1000), "thousands": Decimal(1000), "£": Decimal(1),
                                    "pounds": Decimal(1)}
 # how councils' reports head a column of thousands (£'000, with Excel's curly apostrophe too) or of pounds
-_UNIT_WORDS = {**{f"£{q}000{s}": "£000" for q in ("", "'", "’", " ", " '", " ’") for s in ("", "s")},
-               "£k": "£000", "£ thousands": "£000", "gbp 000": "£000", "gbp'000": "£000", "gbp": "£", "£s": "£"}
+THOUSANDS_WORDS = {**{f"£{q}000{s}": "£000" for q in ("", "'", "’", " ", " '", " ’") for s in ("", "s")},
+                   "£k": "£000", "£ thousands": "£000", "gbp 000": "£000", "gbp'000": "£000"}
+_UNIT_WORDS = {**THOUSANDS_WORDS, "gbp": "£", "£s": "£"}
 MoneyUnit = Annotated[Literal["£000", "thousands", "£", "pounds"], BeforeValidator(spelled_as(_UNIT_WORDS))]
 
 

@@ -20,8 +20,13 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.finance.calendar import quarter_end
+from placecast.finance.files import THOUSANDS_WORDS
 from placecast.model.settings import ForecastSettings
-from placecast.schema import StrictModel, load_file, located, number_text
+from placecast.schema import StrictModel, load_file, located, number_text, spelled_as
+
+# the report's unit as councils' reports head their columns: £'000, £k; £m, £ million
+MONEY_UNIT_WORDS = {**THOUSANDS_WORDS, "£ m": "£m", "£million": "£m", "£ million": "£m", "£ millions": "£m",
+                    "£mn": "£m"}
 
 
 class ReportConfigError(LocatedInputError):
@@ -140,8 +145,8 @@ class ReportConfig(StrictModel):
     rules: Path | None = Field(None, description="The council's RAG and direction-of-travel rules (placecast "
                                "defaults rag-rules); default: the built-in rules.")
     population_0_17: Annotated[int, BeforeValidator(_whole_number)] | None = Field(None, gt=0)
-    money_unit: Literal["£000", "£m"] = Field("£000", description="The one money unit of the report's tables "
-                                              "and charts.")
+    money_unit: Annotated[Literal["£000", "£m"], BeforeValidator(spelled_as(MONEY_UNIT_WORDS))] = Field(
+        "£000", description="The one money unit of the report's tables and charts (£000 or £m).")
     capacity: dict[str, int] = Field(default_factory=dict)
     benchmark: Benchmarking | None = None
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
