@@ -703,6 +703,10 @@ def test_unit_costs_are_changed_in_the_money_page_from_a_date_audited_and_used_b
                                                       "inflation": "0", "csrftoken": token(c)})
     assert refused.status_code == 400 and "is not an amount of pounds of 0 or more" in refused.text
     assert 'value="-5"' in refused.text and not (f.inputs / "unit_costs.yaml").exists()
+    # 0.03, as the unit costs file writes 3%, would be 0.03% a year in this percentage field
+    tiny = c.post("/c/demo/money/unit-costs", data={**fields, "effective_from": "2025-04-01", "inflation": "0.03",
+                                                   "csrftoken": token(c)})
+    assert tiny.status_code == 400 and "write 3 for 3%" in tiny.text
     before = report_of(web).results.outturn
     r = c.post("/c/demo/money/unit-costs", data={**fields, "weekly-secure": "7,654.32", "effective_from": "2025-04-01",
                                                 "inflation": "0", "csrftoken": token(c)})

@@ -95,10 +95,15 @@ def _read_form(form: Mapping[str, Any], model: UnitCostsFile
     except ValueError:
         errors["effective_from"] = "Give the date the new costs take effect (day, month and year)."
     inflation: Decimal | None = None
+    typed = str(form.get("inflation", "")).strip()
     try:
-        inflation = Decimal(str(form.get("inflation", "")).strip().rstrip("%")) / 100
+        inflation = Decimal(typed.rstrip("%")) / 100
         if not -1 <= inflation <= 1:
             raise InvalidOperation
+        if 0 < abs(inflation) < Decimal("0.001"):  # 0.03, as the unit costs file writes 3%: read as 0.03%
+            meant = f"{(inflation * 10000).normalize():f}"
+            errors["inflation"] = (f"'{typed}' would be {typed.rstrip('%')}% a year: the field is a percentage, so "
+                                   f"write {meant} for {meant}%.")
     except (InvalidOperation, ValueError):
         errors["inflation"] = "Give the yearly inflation as a percentage between -100 and 100, for example 3 or 2.5."
     return weekly, effective, inflation, errors
