@@ -74,6 +74,16 @@ def test_no_whole_month_after_approval_is_an_error():
                                  SETTINGS)
 
 
+def test_a_plan_approved_before_the_data_asks_for_earlier_returns_not_a_later_start():
+    """The forecast's own advice ('Choose a start on or after ...') was given for the plan's approval date."""
+    from placecast.errors import UnusableInputError
+
+    history = small_history()
+    approved = date(history.first_day.year, history.first_day.month, 1)
+    with pytest.raises(UnusableInputError, match="frozen at the plan's approval .* returns of the earlier years"):
+        counterfactual_avoidance(history, approved, AS_AT, default_unit_costs(), SETTINGS)
+
+
 def test_the_interval_is_the_runs_spread_scaled_by_the_councils_record():
     assert factor_from_record(np.array([])) == 1.0  # no record: the runs' spread as it is
     assert factor_from_record(np.array([2.0, -2.0])) == pytest.approx(np.sqrt((2 + 8) / 4))

@@ -43,6 +43,14 @@ logger = logging.getLogger(__name__)
 QUANTILES = {"p05": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
 
 
+MIN_FIT_MONTHS = 6  # months of history before the origin that a fit needs
+
+
+def earliest_origin(history: History) -> date:
+    """The first month end a forecast can start from: :data:`MIN_FIT_MONTHS` after the data begin."""
+    return month_end((pd.Timestamp(history.first_day) + pd.DateOffset(months=MIN_FIT_MONTHS)).date()).date()
+
+
 def select_uasc(episodes: pd.DataFrame, uasc: str) -> pd.DataFrame:
     """The episodes of the children a forecast covers: all, all but UASC, or only UASC."""
     if uasc == "exclude":
@@ -274,12 +282,11 @@ class DemandModel:
         months = int(round(self.window_years * 12))
         first = max(month_end((origin - pd.DateOffset(months=months)).date()), month_end(data_start.date()))
         n_dates = (origin.year - first.year) * 12 + (origin.month - first.month) + 1
-        if n_dates < 7:
+        if n_dates < MIN_FIT_MONTHS + 1:
             known = f"only {n_dates - 1} month(s) of history come" if n_dates >= 1 else "no history comes"
-            earliest = month_end((data_start + pd.DateOffset(months=6)).date()).date()
             raise ModelInputError(f"The data begin on {data_start.date():%d/%m/%Y}, so {known} before "
-                                  f"{origin.date():%d/%m/%Y}; at least 6 months are needed to fit. Choose a start "
-                                  f"on or after {earliest:%d/%m/%Y}.")
+                                  f"{origin.date():%d/%m/%Y}; at least {MIN_FIT_MONTHS} months are needed to fit. "
+                                  f"Choose a start on or after {earliest_origin(history):%d/%m/%Y}.")
         dates = month_ends(first, n_dates)
         ep = prepare(episodes, origin)
         moves, entrants = transitions(ep, dates, categories)

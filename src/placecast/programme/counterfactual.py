@@ -138,6 +138,18 @@ def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd
     return origin, start, last
 
 
+def _check_history_before(history: History, approved: date, origin: pd.Timestamp) -> None:
+    """The baseline is fitted on the history before the approval: the forecast's own advice to choose a later
+    start does not apply, as the approval date is the plan's."""
+    from placecast.model.demand import MIN_FIT_MONTHS, earliest_origin
+
+    if origin.date() < earliest_origin(history):
+        raise UnusableInputError(f"The baseline is frozen at the plan's approval ({approved:%d/%m/%Y}) and fitted on "
+                                 f"the history before it, but the data begin on {history.first_day:%d/%m/%Y}: it "
+                                 f"needs at least {MIN_FIT_MONTHS} months before the approval. Give --history the "
+                                 "returns of the earlier years as well.")
+
+
 def _costed(forecast: Forecast, unit_costs: UnitCosts) -> tuple[pd.DataFrame, int]:
     """Every run's cost by month and category (costed once), with the number of runs."""
     return cost_runs(forecast.run_days(), unit_costs), forecast.runs
@@ -214,6 +226,7 @@ def counterfactual_avoidance(history: History, approved: date, as_at: date, unit
         raise UnusableInputError(f"No whole month has passed between the approval ({approved:%d/%m/%Y}) and "
                                  f"{as_at:%d/%m/%Y}: realised avoidance needs at least one; choose a later date.")
     unit_costs.check_in_force((start + pd.Timedelta(days=1)).date(), "the days of realised avoidance")
+    _check_history_before(history, approved, origin)
     model = DemandModel.from_settings(settings).fit(history, origin.date())
     horizon = (fy_end(as_at).year - origin.year) * 12 + fy_end(as_at).month - origin.month
     stock_runs = model.project(horizon, adjust=_no_entries(horizon))
