@@ -463,3 +463,39 @@ def test_costs_of_a_forecast_without_uasc_say_so_and_keep_its_settings(tmp_path)
     assert result.exit_code == 0, result.output
     assert "UASC left out" in " ".join(result.output.split())
     assert (tmp_path / "c" / "forecast_settings.json").read_text() == settings
+
+
+def _forecast_folder(folder, history, origin, change=0):
+    """A forecast folder whose origin rows are the history's children in care then (one more when ``change``)."""
+    import json
+
+    from placecast.ssda903.assemble import count_in_care
+    from placecast.ssda903.taxonomy import load_taxonomy
+
+    folder.mkdir(exist_ok=True)
+    counts = count_in_care(history.episodes, origin, load_taxonomy().categories)
+    rows = [{"date": origin.isoformat(), "category": c, "mean": float(n)} for c, n in counts.items()]
+    rows[0]["mean"] += change
+    pd.DataFrame(rows).to_csv(folder / "forecast.csv", index=False)
+    (folder / "forecast_settings.json").write_text(json.dumps({"uasc": "include", "origin": origin.isoformat()}))
+    return folder
+
+
+def test_a_forecast_of_other_returns_or_from_before_the_position_is_refused_for_the_outturn(tmp_path):
+    """Another council's forecast (or an earlier ingest's) gave the outturn its new demand, and last quarter's
+    forecast set against this quarter's commitments took £846k off the demo's deficit, both with exit 0."""
+    from placecast.errors import UnusableInputError
+    from placecast.model.card import check_forecast_is_of
+    from placecast.testing import small_history
+
+    history = small_history()
+    census = history.census_date
+    check_forecast_is_of(_forecast_folder(tmp_path / "same", history, census), history.episodes, census, census)
+    other = _forecast_folder(tmp_path / "other", history, census, change=1)
+    with pytest.raises(UnusableInputError, match="was made from other returns"):
+        check_forecast_is_of(other, history.episodes, census, census)
+    earlier = date(census.year - 1, 12, 31)
+    stale = _forecast_folder(tmp_path / "stale", history, earlier)
+    with pytest.raises(UnusableInputError, match=f"Forecast again from {census:%d/%m/%Y}"):
+        check_forecast_is_of(stale, history.episodes, census, census)
+    check_forecast_is_of(stale, history.episodes, census, earlier)  # the data end there: the best forecast there is

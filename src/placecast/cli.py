@@ -480,7 +480,7 @@ def outturn(
         data_gap_warning,
         forecast_outturn,
     )
-    from placecast.model.card import recorded_settings
+    from placecast.model.card import check_forecast_is_of, recorded_settings
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
@@ -516,6 +516,8 @@ def outturn(
     if forecast_dir is not None:
         check_counts_every_child(recorded_settings(forecast_dir).get("uasc", "include"), f"{forecast_dir}: the "
                                  "forecast", "forecast with --uasc include for the outturn")
+        if hist is not None:
+            check_forecast_is_of(forecast_dir, hist.episodes, day, hist.census_date)
         run_costs = cost_runs(_forecast_runs(forecast_dir), rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from placecast.errors import UnusableInputError
 from placecast.model.backtesting import BacktestResult
 from placecast.model.combine import plain_words, pooling
 from placecast.model.demand import DemandModel, Forecast
@@ -125,6 +127,41 @@ def recorded_settings(folder: Path) -> dict:
 
     path = Path(folder) / FORECAST_SETTINGS
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def check_forecast_is_of(folder: Path, episodes: pd.DataFrame, as_at: date, census_date: date) -> None:
+    """A forecast folder used beside a care history must be made from it, from the position date.
+
+    Its children in care at its origin (the same in every run, in forecast.csv) must be the history's then: a
+    forecast of another council's returns, or of an earlier ingest, gave the outturn another council's new
+    demand with exit 0. Nor may it start before the position date when the history goes beyond its origin:
+    last quarter's forecast set against this quarter's commitments took £846k off the demo's deficit. Either
+    is an :class:`UnusableInputError`."""
+    from placecast.ssda903.assemble import count_in_care
+
+    origin = recorded_settings(folder).get("origin")
+    table = Path(folder) / "forecast.csv"
+    if not origin or not table.exists():
+        return
+    day = date.fromisoformat(str(origin)[:10])
+    rows = pd.read_csv(table, dtype={"date": str})
+    rows = rows[(rows["date"] == day.isoformat()) & (rows["category"] != "total")]
+    theirs = {str(c): round(float(v)) for c, v in zip(rows["category"], rows["mean"], strict=True)}
+    ours = {k: v for k, v in count_in_care(episodes, day, list(theirs)).items() if k != "total"}
+    differ = {c: (theirs.get(c, 0), ours.get(c, 0)) for c in set(theirs) | set(ours)
+              if theirs.get(c, 0) != ours.get(c, 0)}
+    if differ:
+        shown = ", ".join(f"{c} {a} against {b}" for c, (a, b) in sorted(differ.items()))
+        raise UnusableInputError(f"{folder}: the forecast starts from {sum(theirs.values()):,} children in care at "
+                                 f"{day:%d/%m/%Y} but the care history has {sum(ours.values()):,} then ({shown}): it "
+                                 "was made from other returns (another council's, or an earlier ingest). Forecast "
+                                 "again from this history.")
+    if day < as_at and census_date > day:
+        raise UnusableInputError(f"{folder}: the forecast starts at {day:%d/%m/%Y}, before the position date "
+                                 f"{as_at:%d/%m/%Y}, and the care history goes on to {census_date:%d/%m/%Y}: its "
+                                 "months after the position date were forecast without the data since, and set "
+                                 "against today's commitments. Forecast again from "
+                                 f"{min(as_at, census_date):%d/%m/%Y} (--start).")
 
 
 def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: BacktestResult | None,
