@@ -472,15 +472,13 @@ def outturn(
     """
     import pandas as pd
 
-    from placecast.finance import cost_runs, default_unit_costs, read_commitments, read_unit_costs, reconcile
+    from placecast.finance import default_unit_costs, read_commitments, read_unit_costs, reconcile
     from placecast.finance.budget import read_budget_input
     from placecast.finance.outturn import (
-        check_counts_every_child,
         check_data_cover_the_year,
         data_gap_warning,
         forecast_outturn,
     )
-    from placecast.model.card import check_forecast_is_of, recorded_settings
 
     budget_input = read_budget_input(budget_file)
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
@@ -512,13 +510,7 @@ def outturn(
                           f"on {day:%d/%m/%Y} and {len(unfunded)} paid placement(s) open in the history with no "
                           "commitment (commitments_without_episode.csv, placements_without_commitment.csv).",
                           highlight=False)
-    run_costs = None
-    if forecast_dir is not None:
-        check_counts_every_child(recorded_settings(forecast_dir).get("uasc", "include"), f"{forecast_dir}: the "
-                                 "forecast", "forecast with --uasc include for the outturn")
-        if hist is not None:
-            check_forecast_is_of(forecast_dir, hist.episodes, day, hist.census_date)
-        run_costs = cost_runs(_forecast_runs(forecast_dir), rates)
+    run_costs = None if forecast_dir is None else _outturn_run_costs(forecast_dir, hist, day, rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
     if hist is not None and (gap := data_gap_warning(hist.census_date, day)):
@@ -528,6 +520,20 @@ def outturn(
     headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
     _print_outturn(budget, tables["outturn.csv"], headline, out_dir)
+
+
+def _outturn_run_costs(forecast_dir: Path, hist: Any, day: date, rates: Any) -> Any:
+    """The forecast's runs costed for the outturn, once the folder is known to count every child and, beside a
+    history, to be made from it from the position date."""
+    from placecast.finance import cost_runs
+    from placecast.finance.outturn import check_counts_every_child
+    from placecast.model.card import check_forecast_is_of, recorded_settings
+
+    check_counts_every_child(recorded_settings(forecast_dir).get("uasc", "include"), f"{forecast_dir}: the "
+                             "forecast", "forecast with --uasc include for the outturn")
+    if hist is not None:
+        check_forecast_is_of(forecast_dir, hist.episodes, day, hist.census_date)
+    return cost_runs(_forecast_runs(forecast_dir), rates)
 
 
 def _forecast_runs(forecast_dir: Path) -> Any:
@@ -656,12 +662,7 @@ def region(
                                         beds, client, by_age)
     write_tables(out_dir, results.tables(),  # with which children they count, and from when
                  {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
-    for c in results.councils:
-        if c.errors:
-            err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
-                      "on its returns for the details.")
-    if later := results.later_data():
-        err.print(f"[yellow]Warning:[/yellow] {later}", highlight=False)
+    _print_council_notes(results)
     table = results.region.table()
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     who = {"exclude": " (UASC left out)", "only": " (UASC only)"}.get(settings.uasc, "")
@@ -675,6 +676,16 @@ def region(
         written = write_report(regional_report(results, title, name), out_dir / "report")
         out.print(f"Report: {', '.join(str(p) for p in written.values())}")
     out.print(f"Tables written to {out_dir}")
+
+
+def _print_council_notes(results: Any) -> None:
+    """Each council's validation errors, and councils whose data go beyond the region's start."""
+    for c in results.councils:
+        if c.errors:
+            err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
+                      "on its returns for the details.")
+    if later := results.later_data():
+        err.print(f"[yellow]Warning:[/yellow] {later}", highlight=False)
 
 
 @contextmanager
