@@ -356,3 +356,15 @@ def test_a_percentage_written_as_a_fraction_against_a_percentage_target_is_said(
     said = scale_warnings(defs, values)
     assert [s.split(":")[0] for s in said] == ["FOSTER", "OWN"]
     assert "write them as percentages (72 or 72%)" in said[0] and "write it as a percentage (65 or 65%)" in said[1]
+
+
+def test_a_population_in_thousands_is_an_error_and_an_implausible_one_a_warning():
+    """A population written 60 for 60,000 made the rate 78,167 children looked after per 10,000."""
+    from placecast.errors import UnusableInputError
+    from placecast.kpi.computed import population_warning
+
+    assert population_warning(469, 60_000) is None and population_warning(469, None) is None
+    with pytest.raises(UnusableInputError, match="fewer than the 469 children in care.*not thousands"):
+        population_warning(469, 60)
+    said = population_warning(469, 600)
+    assert said is not None and "7,817 children looked after per 10,000" in said

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import pandas as pd
 
+from placecast.errors import UnusableInputError
+
 TEMPORARY = {"T0", "T1", "T2", "T3", "T4"}
 
 
@@ -34,6 +36,27 @@ def placements_in_window(ep: pd.DataFrame, first: pd.Timestamp, last: pd.Timesta
     e = e.assign(placement_no=new_placement.astype(int).groupby(e["child_id"]).cumsum())
     overlap = e[(e["start"] <= last) & (e["end"].isna() | (e["end"] > first))]
     return overlap.groupby("child_id")["placement_no"].nunique()
+
+
+HIGHEST_RATE = 500  # children looked after per 10,000: over twice any council's but City of London's (306 in
+# 2021, 654 children) in the DfE's published rates for 2021-2024 (Blackpool's 219 in 2022 the next highest)
+
+
+def population_warning(children_in_care: int, population_0_17: int | None) -> str | None:
+    """A population of children aged 0-17 that cannot be the council's: fewer children than are in care is an
+    error (:class:`UnusableInputError`); one giving a rate above :data:`HIGHEST_RATE` per 10,000 is a warning
+    (returned). Written in thousands (60 for 60,000), it made the rate 78,167 per 10,000."""
+    if not population_0_17:
+        return None
+    rate = children_in_care / population_0_17 * 10_000
+    fix = "the population is the number of children aged 0-17 (the ONS mid-year estimate, like 60,000), not thousands"
+    if children_in_care > population_0_17:
+        raise UnusableInputError(f"The population of children aged 0-17 is {population_0_17:,}, fewer than the "
+                                 f"{children_in_care:,} children in care: {fix}.")
+    if rate > HIGHEST_RATE:
+        return (f"The population of children aged 0-17, {population_0_17:,}, makes {rate:,.0f} children looked "
+                f"after per 10,000, over twice any English council's in 2021-2024: check that {fix}.")
+    return None
 
 
 def compute_indicators(history_episodes: pd.DataFrame, as_at: date, population_0_17: int | None = None,
