@@ -163,3 +163,19 @@ def test_a_file_saved_with_month_first_dates_stops_the_history(clean_council, tm
         check_usable(found, "returns")
     clean = validate([clean_council]).findings
     assert not [f for f in clean if f.rule == "DATE_FORMAT_US"]
+
+
+def test_many_findings_end_with_their_count_by_rule_and_the_whole_file_ones_that_explain_them():
+    """A month-first file gave 1,000 findings; the one saying why was the 281st of 1,474 lines."""
+    from placecast.ssda903.findings import Findings, finding
+
+    whole = finding("2025/episodes.csv", 0, "DECOM", "mm/dd/yyyy", "DATE_FORMAT_US", "saved with month-first dates")
+    cells = [finding("2025/episodes.csv", n, "DECOM", "13/30/2024", "DATE_IMPOSSIBLE", "not a real date")
+             for n in range(2, 32)]
+    lines = Findings([*cells[:5], whole, *cells[5:]]).to_text().splitlines()
+    assert lines[-4:] == ["Errors by rule: DATE_IMPOSSIBLE 30, DATE_FORMAT_US 1.",
+                          "About whole files (these may explain many of the findings above):",
+                          lines[5], "31 error(s), 0 warning(s)."]
+    assert "DATE_FORMAT_US" in lines[5]
+    assert Findings(cells[:3]).to_text().splitlines()[-1] == "3 error(s), 0 warning(s)."  # few: the list alone
+    assert len(Findings(cells[:3]).to_text().splitlines()) == 4

@@ -180,12 +180,27 @@ class Findings:
             writer.writerow(rec)
         return buf.getvalue()
 
-    def to_text(self) -> str:
-        """The findings as text for the terminal, with a summary."""
-        lines = []
-        for f in self._items:
-            where = f"{f.file}" + (f", line {f.line}" if f.line else "") + (f", column {f.column}" if f.column else "")
-            value = f" ('{f.value}')" if f.value and f"'{f.value}'" not in f.message else ""
-            lines.append(f"{f.severity.upper():7} {f.rule}: {where}{value}: {f.message}")
+    @staticmethod
+    def _text(f: Finding) -> str:
+        where = f"{f.file}" + (f", line {f.line}" if f.line else "") + (f", column {f.column}" if f.column else "")
+        value = f" ('{f.value}')" if f.value and f"'{f.value}'" not in f.message else ""
+        return f"{f.severity.upper():7} {f.rule}: {where}{value}: {f.message}"
+
+    def to_text(self, summarise_over: int = 20) -> str:
+        """The findings as text for the terminal, with a summary. Over ``summarise_over`` of them, the count by
+        rule follows the list, and the findings about a whole file (month-first dates, a missing column),
+        which explain many of the others, are repeated at its end, where the reader is."""
+        lines = [self._text(f) for f in self._items]
+        if len(self._items) > summarise_over:
+            from collections import Counter
+
+            for severity, found in ((ERROR, self.errors), (WARNING, self.warnings)):
+                counts = Counter(f.rule for f in found).most_common()
+                if counts:
+                    lines.append(f"{severity.capitalize()}s by rule: "
+                                 + ", ".join(f"{rule} {n:,}" for rule, n in counts) + ".")
+            whole = [self._text(f) for f in self._items if not f.line]
+            if whole:
+                lines += ["About whole files (these may explain many of the findings above):", *whole]
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s).")
         return "\n".join(lines)
