@@ -136,3 +136,27 @@ def test_the_embedded_store_keeps_a_write_ahead_log_so_pages_and_jobs_do_not_wai
     assert writer.execute("SELECT note FROM progress").fetchall() == [("half way",)]
     reader.close()
     writer.close()
+
+
+def test_a_database_that_cannot_be_opened_is_named_without_its_password():
+    """The message printed the URL with its password; postgres:// (as some hosts write it) was 'no driver'."""
+    with pytest.raises(StoreError) as info:
+        Store("postgres://placecast:hunter2-secret@127.0.0.1:1/placecast")
+    said = str(info.value)
+    assert "Cannot open the database postgresql+psycopg://placecast:***@127.0.0.1:1/placecast" in said
+    assert "hunter2" not in said and "database URL is right" in said
+
+
+def test_a_port_already_taken_is_refused_before_the_server_starts():
+    import socket
+
+    from placecast.errors import UnusableInputError
+    from placecast.web.serve import check_port_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UnusableInputError, match=f"port {port}.*already running there"):
+            check_port_free("127.0.0.1", port)
+    check_port_free("127.0.0.1", port)  # free again

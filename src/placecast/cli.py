@@ -187,7 +187,7 @@ def ingest(
               f"{len(history.repairs):,} repairs; {len(findings.errors):,} errors, "
               f"{len(findings.warnings):,} warnings. ({seconds:.1f} s)")
     out.print(("Stored as dataset " if created else "Already stored (same files): dataset ")
-              + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.url}")
+              + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.shown}")
     out.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
     raise typer.Exit(1 if findings.errors else 0)
 

@@ -182,12 +182,14 @@ class Store:
 
         try:
             parsed = make_url(url)
-            if parsed.drivername == "postgresql":  # the well-kept driver Placecast installs (placecast[postgres])
-                url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+            if parsed.drivername in ("postgresql", "postgres"):  # the driver Placecast installs (placecast[postgres])
+                parsed = parsed.set(drivername="postgresql+psycopg")  # postgres://, as some hosts write it
+                url = parsed.render_as_string(hide_password=False)
         except ArgumentError as exc:
-            raise StoreError(f"'{url}' is not a database URL. Write sqlite:///path/to/placecast.sqlite for a file, "
-                             "or postgresql://user@host/database for a PostgreSQL server.") from exc
+            raise StoreError("That is not a database URL. Write sqlite:///path/to/placecast.sqlite for a file, or "
+                             "postgresql://user@host/database for a PostgreSQL server.") from exc
         self.url = url
+        self.shown = shown = parsed.render_as_string(hide_password=True)  # never a password in a message or log
         try:
             sqlite = url.startswith("sqlite")  # several processes (web jobs) may write: wait for the lock
             self.engine = create_engine(url, connect_args={"timeout": 30} if sqlite else {})
@@ -195,12 +197,13 @@ class Store:
                 event.listen(self.engine, "connect", _write_ahead_log)
             migrate(self.engine)
         except (NoSuchModuleError, ModuleNotFoundError) as exc:
-            raise StoreError(f"No driver for the database {url} ({exc}). For PostgreSQL, install the driver: "
-                             "pip install 'psycopg[binary]'.") from exc
+            raise StoreError(f"No driver for the database {shown} ({exc}). Placecast opens SQLite files "
+                             "(sqlite:///...) and PostgreSQL servers (postgresql://...; its driver: pip install "
+                             "'psycopg[binary]').") from exc
         except SQLAlchemyError as exc:
-            detail = exc.args[0] if exc.args else ""
-            raise StoreError(f"Cannot open the database {url}: {exc.__class__.__name__} ({detail}). Check that it "
-                             "can be reached and that --db is right.") from exc
+            detail = str(exc.args[0] if exc.args else "").replace(url, shown)
+            raise StoreError(f"Cannot open the database {shown}: {exc.__class__.__name__} ({detail}). Check that it "
+                             "can be reached and that the database URL is right.") from exc
 
     def claim_key(self, key_fingerprint: str) -> None:
         """Record the fingerprint of the store's pseudonymisation key, or refuse a different one."""
@@ -214,10 +217,10 @@ class Store:
                     return
                 known = row.value
         except SQLAlchemyError as exc:
-            raise StoreError(f"Cannot read the settings of {self.url}: {exc.__class__.__name__}.") from exc
+            raise StoreError(f"Cannot read the settings of {self.shown}: {exc.__class__.__name__}.") from exc
         if known != key_fingerprint:
             raise KeyMismatchError(
-                f"The database {self.url} holds data pseudonymised with another key (fingerprint {known}, this key "
+                f"The database {self.shown} holds data pseudonymised with another key (fingerprint {known}, this key "
                 f"{key_fingerprint}). Storing these returns with this key would give the same children different "
                 "ids. Use the key the store was made with (--key-file or PLACECAST_KEY), or another --db.")
 
@@ -278,7 +281,7 @@ class Store:
                     then(ds)
                 s.expunge(ds)
         except SQLAlchemyError as exc:
-            raise StoreError(f"The import into {self.url} failed and was rolled back: {exc.__class__.__name__}. "
+            raise StoreError(f"The import into {self.shown} failed and was rolled back: {exc.__class__.__name__}. "
                              "Nothing was changed.") from exc
         return ds, True
 

@@ -17,6 +17,29 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port already taken before anything is started: a second server on the same data folder marked
+    the first one's running jobs as failed, then stopped on uvicorn's "address already in use" (exit 3)."""
+    import socket
+
+    from placecast.errors import UnusableInputError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UnusableInputError(f"Cannot listen on {host}: {exc.strerror or exc}. Give --host an address of "
+                                 "this machine (127.0.0.1 for this machine only).") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UnusableInputError(f"Cannot listen on {host} port {port}: {exc.strerror or exc}. Is Placecast (or "
+                                     "another program) already running there? Stop it, or give another --port."
+                                     ) from None
+
+
 def serve(host: str, port: int, data_dir: Path | None, database: str | None, workers: int,
           stats: Path | None, console: Console) -> None:
     """Build the application once (migrations, first administrator, demo council), then serve it."""
@@ -28,6 +51,7 @@ def serve(host: str, port: int, data_dir: Path | None, database: str | None, wor
     from placecast.web.app import create_app
     from placecast.web.settings import WebSettings
 
+    check_port_free(host, port)
     overrides: dict[str, object] = {"data_dir": data_dir, "database_url": database}
     if is_loopback(host) and "PLACECAST_SECURE_COOKIES" not in os.environ:
         overrides["secure_cookies"] = False  # plain HTTP on this machine only; behind TLS cookies are Secure
