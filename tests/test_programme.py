@@ -78,7 +78,8 @@ def test_savings_phased_per_year_add_up_and_statuses_set_the_rag():
     from placecast.programme.files import PlanFile
     from placecast.programme.plan import plan_from_model
 
-    model = PlanFile.model_validate({"savings": [{"phasing_per_year": {"2025/26": 100, "2026/27": 50}, "lines": [
+    model = PlanFile.model_validate({"savings": [{"units": "£000", "phasing_per_year": {"2025/26": 100, "2026/27": 50},
+                                                  "lines": [
         {"amount": 60, "recurrent": True, "year": "2025/26", "status": "delivered"},
         {"amount": 40, "recurrent": False, "year": "2025/26", "status": "at risk"},
         {"amount": 48, "recurrent": True, "year": "2026/27", "status": "anticipated"}]}]})
@@ -153,12 +154,12 @@ def test_full_year_effect_is_twelve_months_never_less_than_an_in_year_figure():
      "2", "realised[0].intervention"),
     ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 0}\n", "2",
      "realised[0].intervention"),
-    ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
+    ("savings:\n  - {name: s, units: £000, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
      "2", "savings[0].lines[0].recurrent"),
     ("budget: {}\n", "1", "budget"),
     # a financial year written another way was a phasing no line matched: 0 planned and Red, with exit 0
-    ("savings:\n  - name: s\n    phasing: {2025-26: 900}\n", "3", "savings[0].phasing.2025-26"),
-    ("savings:\n  - {name: s, lines: [{name: l, amount: 5, recurrent: true, year: 2025-26}]}\n", "2",
+    ("savings:\n  - name: s\n    units: £000\n    phasing: {2025-26: 900}\n", "4", "savings[0].phasing.2025-26"),
+    ("savings:\n  - {name: s, units: £, lines: [{name: l, amount: 5, recurrent: true, year: 2025-26}]}\n", "2",
      "savings[0].lines[0].year"),
     # an intervention whose name Placecast does not know was left untracked ('N/A')
     ("planned: {Stepdown: 250000, Reunification: 600000}\n", "1", "planned.Stepdown"),
@@ -250,7 +251,8 @@ def test_one_off_and_capital_costs_count_in_payback_and_return_and_the_full_year
 
 def test_an_unknown_intervention_says_the_nearest_name_and_a_year_says_how_to_write_it(tmp_path):
     p = tmp_path / "plan.yaml"
-    p.write_text("planned: {Stepdown: 1}\nsavings:\n  - phasing_per_year: {2025-26: 9}\n", encoding="utf-8")
+    p.write_text("planned: {Stepdown: 1}\nsavings:\n  - {units: £000, phasing_per_year: {2025-26: 9}}\n",
+                 encoding="utf-8")
     with pytest.raises(PlanFileError) as info:
         read_plan(p)
     said = [problem.message for problem in info.value.problems]
@@ -366,6 +368,27 @@ def test_a_completed_milestone_written_another_way_is_not_overdue_and_a_misspelt
 def test_a_savings_programme_without_a_cash_limit_has_no_revised_cash_limit(tmp_path):
     """Left out, the cash limit was 0, and the revised cash limit the saving's negative (-1,100)."""
     p = tmp_path / "plan.yaml"
-    p.write_text("savings:\n  - {name: S, full_year_saving: 1100, phasing: {2025/26: 600, 2026/27: 1100}}\n",
+    p.write_text("savings:\n  - {name: S, units: £000, full_year_saving: 1100,\n"
+                 "     phasing: {2025/26: 600, 2026/27: 1100}}\n",
                  encoding="utf-8")
     assert read_plan(p).savings[0].revised_cash_limit is None
+
+
+def test_a_savings_programme_says_its_units_and_is_written_in_pounds(tmp_path):
+    """Savings were read as £000 without a word, in a file whose planned and invest-to-save amounts are pounds: a
+    programme written in pounds showed a £1.1m saving as £1,100,000k."""
+    from placecast.programme.tracker import programme_tables
+
+    p = tmp_path / "plan.yaml"
+    body = "    full_year_saving: {fys}\n    phasing: {{2025/26: {fys}}}\n"
+    p.write_text("savings:\n  - name: S\n" + body.format(fys=1100), encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        read_plan(p)
+    (problem,) = info.value.problems
+    assert problem.where == "2" and "'units: £000' for thousands" in problem.message
+    written = {}
+    for units, fys in (("£000", 1100), ("£", 1_100_000)):
+        p.write_text(f"savings:\n  - name: S\n    units: {units}\n" + body.format(fys=fys), encoding="utf-8")
+        table = programme_tables(read_plan(p), date(2025, 9, 30)).tables()["savings_1.csv"]
+        written[units] = table["required"].astype(float).tolist()
+    assert written == {"£000": [1_100_000.0], "£": [1_100_000.0]}  # pounds, whatever the file's units

@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from placecast.errors import LocatedInputError, LocatedProblem
+from placecast.finance.files import MONEY_UNITS
 from placecast.finance.unit_costs import UnitCosts
 from placecast.programme.avoidance import CaseBenefit, RealisedEvent
 from placecast.programme.files import PlanFile, RealisedEventFile
@@ -157,7 +158,8 @@ def plan_from_model(model: PlanFile) -> Plan:
         lines = [SavingsLine(ln.name or f"savings[{i}].lines[{j}]", ln.amount, ln.recurrent, ln.year, ln.status)
                  for j, ln in enumerate(sp.lines)]
         plan.savings.append(SavingsProgramme(sp.name or f"savings[{i}]", sp.cash_limit, sp.full_year_saving,
-                                             sp.cumulative_phasing(), lines, dict(sp.forecast_delivery)))
+                                             sp.cumulative_phasing(), lines, dict(sp.forecast_delivery),
+                                             MONEY_UNITS[sp.units or "£"]))
     for ms in model.milestones:
         plan.milestones.append(Milestone(ms.project, ms.milestone, ms.due.isoformat(), ms.status or ""))
     return plan

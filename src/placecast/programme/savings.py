@@ -33,6 +33,7 @@ class SavingsProgramme:
     phasing: dict[str, Decimal]  # cumulative saving required by year (from phasing, or phasing_per_year added up)
     lines: list[SavingsLine] = field(default_factory=list)
     forecast_delivery: dict[str, Decimal] = field(default_factory=dict)
+    scale: Decimal = Decimal(1)  # pounds in one unit of its amounts (1000 for a programme in £000)
 
     @property
     def revised_cash_limit(self) -> Decimal | None:

@@ -20,6 +20,7 @@ from placecast.finance.calendar import fy_label, quarter
 from placecast.finance.unit_costs import UnitCosts
 from placecast.programme.avoidance import RealisedEvent, realised_avoidance
 from placecast.programme.counterfactual import CounterfactualAvoidance
+from placecast.programme.savings import SavingsProgramme
 
 RETURN_HOME = {"E4A", "E4B"}
 
@@ -122,6 +123,19 @@ class ProgrammeResults:
         return out
 
 
+SAVINGS_MONEY = ("required_in_year", "required", "recurrent", "non_recurrent", "carried_forward", "planned",
+                 "delivered", "on_track", "at_risk", "not_deliverable", "forecast_delivery", "revised_cash_limit")
+
+
+def _savings_in_pounds(programme: SavingsProgramme) -> pd.DataFrame:
+    """A savings programme's table by year in pounds, whatever units its file states (like every money column
+    the programme writes)."""
+    table = programme.table().assign(programme=programme.name, revised_cash_limit=programme.revised_cash_limit)
+    for column in SAVINGS_MONEY:
+        table[column] = [None if v is None else v * programme.scale for v in table[column]]
+    return table
+
+
 def _pounds(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     from placecast.finance.calendar import to_pounds
 
@@ -222,9 +236,7 @@ def programme_tables(plan, as_at: date, history=None, unit_costs: UnitCosts | No
         parts["realised_avoidance"] = realised
         parts["realised_by_intervention"] = realised.groupby("intervention")[["to_date", "in_year", "full_year"]] \
             .sum().reset_index()
-    parts["savings"] = tuple(NamedTable(sp.name, sp.table().assign(programme=sp.name,
-                                                                    revised_cash_limit=sp.revised_cash_limit))
-                             for sp in plan.savings)
+    parts["savings"] = tuple(NamedTable(sp.name, _savings_in_pounds(sp)) for sp in plan.savings)
     if plan.milestones:
         parts["milestones"] = pd.DataFrame([{"project": m.project, "milestone": m.milestone, "due": m.due,
                                              "status": m.status, "overdue": m.overdue(as_at.isoformat())}

@@ -145,14 +145,15 @@ def case_tables(programme: ProgrammeResults, unit: MoneyUnit) -> list[Table]:
 
 def savings_tables(programme: ProgrammeResults, unit: MoneyUnit) -> list[Table]:
     """Each savings programme by year: the requirement, the savings that count (recurrent ones carried
-    forward by themselves), their delivery status and the savings RAG (the plan's savings are in £000)."""
+    forward by themselves), their delivery status and the savings RAG (the tables are in pounds, whatever units
+    the plan's programme states)."""
     from placecast.kpi.rag import SAVINGS_RULE
 
     money = ("required_in_year", "required", "recurrent", "non_recurrent", "delivered", "on_track", "at_risk",
              "not_deliverable", "forecast_delivery")
     out, k = [], unit.kind
     for number, prog in enumerate(programme.savings, start=1):
-        rows = [{"year": r["year"], **{c: unit.of(r[c], Decimal(1000)) for c in money}, "rag": r["rag"]}
+        rows = [{"year": r["year"], **{c: unit.of(r[c], Decimal(1)) for c in money}, "rag": r["rag"]}
                 for r in prog.table.to_dict("records")]
         forecast = [Column("forecast_delivery", "Forecast delivery", k)] if any(
             r["forecast_delivery"] != r["delivered"] + r["on_track"] for r in prog.table.to_dict("records")) else []
