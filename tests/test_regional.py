@@ -262,3 +262,19 @@ def test_a_council_a_year_behind_is_said_to_hold_the_region_back(region_folder, 
     assert said is not None and said.startswith("Council A, Council C have data to")
     assert "the data of Council B end there" in said
     assert results.later_data() is None  # councils whose data end together: nothing to say
+
+
+def test_capacity_may_be_a_csv_of_category_and_beds_checked_as_the_yaml_is(tmp_path):
+    """A capacity table kept as a spreadsheet was refused as 'YAML keys and values'."""
+    from placecast.errors import LocatedInputError
+    from placecast.regional.files import read_capacity
+
+    good = tmp_path / "beds.csv"
+    good.write_text("category,beds\nresidential_inhouse,20\nfostering_inhouse,200\n", encoding="utf-8")
+    categories = ["residential_inhouse", "fostering_inhouse"]
+    assert read_capacity(good, categories) == {"residential_inhouse": 20, "fostering_inhouse": 200}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("category,beds\nresidential_inhouse,20\nresidential_inhouse,x\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        read_capacity(bad, categories)
+    assert [(p.where, p.column) for p in info.value.problems] == [("3", "category"), ("3", "beds.residential_inhouse")]

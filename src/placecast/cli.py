@@ -610,8 +610,8 @@ def region(
     council_column: Annotated[str | None, typer.Option(help="The column naming the council in stacked returns "
                                                             "(for example council or LA).")] = None,
     councils: Annotated[str | None, typer.Option(help="Only these councils, comma-separated.")] = None,
-    capacity: Annotated[Path | None, typer.Option(help="The region's beds by placement category (placecast "
-                                                       "schema capacity).")] = None,
+    capacity: Annotated[Path | None, typer.Option(help="The region's beds by placement category: YAML (placecast "
+                                                       "schema capacity) or a CSV of category,beds.")] = None,
     start: Annotated[str | None, typer.Option(help="Common start YYYY-MM-DD (default: the earliest census date "
                                                    "among the councils).")] = None,
     horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = DEFAULT_HORIZON_MONTHS,

@@ -24,9 +24,38 @@ class CapacityFile(StrictModel):
     beds: dict[str, Annotated[int, Field(ge=0)]] = Field(min_length=1)
 
 
+def _capacity_csv(path: Path) -> tuple[CapacityFile, dict]:
+    """A capacity table as councils keep one: CSV columns category and beds, one row a category."""
+    import csv
+
+    from placecast.schema import read_text, validate_data
+
+    file = str(path)
+    rows = list(csv.DictReader(read_text(path).splitlines()))
+    header = set(rows[0]) if rows else set()
+    if header != {"category", "beds"}:
+        raise InputFileError([LocatedProblem(file, "1", "", ", ".join(sorted(header)), "a capacity CSV has two "
+                                             "columns, category and beds, and a row for each category.")])
+    beds: dict[str, object] = {}
+    lines: dict = {}
+    problems = []
+    for number, row in enumerate(rows, start=2):
+        category, count = (row["category"] or "").strip(), (row["beds"] or "").strip()
+        if category in beds:
+            problems.append(LocatedProblem(file, str(number), "category", category, f"given twice (line "
+                                           f"{lines[('beds', category)]}); give each category once."))
+        beds[category] = int(count) if count.isdigit() else count
+        lines[("beds", category)] = number
+    result = validate_data(CapacityFile, {"beds": beds}, file, lines)
+    if problems or result.problems:
+        raise InputFileError([*problems, *result.problems])
+    return result.model, lines  # type: ignore[return-value]
+
+
 def read_capacity(path: Path, categories: list[str]) -> dict[str, int]:
-    """The beds in ``path``; a category the taxonomy does not know is an error naming the accepted ones."""
-    model, lines = load_file(path, CapacityFile)
+    """The beds in ``path`` (YAML, or a CSV of category and beds); a category the taxonomy does not know is an
+    error naming the accepted ones."""
+    model, lines = _capacity_csv(path) if Path(path).suffix.lower() == ".csv" else load_file(path, CapacityFile)
     unknown = [c for c in model.beds if c not in categories]
     if unknown:
         raise InputFileError([LocatedProblem(str(path), str(lines.get(("beds", c), "-")), f"beds.{c}", c,
