@@ -520,6 +520,25 @@ def _first_bytes(path: Path, size: int = 65536) -> bytes:
         raise UnusableInputError(f"{path}: cannot be read ({exc.strerror}). Check permissions.") from exc
 
 
+def years_left_beside(paths: Sequence[Path]) -> str | None:
+    """Year folders given alone while others lie beside them (returns/2025 of returns/2022-2026): the history
+    would be that year only, and a forecast fitted on it has no backtest. Said, not refused: one year may be
+    what was meant."""
+    given = {Path(p).resolve() for p in paths}
+    left: dict[Path, set[str]] = {}
+    for path in map(Path, paths):
+        if path.is_dir() and _year_of_name(path.name) is not None:
+            for sibling in path.resolve().parent.iterdir():
+                if sibling.is_dir() and sibling not in given and _year_of_name(sibling.name) is not None \
+                        and _table_files(sibling):
+                    left.setdefault(path.parent, set()).add(sibling.name)
+    if not left:
+        return None
+    parent, years = next(iter(left.items()))
+    return (f"Only the year folder(s) given are read, but {parent} also holds {', '.join(sorted(years))}: give "
+            f"{parent} to read every year (the forecast's fit and backtest use every year they are given).")
+
+
 def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
     """Discover and read every table under ``paths``.
 
@@ -540,6 +559,8 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
     [2023, 2024, 2025]
     """
     files = discover(paths, year)
+    if beside := years_left_beside(paths):
+        logger.warning(beside)
     tables: list[RawTable] = []
     findings: list[Finding] = []
     seen: dict[tuple[int | None, str], Path] = {}
