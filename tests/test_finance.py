@@ -444,7 +444,7 @@ def test_a_nil_cash_limit_says_so_rather_than_none_or_0_percent(tmp_path):
     result = CliRunner().invoke(app, ["outturn", str(budget), "--as-at", "2024-09-30", "--out", str(tmp_path / "o")])
     text = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
-    assert "Deficit before reserves £40k (the cash limit is nil)" in text and "None" not in text
+    assert "Before reserves, a deficit of £40k (the cash limit is nil)" in text and "None" not in text
     assert share_text(Decimal("2.04")) == "2.0% of the cash limit"
 
 

@@ -577,14 +577,17 @@ def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path
                                                    (")" if r[c] is not None and r[c] < 0 else "")) for c in cols])
     out.print(t)
     h = headline
-    out.print(f"Deficit before reserves {gbp(h['deficit_before_reserves'], 'k')} "
-              f"({share_text(h['deficit_before_pct'])}); "
-              f"after {gbp(h['reserves_used'], 'k')} of reserves: {gbp(h['deficit_after_reserves'], 'k')} "
-              f"({share_text(h['deficit_after_pct'])}).")
+
+    def position(key: str, pct: str) -> str:  # a deficit, or a surplus in words (never 'a deficit of -£39k')
+        share = share_text(None if h[pct] is None else abs(h[pct]))
+        return f"a surplus of {gbp(-h[key], 'k')} ({share})" if h[key] < 0 else \
+            f"a deficit of {gbp(h[key], 'k')} ({share})"
+
+    out.print(f"Before reserves, {position('deficit_before_reserves', 'deficit_before_pct')}; after "
+              f"{gbp(h['reserves_used'], 'k')} of reserves, {position('deficit_after_reserves', 'deficit_after_pct')}.")
     if "mitigations" in h:
-        out.print(f"Mitigations not yet delivered {gbp(h['mitigations'], 'k')}: "
-                  f"{gbp(h['deficit_after_mitigations'], 'k')} after "
-                  f"them ({share_text(h['deficit_after_mitigations_pct'])}).")
+        out.print(f"Mitigations not yet delivered {gbp(h['mitigations'], 'k')}: after them, "
+                  f"{position('deficit_after_mitigations', 'deficit_after_mitigations_pct')}.")
     if "movement" in h:
         out.print(f"Movement on the previous report ({budget.movement_basis}): " + (
             f"n/a ({budget.why_no_movement()})." if h["movement"] is None
