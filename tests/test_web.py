@@ -599,7 +599,7 @@ def test_the_planner_counts_beds_against_capacity(web, clients):
                                                   "14", "csrftoken": token(c)})
     beds = r.json()["tables"]["beds"]
     assert {b["scenario"] for b in beds} == {"baseline", "Scenario"}
-    assert all(b["category"] == "residential_inhouse" and b["in_house_capacity"] == 14 for b in beds)
+    assert all(b["category"] == "In-house residential" and b["in_house_capacity"] == 14 for b in beds)
     scen = next(b for b in beds if b["scenario"] == "Scenario")
     base = next(b for b in beds if b["scenario"] == "baseline")
     assert scen["needed_p50"] > base["needed_p50"]  # the new home fills in-house beds

@@ -136,6 +136,8 @@ def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
     out = {name: _records(frame) for name, frame in (("children", cmp.children), ("cost_by_year", cmp.cost_by_year),
                                                      ("beds", cmp.beds))}
     out.update(side_by_side(out["children"], out["cost_by_year"]))
+    labels = _labels()  # the placement types as the other tables name them
+    out["beds"] = [{**r, "category": labels.get(str(r["category"]), r["category"])} for r in out["beds"]]
     return out
 
 

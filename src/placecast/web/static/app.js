@@ -66,7 +66,7 @@
           }
           out.appendChild(table("Children in care at the horizon: baseline and scenario (expected)", j.tables.children_compared, [["category", "Category"], ["baseline", "Baseline"], ["scenario", "Scenario"], ["change", "Change"]]));
           out.appendChild(table("Placement cost by financial year: baseline and scenario (£, expected)", j.tables.cost_compared, [["financial_year", "Year"], ["baseline", "Baseline"], ["scenario", "Scenario"], ["avoided", "Avoided"], ["delivery_cost", "Delivery cost"], ["net_saving", "Net saving"]]));
-          if (j.tables.beds.length) out.appendChild(table("Beds needed against in-house capacity (peak over the forecast, whole beds)", j.tables.beds, [["scenario", "Scenario"], ["category", "Category"], ["in_house_capacity", "Capacity"], ["needed_p50", "Needed (P50)"], ["needed_p90", "Needed (P90)"], ["shortfall_p90", "Shortfall at P90"]]));
+          if (j.tables.beds.length) out.appendChild(table("Beds needed against in-house capacity (peak of the expected path, whole beds)", j.tables.beds, [["scenario", "Scenario"], ["category", "Category"], ["in_house_capacity", "Capacity"], ["needed_p50", "Needed"], ["shortfall_p90", "Shortfall"]]));
         }).catch(() => { out.textContent = "The preview could not be computed."; });
     };
     form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 400); });
