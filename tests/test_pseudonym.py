@@ -106,3 +106,22 @@ def test_a_key_short_enough_to_guess_is_refused(tmp_path, monkeypatch):
     with pytest.raises(UnusableInputError, match="is 3 characters"):
         resolve_key(short)
     assert len(resolve_key()) == 64  # a key of its own, for a run that keeps nothing
+
+
+def test_a_mistyped_key_file_for_a_history_made_with_a_key_kept_elsewhere_is_refused_and_not_created(
+        tmp_path, monkeypatch):
+    """A typo in --key-file made a new key there ('Created the pseudonymisation key ...') before the run was
+    refused for holding another key."""
+    import json
+
+    import pytest
+
+    from placecast.ssda903.pseudonym import KeyMismatchError, key_for_ingest
+
+    monkeypatch.delenv("PLACECAST_KEY", raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"key_fingerprint": "5123c0a70d3f1fe8"}), encoding="utf-8")
+    with pytest.raises(KeyMismatchError, match="no such key file.*fingerprint 5123c0a70d3f1fe8"):
+        key_for_ingest(out, tmp_path / "typo.key")
+    assert not (tmp_path / "typo.key").exists()

@@ -135,6 +135,11 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
         if own.exists():
             raise KeyMismatchError(f"{named}: no such key file, and {out} already has its own key ({own}). "
                                    "Leave out --key-file to use it.")
+        from placecast.ssda903.history_io import manifest_of
+
+        if made_with := manifest_of(out).get("key_fingerprint"):  # a typo for the key kept elsewhere
+            raise KeyMismatchError(f"{named}: no such key file, and {out} holds a history pseudonymised with a key "
+                                   f"(fingerprint {made_with}). Give the file of that key; nothing was written.")
         key = new_key()  # a first ingest with a key file named for it: keep the key there
         Path(named).parent.mkdir(parents=True, exist_ok=True)
         write_key_file(Path(named), key)
