@@ -21,13 +21,19 @@ def test_same_key_same_ids_different_key_different_ids():
 
 
 def test_a_key_file_named_for_a_first_ingest_is_created_once_and_reused(tmp_path, monkeypatch):
-    from placecast.ssda903.pseudonym import key_for_ingest
-
+    """Made when the ingest is written, not before: a failed first ingest left a new key file behind."""
     monkeypatch.delenv("PLACECAST_KEY", raising=False)
     path = tmp_path / "k" / "pseudonym.key"
-    first, new = key_for_ingest(tmp_path / "out", path)
-    assert path.exists() and not new and resolve_key(path) == first
-    assert key_for_ingest(tmp_path / "out", path)[0] == first
+    failed = CliRunner().invoke(app, ["ingest", str(tmp_path / "nothing"), "--out", str(tmp_path / "out"),
+                                      "--key-file", str(path)])
+    assert failed.exit_code != 0 and not path.exists() and not (tmp_path / "out").exists()
+    returns = mini_return(tmp_path / "returns")
+    first = CliRunner().invoke(app, ["ingest", str(returns), "--out", str(tmp_path / "out"), "--key-file", str(path)])
+    assert first.exit_code in (0, 1), first.output
+    key = resolve_key(path)
+    assert "Created the pseudonymisation key" in first.output and not (tmp_path / "out" / "pseudonym.key").exists()
+    again = CliRunner().invoke(app, ["ingest", str(returns), "--out", str(tmp_path / "out"), "--key-file", str(path)])
+    assert again.exit_code in (0, 1) and resolve_key(path) == key and "Created" not in again.output
 
 
 def test_a_key_file_that_is_not_there_is_an_error_when_reading(tmp_path, monkeypatch):

@@ -138,7 +138,7 @@ def ingest(
     """Validate and assemble returns into a clean episode history (Parquet), repairs and findings."""
     from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
     from placecast.ssda903.history_io import check_keeps_years, manifest_of
-    from placecast.ssda903.pseudonym import KeyMismatchError, fingerprint, key_for_ingest
+    from placecast.ssda903.pseudonym import KEY_FILE, KeyMismatchError, fingerprint, key_for_ingest
     from placecast.store import Store
 
     started = time.perf_counter()
@@ -147,7 +147,7 @@ def ingest(
                                  "would be read in place of the returns, and next year's returns added there "
                                  "passed over).", param_hint="--out")
     tax = load_taxonomy(taxonomy)
-    key, new_key = key_for_ingest(out_dir, key_file)
+    key, keep_at = key_for_ingest(out_dir, key_file)
     known = manifest_of(out_dir).get("key_fingerprint")
     if known and known != fingerprint(key):
         raise KeyMismatchError(f"{out_dir} holds a history pseudonymised with another key (fingerprint {known}). "
@@ -164,7 +164,10 @@ def ingest(
         history = assemble(validated, key, tax)
     check_keeps_years(out_dir, history.years)
     made_folder = not out_dir.exists()
+    named_key = keep_at is not None and keep_at.resolve() != (out_dir / KEY_FILE).resolve()  # a file of its own
     try:
+        if named_key and keep_at is not None:
+            _new_key_file(keep_at, key)
         out_dir.mkdir(parents=True, exist_ok=True)
         store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
         store.claim_key(fingerprint(key))
@@ -173,12 +176,14 @@ def ingest(
         def write(dataset) -> None:  # inside the store's transaction: an interrupted write stores nothing
             written.extend(write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash,
                                                                       "key_fingerprint": fingerprint(key)},
-                                         key=key if new_key else None))
+                                         key=key if keep_at is not None and not named_key else None))
 
         dataset, created = store.import_dataset(returns.files, history, findings, then=write)
     except BaseException:
-        if made_folder:  # a failed or interrupted first ingest leaves no folder behind
+        if made_folder:  # a failed or interrupted first ingest leaves no folder behind, nor a new key
             shutil.rmtree(out_dir, ignore_errors=True)
+        if named_key and keep_at is not None:
+            keep_at.unlink(missing_ok=True)
         raise
     seconds = time.perf_counter() - started
     out.print(f"Read {len(returns.files)} files for {len(history.years)} collection years "
@@ -190,6 +195,16 @@ def ingest(
               + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.shown}")
     out.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")
     raise typer.Exit(1 if findings.errors else 0)
+
+
+def _new_key_file(path: Path, key: bytes) -> None:
+    """A first ingest's key, kept in the key file named for it, once the returns have been read and checked."""
+    from placecast.ssda903.pseudonym import write_key_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_key_file(path, key)
+    err.print(f"Created the pseudonymisation key {path}. Keep it (and a backup) to get the same ids next year.",
+              highlight=False)
 
 
 @history_app.command("summary")

@@ -124,8 +124,10 @@ def _check_made_with(key: bytes, home: Path, given: str) -> None:
                                "key, or give the key it was made with.")
 
 
-def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool]:
-    """The key an ingest into ``out`` must use, and whether it is new (to be kept in ``out``).
+def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, Path | None]:
+    """The key an ingest into ``out`` must use, and where to keep it when it is new (None when it exists):
+    ``out``'s own key file, or the key file named for a first ingest. The caller writes it once the returns
+    are read and checked, so a failed ingest leaves no key behind.
 
     An existing ingest folder keeps its key; a different key given for it is refused.
     """
@@ -140,12 +142,7 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
         if made_with := manifest_of(out).get("key_fingerprint"):  # a typo for the key kept elsewhere
             raise KeyMismatchError(f"{named}: no such key file, and {out} holds a history pseudonymised with a key "
                                    f"(fingerprint {made_with}). Give the file of that key; nothing was written.")
-        key = new_key()  # a first ingest with a key file named for it: keep the key there
-        Path(named).parent.mkdir(parents=True, exist_ok=True)
-        write_key_file(Path(named), key)
-        logger.warning("Created the pseudonymisation key %s. Keep it (and a backup) to get the same ids next year.",
-                       named)
-        return key, False
+        return new_key(), Path(named)  # a first ingest with a key file named for it: the key is kept there
     if os.environ.get(KEY_ENV) or named is not None:
         key = resolve_key(key_file)
         if own.exists() and fingerprint(read_key_file(own)) != fingerprint(key):
@@ -153,10 +150,10 @@ def key_for_ingest(out: Path, key_file: Path | None = None) -> tuple[bytes, bool
                 f"{out} holds a history pseudonymised with another key ({own}). Ingesting with the key given "
                 "would give the same children different ids. Use the folder's own key (leave out --key-file "
                 "and PLACECAST_KEY), or ingest into a new folder; see 'Privacy' in the README to rotate a key.")
-        return key, False
+        return key, None
     if own.exists():
-        return read_key_file(own), False
-    return new_key(), True
+        return read_key_file(own), None
+    return new_key(), own
 
 
 def pseudonymise_together(key: bytes, *child_ids: pd.Series) -> list[pd.Series]:
