@@ -450,3 +450,26 @@ def test_next_years_return_ingested_alone_into_the_folder_is_refused_rather_than
     assert isinstance(again.exception, UnusableInputError)  # exit 2 at the command
     assert "2023, 2024 would be lost" in str(again.exception)
     assert load_history(tmp_path / "h").years == [2023, 2024, 2025]  # as it was
+
+
+def test_a_return_missing_most_of_the_children_in_care_at_its_start_makes_the_history_unusable(clean_council,
+                                                                                                tmp_path):
+    """Half of a year's episodes file (an export cut short) closed half the children in care at the previous
+    31 March: the forecast started from 222 children instead of about 470, with only warnings."""
+    import csv
+
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import check_usable
+
+    returns = tmp_path / "returns"
+    shutil.copytree(clean_council, returns)
+    assert "RETURN_INCOMPLETE" not in _rules(validate([returns]))
+    episodes = next((returns / "2025").glob("*pisode*"))
+    rows = list(csv.reader(episodes.open(encoding="utf-8-sig")))
+    with episodes.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows[: len(rows) // 2])
+    found = validate([returns]).findings
+    (incomplete,) = [f for f in found.errors if f.rule == "RETURN_INCOMPLETE"]
+    assert incomplete.file.endswith(episodes.name) and "are not in the 2025 return" in incomplete.message
+    with pytest.raises(UnusableInputError, match="cut short or filtered"):
+        check_usable(found, returns)

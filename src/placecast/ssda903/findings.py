@@ -56,6 +56,8 @@ RULES: dict[str, tuple[str, str, str]] = {
     "OUTSIDE_YEAR": (ERROR, "354/385", "A date falls outside the collection year of the return"),
     "YEAR_MISMATCH": (ERROR, "", "The folder's collection year does not match the dates in the file"),
     "NOT_CARRIED_FORWARD": (WARNING, "562", "An episode open at 31 March is missing from the next return"),
+    "RETURN_INCOMPLETE": (ERROR, "", "Over a quarter of the episodes open at 31 March are missing from the next "
+                                     "return"),
 }
 
 
@@ -63,9 +65,11 @@ RULES: dict[str, tuple[str, str, str]] = {
 # returns closes every child in care at its start; a year with no episodes, likewise; a year with no Header
 # leaves its new children with no date of birth, so no age; a file whose dates fit another year than its
 # folder's puts a year's care in the wrong year; month-first dates swap day and month wherever the day is 12 or
-# less): nothing may be forecast, costed or reported from such a
-# history until the returns are mended.
-HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH", "DATE_FORMAT_US")
+# less; a return missing a large share of the children in care at its start, cut short or filtered, or with
+# the children's ids changed, closes them all at 31 March): nothing may be forecast, costed or reported from
+# such a history until the returns are mended.
+HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH", "DATE_FORMAT_US",
+                  "RETURN_INCOMPLETE")
 
 
 @dataclass(frozen=True)

@@ -494,6 +494,10 @@ def _check_against_header(ep: pd.DataFrame, hd: pd.DataFrame | None, year: int) 
     return out
 
 
+INCOMPLETE_SHARE = 0.25  # of the episodes open at a 31 March missing from the next return: an incomplete return
+INCOMPLETE_AT_LEAST = 20  # open episodes, below which a share says little
+
+
 def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
     """Episodes open at the end of one return should reappear in the next (DfE rule 562)."""
     out: list[Finding] = []
@@ -510,4 +514,12 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
         out.extend(_emit(rows, SOURCE, "DEC", "NOT_CARRIED_FORWARD",
                          f"This episode was open at 31/03/{y} but is not in the {y + 1} return. Assembly closes it "
                          "(see the repairs table); check the next return."))
+        if len(open_y) >= INCOMPLETE_AT_LEAST and len(rows) > INCOMPLETE_SHARE * len(open_y):
+            source = str(usable.loc[usable[YEAR] == y + 1, SOURCE].iloc[0])
+            out.append(finding(source, 0, "CHILD, DECOM", f"{len(rows)} of {len(open_y)}", "RETURN_INCOMPLETE",
+                               f"{len(rows):,} of the {len(open_y):,} episodes open at 31/03/{y} "
+                               f"({len(rows) / len(open_y):.0%}) are not in the {y + 1} return, which must carry "
+                               "every child in care at its start: it looks cut short or filtered, or the children's "
+                               "ids changed between the returns. Assembled, they would all leave care on 31 March. "
+                               "Export the whole return again (with the same ids)."))
     return out
