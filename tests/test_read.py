@@ -237,3 +237,13 @@ def test_a_year_folder_given_alone_says_which_years_lie_beside_it(caplog):
     assert "also holds 2023, 2024" in caplog.text
     assert years_left_beside([returns]) is None and years_left_beside([returns / str(y) for y in (2023, 2024, 2025)]) \
         is None
+
+
+def test_two_files_of_one_table_in_a_year_are_one_finding_naming_both(tmp_path):
+    """'episodes - Copy.csv' (an older, shorter export) beside episodes.csv: both were read and 299 rows were
+    each a DUPLICATE_ROW error, with nothing naming the copy."""
+    root = mini_return(tmp_path / "r", 2024)
+    write_table(root / "2024" / "episodes - Copy.csv", "Episodes", BASE_EPISODES[:2])
+    found = [f for f in read_returns([root]).findings if f.rule == "TABLE_REPEATED"]
+    assert len(found) == 1 and "2 Episodes tables" in found[0].message and "episodes - Copy.csv" in found[0].message
+    assert not [f for f in read_returns([mini_return(tmp_path / "ok", 2024)]).findings if f.rule == "TABLE_REPEATED"]

@@ -25,6 +25,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "DATE_FORMAT_US": (ERROR, "", "A file writes its dates month first (mm/dd/yyyy); none can be trusted"),
     "FILE_EMPTY": (WARNING, "", "A file is empty and was skipped"),
     "FILE_REPEATED": (WARNING, "", "A file is an exact copy of another in the same year and was skipped"),
+    "TABLE_REPEATED": (ERROR, "", "A collection year has two files of the same table"),
     "TABLE_EMPTY": (ERROR, "", "A collection year's return has no episodes"),
     "YEAR_MISSING": (ERROR, "", "A collection year is missing between the first and the last"),
     "HEADER_MISSING": (ERROR, "", "A collection year's return has no Header table"),

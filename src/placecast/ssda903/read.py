@@ -585,4 +585,18 @@ def read_returns(paths: Sequence[Path], year: int | None = None) -> ReturnSet:
         empty = ", ".join(f.file for f in findings if f.rule == "FILE_EMPTY")
         raise UnusableInputError(f"{empty}: the file(s) are empty, so there is no SSDA903 table to read. Export "
                                  "the return's tables again, with their header rows, as CSV UTF-8 or XLSX.")
+    findings.extend(_tables_given_twice(tables))
     return ReturnSet(tables=tables, findings=findings, files=[p for p, _ in files])
+
+
+def _tables_given_twice(tables: list[RawTable]) -> list[Finding]:
+    """A year with two files of one table ('episodes - Copy.csv', an older export, beside episodes.csv): both
+    are read, one after the other, and every row the two share is a duplicate; one finding names both."""
+    sources: dict[tuple[int | None, str], list[str]] = {}
+    for t in tables:
+        sources.setdefault((t.year, t.table), []).append(t.source)
+    return [finding(names[1], 0, "", "", "TABLE_REPEATED",
+                    f"The {year} return has {len(names)} {table} tables ({', '.join(names)}); a return has one of "
+                    "each. Both were read, so rows they share are repeated: keep the right file and remove the "
+                    "others.")
+            for (year, table), names in sources.items() if len(set(names)) > 1]
