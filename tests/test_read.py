@@ -222,19 +222,28 @@ def test_year_given_for_a_folder_of_year_folders_or_against_the_folders_own_name
     assert read_returns([example_returns() / "2025"], year=2025).years() == [2025]
 
 
-def test_a_year_folder_given_alone_says_which_years_lie_beside_it(caplog):
+def test_a_year_folder_given_alone_says_which_years_lie_beside_it():
     """returns/2025 of a folder holding 2023-2025 read one year without a word: the forecast had no backtest."""
     import logging
 
-    from placecast.ssda903.read import years_left_beside
+    from placecast.ssda903.read import logger, years_left_beside
     from placecast.testing import example_returns
 
     returns = example_returns()
-    with caplog.at_level(logging.WARNING):
+    heard: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: heard.append(record.getMessage())  # type: ignore[method-assign]
+    level = logging.getLogger("placecast").level  # an earlier 'placecast -q' in this process set it to ERROR
+    logger.addHandler(handler)
+    logging.getLogger("placecast").setLevel(logging.WARNING)
+    try:
         assert read_returns([returns / "2025"]).years() == [2025]
+    finally:
+        logger.removeHandler(handler)
+        logging.getLogger("placecast").setLevel(level)
     said = years_left_beside([returns / "2025", returns / "2024"])
     assert said is not None and f"{returns} also holds 2023: give {returns}" in said
-    assert "also holds 2023, 2024" in caplog.text
+    assert any("also holds 2023, 2024" in m for m in heard)
     assert years_left_beside([returns]) is None and years_left_beside([returns / str(y) for y in (2023, 2024, 2025)]) \
         is None
 

@@ -469,7 +469,10 @@ def test_a_return_missing_most_of_the_children_in_care_at_its_start_makes_the_hi
     with episodes.open("w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerows(rows[: len(rows) // 2])
     found = validate([returns]).findings
-    (incomplete,) = [f for f in found.errors if f.rule == "RETURN_INCOMPLETE"]
-    assert incomplete.file.endswith(episodes.name) and "are not in the 2025 return" in incomplete.message
+    incomplete = {f.column: f for f in found.errors if f.rule == "RETURN_INCOMPLETE"}
+    assert set(incomplete) == {"Episodes", "Header, Episodes"}  # carried from 2024, and the 2025 Header's children
+    assert all(f.file.endswith(episodes.name) for f in incomplete.values())
+    assert "are not in the 2025 return at all" in incomplete["Episodes"].message
+    assert "children in the 2025 Header" in incomplete["Header, Episodes"].message
     with pytest.raises(UnusableInputError, match="cut short or filtered"):
         check_usable(found, returns)

@@ -433,6 +433,7 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
     all_hd = pd.concat(headers, ignore_index=True) if headers else pd.DataFrame(
         columns=["CHILD", "SEX", "DOB", "ETHNIC", SOURCE, LINE, YEAR])
     all_ua = pd.concat(uascs, ignore_index=True) if uascs else pd.DataFrame(columns=["CHILD", "DOB", "DUC", YEAR])
+    found.extend(_check_header_children_have_episodes(all_ep, all_hd))
     return ValidatedReturns(all_ep, all_hd, all_ua, Findings(found), returns.years())
 
 
@@ -498,6 +499,24 @@ INCOMPLETE_SHARE = 0.25  # of the episodes open at a 31 March missing from the n
 INCOMPLETE_AT_LEAST = 20  # open episodes, below which a share says little
 
 
+def _check_header_children_have_episodes(ep: pd.DataFrame, hd: pd.DataFrame) -> list[Finding]:
+    """A year whose Header names over a quarter more children than its Episodes have (an episodes file cut
+    short beside a whole Header): the children missing would be seen as never in care that year."""
+    out: list[Finding] = []
+    for year, header in hd[hd["CHILD"] != ""].groupby(YEAR):
+        episodes = ep[ep[YEAR] == year]
+        children = set(header["CHILD"])
+        missing = children - set(episodes["CHILD"])
+        if len(children) >= INCOMPLETE_AT_LEAST and len(missing) > INCOMPLETE_SHARE * len(children):
+            source = str(episodes[SOURCE].iloc[0]) if len(episodes) else str(header[SOURCE].iloc[0])
+            out.append(finding(source, 0, "Header, Episodes", f"{len(missing)} of {len(children)}", "RETURN_INCOMPLETE",
+                               f"{len(missing):,} of the {len(children):,} children in the {year} Header "
+                               f"({len(missing) / len(children):.0%}) have no episodes in the return: its episodes "
+                               "look cut short or filtered, or the two tables come from different exports. Export "
+                               "the whole return again."))
+    return out
+
+
 def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
     """Episodes open at the end of one return should reappear in the next (DfE rule 562)."""
     out: list[Finding] = []
@@ -514,12 +533,14 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
         out.extend(_emit(rows, SOURCE, "DEC", "NOT_CARRIED_FORWARD",
                          f"This episode was open at 31/03/{y} but is not in the {y + 1} return. Assembly closes it "
                          "(see the repairs table); check the next return."))
-        if len(open_y) >= INCOMPLETE_AT_LEAST and len(rows) > INCOMPLETE_SHARE * len(open_y):
+        in_care = set(open_y["CHILD"])  # children, not episodes: a date mended in the next return is no gap
+        gone = in_care - set(ep.loc[ep[YEAR] == y + 1, "CHILD"])  # any row of the child's, dated or not
+        if len(in_care) >= INCOMPLETE_AT_LEAST and len(gone) > INCOMPLETE_SHARE * len(in_care):
             source = str(usable.loc[usable[YEAR] == y + 1, SOURCE].iloc[0])
-            out.append(finding(source, 0, "CHILD, DECOM", f"{len(rows)} of {len(open_y)}", "RETURN_INCOMPLETE",
-                               f"{len(rows):,} of the {len(open_y):,} episodes open at 31/03/{y} "
-                               f"({len(rows) / len(open_y):.0%}) are not in the {y + 1} return, which must carry "
-                               "every child in care at its start: it looks cut short or filtered, or the children's "
-                               "ids changed between the returns. Assembled, they would all leave care on 31 March. "
-                               "Export the whole return again (with the same ids)."))
+            out.append(finding(source, 0, "Episodes", f"{len(gone)} of {len(in_care)}", "RETURN_INCOMPLETE",
+                               f"{len(gone):,} of the {len(in_care):,} children in care at 31/03/{y} "
+                               f"({len(gone) / len(in_care):.0%}) are not in the {y + 1} return at all, which must "
+                               "carry every child in care at its start: it looks cut short or filtered, or the "
+                               "children's ids changed between the returns. Assembled, they would all leave care on "
+                               "31 March. Export the whole return again (with the same ids)."))
     return out
