@@ -286,8 +286,8 @@ class CommitmentRow(StrictModel):
     provider: str
     cost_line: str
     weekly_cost: NonNegativeMoney = Field(description="Pounds a week.")
-    start: date
-    planned_end: date | None = None
+    start: date = Field(description="The first day paid (YYYY-MM-DD or dd/mm/yyyy).")
+    planned_end: date | None = Field(None, description="The last day paid, counted (blank: to 31 March).")
     funding_social_care: Decimal | None = Field(None, description="Percentage; blank means 100% social care.")
     funding_education: Decimal | None = None
     funding_health: Decimal | None = None
