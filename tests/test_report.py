@@ -154,6 +154,13 @@ def test_a_missing_file_in_the_configuration_is_located_and_a_grouped_population
     assert (problem.file, problem.where, problem.column) == (str(config), "5", "unit_costs")
     config.write_text(config.read_text(encoding="utf-8").replace("unit_costs: nosuch.yaml\n", ""), encoding="utf-8")
     assert read_config(config).population_0_17 == 60_000
+    config.write_text(config.read_text(encoding="utf-8") + "capacity: {residential_in_house: 14}\n", encoding="utf-8")
+    with pytest.raises(ReportConfigError) as info:  # found at step 5 of the run, with no file or line
+        read_config(config)
+    (problem,) = info.value.problems
+    assert problem.where == "6" and "did you mean 'residential_inhouse'?" in problem.message
+    config.write_text(config.read_text(encoding="utf-8").replace("residential_in_house", "residential_inhouse"),
+                      encoding="utf-8")
     for written, unit in (("£'000", "£000"), ("£k", "£000"), ("£ million", "£m")):  # as councils head columns
         config.write_text(config.read_text(encoding="utf-8").split("money_unit")[0] + f'money_unit: "{written}"\n',
                           encoding="utf-8")

@@ -202,10 +202,26 @@ def read_config(path: Path) -> ReportConfig:
     """
     model, lines = load_file(path, ReportConfig, ReportConfigError)
     config = model.resolved(Path(path).resolve().parent)
-    missing = missing_paths(config, str(path), lines, written=model)
+    missing = missing_paths(config, str(path), lines, written=model) + _unknown_capacity(model, str(path), lines)
     if missing:
         raise ReportConfigError(missing)
     return config
+
+
+def _unknown_capacity(model: ReportConfig, file: str, lines: dict) -> list[LocatedProblem]:
+    """In-house capacity for a placement category the taxonomy does not have: found on its line here, where
+    the report stopped at its fifth step with the category alone."""
+    from placecast.ssda903.taxonomy import load_taxonomy
+
+    categories = load_taxonomy().categories
+    out = []
+    for key in model.capacity:
+        if key not in categories:
+            near = difflib.get_close_matches(key, categories, n=1, cutoff=0.6)
+            hint = f"did you mean '{near[0]}'? " if near else ""
+            out.append(located(file, lines, ("capacity", key), key, f"unknown placement category; {hint}use one "
+                               f"of {', '.join(categories)}."))
+    return out
 
 
 def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None,
