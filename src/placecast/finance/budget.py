@@ -662,7 +662,8 @@ def _negative_forecasts(model: BudgetFile, budget_lines: list[BudgetLine], file:
     problems = []
     for i, (raw, line) in enumerate(zip(model.lines, budget_lines, strict=True)):
         spending = line.budget_previous > 0 and line.cash_limit > 0  # a funding line budgeted at 0 may be negative
-        if not raw.income and spending and line.forecast_given and line.forecast_net_expenditure < 0:
+        gross = raw.forecast_gross is not None  # net of gross and income, both given: more income is no typo
+        if not raw.income and spending and not gross and line.forecast_given and line.forecast_net_expenditure < 0:
             key = "forecast_net_expenditure" if raw.forecast_net_expenditure is not None else "actuals_to_date"
             problems.append(located(file, lines, ("lines", i, key), line.forecast_net_expenditure,
                                     f"the line '{raw.name}' has a spending budget (cash limit {line.cash_limit}) "

@@ -131,7 +131,8 @@ class BudgetLineFile(StrictModel):
                                                      "contributions from partners), with forecast_gross.")
     forecast_variance: Money | None = Field(None, description="The forecast given as its variance on the cash "
                                             "limit, before adjustments and reserves (as many published tables do).")
-    income: bool = Field(False, description="An income line: its budget may be negative.")
+    income: bool = Field(False, description="An income line: its budget and its net forecast may be negative "
+                         "(a grant line, or one whose income may exceed its spending).")
     outside_cash_limit: bool = Field(False, description="Ring-fenced funding (the Dedicated Schools Grant, the "
                                      "UASC grant): reported beside the position, not in it.")
     actuals_to_date: Component | None = Field(None, description="With committed_to_year_end and new_demand, the "
