@@ -57,8 +57,8 @@ RULES: dict[str, tuple[str, str, str]] = {
     "OUTSIDE_YEAR": (ERROR, "354/385", "A date falls outside the collection year of the return"),
     "YEAR_MISMATCH": (ERROR, "", "The folder's collection year does not match the dates in the file"),
     "NOT_CARRIED_FORWARD": (WARNING, "562", "An episode open at 31 March is missing from the next return"),
-    "RETURN_INCOMPLETE": (ERROR, "", "Over a quarter of the episodes open at 31 March are missing from the next "
-                                     "return"),
+    "RETURN_INCOMPLETE": (ERROR, "", "A return lacks over a quarter of its children: those in care at its start, "
+                                     "or those in its Header"),
 }
 
 
