@@ -324,3 +324,11 @@ def test_councils_spellings_of_thousands_read_as_thousands(tmp_path, unit):
     path = tmp_path / "budget.yaml"
     path.write_text(GOOD.replace("units: £000", f'units: "{unit}"'), encoding="utf-8")
     assert read_budget(path).scale == 1000
+
+
+def test_a_budget_without_its_units_is_an_error_not_read_as_thousands(tmp_path):
+    """A budget in pounds with no 'units:' (a workbook's blank Settings cell) was read as £000: 1,000 times out,
+    with nothing to compare it with when no line is computed from the data."""
+    problems = _problems(tmp_path, GOOD.replace("units: £000\n", ""))
+    assert [p.column for p in problems] == ["units"]
+    assert "this key is required: what every amount is in, £000" in problems[0].message

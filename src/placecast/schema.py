@@ -272,8 +272,11 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
         near = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         hint = f"; did you mean '{near[0]}'?" if near else "."
         return f"unknown key '{loc[-1]}'{hint} Expected one of: {', '.join(allowed) or 'see the schema'}."
-    if kind == "missing":
-        return "this key is required."
+    if kind == "missing":  # with what the key holds, when the schema says
+        _, models = _walk(model, error["loc"][:-1])
+        field = models[0].model_fields.get(str(loc[-1])) if len(models) == 1 else None
+        return f"this key is required: {field.description}" if field and field.description else \
+            "this key is required."
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(error["ctx"]["expected_tags"]).split(",")]
         near = difflib.get_close_matches(str(error["ctx"]["tag"]), tags, n=1, cutoff=0.6)

@@ -218,7 +218,8 @@ class BudgetFile(StrictModel):
                                            "movement_basis, when the lines do not give theirs.")
     previous_mitigations: NonNegativeMoney | None = Field(None, description="The previous report's mitigations, "
                                                           "for a movement after mitigations.")
-    units: MoneyUnit = Field("thousands", description="£000 (or 'thousands', £'000, £k) or £ (or 'pounds').")
+    units: MoneyUnit = Field(description="what every amount is in, £000 (or thousands, £'000, £k) or £ (or "
+                             "pounds), as a budget in pounds read as £000 is 1,000 times out.")
     cash_limit: Money | None = Field(None, description="The portfolio's stated cash limit: the lines' cash "
                                      "limits must add up to it.")
     adjustments: list[AdjustmentFile] = Field(default_factory=list, description="Adjustment columns the council "

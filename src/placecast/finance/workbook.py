@@ -209,9 +209,10 @@ def _data(book: Any, file: str) -> tuple[dict[str, Any], dict[str, tuple[str, st
         if key not in SETTINGS:
             problems.append(LocatedProblem(file, f"sheet Settings, row {number}", "setting (A)", key,
                                            f"unknown setting; expected one of {', '.join(SETTINGS)}."))
-        elif "value" in cells:
-            data[key] = cells["value"]
+        else:  # a blank value is not given; its row is still where a required one is asked for
             places[key] = (f"sheet Settings, row {number}", "value (B)")
+            if "value" in cells:
+                data[key] = cells["value"]
     index: dict[str, int] = {}
     for number, cells, refs in _rows(book["Lines"], LINE_COLUMNS, file, problems):
         i = len(data["lines"])
