@@ -374,7 +374,7 @@ def period_warning(model: BudgetFile, day: date) -> str | None:
     figures are that period's, so they would be reported as this one's (and the movement against the wrong
     quarter). A warning, not an error: a budget computed wholly from the data may stand for the next quarter.
 
-    >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "lines": [
+    >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "units": "£000", "lines": [
     ...     {"name": "x", "budget_previous_quarter": 1, "forecast_net_expenditure": 1}]})
     >>> period_warning(budget, date(2025, 12, 31))[:60]
     'The budget is for Quarter 2 (to 30/09/2025), but the positio'
@@ -397,7 +397,7 @@ def check_budget_year(model: BudgetFile, day: date, source: str, fix: str = "giv
     otherwise one year's budget is set against another year's placements. :class:`UnusableInputError` says so,
     with ``fix`` (``{budget}`` and ``{position}`` name the two years) saying what to do where it is raised.
 
-    >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "lines": [
+    >>> budget = BudgetFile.model_validate({"quarter": "2025/26 Q2", "units": "£000", "lines": [
     ...     {"name": "x", "budget_previous_quarter": 1, "forecast_net_expenditure": 1}]})
     >>> check_budget_year(budget, date(2026, 6, 30), "b.yaml: the budget")
     Traceback (most recent call last):
