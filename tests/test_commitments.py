@@ -138,3 +138,12 @@ def test_a_placement_left_open_when_the_next_began_is_an_error_not_costed_twice(
     (p,) = info.value.problems
     assert (p.where, p.column, p.value) == ("line 4", "start", "P3") and "placement on line 2" in p.message
     assert "A1" not in str(p)  # the child's id is not shown
+
+
+def test_a_total_row_copied_in_with_the_register_is_named_as_one(tmp_path):
+    p = _register(tmp_path, "A1,P1,Acme,residential_external,5000,01/04/2025,,,,,\nTotal,,,,5000,,,,,,\n")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(p, LINES)
+    said = {(q.where, q.column): q.message for q in info.value.problems}
+    assert "a total row, not a placement" in said[("line 3", "child_id")]
+    assert said[("line 3", "start")] == "not a date; write YYYY-MM-DD or dd/mm/yyyy."

@@ -171,6 +171,9 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
                                                  f"the same placement reference is on line {first_line[i]}; "
                                                  "each placement once.")))
     flag(df["child_id"] == "", "child_id", "give the child's id.")
+    total = df["child_id"].str.casefold().str.replace(r"[^a-z]+", " ", regex=True).str.strip().isin(
+        ["total", "totals", "grand total", "sub total", "subtotal"])
+    flag(total, "child_id", "a total row, not a placement: Placecast adds the commitments up itself; remove it.")
     flag(~df["cost_line"].isin(cost_lines), "cost_line", f"unknown cost line; use one of {', '.join(cost_lines)}.")
     typed = df["weekly_cost"].str.replace("£", "", regex=False).str.strip()
     grouped = typed.str.fullmatch(GROUPED_THOUSANDS.pattern)  # 1,500.00; never 87,7 read as 877
@@ -178,9 +181,10 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     flag(weekly.isna() | (weekly < 0) | ~np.isfinite(weekly.fillna(0)), "weekly_cost",
          "must be a non-negative amount in pounds a week.")
     start = _dates(df["start"])
-    flag(start.isna(), "start", "not a date; use YYYY-MM-DD.")
+    flag(start.isna(), "start", "not a date; write YYYY-MM-DD or dd/mm/yyyy.")
     end = _dates(df["planned_end"])
-    flag((df["planned_end"] != "") & end.isna(), "planned_end", "not a date; use YYYY-MM-DD or leave blank.")
+    flag((df["planned_end"] != "") & end.isna(), "planned_end", "not a date; write YYYY-MM-DD or dd/mm/yyyy, or "
+         "leave it blank.")
     flag(start.notna() & end.notna() & (end < start), "planned_end",
          "the planned end is before the start; correct one of them.")
     found += _overlaps(df["child_id"], start, end, line, df["placement_ref"], file)
