@@ -78,6 +78,15 @@ def number_text(text: str, symbols: str = "£") -> str:
     return text.replace(",", "") if GROUPED_THOUSANDS.fullmatch(text) else text
 
 
+def folded(text: str) -> str:
+    """A name as people may write it twice: case and spacing aside.
+
+    >>> folded("  Plan   A "), folded("plan a")
+    ('plan a', 'plan a')
+    """
+    return " ".join(text.casefold().split())
+
+
 def spelled_as(words: dict[str, str]) -> Callable[[object], object]:
     """A validator that reads a word the ways people write it (case and spacing aside) as the one ``words``
     maps it to; any other value is left for the field's own type to judge (and report).
@@ -361,6 +370,14 @@ def read_model(path: Path | str, model: type[M], error: type[LocatedInputError] 
 def located(file: str, lines: dict[Loc, int], loc: Loc, value: object, message: str) -> LocatedProblem:
     """A problem at the key path ``loc`` of a file read by :func:`load_file`."""
     return LocatedProblem(file, _line_of(lines, loc), _key_path(loc), _shown(value), message)
+
+
+def unknown_among(file: str, lines: dict[Loc, int], loc: Loc, name: str, allowed: Sequence[str], what: str
+                  ) -> LocatedProblem:
+    """A name at ``loc`` that is none of ``allowed``: located, with the nearest one and the list to choose from."""
+    near = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    return located(file, lines, loc, name, f"unknown {what}; {hint}use one of {', '.join(allowed)}.")
 
 
 def check_columns(header: Sequence[str], model: type[BaseModel], file: str, line: str = "1"

@@ -283,8 +283,9 @@ def _no_line(line: str, names: dict[str, int]) -> str:
     the same but for case and spacing, or one near it."""
     from difflib import get_close_matches
 
-    folded = {" ".join(n.casefold().split()): n for n in names}
-    near = folded.get(" ".join(line.casefold().split())) or next(
+    from placecast.schema import folded
+
+    near = {folded(n): n for n in names}.get(folded(line)) or next(
         iter(get_close_matches(line, list(names), n=1, cutoff=0.6)), None)
     hint = f" (did you mean '{near}'?)" if near else ""
     return f"names no row of the Lines sheet{hint}; use a line's name exactly."

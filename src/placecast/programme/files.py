@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_v
 from placecast.finance.files import FinancialYear, Money, MoneyUnit, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
 from placecast.programme.levers import OUT_OF_CARE, check_intervention
-from placecast.schema import StrictModel, fraction_text, spelled_as
+from placecast.schema import StrictModel, folded, fraction_text, spelled_as
 
 AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
 Share = Annotated[float, BeforeValidator(lambda v: fraction_text(v, "a share")), Field(ge=0, le=1)]
@@ -107,7 +107,7 @@ Intervention = Annotated[EdgeOfCare | Reunification | StepDown | NewHome | Foste
 
 def scenario_name(value: str | None) -> str | None:
     """A scenario's rows are labelled by its name beside the baseline's: 'baseline' would be two of them."""
-    if value is not None and " ".join(value.casefold().split()) == "baseline":
+    if value is not None and folded(value) == "baseline":
         raise ValueError("'baseline' labels the forecast without the scenario; give the scenario a name of its own")
     return value
 

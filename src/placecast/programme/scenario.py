@@ -37,7 +37,7 @@ from placecast.programme.files import (
     StepDown,
 )
 from placecast.programme.plan import PlanFileError
-from placecast.schema import load_file, read_text
+from placecast.schema import folded, load_file, read_text
 
 
 class ScenarioFileError(PlanFileError):
@@ -224,8 +224,8 @@ def _check_shared(scenarios: list[Scenario]) -> None:
 def _check_names(names: list[str]) -> None:
     """Each scenario's rows are labelled by its name beside the baseline's: two scenarios of one name, or one
     named 'baseline', gave rows no reader could tell apart."""
-    folded = [" ".join(n.casefold().split()) for n in names]
-    same = sorted({n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1 or f == "baseline"})
+    written = [folded(n) for n in names]
+    same = sorted({n for n, f in zip(names, written, strict=True) if written.count(f) > 1 or f == "baseline"})
     if same:
         raise UnusableInputError(f"Scenario name {', '.join(repr(n) for n in same)}: each scenario's rows are "
                                  "labelled by its name beside the baseline's, so each needs a name of its own, and "

@@ -22,7 +22,7 @@ from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.finance.calendar import quarter_end
 from placecast.finance.files import THOUSANDS_WORDS
 from placecast.model.settings import ForecastSettings
-from placecast.schema import StrictModel, load_file, located, number_text, spelled_as
+from placecast.schema import StrictModel, load_file, located, number_text, spelled_as, unknown_among
 
 # the report's unit as councils' reports head their columns: £'000, £k; £m, £ million
 MONEY_UNIT_WORDS = {**THOUSANDS_WORDS, "£ m": "£m", "£million": "£m", "£ million": "£m", "£ millions": "£m",
@@ -214,14 +214,8 @@ def _unknown_capacity(model: ReportConfig, file: str, lines: dict) -> list[Locat
     from placecast.ssda903.taxonomy import load_taxonomy
 
     categories = load_taxonomy().categories
-    out = []
-    for key in model.capacity:
-        if key not in categories:
-            near = difflib.get_close_matches(key, categories, n=1, cutoff=0.6)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            out.append(located(file, lines, ("capacity", key), key, f"unknown placement category; {hint}use one "
-                               f"of {', '.join(categories)}."))
-    return out
+    return [unknown_among(file, lines, ("capacity", key), key, categories, "placement category")
+            for key in model.capacity if key not in categories]
 
 
 def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None,

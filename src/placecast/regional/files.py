@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field
 
 from placecast.errors import LocatedProblem
-from placecast.schema import InputFileError, StrictModel, load_file
+from placecast.schema import InputFileError, StrictModel, load_file, unknown_among
 
 
 class CapacityFile(StrictModel):
@@ -58,7 +58,6 @@ def read_capacity(path: Path, categories: list[str]) -> dict[str, int]:
     model, lines = _capacity_csv(path) if Path(path).suffix.lower() == ".csv" else load_file(path, CapacityFile)
     unknown = [c for c in model.beds if c not in categories]
     if unknown:
-        raise InputFileError([LocatedProblem(str(path), str(lines.get(("beds", c), "-")), f"beds.{c}", c,
-                                             f"unknown placement category; use one of {', '.join(categories)}.")
+        raise InputFileError([unknown_among(str(path), lines, ("beds", c), c, categories, "placement category")
                               for c in unknown])
     return dict(model.beds)

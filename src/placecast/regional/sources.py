@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from placecast.errors import UnusableInputError
+from placecast.schema import folded
 
 COUNCIL_COLUMNS = ("council", "la", "la_code", "local_authority")
 
@@ -62,7 +63,7 @@ def _safe(name: str) -> str:
 def _check_spelling(spelt: dict[str, tuple[str, str]], name: str, where: str) -> None:
     """Two spellings of one council (York and york, or Bath & NE Somerset and Bath _ NE Somerset as folder
     names) would be forecast as two councils, each with part of the children: an error naming both."""
-    for key in (" ".join(name.casefold().split()), f"folder:{_safe(name).casefold()}"):
+    for key in (folded(name), f"folder:{_safe(name).casefold()}"):
         first, first_where = spelt.setdefault(key, (name, where))
         if first != name:
             raise UnusableInputError(f"{where}: council '{name}', but {first_where} writes '{first}'. They would be "
