@@ -124,8 +124,8 @@ class CounterfactualAvoidance:
         if self.rest_of_year is not None:
             named.append((f"Rest of the year after {self.last_day:%d/%m/%Y} (forecast)", self.rest_of_year))
         named.append((f"Full-year effect of the position at {self.last_day:%d/%m/%Y}", self.full_year_effect))
-        return pd.DataFrame([{"measure": name, "mean": round(v.mean, 2), "p10": round(v.p10, 2),
-                              "p90": round(v.p90, 2)} for name, v in named])  # pounds, to the penny
+        return pd.DataFrame([{"measure": name, "mean": v.mean, "p10": v.p10, "p90": v.p90}
+                             for name, v in named])  # pounds, unrounded: rounded once where it is written
 
 
 def _window(approved: date, as_at: date) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:

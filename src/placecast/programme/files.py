@@ -220,8 +220,9 @@ class SavingsFile(StrictModel):
     """A savings (MTFP) programme: requirement, phasing by year, lines and forecast delivery."""
 
     name: str | None = None
-    units: MoneyUnit | None = Field(None, description="What its amounts are in: £000 (or thousands, £'000) or £ "
-                                    "(or pounds). Required: the plan's other amounts are in pounds.")
+    units: MoneyUnit = Field(description="what the savings programme's amounts are in: 'units: £000' for thousands "
+                             "(1100 for £1.1m) or 'units: £' for pounds, as the plan's planned and invest-to-save "
+                             "amounts are")
     cash_limit: Money | None = Field(None, description="The cash limit the saving is made against (left out: no "
                                      "revised cash limit is shown).")
     full_year_saving: Money = Decimal(0)
@@ -237,10 +238,6 @@ class SavingsFile(StrictModel):
     def _one_phasing(self) -> SavingsFile:
         if self.phasing and self.phasing_per_year:
             raise ValueError("give the phasing one way: phasing (cumulative) or phasing_per_year (each year's own)")
-        if self.units is None:  # savings written in £000 beside planned amounts in pounds: one would be 1000x out
-            raise ValueError("say what the savings programme's amounts are in: 'units: £000' for thousands (1100 "
-                             "for £1.1m) or 'units: £' for pounds, as the plan's planned and invest-to-save "
-                             "amounts are")
         return self
 
     def cumulative_phasing(self) -> dict[str, Decimal]:

@@ -159,7 +159,7 @@ def plan_from_model(model: PlanFile) -> Plan:
                  for j, ln in enumerate(sp.lines)]
         plan.savings.append(SavingsProgramme(sp.name or f"savings[{i}]", sp.cash_limit, sp.full_year_saving,
                                              sp.cumulative_phasing(), lines, dict(sp.forecast_delivery),
-                                             MONEY_UNITS[sp.units or "£"]))
+                                             MONEY_UNITS[sp.units]))
     for ms in model.milestones:
         plan.milestones.append(Milestone(ms.project, ms.milestone, ms.due.isoformat(), ms.status or ""))
     return plan

@@ -109,8 +109,8 @@ class ProgrammeResults:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables under the file names ``placecast programme track`` writes."""
         out = {f"invest_to_save_{i}.csv": t.table for i, t in enumerate(self.invest_to_save, start=1)}
-        for name in ("invest_to_save_summary", "case_benefits", "events_detected", "planned_vs_realised",
-                     "realised_avoidance", "realised_by_intervention", "milestones"):
+        for name in ("invest_to_save_summary", "case_benefits", "events_detected", "realised_avoidance",
+                     "realised_by_intervention", "milestones"):
             frame = getattr(self, name)
             if frame is not None:
                 out[f"{name}.csv"] = frame
