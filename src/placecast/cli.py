@@ -32,6 +32,7 @@ from placecast.model.settings import (
     DEFAULT_SEED,
     DEFAULT_TREND_CARRY,
     ForecastSettings,
+    uasc_words,
 )
 from placecast.outputs import write_tables
 
@@ -164,10 +165,10 @@ def ingest(
         history = assemble(validated, key, tax)
     check_keeps_years(out_dir, history.years)
     made_folder = not out_dir.exists()
-    named_key = keep_at is not None and keep_at.resolve() != (out_dir / KEY_FILE).resolve()  # a file of its own
+    named = keep_at if keep_at is not None and keep_at.resolve() != (out_dir / KEY_FILE).resolve() else None
     try:
-        if named_key and keep_at is not None:
-            _new_key_file(keep_at, key)
+        if named is not None:  # a new key in a file of its own, not kept with the history
+            _new_key_file(named, key)
         out_dir.mkdir(parents=True, exist_ok=True)
         store = Store(db or f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}")
         store.claim_key(fingerprint(key))
@@ -176,14 +177,14 @@ def ingest(
         def write(dataset) -> None:  # inside the store's transaction: an interrupted write stores nothing
             written.extend(write_history(history, findings, out_dir, {"dataset_hash": dataset.content_hash,
                                                                       "key_fingerprint": fingerprint(key)},
-                                         key=key if keep_at is not None and not named_key else None))
+                                         key=key if keep_at is not None and named is None else None))
 
         dataset, created = store.import_dataset(returns.files, history, findings, then=write)
     except BaseException:
         if made_folder:  # a failed or interrupted first ingest leaves no folder behind, nor a new key
             shutil.rmtree(out_dir, ignore_errors=True)
-        if named_key and keep_at is not None:
-            keep_at.unlink(missing_ok=True)
+        if named is not None:
+            named.unlink(missing_ok=True)
         raise
     seconds = time.perf_counter() - started
     out.print(f"Read {len(returns.files)} files for {len(history.years)} collection years "
@@ -686,7 +687,7 @@ def region(
     _print_council_notes(results)
     table = results.region.table()
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    who = {"exclude": " (UASC left out)", "only": " (UASC only)"}.get(settings.uasc, "")
+    who = f" ({children})" if (children := uasc_words(settings.uasc)) else ""
     out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care{who} at "
               f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
@@ -773,8 +774,8 @@ def costs(
 
     runs = _forecast_runs(forecast_dir)
     recorded = Path(forecast_dir) / FORECAST_SETTINGS  # which children, from when: kept beside the costs
-    uasc = str(recorded_settings(forecast_dir).get("uasc", "include"))
-    who = {"exclude": ", UASC left out", "only": ", UASC only"}.get(uasc, "")
+    children = uasc_words(str(recorded_settings(forecast_dir).get("uasc", "include")))
+    who = f", {children}" if children else ""
     rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
     first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)
     rates.check_in_force(first_month, "the forecast's days")

@@ -79,6 +79,15 @@ class ForecastSettings(StrictModel):
     combine: Literal["none", "no_change"] = "no_change"
 
 
+def uasc_words(uasc: str) -> str:
+    """Which children a forecast made with ``uasc`` counts, in words for its titles ("" for every child).
+
+    >>> uasc_words("exclude"), uasc_words("include")
+    ('UASC left out', '')
+    """
+    return {"exclude": "UASC left out", "only": "UASC only"}.get(uasc, "")
+
+
 class ModelInputError(UnusableInputError):
     """The history cannot support the requested fit (for example a start date outside the data)."""
 

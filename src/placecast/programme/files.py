@@ -222,7 +222,7 @@ class SavingsFile(StrictModel):
     name: str | None = None
     units: MoneyUnit = Field(description="what the savings programme's amounts are in: 'units: £000' for thousands "
                              "(1100 for £1.1m) or 'units: £' for pounds, as the plan's planned and invest-to-save "
-                             "amounts are")
+                             "amounts are.")
     cash_limit: Money | None = Field(None, description="The cash limit the saving is made against (left out: no "
                                      "revised cash limit is shown).")
     full_year_saving: Money = Decimal(0)

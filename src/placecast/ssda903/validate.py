@@ -495,8 +495,13 @@ def _check_against_header(ep: pd.DataFrame, hd: pd.DataFrame | None, year: int) 
     return out
 
 
-INCOMPLETE_SHARE = 0.25  # of the episodes open at a 31 March missing from the next return: an incomplete return
-INCOMPLETE_AT_LEAST = 20  # open episodes, below which a share says little
+INCOMPLETE_SHARE = 0.25  # of a return's children missing from it (in care at its start, or in its Header)
+INCOMPLETE_AT_LEAST = 20  # children, below which a share says little
+
+
+def _incomplete(missing: set, children: set) -> bool:
+    """Whether so many of ``children`` are ``missing`` that the return cannot be complete."""
+    return len(children) >= INCOMPLETE_AT_LEAST and len(missing) > INCOMPLETE_SHARE * len(children)
 
 
 def _check_header_children_have_episodes(ep: pd.DataFrame, hd: pd.DataFrame) -> list[Finding]:
@@ -507,7 +512,7 @@ def _check_header_children_have_episodes(ep: pd.DataFrame, hd: pd.DataFrame) -> 
         episodes = ep[ep[YEAR] == year]
         children = set(header["CHILD"])
         missing = children - set(episodes["CHILD"])
-        if len(children) >= INCOMPLETE_AT_LEAST and len(missing) > INCOMPLETE_SHARE * len(children):
+        if _incomplete(missing, children):
             source = str(episodes[SOURCE].iloc[0]) if len(episodes) else str(header[SOURCE].iloc[0])
             out.append(finding(source, 0, "Header, Episodes", f"{len(missing)} of {len(children)}", "RETURN_INCOMPLETE",
                                f"{len(missing):,} of the {len(children):,} children in the {year} Header "
@@ -535,7 +540,7 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
                          "(see the repairs table); check the next return."))
         in_care = set(open_y["CHILD"])  # children, not episodes: a date mended in the next return is no gap
         gone = in_care - set(ep.loc[ep[YEAR] == y + 1, "CHILD"])  # any row of the child's, dated or not
-        if len(in_care) >= INCOMPLETE_AT_LEAST and len(gone) > INCOMPLETE_SHARE * len(in_care):
+        if _incomplete(gone, in_care):
             source = str(usable.loc[usable[YEAR] == y + 1, SOURCE].iloc[0])
             out.append(finding(source, 0, "Episodes", f"{len(gone)} of {len(in_care)}", "RETURN_INCOMPLETE",
                                f"{len(gone):,} of the {len(in_care):,} children in care at 31/03/{y} "
