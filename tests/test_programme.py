@@ -270,6 +270,25 @@ def test_planned_amounts_too_small_to_be_pounds_a_year_are_said(tmp_path):
     assert read_plan(p).warnings() == []
 
 
+def test_a_move_logged_twice_is_refused_and_one_before_approval_is_said(tmp_path):
+    """A log row copied twice was checked against the history twice and counted twice as evidence; a move
+    dated before the approval (2023 typed for 2025) was counted in the log's own figures without a word."""
+    p = tmp_path / "plan.yaml"
+    move = "{child: '7', intervention: Step-down, date: %s, weekly_before: 4000, weekly_after: 900}"
+    p.write_text("approved: 2024-04-01\nrealised:\n" + "".join(f"  - {move % d}\n" for d in
+                                                               ("2024-06-03", "2023-06-03", "2024-06-03")),
+                 encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        read_plan(p)
+    (problem,) = info.value.problems
+    assert (problem.where, problem.column, problem.value) == ("5", "realised[2].date", "2024-06-03")
+    assert "already has a move of this child on this date (realised[0])" in problem.message
+    p.write_text(p.read_text(encoding="utf-8").rsplit("  - ", 1)[0], encoding="utf-8")
+    (warning,) = read_plan(p).warnings()
+    assert warning.startswith("1 logged move(s) dated before the plan's approval (01/04/2024), the first on "
+                              "03/06/2023")
+
+
 def test_logged_moves_are_costed_to_date_apart_from_the_rest_of_the_year():
     """A move on 1 December saves nothing yet of the days after the position date (31 January): 62 days to
     date of its 121 to 31 March."""

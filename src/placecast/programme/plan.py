@@ -44,10 +44,18 @@ class Plan:
 
     def warnings(self) -> list[str]:
         """Planned amounts too small to be pounds a year (250 for £250k): the plan to date would be met by
-        almost any realised figure, Green. Said, not refused, since Placecast cannot know what was meant."""
-        return [f"The plan's planned avoidance for {name} is £{amount:,.0f} in the year: planned amounts are in "
-                f"pounds (write {amount * 1000:,.0f} for £{amount:,.0f}k)." for name, amount in self.planned.items()
-                if 0 < amount < 1000]
+        almost any realised figure, Green; and logged moves dated before the plan was approved (a year typed
+        wrong, or a move the programme cannot claim). Said, not refused, since Placecast cannot know what was
+        meant."""
+        out = [f"The plan's planned avoidance for {name} is £{amount:,.0f} in the year: planned amounts are in "
+               f"pounds (write {amount * 1000:,.0f} for £{amount:,.0f}k)." for name, amount in self.planned.items()
+               if 0 < amount < 1000]
+        early = [ev.on for ev in self.realised if self.approved is not None and ev.on < self.approved]
+        if early:
+            out.append(f"{len(early)} logged move(s) dated before the plan's approval ({self.approved:%d/%m/%Y}), "
+                       f"the first on {min(early):%d/%m/%Y}: they are not measured against the baseline, and the "
+                       "log's own figures count them; check their dates.")
+        return out
 
 
 def read_plan(path: Path) -> Plan:
@@ -62,6 +70,8 @@ def read_plan(path: Path) -> Plan:
     model, lines = load_file(path, PlanFile, PlanFileError)
     problems = [located(str(path), lines, ("realised", i, key), value, message)
                 for i, ev in enumerate(model.realised) for key, value, message in _event_problems(ev, model)]
+    problems += [located(str(path), lines, ("realised", i, "date"), ev.on, message)
+                 for i, ev, message in _repeated_events(model.realised)]
     if problems:
         raise PlanFileError(problems)
     plan = plan_from_model(model)
@@ -113,6 +123,21 @@ def _event_problems(event: RealisedEventFile, model: PlanFile) -> list[tuple[str
     if planned and intervention_key(event.intervention) not in planned:
         out.append(("intervention", event.intervention, "the plan's planned: has no such intervention; name it as "
                     f"planned ({', '.join(model.planned)}) or add it to planned:."))
+    return out
+
+
+def _repeated_events(events: list[RealisedEventFile]) -> list[tuple[int, RealisedEventFile, str]]:
+    """Logged moves of one child on one date after the first: a row copied twice in the log would otherwise
+    be checked, and shown as evidence, twice."""
+    first: dict[tuple[str, date], int] = {}
+    out = []
+    for i, ev in enumerate(events):
+        if ev.child is None:
+            continue
+        seen = first.setdefault((ev.child, ev.on), i)
+        if seen != i:
+            out.append((i, ev, f"the log already has a move of this child on this date (realised[{seen}]); remove "
+                        "the repeat, or correct its child or date."))
     return out
 
 
