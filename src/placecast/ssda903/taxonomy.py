@@ -5,6 +5,7 @@ The default lives in ``codes/taxonomy.yaml``; a council can copy and edit it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -121,10 +122,35 @@ def _unknown_codes(parsed: TaxonomyFile, source: str, lines: dict) -> list[Locat
                                         "there or here."))
             for pair in pairs:
                 taken.setdefault(pair, rule.category)
+    problems += _uncovered(parsed, source, lines, fields["PLACE"].codes, sorted(providers))
     names = list(dict.fromkeys(r.category for r in parsed.categories))
     if parsed.fallback not in names:
         problems.append(located(source, lines, ("fallback",), parsed.fallback, "the fallback must be one of the "
                                 f"categories above: {', '.join(names)}."))
+    return problems
+
+
+def _uncovered(parsed: TaxonomyFile, source: str, lines: dict, codes: Iterable[str],
+               providers: list[str]) -> list[LocatedProblem]:
+    """Current PLACE codes that no rule takes for some providers: a council's copy without K2 for external
+    providers counted every external residential placement as the fallback ('other') without a word. The
+    fallback is for codes of later years, not for today's; a council that wants a code there lists it in
+    the fallback's rule."""
+    temporary = {code.strip().upper() for code in parsed.temporary}
+    rules = [({c.strip().upper() for c in r.place}, None if r.provider is None else
+              {p.strip().upper() for p in r.provider}) for r in parsed.categories]
+    problems = []
+    for code in sorted(set(codes) - temporary):
+        missing = [p for p in providers if not any(code in place and (given is None or p in given)
+                                                   for place, given in rules)]
+        if missing:
+            named = [p for p in missing if p] + (["blank"] if "" in missing else [])
+            who = "any provider" if len(missing) == len(providers) else \
+                "PLACE_PROVIDER " + ", ".join(named[:-1]) + (" or " if len(named) > 1 else "") + named[-1]
+            problems.append(located(source, lines, ("categories",), code, f"no rule takes {code} with {who}: such "
+                                    f"placements would be counted as '{parsed.fallback}' (the fallback) without a "
+                                    f"word. Add {code} to the rule of the category it belongs to (or to the "
+                                    f"rule of '{parsed.fallback}' to count it there)."))
     return problems
 
 
