@@ -538,3 +538,27 @@ def test_a_start_within_a_month_uses_the_month_end_before_it_not_after(history):
     assert DemandModel(n_runs=10).fit(history, date(2024, 3, 31)).origin_ == pd.Timestamp("2024-03-31")
     mid = dataclasses.replace(history, census_date=date(2025, 3, 15))  # an extract that ends within a month
     assert DemandModel(n_runs=10).fit(mid).origin_ == pd.Timestamp("2025-02-28")
+
+
+def test_a_category_of_the_councils_own_taxonomy_is_forecast_and_costed_as_itself(history):
+    """A council's taxonomy with solo residential placements of their own: the forecast folded them into
+    'other' (from the built-in category list) and costed them at 'other''s weekly cost without a word."""
+    from dataclasses import replace
+
+    from placecast.finance import default_unit_costs
+    from placecast.finance.errors import FinanceInputError
+    from placecast.finance.forecast_cost import cost_runs
+
+    episodes = history.episodes.copy()
+    solo = episodes["category"] == "residential_external"
+    episodes.loc[solo, "category"] = "residential_solo"
+    own = replace(history, episodes=episodes)
+    assert own.categories()[-2:] == ["residential_solo", "other"]
+    forecast = DemandModel(n_runs=50, random_state=1).fit(own).project(6)
+    start = forecast.table().query("date == date.min()").set_index("category")["mean"]
+    at_census = int(solo[(episodes["start"] <= pd.Timestamp(own.census_date)) & ~episodes["short_break"]
+                         & (episodes["end"].isna() | (episodes["end"] > pd.Timestamp(own.census_date)))].sum())
+    assert at_census > 0 and start["residential_solo"] == at_census and start["residential_external"] == 0
+    with pytest.raises(FinanceInputError, match="residential_solo") as info:
+        cost_runs(forecast.run_days(), default_unit_costs())
+    assert "pass --unit-costs with a weekly cost for it" in info.value.problems[0].message

@@ -84,8 +84,14 @@ def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
             near = difflib.get_close_matches(category, spare, n=1, cutoff=0.8)
             return f" (the file's '{near[0]}' is no category: is it this one misspelt?)" if near else ""
 
-        raise FinanceInputError([InputProblem("unit costs", "costs", c, "", "no unit cost for this category; add "
-                                              f"it to the unit costs file{hint(c)}.") for c in missing])
+        def fix(category: str) -> str:
+            if unit_costs.source == UnitCosts.source:  # a category of the council's own taxonomy
+                return ("pass --unit-costs with a weekly cost for it ('placecast defaults unit-costs' gives a file "
+                        "to copy)")
+            return f"add it to the unit costs file{hint(category)}"
+
+        raise FinanceInputError([InputProblem(unit_costs.source, "costs", c, "", f"no unit cost for this category; "
+                                              f"{fix(c)}.") for c in missing])
 
 
 def _cost_array(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts

@@ -18,7 +18,6 @@ from placecast.model.demand import DemandModel, select_uasc
 from placecast.model.panel import month_ends
 from placecast.model.settings import check_settings
 from placecast.ssda903.assemble import History, counts_in_care
-from placecast.ssda903.taxonomy import load_taxonomy
 
 HORIZONS = (3, 6, 12, 24)
 CATEGORY_ROW = "categories"  # the metrics over all placement categories together
@@ -165,7 +164,7 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
     origins = origins_for(history, horizon=min(horizons))
     rows = []
     census = pd.Timestamp(history.census_date)
-    actual = _actuals(episodes, origins, horizons, census, template.categories or load_taxonomy().categories)
+    actual = _actuals(episodes, origins, horizons, census, template.categories or history.categories())
     for origin in origins:
         o = pd.Timestamp(origin)
         reachable = [h for h in horizons if o + pd.offsets.MonthEnd(h) <= census]

@@ -33,7 +33,6 @@ from placecast.model.panel import (
 from placecast.model.project import Adjustments, expected_path, simulate_runs
 from placecast.model.settings import ForecastSettings, ModelInputError, check_settings
 from placecast.ssda903.assemble import History
-from placecast.ssda903.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -277,7 +276,7 @@ class DemandModel:
         episodes = select_uasc(history.episodes, self.uasc)
         if episodes.empty:
             raise ModelInputError("The history has no episodes to fit (after the UASC choice).")
-        categories = self.categories or load_taxonomy().categories
+        categories = self.categories or history.categories()
         data_start = pd.Timestamp(history.first_day)
         months = int(round(self.window_years * 12))
         first = max(month_end((origin - pd.DateOffset(months=months)).date()), month_end(data_start.date()))

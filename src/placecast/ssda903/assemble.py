@@ -67,6 +67,20 @@ class History:
         ends = [d for d in (collection_year_end(y) for y in self.years) if d <= self.census_date]
         return ends if ends and ends[-1] == self.census_date else [*ends, self.census_date]
 
+    def categories(self) -> list[str]:
+        """The placement categories to forecast and report: the built-in taxonomy's, in its order, with any
+        category of the council's own taxonomy (at ingest) before its last, the fallback ('other'). Reading
+        them from the default alone put a council's own category, such as solo residential placements, into
+        'other' without a word.
+
+        >>> from placecast.testing import small_history
+        >>> small_history().categories()[-2:]
+        ['adoption', 'other']
+        """
+        built_in = load_taxonomy().categories
+        own = sorted(set(self.episodes["category"].dropna().astype(str)) - set(built_in))
+        return [*built_in[:-1], *own, built_in[-1]]
+
     @property
     def first_day(self) -> date:
         """1 April of the first collection year: before it, only the children still in care then are seen."""
