@@ -154,6 +154,13 @@ def test_a_programme_sized_without_its_start_is_an_error_not_a_council_without_o
     alone = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "s"), "--children-in-care", "50",
                                      "--fork-seed", "3"])  # a future re-drawn from no date: ignored, as was
     assert alone.exit_code == 2 and "give the date too" in " ".join(alone.output.replace("│", " ").split())
+    for option, extra in (("--programme-from", ["--fewer-entries", "0.3"]), ("--fork-date", ["--fork-seed", "3"])):
+        # after the returns end: an empty programme_truth.csv, or the same returns, without a word
+        late = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "s"), "--children-in-care", "50",
+                                        option, "2030-01-01", *extra])
+        said = " ".join(late.output.replace("│", " ").split())
+        assert late.exit_code == 2 and "01/01/2030 is not before the returns end (31/03/2025)" in said
+    assert not (tmp_path / "s").exists()
 
 
 def _episodes(rows):

@@ -971,6 +971,46 @@ def scenario_compare(
     _run_scenarios(scenario_files, history, out_dir, workers, scheduler)
 
 
+def _synth_fork(fork_date: str | None, fork_seed: int | None, end_year: int) -> date | None:
+    """synth's --fork-date: a date before the returns end, with its --fork-seed."""
+    if fork_seed is not None and fork_date is None:
+        raise typer.BadParameter("--fork-seed re-draws the future from --fork-date: give the date too.",
+                                 param_hint="--fork-date")
+    if fork_date is None:
+        return None
+    try:
+        fork = date.fromisoformat(fork_date)
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{fork_date}' is not a date; use YYYY-MM-DD.", param_hint="--fork-date") from exc
+    if fork_seed is None:
+        raise typer.BadParameter("--fork-date needs --fork-seed.", param_hint="--fork-seed")
+    _before_returns_end(fork, end_year, "--fork-date")
+    return fork
+
+
+def _synth_programme(programme_from: str | None, end_year: int, fewer_entries: float, step_downs_per_month: float,
+                     returns_home_per_month: float):
+    """synth's programme of known size, from a date before the returns end, or None."""
+    from placecast.synth import SynthProgramme
+
+    sized = [name for name, value in (("--fewer-entries", fewer_entries), ("--step-downs-per-month",
+             step_downs_per_month), ("--returns-home-per-month", returns_home_per_month)) if value]
+    if sized and programme_from is None:  # the council would be written with no programme, without a word
+        raise typer.BadParameter(f"{', '.join(sized)} size a programme: give --programme-from, the day it starts.",
+                                 param_hint="--programme-from")
+    if programme_from is None:
+        return None
+    start = _start_date(programme_from, "--programme-from") or date.min
+    _before_returns_end(start, end_year, "--programme-from")
+    return SynthProgramme(start, fewer_entries, 10, 15, step_downs_per_month, returns_home_per_month)
+
+
+def _before_returns_end(day: date, end_year: int, option: str) -> None:
+    if day >= date(end_year, 3, 31):  # it would change nothing the returns hold
+        raise typer.BadParameter(f"{day:%d/%m/%Y} is not before the returns end (31/03/{end_year}): nothing in "
+                                 "them would change; choose an earlier date or a later --end-year.", param_hint=option)
+
+
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the returns into.")],
@@ -1000,29 +1040,11 @@ def synth(
     """Simulate a council and write its yearly SSDA903 returns, ground truth and manifest.
 
     With a programme, also the true cost it avoided each month (programme_truth.csv)."""
-    from placecast.synth import SynthProgramme, SynthSettings, simulate, write_returns
+    from placecast.synth import SynthSettings, simulate, write_returns
 
-    fork = None
-    if fork_seed is not None and fork_date is None:
-        raise typer.BadParameter("--fork-seed re-draws the future from --fork-date: give the date too.",
-                                 param_hint="--fork-date")
-    if fork_date is not None:
-        try:
-            fork = date.fromisoformat(fork_date)
-        except ValueError as exc:
-            raise typer.BadParameter(f"'{fork_date}' is not a date; use YYYY-MM-DD.",
-                                     param_hint="--fork-date") from exc
-        if fork_seed is None:
-            raise typer.BadParameter("--fork-date needs --fork-seed.", param_hint="--fork-seed")
-    programme = None
-    sized = [name for name, value in (("--fewer-entries", fewer_entries), ("--step-downs-per-month",
-             step_downs_per_month), ("--returns-home-per-month", returns_home_per_month)) if value]
-    if sized and programme_from is None:  # the council would be written with no programme, without a word
-        raise typer.BadParameter(f"{', '.join(sized)} size a programme: give --programme-from, the day it starts.",
-                                 param_hint="--programme-from")
-    if programme_from is not None:
-        programme = SynthProgramme(_start_date(programme_from, "--programme-from") or date.min, fewer_entries, 10, 15,
-                                   step_downs_per_month, returns_home_per_month)
+    fork = _synth_fork(fork_date, fork_seed, end_year)
+    programme = _synth_programme(programme_from, end_year, fewer_entries, step_downs_per_month,
+                                 returns_home_per_month)
     if generator is Generator.cohort:
         if programme is not None:
             raise typer.BadParameter("the cohort generator has no programme; use --generator hazard.",
