@@ -476,3 +476,39 @@ def test_a_return_missing_most_of_the_children_in_care_at_its_start_makes_the_hi
     assert "children in the 2025 Header" in incomplete["Header, Episodes"].message
     with pytest.raises(UnusableInputError, match="cut short or filtered"):
         check_usable(found, returns)
+
+
+def test_ids_whose_leading_zeros_a_spreadsheet_dropped_in_one_return_make_the_history_unusable(clean_council,
+                                                                                                tmp_path):
+    """Ids exported as 001234 in 2023 and 2024 but 1234 in the other years (their files saved from Excel): each
+    child in care at 31/03/2024 with such an id was two children, one closed then and one in care from its first
+    episode, so the history counted 27 children too many at 31/03/2023, with only 'not carried forward' warnings.
+    The change is found both ways: zeros added in 2023, dropped in 2025."""
+    import csv
+
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import check_usable
+
+    returns = tmp_path / "returns"
+    shutil.copytree(clean_council, returns)
+    for table in sorted(returns.glob("202[34]/*.csv")):
+        rows = list(csv.DictReader(table.open(encoding="utf-8-sig")))
+        if not rows or "CHILD" not in rows[0]:
+            continue
+        for row in rows:
+            if row["CHILD"][-1] in "05":  # about one child in five
+                row["CHILD"] = "00" + row["CHILD"]
+        with table.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    found = validate([returns]).findings
+    zeros = {f.file: f for f in found.errors if f.rule == "CHILD_ID_ZEROS"}
+    assert set(zeros) == {str(next((returns / year).glob("*pisode*"))) for year in ("2023", "2025")}
+    for finding in zeros.values():
+        changed, in_care = (int(n) for n in finding.value.split(" of "))
+        assert 0 < changed < 0.25 * in_care  # too few for RETURN_INCOMPLETE
+    assert "RETURN_INCOMPLETE" not in _rules(validate([returns]))
+    with pytest.raises(UnusableInputError, match="leading zeros dropped or added"):
+        check_usable(found, returns)
+    assert "CHILD_ID_ZEROS" not in _rules(validate([clean_council]))

@@ -59,6 +59,8 @@ RULES: dict[str, tuple[str, str, str]] = {
     "NOT_CARRIED_FORWARD": (WARNING, "562", "An episode open at 31 March is missing from the next return"),
     "RETURN_INCOMPLETE": (ERROR, "", "A return lacks over a quarter of its children: those in care at its start, "
                                      "or those in its Header"),
+    "CHILD_ID_ZEROS": (ERROR, "", "Children in care are in the next return with their ids' leading zeros dropped "
+                                  "or added"),
 }
 
 
@@ -67,10 +69,11 @@ RULES: dict[str, tuple[str, str, str]] = {
 # leaves its new children with no date of birth, so no age; a file whose dates fit another year than its
 # folder's puts a year's care in the wrong year; month-first dates swap day and month wherever the day is 12 or
 # less; a return missing a large share of the children in care at its start, cut short or filtered, or with
-# the children's ids changed, closes them all at 31 March): nothing may be forecast, costed or reported from
+# the children's ids changed, closes them all at 31 March; ids whose leading zeros a spreadsheet dropped in one
+# return count each such child twice): nothing may be forecast, costed or reported from
 # such a history until the returns are mended.
 HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH", "DATE_FORMAT_US",
-                  "RETURN_INCOMPLETE")
+                  "RETURN_INCOMPLETE", "CHILD_ID_ZEROS")
 
 
 @dataclass(frozen=True)

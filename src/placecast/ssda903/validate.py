@@ -548,4 +548,22 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
                                "carry every child in care at its start: it looks cut short or filtered, or the "
                                "children's ids changed between the returns. Assembled, they would all leave care on "
                                "31 March. Export the whole return again (with the same ids)."))
+        out.extend(_zeros_changed(gone, set(ep.loc[ep[YEAR] == y + 1, "CHILD"]) - set(ep.loc[ep[YEAR] == y, "CHILD"]),
+                                  len(in_care), y, str(usable.loc[usable[YEAR] == y + 1, SOURCE].iloc[0])))
     return out
+
+
+def _zeros_changed(gone: set, new: set, in_care: int, year: int, source: str) -> list[Finding]:
+    """Children in care at 31 March of ``year`` missing from the next return, which has children new to it
+    under the same ids with leading zeros dropped or added (a spreadsheet reading ids as numbers): assembled,
+    each would be two children, one leaving care at 31 March and one in care from the start of its story."""
+    unpadded = {child.lstrip("0"): child for child in new}
+    changed = [child for child in gone if unpadded.get(child.lstrip("0"), child) != child]
+    if not changed:
+        return []
+    return [finding(source, 0, "Episodes", f"{len(changed)} of {in_care}", "CHILD_ID_ZEROS",
+                    f"{len(changed):,} of the {in_care:,} children in care at 31/03/{year} are in the {year + 1} "
+                    "return only under the same id with its leading zeros dropped or added (like 001234 and 1234): "
+                    "a spreadsheet has read the ids as numbers, so each child would be counted twice. Restore the "
+                    "ids as the case-management system exports them (open the CSV files as text, not in Excel) "
+                    "and validate again.")]
