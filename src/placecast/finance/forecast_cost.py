@@ -85,7 +85,7 @@ def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
             return f" (the file's '{near[0]}' is no category: is it this one misspelt?)" if near else ""
 
         def fix(category: str) -> str:
-            if unit_costs.source == UnitCosts.source:  # a category of the council's own taxonomy
+            if unit_costs.source == UnitCosts.source and not hint(category):  # the council's own category
                 return ("pass --unit-costs with a weekly cost for it ('placecast defaults unit-costs' gives a file "
                         "to copy)")
             return f"add it to the unit costs file{hint(category)}"
