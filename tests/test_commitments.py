@@ -147,3 +147,14 @@ def test_a_total_row_copied_in_with_the_register_is_named_as_one(tmp_path):
     said = {(q.where, q.column): q.message for q in info.value.problems}
     assert "a total row, not a placement" in said[("line 3", "child_id")]
     assert said[("line 3", "start")] == "not a date; write YYYY-MM-DD or dd/mm/yyyy."
+
+
+def test_a_date_saved_as_a_spreadsheets_day_number_says_so(tmp_path):
+    """A register saved from Excel with its date format lost gives 45748 for 01/04/2025: 'not a date' alone
+    left the officer looking for a typing mistake."""
+    p = _register(tmp_path, "A1,P1,Acme,residential_external,5000,45748,46112.0,,,,\n")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(p, LINES)
+    said = {(q.column, q.value): q.message for q in info.value.problems}
+    assert set(said) == {("start", "45748"), ("planned_end", "46112.0")}
+    assert all(m.startswith("a spreadsheet's day number, not a date") for m in said.values())

@@ -127,6 +127,10 @@ def _no_unsaved_formulas(path: Path, sheet: str, header: list[str]) -> None:
                                  for _sheet, row, column, formula in found])
 
 
+EXCEL_DAY_NUMBER = ("a spreadsheet's day number, not a date (Excel counts days from 30/12/1899: 45748 is 01/04/2025); "
+                    "format the column as a date and save the file again, or write YYYY-MM-DD.")
+
+
 def _dates(values: pd.Series) -> pd.Series:
     """Dates written YYYY-MM-DD or dd/mm/yyyy (NaT where blank or invalid)."""
     iso = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
@@ -181,10 +185,13 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     flag(weekly.isna() | (weekly < 0) | ~np.isfinite(weekly.fillna(0)), "weekly_cost",
          "must be a non-negative amount in pounds a week.")
     start = _dates(df["start"])
-    flag(start.isna(), "start", "not a date; write YYYY-MM-DD or dd/mm/yyyy.")
+    serial = {c: df[c].str.fullmatch(r"[2-7]\d{4}(\.0+)?") for c in ("start", "planned_end")}
+    flag(start.isna() & ~serial["start"], "start", "not a date; write YYYY-MM-DD or dd/mm/yyyy.")
     end = _dates(df["planned_end"])
-    flag((df["planned_end"] != "") & end.isna(), "planned_end", "not a date; write YYYY-MM-DD or dd/mm/yyyy, or "
-         "leave it blank.")
+    flag((df["planned_end"] != "") & end.isna() & ~serial["planned_end"], "planned_end", "not a date; write "
+         "YYYY-MM-DD or dd/mm/yyyy, or leave it blank.")
+    for column, mask in serial.items():
+        flag(mask, column, EXCEL_DAY_NUMBER)
     flag(start.notna() & end.notna() & (end < start), "planned_end",
          "the planned end is before the start; correct one of them.")
     found += _overlaps(df["child_id"], start, end, line, df["placement_ref"], file)
