@@ -53,6 +53,15 @@ def test_a_share_may_be_written_as_a_percentage_and_75_says_how_to_write_it(tmp_
         _scenario(tmp_path, "bare", home.replace("OCC", "75"))
 
 
+def test_a_percentage_written_as_a_fraction_says_how_to_write_it(tmp_path):
+    """reduce_entries_pct: 0.1 (meant 10%) kept one entrant in a thousand out of care, without a word."""
+    edge = "  - {type: edge_of_care, start: 2025-06-01, reduce_entries_pct: PCT}\n"
+    assert _scenario(tmp_path, "pct", edge.replace("PCT", "'10%'")).interventions[0].settings["reduce"] == 0.1
+    assert _scenario(tmp_path, "zero", edge.replace("PCT", "0")).interventions[0].settings["reduce"] == 0
+    with pytest.raises(ScenarioFileError, match=r"in per cent: write 10 for 10% \(0\.1 would be read as 0\.1%"):
+        _scenario(tmp_path, "frac", edge.replace("PCT", "0.1"))
+
+
 def test_intensive_support_takes_children_out_of_care(history, tmp_path):
     team = _scenario(tmp_path, "ist", "  - {type: intensive_support, start: 2025-04-01, cases_per_year: 24, "
                                       "de_escalation_rate: 0.5}\n")

@@ -392,6 +392,9 @@ def test_scenario_preview_is_the_librarys_expected_value_and_scenarios_are_priva
     late = c.post("/c/demo/scenarios/preview", data={**form, "start": origin.replace(year=origin.year + 3).isoformat(),
                                                     "csrftoken": token(c)})
     assert late.status_code == 400 and "would change nothing" in late.json()["errors"]["form"]
+    # 0.8 typed in the hold field for 80% held one step-down in 125
+    frac = c.post("/c/demo/scenarios/preview", data={**form, "step_down_hold_pct": "0.8", "csrftoken": token(c)})
+    assert frac.status_code == 400 and "write 80 for 80%" in frac.json()["errors"]["step_down_hold_pct"]
     saved = c.post("/c/demo/scenarios", data={**form, "csrftoken": token(c)})  # not shared, not run
     assert saved.status_code == 303
     sid = int(saved.headers["location"].rsplit("/", 1)[1])

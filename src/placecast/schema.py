@@ -123,6 +123,31 @@ def fraction_text(value: object, what: str, per: str = "") -> object:
     return value
 
 
+def percent_text(value: object) -> object:
+    """A percentage as written: 10, or '10%' (read as 10). A number strictly between 0 and 1 is a fraction
+    written where a percentage is asked (0.1 for 10%, which would be read as a tenth of one per cent): a
+    ValueError saying how to write it. Anything else is left for the field's own type to judge.
+
+    >>> percent_text("15%"), percent_text(15)
+    (Decimal('15'), 15)
+    """
+    text = str(value).strip()
+    if isinstance(value, str) and text.endswith("%"):
+        try:
+            return Decimal(text[:-1].strip())
+        except ArithmeticError:
+            return value
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return value
+    if number.is_finite() and 0 < number < 1 and not isinstance(value, bool):
+        per_cent = f"{float(number * 100):g}"
+        raise ValueError(f"in per cent: write {per_cent} for {per_cent}% ({text} would be read as {text}%, under one "
+                         "per cent)")
+    return value
+
+
 def _exact_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
     text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
     try:

@@ -26,11 +26,12 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_v
 from placecast.finance.files import FinancialYear, Money, MoneyUnit, NonNegativeMoney, SavingStatus
 from placecast.model.settings import DEFAULT_SEED, HorizonMonths, Runs, Seed
 from placecast.programme.levers import OUT_OF_CARE, check_intervention
-from placecast.schema import StrictModel, folded, fraction_text, spelled_as
+from placecast.schema import StrictModel, folded, fraction_text, percent_text, spelled_as
 
 AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
 Share = Annotated[float, BeforeValidator(lambda v: fraction_text(v, "a share")), Field(ge=0, le=1)]
 Count = Annotated[float, Field(ge=0)]
+Percent = Annotated[float, BeforeValidator(percent_text)]  # 10 or '10%' for 10%; 0.1 refused
 InterventionName = Annotated[str, AfterValidator(check_intervention)]  # one whose lever Placecast knows
 
 
@@ -45,7 +46,7 @@ class EdgeOfCare(_Intervention):
 
     type: Literal["edge_of_care"]
     start: date
-    reduce_entries_pct: Annotated[float, Field(ge=0, le=100)]
+    reduce_entries_pct: Annotated[Percent, Field(ge=0, le=100)]
     age_bands: list[AgeBand] | None = None
 
 
@@ -54,7 +55,7 @@ class Reunification(_Intervention):
 
     type: Literal["reunification"]
     start: date
-    increase_return_home_pct: Annotated[float, Field(ge=0, le=500)]
+    increase_return_home_pct: Annotated[Percent, Field(ge=0, le=500)]
 
 
 class StepDown(_Intervention):

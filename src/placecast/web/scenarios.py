@@ -9,14 +9,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from placecast.programme.files import AgeBand, ScenarioFile, scenario_name
 from placecast.programme.scenario import Scenario, ScenarioComparison, scenario_from_model
-from placecast.schema import StrictModel
+from placecast.schema import StrictModel, percent_text
 
 SEED = 7  # the planner's runs share one seed, so every scenario is paired with the same baseline runs
-Pct = Annotated[float, Field(ge=0, le=100)]
+Pct = Annotated[float, BeforeValidator(percent_text), Field(ge=0, le=100)]  # 0.8 for 80% refused
 Count = Annotated[float, Field(ge=0, le=100)]
 Money = Annotated[float, Field(ge=0, le=100_000_000)]
 
@@ -31,7 +31,7 @@ class Levers(StrictModel):
     entries_reduced_pct: Pct = 0
     entries_age_bands: list[AgeBand] = Field(default_factory=list)
     edge_of_care_cost_per_year: Money = 0
-    return_home_increase_pct: Annotated[float, Field(ge=0, le=200)] = 0
+    return_home_increase_pct: Annotated[float, BeforeValidator(percent_text), Field(ge=0, le=200)] = 0
     reunification_cost_per_year: Money = 0
     step_downs_per_month: Count = 0
     step_down_from: str = "residential_external"
