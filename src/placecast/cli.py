@@ -299,6 +299,7 @@ def forecast(
     from rich.progress import Progress
 
     from placecast.model import DemandModel, write_forecast
+    from placecast.model.card import unknown_ages
     from placecast.model.combine import backtest_summary, plain_words, pooling, projected
     from placecast.ssda903 import load_history
 
@@ -318,6 +319,8 @@ def forecast(
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if pooling(result):
         out.print(pooling(result))
+    if note := unknown_ages(model):
+        err.print(f"[yellow]Warning:[/yellow] {note}", highlight=False)
     if bt is not None:
         out.print(backtest_summary(result, bt, 12))
         for sentence in plain_words(result, bt, settings.horizon_months):

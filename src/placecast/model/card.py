@@ -27,8 +27,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"{model.params_.transitions_used:,} child-months of transitions; children in care at the start: "
         f"{len(model.stock_):,}.",
         f"- UASC: {model.uasc}. Short breaks (V3/V4) excluded.",
-        *([f"- {model.unknown_dob_:,} of the children in care at the start have no date of birth (no Header "
-           "row): each is given the median age of the others."] if getattr(model, "unknown_dob_", 0) else []),
+        *([f"- {note}"] if (note := unknown_ages(model)) else []),
         "",
         "## Settings",
         f"- Start {s['origin']}, horizon {s['horizon_months']} months, {s['mode']} with {s['runs']} run(s), "
@@ -196,3 +195,13 @@ def _carried(carry: float) -> str:
     if carry == 1:
         return "the fitted trend carried on in full"
     return f"{carry:.0%} of the fitted trend carried on"
+
+
+def unknown_ages(model) -> str | None:
+    """What the forecast assumed of the children in care at its start who have no date of birth, or None."""
+    unknown = getattr(model, "unknown_dob_", 0)
+    if not unknown:
+        return None
+    return (f"{unknown:,} of the {len(model.stock_):,} children in care at the start have no date of birth (no "
+            "Header row, or its DOB blank): each is given the median age of the others, so their age bands and "
+            "when they leave care at 18 are guesses. Mend the Header's DOB and forecast again.")
