@@ -16,6 +16,7 @@ from placecast.finance.calendar import fy_end, fy_start
 from placecast.finance.forecast_cost import cost_runs, cost_summary
 from placecast.finance.outturn import check_counts_every_child, check_data_cover_the_year, forecast_outturn
 from placecast.model import DemandModel
+from placecast.model.card import unknown_ages
 from placecast.model.combine import projected
 from placecast.model.settings import ForecastSettings
 from placecast.quarter.config import parse_quarter
@@ -185,6 +186,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     progress(f"Forecasting children in care ({inputs.settings.runs:,} runs) and backtesting")
     forecast = forecast_step(history, inputs.settings, as_at)
     model = forecast.model
+    warnings += [note for note in (unknown_ages(model),) if note]
     logger.info("Fitted on %s to %s with %s children in care at the start; forecast %s months ahead; backtest at %s "
                 "origin(s).", f"{model.fit_window_[0]:%d/%m/%Y}", f"{model.fit_window_[1]:%d/%m/%Y}",
                 f"{len(model.stock_):,}", forecast.forecast.counts.sizes["month_end"] - 1,
