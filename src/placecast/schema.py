@@ -100,6 +100,18 @@ def spelled_as(words: dict[str, str]) -> Callable[[object], object]:
     return read
 
 
+def _as_written(value: object) -> tuple[Decimal | None, bool]:
+    """The number a value writes (None when it writes none; never a bool) and whether it ends with '%'."""
+    text = str(value).strip()
+    signed = isinstance(value, str) and text.endswith("%")
+    if isinstance(value, bool):
+        return None, False
+    try:
+        return Decimal(text[:-1].strip() if signed else text), signed
+    except ArithmeticError:
+        return None, signed
+
+
 def fraction_text(value: object, what: str, per: str = "") -> object:
     """A fraction of 1 as written: 0.03, or a percentage with its sign ('3%', read as 0.03). A number beyond
     1 is a percentage written without its sign (3 for 3%): a ValueError saying how to write it, where the
@@ -108,17 +120,11 @@ def fraction_text(value: object, what: str, per: str = "") -> object:
     >>> fraction_text("80%", "a share"), fraction_text(0.8, "a share")
     (Decimal('0.8'), 0.8)
     """
-    text = str(value).strip()
-    if isinstance(value, str) and text.endswith("%"):
-        try:
-            return Decimal(text[:-1].strip()) / 100
-        except ArithmeticError:
-            return value
-    try:
-        number = Decimal(text)
-    except ArithmeticError:
-        return value
-    if number.is_finite() and abs(number) > 1 and not isinstance(value, bool):
+    number, signed = _as_written(value)
+    if number is not None and signed:
+        return number / 100
+    if number is not None and number.is_finite() and abs(number) > 1:
+        text = str(value).strip()
         raise ValueError(f"{what} is a fraction of 1: write {number / 100} (or {text}%) for {text}%{per}")
     return value
 
@@ -131,18 +137,11 @@ def percent_text(value: object) -> object:
     >>> percent_text("15%"), percent_text(15)
     (Decimal('15'), 15)
     """
-    text = str(value).strip()
-    if isinstance(value, str) and text.endswith("%"):
-        try:
-            return Decimal(text[:-1].strip())
-        except ArithmeticError:
-            return value
-    try:
-        number = Decimal(text)
-    except ArithmeticError:
-        return value
-    if number.is_finite() and 0 < number < 1 and not isinstance(value, bool):
-        per_cent = f"{float(number * 100):g}"
+    number, signed = _as_written(value)
+    if number is not None and signed:
+        return number
+    if number is not None and number.is_finite() and 0 < number < 1:
+        text, per_cent = str(value).strip(), f"{float(number * 100):g}"
         raise ValueError(f"in per cent: write {per_cent} for {per_cent}% ({text} would be read as {text}%, under one "
                          "per cent)")
     return value
