@@ -116,6 +116,16 @@ def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
     assert ("sheet Settings, row 4", "value (B)") in found
 
 
+def test_a_drawdown_in_brackets_as_accounts_write_it_says_to_write_it_positive(tmp_path):
+    """'(1,400)' in the reserves column was 'expected greater than or equal to 0'."""
+    path, book, header = _demo_workbook(tmp_path)
+    book["Lines"].cell(2, header.index("reserves") + 1, "(1,400)")
+    (problem,) = _problems_when_read(path, book)
+    assert problem.value == "(1,400)" and problem.message == (
+        "may not be negative (Appropriations from reserves to this line): write it as a positive amount, without a "
+        "minus sign or brackets.")
+
+
 def test_a_formula_saved_without_its_result_is_an_error_not_a_line_at_budget(tmp_path):
     # openpyxl (like any program that writes workbooks) saves a formula without its result; read for
     # values the cell is blank, and a line with no forecast is shown at budget: £395k less deficit here.

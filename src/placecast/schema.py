@@ -297,6 +297,13 @@ def _line_of(lines: dict[Loc, int], loc: Loc) -> str:
     return "-"
 
 
+def _description(model: type[BaseModel], error: Any, loc: Loc) -> str | None:
+    """What the schema says the erring key holds, when it says."""
+    _, models = _walk(model, error["loc"][:-1])
+    field = models[0].model_fields.get(str(loc[-1])) if len(models) == 1 else None
+    return field.description if field and field.description else None
+
+
 def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -306,16 +313,16 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
         hint = f"; did you mean '{near[0]}'?" if near else "."
         return f"unknown key '{loc[-1]}'{hint} Expected one of: {', '.join(allowed) or 'see the schema'}."
     if kind == "missing":  # with what the key holds, when the schema says
-        _, models = _walk(model, error["loc"][:-1])
-        field = models[0].model_fields.get(str(loc[-1])) if len(models) == 1 else None
-        return f"this key is required: {field.description}" if field and field.description else \
-            "this key is required."
+        return f"this key is required: {said}" if (said := _description(model, error, loc)) else "this key is required."
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(error["ctx"]["expected_tags"]).split(",")]
         near = difflib.get_close_matches(str(error["ctx"]["tag"]), tags, n=1, cutoff=0.6)
         hint = f"; did you mean '{near[0]}'?" if near else "."
         return f"unknown {error['ctx']['discriminator'].strip(chr(39))} '{error['ctx']['tag']}'{hint} Expected one " \
                f"of: {', '.join(tags)}."
+    if kind == "greater_than_equal" and (error.get("ctx") or {}).get("ge") == 0:  # '(1,400)' as accounts write
+        what = f" ({said.rstrip('.')})" if (said := _description(model, error, loc)) else ""
+        return f"may not be negative{what}: write it as a positive amount, without a minus sign or brackets."
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "expected") + "."
     if kind == "too_short":  # an empty list or table
