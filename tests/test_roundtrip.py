@@ -59,3 +59,32 @@ def test_periods_of_care_start_with_s(clean_council, key):
     first = ep.sort_values(["period_id", "start"]).drop_duplicates("period_id")
     in_span = first[first["start"] >= pd.Timestamp("2021-04-01")]
     assert (in_span["rne"] == "S").all()
+
+
+def test_a_councils_own_taxonomy_travels_with_its_history(clean_council, key, tmp_path):
+    """Solo residential placements (S1) as a category of their own: the ingest folder keeps the taxonomy's
+    categories and labels, so the forecast, the summary and the report show it in its place, by its name."""
+    from placecast.ssda903 import load_taxonomy, read_history, write_history
+    from placecast.ssda903.assemble import known_at
+    from placecast.ssda903.taxonomy import default_taxonomy_text
+
+    text = default_taxonomy_text().replace("place: [K2, R1, P3, S1]", "place: [K2, R1, P3]").replace(
+        "  - {category: secure,", '  - {category: residential_solo, label: "Solo residential", place: [S1]}\n'
+        "  - {category: secure,")
+    (tmp_path / "taxonomy.yaml").write_text(text, encoding="utf-8")
+    validated = validate([clean_council])
+    history = assemble(validated, key, load_taxonomy(tmp_path / "taxonomy.yaml"))
+    write_history(history, validated.findings, tmp_path / "h")
+    again = read_history(tmp_path / "h")
+    assert again.labels == history.labels and again.labels["residential_solo"] == "Solo residential"
+    cats = again.categories()
+    assert cats.index("residential_solo") == cats.index("residential_external") + 1 and cats[-1] == "other"
+    assert list(dict.fromkeys(summarise(again)["category"]))[:-1] == cats  # then 'total'
+    from datetime import date
+    from types import SimpleNamespace
+
+    from placecast.report.sections.common import category_labels
+
+    assert category_labels(SimpleNamespace(history=known_at(again, date(2025, 9, 30))))["residential_solo"] == \
+        "Solo residential"  # the report's labels, from the history as known at the quarter end
+    assert assemble(validated, key).labels == {c: load_taxonomy().labels()[c] for c in load_taxonomy().categories}

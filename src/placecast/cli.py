@@ -218,15 +218,14 @@ def history_summary(
     column is the data's end when their last year is not complete."""
     from placecast.ssda903 import load_history, load_taxonomy, summarise
 
-    tax = load_taxonomy(taxonomy)
-    history = load_history(source, taxonomy=tax)
-    table = summarise(history, tax)
+    history = load_history(source, taxonomy=load_taxonomy(taxonomy))  # an ingest folder keeps its own
+    table = summarise(history)
     if fmt is SummaryFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
         return
     from placecast.presentation import summary_table
 
-    t = summary_table(table, tax.categories, "Children looked after at each 31 March and at the data's end "
+    t = summary_table(table, history.categories(), "Children looked after at each 31 March and at the data's end "
                       "(short breaks excluded)")
     out.print(t)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -60,6 +60,7 @@ class History:
     sources: pd.DataFrame
     census_date: date
     years: list[int]
+    labels: dict[str, str] = field(default_factory=dict)  # the taxonomy's categories, in order, and their labels
 
     def summary_dates(self) -> list[date]:
         """The 31 March dates inside the history, then its census date when the last year is not complete (a
@@ -68,18 +69,18 @@ class History:
         return ends if ends and ends[-1] == self.census_date else [*ends, self.census_date]
 
     def categories(self) -> list[str]:
-        """The placement categories to forecast and report: the built-in taxonomy's, in its order, with any
-        category of the council's own taxonomy (at ingest) before its last, the fallback ('other'). Reading
-        them from the default alone put a council's own category, such as solo residential placements, into
-        'other' without a word.
+        """The placement categories to forecast and report: those of the taxonomy the history was assembled
+        with (the built-in one's when it does not say), in its order, with any other category its episodes
+        hold before the last. Reading them from the built-in taxonomy alone put a council's own category,
+        such as solo residential placements, into 'other' without a word.
 
         >>> from placecast.testing import small_history
         >>> small_history().categories()[-2:]
         ['adoption', 'other']
         """
-        built_in = load_taxonomy().categories
-        own = sorted(set(self.episodes["category"].dropna().astype(str)) - set(built_in))
-        return [*built_in[:-1], *own, built_in[-1]]
+        known = list(self.labels) or load_taxonomy().categories
+        own = sorted(set(self.episodes["category"].dropna().astype(str)) - set(known))
+        return [*known[:-1], *own, known[-1]]
 
     @property
     def first_day(self) -> date:
@@ -281,7 +282,7 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
         empty = empty_history()
         census = collection_year_end(max(years)) if years else date.today()
         return History(empty, repairs.frame(), pd.DataFrame(columns=["source", "year", "child", "fate"]),
-                       census, years)
+                       census, years, _labels(taxonomy))
     chosen, sources = _select_rows(validated.episodes, repairs)
     legacy = codes.fields["PLACE"].legacy
     for _, r in chosen[chosen["PLACE"].isin(list(legacy))].iterrows():
@@ -300,7 +301,13 @@ def assemble(validated: ValidatedReturns, key: bytes, taxonomy: Taxonomy | None 
     sources = sources.assign(child=source_ids).rename(columns={"child": "child_id"})
     out = _episode_table(ep, validated, ids, period_no, category, codes)
     return History(out[HISTORY_COLUMNS].reset_index(drop=True), rep, sources.reset_index(drop=True),
-                   collection_year_end(max(years)), years)
+                   collection_year_end(max(years)), years, _labels(taxonomy))
+
+
+def _labels(taxonomy: Taxonomy) -> dict[str, str]:
+    """The taxonomy's categories in order, each with its label."""
+    labels = taxonomy.labels()
+    return {category: labels.get(category, category) for category in taxonomy.categories}
 
 
 def _episode_table(ep: pd.DataFrame, validated: ValidatedReturns, ids: pd.Series, period_no: pd.Series,
@@ -342,7 +349,7 @@ def known_at(history: History, day: date) -> History:
         return history
     years = [y for y in history.years if date(y - 1, 4, 1) <= day]
     return History(episodes_known_at(history.episodes, day).reset_index(drop=True), history.repairs,
-                   history.sources, day, years)
+                   history.sources, day, years, history.labels)
 
 
 def episodes_known_at(episodes: pd.DataFrame, day: date | pd.Timestamp) -> pd.DataFrame:
@@ -401,7 +408,7 @@ def summarise(history: History, taxonomy: Taxonomy | None = None, dates: list[da
     Parameters
     ----------
     history : the assembled history.
-    taxonomy : placement categories (default: the built-in taxonomy).
+    taxonomy : placement categories (default: the history's own, :meth:`History.categories`).
     dates : the dates to count at (default: :meth:`History.summary_dates`).
 
     Returns
@@ -414,9 +421,9 @@ def summarise(history: History, taxonomy: Taxonomy | None = None, dates: list[da
     >>> summarise(small_history())["date"].iloc[-1]
     '2025-03-31'
     """
-    taxonomy = taxonomy or load_taxonomy()
+    categories = taxonomy.categories if taxonomy else history.categories()
     rows = []
     for day in dates or history.summary_dates():
-        for cat, n in count_in_care(history.episodes, day, taxonomy.categories).items():
+        for cat, n in count_in_care(history.episodes, day, categories).items():
             rows.append({"date": day.isoformat(), "category": cat, "children": n})
     return pd.DataFrame(rows, columns=["date", "category", "children"])

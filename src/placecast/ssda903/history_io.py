@@ -40,6 +40,7 @@ def write_history(history: History, findings: Findings, out: Path, extra: dict |
             "repairs": int(len(history.repairs)),
             "errors": len(findings.errors),
             "warnings": len(findings.warnings),
+            "categories": history.labels,  # the taxonomy's, in order, with their labels
             **(extra or {}),
         }
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -55,9 +56,10 @@ def read_history(folder: Path) -> History:
         repairs = pd.read_csv(folder / "repairs.csv", dtype=str, keep_default_na=False)
         sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
         census, years = date.fromisoformat(manifest["census_date"]), [int(y) for y in manifest["years"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        labels = {str(c): str(label) for c, label in (manifest.get("categories") or {}).items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _not_a_history(folder, exc) from exc
-    return History(episodes, repairs, sources, census, years)
+    return History(episodes, repairs, sources, census, years, labels)
 
 
 def census_date_of(folder: Path) -> date:

@@ -18,7 +18,7 @@ METHOD = ("Every amount computed from the data is days x weekly cost / 7, kept e
 
 def build(results: QuarterResults) -> Section:
     """How the computed figures were costed."""
-    trail, unit, labels = results.outturn.trail, money_unit(results), category_labels()
+    trail, unit, labels = results.outturn.trail, money_unit(results), category_labels(results)
     blocks: list = [Text([METHOD])]
     if trail is None:
         return Section(ID, "Appendix: how the computed figures were costed", blocks, intro(results, ID))

@@ -11,7 +11,7 @@ ID = "beds"
 
 def build(results: QuarterResults) -> Section | None:
     """Beds needed against in-house capacity (no section when no capacity is given)."""
-    labels = category_labels()
+    labels = category_labels(results)
     outcome = results.scenario
     rows = [{"scenario": r["scenario"], "category": labels.get(r["category"], r["category"]),
              "capacity": r["in_house_capacity"], "p50": r["needed_p50"], "p90": r["needed_p90"],

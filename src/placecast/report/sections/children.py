@@ -45,7 +45,7 @@ def table_rows(results: QuarterResults, shown: list[str]) -> list[dict]:
     now, then = count_in_care(episodes, as_at, cats), count_in_care(episodes, as_at.replace(year=as_at.year - 1), cats)
     fye = fy_end(as_at)
     next_fye = fy_end(fye + timedelta(days=1))
-    table, labels = results.forecast.forecast.table(), category_labels()
+    table, labels = results.forecast.forecast.table(), category_labels(results)
     rows = []
     for c in shown:
         a, b = _at(table, fye, c), _at(table, next_fye, c)
@@ -63,7 +63,7 @@ def build(results: QuarterResults) -> Section:
     shown = [c for c in [*cats, "total"] if frame.loc[frame["category"] == c, "mean"].max() > 0]
     frame = frame[frame["category"].isin(shown)]
     rows = table_rows(results, shown)
-    total, labels = rows[-1], category_labels()
+    total, labels = rows[-1], category_labels(results)
     fye, year_ago = fy_end(as_at), as_at.replace(year=as_at.year - 1)
     next_fye = fy_end(fye + timedelta(days=1))
     return Section(ID, "Children in care now and forecast", [

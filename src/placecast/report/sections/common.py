@@ -35,9 +35,11 @@ def money_unit(results: QuarterResults) -> MoneyUnit:
     return MONEY_UNITS[results.inputs.money_unit]
 
 
-def category_labels() -> dict[str, str]:
-    """Placement category labels from the taxonomy, and ``total``."""
-    return {**load_taxonomy().labels(), "total": "All children in care"}
+def category_labels(results: QuarterResults | None = None) -> dict[str, str]:
+    """Placement category labels from the taxonomy (the one the quarter's history was assembled with, when
+    given: a council's own category keeps its label), and ``total``."""
+    own = results.history.labels if results is not None else {}
+    return {**load_taxonomy().labels(), **own, "total": "All children in care"}
 
 
 def intro(results: QuarterResults, section: str) -> str:

@@ -13,7 +13,7 @@ ID = "costs"
 
 def build(results: QuarterResults) -> Section:
     """Placement cost forecast by financial year."""
-    by_year, labels, unit = results.costs.by_year, category_labels(), money_unit(results)
+    by_year, labels, unit = results.costs.by_year, category_labels(results), money_unit(results)
     categories = results.forecast.model.categories_
     years = sorted(by_year["financial_year"].unique())
     mean_k = {(r["category"], r["financial_year"]): unit.of(r["mean_gbp"]) for r in by_year.to_dict("records")}
