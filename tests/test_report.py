@@ -167,6 +167,28 @@ def test_a_missing_file_in_the_configuration_is_located_and_a_grouped_population
         assert read_config(config).money_unit == unit
 
 
+def test_capacity_for_a_category_of_the_councils_own_taxonomy_reads_from_its_ingest_folder(tmp_path):
+    """An ingest folder made with a taxonomy that has solo residential placements: capacity for them was
+    refused as no placement category."""
+    import json
+
+    from placecast.quarter.config import ReportConfigError
+
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "history.parquet").write_bytes(b"")
+    (history / "manifest.json").write_text(json.dumps({"categories": {"residential_solo": "Solo residential",
+                                                                      "other": "Other"}}), encoding="utf-8")
+    config = tmp_path / "report.yaml"
+    config.write_text("council: X\nquarter: 2025-Q2\ndata: history\nbudget: builtin:demo-budget\n"
+                      "capacity: {residential_solo: 3}\n", encoding="utf-8")
+    assert read_config(config).capacity == {"residential_solo": 3}
+    config.write_text(config.read_text(encoding="utf-8").replace("data: history", "data: builtin:demo"),
+                      encoding="utf-8")
+    with pytest.raises(ReportConfigError, match="unknown placement category"):
+        read_config(config)
+
+
 def test_every_html_table_cell_is_the_report_models_value(rendered):
     _, report, _, parser = rendered
     assert len(report.tables()) >= 12

@@ -202,20 +202,23 @@ def read_config(path: Path) -> ReportConfig:
     """
     model, lines = load_file(path, ReportConfig, ReportConfigError)
     config = model.resolved(Path(path).resolve().parent)
-    missing = missing_paths(config, str(path), lines, written=model) + _unknown_capacity(model, str(path), lines)
+    missing = missing_paths(config, str(path), lines, written=model) + _unknown_capacity(config, str(path), lines)
     if missing:
         raise ReportConfigError(missing)
     return config
 
 
-def _unknown_capacity(model: ReportConfig, file: str, lines: dict) -> list[LocatedProblem]:
-    """In-house capacity for a placement category the taxonomy does not have: found on its line here, where
-    the report stopped at its fifth step with the category alone."""
+def _unknown_capacity(config: ReportConfig, file: str, lines: dict) -> list[LocatedProblem]:
+    """In-house capacity for a placement category the taxonomy does not have (the built-in one, or the one
+    an ingest folder given as the data was made with): found on its line here, where the report stopped at
+    its fifth step with the category alone."""
+    from placecast.ssda903.history_io import categories_of
     from placecast.ssda903.taxonomy import load_taxonomy
 
-    categories = load_taxonomy().categories
+    own = categories_of(config.data[0]) if len(config.data) == 1 else []
+    categories = own or load_taxonomy().categories
     return [unknown_among(file, lines, ("capacity", key), key, categories, "placement category")
-            for key in model.capacity if key not in categories]
+            for key in config.capacity if key not in categories]
 
 
 def missing_paths(config: ReportConfig, file: str = "report configuration", lines: dict | None = None,

@@ -88,6 +88,15 @@ def manifest_of(folder: Path) -> dict:
         return {}
 
 
+def categories_of(folder: Path) -> list[str]:
+    """The placement categories an ingest folder's manifest names (its taxonomy's, in order): none when it
+    is no ingest folder or was written before manifests named them."""
+    try:
+        return [str(c) for c in _manifest(folder).get("categories") or {}] if is_history_folder(folder) else []
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def is_history_folder(path: Path) -> bool:
     """True when ``path`` is a folder written by 'placecast ingest'."""
     return Path(path).is_dir() and (Path(path) / HISTORY_FILE).exists() and (Path(path) / MANIFEST_FILE).exists()
