@@ -512,3 +512,32 @@ def test_ids_whose_leading_zeros_a_spreadsheet_dropped_in_one_return_make_the_hi
     with pytest.raises(UnusableInputError, match="leading zeros dropped or added"):
         check_usable(found, returns)
     assert "CHILD_ID_ZEROS" not in _rules(validate([clean_council]))
+
+
+def test_ids_a_spreadsheet_rounded_to_scientific_notation_make_the_history_unusable(clean_council, tmp_path):
+    """Twelve-digit ids saved from Excel as 9.10361E+11: children who share the rounded id were merged, with a
+    handful of overlap errors that did not say why."""
+    import csv
+
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import check_usable
+
+    returns = tmp_path / "returns"
+    shutil.copytree(clean_council, returns)
+    for table in sorted((returns / "2026").glob("*.csv")):
+        rows = list(csv.DictReader(table.open(encoding="utf-8-sig")))
+        if not rows or "CHILD" not in rows[0]:
+            continue
+        for row in rows:
+            row["CHILD"] = f"{float('9' + row['CHILD'] + '0000'):.5E}"
+        with table.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    found = validate([returns]).findings
+    rounded = [f for f in found.errors if f.rule == "CHILD_ID_ROUNDED"]
+    assert {Path(f.file).parent.name for f in rounded} == {"2026"} and len(rounded) >= 2  # Episodes, Header
+    assert all(f.line == 0 and f.value.endswith(" ids") for f in rounded)
+    with pytest.raises(UnusableInputError, match="rounded them"):
+        check_usable(found, returns)
+    assert "CHILD_ID_ROUNDED" not in _rules(validate([clean_council]))

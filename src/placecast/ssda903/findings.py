@@ -61,6 +61,7 @@ RULES: dict[str, tuple[str, str, str]] = {
                                      "or those in its Header"),
     "CHILD_ID_ZEROS": (ERROR, "", "Children in care are in the next return with their ids' leading zeros dropped "
                                   "or added"),
+    "CHILD_ID_ROUNDED": (ERROR, "", "CHILD ids are in scientific notation, rounded by a spreadsheet"),
 }
 
 
@@ -70,10 +71,10 @@ RULES: dict[str, tuple[str, str, str]] = {
 # folder's puts a year's care in the wrong year; month-first dates swap day and month wherever the day is 12 or
 # less; a return missing a large share of the children in care at its start, cut short or filtered, or with
 # the children's ids changed, closes them all at 31 March; ids whose leading zeros a spreadsheet dropped in one
-# return count each such child twice): nothing may be forecast, costed or reported from
-# such a history until the returns are mended.
+# return count each such child twice, and ids a spreadsheet rounded to 1.23457E+11 merge children): nothing
+# may be forecast, costed or reported from such a history until the returns are mended.
 HISTORY_ERRORS = ("YEAR_MISSING", "TABLE_EMPTY", "HEADER_MISSING", "YEAR_MISMATCH", "DATE_FORMAT_US",
-                  "RETURN_INCOMPLETE", "CHILD_ID_ZEROS")
+                  "RETURN_INCOMPLETE", "CHILD_ID_ZEROS", "CHILD_ID_ROUNDED")
 
 
 @dataclass(frozen=True)

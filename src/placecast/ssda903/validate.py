@@ -120,6 +120,12 @@ def _normalise(table: RawTable, codes: CodeLists, out: list[Finding]) -> pd.Data
             continue
         df[col] = df[col].str.upper()
         out.extend(_check_codes(df, col, table.year, codes))
+    if "CHILD" in df.columns and (rounded := int(df["CHILD"].str.fullmatch(r"\d(\.\d+)?[eE]\+?\d+").sum())):
+        out.append(finding(table.source, 0, name, f"{rounded:,} ids", "CHILD_ID_ROUNDED",
+                           f"{rounded:,} CHILD ids are written like 1.23457E+11: a spreadsheet has read long ids as "
+                           "numbers and rounded them, so different children may share one id and no id matches "
+                           "another year's. Export the table again from the case-management system and do not "
+                           "open it in Excel before Placecast reads it."))
     return df
 
 
