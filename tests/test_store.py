@@ -160,3 +160,23 @@ def test_a_port_already_taken_is_refused_before_the_server_starts():
         with pytest.raises(UnusableInputError, match=f"port {port}.*already running there"):
             check_port_free("127.0.0.1", port)
     check_port_free("127.0.0.1", port)  # free again
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused_before_it_touches_the_jobs(tmp_path):
+    """A second 'placecast serve' on another port marked the first one's running jobs failed as it started."""
+    import subprocess
+    import sys
+
+    from placecast.errors import UnusableInputError
+    from placecast.web.serve import hold_data_folder
+
+    first = hold_data_folder(tmp_path / "data")
+    code = ("import sys; from placecast.web.serve import hold_data_folder\n"
+            "try:\n    hold_data_folder(sys.argv[1])\nexcept Exception as exc:\n    print(exc); sys.exit(2)\n")
+    other = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data")], capture_output=True, text=True,
+                           timeout=120)
+    assert other.returncode == 2 and "Another Placecast server is already serving the data folder" in other.stdout
+    with pytest.raises(UnusableInputError, match="already serving"):  # in this process too
+        hold_data_folder(tmp_path / "data")
+    first.release()
+    hold_data_folder(tmp_path / "data").release()  # free again once the first has stopped

@@ -40,6 +40,27 @@ def check_port_free(host: str, port: int) -> None:
                                      ) from None
 
 
+LOCK_FILE = "placecast-serve.lock"
+
+
+def hold_data_folder(data_dir: Path):
+    """Lock the data folder for this server, or refuse: a second server on the same folder (another port)
+    marked the first one's running jobs as failed when it started, and the two then ran jobs on the same
+    files. The lock is the operating system's, so it goes with the process however it stops."""
+    from filelock import FileLock, Timeout
+
+    from placecast.errors import UnusableInputError
+
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    lock = FileLock(Path(data_dir) / LOCK_FILE)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise UnusableInputError(f"Another Placecast server is already serving the data folder {data_dir}. Use "
+                                 "that one, stop it first, or give this one another --data folder.") from None
+    return lock
+
+
 def serve(host: str, port: int, data_dir: Path | None, database: str | None, workers: int,
           stats: Path | None, console: Console) -> None:
     """Build the application once (migrations, first administrator, demo council), then serve it."""
@@ -56,6 +77,7 @@ def serve(host: str, port: int, data_dir: Path | None, database: str | None, wor
     if is_loopback(host) and "PLACECAST_SECURE_COOKIES" not in os.environ:
         overrides["secure_cookies"] = False  # plain HTTP on this machine only; behind TLS cookies are Secure
     settings = WebSettings.from_env(**overrides)
+    lock = hold_data_folder(settings.data_dir)  # held until this process ends
     app = create_app(settings, stats=stats)
     state = app.state.placecast
     stopped = jobs.mark_interrupted(state.engine) if not state.first_password else 0
@@ -81,3 +103,4 @@ def serve(host: str, port: int, data_dir: Path | None, database: str | None, wor
                     proxy_headers=True, forwarded_allow_ips=forwarded, log_level="info")
     else:
         uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded, log_level="info")
+    lock.release()
