@@ -925,9 +925,14 @@ def test_an_administrator_adds_a_council_and_its_first_returns_are_kept_before_i
     demo = folder(web.data_dir, "demo").returns
     year = sorted(p for p in demo.iterdir() if p.name.isdigit())[0]
     files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in sorted(year.glob("*.csv"))]
+    header_only = [f for f in files if "eader" in f[1][0]]  # no episodes: refused, and nothing kept
+    r = admin.post("/c/west/data/upload", data={"year": year.name, "csrftoken": token(admin)}, files=header_only)
+    assert web.wait(int(r.headers["location"].rsplit("/", 1)[1])).status == "failed"
+    assert not folder(web.data_dir, "west").key_file.exists()  # a failed first upload made a key for no data
     r = admin.post("/c/west/data/upload", data={"year": year.name, "csrftoken": token(admin)}, files=files)
     job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "done" and (folder(web.data_dir, "west").history / "manifest.json").exists()
+    assert folder(web.data_dir, "west").key_file.exists()
     assert "set on the money page" in job.progress  # what comes next, on the job's page
     assert "Now none" in admin.get("/c/west/money").text  # the quarter is set next, on the money page
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -206,9 +206,8 @@ def run_ingest(ctx: Context) -> dict:
     from placecast.web.workspace import folder
 
     f = folder(ctx.settings.data_dir, ctx.council.slug)
-    if not f.key_file.exists():
-        write_key_file(f.key_file, new_key())
-    key = read_key_file(f.key_file)
+    first = not f.key_file.exists()  # the workspace's key is kept once its first returns are
+    key = new_key() if first else read_key_file(f.key_file)
     staged = f.root / str(ctx.params["staged"]) if ctx.params.get("staged") else None
     if staged is not None and (staged.parent != f.root or not staged.is_dir()):
         raise UnusableInputError("The uploaded returns are no longer there: upload them again.")
@@ -218,6 +217,8 @@ def run_ingest(ctx: Context) -> dict:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)  # a failed ingest changes nothing
         raise
+    if first:
+        write_key_file(f.key_file, key)
     if staged is not None:  # the new returns replace the old only now that they have been read
         old = f.root / f"returns.replaced-{ctx.job_id}"
         f.returns.rename(old) if f.returns.exists() else None
