@@ -699,6 +699,7 @@ def test_unit_costs_are_changed_in_the_money_page_from_a_date_audited_and_used_b
     f = folder(web.data_dir, "demo")
     page = c.get("/c/demo/money").text
     assert 'id="weekly-secure"' in page and "7,000.00" in page
+    assert '<th scope="row">Secure children\'s home</th>' in page.replace("&#39;", "'")  # its label, not its id
     assert 'id="weekly-secure"' not in clients["viewer"].get("/c/demo/money").text  # read-only for others
     fields = {f"weekly-{line}": value for line, value in re.findall(r'name="weekly-([a-z_]+)"[^>]*value="([^"]*)"',
                                                                       page)}

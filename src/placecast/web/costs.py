@@ -59,10 +59,13 @@ def _parsed(path: str, content: bytes) -> UnitCostsFile:
 def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:
     """Each cost line with the weekly cost in force on ``on`` (before inflation) and since when (a line
     whose first cost is later shows that one, as the costing uses it)."""
+    from placecast.ssda903 import load_taxonomy
+
+    labels = load_taxonomy().labels()  # 'External residential', not residential_external
     rows = []
     for line, entries in model.costs.items():
         entry = entry_in_force(entries, on) or min(entries, key=lambda e: e.from_)
-        rows.append({"line": line, "weekly": entry.weekly, "since": entry.from_})
+        rows.append({"line": line, "label": labels.get(line, line), "weekly": entry.weekly, "since": entry.from_})
     return rows
 
 
