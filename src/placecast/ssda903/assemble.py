@@ -79,7 +79,7 @@ class History:
         ['adoption', 'other']
         """
         known = list(self.labels) or load_taxonomy().categories
-        own = sorted(set(self.episodes["category"].dropna().astype(str)) - set(known))
+        own = sorted({str(c) for c in self.episodes["category"].dropna().unique()} - set(known))
         return [*known[:-1], *own, known[-1]]
 
     @property
