@@ -499,3 +499,18 @@ def test_a_forecast_of_other_returns_or_from_before_the_position_is_refused_for_
     with pytest.raises(UnusableInputError, match=f"Forecast again from {census:%d/%m/%Y}"):
         check_forecast_is_of(stale, history.episodes, census, census)
     check_forecast_is_of(stale, history.episodes, census, earlier)  # the data end there: the best forecast there is
+
+
+def test_residential_care_priced_at_about_a_days_cost_is_said(tmp_path):
+    """Daily rates typed into the weekly column (£714 for £5,000 a week) cost every residential placement at a
+    seventh of its price, without a word; fostering's weekly costs are that low and are not questioned."""
+    from placecast.finance.unit_costs import read_unit_costs
+
+    p = tmp_path / "costs.csv"
+    p.write_text("cost_line,weekly_cost,effective_from\nresidential_external,714.29,2024-04-01\n"
+                 "residential_inhouse,3000,2024-04-01\nfostering_external,900,2024-04-01\nsecure,0,2024-04-01\n",
+                 encoding="utf-8")
+    (warning,) = read_unit_costs(p).warnings()
+    assert warning.startswith(f"{p}: residential_external costs £714.29 a week from 01/04/2024, about what a day")
+    assert "write 5,000.03 for £714.29 a day" in warning
+    assert default_unit_costs().warnings() == []

@@ -252,6 +252,13 @@ class CombineChoice(StrEnum):
     no_change = "no-change"
 
 
+def _checked_unit_costs(rates):
+    """The unit costs, each implausible price said (a daily rate typed as a week's)."""
+    for warning in rates.warnings():
+        err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
+    return rates
+
+
 def _start_date(text: str | None, option: str) -> date | None:
     """A date option written YYYY-MM-DD or dd/mm/yyyy."""
     if text is None:
@@ -505,7 +512,7 @@ def outturn(
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
     assert day is not None
     _check_budget_for(budget_input.model, day, budget_file)
-    rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+    rates = _checked_unit_costs(read_unit_costs(unit_costs) if unit_costs else default_unit_costs())
     extra: dict[str, pd.DataFrame] = {}
     register = None
     hist = None
@@ -778,7 +785,7 @@ def costs(
     recorded = Path(forecast_dir) / FORECAST_SETTINGS  # which children, from when: kept beside the costs
     children = uasc_words(str(recorded_settings(forecast_dir).get("uasc", "include")))
     who = f", {children}" if children else ""
-    rates = read_unit_costs(unit_costs) if unit_costs else default_unit_costs()
+    rates = _checked_unit_costs(read_unit_costs(unit_costs) if unit_costs else default_unit_costs())
     first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)
     rates.check_in_force(first_month, "the forecast's days")
     costed = cost_runs(runs, rates)
@@ -828,7 +835,7 @@ def programme_track(
         from placecast.programme.plan import pseudonymised
         from placecast.ssda903.pseudonym import resolve_key
 
-        rates = read_unit_costs(unit_costs) if unit_costs else None
+        rates = _checked_unit_costs(read_unit_costs(unit_costs)) if unit_costs else None
         hist = load_history(history)
         from placecast.ssda903 import is_history_folder
 

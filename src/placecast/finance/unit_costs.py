@@ -47,6 +47,23 @@ class UnitCosts:
         """The cost lines that have unit costs."""
         return list(self.rates)
 
+    def warnings(self) -> list[str]:
+        """Residential and secure care priced under £1,000 a week: about a day's cost, as a daily rate typed
+        where the file asks for weekly ones would give (costs a seventh of what they are). Said, not refused,
+        since Placecast cannot know what was meant.
+
+        >>> costs = UnitCosts({"secure": [(date(2024, 4, 1), Decimal(7000)), (date(2025, 4, 1), Decimal(950))]})
+        >>> [w.split(", about")[0] for w in costs.warnings()]
+        ['the built-in unit costs: secure costs £950.00 a week from 01/04/2025']
+        """
+        out = []
+        for line, entries in self.rates.items():
+            if line.startswith(DAILY_PRICED):
+                out += [f"{self.source}: {line} costs £{weekly:,.2f} a week from {since:%d/%m/%Y}, about what a day of "
+                        f"it costs: the costs are weekly (write {weekly * 7:,.2f} for £{weekly:,.2f} a day)."
+                        for since, weekly in entries if 0 < weekly < LEAST_WEEKLY]
+        return out
+
     def check_in_force(self, first: date, what: str) -> None:
         """Refuse to cost days from ``first`` (``what`` they are, for the message) at a price that takes effect
         only later: :meth:`weekly` falls back to a line's first price before it (which the record of earlier
@@ -65,6 +82,10 @@ class UnitCosts:
             raise UnusableInputError(f"{self.source}: {'; '.join(late)}, but {what} from {first:%d/%m/%Y} are "
                                      f"costed. Add each line's cost taking effect on or before {first:%d/%m/%Y}; "
                                      "a price set later is never used for earlier days.")
+
+
+DAILY_PRICED = ("residential", "secure")  # categories whose weekly cost is thousands of pounds
+LEAST_WEEKLY = Decimal(1000)  # below it, such a line's 'weekly' cost is about a day's
 
 
 def default_unit_costs() -> UnitCosts:

@@ -106,7 +106,7 @@ class QuarterInputs:
         if config.commitments is not None:
             register = read_commitments(config.commitments, rates.lines, data_key(config))
         bench, warnings = read_benchmark(config)
-        warnings += examples_in_use(config)
+        warnings += examples_in_use(config) + tuple(rates.warnings())
         plan = read_plan(config.plan) if config.plan else None
         if plan is not None:
             plan = pseudonymised(plan, data_key(config))
