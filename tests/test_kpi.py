@@ -368,3 +368,16 @@ def test_a_population_in_thousands_is_an_error_and_an_implausible_one_a_warning(
         population_warning(469, 60)
     said = population_warning(469, 600)
     assert said is not None and "7,817 children looked after per 10,000" in said
+
+
+def test_indicators_by_placement_type_say_when_the_council_has_categories_of_its_own():
+    """A taxonomy with solo residential placements of their own: EXT_RES left them out without a word."""
+    from placecast.kpi.computed import own_categories_warning
+    from placecast.ssda903 import load_taxonomy
+
+    built_in = load_taxonomy().categories
+    assert own_categories_warning(built_in) is None
+    own = [*built_in[:-1], "residential_solo", built_in[-1]]
+    said = own_categories_warning(own, ["CLA", "EXT_RES"])
+    assert said.startswith("The council's own placement categories (residential_solo) are not those EXT_RES count")
+    assert own_categories_warning(own, ["CLA", "STARTS"]) is None  # no indicator by category in use

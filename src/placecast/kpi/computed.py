@@ -59,6 +59,25 @@ def population_warning(children_in_care: int, population_0_17: int | None) -> st
     return None
 
 
+BY_CATEGORY = ("FOSTER", "EXT_RES", "EXT_RES_N")  # the indicators counted by placement category
+
+
+def own_categories_warning(categories: list[str], indicators: list[str] | tuple[str, ...] = BY_CATEGORY) -> str | None:
+    """When the history has placement categories of the council's own taxonomy and ``indicators`` count by
+    the built-in ones: children placed in them count in FOSTER only when the category's name begins
+    'fostering', and never in EXT_RES (external residential care)."""
+    from placecast.ssda903 import load_taxonomy
+
+    own = [c for c in categories if c not in load_taxonomy().categories]
+    used = [i for i in indicators if i in BY_CATEGORY]
+    if not own or not used:
+        return None
+    return (f"The council's own placement categories ({', '.join(own)}) are not those {', '.join(used)} count: "
+            "children in them count in FOSTER only when the category's name begins 'fostering', and never in "
+            "EXT_RES (residential_external alone). Read those indicators with that in mind, or map the placements "
+            "to the built-in categories.")
+
+
 def compute_indicators(history_episodes: pd.DataFrame, as_at: date, population_0_17: int | None = None,
                        weekly_costs: Mapping[str, Decimal] | None = None) -> pd.DataFrame:
     """The standard looked-after-children indicators at ``as_at``."""
