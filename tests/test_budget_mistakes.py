@@ -111,6 +111,23 @@ def test_a_budget_in_pounds_marked_thousands_is_caught_against_the_data(tmp_path
     assert read_budget(path, {"from_history": Decimal(95_000)}).lines[0].forecast_net_expenditure == 95
 
 
+def test_a_line_whose_budget_and_forecast_are_a_thousand_times_apart_is_a_unit_slip(tmp_path):
+    """A budget of 18,400,000 typed in pounds beside a forecast of 19,105 in £000 made a surplus of £18bn (99.7%
+    of the cash limit) with exit 0, on a line that nothing computed from the data."""
+    text = GOOD.replace("budget_previous_quarter: 150, forecast_net_expenditure: 149",
+                        "budget_previous_quarter: 150000, forecast_net_expenditure: 149").replace(
+        "cash_limit: 250", "cash_limit: 150100")
+    (problem,) = _problems(tmp_path, text)
+    assert (problem.where, problem.column, problem.value) == ("5", "lines[1].forecast_net_expenditure", "149")
+    assert "a budget about 1,007 times its forecast (150,000 and 149)" in problem.message
+    reverse = GOOD.replace("forecast_net_expenditure: 149", "forecast_net_expenditure: 149000")
+    assert "a forecast about 993 times its budget" in _problems(tmp_path, reverse)[0].message
+    overspent = tmp_path / "overspent.yaml"  # a line twenty times over its budget is an overspend, not a slip
+    overspent.write_text(GOOD.replace("forecast_net_expenditure: 149", "forecast_net_expenditure: 3000"),
+                         encoding="utf-8")
+    assert read_budget(overspent).lines[1].forecast_net_expenditure == 3000
+
+
 def test_lines_that_do_not_add_up_to_the_stated_cash_limit_show_the_difference(tmp_path):
     problems = _problems(tmp_path, GOOD.replace("cash_limit: 250", "cash_limit: 260"))
     assert [(p.where, p.column) for p in problems] == [("2", "cash_limit")]

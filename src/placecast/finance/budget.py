@@ -353,6 +353,7 @@ FORECAST_PARTS = ("actuals_to_date", "committed_to_year_end", "new_demand")
 # A budget line this many times the figures computed for it from the data (or a fraction of them) has
 # almost surely been entered in the wrong unit: pounds as £000 is a factor of 1,000.
 SCALE_FACTOR = Decimal(100)
+UNIT_SLIP = (Decimal(500), Decimal(2000))  # the factors between a line's budget and forecast read as a unit slip
 
 
 @dataclass(frozen=True)
@@ -624,6 +625,26 @@ def _scale_checks(model: BudgetFile, sources: dict[str, Decimal], file: str, lin
                                     f"with units {unit}, this budget is £{budget:,.0f}, {ratio:,.1f} times the "
                                     f"£{computed:,.0f} the data cost for this line. Is the file in pounds marked "
                                     "£000, or the reverse? Check 'units:' and the amounts."))
+    return problems + _unit_slips(model, file, lines)
+
+
+def _unit_slips(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
+    """A line whose own budget and forecast differ by a factor near 1,000: one of them typed in pounds in a
+    file of £000, or the reverse (a budget of 18,400,000 beside a forecast of 19,105 made a surplus of
+    £18bn, 99.7% of the cash limit). A factor of 500 to 2,000 either way; real over- and underspends on a
+    line with a budget are never near it."""
+    problems = []
+    for i, raw in enumerate(model.lines):
+        budget, forecast = raw.budget_previous_quarter, raw.forecast_net_expenditure
+        if not isinstance(forecast, Decimal) or budget <= 0 or forecast <= 0:
+            continue
+        ratio = budget / forecast
+        if UNIT_SLIP[0] <= max(ratio, 1 / ratio) <= UNIT_SLIP[1]:
+            big, small = ("budget", "forecast") if ratio > 1 else ("forecast", "budget")
+            problems.append(located(file, lines, ("lines", i, "forecast_net_expenditure"), forecast,
+                                    f"the line '{raw.name}' has a {big} about {max(ratio, 1 / ratio):,.0f} times its "
+                                    f"{small} ({budget:,} and {forecast:,}): one of them looks written in pounds in "
+                                    "a file of thousands, or the reverse. Write both in the file's units."))
     return problems
 
 
