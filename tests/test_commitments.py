@@ -158,3 +158,20 @@ def test_a_date_saved_as_a_spreadsheets_day_number_says_so(tmp_path):
     said = {(q.column, q.value): q.message for q in info.value.problems}
     assert set(said) == {("start", "45748"), ("planned_end", "46112.0")}
     assert all(m.startswith("a spreadsheet's day number, not a date") for m in said.values())
+
+
+def test_the_commitments_cost_table_is_in_pounds_as_its_column_says(tmp_path):
+    """cost_to_year_end_gbp held 174000 for £174,285.71: pounds rounded to thousands under a pounds heading."""
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    budget = tmp_path / "budget.yaml"
+    budget.write_text("units: £000\nlines:\n  - {name: Placements, budget_previous_quarter: 200, actuals_to_date: 0, "
+                      "committed_to_year_end: from_commitments, new_demand: 0}\n", encoding="utf-8")
+    register = _register(tmp_path, "A1,P1,Acme,residential_external,5000,2023-01-01,2023-12-01,,,,\n")
+    result = CliRunner().invoke(app, ["outturn", str(budget), "--as-at", "2023-09-30", "--commitments",
+                                      str(register), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "commitments_cost.csv", encoding="utf-8-sig")
+    assert table.to_dict("records") == [{"cost_line": "residential_external", "cost_to_year_end_gbp": 44285.71}]

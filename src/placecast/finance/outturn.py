@@ -21,7 +21,7 @@ import pandas as pd
 from placecast.errors import UnusableInputError
 from placecast.finance.actuals import commitments_from_history, history_cost
 from placecast.finance.budget import FORECAST_TO_YEAR_END, Budget, BudgetInput, read_budget
-from placecast.finance.calendar import fy_end, fy_start, to_thousands
+from placecast.finance.calendar import fy_end, fy_start, to_pounds, to_thousands
 from placecast.finance.commitments import Commitments
 from placecast.finance.trail import CostingTrail, costing_trail
 from placecast.finance.unit_costs import UnitCosts
@@ -82,7 +82,7 @@ class Outturn:
                 [{"component": k, "gbp_thousands": to_thousands(v)} for k, v in self.sources.items()])
         if self.commitments_by_line:
             tables["commitments_cost.csv"] = pd.DataFrame(
-                [{"cost_line": k, "cost_to_year_end_gbp": to_thousands(v) * 1000}
+                [{"cost_line": k, "cost_to_year_end_gbp": float(to_pounds(v))}  # pounds, as its name says
                  for k, v in sorted(self.commitments_by_line.items())])
         return tables
 
