@@ -163,6 +163,26 @@ def test_the_cli_stops_with_exit_2_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_position_beyond_half_the_cash_limit_says_to_check_the_units(tmp_path):
+    """A budget change of 1,200,000 typed in pounds in a file of £000 made a surplus of 95% of the cash limit,
+    printed with exit 0 and no word."""
+    from datetime import date
+
+    from placecast.finance import default_unit_costs
+    from placecast.finance.budget import read_budget_input
+    from placecast.finance.outturn import forecast_outturn
+
+    path = tmp_path / "budget.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert forecast_outturn(read_budget_input(path), date(2025, 9, 30), default_unit_costs()).warnings() == []
+    path.write_text(GOOD.replace("cash_limit: 250\n", "").replace(
+        "budget_previous_quarter: 150, forecast_net_expenditure: 149",
+        "budget_previous_quarter: 150, changes: [{description: Contingency, amount: 12000}], "
+        "forecast_net_expenditure: 149"), encoding="utf-8")
+    (said,) = forecast_outturn(read_budget_input(path), date(2025, 9, 30), default_unit_costs()).warnings()
+    assert said.startswith("The surplus before reserves is 98% of the cash limit") and "1,000 times" in said
+
+
 def test_adjustments_are_the_councils_own_named_columns_shown_only_when_used(tmp_path):
     text = GOOD.replace("cash_limit: 250\n", "cash_limit: 250\nadjustments:\n"
                         "  - {id: uasc_grant, label: UASC grant}\n  - {id: one_off, label: One-off funding}\n")

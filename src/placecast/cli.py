@@ -543,8 +543,9 @@ def outturn(
     run_costs = None if forecast_dir is None else _outturn_run_costs(forecast_dir, hist, day, rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
-    if hist is not None and (gap := data_gap_warning(hist.census_date, day)):
-        err.print(f"[yellow]Warning:[/yellow] {gap}", highlight=False)
+    gap = data_gap_warning(hist.census_date, day) if hist is not None else None
+    for warning in [w for w in (gap,) if w] + result.warnings():
+        err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
     budget = result.budget
     tables = result.tables()
     headline = result.headline()

@@ -62,6 +62,18 @@ class Outturn:
         return {key: (None if v is None else round(float(v), 1) if key.endswith("_pct")
                       else to_thousands(v * self.budget.scale)) for key, v in self.budget.headline().items()}
 
+    def warnings(self) -> list[str]:
+        """A position more than :data:`IMPLAUSIBLE_SHARE` of the cash limit over or under it: almost always an
+        amount in the wrong units (a budget change of 1,200,000 typed in pounds in a file of £000 made a surplus
+        of 95% of the cash limit). Said, not refused: a council tracking one pressured line may be far over."""
+        share = self.budget.headline().get("deficit_before_pct")
+        if share is None or abs(share) <= IMPLAUSIBLE_SHARE:
+            return []
+        side = "surplus" if share < 0 else "deficit"
+        return [f"The {side} before reserves is {abs(share):.0f}% of the cash limit, far beyond what portfolios "
+                "forecast: check that every amount in the budget (budgets, changes, forecasts, reserves) is in the "
+                "file's units; one typed in pounds in a file of £000 is 1,000 times too large."]
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The outturn's tables in whole £000 under the file names ``placecast outturn`` writes."""
         b = self.budget
@@ -85,6 +97,9 @@ class Outturn:
                 [{"cost_line": k, "cost_to_year_end_gbp": float(to_pounds(v))}  # pounds, as its name says
                  for k, v in sorted(self.commitments_by_line.items())])
         return tables
+
+
+IMPLAUSIBLE_SHARE = 50  # per cent of the cash limit over or under it
 
 
 def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:

@@ -197,6 +197,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     costs = CostResults(run_costs, cost_summary(run_costs, "financial_year"))
     outturn = forecast_outturn(inputs.budget, as_at, inputs.unit_costs, commitments=inputs.commitments,
                                run_costs=run_costs, history_episodes=history.episodes)
+    warnings += outturn.warnings()
     logger.info("Outturn: computed components %s.", ", ".join(f"{k} {'-' if v < 0 else ''}£{abs(v):,.0f}"
                                                              for k, v in outturn.sources.items())
                 or "none")
