@@ -181,6 +181,11 @@ def test_a_position_beyond_half_the_cash_limit_says_to_check_the_units(tmp_path)
         "forecast_net_expenditure: 149"), encoding="utf-8")
     (said,) = forecast_outturn(read_budget_input(path), date(2025, 9, 30), default_unit_costs()).warnings()
     assert said.startswith("The surplus before reserves is 98% of the cash limit") and "1,000 times" in said
+    path.write_text(GOOD.replace("forecast_net_expenditure: 149}", "forecast_net_expenditure: 149, "
+                                 "previous_quarter_deficit: 3000}").replace(
+        "reserves: 5}", "reserves: 5, previous_quarter_deficit: 2}"), encoding="utf-8")  # 3,000 for 3
+    (said,) = forecast_outturn(read_budget_input(path), date(2025, 9, 30), default_unit_costs()).warnings()
+    assert said.startswith("The deficit at the previous report is 1201% of the cash limit")
 
 
 def test_adjustments_are_the_councils_own_named_columns_shown_only_when_used(tmp_path):

@@ -63,16 +63,23 @@ class Outturn:
                       else to_thousands(v * self.budget.scale)) for key, v in self.budget.headline().items()}
 
     def warnings(self) -> list[str]:
-        """A position more than :data:`IMPLAUSIBLE_SHARE` of the cash limit over or under it: almost always an
-        amount in the wrong units (a budget change of 1,200,000 typed in pounds in a file of £000 made a surplus
-        of 95% of the cash limit). Said, not refused: a council tracking one pressured line may be far over."""
-        share = self.budget.headline().get("deficit_before_pct")
-        if share is None or abs(share) <= IMPLAUSIBLE_SHARE:
-            return []
-        side = "surplus" if share < 0 else "deficit"
-        return [f"The {side} before reserves is {abs(share):.0f}% of the cash limit, far beyond what portfolios "
-                "forecast: check that every amount in the budget (budgets, changes, forecasts, reserves) is in the "
-                "file's units; one typed in pounds in a file of £000 is 1,000 times too large."]
+        """A position, now or at the previous report, more than :data:`IMPLAUSIBLE_SHARE` of the cash limit over
+        or under it: almost always an amount in the wrong units (a budget change of 1,200,000 typed in pounds in
+        a file of £000 made a surplus of 95% of the cash limit). Said, not refused: a council tracking one
+        pressured line may be far over."""
+        head = self.budget.headline()
+        limit, previous = head["cash_limit"], head["previous_position"]
+        shares = {"before reserves": (head["deficit_before_pct"], "every amount in the budget (budgets, changes, "
+                                      "forecasts, reserves) is"),
+                  "at the previous report": (None if previous is None or not limit else previous / limit * 100,
+                                             "each line's previous (surplus)/deficit is")}
+        out = []
+        for when, (share, which) in shares.items():
+            if share is not None and abs(share) > IMPLAUSIBLE_SHARE:
+                out.append(f"The {'surplus' if share < 0 else 'deficit'} {when} is {abs(share):.0f}% of the cash "
+                           f"limit, far beyond what portfolios forecast: check that {which} in the file's units; one "
+                           "typed in pounds in a file of £000 is 1,000 times too large.")
+        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The outturn's tables in whole £000 under the file names ``placecast outturn`` writes."""
