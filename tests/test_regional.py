@@ -235,6 +235,35 @@ def test_the_regional_tables_say_which_children_they_count(region_folder, tmp_pa
     assert recorded["uasc"] == "only" and recorded["runs"] == 20
 
 
+def test_the_region_is_costed_at_its_own_unit_costs_or_says_they_are_illustrative(region_folder, results, tmp_path):
+    """The region had no --unit-costs: every council was costed at the built-in illustrative costs, without a
+    word in the tables, the summary or the report."""
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+    from placecast.finance.unit_costs import read_unit_costs
+    from placecast.regional.report import _priced_at
+
+    assert "built-in illustrative unit costs" in _priced_at(results)
+    costs = tmp_path / "costs.csv"
+    costs.write_text("cost_line,weekly_cost,effective_from\n" + "".join(
+        f"{line},{2 * weekly},2020-04-01\n" for line, ((_, weekly),) in default_unit_costs().rates.items()),
+        encoding="utf-8")
+    assert _priced_at(replace(results, unit_costs=read_unit_costs(costs))) == "the unit costs of costs.csv"
+    base = ["region", str(region_folder), "--runs", "20", "--workers", "0", "--no-report"]
+    built_in = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "a")])
+    own = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "b"), "--unit-costs", str(costs)])
+    assert built_in.exit_code == own.exit_code == 0, own.output
+    assert "built-in illustrative unit costs" in " ".join(built_in.output.split()) and "illustrative" not in own.output
+    import pandas as pd
+
+    a, b = (pd.read_csv(tmp_path / d / "region_cost_by_year.csv", encoding="utf-8-sig") for d in ("a", "b"))
+    priced = a["mean_gbp"] > 0  # adoption costs nothing at either price
+    assert (b["mean_gbp"][priced] / a["mean_gbp"][priced]).round(3).eq(2).all()  # the same runs, twice the prices
+
+
 def test_year_folders_given_as_councils_are_an_error_not_councils_named_2023(region_folder, tmp_path):
     """Stacked returns without --council-column, or one council's folder, were forecast as councils named by
     their year folders (the run failed later on a start date that did not say why)."""

@@ -643,6 +643,8 @@ def region(
     councils: Annotated[str | None, typer.Option(help="Only these councils, comma-separated.")] = None,
     capacity: Annotated[Path | None, typer.Option(help="The region's beds by placement category: YAML (placecast "
                                                        "schema capacity) or a CSV of category,beds.")] = None,
+    unit_costs: Annotated[Path | None, typer.Option(help="The region's weekly unit costs (YAML or CSV); default: "
+                                                         "the built-in illustrative ones.")] = None,
     start: Annotated[str | None, typer.Option(help="Common start YYYY-MM-DD (default: the earliest census date "
                                                    "among the councils).")] = None,
     horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = DEFAULT_HORIZON_MONTHS,
@@ -671,7 +673,7 @@ def region(
     import tempfile
 
     from placecast.distributed import dask_client
-    from placecast.finance import default_unit_costs
+    from placecast.finance import default_unit_costs, read_unit_costs
     from placecast.model.card import FORECAST_SETTINGS, settings_record
     from placecast.regional.files import read_capacity
     from placecast.regional.run import regional_forecast
@@ -681,19 +683,16 @@ def region(
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
+    rates = _checked_unit_costs(read_unit_costs(unit_costs)) if unit_costs else default_unit_costs()
+    if unit_costs is None:  # the region's costs would be shown as its own
+        err.print("[yellow]Warning:[/yellow] the costs are at Placecast's built-in illustrative unit costs, not the "
+                  "region's: pass --unit-costs (placecast defaults unit-costs gives a file to copy).", highlight=False)
     with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
-        folders = council_folders(paths, council_column, Path(work))
-        if councils:
-            wanted = [c.strip() for c in councils.split(",") if c.strip()]
-            unknown = [c for c in wanted if c not in folders]
-            if unknown:
-                raise typer.BadParameter(f"no council {', '.join(unknown)}; the councils are "
-                                         f"{', '.join(folders)}.", param_hint="--councils")
-            folders = {c: folders[c] for c in wanted}
+        folders = _chosen_councils(council_folders(paths, council_column, Path(work)), councils)
         context = dask_client(scheduler, workers)
         with context as client, err.status(f"Forecasting {len(folders)} councils..."):
-            results = regional_forecast(folders, settings, default_unit_costs(), _start_date(start, "--start"),
-                                        beds, client, by_age)
+            results = regional_forecast(folders, settings, rates, _start_date(start, "--start"), beds, client,
+                                        by_age)
     write_tables(out_dir, results.tables(),  # with which children they count, and from when
                  {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
     _print_council_notes(results)
@@ -710,6 +709,18 @@ def region(
         written = write_report(regional_report(results, title, name), out_dir / "report")
         out.print(f"Report: {', '.join(str(p) for p in written.values())}")
     out.print(f"Tables written to {out_dir}")
+
+
+def _chosen_councils(folders: dict[str, Path], councils: str | None) -> dict[str, Path]:
+    """The councils --councils names (comma-separated), or all of them."""
+    if not councils:
+        return folders
+    wanted = [c.strip() for c in councils.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in folders]
+    if unknown:
+        raise typer.BadParameter(f"no council {', '.join(unknown)}; the councils are {', '.join(folders)}.",
+                                 param_hint="--councils")
+    return {c: folders[c] for c in wanted}
 
 
 def _print_council_notes(results: Any) -> None:

@@ -88,13 +88,24 @@ def _cost_blocks(results: RegionalResults) -> list:
     table = Table("region_costs", f"Placement cost across the region by financial year ({unit.label})",
                   [Column("year", "Financial year"), Column("mean", "Mean", unit.kind),
                    Column("p10", "P10", unit.kind), Column("p90", "P90", unit.kind)], rows,
-                  "Placement-days of the summed runs at the unit costs; P10 and P90 of the summed runs.")
+                  f"Placement-days of the summed runs at {_priced_at(results)}; P10 and P90 of the summed runs.")
     alt = "; ".join(f"{r['year']} {unit.text(float(r['mean']) * 1000)}" for r in rows)
     chart = Chart("region_cost_chart", f"Placement cost by financial year ({unit.label})",
                   cost_chart(region, category_labels()),
                   f"Stacked bars of the region's mean placement cost by financial year and placement, with the "
                   f"P10-P90 range of the total ({unit.label}): {alt}.")
     return [chart, table]
+
+
+def _priced_at(results: RegionalResults) -> str:
+    """Which unit costs the region's costs are at: the built-in illustrative ones are said to be so."""
+    from pathlib import Path
+
+    from placecast.finance.unit_costs import UnitCosts
+
+    if results.unit_costs.source == UnitCosts.source:
+        return "Placecast's built-in illustrative unit costs, not the region's (give its own with --unit-costs)"
+    return f"the unit costs of {Path(results.unit_costs.source).name}"
 
 
 def _beds_table(results: RegionalResults) -> list[Table | Chart | Text]:
