@@ -514,3 +514,24 @@ def test_residential_care_priced_at_about_a_days_cost_is_said(tmp_path):
     assert warning.startswith(f"{p}: residential_external costs £714.29 a week from 01/04/2024, about what a day")
     assert "write 5,000.03 for £714.29 a day" in warning
     assert default_unit_costs().warnings() == []
+
+
+def test_costs_at_the_built_in_unit_costs_say_they_are_illustrative(clean_council, tmp_path):
+    """costs, scenario run/compare and region priced everything at the built-in illustrative costs without a
+    word (and scenario and region had no --unit-costs at all)."""
+    forecast = tmp_path / "forecast"
+    made = CliRunner().invoke(app, ["forecast", str(clean_council), "--horizon-months", "6", "--runs", "20",
+                                    "--backtest-runs", "0", "--out", str(forecast)])
+    assert made.exit_code == 0, made.output
+    costs = tmp_path / "costs.csv"
+    costs.write_text("cost_line,weekly_cost,effective_from\n" + "".join(
+        f"{line},{2 * weekly},2020-04-01\n" for line, ((_, weekly),) in default_unit_costs().rates.items()),
+        encoding="utf-8")
+    built_in = CliRunner().invoke(app, ["costs", str(forecast), "--out", str(tmp_path / "a")])
+    own = CliRunner().invoke(app, ["costs", str(forecast), "--out", str(tmp_path / "b"), "--unit-costs", str(costs)])
+    assert built_in.exit_code == own.exit_code == 0, built_in.output
+    said = " ".join(built_in.output.split())
+    assert "the forecast's costs are at Placecast's built-in illustrative unit costs" in said
+    assert "illustrative" not in own.output
+    a, b = (pd.read_csv(tmp_path / d / "cost_by_year.csv", encoding="utf-8-sig") for d in ("a", "b"))
+    assert (b["mean_gbp"].sum() / a["mean_gbp"].sum()) == pytest.approx(2, rel=1e-6)

@@ -252,6 +252,18 @@ class CombineChoice(StrEnum):
     no_change = "no-change"
 
 
+def _priced_by(path: Path | None, what: str, whose: str = "the council's"):
+    """The unit costs of ``path``, each implausible price said; without one, the built-in illustrative costs,
+    and a warning that ``what`` are priced at them, not at the council's own."""
+    from placecast.finance import default_unit_costs, read_unit_costs
+
+    if path is not None:
+        return _checked_unit_costs(read_unit_costs(path))
+    err.print(f"[yellow]Warning:[/yellow] {what} are at Placecast's built-in illustrative unit costs, not {whose}: "
+              "pass --unit-costs (placecast defaults unit-costs gives a file to copy).", highlight=False)
+    return default_unit_costs()
+
+
 def _checked_unit_costs(rates):
     """The unit costs, each implausible price said (a daily rate typed as a week's)."""
     for warning in rates.warnings():
@@ -514,7 +526,8 @@ def outturn(
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
     assert day is not None
     _check_budget_for(budget_input.model, day, budget_file)
-    rates = _checked_unit_costs(read_unit_costs(unit_costs) if unit_costs else default_unit_costs())
+    rates = _priced_by(unit_costs, "the placement costs computed from the data") if history or forecast_dir \
+        else _checked_unit_costs(read_unit_costs(unit_costs) if unit_costs else default_unit_costs())
     extra: dict[str, pd.DataFrame] = {}
     register = None
     hist = None
@@ -673,7 +686,6 @@ def region(
     import tempfile
 
     from placecast.distributed import dask_client
-    from placecast.finance import default_unit_costs, read_unit_costs
     from placecast.model.card import FORECAST_SETTINGS, settings_record
     from placecast.regional.files import read_capacity
     from placecast.regional.run import regional_forecast
@@ -683,10 +695,7 @@ def region(
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
-    rates = _checked_unit_costs(read_unit_costs(unit_costs)) if unit_costs else default_unit_costs()
-    if unit_costs is None:  # the region's costs would be shown as its own
-        err.print("[yellow]Warning:[/yellow] the costs are at Placecast's built-in illustrative unit costs, not the "
-                  "region's: pass --unit-costs (placecast defaults unit-costs gives a file to copy).", highlight=False)
+    rates = _priced_by(unit_costs, "the region's costs", "its own")
     with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
         folders = _chosen_councils(council_folders(paths, council_column, Path(work)), councils)
         context = dask_client(scheduler, workers)
@@ -792,14 +801,14 @@ def costs(
     = None,
 ) -> None:
     """Cost a forecast: placement-days x daily cost per run; mean and P10/P50/P90 of cost."""
-    from placecast.finance import cost_runs, cost_summary, default_unit_costs, read_unit_costs
+    from placecast.finance import cost_runs, cost_summary
     from placecast.model.card import FORECAST_SETTINGS, recorded_settings
 
     runs = _forecast_runs(forecast_dir)
     recorded = Path(forecast_dir) / FORECAST_SETTINGS  # which children, from when: kept beside the costs
     children = uasc_words(str(recorded_settings(forecast_dir).get("uasc", "include")))
     who = f", {children}" if children else ""
-    rates = _checked_unit_costs(read_unit_costs(unit_costs) if unit_costs else default_unit_costs())
+    rates = _priced_by(unit_costs, "the forecast's costs")
     first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)
     rates.check_in_force(first_month, "the forecast's days")
     costed = cost_runs(runs, rates)
@@ -840,7 +849,6 @@ def programme_track(
     hist = None
     rates = None
     if history is not None:
-        from placecast.finance import read_unit_costs
         from placecast.ssda903 import load_history
 
         if plan.approved is None:
@@ -849,7 +857,7 @@ def programme_track(
         from placecast.programme.plan import pseudonymised
         from placecast.ssda903.pseudonym import resolve_key
 
-        rates = _checked_unit_costs(read_unit_costs(unit_costs)) if unit_costs else None
+        rates = _priced_by(unit_costs, "realised avoidance and the baseline's cost")
         hist = load_history(history)
         from placecast.ssda903 import is_history_folder
 
@@ -929,7 +937,7 @@ def _print_logged_moves(table, as_at: date, counterfactual: bool) -> None:
 
 
 def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None, workers: int = 0,
-                   scheduler: str | None = None) -> None:
+                   scheduler: str | None = None, unit_costs: Path | None = None) -> None:
     import hashlib
 
     import pandas as pd
@@ -946,9 +954,10 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     data_hash = hashlib.sha256(pd.util.hash_pandas_object(hist.episodes.drop(columns=["source"]),
                                                           index=False).to_numpy().tobytes()).hexdigest()[:12]
     context = dask_client(scheduler, workers)
+    rates = _priced_by(unit_costs, "the scenarios' costs and avoidance")
     with context as client, err.status(f"Simulating the baseline and {len(scenarios)} scenario(s), "
                                        f"{scenarios[0].runs:,} runs each..."):
-        baseline, results = run_scenarios(hist, scenarios, client=client)
+        baseline, results = run_scenarios(hist, scenarios, rates, client=client)
     comparison = comparison_tables(baseline, results, scenarios[0].capacity)
     tables = comparison.tables()
     money = comparison.cost_by_year
@@ -976,9 +985,11 @@ def scenario_run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML (see examples/programme/).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the comparison tables.")],
     history: Annotated[Path | None, typer.Option(help="Ingest folder or returns (overrides the file's).")] = None,
+    unit_costs: Annotated[Path | None, typer.Option(help="Weekly unit costs (YAML or CSV); default: the built-in "
+                                                         "illustrative ones.")] = None,
 ) -> None:
     """Run one scenario against the baseline: children, cost, avoidance with its interval, beds."""
-    _run_scenarios([scenario_file], history, out_dir)
+    _run_scenarios([scenario_file], history, out_dir, unit_costs=unit_costs)
 
 
 @scenario_app.command("compare")
@@ -989,9 +1000,11 @@ def scenario_compare(
     workers: Annotated[int, typer.Option(min=0, help="Run the baseline and scenarios as tasks on this many local "
                                                      "Dask workers (0: in this process).")] = 0,
     scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address instead.")] = None,
+    unit_costs: Annotated[Path | None, typer.Option(help="Weekly unit costs (YAML or CSV); default: the built-in "
+                                                         "illustrative ones.")] = None,
 ) -> None:
     """Several scenarios side by side with the baseline (same seed: common random numbers)."""
-    _run_scenarios(scenario_files, history, out_dir, workers, scheduler)
+    _run_scenarios(scenario_files, history, out_dir, workers, scheduler, unit_costs)
 
 
 def _synth_fork(fork_date: str | None, fork_seed: int | None, end_year: int) -> date | None:
