@@ -175,3 +175,17 @@ def test_the_commitments_cost_table_is_in_pounds_as_its_column_says(tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "commitments_cost.csv", encoding="utf-8-sig")
     assert table.to_dict("records") == [{"cost_line": "residential_external", "cost_to_year_end_gbp": 44285.71}]
+
+
+def test_a_commitment_priced_by_the_year_in_the_weekly_column_is_said(tmp_path):
+    """£260,000 (a year of external residential care) in weekly_cost committed 52 weeks of cost for every week
+    left in the year, without a word."""
+    reg = read_commitments(_register(tmp_path, "A1,P1,Acme,residential_external,260000,2025-04-01,,,,,\n"
+                                               "A2,P2,Home,fostering_inhouse,450,2025-04-01,,,,,\n"
+                                               "A3,P3,Acme,residential_external,12000,2025-04-01,,,,,\n"), LINES)
+    said = reg.price_warning(default_unit_costs(), date(2025, 9, 30))
+    assert said is not None and said.startswith("1 commitment(s) cost over 20 times their cost line's unit cost "
+                                                "(placement P1: £260,000.00 a week on residential_external")
+    assert "A1" not in said  # the placement's reference, never the child's id
+    bespoke = read_commitments(_register(tmp_path, "A3,P3,Acme,residential_external,12000,2025-04-01,,,,,\n"), LINES)
+    assert bespoke.price_warning(default_unit_costs(), date(2025, 9, 30)) is None  # dear, but weekly

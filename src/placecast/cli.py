@@ -543,6 +543,8 @@ def outturn(
         home = history if history is not None and is_history_folder(history) else None
         register = read_commitments(commitments, rates.lines,
                                     resolve_key(key_file, home=home, required=home is not None))
+        if said := register.price_warning(rates, day):
+            err.print(f"[yellow]Warning:[/yellow] {commitments}: {said}", highlight=False)
         if hist is not None:
             paid = [c for c in rates.lines if rates.weekly(c, day) > 0]
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)

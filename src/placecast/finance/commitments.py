@@ -21,7 +21,10 @@ import pandas as pd
 from placecast.finance.calendar import fy_end
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.files import CommitmentRow
+from placecast.finance.unit_costs import UnitCosts
 from placecast.schema import GROUPED_THOUSANDS, check_columns
+
+PRICE_FACTOR = 20  # a commitment this many times its line's unit cost is priced by the year, not the week
 
 FUNDING = [name for name in CommitmentRow.model_fields if name.startswith("funding_")]
 COLUMNS = [name for name in CommitmentRow.model_fields if name not in FUNDING]
@@ -49,6 +52,24 @@ class Commitments:
         days = self.days_to(as_at, until)
         pence_days = int(np.dot(self.table["weekly_pence"].to_numpy().astype(np.int64), days))  # exact integer
         return Fraction(pence_days, 7 * 100)
+
+    def price_warning(self, unit_costs: UnitCosts, on: date) -> str | None:
+        """Commitments priced over :data:`PRICE_FACTOR` times their cost line's unit cost on ``on``: a yearly
+        cost in the weekly column (£260,000 for £5,000 a week) commits 52 weeks of cost for every week left.
+        Said, not refused: a bespoke placement can cost several times the line's usual price."""
+        unit = self.table["cost_line"].map(lambda line: float(unit_costs.weekly(line, on))
+                                           if line in unit_costs.rates else float("nan"))
+        weekly = self.table["weekly_pence"] / 100
+        ratio = (weekly / unit).where(unit > 0)
+        high = ratio > PRICE_FACTOR
+        if not high.any():
+            return None
+        worst = int(ratio[high].idxmax())
+        row = self.table.loc[worst]
+        return (f"{int(high.sum())} commitment(s) cost over {PRICE_FACTOR} times their cost line's unit cost "
+                f"(placement {row['placement_ref']}: £{weekly[worst]:,.2f} a week on {row['cost_line']}, whose unit "
+                f"cost is £{unit[worst]:,.2f}): is a yearly cost in the weekly_cost column? The register's "
+                "costs are weekly.")
 
     def cost_by_line(self, as_at: date) -> dict[str, Fraction]:
         """Exact cost to 31 March of the commitments on each cost line."""

@@ -198,6 +198,8 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     outturn = forecast_outturn(inputs.budget, as_at, inputs.unit_costs, commitments=inputs.commitments,
                                run_costs=run_costs, history_episodes=history.episodes)
     warnings += outturn.warnings()
+    if inputs.commitments is not None and (said := inputs.commitments.price_warning(inputs.unit_costs, as_at)):
+        warnings.append(f"The commitments register: {said}")
     logger.info("Outturn: computed components %s.", ", ".join(f"{k} {'-' if v < 0 else ''}£{abs(v):,.0f}"
                                                              for k, v in outturn.sources.items())
                 or "none")
