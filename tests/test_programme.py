@@ -289,6 +289,22 @@ def test_a_move_logged_twice_is_refused_and_one_before_approval_is_said(tmp_path
                               "03/06/2023")
 
 
+def test_a_weekly_saving_beyond_any_placements_cost_is_said(tmp_path):
+    """A yearly saving in weekly_saving (156,000 for 3,000) gave a saving of £44.8m and £150 back for every £1."""
+    from placecast.finance import default_unit_costs
+    from placecast.programme.plan import saving_warnings
+
+    p = tmp_path / "plan.yaml"
+    case = ("invest_to_save:\n  - {name: Step-down team, children: 6, weekly_saving: SAVING, saving_from: 2025-05-01, "
+            "annual_cost: 300000, cost_from: 2025-04-01, months: 12}\n")
+    p.write_text(case.replace("SAVING", "3000"), encoding="utf-8")
+    assert saving_warnings(read_plan(p), default_unit_costs()) == []
+    p.write_text(case.replace("SAVING", "156000"), encoding="utf-8")
+    (said,) = saving_warnings(read_plan(p), default_unit_costs())
+    assert said.startswith("Invest to save 'Step-down team': each child saves £156,000.00 a week, more than any "
+                           "placement costs (the dearest unit cost is £7,000.00 a week)")
+
+
 def test_logged_moves_are_costed_to_date_apart_from_the_rest_of_the_year():
     """A move on 1 December saves nothing yet of the days after the position date (31 January): 62 days to
     date of its 121 to 31 March."""

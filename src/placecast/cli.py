@@ -839,8 +839,10 @@ def programme_track(
                                                        "(default: the ingest folder's own).")] = None,
 ) -> None:
     """Invest-to-save cases, per-case benefits, realised cost avoidance, savings programme, milestones."""
+    from placecast.finance import default_unit_costs
     from placecast.presentation import gbp
     from placecast.programme import read_plan
+    from placecast.programme.plan import saving_warnings
     from placecast.programme.tracker import programme_tables
 
     day = _start_date(as_at, "--as-at")
@@ -865,6 +867,8 @@ def programme_track(
 
         home = history if is_history_folder(history) else None
         plan = pseudonymised(plan, resolve_key(key_file, home=home, required=home is not None))
+    for warning in saving_warnings(plan, rates or default_unit_costs()):
+        err.print(f"[yellow]Warning:[/yellow] {plan_file}: {warning}", highlight=False)
     results = programme_tables(plan, day, hist, rates)
     tables = results.tables()
     summary = results.invest_to_save_summary

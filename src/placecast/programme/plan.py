@@ -111,6 +111,20 @@ def costed(plan: Plan, unit_costs: UnitCosts) -> Plan:
     return dataclasses.replace(plan, realised=events)
 
 
+def saving_warnings(plan: Plan, unit_costs: UnitCosts) -> list[str]:
+    """Invest-to-save cases whose weekly saving for a child is more than any placement costs a week at the unit
+    costs: no move saves more than the dearest placement (a yearly saving in the weekly column made a return of
+    £150 for every £1). Said, not refused: a council's own unit costs may leave out its dearest placements."""
+    out = []
+    for case in plan.invest_to_save:
+        dearest = max((unit_costs.weekly(line, case.saving_from) for line in unit_costs.rates), default=None)
+        if dearest is not None and case.weekly_saving > dearest:
+            out.append(f"Invest to save '{case.name}': each child saves £{float(case.weekly_saving):,.2f} a week, more "
+                       f"than any placement costs (the dearest unit cost is £{float(dearest):,.2f} a week): is a "
+                       "yearly saving in weekly_saving?")
+    return out
+
+
 def _weekly(unit_costs: UnitCosts, category: str | None, on: date) -> Fraction:
     return Fraction(0) if category in (None, OUT_OF_CARE) else Fraction(unit_costs.weekly(str(category), on))
 

@@ -207,10 +207,11 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     scenario, scenario_notes = scenario_step(history, inputs)
     programme = None
     if inputs.plan is not None:
+        from placecast.programme.plan import saving_warnings
         from placecast.programme.tracker import programme_tables
 
         plan = inputs.plan
-        warnings += plan.warnings()
+        warnings += plan.warnings() + saving_warnings(plan, inputs.unit_costs)
         programme = programme_tables(plan, as_at, history if plan.approved else None, inputs.unit_costs,
                                      inputs.settings, forecast.forecast)
     progress("Rating indicators")
