@@ -303,6 +303,10 @@ def test_a_weekly_saving_beyond_any_placements_cost_is_said(tmp_path):
     (said,) = saving_warnings(read_plan(p), default_unit_costs())
     assert said.startswith("Invest to save 'Step-down team': each child saves £156,000.00 a week, more than any "
                            "placement costs (the dearest unit cost is £7,000.00 a week)")
+    p.write_text("realised:\n  - {child: '7', intervention: Step-down, date: 2025-06-03, weekly_before: 260000, "
+                 "weekly_after: 900}\n", encoding="utf-8")
+    (said,) = saving_warnings(read_plan(p), default_unit_costs())
+    assert said.startswith("1 logged move(s) save more a week than any placement costs (the first on 03/06/2025")
 
 
 def test_logged_moves_are_costed_to_date_apart_from_the_rest_of_the_year():

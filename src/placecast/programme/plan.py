@@ -115,13 +115,22 @@ def saving_warnings(plan: Plan, unit_costs: UnitCosts) -> list[str]:
     """Invest-to-save cases whose weekly saving for a child is more than any placement costs a week at the unit
     costs: no move saves more than the dearest placement (a yearly saving in the weekly column made a return of
     £150 for every £1). Said, not refused: a council's own unit costs may leave out its dearest placements."""
+    def dearest(on: date) -> Fraction | None:
+        return max((Fraction(unit_costs.weekly(line, on)) for line in unit_costs.rates), default=None)
+
     out = []
     for case in plan.invest_to_save:
-        dearest = max((unit_costs.weekly(line, case.saving_from) for line in unit_costs.rates), default=None)
-        if dearest is not None and case.weekly_saving > dearest:
+        top = dearest(case.saving_from)
+        if top is not None and case.weekly_saving > top:
             out.append(f"Invest to save '{case.name}': each child saves £{float(case.weekly_saving):,.2f} a week, more "
-                       f"than any placement costs (the dearest unit cost is £{float(dearest):,.2f} a week): is a "
+                       f"than any placement costs (the dearest unit cost is £{float(top):,.2f} a week): is a "
                        "yearly saving in weekly_saving?")
+    high = [ev for ev in plan.realised if ev.weekly_before is not None and ev.weekly_after is not None
+            and (top := dearest(ev.on)) is not None and ev.weekly_saving > top]
+    if high:
+        out.append(f"{len(high)} logged move(s) save more a week than any placement costs (the first on "
+                   f"{high[0].on:%d/%m/%Y}, £{float(high[0].weekly_saving):,.2f} a week): are yearly costs in "
+                   "weekly_before or weekly_after?")
     return out
 
 
