@@ -29,6 +29,9 @@ def test_weights_are_inverse_squared_errors_per_horizon():
     assert c.weight(24) == pytest.approx(0.2) and c.weight(1) == pytest.approx(0.8)
     assert combination_weights(None).weight(12) == 0.5
     assert "equal weights" in combination_weights(None).describe()
+    # backtest runs set to 0 was put down to 'too little history'
+    assert "no backtest was run" in combination_weights(None).describe()
+    assert "too little history" in combination_weights(points([])).describe()  # no origin to score
 
 
 def test_pooling_moves_the_mean_and_widens_the_bands_where_the_two_disagree():

@@ -319,6 +319,7 @@ def forecast(
     from placecast.model import DemandModel, write_forecast
     from placecast.model.card import unknown_ages
     from placecast.model.combine import backtest_summary, plain_words, pooling, projected
+    from placecast.model.settings import few_runs_warning
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
@@ -337,8 +338,9 @@ def forecast(
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if pooling(result):
         out.print(pooling(result))
-    if note := unknown_ages(model):
-        err.print(f"[yellow]Warning:[/yellow] {note}", highlight=False)
+    for note in (unknown_ages(model), few_runs_warning(runs)):
+        if note:
+            err.print(f"[yellow]Warning:[/yellow] {note}", highlight=False)
     if bt is not None:
         out.print(backtest_summary(result, bt, 12))
         for sentence in plain_words(result, bt, settings.horizon_months):

@@ -62,7 +62,9 @@ def combination_weights(bt: BacktestResult | None) -> Combination:
     >>> combination_weights(None).weight(12)
     0.5
     """
-    if bt is None or bt.points.empty:
+    if bt is None:  # backtest runs set to 0
+        return Combination((), (), "equal weights (no backtest was run: its runs were set to 0)")
+    if bt.points.empty:
         return Combination((), (), "equal weights (there is too little history for a backtest)")
     weights = _weights_from(bt.points[bt.points["category"] != "total"])
     horizons, values = tuple(weights), tuple(weights.values())

@@ -79,6 +79,21 @@ class ForecastSettings(StrictModel):
     combine: Literal["none", "no_change"] = "no_change"
 
 
+FEW_RUNS = 200  # below it, the bands' bounds rest on a handful of runs each
+
+
+def few_runs_warning(runs: int) -> str | None:
+    """Said when a forecast has too few Monte Carlo runs for its bands to be relied on.
+
+    >>> few_runs_warning(1000) is None, few_runs_warning(20)[:20]
+    (True, 'With 20 runs, the 5%')
+    """
+    if runs >= FEW_RUNS:
+        return None
+    return (f"With {runs:,} runs, the 5% and 95% bounds of the bands rest on about {max(runs // 20, 1)} run(s) each: "
+            f"the bands are rough. Use {DEFAULT_RUNS:,} runs (the default) for figures to rely on.")
+
+
 def uasc_words(uasc: str) -> str:
     """Which children a forecast made with ``uasc`` counts, in words for its titles ("" for every child).
 

@@ -18,7 +18,7 @@ from placecast.finance.outturn import check_counts_every_child, check_data_cover
 from placecast.model import DemandModel
 from placecast.model.card import unknown_ages
 from placecast.model.combine import projected
-from placecast.model.settings import ForecastSettings
+from placecast.model.settings import ForecastSettings, few_runs_warning
 from placecast.quarter.config import parse_quarter
 from placecast.quarter.inputs import QuarterInputs
 from placecast.quarter.results import (
@@ -187,7 +187,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     progress(f"Forecasting children in care ({inputs.settings.runs:,} runs) and backtesting")
     forecast = forecast_step(history, inputs.settings, as_at)
     model = forecast.model
-    warnings += [note for note in (unknown_ages(model),) if note]
+    warnings += [note for note in (unknown_ages(model), few_runs_warning(inputs.settings.runs)) if note]
     logger.info("Fitted on %s to %s with %s children in care at the start; forecast %s months ahead; backtest at %s "
                 "origin(s).", f"{model.fit_window_[0]:%d/%m/%Y}", f"{model.fit_window_[1]:%d/%m/%Y}",
                 f"{len(model.stock_):,}", forecast.forecast.counts.sizes["month_end"] - 1,
