@@ -252,22 +252,30 @@ class CombineChoice(StrEnum):
     no_change = "no-change"
 
 
-def _priced_by(path: Path | None, what: str, whose: str = "the council's"):
+def _warn(*said: str | None, about: object = None) -> None:
+    """Each warning said (none for None), after what it is about when given (a file)."""
+    for text in said:
+        if text:
+            err.print(f"[yellow]Warning:[/yellow] {f'{about}: ' if about is not None else ''}{text}", highlight=False)
+
+
+def _priced_by(path: Path | None, what: str | None, whose: str = "the council's"):
     """The unit costs of ``path``, each implausible price said; without one, the built-in illustrative costs,
-    and a warning that ``what`` are priced at them, not at the council's own."""
+    and a warning that ``what`` are priced at them, not at the council's own (none when ``what`` is None:
+    nothing is priced at them)."""
     from placecast.finance import default_unit_costs, read_unit_costs
 
     if path is not None:
         return _checked_unit_costs(read_unit_costs(path))
-    err.print(f"[yellow]Warning:[/yellow] {what} are at Placecast's built-in illustrative unit costs, not {whose}: "
-              "pass --unit-costs (placecast defaults unit-costs gives a file to copy).", highlight=False)
+    if what is not None:
+        _warn(f"{what} are at Placecast's built-in illustrative unit costs, not {whose}: pass --unit-costs "
+              "(placecast defaults unit-costs gives a file to copy).")
     return default_unit_costs()
 
 
 def _checked_unit_costs(rates):
     """The unit costs, each implausible price said (a daily rate typed as a week's)."""
-    for warning in rates.warnings():
-        err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
+    _warn(*rates.warnings())
     return rates
 
 
@@ -338,9 +346,7 @@ def forecast(
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if pooling(result):
         out.print(pooling(result))
-    for note in (unknown_ages(model), few_runs_warning(runs)):
-        if note:
-            err.print(f"[yellow]Warning:[/yellow] {note}", highlight=False)
+    _warn(unknown_ages(model), few_runs_warning(runs))
     if bt is not None:
         out.print(backtest_summary(result, bt, 12))
         for sentence in plain_words(result, bt, settings.horizon_months):
@@ -394,8 +400,7 @@ def kpi_rate(
 
     defs = read_definitions(definitions)
     vals = read_values(values, defs)
-    for warning in scale_warnings(defs, vals):
-        err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
+    _warn(*scale_warnings(defs, vals))
     with rules_in_effect(load_rules(rules) if rules else None):
         table = rate_table(defs, vals)
         problems = check(defs, vals)
@@ -440,10 +445,8 @@ def kpi_compute(
     if day < history.census_date:  # what was known then: the same definition as the report's
         history = known_at(history, day)
     table = compute_indicators(history.episodes, day, population)
-    for said in (population_warning(int(table.set_index("id").loc["CLA", "value"]), population),
-                 own_categories_warning(history.categories())):
-        if said:
-            err.print(f"[yellow]Warning:[/yellow] {said}", highlight=False)
+    _warn(population_warning(int(table.set_index("id").loc["CLA", "value"]), population),
+          own_categories_warning(history.categories()))
     if fmt is SummaryFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
         return
@@ -516,7 +519,7 @@ def outturn(
     """
     import pandas as pd
 
-    from placecast.finance import default_unit_costs, read_commitments, read_unit_costs, reconcile
+    from placecast.finance import read_commitments, reconcile
     from placecast.finance.budget import read_budget_input
     from placecast.finance.outturn import (
         check_data_cover_the_year,
@@ -528,8 +531,7 @@ def outturn(
     day = _start_date(as_at, "--as-at") if as_at else _period_end(budget_input.model)
     assert day is not None
     _check_budget_for(budget_input.model, day, budget_file)
-    rates = _priced_by(unit_costs, "the placement costs computed from the data") if history or forecast_dir \
-        else _checked_unit_costs(read_unit_costs(unit_costs) if unit_costs else default_unit_costs())
+    rates = _priced_by(unit_costs, "the placement costs computed from the data" if history or forecast_dir else None)
     extra: dict[str, pd.DataFrame] = {}
     register = None
     hist = None
@@ -545,8 +547,7 @@ def outturn(
         home = history if history is not None and is_history_folder(history) else None
         register = read_commitments(commitments, rates.lines,
                                     resolve_key(key_file, home=home, required=home is not None))
-        if said := register.price_warning(rates, day):
-            err.print(f"[yellow]Warning:[/yellow] {commitments}: {said}", highlight=False)
+        _warn(register.price_warning(rates, day), about=commitments)
         if hist is not None:
             paid = [c for c in rates.lines if rates.weekly(c, day) > 0]
             orphan, unfunded = reconcile(register, hist.episodes, day, paid)
@@ -560,9 +561,7 @@ def outturn(
     run_costs = None if forecast_dir is None else _outturn_run_costs(forecast_dir, hist, day, rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
-    gap = data_gap_warning(hist.census_date, day) if hist is not None else None
-    for warning in [w for w in (gap,) if w] + result.warnings():
-        err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
+    _warn(data_gap_warning(hist.census_date, day) if hist is not None else None, *result.warnings())
     budget = result.budget
     tables = result.tables()
     headline = result.headline()
@@ -599,8 +598,7 @@ def _check_budget_for(model: Any, day: date, budget_file: Path) -> None:
     from placecast.finance.budget import check_budget_year, period_warning
 
     check_budget_year(model, day, f"{budget_file}: the budget")
-    if said := period_warning(model, day):
-        err.print(f"[yellow]Warning:[/yellow] {budget_file}: {said}", highlight=False)
+    _warn(period_warning(model, day), about=budget_file)
 
 
 def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path) -> None:
@@ -742,8 +740,7 @@ def _print_council_notes(results: Any) -> None:
         if c.errors:
             err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
                       "on its returns for the details.")
-    if later := results.later_data():
-        err.print(f"[yellow]Warning:[/yellow] {later}", highlight=False)
+    _warn(results.later_data())
 
 
 @contextmanager
@@ -850,8 +847,7 @@ def programme_track(
     day = _start_date(as_at, "--as-at")
     assert day is not None
     plan = read_plan(plan_file)
-    for warning in plan.warnings():
-        err.print(f"[yellow]Warning:[/yellow] {plan_file}: {warning}", highlight=False)
+    _warn(*plan.warnings(), about=plan_file)
     hist = None
     rates = None
     if history is not None:
@@ -869,8 +865,7 @@ def programme_track(
 
         home = history if is_history_folder(history) else None
         plan = pseudonymised(plan, resolve_key(key_file, home=home, required=home is not None))
-    for warning in saving_warnings(plan, rates or default_unit_costs()):
-        err.print(f"[yellow]Warning:[/yellow] {plan_file}: {warning}", highlight=False)
+    _warn(*saving_warnings(plan, rates or default_unit_costs()), about=plan_file)
     results = programme_tables(plan, day, hist, rates)
     tables = results.tables()
     summary = results.invest_to_save_summary
@@ -940,8 +935,7 @@ def _print_logged_moves(table, as_at: date, counterfactual: bool) -> None:
               f"{gbp(table['in_year'].sum())} to the end of each move's financial year, from {len(table)} "
               "logged move(s).")
     if later:
-        err.print(f"[yellow]Warning:[/yellow] {later} logged move(s) dated after {as_at:%d/%m/%Y}: nothing of them "
-                  "is counted to date.", highlight=False)
+        _warn(f"{later} logged move(s) dated after {as_at:%d/%m/%Y}: nothing of them is counted to date.")
 
 
 def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None, workers: int = 0,
