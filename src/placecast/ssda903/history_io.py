@@ -56,7 +56,7 @@ def read_history(folder: Path) -> History:
         repairs = pd.read_csv(folder / "repairs.csv", dtype=str, keep_default_na=False)
         sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
         census, years = date.fromisoformat(manifest["census_date"]), [int(y) for y in manifest["years"]]
-        labels = {str(c): str(label) for c, label in (manifest.get("categories") or {}).items()}
+        labels = _labels_in(manifest)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _not_a_history(folder, exc) from exc
     return History(episodes, repairs, sources, census, years, labels)
@@ -92,9 +92,14 @@ def categories_of(folder: Path) -> list[str]:
     """The placement categories an ingest folder's manifest names (its taxonomy's, in order): none when it
     is no ingest folder or was written before manifests named them."""
     try:
-        return [str(c) for c in _manifest(folder).get("categories") or {}] if is_history_folder(folder) else []
+        return list(_labels_in(_manifest(folder))) if is_history_folder(folder) else []
     except (OSError, ValueError, AttributeError):
         return []
+
+
+def _labels_in(manifest: Any) -> dict[str, str]:
+    """The taxonomy's categories and labels a manifest names, in order ({} before manifests named them)."""
+    return {str(c): str(label) for c, label in (manifest.get("categories") or {}).items()}
 
 
 def is_history_folder(path: Path) -> bool:

@@ -59,9 +59,9 @@ def _parsed(path: str, content: bytes) -> UnitCostsFile:
 def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:
     """Each cost line with the weekly cost in force on ``on`` (before inflation) and since when (a line
     whose first cost is later shows that one, as the costing uses it)."""
-    from placecast.ssda903 import load_taxonomy
+    from placecast.report.sections.common import category_labels
 
-    labels = load_taxonomy().labels()  # 'External residential', not residential_external
+    labels = category_labels()  # 'External residential', not residential_external
     rows = []
     for line, entries in model.costs.items():
         entry = entry_in_force(entries, on) or min(entries, key=lambda e: e.from_)

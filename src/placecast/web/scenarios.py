@@ -151,9 +151,9 @@ def _records(frame) -> list[dict]:
 
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, str]:
-    from placecast.ssda903 import load_taxonomy
+    from placecast.report.sections.common import category_labels
 
-    return {**load_taxonomy().labels(), "total": "All children in care"}
+    return category_labels()
 
 
 def side_by_side(children_rows: list[dict], year_rows: list[dict]) -> dict[str, list[dict]]:
