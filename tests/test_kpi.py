@@ -112,6 +112,13 @@ def test_bad_definitions_are_located(tmp_path, row, column, value):
     assert "defs.csv" in str(info.value)
 
 
+@pytest.mark.parametrize("written", ["%", "percent", "Percentage", "per cent"])
+def test_a_percentage_unit_may_be_written_as_councils_head_the_column(tmp_path, written):
+    row = {"id": "FOSTER", "name": "n", "polarity": "High", "influence": "Council", "unit": written, "target": "70"}
+    assert read_definitions(_write(tmp_path / "defs.csv", [row]))["FOSTER"].unit == "%"  # and checked as one
+    assert read_definitions(_write(tmp_path / "r.csv", [dict(row, unit="Rate")]))["FOSTER"].unit == "rate"
+
+
 def test_duplicate_ids_and_non_numeric_values_are_located(tmp_path):
     defs = _write(tmp_path / "d.csv", [{"id": "A1", "name": "a", "polarity": "High", "target": "5"},
                                        {"id": "A1", "name": "b", "polarity": "Low", "target": "5"}])

@@ -58,12 +58,17 @@ POSTS = {  # route -> roles allowed; allowed requests are sent with input refuse
     "/c/demo/scenarios/preview": {"analyst", "admin"},
     "/c/demo/indicators/commentary": {"analyst", "admin"},
     "/c/demo/data/child": {"analyst", "admin"},
+    "/c/demo/files/indicators": {"analyst", "admin"},
+    "/c/demo/files/plan": {"finance", "admin"},
+    "/c/demo/files/commitments/remove": {"finance", "admin"},
     "/admin/users": {"admin"},
     "/admin/councils": {"admin"},
 }
 
 
 def bad_input(path: str) -> dict:
+    if "/files/" in path:  # a file of the wrong kind; stopping the use of a file the demo does not have
+        return {"files": {"file": ("notes.txt", b"hello", "text/plain")}, "status": 303}
     if path.endswith("upload"):
         return {"data": {"year": "2025"}, "files": {"files": ("notes.txt", b"hello", "text/plain")}}
     if path.endswith("budget"):
@@ -945,3 +950,94 @@ def test_an_administrator_adds_a_council_and_its_first_returns_are_kept_before_i
             assert admin.get(path.replace("/c/demo", "/c/west")).status_code == 200, path
     early = admin.post("/c/west/forecast/settings", data={"runs": "500", "csrftoken": token(admin)})
     assert early.status_code == 400 and "no quarter yet: set one on the money page" in early.text  # was a 500
+
+
+def _file_upload(client, kind: str, name: str, data: bytes, slug: str = "demo"):
+    return client.post(f"/c/{slug}/files/{kind}", files={"file": (name, data, "text/plain")},
+                       data={"csrftoken": token(client)})
+
+
+def _job_of(web, response):
+    assert response.status_code == 303, response.text[:2000]
+    return web.wait(int(response.headers["location"].rsplit("/", 1)[1]))
+
+
+def test_the_councils_own_indicator_targets_are_uploaded_checked_and_rate_the_quarter(web, clients):
+    """A council on the web had no way to give its own targets: its indicators were rated against the
+    built-in example's (the report said so, and no page could change it). An analyst downloads the example,
+    changes a target and uploads it; the quarter is rated by it; stopping its use goes back to the example."""
+    from placecast.web import audit
+    from placecast.web.workspace import folder
+
+    analyst, f = clients["analyst"], folder(web.data_dir, "demo")
+    page = analyst.get("/c/demo/indicators").text
+    assert 'id="h-file-indicators"' in page and "built-in example targets, not this council" in page
+    assert 'action="/c/demo/files/indicators"' in page and 'action="/c/demo/files/plan"' not in page
+    example = analyst.get("/c/demo/files/indicators")
+    assert example.status_code == 200 and "STAB_LONG" in example.text
+    assert 'action="/c/demo/files/indicators"' not in clients["viewer"].get("/c/demo/indicators").text
+    assert clients["viewer"].get("/c/demo/files/indicators").status_code == 403
+
+    def rag(ident: str) -> str:
+        rated = report_of(web).results.indicators.rated.set_index("id")
+        return str(rated.loc[ident, "rag"])
+
+    assert rag("STAB_LONG") == "Red"  # 55.6% against a target of 70
+    own = example.text.replace("2+ years,High,Council,%,70", "2+ years,High,Council,%,50")
+    assert own != example.text
+    job = _job_of(web, _file_upload(analyst, "indicators", "our targets.csv", own.encode()))
+    try:
+        assert job.status == "done", job.error
+        assert (f.inputs / "indicators.csv").read_text() == own and rag("STAB_LONG") == "Green"
+        assert not any("STAB_LONG" in w for w in report_of(web).warnings)  # no commentary needed for Green
+        assert "this council's own file" in analyst.get("/c/demo/indicators").text
+        assert analyst.get("/c/demo/files/indicators").text == own  # the file in use, to edit again
+        rows = audit.search(web.engine, audit.AuditQuery(action="council file changed"))
+        assert rows[0].user == "analyst" and "our targets.csv uploaded" in rows[0].detail
+    finally:
+        stop = analyst.post("/c/demo/files/indicators/remove", data={"csrftoken": token(analyst)})
+        assert _job_of(web, stop).status == "done"
+    assert f.own_file("indicators") is None and rag("STAB_LONG") == "Red"
+
+
+def test_a_council_file_with_problems_or_one_the_quarter_refuses_changes_nothing(web, clients):
+    from placecast.web.workspace import folder
+
+    analyst, f = clients["analyst"], folder(web.data_dir, "demo")
+    example = analyst.get("/c/demo/files/indicators").text
+    # A problem in the file itself: every one listed by the field, under the name it was uploaded as.
+    typo = example.replace("2+ years,High,Council", "2+ years,Higher,Council")
+    refused = _file_upload(analyst, "indicators", "targets.csv", typo.encode())
+    assert refused.status_code == 400 and "The file was not used: 1 problem(s)" in refused.text
+    assert "targets.csv, line 8" in refused.text and "Higher" in refused.text, refused.text
+    assert f.own_file("indicators") is None and not list(f.root.glob("indicators-*"))
+    wrong = _file_upload(analyst, "indicators", "targets.xlsx", b"PK\x03\x04")
+    assert wrong.status_code == 400 and "is not a .csv file" in wrong.text
+    # A file that reads but that the quarter cannot use (the commentary is for EXT_RES, which it leaves out):
+    # the job fails, says why, and the example stays in use.
+    without = "\n".join(line for line in example.splitlines() if not line.startswith("EXT_RES,")) + "\n"
+    job = _job_of(web, _file_upload(analyst, "indicators", "targets.csv", without.encode()))
+    assert job.status == "failed" and "EXT_RES" in job.error and "Not kept" in job.progress
+    assert f.own_file("indicators") is None and not list(f.root.glob("indicators-*"))
+
+
+def test_council_files_are_changed_only_by_their_roles_and_kept_at_once_without_a_quarter(web, clients):
+    from placecast.web.workspace import folder
+
+    analyst, finance = clients["analyst"], clients["finance"]
+    assert _file_upload(analyst, "plan", "plan.yaml", b"x: 1").status_code == 403
+    assert _file_upload(finance, "rag-rules", "rules.yaml", b"x: 1").status_code == 403
+    assert analyst.get("/c/demo/files/plan").status_code == 403  # the programme log names children
+    plan = finance.get("/c/demo/files/plan")  # the demo's own plan, in use
+    assert plan.status_code == 200 and plan.text == (folder(web.data_dir, "demo").inputs / "plan.yaml").read_text()
+    assert finance.get("/c/demo/files/commitments").status_code == 404  # none, and no example
+    assert 'action="/c/demo/files/commitments"' in finance.get("/c/demo/money").text
+    assert 'action="/c/demo/files/scenario"' in finance.get("/c/demo/programme").text
+    assert analyst.get("/c/demo/files/nonsense").status_code == 404
+    # A workspace with no quarter yet keeps a file that reads at once; the quarter uses it when it is computed.
+    other = login(web.app, "elsewhere")
+    rules = other.get("/c/other/files/rag-rules").text
+    kept = _file_upload(other, "rag-rules", "our rules.yml", rules.encode(), slug="other")
+    assert kept.status_code == 303 and kept.headers["location"] == "/c/other/indicators#h-file-rag-rules"
+    assert (folder(web.data_dir, "other").inputs / "rules.yaml").read_text() == rules
+    assert "this council's own file" in other.get("/c/other/indicators").text

@@ -29,6 +29,7 @@ COMPARE = {"": "previous year end", "previous year end": "previous year end", "y
            "same quarter last year": "same period last year", "same time last year": "same period last year"}
 INFLUENCES = {"council": "Council", "partnership": "Partnership", "contextual": "Contextual"}
 UNITS = {"%", "rate", "count", "score", "number", "ratio"}
+UNIT_WORDS = {"percent": "%", "per cent": "%", "percentage": "%", "pct": "%"}  # as councils head the column
 NO_TARGET = {"", "n/a", "na", "null", "none", "-"}
 RAGS = {"r": "Red", "red": "Red", "a": "Amber", "amber": "Amber", "g": "Green", "green": "Green",
         "n/a": "N/A", "na": "N/A", "": "", "null": "N/A"}
@@ -209,9 +210,11 @@ def read_definitions(path: Path) -> dict[str, Indicator]:
         if influence is None:
             problems.append(Problem(file, line, "influence", inf_raw,
                                     "influence must be Council, Partnership or Contextual."))
-        unit = row.get("unit", "%").strip() or "%"
-        if unit.lower() not in UNITS:
-            problems.append(Problem(file, line, "unit", unit, f"unit must be one of {', '.join(sorted(UNITS))}."))
+        unit_raw = row.get("unit", "%").strip() or "%"
+        unit = UNIT_WORDS.get(unit_raw.lower(), unit_raw.lower())
+        if unit not in UNITS:
+            problems.append(Problem(file, line, "unit", unit_raw, f"unit must be one of {', '.join(sorted(UNITS))} "
+                                    "(a percentage may also be written percent or percentage)."))
         t_raw = row.get("target", "").strip()
         target: float | str | None
         if t_raw.lower() in ("maximise", "maximize"):

@@ -265,16 +265,17 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
             "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
 
 
-def _compute_quarter(ctx: Context, budget: Path | None = None, staged: dict | None = None):
-    """The quarter for the workspace's settings (with ``budget`` instead of the budget in effect, and the
-    ``staged`` settings over the workspace's, when given), computed and kept for the pages: (folder, quarter,
-    report)."""
+def _compute_quarter(ctx: Context, budget: Path | None = None, staged: dict | None = None,
+                     files: dict[str, Path | None] | None = None):
+    """The quarter for the workspace's settings (with ``budget`` instead of the budget in effect, the
+    ``staged`` settings over the workspace's and the council ``files`` over its own, when given), computed and
+    kept for the pages: (folder, quarter, report)."""
     from placecast.report import build_report
     from placecast.web.workspace import folder, report_config, save_results
 
     f = folder(ctx.settings.data_dir, ctx.council.slug)
     config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs,
-                           budget=budget, staged=staged)
+                           budget=budget, staged=staged, files=files)
     quarter = f.settings_with(staged).quarter
     report = build_report(config, progress=ctx.progress)
     save_results(f, quarter, report)
@@ -291,20 +292,51 @@ def run_quarter_job(ctx: Context) -> dict:
     if staged is not None and (staged.parent != f.root or not staged.is_file()):
         raise UnusableInputError("The uploaded budget is no longer there: upload it again.")
     settings = {k: ctx.params[k] for k in ("quarter", "population_0_17") if k in ctx.params}
+    files = staged_council_file(f, ctx.params)
     try:
-        _, _, report = _compute_quarter(ctx, staged, settings)
+        _, _, report = _compute_quarter(ctx, staged, settings, files)
     except BaseException:
-        if staged is not None:
-            staged.unlink(missing_ok=True)  # a failed run changes nothing
-        if staged is not None or settings:
-            ctx.progress("Not kept: the budget and the quarter in effect are as they were")
+        for path in (staged, *files.values()):
+            if path is not None:
+                path.unlink(missing_ok=True)  # a failed run changes nothing
+        if staged is not None or settings or files:
+            ctx.progress("Not kept: the budget, the quarter and the council's files in effect are as they were")
         raise
     if staged is not None:
         staged.replace(f.inputs / "budget.xlsx")
         (f.inputs / "budget.yaml").unlink(missing_ok=True)
+    keep_council_files(f, files)
     if settings:  # the pages show the new quarter only now that it has been computed
         f.write_settings(f.settings_with(settings))
     return {"quarter": report.quarter}
+
+
+def staged_council_file(f, params: dict) -> dict[str, Path | None]:
+    """The council file a job computes the quarter with in place of the one in effect: {key: the staged
+    upload, or None to go back to none}; {} when the job changes none."""
+    from placecast.web.workspace import COUNCIL_FILES
+
+    key = params.get("file_key")
+    if not key:
+        return {}
+    if key not in {c.key for c in COUNCIL_FILES}:
+        raise UnusableInputError(f"'{key}' is not a file the quarter reads.")
+    if not params.get("file"):
+        return {key: None}
+    staged = f.root / str(params["file"])
+    if staged.parent != f.root or not staged.is_file():
+        raise UnusableInputError("The uploaded file is no longer there: upload it again.")
+    return {key: staged}
+
+
+def keep_council_files(f, files: dict[str, Path | None]) -> None:
+    """Make each staged council file the one in effect (None: the council's own file is removed)."""
+    for key, staged in files.items():
+        old = f.own_file(key)
+        if old is not None and (staged is None or old.suffix != staged.suffix):
+            old.unlink()
+        if staged is not None:
+            staged.replace(f.inputs / f"{key}{staged.suffix}")
 
 
 def run_report(ctx: Context) -> dict:

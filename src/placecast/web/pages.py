@@ -93,6 +93,10 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
                    today=date.today().isoformat(), costs_built_in=not own_file(request, slug).exists())
     if page == "indicators" and ctx["report"] is not None:
         ctx["indicator_rows"] = indicator_rows(request, ctx)
+    if page in ("indicators", "programme", "money"):
+        from placecast.web.council_files import file_rows
+
+        ctx["file_rows"] = file_rows(request, slug, page, user)
     return render(request, template, status, **ctx)
 
 

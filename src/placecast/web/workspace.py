@@ -47,6 +47,46 @@ class WorkspaceSettings(StrictModel):
 
 
 @dataclass(frozen=True)
+class CouncilFile:
+    """A file of the council's own that the quarter reads in place of a built-in example (or, for the
+    commitments register, in place of the open placements in the history), uploaded on one of the pages."""
+
+    key: str  # its key in the report configuration, and its name in the workspace's inputs
+    kind: str  # in addresses: /c/{slug}/files/{kind}
+    title: str
+    what: str  # what the quarter does with it
+    without: str  # what the quarter does without it
+    suffixes: tuple[str, ...]  # the kinds of file it may be (the first of each is kept)
+    permission: str  # who may replace it (and download it)
+    page: str
+    builtin: str | None = None  # the built-in example to start from (placecast defaults NAME)
+
+
+COUNCIL_FILES = (
+    CouncilFile("indicators", "indicators", "Indicator definitions and targets",
+                "Each indicator's name, polarity, unit and target, as the indicators are rated (CSV).",
+                "The indicators are rated against Placecast's built-in example targets, not this council's.",
+                (".csv",), "indicators", "indicators", "indicators"),
+    CouncilFile("rules", "rag-rules", "RAG and direction-of-travel rules",
+                "The council's own thresholds for Red, Amber and Green and for the direction of travel (YAML).",
+                "The built-in rules are used.", (".yaml", ".yml"), "indicators", "indicators", "rag-rules"),
+    CouncilFile("plan", "plan", "Recovery programme plan",
+                "Invest-to-save cases, savings, milestones and the programme log of moves (YAML).",
+                "No plan: the report has no programme tracking.", (".yaml", ".yml"), "money", "programme",
+                "demo-plan"),
+    CouncilFile("scenario", "scenario", "Recovery scenario",
+                "The levers the report's scenario runs against the forecast, and the in-house beds (YAML).",
+                "The scenario is Placecast's built-in example programme, not this council's.", (".yaml", ".yml"),
+                "money", "programme", "scenario"),
+    CouncilFile("commitments", "commitments", "Commitments register",
+                "Each placement's weekly cost and dates, costed by day to the year end (CSV or Excel).",
+                "Commitments are the placements open in the history at the quarter end, at the unit costs.",
+                (".csv", ".xlsx"), "money", "money"),
+)
+COUNCIL_FILE = {f.kind: f for f in COUNCIL_FILES}
+
+
+@dataclass(frozen=True)
 class Folder:
     """The folders and files of one workspace."""
 
@@ -87,6 +127,14 @@ class Folder:
         for name in ("budget.xlsx", "budget.yaml"):
             if (self.inputs / name).exists():
                 return self.inputs / name
+        return None
+
+    def own_file(self, key: str) -> Path | None:
+        """The council's own file for report-configuration key ``key`` (indicators.csv, plan.yaml, ...), or
+        None when it has none."""
+        for suffix in (".yaml", ".csv", ".xlsx"):
+            if (self.inputs / f"{key}{suffix}").exists():
+                return self.inputs / f"{key}{suffix}"
         return None
 
     @property
@@ -175,10 +223,10 @@ def council_by_id(engine: Engine, council_id: int) -> Council | None:
 
 
 def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 42, budget: Path | None = None,
-                  staged: dict | None = None):
+                  staged: dict | None = None, files: dict[str, Path | None] | None = None):
     """The report configuration of a workspace, as ``placecast report`` would read it (with ``budget``, a
-    staged upload, in place of the budget in effect, and ``staged`` settings over the workspace's, when
-    given)."""
+    staged upload, in place of the budget in effect, ``staged`` settings over the workspace's, and ``files``,
+    council files by key, over its own, None for none, when given)."""
     from placecast.quarter import ReportConfig
 
     f = folder(data_dir, slug)
@@ -188,20 +236,21 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
         raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
     if not (f.history / "manifest.json").exists():
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
-    optional = {k: f.inputs / f"{k}.yaml" for k in ("plan", "commentary", "scenario", "unit_costs")}
-    optional["indicators"] = f.inputs / "indicators.csv"
+    optional: dict[str, Path | None] = {k: f.inputs / f"{k}.yaml" for k in ("commentary", "unit_costs")}
+    optional.update({c.key: f.own_file(c.key) for c in COUNCIL_FILES})
+    optional.update(files or {})
     if slug == "demo":  # the synthetic demo council's own are the built-in examples, as in 'placecast demo'
         from placecast.quarter.config import builtin_file
 
         for key, name in (("unit_costs", "unit-costs"), ("indicators", "indicators")):
-            if not optional[key].exists():
+            if optional[key] is None or not optional[key].exists():  # type: ignore[union-attr]
                 optional[key] = builtin_file(name)
     bench = None
     if ws.stats is not None and ws.stats.is_dir() and ws.benchmark_council:
         bench = {"stats": ws.stats, "council": ws.benchmark_council}
     return ReportConfig.model_validate({
         "council": name, "quarter": ws.quarter, "data": [f.history], "budget": budget,
-        **{k: p for k, p in optional.items() if p.exists()},
+        **{k: p for k, p in optional.items() if p is not None and p.exists()},
         "population_0_17": ws.population_0_17, "capacity": ws.capacity, "benchmark": bench,
         "forecast": {"runs": runs, "seed": seed, "backtest_runs": min(200, runs), **ws.forecast},
     })
