@@ -1041,3 +1041,41 @@ def test_council_files_are_changed_only_by_their_roles_and_kept_at_once_without_
     assert kept.status_code == 303 and kept.headers["location"] == "/c/other/indicators#h-file-rag-rules"
     assert (folder(web.data_dir, "other").inputs / "rules.yaml").read_text() == rules
     assert "this council's own file" in other.get("/c/other/indicators").text
+
+
+def test_finance_uploads_the_commitments_register_and_the_outturn_costs_it(web, clients):
+    """The commitments register was the CLI's only: on the web the outturn's committed costs were always the
+    placements open in the history at the unit costs. A register in Excel is read with the workspace's key."""
+    from openpyxl import Workbook
+
+    from placecast.web.workspace import folder
+
+    finance, f = clients["finance"], folder(web.data_dir, "demo")
+    book = Workbook()
+    book.active.append(["child_id", "placement_ref", "provider", "cost_line", "weekly_cost", "start", "planned_end"])
+    book.active.append(["C0001", "P1", "Acme Homes", "residential_external", 6500, "01/04/2025", None])
+    data = io.BytesIO()
+    book.save(data)
+    before = report_of(web).results.inputs.commitments
+    assert before is None
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    bad = book.active.cell(2, 4)
+    bad.value = "residential"  # not a cost line: refused at once, by line and column
+    wrong = io.BytesIO()
+    book.save(wrong)
+    refused = finance.post("/c/demo/files/commitments", files={"file": ("register.xlsx", wrong.getvalue(), xlsx)},
+                           data={"csrftoken": token(finance)})
+    assert refused.status_code == 400 and "register.xlsx, line 2" in refused.text and "residential" in refused.text
+    job = _job_of(web, finance.post("/c/demo/files/commitments", files={"file": ("register.xlsx", data.getvalue(),
+                                                                                xlsx)},
+                                    data={"csrftoken": token(finance)}))
+    try:
+        assert job.status == "done", job.error
+        assert f.own_file("commitments") == f.inputs / "commitments.xlsx"
+        register = report_of(web).results.inputs.commitments
+        assert register is not None and len(register.table) == 1
+        assert "C0001" not in set(register.table["child_id"])  # pseudonymised with the workspace's key
+    finally:
+        stop = finance.post("/c/demo/files/commitments/remove", data={"csrftoken": token(finance)})
+        assert _job_of(web, stop).status == "done"
+    assert f.own_file("commitments") is None and report_of(web).results.inputs.commitments is None
