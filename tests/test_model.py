@@ -562,5 +562,5 @@ def test_a_category_of_the_councils_own_taxonomy_is_forecast_and_costed_as_itsel
     assert at_census > 0 and start["residential_solo"] == at_census and start["residential_external"] == 0
     with pytest.raises(FinanceInputError, match="residential_solo") as info:
         cost_runs(forecast.run_days(), default_unit_costs())
-    assert "pass --unit-costs with a weekly cost for it" in info.value.problems[0].message
+    assert "give the council's unit costs with a weekly cost for it (--unit-costs" in info.value.problems[0].message
 

@@ -1079,3 +1079,50 @@ def test_finance_uploads_the_commitments_register_and_the_outturn_costs_it(web, 
         stop = finance.post("/c/demo/files/commitments/remove", data={"csrftoken": token(finance)})
         assert _job_of(web, stop).status == "done"
     assert f.own_file("commitments") is None and report_of(web).results.inputs.commitments is None
+
+
+def test_a_council_with_its_own_placement_taxonomy_assembles_forecasts_and_costs_by_it_on_the_web(web, clients):
+    """The web assembled every council's returns with the built-in taxonomy: a council grouping solo
+    residential placements (S1) as a category of its own had them folded into residential. Its taxonomy is
+    now uploaded on the data page and the returns assembled again with it; the quarter then asks for a unit
+    cost for the new category (on the money page), and costs it once given."""
+    import shutil
+
+    from placecast.ssda903.history_io import categories_of
+    from placecast.web import workspace
+    from placecast.web.workspace import folder, load_report
+
+    admin = clients["admin"]
+    workspace.create_council(web.engine, web.data_dir, "own-groups", "Own groups council", "Demo region")
+    demo, f = folder(web.data_dir, "demo"), folder(web.data_dir, "own-groups")
+    shutil.copytree(demo.returns, f.returns, dirs_exist_ok=True)
+    shutil.copyfile(demo.inputs / "budget.yaml", f.inputs / "budget.yaml")
+    shutil.copyfile(demo.settings_file, f.settings_file)
+    example = admin.get("/c/own-groups/files/taxonomy").text
+    assert "residential_external" in example and "Placement taxonomy" in admin.get("/c/own-groups/data").text
+    solo = example.replace(", S1], provider", "], provider").replace(
+        '  - {category: secure,', '  - {category: residential_solo, label: "Solo residential", place: [S1]}\n'
+                                 '  - {category: secure,')
+    assert solo.count("S1") == 1
+    # A taxonomy leaving a current code out for some providers is refused at once, by line.
+    gap = example.replace('K2, R1, P3, S1], provider: [PR0', 'R1, P3, S1], provider: [PR0')
+    refused = _file_upload(admin, "taxonomy", "groups.yaml", gap.encode(), slug="own-groups")
+    assert refused.status_code == 400 and "groups.yaml" in refused.text and "K2" in refused.text, refused.text
+    assert f.own_file("taxonomy") is None
+    job = _job_of(web, _file_upload(admin, "taxonomy", "groups.yaml", solo.encode(), slug="own-groups"))
+    # The returns are assembled with it and kept; the quarter needs a unit cost for the new category.
+    assert job.status == "failed" and "assembled and kept" in job.error
+    assert "residential_solo" in job.error and "unit costs file on the web's money page" in job.error
+    assert f.own_file("taxonomy") is not None and "residential_solo" in categories_of(f.history)
+    costs = admin.get("/c/own-groups/files/unit-costs").text  # the built-in costs, to add the line to
+    assert "residential_external" in costs
+    rows = ["cost_line,weekly_cost,effective_from", "residential_solo,9000,2020-04-01"]
+    rows += [f"{line},1000,2020-04-01" for line in categories_of(f.history) if line != "residential_solo"]
+    job = _job_of(web, _file_upload(admin, "unit-costs", "costs.csv", "\n".join(rows).encode(), slug="own-groups"))
+    assert job.status == "done", job.error
+    assert "residential_solo:" in (f.inputs / "unit_costs.yaml").read_text()  # kept as the form's YAML
+    report = load_report(f, "2025-Q2")
+    assert "residential_solo" in report.results.forecast.forecast.categories
+    assert "Solo residential" in admin.get("/c/own-groups/forecast").text
+    money = admin.get("/c/own-groups/money").text
+    assert '<th scope="row">Solo residential</th>' in money and "9,000.00" in money  # its label, its cost

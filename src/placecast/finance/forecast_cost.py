@@ -86,8 +86,9 @@ def _check_lines(categories: list[str], unit_costs: UnitCosts) -> None:
 
         def fix(category: str) -> str:
             if unit_costs.source == UnitCosts.source and not hint(category):  # the council's own category
-                return ("pass --unit-costs with a weekly cost for it ('placecast defaults unit-costs' gives a file "
-                        "to copy)")
+                return ("give the council's unit costs with a weekly cost for it (--unit-costs, or unit_costs in "
+                        "the report configuration, or the unit costs file on the web's money page; 'placecast defaults "
+                        "unit-costs' gives a file to copy)")
             return f"add it to the unit costs file{hint(category)}"
 
         raise FinanceInputError([InputProblem(unit_costs.source, "costs", c, "", f"no unit cost for this category; "

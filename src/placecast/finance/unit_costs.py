@@ -180,6 +180,17 @@ def unit_costs_model(path: Path | None = None) -> UnitCostsFile:
     return read_model(path, UnitCostsFile, FinanceInputError)
 
 
+def unit_costs_file(path: Path) -> UnitCostsFile:
+    """A council's unit costs, YAML or CSV (each checked, every problem located), as the unit-costs model
+    (which :func:`unit_costs_yaml` writes as the YAML file)."""
+    if Path(path).suffix.lower() in (".yaml", ".yml"):
+        return unit_costs_model(Path(path))
+    costs = read_unit_costs(Path(path))
+    return UnitCostsFile.model_validate({
+        "description": f"From {Path(path).name}", "inflation_per_year": costs.inflation,
+        "costs": {line: [{"from": d, "weekly": w} for d, w in entries] for line, entries in costs.rates.items()}})
+
+
 def entry_in_force(entries: list[UnitCostEntry], on: date) -> UnitCostEntry | None:
     """The latest of a cost line's entries that has taken effect by ``on`` (None when none has yet)."""
     before = [e for e in sorted(entries, key=lambda e: e.from_) if e.from_ <= on]

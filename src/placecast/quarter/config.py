@@ -43,7 +43,8 @@ BUILTIN = {"demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
            "indicators": ("placecast.report", "defaults/indicators.csv"),
            "unit-costs": ("placecast.finance", "unit_costs.yaml"),
            "scenario": ("placecast.programme", "default_scenario.yaml"),
-           "rag-rules": ("placecast.kpi", "rules.yaml")}
+           "rag-rules": ("placecast.kpi", "rules.yaml"),
+           "taxonomy": ("placecast.ssda903.codes", "taxonomy.yaml")}
 
 
 def builtin_file(reference: str) -> Path:

@@ -56,12 +56,13 @@ def _parsed(path: str, content: bytes) -> UnitCostsFile:
     return unit_costs_model(Path(path))
 
 
-def cost_rows(model: UnitCostsFile, on: date) -> list[dict]:
+def cost_rows(model: UnitCostsFile, on: date, results=None) -> list[dict]:
     """Each cost line with the weekly cost in force on ``on`` (before inflation) and since when (a line
-    whose first cost is later shows that one, as the costing uses it)."""
+    whose first cost is later shows that one, as the costing uses it); named by the labels of the taxonomy
+    the quarter's ``results`` were assembled with, when given."""
     from placecast.report.sections.common import category_labels
 
-    labels = category_labels()  # 'External residential', not residential_external
+    labels = category_labels(results)  # 'External residential', not residential_external
     rows = []
     for line, entries in model.costs.items():
         entry = entry_in_force(entries, on) or min(entries, key=lambda e: e.from_)

@@ -23,7 +23,7 @@ from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import council_of, log, need, state
 from placecast.web.pages import section_page
-from placecast.web.workspace import COUNCIL_FILE, COUNCIL_FILES, CouncilFile, Folder
+from placecast.web.workspace import COUNCIL_FILE, TAXONOMY, CouncilFile, Folder
 
 router = APIRouter()
 MEDIA = {".csv": "text/csv", ".yaml": "application/yaml",
@@ -35,12 +35,15 @@ def file_rows(request: Request, slug: str, page: str, user: SignedIn) -> list[di
     when), and whether this user may replace and download it."""
     f = workspace.folder(state(request).settings.data_dir, slug)
     rows = []
-    for c in (c for c in COUNCIL_FILES if c.page == page):
+    for c in (c for c in COUNCIL_FILE.values() if c.page == page):
         own = f.own_file(c.key)
         since = datetime.fromtimestamp(own.stat().st_mtime, UTC).strftime("%d/%m/%Y") if own else ""
         rows.append({"kind": c.kind, "title": c.title, "what": c.what, "without": c.without, "own": own is not None,
                      "since": since, "may": user.may(c.permission), "accept": ",".join(c.suffixes),
-                     "download": user.may(c.permission) and (own is not None or c.builtin is not None)})
+                     "download": user.may(c.permission) and (own is not None or c.builtin is not None),
+                     "hint": ("The returns are assembled again with it in the background" if c is TAXONOMY else
+                              "The quarter is computed with it in the background") + "; it is kept only if that "
+                             "works."})
     return rows
 
 
@@ -60,8 +63,17 @@ def _refused(request: Request, slug: str, user: SignedIn, c: CouncilFile, proble
 
 
 def _check(c: CouncilFile, path: Path, f: Folder, request: Request, slug: str) -> None:
-    """Read ``path`` with the library's reader for ``c``: its problems are raised, located."""
-    if c.key == "indicators":
+    """Read ``path`` with the library's reader for ``c``: its problems are raised, located. Unit costs are
+    kept as the YAML file the money page's form edits, whichever way they came."""
+    if c.key == "unit_costs":
+        from placecast.finance.unit_costs import unit_costs_file, unit_costs_yaml
+
+        path.write_text(unit_costs_yaml(unit_costs_file(path)), encoding="utf-8")
+    elif c.key == "taxonomy":
+        from placecast.ssda903.taxonomy import load_taxonomy
+
+        load_taxonomy(path)
+    elif c.key == "indicators":
         from placecast.kpi import read_definitions
 
         read_definitions(path)
@@ -96,7 +108,7 @@ def _stage(request: Request, slug: str, user: SignedIn, c: CouncilFile, upload: 
     if suffix not in c.suffixes:
         return _refused(request, slug, user, c, [f"{name or 'The file'} is not a {kinds} file: the {c.title.lower()} "
                                                  f"is a {kinds} file (download the built-in example to start from)."])
-    suffix = ".yaml" if suffix == ".yml" else suffix
+    kept_as = ".yaml" if suffix == ".yml" or c.key == "unit_costs" else suffix
     if suffix == ".xlsx" and not data.startswith(b"PK"):
         return _refused(request, slug, user, c, [f"{name} is not an Excel workbook (.xlsx)."])
     if suffix != ".xlsx":
@@ -118,7 +130,7 @@ def _stage(request: Request, slug: str, user: SignedIn, c: CouncilFile, upload: 
     except PlacecastError as exc:
         staged.unlink()
         return _refused(request, slug, user, c, [str(exc).replace(str(staged), name)])
-    return staged
+    return staged.rename(staged.with_suffix(kept_as))
 
 
 def _use(request: Request, slug: str, user: SignedIn, c: CouncilFile, staged: Path | None, said: str) -> Response:
@@ -127,7 +139,14 @@ def _use(request: Request, slug: str, user: SignedIn, c: CouncilFile, staged: Pa
     council = council_of(request, slug, user)
     st = state(request)
     f = workspace.folder(st.settings.data_dir, slug)
-    if not f.settings_file.exists() or f.budget() is None or not (f.history / "manifest.json").exists():
+    if c is TAXONOMY and f.returns.is_dir() and any(f.returns.iterdir()):  # the returns assembled again with it
+        job = jobs.submit(st.pool, st.settings, st.engine, council.id, "ingest", user.username,
+                          {"taxonomy": staged.name if staged else ""}, "placement taxonomy changed")
+        log(request, user.username, "council file changed", f"{c.title}: {said} (job {job.id}; kept when the "
+            "returns have been assembled with it)", slug)
+        return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
+    if c is TAXONOMY or not f.settings_file.exists() or f.budget() is None or not (f.history / "manifest.json"
+                                                                                   ).exists():
         jobs.keep_council_files(f, {c.key: staged})
         log(request, user.username, "council file changed", f"{c.title}: {said} (no quarter yet)", slug)
         return RedirectResponse(f"/c/{slug}/{c.page}#h-file-{c.kind}", status_code=303)

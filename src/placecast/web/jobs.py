@@ -211,12 +211,18 @@ def run_ingest(ctx: Context) -> dict:
     staged = f.root / str(ctx.params["staged"]) if ctx.params.get("staged") else None
     if staged is not None and (staged.parent != f.root or not staged.is_dir()):
         raise UnusableInputError("The uploaded returns are no longer there: upload them again.")
+    taxonomy = staged_council_file(f, {"file_key": "taxonomy", "file": ctx.params["taxonomy"]}
+                                   ) if "taxonomy" in ctx.params else {}
     try:
-        out = _ingest(ctx, f, staged or f.returns, key)
+        out = _ingest(ctx, f, staged or f.returns, key, taxonomy["taxonomy"] if taxonomy else f.own_file("taxonomy"))
     except BaseException:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)  # a failed ingest changes nothing
+        for path in taxonomy.values():
+            if path is not None:
+                path.unlink(missing_ok=True)
         raise
+    keep_council_files(f, taxonomy)
     if first:
         write_key_file(f.key_file, key)
     if staged is not None:  # the new returns replace the old only now that they have been read
@@ -227,10 +233,14 @@ def run_ingest(ctx: Context) -> dict:
     if not f.settings_file.exists() or f.budget() is None:  # a new workspace: returns first
         return {**out, "quarter": None, "note": "Finished: the returns are kept; the quarter is computed once its "
                 "quarter and budget are set on the money page"}
-    return {**out, **run_quarter_job(ctx)}
+    try:
+        return {**out, **run_quarter_job(ctx)}
+    except PlacecastError as exc:  # the history is kept; the quarter waits for what it needs
+        raise PlacecastError(f"The returns were assembled and kept, but the quarter could not be computed with them "
+                        f"(the pages show the quarter as it was): {exc}") from exc
 
 
-def _ingest(ctx: Context, f, source, key: bytes) -> dict:
+def _ingest(ctx: Context, f, source, key: bytes, taxonomy: Path | None) -> dict:
     from placecast.ssda903 import (
         assemble,
         check_usable,
@@ -252,7 +262,7 @@ def _ingest(ctx: Context, f, source, key: bytes) -> dict:
         said = str(exc).replace(f"{source}/", "").replace(MOVE_TO_ITS_YEAR, "Upload it as that year's return.")
         raise UnusableInputError(f"{said} The upload was not kept.") from None
     ctx.progress("Assembling the care history")
-    history = assemble(validated, key, load_taxonomy())
+    history = assemble(validated, key, load_taxonomy(taxonomy))
     report = write_error_report(validated.findings, f.root / "error_report.part.xlsx")
 
     def write(_dataset) -> None:  # inside the store's transaction: a failed write stores nothing
@@ -314,12 +324,12 @@ def run_quarter_job(ctx: Context) -> dict:
 def staged_council_file(f, params: dict) -> dict[str, Path | None]:
     """The council file a job computes the quarter with in place of the one in effect: {key: the staged
     upload, or None to go back to none}; {} when the job changes none."""
-    from placecast.web.workspace import COUNCIL_FILES
+    from placecast.web.workspace import COUNCIL_FILE
 
     key = params.get("file_key")
     if not key:
         return {}
-    if key not in {c.key for c in COUNCIL_FILES}:
+    if key not in {c.key for c in COUNCIL_FILE.values()}:
         raise UnusableInputError(f"'{key}' is not a file the quarter reads.")
     if not params.get("file"):
         return {key: None}

@@ -89,11 +89,12 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
         from placecast.web.costs import cost_rows, current_model, own_file
 
         model = current_model(request, slug)
-        ctx.update(cost_rows=cost_rows(model, date.today()), cost_inflation=model.inflation_per_year * 100,
+        results = ctx["report"].results if ctx["report"] else None
+        ctx.update(cost_rows=cost_rows(model, date.today(), results), cost_inflation=model.inflation_per_year * 100,
                    today=date.today().isoformat(), costs_built_in=not own_file(request, slug).exists())
     if page == "indicators" and ctx["report"] is not None:
         ctx["indicator_rows"] = indicator_rows(request, ctx)
-    if page in ("indicators", "programme", "money"):
+    if page in ("data", "indicators", "programme", "money"):
         from placecast.web.council_files import file_rows
 
         ctx["file_rows"] = file_rows(request, slug, page, user)

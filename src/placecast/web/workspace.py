@@ -78,12 +78,23 @@ COUNCIL_FILES = (
                 "The levers the report's scenario runs against the forecast, and the in-house beds (YAML).",
                 "The scenario is Placecast's built-in example programme, not this council's.", (".yaml", ".yml"),
                 "money", "programme", "scenario"),
+    CouncilFile("unit_costs", "unit-costs", "Unit costs file",
+                "The weekly cost of each cost line from its dates, as one file (YAML, or CSV of cost_line, "
+                "weekly_cost, effective_from, inflation); it replaces the costs above, every line.",
+                "The costs above are Placecast's built-in illustrative costs, not this council's.",
+                (".yaml", ".yml", ".csv"), "money", "money", "unit-costs"),
     CouncilFile("commitments", "commitments", "Commitments register",
                 "Each placement's weekly cost and dates, costed by day to the year end (CSV or Excel).",
                 "Commitments are the placements open in the history at the quarter end, at the unit costs.",
                 (".csv", ".xlsx"), "money", "money"),
 )
-COUNCIL_FILE = {f.kind: f for f in COUNCIL_FILES}
+# The placement taxonomy shapes the history itself: a new one assembles the returns again (an ingest job).
+TAXONOMY = CouncilFile("taxonomy", "taxonomy", "Placement taxonomy",
+                       "Which placement category each SSDA903 placement code and provider makes, with the categories' "
+                       "names, as the history, the forecast and the costs group children (YAML).",
+                       "The built-in taxonomy is used (its categories, as 'placecast defaults taxonomy' prints).",
+                       (".yaml", ".yml"), "data", "data", "taxonomy")
+COUNCIL_FILE = {f.kind: f for f in (*COUNCIL_FILES, TAXONOMY)}
 
 
 @dataclass(frozen=True)
@@ -236,7 +247,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
         raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
     if not (f.history / "manifest.json").exists():
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
-    optional: dict[str, Path | None] = {k: f.inputs / f"{k}.yaml" for k in ("commentary", "unit_costs")}
+    optional: dict[str, Path | None] = {"commentary": f.inputs / "commentary.yaml"}
     optional.update({c.key: f.own_file(c.key) for c in COUNCIL_FILES})
     optional.update(files or {})
     if slug == "demo":  # the synthetic demo council's own are the built-in examples, as in 'placecast demo'
