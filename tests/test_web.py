@@ -57,6 +57,7 @@ POSTS = {  # route -> roles allowed; allowed requests are sent with input refuse
     "/c/demo/scenarios": {"analyst", "admin"},
     "/c/demo/scenarios/preview": {"analyst", "admin"},
     "/c/demo/indicators/commentary": {"analyst", "admin"},
+    "/c/demo/commentary/section": {"finance", "admin"},
     "/c/demo/data/child": {"analyst", "admin"},
     "/c/demo/files/indicators": {"analyst", "admin"},
     "/c/demo/files/plan": {"finance", "admin"},
@@ -81,6 +82,8 @@ def bad_input(path: str) -> dict:
         return {"data": {"quarter": "next quarter"}}
     if path.endswith("commentary"):
         return {"data": {"indicator": "NO_SUCH", "text": "x"}}
+    if path.endswith("section"):  # the outturn's paragraph, too long to keep
+        return {"data": {"section": "outturn", "text": "word " * 900}}
     if path.endswith("child"):
         return {"data": {"child": "x" * 5000}, "status": 200}
     if path.endswith("users"):
@@ -1126,3 +1129,48 @@ def test_a_council_with_its_own_placement_taxonomy_assembles_forecasts_and_costs
     assert "Solo residential" in admin.get("/c/own-groups/forecast").text
     money = admin.get("/c/own-groups/money").text
     assert '<th scope="row">Solo residential</th>' in money and "9,000.00" in money  # its label, its cost
+
+
+def test_section_commentary_is_written_by_the_pages_owner_and_belongs_to_its_quarter(web, clients):
+    """The web wrote indicator commentary only, into one file for every quarter: the report's sections had
+    no narrative but the demo's, and a new quarter's report printed last quarter's paragraphs as its own."""
+    from placecast.web import audit, jobs
+    from placecast.web.workspace import folder, report_config
+
+    finance, analyst = clients["finance"], clients["analyst"]
+    words = "The placements budget is forecast to overspend because of two secure placements since July."
+    assert 'action="/c/demo/commentary/section"' in finance.get("/c/demo/money").text
+    assert 'id="section-outturn"' not in analyst.get("/c/demo/money").text  # the outturn is finance's
+    assert 'id="section-children"' in analyst.get("/c/demo/forecast").text
+    refused = analyst.post("/c/demo/commentary/section", data={"section": "outturn", "text": words,
+                                                               "csrftoken": token(analyst)})
+    assert refused.status_code == 403
+    assert finance.post("/c/demo/commentary/section", data={"section": "appendix", "text": words,
+                                                            "csrftoken": token(finance)}).status_code == 404
+    r = finance.post("/c/demo/commentary/section", data={"section": "outturn", "text": words + "\n  ",
+                                                         "csrftoken": token(finance)})
+    assert r.status_code == 303 and r.headers["location"] == "/c/demo/money#s-outturn"
+    job = jobs.submit(web.state.pool, web.state.settings, web.engine, 1, "quarter", "test", {}, "commentary")
+    assert web.wait(job.id).status == "done"
+    outturn = next(s for s in report_of(web).sections if s.id == "outturn")
+    assert outturn.intro == words
+    assert words in finance.get("/c/demo/money").text
+    said = audit.search(web.engine, audit.AuditQuery(action="commentary changed"))[0]
+    assert said.detail.startswith("section outturn") and said.user == "finance"
+    # The demo's own paragraphs are its quarter's; another quarter has none until they are written for it.
+    f = folder(web.data_dir, "demo")
+    assert report_config(web.data_dir, "demo", "Demo", 100).commentary == f.inputs / "commentary" / "2025-Q2.yaml"
+    assert report_config(web.data_dir, "demo", "Demo", 100, staged={"quarter": "2025-Q3"}).commentary is None
+    assert "step-down team" in (f.inputs / "commentary" / "2025-Q2.yaml").read_text()  # the demo's, kept
+
+
+def test_the_one_commentary_file_of_earlier_versions_becomes_the_shown_quarters(tmp_path):
+    from placecast.web.workspace import Folder, WorkspaceSettings, _legacy_commentary
+
+    f = Folder(tmp_path)
+    (f.inputs).mkdir(parents=True)
+    f.write_settings(WorkspaceSettings(quarter="2025-Q3"))
+    (f.inputs / "commentary.yaml").write_text("indicators: {CLA: Written in an earlier version.}\n")
+    _legacy_commentary(f)
+    assert not (f.inputs / "commentary.yaml").exists()
+    assert "earlier version" in (f.inputs / "commentary" / "2025-Q3.yaml").read_text()

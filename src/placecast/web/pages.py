@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from placecast.store.workspace import ArchivedReport, CommentaryRow, Council
+from placecast.store.workspace import ArchivedReport, Council
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import council_of, current_user, form_of, log, need, render, state
@@ -92,8 +92,12 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
         results = ctx["report"].results if ctx["report"] else None
         ctx.update(cost_rows=cost_rows(model, date.today(), results), cost_inflation=model.inflation_per_year * 100,
                    today=date.today().isoformat(), costs_built_in=not own_file(request, slug).exists())
-    if page == "indicators" and ctx["report"] is not None:
-        ctx["indicator_rows"] = indicator_rows(request, ctx)
+    if ctx["report"] is not None:
+        from placecast.web.commentary import indicator_rows, section_rows
+
+        ctx["section_rows"] = section_rows(request, ctx, page)
+        if page == "indicators":
+            ctx["indicator_rows"] = indicator_rows(request, ctx)
     if page in ("data", "indicators", "programme", "money"):
         from placecast.web.council_files import file_rows
 
@@ -137,57 +141,6 @@ def _finding_counts(path: str, mtime_ns: int, size: int) -> list[dict]:
         return []
     return (frame.groupby(["severity", "rule"]).size().rename("count").reset_index()
             .sort_values("count", ascending=False).to_dict("records"))
-
-
-def indicator_rows(request: Request, ctx: dict) -> list[dict]:
-    """Each indicator's id and name with the commentary in effect (the newest written in the page)."""
-    rated = ctx["report"].results.indicators.rated
-    written = commentary_in_effect(request, ctx["council"].id, ctx["quarter"])
-    rows = []
-    for r in rated.to_dict("records"):
-        ident = str(r.get("id", r.get("indicator", "")))
-        rows.append({"id": ident, "name": r.get("name", ident), "commentary": written.get(f"indicator:{ident}", "")})
-    return rows
-
-
-def commentary_in_effect(request: Request, council_id: int, quarter: str) -> dict[str, str]:
-    """The newest paragraph written in the page for each subject of the quarter."""
-    with Session(state(request).engine) as s:
-        rows = s.scalars(select(CommentaryRow).where(CommentaryRow.council_id == council_id,
-                                                     CommentaryRow.quarter == quarter).order_by(CommentaryRow.id))
-        return {r.subject: r.text for r in rows}
-
-
-@router.post("/c/{slug}/indicators/commentary")
-def write_commentary(request: Request, slug: str, indicator: str = Form(...), text: str = Form(""),
-                     user: SignedIn = Depends(need("indicators"))) -> Response:
-    """Keep the paragraph (append-only versions) and write the workspace's commentary file for the report."""
-    import yaml
-
-    ctx = guarded(request, slug, user, "indicators")
-    council, quarter = ctx["council"], ctx["quarter"]
-    known = {r["id"] for r in indicator_rows(request, ctx)} if ctx["report"] else set()
-    if indicator not in known:
-        raise HTTPException(404, "No such indicator.")
-    text = " ".join(text.split())
-    if len(text) > 4000:  # the form stops at 4,000; cut here, the end of a paragraph would be lost unseen
-        raise HTTPException(400, "The commentary is longer than 4,000 characters: shorten it and save it again.")
-    with Session(state(request).engine) as s, s.begin():
-        s.add(CommentaryRow(council_id=council.id, quarter=quarter, subject=f"indicator:{indicator}", text=text,
-                            written_by=user.username, written_at=datetime.now(UTC)))
-    f = workspace.folder(state(request).settings.data_dir, slug)
-    path = f.inputs / "commentary.yaml"
-    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
-    data.setdefault("indicators", {})
-    if text:
-        data["indicators"][indicator] = text
-    else:
-        data["indicators"].pop(indicator, None)
-    tmp = path.with_suffix(".part")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
-    log(request, user.username, "commentary changed", f"indicator {indicator} ({len(text)} characters)", slug)
-    return RedirectResponse(f"/c/{slug}/indicators#i-{indicator}", status_code=303)
 
 
 EDITABLE = ("runs", "horizon_months", "window_years", "half_life_months", "shrinkage", "trend", "trend_carry", "seed")

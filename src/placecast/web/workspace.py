@@ -247,7 +247,8 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
         raise UnusableInputError("Upload the budget workbook on the money page before the quarter can be run.")
     if not (f.history / "manifest.json").exists():
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
-    optional: dict[str, Path | None] = {"commentary": f.inputs / "commentary.yaml"}
+    _legacy_commentary(f)
+    optional: dict[str, Path | None] = {"commentary": f.inputs / "commentary" / f"{ws.quarter}.yaml"}
     optional.update({c.key: f.own_file(c.key) for c in COUNCIL_FILES})
     optional.update(files or {})
     if slug == "demo":  # the synthetic demo council's own are the built-in examples, as in 'placecast demo'
@@ -279,14 +280,39 @@ def load_demo(engine: Engine, data_dir: Path, stats: Path | None = None) -> Coun
     write_demo_returns(f.returns)
     write_key_file(f.key_file, DEMO_KEY.encode())
     base = resources.files("placecast.report").joinpath("defaults")
-    for name, target in (("demo_budget.yaml", "budget.yaml"), ("demo_plan.yaml", "plan.yaml"),
-                         ("demo_commentary.yaml", "commentary.yaml")):
+    for name, target in (("demo_budget.yaml", "budget.yaml"), ("demo_plan.yaml", "plan.yaml")):
         shutil.copyfile(str(base.joinpath(name)), f.inputs / target)
+    _demo_commentary(engine, f, council.id, DEMO_QUARTER, Path(str(base.joinpath("demo_commentary.yaml"))))
     scenario = resources.files("placecast.programme").joinpath("default_scenario.yaml")
     shutil.copyfile(str(scenario), f.inputs / "scenario.yaml")
     f.write_settings(WorkspaceSettings(quarter=DEMO_QUARTER, population_0_17=DEMO_POPULATION,
                                        stats=stats, benchmark_council="Stockport" if stats else ""))
     return council
+
+
+def _legacy_commentary(f: Folder) -> None:
+    """A workspace's one commentary file of earlier versions (every quarter's) becomes the commentary of the
+    quarter its pages show, as it was shown; the paragraphs written since are each their quarter's."""
+    legacy = f.inputs / "commentary.yaml"
+    if not legacy.exists() or not f.settings_file.exists():
+        return
+    target = f.inputs / "commentary" / f"{f.settings().quarter}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        legacy.unlink()
+    else:
+        legacy.rename(target)
+
+
+def _demo_commentary(engine: Engine, f: Folder, council_id: int, quarter: str, path: Path) -> None:
+    """The demo's commentary, as paragraphs written in the pages for its quarter."""
+    from placecast.quarter.config import read_commentary
+    from placecast.web.commentary import keep
+
+    demo = read_commentary(path)
+    for kind, paragraphs in (("section", demo.sections), ("indicator", demo.indicators)):
+        for ident, text in paragraphs.items():
+            keep(engine, f, council_id, quarter, f"{kind}:{ident}", " ".join(text.split()), "demo")
 
 
 def save_results(f: Folder, quarter: str, report) -> Path:
