@@ -88,8 +88,8 @@ def test_a_budget_in_an_unknown_unit_is_an_error_listing_the_units(tmp_path, uni
     (lambda p: read_model(p, RulesFile), "rules.yaml", RULES.format(key="stable_band").replace("of the target",
                                                                                                 "percent"),
      "fraction percent"),
-    (read_definitions, "definitions.csv", DEFINITIONS.format(key="influence").replace(",count,", ",percent,"),
-     "percent"),
+    (read_definitions, "definitions.csv", DEFINITIONS.format(key="influence").replace(",count,", ",pounds,"),
+     "pounds"),
 ], ids=["unit costs", "RAG rules", "indicator definitions"])
 def test_an_unknown_unit_is_an_error(tmp_path, reader, name, text, unit):
     problem = _read(reader, name, text, tmp_path).problems[0]
