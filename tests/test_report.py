@@ -553,3 +553,38 @@ def test_a_councils_report_says_which_inputs_are_the_built_in_examples(tmp_path)
     assert "the beds set against need are the example's too" in said[1]
     demo = ReportConfig.model_validate({"council": "X", "data": ["builtin:demo"], "budget": tmp_path / "b.yaml"})
     assert examples_in_use(demo) == ()
+
+
+def test_indicators_from_the_councils_other_systems_are_rated_from_its_values_file(council, tmp_path):
+    """A council's report rates indicators the returns cannot give (care leavers in education, from another
+    system): they were left out with a warning, with no way to give their values. A value given for an
+    indicator the returns do give is not used, and said."""
+    from placecast.quarter.config import builtin_file
+
+    defs = tmp_path / "indicators.csv"
+    defs.write_text(builtin_file("builtin:indicators").read_text(encoding="utf-8").rstrip("\n") + "\nCL_EET,% of "
+                    "care leavers aged 19-21 in education employment or training,High,Council,%,60\n", encoding="utf-8")
+    values = tmp_path / "values.csv"
+    values.write_text("id,previous_year_end,current,current_date\nCL_EET,58,64.5,30/09/2025\nCLA,470,999,30/09/2025\n",
+                      encoding="utf-8")
+    config = demo_config(council / "history", None, runs=RUNS, seed=3).model_copy(
+        update={"indicators": defs, "values": values})
+    report = build_report(config)
+    rated = report.results.indicators.rated.set_index("id")
+    assert rated.loc["CL_EET", "current"] == 64.5 and rated.loc["CL_EET", "rag"] == "Green"
+    assert rated.loc["CL_EET", "direction"] == "better"  # 58 at the year end, 64.5 now, High is good
+    assert rated.loc["CLA", "current"] != 999  # the returns' own count
+    assert any("Indicator CLA is computed from the SSDA903 returns; the values given" in w for w in report.warnings)
+    assert not any("CL_EET is left out" in w for w in report.warnings)
+
+
+def test_a_value_from_another_system_not_at_the_quarter_end_is_said():
+    from placecast.kpi.definitions import IndicatorValues
+    from placecast.quarter.run import given_value_warnings
+
+    stale = IndicatorValues("CL_EET", current=64.5, current_date=date(2025, 6, 30))
+    said = given_value_warnings(stale, date(2025, 9, 30), "values.csv")
+    assert said and "at 30/06/2025, not the quarter end 30/09/2025" in said[0]
+    assert given_value_warnings(IndicatorValues("CL_EET", current=64.5, current_date=date(2025, 9, 30)),
+                                date(2025, 9, 30), "values.csv") == []
+    assert "gives no current value" in given_value_warnings(IndicatorValues("CL_EET"), date(2025, 9, 30), "v.csv")[0]

@@ -1174,3 +1174,17 @@ def test_the_one_commentary_file_of_earlier_versions_becomes_the_shown_quarters(
     _legacy_commentary(f)
     assert not (f.inputs / "commentary.yaml").exists()
     assert "earlier version" in (f.inputs / "commentary" / "2025-Q3.yaml").read_text()
+
+
+def test_values_of_indicators_from_other_systems_are_checked_and_need_a_definition(web, clients):
+    from placecast.web.workspace import folder
+
+    analyst, f = clients["analyst"], folder(web.data_dir, "demo")
+    assert 'action="/c/demo/files/indicator-values"' in analyst.get("/c/demo/indicators").text
+    bad = _file_upload(analyst, "indicator-values", "values.csv",
+                       b"id,current,current_date\nCL_EET,eighty,30/09/2025\n")
+    assert bad.status_code == 400 and "values.csv, line 2" in bad.text and "eighty" in bad.text
+    job = _job_of(web, _file_upload(analyst, "indicator-values", "values.csv",
+                                    b"id,current,current_date\nCL_EET,64.5,30/09/2025\n"))
+    assert job.status == "failed" and "no definition has this id" in job.error and "Not kept" in job.progress
+    assert f.own_file("values") is None

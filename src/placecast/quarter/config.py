@@ -36,7 +36,8 @@ class ReportConfigError(LocatedInputError):
 
 
 DEMO_DATA = "builtin:demo"
-FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "commentary", "rules")
+FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "values", "commentary",
+             "rules")
 BUILTIN = {"demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
            "demo-plan": ("placecast.report", "defaults/demo_plan.yaml"),
            "demo-commentary": ("placecast.report", "defaults/demo_commentary.yaml"),
@@ -142,6 +143,8 @@ class ReportConfig(StrictModel):
     plan: Path | None = None
     scenario: Path | None = None
     indicators: Path | None = None
+    values: Path | None = Field(None, description="The values of indicators the SSDA903 returns cannot give (from "
+                                "the council's other systems): placecast schema indicator-values.")
     commentary: Path | None = None
     rules: Path | None = Field(None, description="The council's RAG and direction-of-travel rules (placecast "
                                "defaults rag-rules); default: the built-in rules.")

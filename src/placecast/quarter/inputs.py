@@ -18,7 +18,7 @@ from placecast.finance.budget import BudgetInput, read_budget_input
 from placecast.finance.commitments import Commitments
 from placecast.finance.unit_costs import UnitCosts
 from placecast.kpi.benchmarks import Benchmark
-from placecast.kpi.definitions import Indicator
+from placecast.kpi.definitions import Indicator, IndicatorValues
 from placecast.kpi.rag import Rules, load_rules
 from placecast.model.settings import ForecastSettings
 from placecast.programme.plan import Plan
@@ -86,12 +86,14 @@ class QuarterInputs:
     warnings: tuple[str, ...] = ()
     money_unit: str = "£000"
     rules: Rules | None = None  # the council's RAG and direction-of-travel rules (None: the built-in ones)
+    values: dict[str, IndicatorValues] = field(default_factory=dict)  # indicators the returns cannot give
+    values_source: str = ""  # the file they were read from, for messages
 
     @classmethod
     def from_config(cls, config: ReportConfig) -> QuarterInputs:
         """Read every file the configuration names (each checked, every problem located) into memory."""
         from placecast.finance import default_unit_costs, read_commitments, read_unit_costs
-        from placecast.kpi import read_definitions
+        from placecast.kpi import read_definitions, read_values
         from placecast.programme import read_plan
         from placecast.programme.plan import pseudonymised
         from placecast.programme.scenario import read_scenario
@@ -117,7 +119,8 @@ class QuarterInputs:
                    plan, read_commentary(config.commentary, definitions),
                    config.population_0_17, dict(config.capacity or scenario.capacity), bench,
                    config.benchmark.note if config.benchmark else "", warnings, config.money_unit,
-                   load_rules(config.rules) if config.rules else None)
+                   load_rules(config.rules) if config.rules else None,
+                   read_values(config.values, definitions) if config.values else {}, str(config.values or ""))
 
 
 def check_paths(config: ReportConfig) -> None:

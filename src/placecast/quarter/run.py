@@ -131,8 +131,16 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
     values, warnings = {}, [w for w in (said, own) if w]
     for ident in inputs.indicators:
         if ident not in frames[as_at].index:
-            warnings.append(f"Indicator {ident} is left out: {why_not_computed(ident)}.")
+            if ident in inputs.values:
+                values[ident] = inputs.values[ident]
+                warnings += given_value_warnings(inputs.values[ident], as_at, inputs.values_source)
+            else:
+                warnings.append(f"Indicator {ident} is left out: {why_not_computed(ident)} (its values from the "
+                                "council's other systems may be given in the indicator values file).")
             continue
+        if ident in inputs.values:
+            warnings.append(f"Indicator {ident} is computed from the SSDA903 returns; the values given for it in "
+                            f"{inputs.values_source} are not used.")
         row = frames[as_at].loc[ident]
         values[ident] = IndicatorValues(ident, value(two_ye, ident), value(prev_ye, ident), value(as_at, ident),
                                         as_at, forecasts.get(ident), float(row["numerator"]),
@@ -141,6 +149,17 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
     warnings += scale_warnings(inputs.indicators, values)
     rated = rate_table(inputs.indicators, values)
     return IndicatorResults(inputs.indicators, values, rated, frames[as_at].reset_index(), prev_ye, two_ye), warnings
+
+
+def given_value_warnings(given, as_at: date, source: str) -> list[str]:
+    """A value from the council's other systems that is not at the quarter end: last quarter's figure left in
+    the file would be shown, and rated, as this quarter's."""
+    if given.current_date is not None and given.current_date != as_at:
+        return [f"Indicator {given.id}: its current value in {source} is at {given.current_date:%d/%m/%Y}, not the "
+                f"quarter end {as_at:%d/%m/%Y}: it is shown as given; update the file if it is last quarter's."]
+    if given.current is None:
+        return [f"Indicator {given.id}: {source} gives no current value for it."]
+    return []
 
 
 def run_quarter(inputs: QuarterInputs, quarter: str | None = None, progress: Progress = _quiet) -> QuarterResults:

@@ -77,6 +77,10 @@ def _check(c: CouncilFile, path: Path, f: Folder, request: Request, slug: str) -
         from placecast.kpi import read_definitions
 
         read_definitions(path)
+    elif c.key == "values":  # their ids are checked against the definitions when the quarter is computed
+        from placecast.kpi import read_values
+
+        read_values(path)
     elif c.key == "rules":
         from placecast.kpi.rag import load_rules
 

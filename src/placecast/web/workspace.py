@@ -67,6 +67,11 @@ COUNCIL_FILES = (
                 "Each indicator's name, polarity, unit and target, as the indicators are rated (CSV).",
                 "The indicators are rated against Placecast's built-in example targets, not this council's.",
                 (".csv",), "indicators", "indicators", "indicators"),
+    CouncilFile("values", "indicator-values", "Values of indicators from other systems",
+                "Indicators the SSDA903 returns cannot give (care leavers, education, ...), with their values now, at "
+                "the year ends and the date of the current value (CSV, placecast schema indicator-values).",
+                "Indicators the returns cannot give are left out of the report.", (".csv",), "indicators",
+                "indicators"),
     CouncilFile("rules", "rag-rules", "RAG and direction-of-travel rules",
                 "The council's own thresholds for Red, Amber and Green and for the direction of travel (YAML).",
                 "The built-in rules are used.", (".yaml", ".yml"), "indicators", "indicators", "rag-rules"),
