@@ -307,3 +307,25 @@ def test_capacity_may_be_a_csv_of_category_and_beds_checked_as_the_yaml_is(tmp_p
     with pytest.raises(LocatedInputError) as info:
         read_capacity(bad, categories)
     assert [(p.where, p.column) for p in info.value.problems] == [("3", "category"), ("3", "beds.residential_inhouse")]
+
+
+def test_councils_grouping_placements_differently_are_said_to_mix_the_regions_categories(results):
+    """A council assembled with its own taxonomy (solo residential homes apart) summed with councils counting
+    them as residential: the region's residential figure mixed two definitions without a word."""
+    import dataclasses
+
+    from placecast.model.demand import Forecast
+    from placecast.regional.run import summed
+
+    assert results.mixed_categories() is None  # one taxonomy: nothing to say
+    first = results.councils[0].forecast
+    solo = np.zeros_like(first.counts.to_numpy()[..., :1])
+    own = Forecast.from_arrays(list(first.dates), [*first.categories, "residential_solo"],
+                               np.concatenate([first.counts.to_numpy(), solo], axis=-1),
+                               np.concatenate([first.placement_days.to_numpy(), solo[:, 1:]], axis=-1),
+                               dict(first.settings))
+    councils = [dataclasses.replace(results.councils[0], forecast=own), *results.councils[1:]]
+    mixed = dataclasses.replace(results, councils=councils, region=summed([c.forecast for c in councils]))
+    said = mixed.mixed_categories()
+    assert said is not None and f"{councils[0].name} has residential_solo" in said
+    assert "the totals are not affected" in said

@@ -740,7 +740,7 @@ def _print_council_notes(results: Any) -> None:
         if c.errors:
             err.print(f"{c.name}: {c.errors} validation error(s), {c.warnings} warning(s); run placecast validate "
                       "on its returns for the details.")
-    _warn(results.later_data())
+    _warn(results.later_data(), results.mixed_categories())
 
 
 @contextmanager

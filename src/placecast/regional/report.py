@@ -147,6 +147,7 @@ def regional_report(results: RegionalResults, title: str = "Regional children in
                 *([Section("region_beds", "Beds against capacity", _beds_table(results))] if results.capacity else [])]
     settings = results.region.settings
     notes = [f"{len(results.councils)} councils forecast from {results.start:%d/%m/%Y}; "
-             f"{results.region.runs:,} runs each; settings {settings}.", *filter(None, [results.later_data()])]
+             f"{results.region.runs:,} runs each; settings {settings}.",
+             *filter(None, [results.later_data(), results.mixed_categories()])]
     return Report(title, region, f"from {results.start:%d/%m/%Y}", results.start, headline, sections, [], notes)
 

@@ -151,6 +151,21 @@ class RegionalResults:
         return (f"{text}: the data of {', '.join(behind)} end there. Add their later returns, leave them out with "
                 "--councils, or forecast them alone.")
 
+    def mixed_categories(self) -> str | None:
+        """Councils that group placements in different categories (a council's own taxonomy with solo
+        residential homes apart, where the others count them as residential): the region's figures for a
+        category would add children each council counts differently. None when all agree."""
+        sets = {r.name: set(r.forecast.categories) for r in self.councils}
+        every = set.intersection(*sets.values()) if sets else set()
+        odd = {name: sorted(cats - every) for name, cats in sets.items() if cats - every}
+        if not odd:
+            return None
+        told = "; ".join(f"{name} has {', '.join(cats)}" for name, cats in odd.items())
+        return (f"The councils group placements in different categories ({told}; the other councils count those "
+                "children in their other categories), so the region's figures by category add children each council "
+                "counts differently. Assemble every council with the same taxonomy for figures by category that "
+                "compare; the totals are not affected.")
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables ``placecast region`` writes, by file name: children to two decimals (as ``forecast.csv``),
         money to whole pounds (as ``placecast costs``), rounded here, once, for presentation."""
