@@ -1129,6 +1129,18 @@ def test_a_council_with_its_own_placement_taxonomy_assembles_forecasts_and_costs
     assert "Solo residential" in admin.get("/c/own-groups/forecast").text
     money = admin.get("/c/own-groups/money").text
     assert '<th scope="row">Solo residential</th>' in money and "9,000.00" in money  # its label, its cost
+    # The planner steps children down from the council's own categories (it refused them as unknown).
+    assert '<option value="residential_solo">Solo residential</option>' in admin.get("/c/own-groups/scenarios").text
+    form = {"name": "Solo step-downs", "start": report.results.forecast.model.origin_.date().isoformat(),
+            "step_downs_per_month": "0.5", "step_down_from": "residential_solo", "step_down_to": "fostering_inhouse",
+            "horizon_months": "12", "csrftoken": token(admin)}
+    preview = admin.post("/c/own-groups/scenarios/preview", data=form)
+    assert preview.status_code == 200, preview.text
+    solo = {r["scenario"]: r["mean"] for r in preview.json()["tables"]["children"]
+            if r["category"] == "residential_solo"}
+    assert solo["Solo step-downs"] < solo["baseline"]
+    assert "Solo residential" in [r["category"] for r in preview.json()["tables"]["children_compared"]]
+    assert admin.post("/c/demo/scenarios/preview", data=form).status_code == 400  # not one of the demo's
 
 
 def test_section_commentary_is_written_by_the_pages_owner_and_belongs_to_its_quarter(web, clients):

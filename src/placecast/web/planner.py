@@ -40,6 +40,22 @@ def _visible(s: Session, council_id: int, user: SignedIn):
                                        or_(SavedScenario.owner == user.username, SavedScenario.shared))
 
 
+def categories_of(ctx: dict) -> list[str]:
+    """The council's placement categories: those its quarter's history was assembled with (the built-in
+    taxonomy's before the quarter is computed)."""
+    from placecast.ssda903 import load_taxonomy
+
+    return ctx["report"].results.history.categories() if ctx["report"] else load_taxonomy().categories
+
+
+def category_options(ctx: dict) -> list[tuple[str, str]]:
+    """The step-downs' choices: each category with its label."""
+    from placecast.report.sections.common import category_labels
+
+    labels = category_labels(ctx["report"].results if ctx["report"] else None)
+    return [(c, labels.get(c, c)) for c in categories_of(ctx)]
+
+
 def _default_levers(ctx: dict) -> Levers:
     origin = ctx["report"].results.forecast.model.origin_.date() if ctx["report"] else datetime.now(UTC).date()
     return Levers(start=origin)
@@ -51,6 +67,7 @@ def _page(request: Request, slug: str, user: SignedIn, status: int = 200, **extr
         ctx["saved"] = list(s.scalars(_visible(s, ctx["council"].id, user).order_by(SavedScenario.name)))
     extra.setdefault("levers", _default_levers(ctx))
     extra.setdefault("errors", {})
+    extra.setdefault("category_options", category_options(ctx))
     return render(request, "scenarios.html", status, **ctx, **extra)
 
 
@@ -68,6 +85,7 @@ _PREVIEWS: dict[tuple[int, str], tuple[object, dict]] = {}  # (id of the fitted 
 def _preview_tables(report, levers: Levers) -> dict:
     """The preview's tables: the library's expected-value comparison, the baseline kept per model and horizon."""
     from placecast.programme.scenario import expected_baseline, preview_scenario
+    from placecast.report.sections.common import category_labels
 
     results = report.results
     model, costs = results.forecast.model, results.inputs.unit_costs
@@ -84,7 +102,8 @@ def _preview_tables(report, levers: Levers) -> dict:
         while len(_PREVIEWS) >= 256:
             _PREVIEWS.pop(next(iter(_PREVIEWS)))
         _PREVIEWS[seen] = (model, comparison_records(preview_scenario(model, scen, costs, scen.capacity,
-                                                                      baseline)))  # type: ignore[arg-type]
+                                                                      baseline),  # type: ignore[arg-type]
+                                                     category_labels(results)))
     return _PREVIEWS[seen][1]
 
 
@@ -93,7 +112,7 @@ async def preview(request: Request, slug: str, user: SignedIn = Depends(need("sc
     """The expected-value preview of the levers (JSON), from the quarter's fitted model: instant. It is
     computed in a worker thread, so that other requests are served meanwhile."""
     ctx = await run_in_threadpool(lambda: page_context(request, user, council_of(request, slug, user), "scenarios"))
-    levers, errors = read_levers(_form_dict(await request.form()))
+    levers, errors = read_levers(_form_dict(await request.form()), categories_of(ctx))
     if levers is None:
         return JSONResponse({"errors": errors}, status_code=400)
     if ctx["report"] is None:
@@ -124,7 +143,7 @@ def save(request: Request, slug: str, user: SignedIn = Depends(need("scenarios")
          form: FormData = Depends(form_of)) -> Response:
     """Save the levers as a named scenario (and, when asked, run it in full)."""
     council = council_of(request, slug, user)
-    levers, errors = read_levers(_form_dict(form))
+    levers, errors = read_levers(_form_dict(form), categories_of(page_context(request, user, council, "scenarios")))
     if levers is None:
         return _page(request, slug, user, 400, errors=errors, form=_form_dict(form))
     now = datetime.now(UTC)

@@ -6,10 +6,17 @@ in a background job."""
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from placecast.programme.files import AgeBand, ScenarioFile, scenario_name
 from placecast.programme.scenario import Scenario, ScenarioComparison, scenario_from_model
@@ -48,9 +55,11 @@ class Levers(StrictModel):
 
     @field_validator("step_down_from", "step_down_to")
     @classmethod
-    def _category(cls, value: str) -> str:
-        known = [c for c in _labels() if c != "total"]
-        if value not in known:
+    def _category(cls, value: str, info: ValidationInfo) -> str:
+        """One of the council's placement categories (given as the validation's context, from the history's
+        own taxonomy), when a form is read."""
+        known = (info.context or {}).get("categories")
+        if known is not None and value not in known:
             raise ValueError(f"'{value}' is not a placement category; use one of {', '.join(known)}")
         return value
 
@@ -119,24 +128,25 @@ def _words(message: str) -> str:
     return message
 
 
-def read_levers(form: dict[str, object]) -> tuple[Levers | None, dict[str, str]]:
-    """The levers from a submitted form (empty fields take their defaults), or the errors by field."""
+def read_levers(form: dict[str, object], categories: list[str]) -> tuple[Levers | None, dict[str, str]]:
+    """The levers from a submitted form (empty fields take their defaults), its step-downs between the
+    council's ``categories``; or the errors by field."""
     data = {k: v for k, v in form.items() if k in Levers.model_fields and v not in ("", None)}
     bands = form.get("entries_age_bands")
     data["entries_age_bands"] = bands if isinstance(bands, list) else ([bands] if bands else [])
     try:
-        return Levers.model_validate(data), {}
+        return Levers.model_validate(data, context={"categories": categories}), {}
     except ValidationError as exc:
         return None, field_errors(exc)
 
 
-def comparison_records(cmp: ScenarioComparison) -> dict[str, list[dict]]:
+def comparison_records(cmp: ScenarioComparison, labels: dict[str, str]) -> dict[str, list[dict]]:
     """The comparison's tables as records (aggregate figures only), for a job's result and the page, with
-    the scenario beside the baseline: children by category and money by financial year."""
+    the scenario beside the baseline: children by category and money by financial year; placement types by
+    their ``labels`` (:func:`~placecast.report.sections.common.category_labels` of the quarter)."""
     out = {name: _records(frame) for name, frame in (("children", cmp.children), ("cost_by_year", cmp.cost_by_year),
                                                      ("beds", cmp.beds))}
-    out.update(side_by_side(out["children"], out["cost_by_year"]))
-    labels = _labels()  # the placement types as the other tables name them
+    out.update(side_by_side(out["children"], out["cost_by_year"], labels))
     out["beds"] = [{**r, "category": labels.get(str(r["category"]), r["category"])} for r in out["beds"]]
     return out
 
@@ -149,17 +159,10 @@ def _records(frame) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in values]
 
 
-@lru_cache(maxsize=1)
-def _labels() -> dict[str, str]:
-    from placecast.report.sections.common import category_labels
-
-    return category_labels()
-
-
-def side_by_side(children_rows: list[dict], year_rows: list[dict]) -> dict[str, list[dict]]:
+def side_by_side(children_rows: list[dict], year_rows: list[dict], labels: dict[str, str]
+                 ) -> dict[str, list[dict]]:
     """The scenario beside the baseline, from a comparison's records (children at the horizon by category,
-    cost by financial year): children by category, and cost by year (pounds)."""
-    labels = _labels()
+    cost by financial year): children by category (by their ``labels``), and cost by year (pounds)."""
     kids: dict[str, dict[str, float]] = {}  # category -> scenario -> mean, categories in the table's order
     for r in children_rows:
         kids.setdefault(str(r["category"]), {})[str(r["scenario"])] = float(r["mean"])
@@ -181,6 +184,7 @@ def full_run(ctx) -> dict:
 
     from placecast.errors import UnusableInputError
     from placecast.programme.scenario import comparison_tables, run_scenarios
+    from placecast.report.sections.common import category_labels
     from placecast.store.workspace import SavedScenario
     from placecast.web.workspace import folder, load_report
 
@@ -196,4 +200,4 @@ def full_run(ctx) -> dict:
     scenario.start = results.forecast.model.origin_.date()
     ctx.progress(f"Simulating the baseline and the scenario ({ctx.settings.runs} runs each)")
     baseline, done = run_scenarios(results.history, [scenario], results.inputs.unit_costs)
-    return comparison_records(comparison_tables(baseline, done, scenario.capacity))
+    return comparison_records(comparison_tables(baseline, done, scenario.capacity), category_labels(results))
