@@ -1200,3 +1200,36 @@ def test_values_of_indicators_from_other_systems_are_checked_and_need_a_definiti
                                     b"id,current,current_date\nCL_EET,64.5,30/09/2025\n"))
     assert job.status == "failed" and "no definition has this id" in job.error and "Not kept" in job.progress
     assert f.own_file("values") is None
+
+
+def test_a_council_is_benchmarked_against_its_statistical_neighbours_by_its_name_in_the_dfe_statistics(web, clients):
+    """Only the demo was benchmarked (named at first start); a council's own workspace had no way to say
+    which council of the DfE's statistics it is, so its report had no benchmark."""
+    from pathlib import Path
+
+    from placecast.web.workspace import folder
+
+    stats = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dfe"
+    analyst, f = clients["analyst"], folder(web.data_dir, "demo")
+    unavailable = analyst.post("/c/demo/indicators/benchmark", data={"council": "Stockport",
+                                                                      "csrftoken": token(analyst)})
+    assert unavailable.status_code == 400 and "needs the DfE statistics on the server" in unavailable.text
+    if not stats.is_dir():
+        pytest.skip("the DfE statistics are not beside the project")
+    settings = web.state.settings
+    web.state.settings = settings.model_copy(update={"dfe_stats": stats})
+    try:
+        assert "This council is not benchmarked yet" in analyst.get("/c/demo/indicators").text
+        typo = analyst.post("/c/demo/indicators/benchmark", data={"council": "Stockprt", "csrftoken": token(analyst)})
+        assert typo.status_code == 400 and "Did you mean Stockport" in typo.text
+        job = _job_of(web, analyst.post("/c/demo/indicators/benchmark", data={"council": "Stockport",
+                                                                               "csrftoken": token(analyst)}))
+        assert job.status == "done", job.error
+        assert f.settings().benchmark_council == "Stockport"
+        assert any(s.id == "benchmark" for s in report_of(web).sections)
+        assert "benchmarked as <strong>Stockport</strong>" in analyst.get("/c/demo/indicators").text
+    finally:
+        stop = analyst.post("/c/demo/indicators/benchmark", data={"council": "", "csrftoken": token(analyst)})
+        assert _job_of(web, stop).status == "done"
+        web.state.settings = settings
+    assert f.settings().benchmark_council == "" and not any(s.id == "benchmark" for s in report_of(web).sections)

@@ -10,6 +10,7 @@ from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -188,6 +189,8 @@ def create_app(settings: WebSettings | None = None, pool: Executor | None = None
     from placecast.web.csrf import require_token
 
     settings = settings or WebSettings.from_env()
+    if stats is not None and settings.dfe_stats is None:  # --dfe-stats: for every council's benchmark too
+        settings = settings.model_copy(update={"dfe_stats": Path(stats)})
     one_blas_thread()  # requests and jobs run side by side already (see placecast.threads)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = Store(settings.store_url).engine

@@ -9,13 +9,14 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from placecast.errors import PlacecastError
 from placecast.store.workspace import ArchivedReport, Council
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
@@ -98,6 +99,8 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
         ctx["section_rows"] = section_rows(request, ctx, page)
         if page == "indicators":
             ctx["indicator_rows"] = indicator_rows(request, ctx)
+    if page == "indicators":
+        ctx["benchmark_row"] = benchmark_row(request, slug)
     if page in ("data", "indicators", "programme", "money"):
         from placecast.web.council_files import file_rows
 
@@ -266,3 +269,40 @@ def report_css() -> Response:
 def favicon() -> Response:
     """No icon: an empty answer instead of a 404."""
     return Response(status_code=204)
+
+
+def benchmark_row(request: Request, slug: str) -> dict:
+    """The benchmark's settings as the indicators page shows them: whether the server has the DfE statistics,
+    and the council this workspace is benchmarked as."""
+    stats = state(request).settings.dfe_stats
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    council = f.settings().benchmark_council if f.settings_file.exists() else ""
+    return {"available": stats is not None and Path(stats).is_dir(), "council": council}
+
+
+@router.post("/c/{slug}/indicators/benchmark")
+def set_benchmark(request: Request, slug: str, council: str = Form(""),
+                  user: SignedIn = Depends(need("indicators"))) -> Response:
+    """Benchmark the workspace as a council of the DfE's statistics (checked in them at once), or not at all
+    (empty); the quarter is computed with it and kept only if that works."""
+    from placecast.kpi.benchmarks import benchmark
+
+    st = state(request)
+    found = council_of(request, slug, user)
+    f = workspace.folder(st.settings.data_dir, slug)
+    stats = st.settings.dfe_stats
+    if stats is None or not Path(stats).is_dir() or not f.settings_file.exists():
+        return section_page(request, slug, "indicators", user, status=400, benchmark_error="Benchmarking needs the "
+                            "DfE statistics on the server (PLACECAST_DFE_STATS) and the quarter set on the money page.")
+    name = " ".join(council.split())
+    if name:
+        try:
+            benchmark(name, Path(stats))
+        except PlacecastError as exc:
+            return section_page(request, slug, "indicators", user, status=400, benchmark_error=str(exc),
+                                benchmark_typed=name)
+    job = jobs.submit(st.pool, st.settings, st.engine, found.id, "quarter", user.username,
+                      {"stats": str(stats), "benchmark_council": name}, "benchmark changed")
+    log(request, user.username, "settings changed", f"benchmarked as '{name or 'none'}' (job {job.id}; kept when it "
+        "succeeds)", slug)
+    return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)

@@ -19,6 +19,7 @@ ENV = {
     "oidc_metadata_url": "PLACECAST_OIDC_METADATA_URL",
     "oidc_client_id": "PLACECAST_OIDC_CLIENT_ID", "oidc_client_secret": "PLACECAST_OIDC_CLIENT_SECRET",
     "oidc_label": "PLACECAST_OIDC_LABEL", "trusted_proxies": "PLACECAST_TRUSTED_PROXIES",
+    "dfe_stats": "PLACECAST_DFE_STATS",
 }
 
 
@@ -44,6 +45,8 @@ class WebSettings(BaseModel):
     oidc_client_secret: str = ""
     oidc_label: str = "Sign in with your council account"
     trusted_proxies: str = Field("", description="Addresses of the reverse proxy whose X-Forwarded-For is believed.")
+    dfe_stats: Path | None = Field(None, description="The DfE's published statistics (a folder of their CSVs), for "
+                                   "benchmarking each council against its statistical neighbours.")
 
     @classmethod
     def from_env(cls, **overrides: object) -> WebSettings:

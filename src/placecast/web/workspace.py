@@ -168,7 +168,9 @@ class Folder:
         """The settings with ``update`` over them (a new workspace: ``update`` alone, which names a quarter)."""
         if not self.settings_file.exists() and update and update.get("quarter"):
             return WorkspaceSettings.model_validate(update)
-        return self.settings().model_copy(update=update or {})
+        if not update:
+            return self.settings()
+        return WorkspaceSettings.model_validate({**self.settings().model_dump(), **update})  # checked, as typed
 
     def write_settings(self, settings: WorkspaceSettings) -> None:
         """Replace the workspace's settings atomically."""
