@@ -68,7 +68,7 @@ def section_rows(request: Request, ctx: dict, page: str) -> list[dict]:
     """The page's report sections with the paragraph in effect, for those the user may write."""
     written = in_effect(state(request).engine, ctx["council"].id, ctx["quarter"])
     titles = {s.id: s.title for s in ctx["report"].sections}
-    return [{"id": ident, "title": titles[ident], "commentary": written.get(f"section:{ident}", "")}
+    return [{"id": ident, "label": titles[ident], "commentary": written.get(f"section:{ident}", "")}
             for ident in SECTIONS.get(page, ()) if ident in titles and ident in SECTION_PERMISSION
             and ctx["user"].may(SECTION_PERMISSION[ident])]
 
@@ -80,7 +80,7 @@ def indicator_rows(request: Request, ctx: dict) -> list[dict]:
     rows = []
     for r in rated.to_dict("records"):
         ident = str(r.get("id", r.get("indicator", "")))
-        rows.append({"id": ident, "name": r.get("name", ident), "commentary": written.get(f"indicator:{ident}", "")})
+        rows.append({"id": ident, "label": r.get("name", ident), "commentary": written.get(f"indicator:{ident}", "")})
     return rows
 
 
@@ -89,6 +89,15 @@ def _paragraph(text: str) -> str:
     if len(text) > LIMIT:  # the form stops at 4,000; cut here, the end of a paragraph would be lost unseen
         raise HTTPException(400, "The commentary is longer than 4,000 characters: shorten it and save it again.")
     return text
+
+
+def _kept(request: Request, slug: str, ctx: dict, user: SignedIn, subject: str, text: str, back: str) -> Response:
+    """Keep the paragraph for ``subject`` (audited), then go ``back`` to it."""
+    text = _paragraph(text)
+    f = workspace.folder(state(request).settings.data_dir, slug)
+    keep(state(request).engine, f, ctx["council"].id, ctx["quarter"], subject, text, user.username)
+    log(request, user.username, "commentary changed", f"{subject.replace(':', ' ')} ({len(text)} characters)", slug)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.post("/c/{slug}/indicators/commentary")
@@ -101,11 +110,7 @@ def write_indicator(request: Request, slug: str, indicator: str = Form(...), tex
     known = {r["id"] for r in indicator_rows(request, ctx)} if ctx["report"] else set()
     if indicator not in known:
         raise HTTPException(404, "No such indicator.")
-    text = _paragraph(text)
-    f = workspace.folder(state(request).settings.data_dir, slug)
-    keep(state(request).engine, f, ctx["council"].id, ctx["quarter"], f"indicator:{indicator}", text, user.username)
-    log(request, user.username, "commentary changed", f"indicator {indicator} ({len(text)} characters)", slug)
-    return RedirectResponse(f"/c/{slug}/indicators#i-{indicator}", status_code=303)
+    return _kept(request, slug, ctx, user, f"indicator:{indicator}", text, f"/c/{slug}/indicators#i-{indicator}")
 
 
 @router.post("/c/{slug}/commentary/section")
@@ -122,8 +127,4 @@ def write_section(request: Request, slug: str, section: str = Form(...), text: s
     ctx = guarded(request, slug, user, page)
     if not ctx["report"]:
         raise HTTPException(400, "The quarter has not been computed yet: its commentary is written once it has.")
-    text = _paragraph(text)
-    f = workspace.folder(state(request).settings.data_dir, slug)
-    keep(state(request).engine, f, ctx["council"].id, ctx["quarter"], f"section:{section}", text, user.username)
-    log(request, user.username, "commentary changed", f"section {section} ({len(text)} characters)", slug)
-    return RedirectResponse(f"/c/{slug}/{page}#s-{section}", status_code=303)
+    return _kept(request, slug, ctx, user, f"section:{section}", text, f"/c/{slug}/{page}#s-{section}")
