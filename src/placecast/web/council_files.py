@@ -40,7 +40,7 @@ def file_rows(request: Request, slug: str, page: str, user: SignedIn) -> list[di
         since = datetime.fromtimestamp(own.stat().st_mtime, UTC).strftime("%d/%m/%Y") if own else ""
         rows.append({"kind": c.kind, "title": c.title, "what": c.what, "without": c.without, "own": own is not None,
                      "since": since, "may": user.may(c.permission), "accept": ",".join(c.suffixes),
-                     "download": user.may(c.permission) and (own is not None or c.builtin is not None),
+                     "download": user.may(c.permission), "example": c.builtin is not None,
                      "hint": ("The returns are assembled again with it in the background" if c is TAXONOMY else
                               "The quarter is computed with it in the background") + "; it is kept only if that "
                              "works."})
@@ -192,9 +192,18 @@ def download_council_file(request: Request, slug: str, kind: str, user: SignedIn
     c = _council_file(kind, user)
     council_of(request, slug, user)
     path = workspace.folder(state(request).settings.data_dir, slug).own_file(c.key)
-    if path is None and c.builtin is None:
-        raise HTTPException(404, f"This council has no {c.title.lower()} yet.")
-    path = path or builtin_file(f"builtin:{c.builtin}")
     log(request, user.username, "export", c.title.lower(), slug)
+    if path is None and c.builtin is None:  # a table of its own: its columns, to fill in
+        return Response(",".join(_columns(c)) + "\n", media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{slug}-{c.key}.csv"'})
+    path = path or builtin_file(f"builtin:{c.builtin}")
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"),
                         filename=f"{slug}-{c.key}{path.suffix}")
+
+
+def _columns(c: CouncilFile) -> list[str]:
+    """The columns of a council file that is a table of the council's own (no example to start from)."""
+    from placecast.finance.files import CommitmentRow
+    from placecast.kpi.files import IndicatorValuesRow
+
+    return list((CommitmentRow if c.key == "commitments" else IndicatorValuesRow).model_fields)
