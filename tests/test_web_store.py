@@ -134,3 +134,37 @@ def test_the_demo_workspace_names_its_built_in_examples_and_so_is_not_warned_of_
     assert demo.unit_costs == builtin_file("unit-costs") and examples_in_use(demo) == ()
     assert [w.split(",")[0] for w in examples_in_use(other)] == ["No unit costs are given for the council",
                                                                  "No indicator definitions are given for the council"]
+
+
+def test_a_councils_jobs_that_change_its_pages_run_one_after_another(web):
+    """Two jobs at once (a budget and indicator targets uploaded together) each computed the quarter with the
+    other's file as it was, and the pages kept whichever finished last. The second now waits for the first."""
+    import threading
+    import time
+
+    from filelock import FileLock
+
+    from placecast.store.workspace import Job
+    from placecast.web import jobs
+    from placecast.web.workspace import folder
+
+    with Session(web.engine) as s, s.begin():
+        job = Job(council_id=1, kind="quarter", status="queued", requested_by="analyst",
+                  created_at=datetime.now(UTC), result={"params": {}})
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    other = FileLock(folder(web.data_dir, "demo").root / "jobs.lock")  # another job of the council, running
+    other.acquire()
+    worker = threading.Thread(target=jobs.execute, args=(web.state.settings.model_dump(mode="json"), job_id))
+    try:
+        worker.start()
+        end = time.monotonic() + 60
+        while "Waiting" not in (jobs.get_job(web.engine, job_id).progress or "") and time.monotonic() < end:
+            time.sleep(0.1)
+        waiting = jobs.get_job(web.engine, job_id)
+        assert waiting.status == "running" and "Waiting for this council's other work" in waiting.progress
+    finally:
+        other.release()
+        worker.join(300)
+    assert jobs.get_job(web.engine, job_id).status == "done"

@@ -10,8 +10,9 @@ import multiprocessing.process
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -184,7 +185,8 @@ def execute(settings_data: dict, job_id: int) -> None:
     _update(engine, job_id, status="running", progress="Started")
     ctx = Context(settings, engine, job_id, council, job.requested_by, dict((job.result or {}).get("params", {})))
     try:
-        output = RUNNERS[job.kind](ctx)
+        with one_at_a_time(ctx, job.kind):
+            output = RUNNERS[job.kind](ctx)
     except PlacecastError as exc:  # a problem with the inputs: said in words, on the page
         _update(engine, job_id, status="failed", error=_shown(str(exc)), finished_at=datetime.now(UTC))
         return
@@ -197,6 +199,31 @@ def execute(settings_data: dict, job_id: int) -> None:
     finished = str(output.get("note") or "Finished")
     _update(engine, job_id, status="done", progress=finished, finished_at=datetime.now(UTC),
             result={"params": ctx.params, "output": output})
+
+
+@contextmanager
+def one_at_a_time(ctx: Context, kind: str) -> Iterator[None]:
+    """A council's jobs that change what its pages show run one after another (a lock in its folder, across
+    the worker processes). Two at once (finance's budget and an analyst's targets, say) each computed the
+    quarter with the other's file as it was, and the pages showed whichever finished last: figures that
+    matched neither. A scenario's full run changes nothing, so it does not wait."""
+    from filelock import FileLock, Timeout
+
+    from placecast.web.workspace import folder
+
+    if kind == "scenario":
+        yield
+        return
+    lock = FileLock(folder(ctx.settings.data_dir, ctx.council.slug).root / "jobs.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        ctx.progress("Waiting for this council's other work to finish")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def run_ingest(ctx: Context) -> dict:
