@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import Field
@@ -39,6 +39,8 @@ class WorkspaceSettings(StrictModel):
 
     quarter: str = Field(description="The quarter the pages show, e.g. 2025-Q2.")
     population_0_17: int | None = Field(None, gt=0)
+    money_unit: Literal["£000", "£m"] = Field(default="£000", description="The one money unit of the report's "
+                                              "tables and charts.")
     capacity: dict[str, int] = Field(default_factory=dict)
     stats: Path | None = None
     benchmark_council: str = ""
@@ -270,7 +272,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
     return ReportConfig.model_validate({
         "council": name, "quarter": ws.quarter, "data": [f.history], "budget": budget,
         **{k: p for k, p in optional.items() if p is not None and p.exists()},
-        "population_0_17": ws.population_0_17, "capacity": ws.capacity, "benchmark": bench,
+        "population_0_17": ws.population_0_17, "money_unit": ws.money_unit, "capacity": ws.capacity, "benchmark": bench,
         "forecast": {"runs": runs, "seed": seed, "backtest_runs": min(200, runs), **ws.forecast},
     })
 
