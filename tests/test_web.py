@@ -1144,6 +1144,9 @@ def test_a_council_with_its_own_placement_taxonomy_assembles_forecasts_and_costs
     assert solo["Solo step-downs"] < solo["baseline"]
     assert "Solo residential" in [r["category"] for r in preview.json()["tables"]["children_compared"]]
     assert admin.post("/c/demo/scenarios/preview", data=form).status_code == 400  # not one of the demo's
+    stop = admin.post("/c/own-groups/files/taxonomy/remove", data={"csrftoken": token(admin)})
+    assert _job_of(web, stop).status == "done"  # assembled again with the built-in taxonomy
+    assert f.own_file("taxonomy") is None and "residential_solo" not in categories_of(f.history)
 
 
 def test_section_commentary_is_written_by_the_pages_owner_and_belongs_to_its_quarter(web, clients):
