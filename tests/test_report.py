@@ -576,6 +576,8 @@ def test_indicators_from_the_councils_other_systems_are_rated_from_its_values_fi
     assert rated.loc["CLA", "current"] != 999  # the returns' own count
     assert any("Indicator CLA is computed from the SSDA903 returns; the values given" in w for w in report.warnings)
     assert not any("CL_EET is left out" in w for w in report.warnings)
+    caption = report.table("indicators").note  # each figure traceable: which came from where
+    assert "CL_EET: as given in values.csv (the council's other systems); the rest computed from the SSDA903" in caption
 
 
 def test_a_value_from_another_system_not_at_the_quarter_end_is_said():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from placecast.finance.calendar import fy_end
 from placecast.kpi.rag import needs_commentary, rules_key
 from placecast.quarter import QuarterResults
@@ -49,6 +51,17 @@ def warnings(results: QuarterResults) -> list[str]:
             if r["rag"] == "Red" and not results.inputs.commentary.indicator(r["id"])]
 
 
+def sources(results: QuarterResults) -> str:
+    """Where the indicators' values come from: the history, and the council's values file for those the
+    returns cannot give (named, so that each figure can be traced)."""
+    given = [i for i in results.indicators.values if i in results.inputs.values
+             and results.indicators.values[i] is results.inputs.values[i]]
+    if not given:
+        return "Computed from the SSDA903 history."
+    return (f"{', '.join(given)}: as given in {Path(results.inputs.values_source).name} (the council's other "
+            "systems); the rest computed from the SSDA903 history.")
+
+
 def build(results: QuarterResults) -> Section:
     """Performance indicators."""
     as_at, ind = results.as_at, results.indicators
@@ -59,7 +72,7 @@ def build(results: QuarterResults) -> Section:
                    Column("current", f"{as_at:%d/%m/%Y}", "num1"),
                    Column("forecast", f"Forecast {fy_end(as_at):%d/%m/%Y}", "num1"), Column("target", "Target", "num1"),
                    Column("rag", "RAG", "rag"), Column("dot", "Direction of travel", "dot")], rows(results),
-                  f"{rules_key()} Computed from the SSDA903 history.")
+                  f"{rules_key()} {sources(results)}")
     notes = commentary(results)
     lead = (Text(["Commentary on Red indicators and on Amber indicators that are getting worse."], "lead") if notes
             else Text(["No indicator is Red or Amber and getting worse."]))
