@@ -377,14 +377,17 @@ def test_a_population_in_thousands_is_an_error_and_an_implausible_one_a_warning(
     assert said is not None and "7,817 children looked after per 10,000" in said
 
 
-def test_indicators_by_placement_type_say_when_the_council_has_categories_of_its_own():
-    """A taxonomy with solo residential placements of their own: EXT_RES left them out without a word."""
-    from placecast.kpi.computed import own_categories_warning
-    from placecast.ssda903 import load_taxonomy
+def test_indicators_by_placement_type_count_the_dfe_codes_whatever_the_councils_own_categories():
+    """A council's own taxonomy (its own names, solo residential homes apart) left its children out of
+    FOSTER and EXT_RES, which counted the built-in categories: they count the placement codes now."""
+    from placecast.kpi import compute_indicators
+    from placecast.testing import small_history
 
-    built_in = load_taxonomy().categories
-    assert own_categories_warning(built_in) is None
-    own = [*built_in[:-1], "residential_solo", built_in[-1]]
-    said = own_categories_warning(own, ["CLA", "EXT_RES"])
-    assert said.startswith("The council's own placement categories (residential_solo) are not those EXT_RES count")
-    assert own_categories_warning(own, ["CLA", "STARTS"]) is None  # no indicator by category in use
+    episodes = small_history().episodes
+    day = episodes["start"].max().date()
+    own = episodes.assign(category=episodes["category"].map(
+        lambda c: {"residential_external": "external_homes"}.get(c, c.replace("fostering_", "foster_"))))
+    before = compute_indicators(episodes, day).set_index("id")["value"]
+    after = compute_indicators(own, day).set_index("id")["value"]
+    assert before["EXT_RES"] > 0 and before["FOSTER"] > 0
+    assert after.to_dict() == before.to_dict()

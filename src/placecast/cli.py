@@ -433,7 +433,7 @@ def kpi_compute(
 ) -> None:
     """Indicators computed from the care history at a date, each with numerator and denominator."""
     from placecast.kpi import compute_indicators
-    from placecast.kpi.computed import own_categories_warning, population_warning
+    from placecast.kpi.computed import population_warning
     from placecast.ssda903 import load_history
 
     day = _start_date(as_at, "--as-at")
@@ -445,8 +445,7 @@ def kpi_compute(
     if day < history.census_date:  # what was known then: the same definition as the report's
         history = known_at(history, day)
     table = compute_indicators(history.episodes, day, population)
-    _warn(population_warning(int(table.set_index("id").loc["CLA", "value"]), population),
-          own_categories_warning(history.categories()))
+    _warn(population_warning(int(table.set_index("id").loc["CLA", "value"]), population))
     if fmt is SummaryFormat.csv:
         typer.echo(table.to_csv(index=False), nl=False)
         return

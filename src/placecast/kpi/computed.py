@@ -59,23 +59,20 @@ def population_warning(children_in_care: int, population_0_17: int | None) -> st
     return None
 
 
-BY_CATEGORY = ("FOSTER", "EXT_RES", "EXT_RES_N")  # the indicators counted by placement category
-
-
-def own_categories_warning(categories: list[str], indicators: list[str] | tuple[str, ...] = BY_CATEGORY) -> str | None:
-    """When the history has placement categories of the council's own taxonomy and ``indicators`` count by
-    the built-in ones: children placed in them count in FOSTER only when the category's name begins
-    'fostering', and never in EXT_RES (external residential care)."""
+def standard_types(cla: pd.DataFrame) -> pd.Series:
+    """Each child's placement type as the built-in taxonomy groups the DfE's codes (place and provider), for
+    the indicators that count placement types (FOSTER, EXT_RES) the same way for every council. They counted
+    the history's categories, so a council's own taxonomy (solo residential homes apart, or its own names)
+    left its children out of them. A temporary placement (T0-T4) keeps the category the history gave it (that
+    of the placement the child returns to)."""
     from placecast.ssda903 import load_taxonomy
 
-    own = [c for c in categories if c not in load_taxonomy().categories]
-    used = [i for i in indicators if i in BY_CATEGORY]
-    if not own or not used:
-        return None
-    return (f"The council's own placement categories ({', '.join(own)}) are not those {', '.join(used)} count: "
-            "children in them count in FOSTER only when the category's name begins 'fostering', and never in "
-            "EXT_RES (residential_external alone). Read those indicators with that in mind, or map the placements "
-            "to the built-in categories.")
+    taxonomy = load_taxonomy()
+    pairs = cla[["place", "provider"]].astype(str).drop_duplicates()
+    by_pair = {(pl, pr): taxonomy.category_of(pl, pr) for pl, pr in pairs.itertuples(index=False)}
+    mapped = pd.Series([by_pair[(str(pl), str(pr))] for pl, pr in zip(cla["place"], cla["provider"], strict=True)],
+                       index=cla.index, dtype=object)
+    return mapped.where(mapped.notna(), cla["category"])
 
 
 def compute_indicators(history_episodes: pd.DataFrame, as_at: date, population_0_17: int | None = None,
@@ -101,10 +98,11 @@ def compute_indicators(history_episodes: pd.DataFrame, as_at: date, population_0
     add("CLA", "Children looked after (short breaks excluded)", "count", n, None)
     if population_0_17:
         add("CLA_RATE", "Children looked after per 10,000 children aged 0-17", "rate", n, population_0_17)
-    add("FOSTER", "% placed in foster care", "%", int(cla["category"].str.startswith("fostering").sum()), n)
+    types = standard_types(cla)
+    add("FOSTER", "% placed in foster care", "%", int(types.astype(str).str.startswith("fostering").sum()), n)
     add("OWN", "% in own provision (PR1)", "%", int((cla["provider"] == "PR1").sum()), n)
     add("PARENTS", "% placed with parents (P1)", "%", int((cla["place"] == "P1").sum()), n)
-    ext = int((cla["category"] == "residential_external").sum())
+    ext = int((types == "residential_external").sum())
     add("EXT_RES", "% in external residential care", "%", ext, n)
     add("EXT_RES_N", "Children in external residential care", "count", ext, None)
     periods = ep[~ep["short_break"].astype(bool)].groupby("period_id").agg(start=("start", "min"), end=("end", "max"),

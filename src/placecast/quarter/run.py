@@ -104,7 +104,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
                    ) -> tuple[IndicatorResults, list[str]]:
     """Indicators at the quarter end, the previous year end and the one before, rated by the rules."""
     from placecast.kpi import compute_indicators, rate_table
-    from placecast.kpi.computed import forecast_indicators, own_categories_warning, population_warning, why_not_computed
+    from placecast.kpi.computed import forecast_indicators, population_warning, why_not_computed
     from placecast.kpi.definitions import IndicatorValues, scale_warnings
 
     prev_ye = fy_start(as_at) - timedelta(days=1)
@@ -112,7 +112,6 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
     pop = inputs.population_0_17
     frames = {when: compute_indicators(history.episodes, when, pop).set_index("id") for when in (as_at, prev_ye)}
     said = population_warning(int(frames[as_at].loc["CLA", "value"]), pop)  # 60 for 60,000: an error or a warning
-    own = own_categories_warning(history.categories(), list(inputs.indicators))
     first = history.first_day
     last_year = as_at.replace(year=as_at.year - 1)  # the same period last year (quarter ends are never 29 Feb)
     for when in {two_ye, last_year} - set(frames):
@@ -128,7 +127,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
         v = float(frame.loc[ident, "value"]) if ident in frame.index else float("nan")
         return None if v != v else v
 
-    values, warnings = {}, [w for w in (said, own) if w]
+    values, warnings = {}, [w for w in (said,) if w]
     for ident in inputs.indicators:
         if ident not in frames[as_at].index:
             if ident in inputs.values:
