@@ -1,7 +1,8 @@
-"""The council's own files beside the returns and the budget: indicator definitions and targets, RAG rules,
-the recovery plan, the recovery scenario and the commitments register (:data:`~placecast.web.workspace.
-COUNCIL_FILES`). Without them the quarter uses Placecast's built-in examples and says so; with them it is the
-council's own.
+"""The council's own files beside the returns and the budget (:data:`~placecast.web.workspace.COUNCIL_FILE`):
+indicator definitions and targets, values of indicators from other systems and RAG rules (indicators page),
+the recovery plan and scenario (programme page), unit costs and the commitments register (money page) and the
+placement taxonomy (data page: the returns are assembled again with it). Without them the quarter uses
+Placecast's built-in examples and says so; with them it is the council's own.
 
 An upload is checked at once by the library's reader for that file (every problem shown, located, by the
 upload field); the quarter is then computed with it in the background, and it replaces the file in effect only
@@ -110,8 +111,9 @@ def _stage(request: Request, slug: str, user: SignedIn, c: CouncilFile, upload: 
     data = upload.file.read()
     kinds = " or ".join(s for s in c.suffixes if s != ".yml")
     if suffix not in c.suffixes:
+        start = "the built-in example" if c.builtin else "the empty table with its columns"
         return _refused(request, slug, user, c, [f"{name or 'The file'} is not a {kinds} file: the {c.title.lower()} "
-                                                 f"is a {kinds} file (download the built-in example to start from)."])
+                                                 f"is a {kinds} file (download {start} to start from)."])
     kept_as = ".yaml" if suffix == ".yml" or c.key == "unit_costs" else suffix
     if suffix == ".xlsx" and not data.startswith(b"PK"):
         return _refused(request, slug, user, c, [f"{name} is not an Excel workbook (.xlsx)."])

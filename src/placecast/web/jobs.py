@@ -263,8 +263,8 @@ def run_ingest(ctx: Context) -> dict:
     try:
         return {**out, **run_quarter_job(ctx)}
     except PlacecastError as exc:  # the history is kept; the quarter waits for what it needs
-        raise PlacecastError(f"The returns were assembled and kept, but the quarter could not be computed with them "
-                        f"(the pages show the quarter as it was): {exc}") from exc
+        raise PlacecastError(f"The returns were assembled and kept, but the quarter could not be computed with "
+                             f"them (the pages show the quarter as it was): {exc}") from exc
 
 
 def _ingest(ctx: Context, f, source, key: bytes, taxonomy: Path | None) -> dict:
