@@ -58,7 +58,7 @@ class CouncilFile:
     title: str
     what: str  # what the quarter does with it
     without: str  # what the quarter does without it
-    suffixes: tuple[str, ...]  # the kinds of file it may be (the first of each is kept)
+    suffixes: tuple[str, ...]  # the kinds of file it may be (.yml is kept as .yaml, unit costs as YAML)
     permission: str  # who may replace it (and download it)
     page: str
     builtin: str | None = None  # the built-in example to start from (placecast defaults NAME)
