@@ -7,6 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 
@@ -139,7 +140,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
             continue
         if ident in inputs.values:
             warnings.append(f"Indicator {ident} is computed from the SSDA903 returns; the values given for it in "
-                            f"{inputs.values_source} are not used.")
+                            f"{Path(inputs.values_source).name} are not used.")
         row = frames[as_at].loc[ident]
         values[ident] = IndicatorValues(ident, value(two_ye, ident), value(prev_ye, ident), value(as_at, ident),
                                         as_at, forecasts.get(ident), float(row["numerator"]),
@@ -153,6 +154,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
 def given_value_warnings(given, as_at: date, source: str) -> list[str]:
     """A value from the council's other systems that is not at the quarter end: last quarter's figure left in
     the file would be shown, and rated, as this quarter's."""
+    source = Path(source).name
     if given.current_date is not None and given.current_date != as_at:
         return [f"Indicator {given.id}: its current value in {source} is at {given.current_date:%d/%m/%Y}, not the "
                 f"quarter end {as_at:%d/%m/%Y}: it is shown as given; update the file if it is last quarter's."]
