@@ -590,3 +590,29 @@ def test_a_value_from_another_system_not_at_the_quarter_end_is_said():
     assert given_value_warnings(IndicatorValues("CL_EET", current=64.5, current_date=date(2025, 9, 30)),
                                 date(2025, 9, 30), "values.csv") == []
     assert "gives no current value" in given_value_warnings(IndicatorValues("CL_EET"), date(2025, 9, 30), "v.csv")[0]
+
+
+def test_a_report_keeps_a_record_of_its_inputs_that_makes_the_same_figures_again(rendered, tmp_path):
+    """A report signed off in one quarter could not be traced to the budget, unit costs and targets it used
+    once they were replaced. The record copies them (fingerprints alone for files naming children) beside a
+    configuration that reads the copies, and made again from it the report has the same figures."""
+    import json
+    import zipfile
+    from datetime import datetime
+
+    from placecast.report.record import fingerprint, write_inputs_record
+
+    config, report, _, _ = rendered
+    record = write_inputs_record(config, tmp_path / "inputs.zip", datetime(2025, 10, 14, 9, 30))
+    with zipfile.ZipFile(record) as z:
+        z.extractall(tmp_path / "record")
+        names = set(z.namelist())
+    assert {"report.yaml", "record.json", "inputs/budget.yaml", "inputs/unit_costs.yaml"} <= names
+    assert "inputs/plan.yaml" not in names  # its programme log names children
+    kept = json.loads((tmp_path / "record" / "record.json").read_text())
+    assert kept["inputs"]["plan"] == {"file": config.plan.name, "bytes": config.plan.stat().st_size,
+                                      "sha256": fingerprint(config.plan), "copied": False}
+    assert kept["inputs"]["budget"]["sha256"] == fingerprint(tmp_path / "record" / "inputs" / "budget.yaml")
+    assert kept["history"]["history_sha256"] == fingerprint(config.data[0] / "history.parquet")
+    again = build_report(read_config(tmp_path / "record" / "report.yaml").model_copy(update={"plan": config.plan}))
+    assert [(f.label, f.value) for f in again.headline] == [(f.label, f.value) for f in report.headline]

@@ -154,21 +154,25 @@ def test_upload_a_budget_workbook_and_read_the_outturn(browser, server, tmp_path
     assert page.get_by_role("alert").is_visible() and "Nothing was changed" in page.get_by_role("alert").inner_text()
 
 
-def test_generate_the_report_and_download_all_three_files(browser, server, tmp_path):
+def test_generate_the_report_and_download_its_three_files_and_the_record_of_its_inputs(browser, server, tmp_path):
     page = signed_in(browser, server, "finance")
     page.goto(f"{server}/c/demo/reports")
     page.get_by_role("button", name="Generate the 2025-Q2 report").click()
     wait_for_job(page, 400_000)
     page.goto(f"{server}/c/demo/reports")
     sizes = {}
-    for kind, magic in (("HTML", b"<!DOCTYPE html>"), ("PDF", b"%PDF"), ("XLSX", b"PK")):
+    for kind, magic in (("HTML", b"<!DOCTYPE html>"), ("PDF", b"%PDF"), ("XLSX", b"PK"), ("Inputs", b"PK")):
         with page.expect_download() as dl:
             page.get_by_role("link", name=kind).first.click()
         target = tmp_path / kind
         dl.value.save_as(target)
         assert target.read_bytes().startswith(magic), kind
         sizes[kind] = target.stat().st_size
-    assert min(sizes.values()) > 10_000
+    assert min(sizes[k] for k in ("HTML", "PDF", "XLSX")) > 10_000
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "Inputs") as z:  # what the report was made from, as it was
+        assert {"report.yaml", "record.json", "inputs/budget.yaml"} <= set(z.namelist())
 
 
 PAGES = ["/c/demo", "/c/demo/data", "/c/demo/data/findings", "/c/demo/forecast", "/c/demo/money",

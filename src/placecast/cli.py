@@ -1251,8 +1251,11 @@ def report_command(
 
     Exit 0 when written; 1 when written with warnings (for example a Red indicator without commentary).
     """
+    from datetime import datetime
+
     from placecast.report import build_report, read_config, write_report
     from placecast.report.model import display
+    from placecast.report.record import write_inputs_record
 
     if not config.exists():
         raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
@@ -1270,6 +1273,7 @@ def report_command(
     report = build_report(settings, quarter, progress=steps.next)
     steps.next("Rendering HTML, PDF and Excel")
     paths = write_report(report, out_dir)
+    paths["inputs"] = write_inputs_record(settings, out_dir / f"{paths['html'].stem}-inputs.zip", datetime.now())
     t = Table(title=f"{report.council}: {report.quarter}")
     t.add_column("headline")
     t.add_column("value", justify="right")

@@ -306,7 +306,7 @@ def _compute_quarter(ctx: Context, budget: Path | None = None, staged: dict | No
                      files: dict[str, Path | None] | None = None):
     """The quarter for the workspace's settings (with ``budget`` instead of the budget in effect, the
     ``staged`` settings over the workspace's and the council ``files`` over its own, when given), computed and
-    kept for the pages: (folder, quarter, report)."""
+    kept for the pages: (folder, quarter, report, the configuration it was made from)."""
     from placecast.report import build_report
     from placecast.web.workspace import folder, report_config, save_results
 
@@ -316,7 +316,7 @@ def _compute_quarter(ctx: Context, budget: Path | None = None, staged: dict | No
     quarter = f.settings_with(staged).quarter
     report = build_report(config, progress=ctx.progress)
     save_results(f, quarter, report)
-    return f, quarter, report
+    return f, quarter, report, config
 
 
 def run_quarter_job(ctx: Context) -> dict:
@@ -332,7 +332,7 @@ def run_quarter_job(ctx: Context) -> dict:
                 if k in ctx.params}
     files = staged_council_file(f, ctx.params)
     try:
-        _, _, report = _compute_quarter(ctx, staged, settings, files)
+        _, _, report, _ = _compute_quarter(ctx, staged, settings, files)
     except BaseException:
         for path in (staged, *files.values()):
             if path is not None:
@@ -378,14 +378,17 @@ def keep_council_files(f, files: dict[str, Path | None]) -> None:
 
 
 def run_report(ctx: Context) -> dict:
-    """The quarter computed afresh and written as HTML, PDF and Excel into the archive."""
+    """The quarter computed afresh and written as HTML, PDF and Excel into the archive, with the record of the
+    inputs it was made from (placecast.report.record)."""
     from placecast.report import write_report
+    from placecast.report.record import write_inputs_record
 
-    f, quarter, report = _compute_quarter(ctx)
-    ctx.progress("Writing HTML, PDF and Excel")
+    f, quarter, report, config = _compute_quarter(ctx)
+    ctx.progress("Writing HTML, PDF and Excel, and the record of the inputs")
     made = datetime.now(UTC)
     out = f.reports / quarter / made.strftime("%Y%m%dT%H%M%S")
     paths = write_report(report, out)
+    paths["inputs"] = write_inputs_record(config, out / f"{Path(paths['html']).stem}-inputs.zip", made)
     with Session(ctx.engine) as s, s.begin():
         s.add(ArchivedReport(council_id=ctx.council.id, quarter=quarter, folder=str(out), made_by=ctx.user,
                              made_at=made, files={k: p.name for k, p in paths.items()}))

@@ -232,7 +232,7 @@ def generate_report(request: Request, slug: str, user: SignedIn = Depends(need("
 
 
 MEDIA = {"html": "text/html", "pdf": "application/pdf",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "inputs": "application/zip"}
 
 
 @router.get("/c/{slug}/reports/{report_id}/{kind}")
