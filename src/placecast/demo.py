@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -110,6 +111,7 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     """Synthesise a council, validate, ingest and store its returns, then build the quarterly report
     (forecast, costs, outturn, recovery scenario, programme, indicators) and write it three ways."""
     from placecast.report import build_report, write_report
+    from placecast.report.record import write_inputs_record
     from placecast.report.snapshot import snapshot_text
 
     out_dir = Path(out_dir)
@@ -118,11 +120,13 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     as_at = parse_quarter(DEMO_QUARTER)[1]
     with console.status("Simulating a council of about 500 children in care over 5 years..."):
         history_dir = _prepare_data(out_dir, seed, as_at, say)
-    report = build_report(config.model_copy(update={"data": [history_dir]}), progress=say.next)
+    config = config.model_copy(update={"data": [history_dir]})
+    report = build_report(config, progress=say.next)
     write_working_files(report.results, out_dir)
     (out_dir / "report_model.json").write_text(snapshot_text(report), encoding="utf-8")
     with console.status("Rendering the report (HTML, PDF, Excel)..."):
         paths = write_report(report, out_dir)
+        paths["inputs"] = write_inputs_record(config, out_dir / f"{paths['html'].stem}-inputs.zip", datetime.now())
     say(say.total, f"Report for {report.quarter} written")
     _print_headline(console, report, paths, out_dir, time.perf_counter() - say.started)
     return paths
