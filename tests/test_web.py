@@ -1239,3 +1239,25 @@ def test_a_council_is_benchmarked_against_its_statistical_neighbours_by_its_name
         assert _job_of(web, stop).status == "done"
         web.state.settings = settings
     assert f.settings().benchmark_council == "" and not any(s.id == "benchmark" for s in report_of(web).sections)
+
+
+def test_a_years_return_is_uploaded_in_the_dfes_xml_form(web, clients):
+    """A council whose case system exports the return as the DfE collects it (one XML file) had to rebuild
+    its CSV tables first: the upload took only CSV files."""
+    import json
+
+    from test_xml_return import as_xml
+
+    from placecast.web import workspace
+    from placecast.web.workspace import folder
+
+    admin = clients["admin"]
+    workspace.create_council(web.engine, web.data_dir, "xml-council", "XML council", "Demo region")
+    year = sorted(p for p in folder(web.data_dir, "demo").returns.iterdir() if p.name.isdigit())[0]
+    r = admin.post("/c/xml-council/data/upload", data={"year": year.name, "csrftoken": token(admin)},
+                   files=[("files", ("SSDA903 return.xml", as_xml(year), "application/xml"))])
+    job = _job_of(web, r)
+    assert job.status == "done", job.error
+    manifest = json.loads((folder(web.data_dir, "xml-council").history / "manifest.json").read_text())
+    assert manifest["years"] == [int(year.name)] and manifest["episodes"] > 300
+    assert "SSDA903 return.xml" in [p.name for p in (folder(web.data_dir, "xml-council").returns / year.name).iterdir()]

@@ -91,7 +91,7 @@ def test_upload_returns_and_read_the_findings(browser, server, web, tmp_path):
     page = signed_in(browser, server, "analyst")
     page.goto(f"{server}/c/demo/data")
     page.get_by_label("Collection year").fill("2025")
-    page.get_by_label("Files (.csv or .zip)").set_input_files(sorted(str(p) for p in upload.glob("*.csv")))
+    page.get_by_label("Files (.csv, .xml or .zip)").set_input_files(sorted(str(p) for p in upload.glob("*.csv")))
     page.get_by_role("button", name="Upload and validate").click()
     wait_for_job(page)
     page.goto(f"{server}/c/demo/data")

@@ -20,6 +20,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "COLUMN_REPEATED": (ERROR, "", "The same column appears twice"),
     "ROW_SHAPE": (ERROR, "", "A row has more or fewer cells than the header"),
     "SHEET_IGNORED": (WARNING, "", "A worksheet is not an SSDA903 table"),
+    "XML_ELEMENT_IGNORED": (WARNING, "", "A group of an XML return is not in the DfE's schema and was not read"),
     "TITLE_ROWS": (WARNING, "", "Rows above the header row (a title) were skipped"),
     "DATE_FORMAT_FILE": (WARNING, "", "A file writes its dates in another unambiguous format; they were read"),
     "DATE_FORMAT_US": (ERROR, "", "A file writes its dates month first (mm/dd/yyyy); none can be trusted"),

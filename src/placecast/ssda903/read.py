@@ -1,4 +1,4 @@
-"""Reading SSDA903 returns from folders and files (CSV and XLSX).
+"""Reading SSDA903 returns from folders and files (CSV, XLSX and the DfE's XML form).
 
 Every cell is read as text and kept; nothing is converted here except trimming spaces. A table is
 recognised by its set of columns, not by its file name. Problems with the shape of a file (missing,
@@ -31,7 +31,7 @@ from placecast.ssda903.tables import TABLE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml"}
 YEAR_RE = re.compile(r"^(19|20)\d\d$")
 MAX_FILE_BYTES = 500 * 1024 * 1024
 LINE = "_line"
@@ -101,7 +101,7 @@ def discover(paths: Sequence[Path], year: int | None = None) -> list[tuple[Path,
         unique.setdefault(p.resolve(), y)
     if not unique:
         raise UnusableInputError(
-            f"{', '.join(str(p) for p in paths)}: no .csv or .xlsx files found. Expected folders named by "
+            f"{', '.join(str(p) for p in paths)}: no .csv, .xlsx or .xml files found. Expected folders named by "
             "collection year (for example 2024/) holding the return's tables."
         )
     return [(p, y) for p, y in found if unique.pop(p.resolve(), None) is not None]
@@ -467,6 +467,11 @@ def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
     findings: list[Finding] = []
     tables: list[RawTable] = []
     source = _display(path)
+    if path.suffix.lower() == ".xml":  # the whole return in one file, as the DfE collects it
+        from placecast.ssda903.xml_return import read_xml_return
+
+        frames, findings = read_xml_return(path, source)
+        return [RawTable(source, table, year, frame) for table, frame in frames.items()], findings
     if path.suffix.lower() == ".csv":
         text = _decode_csv(path)
         plain = _plain_csv_columns(text)

@@ -22,7 +22,7 @@ from placecast.web.app import council_of, log, need, state
 from placecast.web.pages import section_page
 
 router = APIRouter()
-CSV_NAME = re.compile(r"^[A-Za-z0-9_\- ]{1,60}\.csv$")
+CSV_NAME = re.compile(r"^[A-Za-z0-9_\- ]{1,60}\.(csv|xml)$")  # a return's tables, or its XML form
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -50,17 +50,19 @@ def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
             out.update(_csv_members([(Path(m).name, d) for m, d in members]))
             continue
         if not CSV_NAME.match(base):
-            raise UploadRefused(f"{base}: only the return's CSV files (header.csv, episodes.csv, ...) or a .zip "
-                                "of them can be uploaded. Save Excel sheets as 'CSV UTF-8' first.")
+            raise UploadRefused(f"{base}: only the return's CSV files (header.csv, episodes.csv, ...), its XML "
+                                "file as the DfE collects it, or a .zip of them can be uploaded. Save Excel sheets as "
+                                "'CSV UTF-8' first.")
         try:
-            data.decode("utf-8-sig")
+            if base.endswith(".csv"):  # an XML file says its own encoding
+                data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise UploadRefused(f"{base} is not a text CSV file (save it as 'CSV UTF-8').") from None
         if out.get(base, data) != data:
             raise UploadRefused(f"Two different files are named {base}: upload one year's return at a time.")
         out[base] = data
     if not out:
-        raise UploadRefused("No CSV files in the upload.")
+        raise UploadRefused("No CSV or XML files in the upload.")
     return out
 
 

@@ -1,0 +1,121 @@
+"""Returns in the DfE's XML form (EXPSSDA903): read into the same tables as the CSV files, so a council's XML
+return gives the same history and the same findings as its CSV tables; elements outside the schema are
+findings on their line; the parser neither resolves entities nor reads other files."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from placecast.errors import UnusableInputError
+from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns
+from placecast.synth import SynthSettings, simulate, write_returns
+
+HEADER = ("CHILD", "UPN", "SEX", "DOB", "ETHNIC")
+EPISODE = ("DECOM", "RNE", "LS", "CIN", "PLACE", "PL_POST", "HOME_POST", "URN", "PLACE_PROVIDER", "DEC", "REC",
+           "REASON_PLACE_CHANGE")
+
+
+def _rows(folder: Path, *words: str) -> list[dict[str, str]]:
+    path = next(p for p in sorted(folder.glob("*.csv")) if any(w in p.name.lower() for w in words))
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def as_xml(folder: Path) -> bytes:
+    """One year's CSV tables (Header, Episodes, UASC) as the DfE's XML return, children in Header order."""
+    uasc = {r["CHILD"]: r for r in _rows(folder, "uasc")}
+    episodes: dict[str, list[dict[str, str]]] = {}
+    for r in _rows(folder, "episode"):
+        episodes.setdefault(r["CHILD"], []).append(r)
+    root = ET.Element("EXPSSDA903")
+    for h in _rows(folder, "header", "child details"):
+        child = ET.SubElement(root, "CHILD")
+        header = ET.SubElement(child, "HEADER")
+        for name in HEADER:
+            ET.SubElement(header, "CHILDID" if name == "CHILD" else name).text = h[name]
+        ET.SubElement(header, "UASC").text = "1" if h["CHILD"] in uasc else "0"
+        if h["CHILD"] in uasc:
+            ET.SubElement(header, "DUC").text = uasc[h["CHILD"]]["DUC"]
+        ET.SubElement(header, "MOTHER").text = h["MOTHER"]
+        ET.SubElement(header, "MC_DOB").text = h["MC_DOB"]
+        for e in episodes.get(h["CHILD"], []):
+            episode = ET.SubElement(child, "EPISODE")
+            for name in EPISODE:
+                ET.SubElement(episode, "PL" if name == "PLACE" else name).text = e[name]
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("xml")
+    write_returns(simulate(SynthSettings(children_in_care=150, years=3, end_year=2025, seed=11)), root / "csv")
+    for year in (2023, 2024, 2025):
+        (root / "xml" / str(year)).mkdir(parents=True)
+        (root / "xml" / str(year) / "return.xml").write_bytes(as_xml(root / "csv" / str(year)))
+    return root / "csv", root / "xml"
+
+
+def test_an_xml_return_gives_the_same_history_and_findings_as_its_csv_tables(both):
+    csv_returns, xml_returns = both
+    made = {}
+    for name, folder in (("csv", csv_returns), ("xml", xml_returns)):
+        validated = validate_returns(read_returns([folder]))
+        history = assemble(validated, b"xml-test-key", load_taxonomy())
+        made[name] = (history.episodes.drop(columns=["source"]), sorted(f.rule for f in validated.findings))
+    assert len(made["xml"][0]) > 300
+    assert made["xml"][0].equals(made["csv"][0])
+    assert made["xml"][1] == made["csv"][1]
+
+
+def test_an_element_outside_the_schema_is_a_finding_on_its_line(both, tmp_path):
+    _, xml_returns = both
+    text = (xml_returns / "2025" / "return.xml").read_text(encoding="utf-8")
+    misspelt = text.replace("<PLACE_PROVIDER>", "<PLACE_PROVDER>", 1).replace("</PLACE_PROVIDER>", "</PLACE_PROVDER>",
+                                                                             1)
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "return.xml").write_text(misspelt, encoding="utf-8")
+    found = [f for f in read_returns([tmp_path]).findings if f.rule == "COLUMN_UNEXPECTED"]
+    line = next(i for i, row in enumerate(misspelt.splitlines(), start=1) if "PLACE_PROVDER" in row)
+    assert [(f.line, f.column) for f in found] == [(line, "PLACE_PROVDER")]
+    assert "Did you mean <PLACE_PROVIDER>?" in found[0].message and found[0].severity == "error"
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    (b"<EXPSSDA903><CHILD><HEADER></EXPSSDA903>", "line 1: not well-formed XML"),
+    (b"<?xml version='1.0'?>\n<CLA><CHILD/></CLA>", "line 2: the XML's root element is <CLA>, not <EXPSSDA903>"),
+    (b"<EXPSSDA903></EXPSSDA903>", "holds no <CHILD> element"),
+])
+def test_an_xml_file_that_is_not_a_return_is_unusable_input_naming_its_line(tmp_path, text, said):
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "return.xml").write_bytes(text)
+    with pytest.raises(UnusableInputError, match="return.xml") as info:
+        read_returns([tmp_path])
+    assert said in str(info.value)
+
+
+def _one_child(tmp_path: Path, doctype: str, child_id: str, upn: str) -> Path:
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "return.xml").write_text(
+        f'<?xml version="1.0"?>{doctype}<EXPSSDA903><CHILD><HEADER><CHILDID>{child_id}</CHILDID><UPN>{upn}</UPN>'
+        '<SEX>1</SEX><DOB>01/01/2015</DOB><ETHNIC>WBRI</ETHNIC><UASC>0</UASC></HEADER></CHILD></EXPSSDA903>')
+    return tmp_path / "2025"
+
+
+def test_the_parser_does_not_read_other_files_named_in_the_return(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("NOT FOR THE RETURN")
+    folder = _one_child(tmp_path, f'<!DOCTYPE EXPSSDA903 [<!ENTITY file SYSTEM "file://{secret}">]>', "&file;", "A1")
+    header = read_returns([folder]).of("Header")[0].data
+    assert "NOT FOR THE RETURN" not in header.to_string() and header.loc[0, "CHILD"] == ""
+
+
+def test_a_return_that_would_expand_itself_without_bound_is_refused(tmp_path):
+    bomb = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 9))  # 10^9 x's if expanded
+    folder = _one_child(tmp_path, f'<!DOCTYPE EXPSSDA903 [<!ENTITY e0 "xxxxxxxxxx">{bomb}]>', "A1", "&e8;")
+    with pytest.raises(UnusableInputError, match="not well-formed XML"):
+        read_returns([folder])
