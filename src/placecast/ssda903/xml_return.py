@@ -52,13 +52,12 @@ def _parse(path: Path, source: str):
 
 def _elements(element) -> list:
     """The element's child elements (entity references left unresolved, comments and the like are not)."""
-    return [e for e in element if isinstance(e.tag, str)]
+    return [e for e in element if isinstance(e.tag, str)] if len(element) else []
 
 
 def _name(element) -> str:
-    from lxml import etree
-
-    return etree.QName(element).localname.upper()
+    """The element's name, without a namespace, in capitals (a return's names are; a few exports' are not)."""
+    return element.tag.rpartition("}")[2].upper()
 
 
 def _fields(element, known: set[str], source: str, findings: list[Finding], where: str) -> dict[str, str]:
