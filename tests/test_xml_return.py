@@ -4,50 +4,20 @@ findings on their line; the parser neither resolves entities nor reads other fil
 
 from __future__ import annotations
 
-import csv
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from placecast.errors import UnusableInputError
 from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns
+from placecast.ssda903.xml_return import xml_from_tables
 from placecast.synth import SynthSettings, simulate, write_returns
-
-HEADER = ("CHILD", "UPN", "SEX", "DOB", "ETHNIC")
-EPISODE = ("DECOM", "RNE", "LS", "CIN", "PLACE", "PL_POST", "HOME_POST", "URN", "PLACE_PROVIDER", "DEC", "REC",
-           "REASON_PLACE_CHANGE")
-
-
-def _rows(folder: Path, *words: str) -> list[dict[str, str]]:
-    path = next(p for p in sorted(folder.glob("*.csv")) if any(w in p.name.lower() for w in words))
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
 
 
 def as_xml(folder: Path) -> bytes:
-    """One year's CSV tables (Header, Episodes, UASC) as the DfE's XML return, children in Header order."""
-    uasc = {r["CHILD"]: r for r in _rows(folder, "uasc")}
-    episodes: dict[str, list[dict[str, str]]] = {}
-    for r in _rows(folder, "episode"):
-        episodes.setdefault(r["CHILD"], []).append(r)
-    root = ET.Element("EXPSSDA903")
-    for h in _rows(folder, "header", "child details"):
-        child = ET.SubElement(root, "CHILD")
-        header = ET.SubElement(child, "HEADER")
-        for name in HEADER:
-            ET.SubElement(header, "CHILDID" if name == "CHILD" else name).text = h[name]
-        ET.SubElement(header, "UASC").text = "1" if h["CHILD"] in uasc else "0"
-        if h["CHILD"] in uasc:
-            ET.SubElement(header, "DUC").text = uasc[h["CHILD"]]["DUC"]
-        ET.SubElement(header, "MOTHER").text = h["MOTHER"]
-        ET.SubElement(header, "MC_DOB").text = h["MC_DOB"]
-        for e in episodes.get(h["CHILD"], []):
-            episode = ET.SubElement(child, "EPISODE")
-            for name in EPISODE:
-                ET.SubElement(episode, "PL" if name == "PLACE" else name).text = e[name]
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    """One year's CSV tables as the DfE's XML return (the library's writer, from the tables as read)."""
+    tables = {t.table: t.data for t in read_returns([folder]).tables}
+    return xml_from_tables(tables)
 
 
 @pytest.fixture(scope="module")

@@ -147,3 +147,30 @@ def read_xml_return(path: Path, source: str) -> tuple[dict[str, pd.DataFrame], l
         raise UnusableInputError(f"{source}: the return holds no <CHILD> element: no child was read. Export it "
                                  "again from the case system.")
     return rows.frames(), findings
+
+
+def xml_from_tables(tables: dict[str, pd.DataFrame]) -> bytes:
+    """One year's Header, Episodes and UASC tables (columns as :data:`TABLE_COLUMNS` names them) as the DfE's
+    XML return: a CHILD for each Header row, in its order, with its episodes (for a council's tables to try
+    the XML path, and for the tests and benchmarks that hold the two forms to the same history)."""
+    from lxml import etree
+
+    uasc = {r["CHILD"]: r for r in tables.get("UASC", pd.DataFrame(columns=["CHILD"])).to_dict("records")}
+    episodes: dict[str, list[dict]] = {}
+    for r in tables["Episodes"].to_dict("records"):
+        episodes.setdefault(r["CHILD"], []).append(r)
+    root = etree.Element("EXPSSDA903")
+    for h in tables["Header"].to_dict("records"):
+        child = etree.SubElement(root, "CHILD")
+        header = etree.SubElement(child, "HEADER")
+        values = {**h, "CHILDID": h["CHILD"], "UASC": "1" if h["CHILD"] in uasc else "0",
+                  "DUC": uasc.get(h["CHILD"], {}).get("DUC", "")}
+        for name in ("CHILDID", "UPN", "SEX", "DOB", "ETHNIC", "UASC", "DUC", "MOTHER", "MC_DOB"):
+            if name != "DUC" or values["DUC"]:
+                etree.SubElement(header, name).text = str(values.get(name, ""))
+        for e in episodes.get(h["CHILD"], []):
+            episode = etree.SubElement(child, "EPISODE")
+            for name in ("DECOM", "RNE", "LS", "CIN", "PLACE", "PL_POST", "HOME_POST", "URN", "PLACE_PROVIDER",
+                         "DEC", "REC", "REASON_PLACE_CHANGE"):
+                etree.SubElement(episode, "PL" if name == "PLACE" else name).text = str(e.get(name, ""))
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
