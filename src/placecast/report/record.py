@@ -42,9 +42,10 @@ def _history(config: ReportConfig) -> dict:
 
 
 def write_inputs_record(config: ReportConfig, path: Path, made: datetime) -> Path:
-    """Write the zip of ``config``'s inputs to ``path``: ``report.yaml`` (reading the copies beside it and the
-    care history where it was), a copy of each input file but those naming children, and ``record.json`` with
-    every file's name, size and SHA-256 and the care history's summary and fingerprint."""
+    """Write the zip of ``config``'s inputs to ``path``: ``report.yaml`` (reading the copies beside it, and the
+    care history and the files naming children where they were), a copy of each input file but those naming
+    children, and ``record.json`` with every file's name, size and SHA-256 and the care history's summary and
+    fingerprint."""
     files: dict[str, Path] = {}
     inputs: dict[str, dict] = {}
     record = {"made": made.isoformat(timespec="seconds"), "council": config.council, "quarter": config.quarter,
@@ -61,6 +62,8 @@ def write_inputs_record(config: ReportConfig, path: Path, made: datetime) -> Pat
         if entry["copied"]:
             files[f"inputs/{key}{source.suffix}"] = source
             settings[key] = f"inputs/{key}{source.suffix}"
+        else:  # named where it was, as the data are: its fingerprint says whether it is still the same
+            settings[key] = str(source.resolve())
     settings["data"] = [str(Path(p).resolve()) if Path(p).exists() else str(p) for p in config.data]
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
