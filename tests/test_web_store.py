@@ -35,8 +35,19 @@ def test_the_app_runs_on_each_store_and_its_audit_trail_is_append_only(store_url
     assert Store(store_url).count("audit_log") >= 2  # opening the store again keeps everything
 
 
-def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
+def queued_quarter_job(engine) -> int:
+    """A quarter job of the demo council, queued as the pages queue one (run it with ``jobs.execute``)."""
     from placecast.store.workspace import Job
+
+    with Session(engine) as s, s.begin():
+        job = Job(council_id=1, kind="quarter", status="queued", requested_by="analyst",
+                  created_at=datetime.now(UTC), result={"params": {}})
+        s.add(job)
+        s.flush()
+        return job.id
+
+
+def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
     from placecast.web import jobs
     from placecast.web.workspace import folder, load_report
 
@@ -51,12 +62,7 @@ def test_commentary_written_in_the_page_reaches_the_report(web, tmp_path):
     assert long.status_code == 400 and "longer than 4,000 characters" in long.text  # it was cut, unseen
     r = c.post("/c/demo/indicators/commentary", data={"indicator": ident, "text": words, "csrftoken": token(c)})
     assert r.status_code == 303
-    with Session(web.engine) as s, s.begin():
-        job = Job(council_id=1, kind="quarter", status="queued", requested_by="analyst",
-                  created_at=datetime.now(UTC), result={"params": {}})
-        s.add(job)
-        s.flush()
-        job_id = job.id
+    job_id = queued_quarter_job(web.engine)
     jobs.execute(web.state.settings.model_dump(mode="json"), job_id)  # the next quarter run, in this process
     assert jobs.get_job(web.engine, job_id).status == "done"
     after = load_report(folder(web.data_dir, "demo"), "2025-Q2")
@@ -144,16 +150,10 @@ def test_a_councils_jobs_that_change_its_pages_run_one_after_another(web):
 
     from filelock import FileLock
 
-    from placecast.store.workspace import Job
     from placecast.web import jobs
     from placecast.web.workspace import folder
 
-    with Session(web.engine) as s, s.begin():
-        job = Job(council_id=1, kind="quarter", status="queued", requested_by="analyst",
-                  created_at=datetime.now(UTC), result={"params": {}})
-        s.add(job)
-        s.flush()
-        job_id = job.id
+    job_id = queued_quarter_job(web.engine)
     other = FileLock(folder(web.data_dir, "demo").root / "jobs.lock")  # another job of the council, running
     other.acquire()
     worker = threading.Thread(target=jobs.execute, args=(web.state.settings.model_dump(mode="json"), job_id))
