@@ -62,6 +62,9 @@ def _name(element) -> str:
 
 def _fields(element, known: set[str], source: str, findings: list[Finding], where: str) -> dict[str, str]:
     """The element's simple children by name (text trimmed); an element ``known`` lacks is a finding."""
+    plain = {child.tag: child.text for child in element}  # as exported: known names in capitals, no namespace
+    if known.issuperset(plain) and not any(len(child) for child in element):
+        return {name: (text or "").strip() for name, text in plain.items()}
     out: dict[str, str] = {}
     for child in _elements(element):
         name = _name(child)
