@@ -183,13 +183,15 @@ def examples_in_use(config: ReportConfig) -> tuple[str, ...]:
         return ()
     beds = "" if config.capacity else "; the beds set against need are the example's too"
     left = {"unit_costs": ("unit costs are", "placement costs use the built-in illustrative unit costs (placecast "
-                           "defaults unit-costs)"),
+                           "defaults unit-costs)", "money"),
             "scenario": ("recovery scenario is", "the recovery scenario is the built-in example programme (an invented "
-                         f"edge of care team, step-downs and a new home; placecast defaults scenario){beds}"),
+                         f"edge of care team, step-downs and a new home; placecast defaults scenario){beds}",
+                         "programme"),
             "indicators": ("indicator definitions are", "indicators are rated against the built-in example targets "
-                           "(placecast defaults indicators)")}
-    return tuple(f"No {name} given for the council, so {what}, not the council's." for key, (name, what)
-                 in left.items() if getattr(config, key) is None)
+                           "(placecast defaults indicators)", "indicators")}
+    return tuple(f"No {name} given for the council, so {what}, not the council's (on the web, the {page} page "
+                 "takes the council's own)." for key, (name, what, page) in left.items()
+                 if getattr(config, key) is None)
 
 
 def read_benchmark(config: ReportConfig) -> tuple[Benchmark | None, tuple[str, ...]]:
