@@ -897,15 +897,18 @@ def test_finance_changes_the_quarter_the_pages_show_and_a_quarter_that_fails_cha
     assert other_year.status_code == 400 and "give the budget for 2026/27 with the quarter" in other_year.text
     assert f.settings().quarter == "2025-Q2"
     moved = fin.post("/c/demo/money/quarter", data={"quarter": "2025-Q3", "population": "61,000",
-                                                    "money_unit": "£m", "csrftoken": token(fin)})
+                                                    "money_unit": "£m", "title": "  Quarterly  Performance Report ",
+                                                    "csrftoken": token(fin)})
     assert moved.status_code == 303
     assert web.wait(int(moved.headers["location"].rsplit("/", 1)[1])).status == "done"
     assert (f.settings().quarter, f.settings().population_0_17, f.settings().money_unit) == ("2025-Q3", 61000, "£m")
     assert load_report(f, "2025-Q3").as_at.isoformat() == "2025-12-31"
     assert load_report(f, "2025-Q3").results.inputs.money_unit == "£m"  # a council reporting in millions
+    assert load_report(f, "2025-Q3").title == "Quarterly Performance Report"  # as the council names it
     assert '<option value="£m" selected>' in fin.get("/c/demo/money").text
     back = fin.post("/c/demo/money/quarter", data={"quarter": "2025-Q2", "population": "60000",
-                                                   "money_unit": "£000", "csrftoken": token(fin)})
+                                                   "money_unit": "£000", "title": "Children's Services Portfolio "
+                                                   "Performance and Resources", "csrftoken": token(fin)})
     assert web.wait(int(back.headers["location"].rsplit("/", 1)[1])).status == "done"
     assert (f.settings().quarter, f.settings().money_unit) == ("2025-Q2", "£000")
     # A workspace with no returns: the job fails, and no quarter is written for it.

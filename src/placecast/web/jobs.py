@@ -328,8 +328,8 @@ def run_quarter_job(ctx: Context) -> dict:
     staged = f.root / str(ctx.params["budget"]) if ctx.params.get("budget") else None
     if staged is not None and (staged.parent != f.root or not staged.is_file()):
         raise UnusableInputError("The uploaded budget is no longer there: upload it again.")
-    settings = {k: ctx.params[k] for k in ("quarter", "population_0_17", "money_unit", "stats", "benchmark_council")
-                if k in ctx.params}
+    settings = {k: ctx.params[k] for k in ("quarter", "population_0_17", "money_unit", "title", "stats",
+                                           "benchmark_council") if k in ctx.params}
     files = staged_council_file(f, ctx.params)
     try:
         _, _, report, _ = _compute_quarter(ctx, staged, settings, files)

@@ -91,7 +91,9 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
 
         model = current_model(request, slug)
         f = workspace.folder(state(request).settings.data_dir, slug)
-        ctx["money_unit"] = f.settings().money_unit if f.settings_file.exists() else "£000"
+        shown = f.settings() if f.settings_file.exists() else None
+        ctx["money_unit"] = shown.money_unit if shown else "£000"
+        ctx["report_title"] = shown.title if shown else ""
         results = ctx["report"].results if ctx["report"] else None
         ctx.update(cost_rows=cost_rows(model, date.today(), results), cost_inflation=model.inflation_per_year * 100,
                    today=date.today().isoformat(), costs_built_in=not own_file(request, slug).exists())

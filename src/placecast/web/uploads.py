@@ -149,7 +149,7 @@ def upload_budget(request: Request, slug: str, workbook: UploadFile = File(...),
 
 @router.post("/c/{slug}/money/quarter")
 def change_quarter(request: Request, slug: str, quarter: str = Form(""), population: str = Form(""),
-                   money_unit: str = Form(""), workbook: UploadFile | None = File(None),
+                   money_unit: str = Form(""), title: str = Form(""), workbook: UploadFile | None = File(None),
                    user: SignedIn = Depends(need("money"))) -> Response:
     """The quarter the pages show (and the children's population), with that year's budget when the year
     changes: computed by a job, and kept only once the quarter has been computed (a failed job changes
@@ -173,6 +173,8 @@ def change_quarter(request: Request, slug: str, quarter: str = Form(""), populat
     params: dict[str, object] = {"quarter": f"{year}-Q{q}", "population_0_17": people}
     if money_unit in ("£000", "£m"):
         params["money_unit"] = money_unit
+    if " ".join(title.split()):
+        params["title"] = " ".join(title.split())[:200]
     if workbook is not None and workbook.filename:
         staged = _stage_budget(request, slug, user, workbook, str(params["quarter"]))
         if isinstance(staged, Response):
@@ -186,6 +188,7 @@ def change_quarter(request: Request, slug: str, quarter: str = Form(""), populat
                       f"quarter {params['quarter']}")
     log(request, user.username, "settings changed", f"quarter {params['quarter']}, population {people or 'not given'}"
         f"{', money in ' + str(params['money_unit']) if 'money_unit' in params else ''}"
+        f"{', titled ' + repr(params['title']) if 'title' in params else ''}"
         f"{', with a budget workbook' if 'budget' in params else ''} (job {job.id}; kept when it succeeds)", slug)
     return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)
 

@@ -41,6 +41,8 @@ class WorkspaceSettings(StrictModel):
     population_0_17: int | None = Field(None, gt=0)
     money_unit: Literal["£000", "£m"] = Field(default="£000", description="The one money unit of the report's "
                                               "tables and charts.")
+    title: str = Field(default="Children's Services Portfolio Performance and Resources", min_length=1,
+                       max_length=200, description="The report's title, as the council names its quarterly report.")
     capacity: dict[str, int] = Field(default_factory=dict)
     stats: Path | None = None
     benchmark_council: str = ""
@@ -270,7 +272,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
     if ws.stats is not None and ws.stats.is_dir() and ws.benchmark_council:
         bench = {"stats": ws.stats, "council": ws.benchmark_council}
     return ReportConfig.model_validate({
-        "council": name, "quarter": ws.quarter, "data": [f.history], "budget": budget,
+        "council": name, "title": ws.title, "quarter": ws.quarter, "data": [f.history], "budget": budget,
         **{k: p for k, p in optional.items() if p is not None and p.exists()},
         "population_0_17": ws.population_0_17, "money_unit": ws.money_unit, "capacity": ws.capacity, "benchmark": bench,
         "forecast": {"runs": runs, "seed": seed, "backtest_runs": min(200, runs), **ws.forecast},
