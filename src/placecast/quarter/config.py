@@ -36,6 +36,7 @@ class ReportConfigError(LocatedInputError):
 
 
 DEMO_DATA = "builtin:demo"
+DEFAULT_TITLE = "Children's Services Portfolio Performance and Resources"
 FILE_KEYS = ("budget", "unit_costs", "commitments", "plan", "scenario", "indicators", "values", "commentary",
              "rules")
 BUILTIN = {"demo-budget": ("placecast.report", "defaults/demo_budget.yaml"),
@@ -134,7 +135,7 @@ class ReportConfig(StrictModel):
     """The report configuration: the council, the quarter, its inputs and the forecast settings."""
 
     council: str
-    title: str = "Children's Services Portfolio Performance and Resources"
+    title: str = DEFAULT_TITLE
     quarter: str | None = None
     data: list[Path] = Field(description="Folders of SSDA903 returns, or one folder written by 'placecast ingest'.")
     budget: Path

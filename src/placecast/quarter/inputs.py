@@ -24,6 +24,7 @@ from placecast.model.settings import ForecastSettings
 from placecast.programme.plan import Plan
 from placecast.programme.scenario import Scenario
 from placecast.quarter.config import (
+    DEFAULT_TITLE,
     DEMO_DATA,
     FILE_KEYS,
     CommentaryFile,
@@ -35,7 +36,6 @@ from placecast.quarter.config import (
 from placecast.ssda903.assemble import History
 
 logger = logging.getLogger(__name__)
-DEFAULT_TITLE = "Children's Services Portfolio Performance and Resources"
 FINDING_COLUMNS = ["rule", "severity"]
 
 

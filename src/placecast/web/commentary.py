@@ -1,8 +1,8 @@
 """Commentary written in the pages: a paragraph for each report section and each indicator, by quarter.
 
 Every paragraph is kept in the store (append-only versions, the newest per subject in effect). The quarter's
-commentary file, which the report reads (``inputs/commentary/<quarter>.yaml``), is written from the store's
-paragraphs of that quarter alone, so a new quarter starts without last quarter's words (it had shown them as
+commentary file, which the report reads (``Folder.commentary_file``), is written from the store's paragraphs
+of that quarter alone, so a new quarter starts without last quarter's words (it had shown them as
 the new quarter's). Sections are written by the role that owns their page: the outturn and costs by finance,
 the children and the model by analysts, and so on (:data:`SECTION_PERMISSION`).
 """
@@ -10,7 +10,6 @@ the children and the model by analysts, and so on (:data:`SECTION_PERMISSION`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import yaml
 from fastapi import APIRouter, Depends, Form, Request
@@ -39,11 +38,6 @@ def in_effect(engine: Engine, council_id: int, quarter: str) -> dict[str, str]:
         return {r.subject: r.text for r in rows}
 
 
-def quarter_file(f: workspace.Folder, quarter: str) -> Path:
-    """The commentary file the report reads for ``quarter``."""
-    return f.inputs / "commentary" / f"{quarter}.yaml"
-
-
 def keep(engine: Engine, f: workspace.Folder, council_id: int, quarter: str, subject: str, text: str, by: str
          ) -> None:
     """Store a paragraph and write the quarter's commentary file with the store's paragraphs of the quarter
@@ -51,7 +45,7 @@ def keep(engine: Engine, f: workspace.Folder, council_id: int, quarter: str, sub
     with Session(engine) as s, s.begin():
         s.add(CommentaryRow(council_id=council_id, quarter=quarter, subject=subject, text=text, written_by=by,
                             written_at=datetime.now(UTC)))
-    path = quarter_file(f, quarter)
+    path = f.commentary_file(quarter)
     held = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
     data = {part: dict(held.get(part) or {}) for part in ("sections", "indicators")}
     for key, paragraph in in_effect(engine, council_id, quarter).items():

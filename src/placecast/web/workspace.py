@@ -25,6 +25,7 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from placecast.errors import UnusableInputError
+from placecast.quarter.config import DEFAULT_TITLE
 from placecast.schema import StrictModel
 from placecast.store.workspace import Council, UserCouncil
 from placecast.web.accounts import SignedIn
@@ -41,7 +42,7 @@ class WorkspaceSettings(StrictModel):
     population_0_17: int | None = Field(None, gt=0)
     money_unit: Literal["£000", "£m"] = Field(default="£000", description="The one money unit of the report's "
                                               "tables and charts.")
-    title: str = Field(default="Children's Services Portfolio Performance and Resources", min_length=1,
+    title: str = Field(default=DEFAULT_TITLE, min_length=1,
                        max_length=200, description="The report's title, as the council names its quarterly report.")
     capacity: dict[str, int] = Field(default_factory=dict)
     stats: Path | None = None
@@ -157,6 +158,10 @@ class Folder:
                 return self.inputs / f"{key}{suffix}"
         return None
 
+    def commentary_file(self, quarter: str) -> Path:
+        """The commentary the report reads for ``quarter`` (the paragraphs written in the pages for it)."""
+        return self.inputs / "commentary" / f"{quarter}.yaml"
+
     @property
     def settings_file(self) -> Path:
         """The workspace's settings (``workspace.yaml``); a new workspace has none until its quarter is set."""
@@ -259,7 +264,7 @@ def report_config(data_dir: Path, slug: str, name: str, runs: int, seed: int = 4
     if not (f.history / "manifest.json").exists():
         raise UnusableInputError("Upload the SSDA903 returns on the data page before the quarter can be run.")
     _legacy_commentary(f)
-    optional: dict[str, Path | None] = {"commentary": f.inputs / "commentary" / f"{ws.quarter}.yaml"}
+    optional: dict[str, Path | None] = {"commentary": f.commentary_file(ws.quarter)}
     optional.update({c.key: f.own_file(c.key) for c in COUNCIL_FILES})
     optional.update(files or {})
     if slug == "demo":  # the synthetic demo council's own are the built-in examples, as in 'placecast demo'
@@ -307,7 +312,7 @@ def _legacy_commentary(f: Folder) -> None:
     legacy = f.inputs / "commentary.yaml"
     if not legacy.exists() or not f.settings_file.exists():
         return
-    target = f.inputs / "commentary" / f"{f.settings().quarter}.yaml"
+    target = f.commentary_file(f.settings().quarter)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         legacy.unlink()
