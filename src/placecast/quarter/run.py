@@ -128,7 +128,7 @@ def indicator_step(history: History, inputs: QuarterInputs, as_at: date, forecas
         v = float(frame.loc[ident, "value"]) if ident in frame.index else float("nan")
         return None if v != v else v
 
-    values, warnings = {}, [w for w in (said,) if w]
+    values, warnings = {}, [said] if said else []
     for ident in inputs.indicators:
         if ident not in frames[as_at].index:
             if ident in inputs.values:

@@ -36,9 +36,10 @@ def page_context(request: Request, user: SignedIn, council: Council, active: str
     st = state(request)
     f = workspace.folder(st.settings.data_dir, council.slug)
     try:
-        quarter = f.settings().quarter
+        settings: workspace.WorkspaceSettings | None = f.settings()
     except Exception:  # a new workspace: no quarter yet
-        quarter = ""
+        settings = None
+    quarter = settings.quarter if settings else ""
     report = workspace.load_report(f, quarter) if quarter else None
     running = jobs.running_jobs(st.engine, council.id)
     councils = getattr(request.state, "councils", None)  # found by council_of for this request
@@ -46,7 +47,7 @@ def page_context(request: Request, user: SignedIn, council: Council, active: str
         councils = workspace.visible_councils(st.engine, user)
     return {"user": user, "council": council, "councils": councils,
             "pages": PAGES, "active": active, "report": report, "quarter": quarter, "running": running,
-            "fragments": Fragments()}
+            "fragments": Fragments(), "workspace_settings": settings}
 
 
 def guarded(request: Request, slug: str, user: SignedIn, active: str) -> dict:
@@ -90,8 +91,7 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
         from placecast.web.costs import cost_rows, current_model, own_file
 
         model = current_model(request, slug)
-        f = workspace.folder(state(request).settings.data_dir, slug)
-        shown = f.settings() if f.settings_file.exists() else None
+        shown = ctx["workspace_settings"]
         ctx["money_unit"] = shown.money_unit if shown else "£000"
         ctx["report_title"] = shown.title if shown else ""
         results = ctx["report"].results if ctx["report"] else None
@@ -104,7 +104,7 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
         if page == "indicators":
             ctx["indicator_rows"] = indicator_rows(request, ctx)
     if page == "indicators":
-        ctx["benchmark_row"] = benchmark_row(request, slug)
+        ctx["benchmark_row"] = benchmark_row(request, ctx["workspace_settings"])
     if page in ("data", "indicators", "programme", "money"):
         from placecast.web.council_files import file_rows
 
@@ -275,13 +275,12 @@ def favicon() -> Response:
     return Response(status_code=204)
 
 
-def benchmark_row(request: Request, slug: str) -> dict:
+def benchmark_row(request: Request, settings: workspace.WorkspaceSettings | None) -> dict:
     """The benchmark's settings as the indicators page shows them: whether the server has the DfE statistics,
-    and the council this workspace is benchmarked as."""
+    and the council this workspace (its ``settings``) is benchmarked as."""
     stats = state(request).settings.dfe_stats
-    f = workspace.folder(state(request).settings.data_dir, slug)
-    council = f.settings().benchmark_council if f.settings_file.exists() else ""
-    return {"available": stats is not None and Path(stats).is_dir(), "council": council}
+    return {"available": stats is not None and Path(stats).is_dir(),
+            "council": settings.benchmark_council if settings else ""}
 
 
 @router.post("/c/{slug}/indicators/benchmark")

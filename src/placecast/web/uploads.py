@@ -173,8 +173,8 @@ def change_quarter(request: Request, slug: str, quarter: str = Form(""), populat
     params: dict[str, object] = {"quarter": f"{year}-Q{q}", "population_0_17": people}
     if money_unit in ("£000", "£m"):
         params["money_unit"] = money_unit
-    if " ".join(title.split()):
-        params["title"] = " ".join(title.split())[:200]
+    if title := " ".join(title.split()):
+        params["title"] = title[:200]
     if workbook is not None and workbook.filename:
         staged = _stage_budget(request, slug, user, workbook, str(params["quarter"]))
         if isinstance(staged, Response):
