@@ -616,3 +616,18 @@ def test_a_report_keeps_a_record_of_its_inputs_that_makes_the_same_figures_again
     assert kept["history"]["history_sha256"] == fingerprint(config.data[0] / "history.parquet")
     again = build_report(read_config(tmp_path / "record" / "report.yaml"))  # the plan read where it was
     assert [(f.label, f.value) for f in again.headline] == [(f.label, f.value) for f in report.headline]
+
+
+def test_the_record_of_a_report_from_returns_fingerprints_every_table_file_it_read(tmp_path):
+    """The record listed the returns' CSV files alone: a year given as Excel or as the DfE's XML was left out."""
+    from placecast.report.record import _history, fingerprint
+    from placecast.testing import example_returns
+
+    returns = tmp_path / "returns"
+    shutil.copytree(example_returns(), returns)
+    year = returns / "2025"
+    (year / "return.xml").write_bytes(b"<EXPSSDA903/>")  # read as that year's return like any table file
+    config = demo_config(returns, runs=RUNS).model_copy(update={"data": [returns]})
+    recorded = _history(config)["returns"]
+    assert recorded[str(year / "return.xml")] == fingerprint(year / "return.xml")
+    assert {Path(f).parent.name for f in recorded} == {"2023", "2024", "2025"}

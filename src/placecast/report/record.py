@@ -32,9 +32,12 @@ def _history(config: ReportConfig) -> dict:
     """The care history's summary (from an ingest folder's manifest) and its table's fingerprint."""
     folder = Path(config.data[0])
     manifest, table = folder / "manifest.json", folder / "history.parquet"
-    if len(config.data) != 1 or not manifest.exists():  # returns: each file's fingerprint
-        return {"returns": {str(f): fingerprint(f) for root in config.data if Path(root).is_dir()
-                            for f in sorted(Path(root).rglob("*.csv"))} or [str(p) for p in config.data]}
+    if len(config.data) != 1 or not manifest.exists():  # returns: each table file's fingerprint, as read
+        from placecast.ssda903.read import discover
+
+        folders = [Path(p) for p in config.data if Path(p).exists()]
+        return {"returns": {str(f): fingerprint(f) for f, _ in discover(folders)} if folders
+                else [str(p) for p in config.data]}
     summary = json.loads(manifest.read_text(encoding="utf-8"))
     keep = ("census_date", "years", "episodes", "children", "repairs", "errors", "warnings", "categories")
     return {**{k: summary[k] for k in keep if k in summary},
