@@ -19,11 +19,12 @@ import pandas as pd
 
 from placecast.errors import UnusableInputError
 from placecast.ssda903.findings import Finding, finding
+from placecast.ssda903.read import LINE
 from placecast.ssda903.tables import TABLE_COLUMNS
 
-LINE = "_line"
 EPISODE_TAGS = {"PL": "PLACE"}  # the XML's own names for the tables' columns; the rest are the same
-# groups inside HEADER: table, repeated
+TAG_OF = {column: tag for tag, column in EPISODE_TAGS.items()}
+# the groups inside a HEADER, and the table each is a row of
 GROUPS = {"AREVIEW": "Reviews", "AMISSING": "Missing", "AD_PLACED": "PlacedAdoption", "PERMANENCE": "PrevPerm",
           "OC2": "OC2"}
 HEADER_FIELDS = {"CHILDID", "UPN", "SEX", "DOB", "ETHNIC", "UASC", "DUC", "MOTHER", "MC_DOB",
@@ -175,5 +176,5 @@ def xml_from_tables(tables: dict[str, pd.DataFrame]) -> bytes:
             episode = etree.SubElement(child, "EPISODE")
             for name in ("DECOM", "RNE", "LS", "CIN", "PLACE", "PL_POST", "HOME_POST", "URN", "PLACE_PROVIDER",
                          "DEC", "REC", "REASON_PLACE_CHANGE"):
-                etree.SubElement(episode, "PL" if name == "PLACE" else name).text = str(e.get(name, ""))
+                etree.SubElement(episode, TAG_OF.get(name, name)).text = str(e.get(name, ""))
     return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
