@@ -50,27 +50,27 @@ def keep(engine: Engine, f: workspace.Folder, council_id: int, quarter: str, sub
     data = {part: dict(held.get(part) or {}) for part in ("sections", "indicators")}
     for key, paragraph in in_effect(engine, council_id, quarter).items():
         kind, _, ident = key.partition(":")
-        if kind in ("section", "indicator"):
-            data[f"{kind}s"][ident] = paragraph
-            if not paragraph:
-                del data[f"{kind}s"][ident]
+        part = data.get(f"{kind}s")
+        if part is not None and paragraph:
+            part[ident] = paragraph
+        elif part is not None:
+            part.pop(ident, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     workspace.write_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
 
 
-def section_rows(request: Request, ctx: dict, page: str) -> list[dict]:
-    """The page's report sections with the paragraph in effect, for those the user may write."""
-    written = in_effect(state(request).engine, ctx["council"].id, ctx["quarter"])
+def section_rows(ctx: dict, page: str, written: dict[str, str]) -> list[dict]:
+    """The page's report sections with the paragraph in effect (of those ``written``, :func:`in_effect`), for
+    those the user may write."""
     titles = {s.id: s.title for s in ctx["report"].sections}
     return [{"id": ident, "label": titles[ident], "commentary": written.get(f"section:{ident}", "")}
             for ident in SECTIONS.get(page, ()) if ident in titles and ident in SECTION_PERMISSION
             and ctx["user"].may(SECTION_PERMISSION[ident])]
 
 
-def indicator_rows(request: Request, ctx: dict) -> list[dict]:
-    """Each indicator's id and name with the commentary in effect (the newest written in the page)."""
+def indicator_rows(ctx: dict, written: dict[str, str]) -> list[dict]:
+    """Each indicator's id and name with the commentary in effect (of those ``written``, :func:`in_effect`)."""
     rated = ctx["report"].results.indicators.rated
-    written = in_effect(state(request).engine, ctx["council"].id, ctx["quarter"])
     rows = []
     for r in rated.to_dict("records"):
         ident = str(r.get("id", r.get("indicator", "")))
@@ -101,7 +101,7 @@ def write_indicator(request: Request, slug: str, indicator: str = Form(...), tex
     from placecast.web.pages import guarded
 
     ctx = guarded(request, slug, user, "indicators")
-    known = {r["id"] for r in indicator_rows(request, ctx)} if ctx["report"] else set()
+    known = {r["id"] for r in indicator_rows(ctx, {})} if ctx["report"] else set()
     if indicator not in known:
         raise HTTPException(404, "No such indicator.")
     return _kept(request, slug, ctx, user, f"indicator:{indicator}", text, f"/c/{slug}/indicators#i-{indicator}")

@@ -11,7 +11,6 @@ once that has worked (a failed quarter changes nothing). Each change and downloa
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,11 +18,11 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from placecast.errors import LocatedInputError, PlacecastError
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import council_of, log, need, state
 from placecast.web.pages import section_page
+from placecast.web.uploads import stage_checked
 from placecast.web.workspace import COUNCIL_FILE, TAXONOMY, CouncilFile, Folder
 
 router = APIRouter()
@@ -124,18 +123,10 @@ def _stage(request: Request, slug: str, user: SignedIn, c: CouncilFile, upload: 
             return _refused(request, slug, user, c, [f"{name} is not a text file in UTF-8 (save it as 'CSV UTF-8', "
                                                      "or from a text editor as UTF-8)."])
     f = workspace.folder(state(request).settings.data_dir, slug)
-    handle, staged_name = tempfile.mkstemp(prefix=f"{c.key}-", suffix=suffix, dir=f.root)
-    with open(handle, "wb") as out:
-        out.write(data)
-    staged = Path(staged_name)
-    try:
-        _check(c, staged, f, request, slug)
-    except LocatedInputError as exc:
-        staged.unlink()
-        return _refused(request, slug, user, c, [str(p).replace(str(staged), name) for p in exc.problems])
-    except PlacecastError as exc:
-        staged.unlink()
-        return _refused(request, slug, user, c, [str(exc).replace(str(staged), name)])
+    staged, problems = stage_checked(f.root, f"{c.key}-", suffix, data, name,
+                                     lambda path: _check(c, path, f, request, slug))
+    if staged is None:
+        return _refused(request, slug, user, c, problems)
     return staged.rename(staged.with_suffix(kept_as))
 
 

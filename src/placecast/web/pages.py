@@ -98,11 +98,12 @@ def section_page(request: Request, slug: str, page: str, user: SignedIn, **extra
         ctx.update(cost_rows=cost_rows(model, date.today(), results), cost_inflation=model.inflation_per_year * 100,
                    today=date.today().isoformat(), costs_built_in=not own_file(request, slug).exists())
     if ctx["report"] is not None:
-        from placecast.web.commentary import indicator_rows, section_rows
+        from placecast.web.commentary import in_effect, indicator_rows, section_rows
 
-        ctx["section_rows"] = section_rows(request, ctx, page)
+        written = in_effect(state(request).engine, ctx["council"].id, ctx["quarter"])  # once for the page
+        ctx["section_rows"] = section_rows(ctx, page, written)
         if page == "indicators":
-            ctx["indicator_rows"] = indicator_rows(request, ctx)
+            ctx["indicator_rows"] = indicator_rows(ctx, written)
     if page == "indicators":
         ctx["benchmark_row"] = benchmark_row(request, ctx["workspace_settings"])
     if page in ("data", "indicators", "programme", "money"):

@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -219,24 +220,35 @@ def _stage_budget(request: Request, slug: str, user: SignedIn, workbook: UploadF
         return section_page(request, slug, "money", user, status=400, budget_errors=[
             f"{name or 'The file'} is not an Excel workbook (.xlsx). Download the budget workbook below, fill it in "
             "and upload it."])
+    def check(path: Path) -> None:
+        check_budget_year(read_budget_input(path).model, parse_quarter(quarter)[1], "The budget",
+                          "upload the budget for {position}, the year of the quarter (" + quarter + ")")
+
     f = workspace.folder(state(request).settings.data_dir, slug)
-    handle, staged_name = tempfile.mkstemp(prefix="budget-", suffix=".xlsx", dir=f.root)
+    staged, problems = stage_checked(f.root, "budget-", ".xlsx", data, name, check)
+    if staged is None:
+        return section_page(request, slug, "money", user, status=400, budget_errors=problems)
+    return staged
+
+
+def stage_checked(root: Path, prefix: str, suffix: str, data: bytes, name: str, check: Callable[[Path], None]
+                  ) -> tuple[Path | None, list[str]]:
+    """An upload's ``data`` written beside its workspace (in ``root``) and read by ``check``: the staged file,
+    or None and every problem found, each naming the file as it was uploaded (``name``); nothing is kept."""
+    handle, staged_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=root)
     with open(handle, "wb") as out:
         out.write(data)
     staged = Path(staged_name)
     try:
-        budget = read_budget_input(staged)
-        check_budget_year(budget.model, parse_quarter(quarter)[1], "The budget",
-                          "upload the budget for {position}, the year of the quarter (" + quarter + ")")
+        check(staged)
     except LocatedInputError as exc:
-        staged.unlink()
-        problems = [str(p).replace(str(staged), name) for p in exc.problems]
-        return section_page(request, slug, "money", user, status=400, budget_errors=problems)
+        problems = [str(p) for p in exc.problems]
     except PlacecastError as exc:
-        staged.unlink()
-        return section_page(request, slug, "money", user, status=400,
-                            budget_errors=[str(exc).replace(str(staged), name)])
-    return staged
+        problems = [str(exc)]
+    else:
+        return staged, []
+    staged.unlink()
+    return None, [p.replace(str(staged), name) for p in problems]
 
 
 @router.get("/c/{slug}/money/budget.xlsx")
