@@ -266,17 +266,13 @@ def _priced_by(path: Path | None, what: str | None, whose: str = "the council's"
     from placecast.finance import default_unit_costs, read_unit_costs
 
     if path is not None:
-        return _checked_unit_costs(read_unit_costs(path))
+        rates = read_unit_costs(path)
+        _warn(*rates.warnings())  # a daily rate typed as a week's
+        return rates
     if what is not None:
         _warn(f"{what} are at Placecast's built-in illustrative unit costs, not {whose}: pass --unit-costs "
               "(placecast defaults unit-costs gives a file to copy).")
     return default_unit_costs()
-
-
-def _checked_unit_costs(rates):
-    """The unit costs, each implausible price said (a daily rate typed as a week's)."""
-    _warn(*rates.warnings())
-    return rates
 
 
 def _start_date(text: str | None, option: str) -> date | None:
@@ -1251,11 +1247,9 @@ def report_command(
 
     Exit 0 when written; 1 when written with warnings (for example a Red indicator without commentary).
     """
-    from datetime import datetime
-
     from placecast.report import build_report, read_config, write_report
     from placecast.report.model import display
-    from placecast.report.record import write_inputs_record
+    from placecast.report.record import record_beside
 
     if not config.exists():
         raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
@@ -1273,7 +1267,7 @@ def report_command(
     report = build_report(settings, quarter, progress=steps.next)
     steps.next("Rendering HTML, PDF and Excel")
     paths = write_report(report, out_dir)
-    paths["inputs"] = write_inputs_record(settings, out_dir / f"{paths['html'].stem}-inputs.zip", datetime.now())
+    paths["inputs"] = record_beside(settings, paths)
     t = Table(title=f"{report.council}: {report.quarter}")
     t.add_column("headline")
     t.add_column("value", justify="right")

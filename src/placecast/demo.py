@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -111,7 +110,7 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     """Synthesise a council, validate, ingest and store its returns, then build the quarterly report
     (forecast, costs, outturn, recovery scenario, programme, indicators) and write it three ways."""
     from placecast.report import build_report, write_report
-    from placecast.report.record import write_inputs_record
+    from placecast.report.record import record_beside
     from placecast.report.snapshot import snapshot_text
 
     out_dir = Path(out_dir)
@@ -126,7 +125,7 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     (out_dir / "report_model.json").write_text(snapshot_text(report), encoding="utf-8")
     with console.status("Rendering the report (HTML, PDF, Excel)..."):
         paths = write_report(report, out_dir)
-        paths["inputs"] = write_inputs_record(config, out_dir / f"{paths['html'].stem}-inputs.zip", datetime.now())
+        paths["inputs"] = record_beside(config, paths)
     say(say.total, f"Report for {report.quarter} written")
     _print_headline(console, report, paths, out_dir, time.perf_counter() - say.started)
     return paths
