@@ -264,6 +264,33 @@ def test_the_region_is_costed_at_its_own_unit_costs_or_says_they_are_illustrativ
     assert (b["mean_gbp"][priced] / a["mean_gbp"][priced]).round(3).eq(2).all()  # the same runs, twice the prices
 
 
+def test_each_council_may_be_costed_at_its_own_unit_costs_and_the_region_adds_their_costed_runs(results):
+    """A region whose councils pay different prices (the web's region, each council with its own unit costs)
+    was costed at one set: the region's cost is now the councils' costed runs added run by run."""
+    from dataclasses import replace
+
+    from placecast.finance.unit_costs import UnitCosts
+    from placecast.regional.report import _priced_at
+
+    doubled = UnitCosts({line: [(day, 2 * weekly) for day, weekly in entries]
+                         for line, entries in default_unit_costs().rates.items()}, source="b.yaml")
+    own = replace(results, own_costs={"Council B": doubled})
+    before, after = (r.costs().set_index(["council", "financial_year", "category"]) for r in (results, own))
+    b, a = after.loc["Council B", "mean_gbp"], before.loc["Council B", "mean_gbp"]
+    priced = a > 0  # adoption costs nothing at either price
+    assert (b[priced] / a[priced]).round(9).eq(2).all()
+    assert after.loc["Council A"].equals(before.loc["Council A"])
+    means = after["mean_gbp"].drop("Region", level="council").groupby(level=["financial_year", "category"]).sum()
+    region = after.loc["Region", "mean_gbp"]
+    np.testing.assert_allclose(region.loc[means.index], means, rtol=1e-9)  # means add; quantiles do not
+    p90 = after["p90_gbp"].xs("total", level="category")
+    assert (p90.loc["Region"] < p90.drop("Region", level="council").groupby(level="financial_year").sum()).all()
+    assert _priced_at(own).startswith("each council's own unit costs (Council B); Council A, Council C at Placecast")
+    with pytest.raises(UnusableInputError, match="unit costs given for Council Z, which are not among"):
+        regional_forecast({"Council A": Path("x")}, SETTINGS, default_unit_costs(), date(2025, 3, 31),
+                          own_costs={"Council Z": doubled})
+
+
 def test_year_folders_given_as_councils_are_an_error_not_councils_named_2023(region_folder, tmp_path):
     """Stacked returns without --council-column, or one council's folder, were forecast as councils named by
     their year folders (the run failed later on a start date that did not say why)."""

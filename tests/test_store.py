@@ -71,7 +71,7 @@ def test_the_schema_is_made_by_the_migrations_and_is_the_models(store_url):
 
     store = Store(store_url)
     with store.engine.connect() as c:
-        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     assert [d for d in diff if d[0] not in ("remove_table",)] == []
     assert {"datasets", "episodes", "repairs", "findings", "audit_log", "store_settings"} <= set(
@@ -97,7 +97,7 @@ def test_a_store_made_before_migrations_is_upgraded_in_place(tmp_path, key):
     store = Store(url)
     ds, created = store.import_dataset(rs.files, h, v.findings)
     with store.engine.connect() as c:
-        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
         assert c.execute(sa.select(FindingRow.dfe_rule)).scalars().all() == [f.dfe_rule for f in v.findings]
     assert created
 

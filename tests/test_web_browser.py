@@ -5,6 +5,7 @@ of every page: no serious or critical violation."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -176,9 +177,22 @@ def test_generate_the_report_and_download_its_three_files_and_the_record_of_its_
         assert {"report.yaml", "record.json"} <= names and names & {"inputs/budget.yaml", "inputs/budget.xlsx"}
 
 
+def test_forecast_the_region_and_read_it(browser, server):
+    """A regional user forecasts the region from its page, follows the work, and is brought back to read it."""
+    page = signed_in(browser, server, "admin")
+    page.goto(f"{server}/")
+    page.get_by_role("link", name="Demo region").click()
+    assert page.get_by_role("heading", name="Councils at their latest quarters").is_visible()
+    page.get_by_role("button", name=re.compile("Forecast the region")).click()
+    page.wait_for_url(re.compile(r"/regions/demo-region(/jobs/\d+)?$"))
+    page.wait_for_url(re.compile(r"/regions/demo-region$"), timeout=240_000)  # the job page follows it home
+    assert page.get_by_role("heading", name="Children in care across the region", exact=True).is_visible()
+    assert page.get_by_role("link", name="PDF").is_visible()
+
+
 PAGES = ["/c/demo", "/c/demo/data", "/c/demo/data/findings", "/c/demo/forecast", "/c/demo/money",
          "/c/demo/scenarios", "/c/demo/programme", "/c/demo/indicators", "/c/demo/reports", "/account",
-         "/admin/users", "/admin/audit", "/"]
+         "/admin/users", "/admin/audit", "/", "/regions/demo-region"]
 
 
 @pytest.mark.parametrize("width", [1280, 800])

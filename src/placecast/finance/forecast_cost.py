@@ -141,9 +141,23 @@ def cost_summary_by_year(days: np.ndarray, month_ends: list[date], categories: l
     >>> cost_summary_by_year(days, [date(2025, 4, 30)], ["secure"], default_unit_costs())["mean_gbp"].tolist()
     [10500.0, 10500.0]
     """
+    labels, by_year = cost_array_by_year(days, month_ends, categories, unit_costs)
+    return summary_of_cost_array(labels, categories, by_year)
+
+
+def cost_array_by_year(days: np.ndarray, month_ends: list[date], categories: list[str], unit_costs: UnitCosts
+                       ) -> tuple[list[str], np.ndarray]:
+    """The financial years and the cost in pence of every run by year and category (run x year x category)
+    of a placement-days array (run x month x category): the runs of councils priced each at its own unit
+    costs can then be added run by run."""
     cost, years = _cost_array(days, month_ends, categories, unit_costs)
     labels = sorted(set(years.tolist()))
-    by_year = np.stack([cost[:, years == label, :].sum(axis=1) for label in labels], axis=1)  # run x year x cat
+    return labels, np.stack([cost[:, years == label, :].sum(axis=1) for label in labels], axis=1)
+
+
+def summary_of_cost_array(labels: list[str], categories: list[str], by_year: np.ndarray) -> pd.DataFrame:
+    """:func:`cost_summary_by_year`'s table from the cost of every run by year and category (pence, run x year
+    x category, as :func:`cost_array_by_year` gives it)."""
     by_year = np.concatenate([by_year, by_year.sum(axis=2, keepdims=True)], axis=2)
     names = [*categories, "total"]
     order = sorted(range(len(names)), key=lambda i: names[i])

@@ -78,7 +78,7 @@ def _council_table(results: RegionalResults) -> Table:
                  f"{results.start.isoformat()}.")
 
 
-def _cost_blocks(results: RegionalResults) -> list:
+def _cost_blocks(results: RegionalResults, how: str) -> list:
     unit = MONEY_UNITS["£000"]
     costs = results.costs()
     region = costs[costs["council"] == "Region"]
@@ -88,7 +88,7 @@ def _cost_blocks(results: RegionalResults) -> list:
     table = Table("region_costs", f"Placement cost across the region by financial year ({unit.label})",
                   [Column("year", "Financial year"), Column("mean", "Mean", unit.kind),
                    Column("p10", "P10", unit.kind), Column("p90", "P90", unit.kind)], rows,
-                  f"Placement-days of the summed runs at {_priced_at(results)}; P10 and P90 of the summed runs.")
+                  f"Placement-days of the summed runs at {_priced_at(results, how)}; P10 and P90 of the summed runs.")
     alt = "; ".join(f"{r['year']} {unit.text(float(r['mean']) * 1000)}" for r in rows)
     chart = Chart("region_cost_chart", f"Placement cost by financial year ({unit.label})",
                   cost_chart(region, category_labels()),
@@ -97,15 +97,23 @@ def _cost_blocks(results: RegionalResults) -> list:
     return [chart, table]
 
 
-def _priced_at(results: RegionalResults) -> str:
-    """Which unit costs the region's costs are at: the built-in illustrative ones are said to be so."""
+def _priced_at(results: RegionalResults, how: str = "give its own with --unit-costs") -> str:
+    """Which unit costs the region's costs are at: the built-in illustrative ones are said to be so, with
+    ``how`` to give the region's own."""
     from pathlib import Path
 
     from placecast.finance.unit_costs import UnitCosts
 
+    own = [r.name for r in results.councils if r.name in results.own_costs]
     if results.unit_costs.source == UnitCosts.source:
-        return "Placecast's built-in illustrative unit costs, not the region's (give its own with --unit-costs)"
-    return f"the unit costs of {Path(results.unit_costs.source).name}"
+        region = f"Placecast's built-in illustrative unit costs, not the region's ({how})"
+    else:
+        region = f"the unit costs of {Path(results.unit_costs.source).name}"
+    if not own:
+        return region
+    others = [r.name for r in results.councils if r.name not in results.own_costs]
+    return f"each council's own unit costs ({', '.join(own)})" + (f"; {', '.join(others)} at {region}" if others
+                                                                    else "")
 
 
 def _beds_table(results: RegionalResults) -> list[Table | Chart | Text]:
@@ -122,8 +130,12 @@ def _beds_table(results: RegionalResults) -> list[Table | Chart | Text]:
 
 
 def regional_report(results: RegionalResults, title: str = "Regional children in care forecast",
-                    region: str = "Region") -> Report:
-    """The regional report model; :func:`placecast.report.write_report` renders it."""
+                    region: str = "Region", how_to_price: str = "give its own with --unit-costs",
+                    how_to_catch_up: str | None = None) -> Report:
+    """The regional report model; :func:`placecast.report.write_report` renders it. ``how_to_price``: how the
+    reader gives the region's own unit costs, said when it is costed at the built-in illustrative ones;
+    ``how_to_catch_up``: what to do about councils whose later returns are forecast, not read (the command
+    line's advice by default)."""
     table = results.region.table()
     frame = table[table["date"] > results.start.isoformat()].assign(kind="forecast")
     cats = results.region.categories
@@ -143,11 +155,20 @@ def regional_report(results: RegionalResults, title: str = "Regional children in
     sections = [Section("region_children", "Children in care across the region", [Text([METHOD]), chart,
                                                                                   _children_table(results)]),
                 Section("region_councils", "Councils", [_council_table(results)]),
-                Section("region_costs", "Cost", _cost_blocks(results)),
+                Section("region_costs", "Cost", _cost_blocks(results, how_to_price)),
                 *([Section("region_beds", "Beds against capacity", _beds_table(results))] if results.capacity else [])]
-    settings = results.region.settings
-    notes = [f"{len(results.councils)} councils forecast from {results.start:%d/%m/%Y}; "
-             f"{results.region.runs:,} runs each; settings {settings}.",
-             *filter(None, [results.later_data(), results.mixed_categories()])]
-    return Report(title, region, f"from {results.start:%d/%m/%Y}", results.start, headline, sections, [], notes)
+    notes = [f"{len(results.councils)} councils forecast from {results.start:%d/%m/%Y}; {results.region.runs:,} runs "
+             f"each, each council with its own seed (in the councils' table); {_settings_text(results)}."]
+    later = results.later_data(how_to_catch_up) if how_to_catch_up else results.later_data()
+    warnings = list(filter(None, [later, results.mixed_categories()]))
+    return Report(title, region, f"from {results.start:%d/%m/%Y}", results.start, headline, sections, warnings, notes)
+
+
+def _settings_text(results: RegionalResults) -> str:
+    """The forecast's settings in words (the first council's seed and origin left out: each council has its
+    own seed, and the start is said)."""
+    settings = {k: v for k, v in results.region.settings.items() if k not in ("seed", "origin")}
+    said = [f"{k.replace('_', ' ')} {v}" for k, v in settings.items() if not (isinstance(v, str) and " " in v)]
+    sentences = [v for v in settings.values() if isinstance(v, str) and " " in v]
+    return "settings: " + ", ".join(said) + "".join(f". {s.rstrip('.')}" for s in sentences)
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from placecast.distributed import run_tasks
+from placecast.errors import UnusableInputError
 from placecast.finance.unit_costs import UnitCosts
 from placecast.model.combine import POOLED, pooling
 from placecast.model.demand import Forecast
@@ -101,6 +102,11 @@ class RegionalResults:
     region: Forecast
     unit_costs: UnitCosts
     capacity: dict[str, int] = field(default_factory=dict)
+    own_costs: dict[str, UnitCosts] = field(default_factory=dict)  # councils priced at their own unit costs
+
+    def priced_by(self, council: str) -> UnitCosts:
+        """The unit costs council ``council`` is costed at: its own when given, else the region's."""
+        return self.own_costs.get(council, self.unit_costs)
 
     def children(self) -> pd.DataFrame:
         """``council, date, category, mean, p05, p10, p50, p90, p95``: each council and the region."""
@@ -110,12 +116,22 @@ class RegionalResults:
         return frame[["council", *[c for c in frame.columns if c != "council"]]]
 
     def costs(self) -> pd.DataFrame:
-        """Cost by financial year and category (pounds; mean and P10/P50/P90 over runs): councils and region."""
-        from placecast.finance.forecast_cost import cost_summary_by_year
+        """Cost by financial year and category (pounds; mean and P10/P50/P90 over runs): councils and region.
+        Each council is costed at its own unit costs (:meth:`priced_by`) and the region's runs are the
+        councils' costed runs added run by run."""
+        from placecast.finance.forecast_cost import cost_array_by_year, summary_of_cost_array
 
-        parts = [cost_summary_by_year(f.days_array, [d.date() for d in f.month_ends[1:]], list(f.categories),
-                                      self.unit_costs).assign(council=name)
-                 for name, f in [*((r.name, r.forecast) for r in self.councils), ("Region", self.region)]]
+        categories = list(self.region.categories)
+        parts, region, labels = [], np.zeros(0), list[str]()
+        for r in self.councils:
+            f = r.forecast
+            labels, cost = cost_array_by_year(f.days_array, [d.date() for d in f.month_ends[1:]], list(f.categories),
+                                              self.priced_by(r.name))
+            parts.append(summary_of_cost_array(labels, list(f.categories), cost).assign(council=r.name))
+            if not region.size:
+                region = np.zeros((*cost.shape[:2], len(categories)))
+            region[:, :, [categories.index(c) for c in f.categories]] += cost
+        parts.append(summary_of_cost_array(labels, categories, region).assign(council="Region"))
         frame = pd.concat(parts, ignore_index=True)
         return frame[["council", *[c for c in frame.columns if c != "council"]]]
 
@@ -136,20 +152,22 @@ class RegionalResults:
                               "start": self.start.isoformat(), "children_at_start": r.children_now,
                               "errors": r.errors, "warnings": r.warnings} for r in self.councils])
 
-    def later_data(self) -> str | None:
+    def later_data(self, advice: str = "Add their later returns, leave them out with --councils, or forecast them "
+                                       "alone.") -> str | None:
         """Councils whose data go beyond the region's start (the earliest council's census date, so that every
-        council's runs start together): their later months are forecast, not used. None when all agree."""
+        council's runs start together): their later months are forecast, not used, with ``advice`` on what to
+        do. None when all agree."""
         later = [r for r in self.councils if r.census_date > self.start]
         if not later:
             return None
         behind = [r.name for r in self.councils if r.census_date <= self.start]
         ends = sorted({r.census_date for r in later})
-        text = (f"{', '.join(r.name for r in later)} have data to {ends[-1]:%d/%m/%Y}, but the region is forecast "
+        text = (f"{', '.join(r.name for r in later)} {'has' if len(later) == 1 else 'have'} data to "
+                f"{ends[-1]:%d/%m/%Y}, but the region is forecast "
                 f"from {self.start:%d/%m/%Y}, so their months after it are forecast, not taken from their returns")
         if not behind:
             return f"{text} (the start asked for)."
-        return (f"{text}: the data of {', '.join(behind)} end there. Add their later returns, leave them out with "
-                "--councils, or forecast them alone.")
+        return f"{text}: the data of {', '.join(behind)} end there. {advice}"
 
     def mixed_categories(self) -> str | None:
         """Councils that group placements in different categories (a council's own taxonomy with solo
@@ -197,13 +215,20 @@ def _common_start(folders: dict[str, Path]) -> date:
 
 def regional_forecast(folders: dict[str, Path], settings: ForecastSettings, unit_costs: UnitCosts,
                       start: date | None = None, capacity: dict[str, int] | None = None, client: Any = None,
-                      by_age: bool = False) -> RegionalResults:
-    """Forecast each council in ``folders`` (name -> returns or ingest folder) and the region."""
+                      by_age: bool = False, own_costs: dict[str, UnitCosts] | None = None) -> RegionalResults:
+    """Forecast each council in ``folders`` (name -> returns or ingest folder) and the region; councils in
+    ``own_costs`` are costed at their own unit costs, the others at ``unit_costs``."""
     start = start or _common_start(folders)
-    unit_costs.check_in_force(start + timedelta(days=1), "the forecast's days")
+    own_costs = dict(own_costs or {})
+    unknown = sorted(set(own_costs) - set(folders))
+    if unknown:
+        raise UnusableInputError(f"unit costs given for {', '.join(unknown)}, which are not among the councils "
+                                 f"({', '.join(folders)}).")
+    for name, costs in [("the region", unit_costs), *own_costs.items()]:
+        costs.check_in_force(start + timedelta(days=1), f"the forecast's days ({name})")
     items = [(name, path, council_seed(settings.seed, name)) for name, path in folders.items()]
     done = run_tasks(client, partial(_council_task, settings, start, by_age), items)
     councils = [CouncilResult(name, seed, census, now, errors, warnings, fc)
                 for (name, _, seed), (_, census, now, errors, warnings, fc) in zip(items, done, strict=True)]
     region = summed([c.forecast for c in councils])
-    return RegionalResults(start, councils, region, unit_costs, dict(capacity or {}))
+    return RegionalResults(start, councils, region, unit_costs, dict(capacity or {}), own_costs)

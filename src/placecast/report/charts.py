@@ -23,7 +23,8 @@ def _spec(chart: alt.TopLevelMixin) -> dict:
 
 
 def children_chart(frame: pd.DataFrame, categories: list[str], labels: dict[str, str]) -> dict:
-    """Actual counts (past) and forecast mean with 80% and 90% bands (future), small multiples by category.
+    """Actual counts (past, when there are any) and forecast mean with 80% and 90% bands (future), small
+    multiples by category.
 
     ``frame``: date (ISO), category, kind ('actual' or 'forecast'), mean, p05, p10, p90, p95.
     """
@@ -43,7 +44,9 @@ def children_chart(frame: pd.DataFrame, categories: list[str], labels: dict[str,
     actual = base.transform_filter(alt.datum.kind == "actual").mark_line(color=GREY, point=True).encode(
         y="mean:Q", tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), "label:N",
                              alt.Tooltip("mean:Q", format=",.0f", title="children in care")])
-    chart = alt.layer(band90, band80, line, actual).properties(width=200, height=110).facet(
+    layers = [band90, band80, line, actual] if (data["kind"] == "actual").any() else [band90, band80, line]
+    # (a layer without data leaves empty marks that screen readers are given without a name)
+    chart = alt.layer(*layers).properties(width=200, height=110).facet(
         facet=alt.Facet("label:N", title=None, sort=order), columns=4
     ).resolve_scale(y="independent")
     return _spec(chart)

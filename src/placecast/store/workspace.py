@@ -1,4 +1,4 @@
-"""The web application's tables (migration 0003): council workspaces, users, saved scenarios, background
+"""The web application's tables (migrations 0003 and 0004): council workspaces, users, saved scenarios, background
 jobs, commentary written in the page and the archive of quarterly reports."""
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class Job(Base):
 
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("councils.id"), index=True, nullable=True)
+    region: Mapped[str] = mapped_column(String(100), server_default="", index=True)  # a region's job: no council
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200), server_default="")
     status: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed

@@ -28,7 +28,7 @@ from placecast.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("ingest", "quarter", "scenario", "report")
+KINDS = ("ingest", "quarter", "scenario", "report", "region")
 
 
 def executor(settings: WebSettings) -> Executor:
@@ -79,12 +79,15 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
-def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: int, kind: str, user: str,
-           params: dict, subject: str = "") -> Job:
-    """Queue a job and start it in a worker process."""
+def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: int | None, kind: str, user: str,
+           params: dict, subject: str = "", region: str = "") -> Job:
+    """Queue a job (a council's, or with ``region`` and no council a region's) and start it in a worker
+    process."""
     assert kind in KINDS, kind
+    assert (council_id is None) == bool(region), "a job is a council's or a region's"
     with Session(engine) as s, s.begin():
-        job = Job(council_id=council_id, kind=kind, subject=subject, status="queued", progress="Waiting to start",
+        job = Job(council_id=council_id, region=region, kind=kind, subject=subject, status="queued",
+                  progress="Waiting to start",
                   requested_by=user, created_at=datetime.now(UTC), result={"params": params})
         s.add(job)
         s.flush()
@@ -141,9 +144,17 @@ class Context:
     settings: WebSettings
     engine: Engine
     job_id: int
-    council: Council
+    council: Council | None  # None for a region's job
     user: str
     params: dict
+    region: str = ""
+
+    @property
+    def own(self) -> Council:
+        """The council of a council's job."""
+        if self.council is None:
+            raise AssertionError("a region's job has no council")
+        return self.council
 
     def progress(self, text: str) -> None:
         """Record what the job is doing now (shown on its page)."""
@@ -178,12 +189,13 @@ def execute(settings_data: dict, job_id: int) -> None:
     engine = _store(settings.store_url).engine
     with Session(engine) as s:
         job = s.get(Job, job_id)
-        council = s.get(Council, job.council_id) if job else None
-        if job is None or council is None:
+        council = s.get(Council, job.council_id) if job and job.council_id is not None else None
+        if job is None or (council is None and not job.region):
             return
         s.expunge_all()
     _update(engine, job_id, status="running", progress="Started")
-    ctx = Context(settings, engine, job_id, council, job.requested_by, dict((job.result or {}).get("params", {})))
+    ctx = Context(settings, engine, job_id, council, job.requested_by, dict((job.result or {}).get("params", {})),
+                  job.region)
     try:
         with one_at_a_time(ctx, job.kind):
             output = RUNNERS[job.kind](ctx)
@@ -211,7 +223,7 @@ def one_at_a_time(ctx: Context, kind: str) -> Iterator[None]:
 
     from placecast.web.workspace import folder
 
-    if kind == "scenario":
+    if kind == "scenario" or ctx.council is None:  # a region's forecast changes no council's pages
         yield
         return
     lock = FileLock(folder(ctx.settings.data_dir, ctx.council.slug).root / "jobs.lock")
@@ -232,7 +244,7 @@ def run_ingest(ctx: Context) -> dict:
     from placecast.ssda903.pseudonym import new_key, read_key_file, write_key_file
     from placecast.web.workspace import folder
 
-    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    f = folder(ctx.settings.data_dir, ctx.own.slug)
     first = not f.key_file.exists()  # the workspace's key is kept once its first returns are
     key = new_key() if first else read_key_file(f.key_file)
     staged = f.root / str(ctx.params["staged"]) if ctx.params.get("staged") else None
@@ -296,7 +308,7 @@ def _ingest(ctx: Context, f, source, key: bytes, taxonomy: Path | None) -> dict:
         write_history(history, validated.findings, f.history, key=key)
         report.replace(f.root / "error_report.xlsx")
 
-    _store(ctx.settings.store_url).import_dataset(returns.files, history, validated.findings, ctx.council.slug,
+    _store(ctx.settings.store_url).import_dataset(returns.files, history, validated.findings, ctx.own.slug,
                                                   ctx.user, then=write)
     return {"files": len(returns.files), "errors": len(validated.findings.errors),
             "warnings": len(validated.findings.warnings), "episodes": int(len(history.episodes))}
@@ -310,8 +322,8 @@ def _compute_quarter(ctx: Context, budget: Path | None = None, staged: dict | No
     from placecast.report import build_report
     from placecast.web.workspace import folder, report_config, save_results
 
-    f = folder(ctx.settings.data_dir, ctx.council.slug)
-    config = report_config(ctx.settings.data_dir, ctx.council.slug, ctx.council.name, ctx.settings.runs,
+    f = folder(ctx.settings.data_dir, ctx.own.slug)
+    config = report_config(ctx.settings.data_dir, ctx.own.slug, ctx.own.name, ctx.settings.runs,
                            budget=budget, staged=staged, files=files)
     quarter = f.settings_with(staged).quarter
     report = build_report(config, progress=ctx.progress)
@@ -324,7 +336,7 @@ def run_quarter_job(ctx: Context) -> dict:
     budget in effect is replaced by it only once the quarter has been computed with it."""
     from placecast.web.workspace import folder
 
-    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    f = folder(ctx.settings.data_dir, ctx.own.slug)
     staged = f.root / str(ctx.params["budget"]) if ctx.params.get("budget") else None
     if staged is not None and (staged.parent != f.root or not staged.is_file()):
         raise UnusableInputError("The uploaded budget is no longer there: upload it again.")
@@ -390,7 +402,7 @@ def run_report(ctx: Context) -> dict:
     paths = write_report(report, out)
     paths["inputs"] = record_beside(config, paths, made)
     with Session(ctx.engine) as s, s.begin():
-        s.add(ArchivedReport(council_id=ctx.council.id, quarter=quarter, folder=str(out), made_by=ctx.user,
+        s.add(ArchivedReport(council_id=ctx.own.id, quarter=quarter, folder=str(out), made_by=ctx.user,
                              made_at=made, files={k: p.name for k, p in paths.items()}))
     return {"quarter": quarter, "files": sorted(p.name for p in paths.values())}
 
@@ -402,5 +414,13 @@ def run_scenario(ctx: Context) -> dict:
     return full_run(ctx)
 
 
+def run_region(ctx: Context) -> dict:
+    """The region's forecast over its councils' assembled histories, with its report (placecast.web.regions)."""
+    from placecast.web.regions import region_forecast
+
+    return region_forecast(ctx)
+
+
 RUNNERS: dict[str, Callable[[Context], dict]] = {"ingest": run_ingest, "quarter": run_quarter_job,
-                                                 "scenario": run_scenario, "report": run_report}
+                                                 "scenario": run_scenario, "report": run_report,
+                                                 "region": run_region}

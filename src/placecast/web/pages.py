@@ -58,10 +58,12 @@ def guarded(request: Request, slug: str, user: SignedIn, active: str) -> dict:
 @router.get("/")
 def index(request: Request, user: SignedIn = Depends(current_user)) -> Response:
     """The user's councils (straight to the council when there is only one)."""
+    from placecast.web.regions import regions_of
+
     councils = workspace.visible_councils(state(request).engine, user)
     if len(councils) == 1:
         return RedirectResponse(f"/c/{councils[0].slug}", status_code=303)
-    return render(request, "councils.html", user=user, councils=councils)
+    return render(request, "councils.html", user=user, councils=councils, regions=regions_of(request, user))
 
 
 @router.get("/healthz")
@@ -73,8 +75,12 @@ def health() -> dict:
 @router.get("/c/{slug}")
 def home(request: Request, slug: str, user: SignedIn = Depends(need("view"))) -> Response:
     """The council's home page: the quarter's headline figures and warnings."""
+    from placecast.web.regions import regions_of
+
     ctx = guarded(request, slug, user, "home")
     ctx["headline"] = headline(ctx["report"]) if ctx["report"] else []
+    region = ctx["council"].region
+    ctx["region"] = next((r for r in regions_of(request, user) if r.name == region), None) if region else None
     return render(request, "home.html", **ctx)
 
 

@@ -191,7 +191,7 @@ def full_run(ctx) -> dict:
     with Session(ctx.engine) as s:
         saved = s.get(SavedScenario, int(ctx.params["scenario_id"]))
         levers = Levers.model_validate(saved.levers) if saved else None
-    f = folder(ctx.settings.data_dir, ctx.council.slug)
+    f = folder(ctx.settings.data_dir, ctx.own.slug)
     report = load_report(f, f.settings().quarter)
     if levers is None or report is None or report.results is None:
         raise UnusableInputError("The quarter has not been computed yet (or the scenario was removed).")

@@ -345,7 +345,7 @@ def save_results(f: Folder, quarter: str, report) -> Path:
 
 def load_report(f: Folder, quarter: str):
     """The quarter's report model as last computed, or None (cached while the file is unchanged)."""
-    return read_when_changed(f.results_file(quarter), _load)
+    return read_when_changed(f.results_file(quarter), load_pickle)
 
 
 def read_when_changed(path: Path, read: Callable[[str, int, int], T]) -> T | None:
@@ -359,6 +359,7 @@ def read_when_changed(path: Path, read: Callable[[str, int, int], T]) -> T | Non
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, mtime_ns: int, size: int):
+def load_pickle(path: str, mtime_ns: int, size: int):
+    """A report model this application's jobs pickled (read once while the file is unchanged)."""
     with open(path, "rb") as fh:
         return pickle.load(fh)  # written by this application's own jobs, inside its data folder

@@ -19,7 +19,7 @@
 
   // Background work: poll each job shown and reload when it ends.
   const poll = (el, onDone) => {
-    const url = "/c/" + el.dataset.slug + "/jobs/" + (el.dataset.job || el.dataset.jobPage);
+    const url = el.dataset.url || "/c/" + el.dataset.slug + "/jobs/" + (el.dataset.job || el.dataset.jobPage);
     const tick = () => fetch(url, { headers: { accept: "application/json" } })
       .then((r) => r.json())
       .then((j) => {
@@ -34,7 +34,7 @@
   document.querySelectorAll("[data-job]").forEach((el) => poll(el, () => window.location.reload()));
   const jobPage = document.querySelector("[data-job-page]");
   if (jobPage) poll(jobPage, (j) => {
-    if (j.status === "done") window.location.href = "/c/" + jobPage.dataset.slug;
+    if (j.status === "done") window.location.href = jobPage.dataset.done;
     else window.location.reload();
   });
 

@@ -1,0 +1,236 @@
+"""A region's page: its councils side by side at their latest quarters, and the region's forecast made in the
+background from its councils' assembled histories by the library's regional run (each council forecast with
+its own seed, the region the sum of their runs, each council costed at its own unit costs), with the regional
+report in HTML, PDF and Excel.
+
+A region is the councils an administrator gave the same region. Its page is for those who see every one of
+its councils (administrators and the region's own users): a region's figures include every council's.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+
+from placecast.errors import UnusableInputError
+from placecast.report.model import Figure, display
+from placecast.store.workspace import Council, Job
+from placecast.web import jobs, workspace
+from placecast.web.accounts import SignedIn
+from placecast.web.app import log, need, render, state
+from placecast.web.views import Fragments
+
+router = APIRouter()
+
+SECTIONS = ("region_children", "region_councils", "region_costs", "region_beds")
+SHOWN = ("Children in care now", "Children in care forecast at 31 March", "Forecast outturn",
+         "(Surplus)/deficit after reserves")  # each council's headline figures on the region's page
+PRICING = "set each council's own on its money page"
+CATCH_UP = ("Upload their later returns on their data pages and forecast the region again; until then the region "
+            "starts where its earliest council's returns end.")
+
+
+def region_key(name: str) -> str:
+    """The region's name in addresses.
+
+    >>> region_key("North West (RCC pilot)")
+    'north-west-rcc-pilot'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region: its name, its key in addresses and all its councils."""
+
+    name: str
+    councils: tuple[Council, ...]
+
+    @property
+    def key(self) -> str:
+        return region_key(self.name)
+
+
+def regions_of(request: Request, user: SignedIn) -> list[Region]:
+    """The regions whose every council the user sees."""
+    with Session(state(request).engine) as s:
+        every = list(s.scalars(select(Council).where(Council.region != "").order_by(Council.name)))
+    seen = {c.id for c in workspace.visible_councils(state(request).engine, user)}
+    names = sorted({c.region for c in every})
+    grouped = [Region(n, tuple(c for c in every if c.region == n)) for n in names]
+    return [r for r in grouped if all(c.id in seen for c in r.councils)]
+
+
+def region_of(request: Request, key: str, user: SignedIn) -> Region:
+    """The region ``key`` when the user sees all its councils; 404 otherwise (whether or not it exists)."""
+    for r in regions_of(request, user):
+        if r.key == key:
+            return r
+    raise HTTPException(404, "No such region among yours: a region's page is for those who see all its councils.")
+
+
+def _council_rows(request: Request, region: Region) -> list[dict]:
+    """Each council at the quarter its pages show: the headline figures the region's page compares."""
+    rows = []
+    for c in region.councils:
+        f = workspace.folder(state(request).settings.data_dir, c.slug)
+        quarter = f.settings().quarter if f.settings_file.exists() else ""
+        report = workspace.load_report(f, quarter) if quarter else None
+        figures = {f.label: f for f in report.headline} if report else {}
+        rows.append({"council": c, "quarter": quarter, "figures": [_cell(figures.get(label)) for label in SHOWN],
+                     "history": (f.history / "manifest.json").exists()})
+    return rows
+
+
+def _cell(figure: Figure | None) -> tuple[str, str] | None:
+    """A headline figure as the region's table shows it: the value, with the money unit or a short note
+    (the date of a count); the report's longer notes are on the council's own home page.
+
+    >>> _cell(Figure("Forecast outturn", 58378.4, "gbp_k", "£000, after reserves; 80% range 57,711 to 58,974"))
+    ('58,378', '£000')
+    >>> _cell(Figure("Children in care now", 485, "int", "at 30/09/2025"))
+    ('485', 'at 30/09/2025')
+    """
+    if figure is None:
+        return None
+    note = re.split(r"[,;(]", figure.note)[0].strip() if figure.kind.startswith("gbp") else figure.note
+    return display(figure.value, figure.kind), note if len(note) <= 30 else ""
+
+
+def _region_jobs(request: Request, region: Region) -> tuple[list[Job], Job | None]:
+    """The region's forecasts queued or running, and its newest finished one."""
+    with Session(state(request).engine) as s:
+        mine = select(Job).where(Job.region == region.name, Job.kind == "region").order_by(Job.id.desc())
+        running = list(s.scalars(mine.where(Job.status.in_(("queued", "running")))))
+        done = s.scalars(mine.where(Job.status == "done").limit(1)).first()
+    return running, done
+
+
+@router.get("/regions/{key}")
+def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The region's councils side by side, and its latest forecast with the regional report."""
+    region = region_of(request, key, user)
+    running, done = _region_jobs(request, region)
+    fragments, sections, made = Fragments(), [], None
+    if done is not None:
+        made = (done.result or {})["output"]
+        report = workspace.read_when_changed(Path(made["folder"]) / "report.pickle", workspace.load_pickle)
+        if report is not None:
+            sections = [fragments.section(s, 3) for i in SECTIONS for s in report.sections if s.id == i]
+            made = {**made, "notes": report.notes, "warnings": report.warnings}
+    return render(request, "region.html", user=user, region=region, rows=_council_rows(request, region),
+                  shown=SHOWN, running=[], region_running=running, done=done, made=made, sections=sections,
+                  fragments=fragments, councils=workspace.visible_councils(state(request).engine, user))
+
+
+@router.post("/regions/{key}/forecast")
+def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("reports"))) -> Response:
+    """Forecast the region in the background (analysts, finance and administrators who see all its councils)."""
+    region = region_of(request, key, user)
+    st = state(request)
+    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username, {}, "regional forecast",
+                      region.name)
+    log(request, user.username, "run", f"regional forecast of {region.name} (job {job.id})")
+    return RedirectResponse(f"/regions/{key}/jobs/{job.id}", status_code=303)
+
+
+@router.get("/regions/{key}/jobs/{job_id}")
+def region_job(request: Request, key: str, job_id: int, user: SignedIn = Depends(need("view"))) -> Response:
+    """A regional forecast's progress: a page that follows it, or JSON for the page's script."""
+    region = region_of(request, key, user)
+    job = jobs.get_job(state(request).engine, job_id)
+    if job is None or job.region != region.name or job.council_id is not None:
+        raise HTTPException(404, "No such job in this region.")
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+                             "error": job.error})
+    return render(request, "job.html", user=user, job=job, job_url=f"/regions/{key}/jobs/{job.id}",
+                  back_url=f"/regions/{key}", back="Back to the region's page",
+                  councils=workspace.visible_councils(state(request).engine, user))
+
+
+MEDIA = {"html": "text/html", "pdf": "application/pdf",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/regions/{key}/forecasts/{job_id}/{kind}")
+def download(request: Request, key: str, job_id: int, kind: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The regional report of a finished forecast as HTML, PDF or Excel (the download is audited)."""
+    region = region_of(request, key, user)
+    job = jobs.get_job(state(request).engine, job_id)
+    if job is None or job.region != region.name or job.status != "done" or kind not in MEDIA:
+        raise HTTPException(404, "No such regional report.")
+    made = (job.result or {})["output"]
+    path = Path(made["folder"]) / made["files"][kind]
+    log(request, user.username, "export", f"regional report of {region.name} {kind} (job {job.id})")
+    return FileResponse(path, media_type=MEDIA[kind], filename=path.name)
+
+
+def region_forecast(ctx: jobs.Context) -> dict:
+    """The job: every council of the region whose returns are assembled, forecast from their common start,
+    summed run by run, and the regional report written; kept whole or not at all."""
+    from placecast.finance.unit_costs import default_unit_costs
+    from placecast.model.settings import ForecastSettings
+    from placecast.regional.report import regional_report
+    from placecast.regional.run import regional_forecast
+    from placecast.report import write_report
+    from placecast.report.html import render_charts
+
+    folders, own_costs, capacity, left = _region_inputs(ctx)
+    runs = ctx.settings.runs
+    settings = ForecastSettings(runs=runs, backtest_runs=min(100, runs))
+    ctx.progress(f"Forecasting {len(folders)} councils, each with its own backtest"
+                 + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
+    results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs)
+    report = regional_report(results, f"{ctx.region}: children in care forecast", ctx.region, PRICING, CATCH_UP)
+    if left:
+        report.warnings.append(f"Left out of the region, with no returns assembled yet: {', '.join(left)} (upload "
+                               "each council's returns on its data page, then forecast the region again).")
+    ctx.progress("Writing the regional report (HTML, PDF and Excel)")
+    out = ctx.settings.data_dir / "regions" / region_key(ctx.region) / str(ctx.job_id)
+    part = out.with_name(out.name + ".part")
+    shutil.rmtree(part, ignore_errors=True)
+    try:
+        paths = write_report(report, part)
+        render_charts(report)
+        (part / "report.pickle").write_bytes(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+        part.rename(out)
+    except BaseException:
+        shutil.rmtree(part, ignore_errors=True)
+        raise
+    return {"folder": str(out), "files": {k: p.name for k, p in paths.items()}, "councils": list(folders),
+            "left_out": left, "note": f"Finished: {len(folders)} councils forecast"}
+
+
+def _region_inputs(ctx: jobs.Context) -> tuple[dict[str, Path], dict, dict[str, int], list[str]]:
+    """Each council's history folder and own unit costs (by name), the region's beds (the councils' in-house
+    beds added) and the councils left out (no returns assembled yet)."""
+    from placecast.finance.unit_costs import read_unit_costs
+
+    with Session(ctx.engine) as s:
+        councils = list(s.scalars(select(Council).where(Council.region == ctx.region).order_by(Council.name)))
+    folders, own_costs, capacity, left = {}, {}, dict[str, int](), []
+    for c in councils:
+        f = workspace.folder(ctx.settings.data_dir, c.slug)
+        if not (f.history / "manifest.json").exists():
+            left.append(c.name)
+            continue
+        folders[c.name] = f.history
+        if (own := f.own_file("unit_costs")) is not None:
+            own_costs[c.name] = read_unit_costs(own)
+        if f.settings_file.exists():
+            for category, beds in f.settings().capacity.items():
+                capacity[category] = capacity.get(category, 0) + beds
+    if not folders:
+        raise UnusableInputError(f"No council of {ctx.region} has its returns assembled yet: upload each council's "
+                                 "returns on its data page first.")
+    return folders, own_costs, capacity, left

@@ -1,0 +1,123 @@
+"""The region's page in the web application: a Regional Care Cooperative's users saw each council's pages one
+at a time, and the region's forecast (the sum of its councils' runs) only at the command line. The page sets
+the councils side by side and forecasts the region in the background with the library's regional run."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from web_fixtures import ROLES, login, token
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+DEMO_REGION = "/regions/demo-region"
+
+
+@pytest.fixture(scope="module")
+def clients(web):
+    return {role: login(web.app, role) for role in (*ROLES, "regional", "elsewhere")}
+
+
+def test_the_regions_page_is_for_those_who_see_every_council_of_it(web, clients):
+    """A region's figures include every one of its councils: a user given only some of them is not shown it."""
+    from placecast.web import accounts, workspace
+
+    for name in ("regional", "analyst", "admin", "viewer"):  # the demo is the Demo region's one council
+        page = clients[name].get(DEMO_REGION)
+        assert page.status_code == 200, name
+        assert "Demo council (synthetic data)" in page.text
+    assert clients["elsewhere"].get(DEMO_REGION).status_code == 404
+    assert clients["elsewhere"].get("/regions/other-region").status_code == 200  # its own council's region
+    workspace.create_council(web.engine, web.data_dir, "north-a", "North A", "North")
+    workspace.create_council(web.engine, web.data_dir, "north-b", "North B", "North")
+    accounts.create_user(web.engine, "north-a-analyst", "analyst", "correct horse battery staple", "A", ["north-a"])
+    partial = login(web.app, "north-a-analyst")
+    assert partial.get("/regions/north").status_code == 404
+    assert partial.post("/regions/north/forecast", data={"csrftoken": token(partial)}).status_code == 404
+    assert clients["admin"].get("/regions/north").status_code == 200
+    assert "/regions/north" in clients["admin"].get("/").text  # the admin's list of councils names its regions
+    assert "/regions/north" not in partial.get("/c/north-a").text  # nor is it linked from the council's home
+    assert f'href="{DEMO_REGION}"' in clients["regional"].get("/c/demo").text
+
+
+def test_each_council_is_shown_at_its_latest_quarter_with_its_reports_figures(web, clients):
+    from placecast.web.views import headline
+    from placecast.web.workspace import folder, load_report
+
+    page = clients["regional"].get(DEMO_REGION).text
+    figures = dict((label, value) for label, value, _ in headline(load_report(folder(web.data_dir, "demo"), "2025-Q2")))
+    row = re.search(r'<tr><th scope="row"><a href="/c/demo">.*?</tr>', page, re.S)
+    assert row is not None and "2025-Q2" in row.group(0)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row.group(0))
+    assert cells[0] == f'{figures["Children in care now"]} <span class="unit">at 30/09/2025</span>'
+    assert cells[2] == f'{figures["Forecast outturn"]} <span class="unit">£000</span>'  # the report's note is long
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_regions_forecast_is_for_those_who_make_reports(web, clients, role):
+    c = clients[role]
+    assert c.post(DEMO_REGION + "/forecast", data={}).status_code in (400, 403)  # no CSRF token: refused
+    if role == "viewer":
+        assert c.post(DEMO_REGION + "/forecast", data={"csrftoken": token(c)}).status_code == 403
+        assert "Forecast the region" not in c.get(DEMO_REGION).text
+
+
+def test_the_region_is_forecast_in_the_background_as_the_library_forecasts_it(web, clients):
+    """The job forecasts every council of the region from its assembled history with the library's regional
+    run (each council's own seed, runs added run by run); the page shows the regional report's figures, and
+    its HTML, PDF and Excel are downloaded (audited)."""
+    from placecast.finance.unit_costs import default_unit_costs
+    from placecast.model.settings import ForecastSettings
+    from placecast.regional.run import regional_forecast
+    from placecast.web import audit
+    from placecast.web.jobs import get_job
+    from placecast.web.workspace import folder
+
+    analyst = clients["analyst"]
+    r = analyst.post(DEMO_REGION + "/forecast", data={"csrftoken": token(analyst)})
+    assert r.status_code == 303 and r.headers["location"].startswith(DEMO_REGION + "/jobs/")
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    assert analyst.get(r.headers["location"]).status_code == 200
+    assert clients["admin"].get(f"/c/demo/jobs/{job_id}").status_code == 404  # a region's job, not the council's
+    job = web.wait(job_id)
+    assert job.status == "done", job.error
+    follow = analyst.get(r.headers["location"], headers={"accept": "application/json"}).json()
+    assert follow["status"] == "done" and follow["kind"] == "region"
+
+    alone = regional_forecast({"Demo council (synthetic data)": folder(web.data_dir, "demo").history},
+                              ForecastSettings(runs=100, backtest_runs=100), default_unit_costs())
+    table = alone.region.table()
+    total = table[(table["category"] == "total") & (table["date"] == "2026-03-31")].iloc[0]
+    page = clients["regional"].get(DEMO_REGION).text
+    children = re.search(r'<table[^>]*>\s*<caption>Children in care across the region by placement.*?</table>', page,
+                         re.S)
+    assert children is not None
+    last_row = children.group(0).rsplit("<tr", 1)[1]
+    assert f"{total['mean']:,.0f}" in last_row and f"{total['p90']:,.0f}" in last_row
+    assert ("built-in illustrative unit costs, not the region's (set each council's own on its money page)"
+            in html.unescape(page))
+    for kind, media in (("html", "text/html"), ("pdf", "application/pdf"), ("xlsx", "spreadsheetml")):
+        got = clients["regional"].get(f"{DEMO_REGION}/forecasts/{job_id}/{kind}")
+        assert got.status_code == 200 and media in got.headers["content-type"], kind
+    assert clients["regional"].get(f"{DEMO_REGION}/forecasts/{job_id}/csv").status_code == 404
+    assert clients["elsewhere"].get(f"{DEMO_REGION}/forecasts/{job_id}/pdf").status_code == 404
+    actions = [(row.user, row.action, row.detail) for row in audit.search(web.engine, audit.AuditQuery(limit=200))]
+    assert ("analyst", "run", f"regional forecast of Demo region (job {job_id})") in actions
+    assert ("regional", "export", f"regional report of Demo region pdf (job {job_id})") in actions
+    assert get_job(web.engine, job_id).council_id is None
+
+
+def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(web, clients):
+    from placecast.web.workspace import create_council
+
+    create_council(web.engine, web.data_dir, "south-a", "South A", "South")
+    admin = clients["admin"]
+    r = admin.post("/regions/south/forecast", data={"csrftoken": token(admin)})
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "failed"
+    assert job.error.startswith("No council of South has its returns assembled yet: upload each council's returns")
+    assert not (web.data_dir / "regions" / "south").exists() or not any((web.data_dir / "regions" / "south").iterdir())
+    assert "The region has not been forecast yet" in admin.get("/regions/south").text
