@@ -65,6 +65,32 @@ def test_the_regions_forecast_is_for_those_who_make_reports(web, clients, role):
         assert "Forecast the region" not in c.get(DEMO_REGION).text
 
 
+def _capacity(client, name: str, data: bytes):
+    return client.post(DEMO_REGION + "/capacity", files={"file": (name, data, "text/plain")},
+                       data={"csrftoken": token(client)})
+
+
+def test_the_regions_beds_are_uploaded_checked_at_once_and_downloaded(web, clients):
+    """The region's beds against its need were only at the command line (--capacity)."""
+    analyst = clients["analyst"]
+    example = analyst.get(DEMO_REGION + "/capacity")
+    assert example.status_code == 200 and b"residential_inhouse: 0" in example.content
+    refused = _capacity(analyst, "beds.csv", b"category,beds\nresidential_inhous,4\nfostering_inhouse,many\n")
+    assert refused.status_code == 400
+    said = html.unescape(refused.text)
+    assert "beds.csv" in said and "residential_inhous" in said and "residential_inhouse" in said  # the nearest name
+    assert "many" in said and "Not kept" in said
+    assert _capacity(analyst, "beds.txt", b"x").status_code == 400
+    assert _capacity(clients["viewer"], "beds.csv", b"category,beds\nresidential_inhouse,3\n").status_code == 403
+    assert "No capacity file" in analyst.get(DEMO_REGION).text  # nothing was kept
+    kept = _capacity(analyst, "beds.csv", b"category,beds\nresidential_inhouse,3\n")
+    assert kept.status_code == 303
+    page = analyst.get(DEMO_REGION).text
+    row = r'In-house residential <span class="hint">\(residential_inhouse\)</span></th><td class="num">3</td>'
+    assert re.search(row, page)
+    assert analyst.get(DEMO_REGION + "/capacity").content == b"category,beds\nresidential_inhouse,3\n"
+
+
 def test_the_region_is_forecast_in_the_background_as_the_library_forecasts_it(web, clients):
     """The job forecasts every council of the region from its assembled history with the library's regional
     run (each council's own seed, runs added run by run); the page shows the regional report's figures, and
@@ -108,6 +134,17 @@ def test_the_region_is_forecast_in_the_background_as_the_library_forecasts_it(we
     assert ("analyst", "run", f"regional forecast of Demo region (job {job_id})") in actions
     assert ("regional", "export", f"regional report of Demo region pdf (job {job_id})") in actions
     assert get_job(web.engine, job_id).council_id is None
+    beds = re.search(r"<caption>Beds needed against the region's capacity.*?</table>", html.unescape(page), re.S)
+    peak50, peak90 = alone.region.peak_beds("residential_inhouse")
+    row = rf'In-house residential</th><td class="num">3</td><td class="num">{peak50}</td><td class="num">{peak90}</td>'
+    assert beds is not None and re.search(row, beds.group(0)), beds
+
+
+def test_the_region_stops_using_its_beds(web, clients):
+    analyst = clients["analyst"]
+    assert analyst.post(DEMO_REGION + "/capacity/remove", data={"csrftoken": token(analyst)}).status_code == 303
+    assert "No capacity file" in analyst.get(DEMO_REGION).text
+    assert b"residential_inhouse: 0" in analyst.get(DEMO_REGION + "/capacity").content
 
 
 def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(web, clients):

@@ -24,8 +24,9 @@ class CapacityFile(StrictModel):
     beds: dict[str, Annotated[int, Field(ge=0)]] = Field(min_length=1)
 
 
-def _capacity_csv(path: Path) -> tuple[CapacityFile, dict]:
-    """A capacity table as councils keep one: CSV columns category and beds, one row a category."""
+def _capacity_csv(path: Path, categories: list[str]) -> tuple[CapacityFile, dict]:
+    """A capacity table as councils keep one: CSV columns category and beds, one row a category (every
+    problem at once: a category the taxonomy does not know beside a count that is not one)."""
     import csv
 
     from placecast.schema import read_text, validate_data
@@ -46,6 +47,8 @@ def _capacity_csv(path: Path) -> tuple[CapacityFile, dict]:
                                            f"{lines[('beds', category)]}); give each category once."))
         beds[category] = int(count) if count.isdigit() else count
         lines[("beds", category)] = number
+        if category not in categories:
+            problems.append(unknown_among(file, lines, ("beds", category), category, categories, "placement category"))
     result = validate_data(CapacityFile, {"beds": beds}, file, lines)
     if problems or result.problems:
         raise InputFileError([*problems, *result.problems])
@@ -55,7 +58,8 @@ def _capacity_csv(path: Path) -> tuple[CapacityFile, dict]:
 def read_capacity(path: Path, categories: list[str]) -> dict[str, int]:
     """The beds in ``path`` (YAML, or a CSV of category and beds); a category the taxonomy does not know is an
     error naming the accepted ones."""
-    model, lines = _capacity_csv(path) if Path(path).suffix.lower() == ".csv" else load_file(path, CapacityFile)
+    model, lines = (_capacity_csv(path, categories) if Path(path).suffix.lower() == ".csv"
+                    else load_file(path, CapacityFile))
     unknown = [c for c in model.beds if c not in categories]
     if unknown:
         raise InputFileError([unknown_among(str(path), lines, ("beds", c), c, categories, "placement category")

@@ -10,6 +10,7 @@ its own seed, ``council_seed(seed, name)``: ``placecast forecast COUNCIL --seed 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -215,9 +216,11 @@ def _common_start(folders: dict[str, Path]) -> date:
 
 def regional_forecast(folders: dict[str, Path], settings: ForecastSettings, unit_costs: UnitCosts,
                       start: date | None = None, capacity: dict[str, int] | None = None, client: Any = None,
-                      by_age: bool = False, own_costs: dict[str, UnitCosts] | None = None) -> RegionalResults:
+                      by_age: bool = False, own_costs: dict[str, UnitCosts] | None = None,
+                      progress: Callable[[str], None] | None = None) -> RegionalResults:
     """Forecast each council in ``folders`` (name -> returns or ingest folder) and the region; councils in
-    ``own_costs`` are costed at their own unit costs, the others at ``unit_costs``."""
+    ``own_costs`` are costed at their own unit costs, the others at ``unit_costs``. ``progress`` is told
+    which council is being forecast (in this process, without a Dask client)."""
     start = start or _common_start(folders)
     own_costs = dict(own_costs or {})
     unknown = sorted(set(own_costs) - set(folders))
@@ -227,7 +230,15 @@ def regional_forecast(folders: dict[str, Path], settings: ForecastSettings, unit
     for name, costs in [("the region", unit_costs), *own_costs.items()]:
         costs.check_in_force(start + timedelta(days=1), f"the forecast's days ({name})")
     items = [(name, path, council_seed(settings.seed, name)) for name, path in folders.items()]
-    done = run_tasks(client, partial(_council_task, settings, start, by_age), items)
+    forecast = partial(_council_task, settings, start, by_age)
+    task: Callable[[tuple[str, Path, int]], Any] = forecast
+    if progress is not None and client is None:
+        told, names = progress, [name for name, _, _ in items]
+
+        def task(item: tuple[str, Path, int]) -> Any:
+            told(f"Forecasting {item[0]} ({names.index(item[0]) + 1} of {len(names)} councils)")
+            return forecast(item)
+    done = run_tasks(client, task, items)
     councils = [CouncilResult(name, seed, census, now, errors, warnings, fc)
                 for (name, _, seed), (_, census, now, errors, warnings, fc) in zip(items, done, strict=True)]
     region = summed([c.forecast for c in councils])

@@ -12,16 +12,17 @@ from __future__ import annotations
 import pickle
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
-from placecast.errors import UnusableInputError
+from placecast.errors import PlacecastError, UnusableInputError
 from placecast.report.model import Figure, display
 from placecast.store.workspace import Council, Job
 from placecast.web import jobs, workspace
@@ -57,6 +58,7 @@ class Region:
 
     @property
     def key(self) -> str:
+        """The region's name in addresses (:func:`region_key`)."""
         return region_key(self.name)
 
 
@@ -117,8 +119,13 @@ def _region_jobs(request: Request, region: Region) -> tuple[list[Job], Job | Non
 
 @router.get("/regions/{key}")
 def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"))) -> Response:
-    """The region's councils side by side, and its latest forecast with the regional report."""
-    region = region_of(request, key, user)
+    """The region's councils side by side, its beds, and its latest forecast with the regional report."""
+    return _show(request, region_of(request, key, user), user)
+
+
+def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
+          capacity_errors: list[str] | None = None) -> Response:
+    """The region's page (``capacity_errors``: the problems of a capacity file just refused)."""
     running, done = _region_jobs(request, region)
     fragments, sections, made = Fragments(), [], None
     if done is not None:
@@ -127,9 +134,10 @@ def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"
         if report is not None:
             sections = [fragments.section(s, 3) for i in SECTIONS for s in report.sections if s.id == i]
             made = {**made, "notes": report.notes, "warnings": report.warnings}
-    return render(request, "region.html", user=user, region=region, rows=_council_rows(request, region),
+    return render(request, "region.html", status, user=user, region=region, rows=_council_rows(request, region),
                   shown=SHOWN, running=[], region_running=running, done=done, made=made, sections=sections,
-                  fragments=fragments, councils=workspace.visible_councils(state(request).engine, user))
+                  fragments=fragments, councils=workspace.visible_councils(state(request).engine, user),
+                  beds=_beds_rows(request, region), capacity_errors=capacity_errors or [])
 
 
 @router.post("/regions/{key}/forecast")
@@ -175,6 +183,119 @@ def download(request: Request, key: str, job_id: int, kind: str, user: SignedIn 
     return FileResponse(path, media_type=MEDIA[kind], filename=path.name)
 
 
+CAPACITY_EXAMPLE = """# The beds the region's councils have, by placement category (placecast schema capacity).
+# Or a CSV file with two columns, category and beds. The categories are the councils' taxonomy's.
+description: Beds across the region
+beds:
+  residential_inhouse: 0
+  fostering_inhouse: 0
+"""
+
+
+def region_dir(data_dir: Path, region: Region) -> Path:
+    """The region's folder in the data folder: its capacity file and its forecasts."""
+    return Path(data_dir) / "regions" / region.key
+
+
+def capacity_file(data_dir: Path, region: Region) -> Path | None:
+    """The region's capacity file in effect, or None."""
+    for suffix in (".yaml", ".csv"):
+        if (path := region_dir(data_dir, region) / f"capacity{suffix}").exists():
+            return path
+    return None
+
+
+def _categories(data_dir: Path, councils: tuple[Council, ...] | list[Council]) -> list[str]:
+    """The placement categories of the region's councils (each its own taxonomy, or the built-in one)."""
+    from placecast.ssda903 import load_taxonomy
+
+    found: dict[str, None] = {}
+    for c in councils:
+        found.update(dict.fromkeys(load_taxonomy(workspace.folder(data_dir, c.slug).own_file("taxonomy")).categories))
+    return list(found)
+
+
+def _beds_rows(request: Request, region: Region) -> dict:
+    """The region's beds as the page shows them: by category, and whether they are the region's file."""
+    from placecast.regional.files import read_capacity
+
+    data_dir = state(request).settings.data_dir
+    path = capacity_file(data_dir, region)
+    if path is None:
+        return {"own": False, "beds": []}
+    try:
+        beds = read_capacity(path, _categories(data_dir, region.councils))
+    except PlacecastError as exc:  # a council's taxonomy changed since: the forecast will say so too
+        return {"own": True, "beds": [], "problem": str(exc).replace(str(path), path.name)}
+    from placecast.report.sections.common import category_labels
+
+    labels = category_labels()
+    return {"own": True, "beds": [(labels.get(c, c), c, n) for c, n in beds.items()]}
+
+
+@router.post("/regions/{key}/capacity")
+def upload_capacity(request: Request, key: str, file: UploadFile = File(...),
+                    user: SignedIn = Depends(need("reports"))) -> Response:
+    """The beds the region has, checked at once by the library's reader; kept for the region's forecasts."""
+    from placecast.regional.files import read_capacity
+    from placecast.web.uploads import stage_checked
+
+    region = region_of(request, key, user)
+    name = Path(file.filename or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv"):
+        return _show(request, region, user, 400, [f"{name or 'The file'} is not a YAML or CSV file: the region's "
+                                                  "beds are a YAML file or a CSV of category,beds (download the "
+                                                  "example to start from)."])
+    data_dir = state(request).settings.data_dir
+    folder = region_dir(data_dir, region)
+    folder.mkdir(parents=True, exist_ok=True)
+    categories = _categories(data_dir, region.councils)
+    staged, problems = stage_checked(folder, "capacity-", suffix, file.file.read(), name,
+                                     lambda path: _read_beds(read_capacity, path, categories))
+    if staged is None:
+        return _show(request, region, user, 400, problems)
+    kept = folder / f"capacity{'.csv' if suffix == '.csv' else '.yaml'}"
+    for old in (folder / "capacity.yaml", folder / "capacity.csv"):
+        old.unlink(missing_ok=True)
+    staged.replace(kept)
+    log(request, user.username, "upload", f"capacity of {region.name} ({name}); used by its next forecast")
+    return RedirectResponse(f"/regions/{key}#h-beds", status_code=303)
+
+
+def _read_beds(read: Callable[[Path, list[str]], dict], path: Path, categories: list[str]) -> None:
+    """Read the beds with the library (the staged file must be text in UTF-8 first)."""
+    try:
+        path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnusableInputError(f"{path} is not a text file in UTF-8 (save it as 'CSV UTF-8').") from None
+    read(path, categories)
+
+
+@router.post("/regions/{key}/capacity/remove")
+def remove_capacity(request: Request, key: str, user: SignedIn = Depends(need("reports"))) -> Response:
+    """Stop using the region's capacity file."""
+    region = region_of(request, key, user)
+    path = capacity_file(state(request).settings.data_dir, region)
+    if path is not None:
+        path.unlink()
+        log(request, user.username, "upload", f"capacity of {region.name} no longer used")
+    return RedirectResponse(f"/regions/{key}#h-beds", status_code=303)
+
+
+@router.get("/regions/{key}/capacity")
+def download_capacity(request: Request, key: str, user: SignedIn = Depends(need("view"))) -> Response:
+    """The region's capacity file in use, or the example to start from (audited)."""
+    region = region_of(request, key, user)
+    path = capacity_file(state(request).settings.data_dir, region)
+    log(request, user.username, "export", f"capacity of {region.name}")
+    if path is None:
+        return Response(CAPACITY_EXAMPLE, media_type="application/yaml",
+                        headers={"content-disposition": f'attachment; filename="{region.key}-capacity.yaml"'})
+    return FileResponse(path, media_type="text/csv" if path.suffix == ".csv" else "application/yaml",
+                        filename=f"{region.key}-capacity{path.suffix}")
+
+
 def region_forecast(ctx: jobs.Context) -> dict:
     """The job: every council of the region whose returns are assembled, forecast from their common start,
     summed run by run, and the regional report written; kept whole or not at all."""
@@ -190,7 +311,8 @@ def region_forecast(ctx: jobs.Context) -> dict:
     settings = ForecastSettings(runs=runs, backtest_runs=min(100, runs))
     ctx.progress(f"Forecasting {len(folders)} councils, each with its own backtest"
                  + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
-    results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs)
+    results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs,
+                                progress=ctx.progress)
     report = regional_report(results, f"{ctx.region}: children in care forecast", ctx.region, PRICING, CATCH_UP)
     if left:
         report.warnings.append(f"Left out of the region, with no returns assembled yet: {', '.join(left)} (upload "
@@ -212,9 +334,10 @@ def region_forecast(ctx: jobs.Context) -> dict:
 
 
 def _region_inputs(ctx: jobs.Context) -> tuple[dict[str, Path], dict, dict[str, int], list[str]]:
-    """Each council's history folder and own unit costs (by name), the region's beds (the councils' in-house
-    beds added) and the councils left out (no returns assembled yet)."""
+    """Each council's history folder and own unit costs (by name), the region's beds (its capacity file, else
+    the councils' in-house beds added) and the councils left out (no returns assembled yet)."""
     from placecast.finance.unit_costs import read_unit_costs
+    from placecast.regional.files import read_capacity
 
     with Session(ctx.engine) as s:
         councils = list(s.scalars(select(Council).where(Council.region == ctx.region).order_by(Council.name)))
@@ -233,4 +356,12 @@ def _region_inputs(ctx: jobs.Context) -> tuple[dict[str, Path], dict, dict[str, 
     if not folders:
         raise UnusableInputError(f"No council of {ctx.region} has its returns assembled yet: upload each council's "
                                  "returns on its data page first.")
+    region = Region(ctx.region, tuple(councils))
+    if (path := capacity_file(ctx.settings.data_dir, region)) is not None:
+        try:
+            capacity = read_capacity(path, _categories(ctx.settings.data_dir, councils))
+        except PlacecastError as exc:
+            raise UnusableInputError(f"The region's beds no longer fit its councils' categories: "
+                                     f"{str(exc).replace(str(path), path.name)} Upload them again on the region's "
+                                     "page, or stop using them.") from None
     return folders, own_costs, capacity, left
