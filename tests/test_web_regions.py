@@ -158,3 +158,26 @@ def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(w
     assert job.error.startswith("No council of South has its returns assembled yet: upload each council's returns")
     assert not (web.data_dir / "regions" / "south").exists() or not any((web.data_dir / "regions" / "south").iterdir())
     assert "The region has not been forecast yet" in admin.get("/regions/south").text
+
+
+def test_the_region_is_forecast_for_the_children_chosen(web, clients):
+    """UASC (placecast region --uasc) on the page: every child, without UASC, or UASC only."""
+    from placecast.finance.unit_costs import default_unit_costs
+    from placecast.model.settings import ForecastSettings
+    from placecast.regional.run import regional_forecast
+    from placecast.web.workspace import folder
+
+    analyst = clients["analyst"]
+    assert analyst.post(DEMO_REGION + "/forecast", data={"csrftoken": token(analyst), "uasc": "some"}
+                        ).status_code == 400
+    r = analyst.post(DEMO_REGION + "/forecast", data={"csrftoken": token(analyst), "uasc": "only"})
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "done", job.error
+    page = html.unescape(analyst.get(DEMO_REGION).text)
+    assert "counting unaccompanied asylum-seeking children only." in page
+    only = regional_forecast({"Demo council (synthetic data)": folder(web.data_dir, "demo").history},
+                             ForecastSettings(runs=100, backtest_runs=100, uasc="only"), default_unit_costs())
+    now = sum(c.children_now for c in only.councils)
+    assert 0 < now < 100
+    table = re.search(r"<caption>Children in care across the region by placement.*?</table>", page, re.S)
+    assert table is not None and f'All children in care</th><td class="num">{now}</td>' in table.group(0)

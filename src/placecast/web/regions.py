@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from placecast.errors import PlacecastError, UnusableInputError
@@ -27,7 +28,7 @@ from placecast.report.model import Figure, display
 from placecast.store.workspace import Council, Job
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
-from placecast.web.app import log, need, render, state
+from placecast.web.app import form_of, log, need, render, state
 from placecast.web.views import Fragments
 
 router = APIRouter()
@@ -140,14 +141,23 @@ def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
                   beds=_beds_rows(request, region), capacity_errors=capacity_errors or [])
 
 
+UASC = {"include": "every child", "exclude": "without unaccompanied asylum-seeking children",
+        "only": "unaccompanied asylum-seeking children only"}
+
+
 @router.post("/regions/{key}/forecast")
-def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("reports"))) -> Response:
-    """Forecast the region in the background (analysts, finance and administrators who see all its councils)."""
+def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("reports")),
+                    form: FormData = Depends(form_of)) -> Response:
+    """Forecast the region in the background (analysts, finance and administrators who see all its councils),
+    of every child, without UASC or of UASC only."""
     region = region_of(request, key, user)
+    uasc = str(form.get("uasc") or "include")
+    if uasc not in UASC:
+        raise HTTPException(400, f"'{uasc}' is not a choice of children: {', '.join(UASC)}.")
     st = state(request)
-    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username, {}, "regional forecast",
-                      region.name)
-    log(request, user.username, "run", f"regional forecast of {region.name} (job {job.id})")
+    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username, {"uasc": uasc},
+                      "regional forecast", region.name)
+    log(request, user.username, "run", f"regional forecast of {region.name}, {UASC[uasc]} (job {job.id})")
     return RedirectResponse(f"/regions/{key}/jobs/{job.id}", status_code=303)
 
 
@@ -300,7 +310,7 @@ def region_forecast(ctx: jobs.Context) -> dict:
     """The job: every council of the region whose returns are assembled, forecast from their common start,
     summed run by run, and the regional report written; kept whole or not at all."""
     from placecast.finance.unit_costs import default_unit_costs
-    from placecast.model.settings import ForecastSettings
+    from placecast.model.settings import ForecastSettings, uasc_words
     from placecast.regional.report import regional_report
     from placecast.regional.run import regional_forecast
     from placecast.report import write_report
@@ -308,12 +318,14 @@ def region_forecast(ctx: jobs.Context) -> dict:
 
     folders, own_costs, capacity, left = _region_inputs(ctx)
     runs = ctx.settings.runs
-    settings = ForecastSettings(runs=runs, backtest_runs=min(100, runs))
+    uasc = str(ctx.params.get("uasc", "include"))
+    settings = ForecastSettings.model_validate({"runs": runs, "backtest_runs": min(100, runs), "uasc": uasc})
     ctx.progress(f"Forecasting {len(folders)} councils, each with its own backtest"
                  + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
     results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs,
                                 progress=ctx.progress)
-    report = regional_report(results, f"{ctx.region}: children in care forecast", ctx.region, PRICING, CATCH_UP)
+    who = f" ({uasc_words(uasc)})" if uasc_words(uasc) else ""
+    report = regional_report(results, f"{ctx.region}: children in care forecast{who}", ctx.region, PRICING, CATCH_UP)
     if left:
         report.warnings.append(f"Left out of the region, with no returns assembled yet: {', '.join(left)} (upload "
                                "each council's returns on its data page, then forecast the region again).")
@@ -330,7 +342,7 @@ def region_forecast(ctx: jobs.Context) -> dict:
         shutil.rmtree(part, ignore_errors=True)
         raise
     return {"folder": str(out), "files": {k: p.name for k, p in paths.items()}, "councils": list(folders),
-            "left_out": left, "note": f"Finished: {len(folders)} councils forecast"}
+            "left_out": left, "children": UASC[uasc], "note": f"Finished: {len(folders)} councils forecast"}
 
 
 def _region_inputs(ctx: jobs.Context) -> tuple[dict[str, Path], dict, dict[str, int], list[str]]:
