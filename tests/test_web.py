@@ -1171,11 +1171,18 @@ def test_section_commentary_is_written_by_the_pages_owner_and_belongs_to_its_qua
     r = finance.post("/c/demo/commentary/section", data={"section": "outturn", "text": words + "\n  ",
                                                          "csrftoken": token(finance)})
     assert r.status_code == 303 and r.headers["location"] == "/c/demo/money#s-outturn"
-    job = jobs.submit(web.state.pool, web.state.settings, web.engine, 1, "quarter", "test", {}, "commentary")
-    assert web.wait(job.id).status == "done"
-    outturn = next(s for s in report_of(web).sections if s.id == "outturn")
+    # The pages show it once the report is laid out again with it (a paragraph saved was shown only once the
+    # quarter was next computed): nothing is computed again, so every figure and chart is as it was.
+    before = report_of(web)
+    job = jobs.jobs_of(web.engine, 1, "commentary", limit=1)[0]
+    assert web.wait(job.id).status == "done" and job.requested_by == "finance"
+    after = report_of(web)
+    outturn = next(s for s in after.sections if s.id == "outturn")
     assert outturn.intro == words
     assert words in finance.get("/c/demo/money").text
+    assert after.headline == before.headline and after.results is not before.results
+    charts = [(b.name, b.svg) for s in after.sections for b in s.blocks if hasattr(b, "svg")]
+    assert charts and charts == [(b.name, b.svg) for s in before.sections for b in s.blocks if hasattr(b, "svg")]
     said = audit.search(web.engine, audit.AuditQuery(action="commentary changed"))[0]
     assert said.detail.startswith("section outturn") and said.user == "finance"
     # The demo's own paragraphs are its quarter's; another quarter has none until they are written for it.

@@ -9,11 +9,15 @@ import re
 
 import pytest
 
-from web_fixtures import ROLES, login, token
+from web_fixtures import PASSWORD, ROLES, login, token
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 DEMO_REGION = "/regions/demo-region"
+
+
+TEST_REGION = "/regions/test-region"
+COUNCILS = {"t-one": "T one", "t-two": "T two"}
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +25,37 @@ def clients(web):
     return {role: login(web.app, role) for role in (*ROLES, "regional", "elsewhere")}
 
 
+@pytest.fixture(scope="module")
+def test_region(web):
+    """Two councils of their own region, each with the demo's assembled history (other tests add councils to
+    the Demo region), and a viewer of that region."""
+    import shutil
+
+    from placecast.web import accounts, workspace
+
+    for slug, name in COUNCILS.items():
+        workspace.create_council(web.engine, web.data_dir, slug, name, "Test region")
+        shutil.copytree(workspace.folder(web.data_dir, "demo").history, workspace.folder(web.data_dir, slug).history)
+    accounts.create_user(web.engine, "t-viewer", "viewer", PASSWORD, "Test region viewer", [], "Test region")
+    return {"admin": login(web.app, "admin"), "viewer": login(web.app, "t-viewer")}
+
+
+def _alone(web, **settings):
+    """The library's regional run on the test region's councils, as the job makes it."""
+    from placecast.finance.unit_costs import default_unit_costs
+    from placecast.model.settings import ForecastSettings
+    from placecast.regional.run import regional_forecast
+    from placecast.web.workspace import folder
+
+    return regional_forecast({name: folder(web.data_dir, slug).history for slug, name in COUNCILS.items()},
+                             ForecastSettings(runs=100, backtest_runs=100, **settings), default_unit_costs())
+
+
 def test_the_regions_page_is_for_those_who_see_every_council_of_it(web, clients):
     """A region's figures include every one of its councils: a user given only some of them is not shown it."""
     from placecast.web import accounts, workspace
 
-    for name in ("regional", "analyst", "admin", "viewer"):  # the demo is the Demo region's one council
+    for name in ("regional", "admin"):
         page = clients[name].get(DEMO_REGION)
         assert page.status_code == 200, name
         assert "Demo council (synthetic data)" in page.text
@@ -33,10 +63,12 @@ def test_the_regions_page_is_for_those_who_see_every_council_of_it(web, clients)
     assert clients["elsewhere"].get("/regions/other-region").status_code == 200  # its own council's region
     workspace.create_council(web.engine, web.data_dir, "north-a", "North A", "North")
     workspace.create_council(web.engine, web.data_dir, "north-b", "North B", "North")
-    accounts.create_user(web.engine, "north-a-analyst", "analyst", "correct horse battery staple", "A", ["north-a"])
+    accounts.create_user(web.engine, "north-a-analyst", "analyst", PASSWORD, "A", ["north-a"])
+    accounts.create_user(web.engine, "north-analyst", "analyst", PASSWORD, "AB", ["north-a", "north-b"])
     partial = login(web.app, "north-a-analyst")
     assert partial.get("/regions/north").status_code == 404
     assert partial.post("/regions/north/forecast", data={"csrftoken": token(partial)}).status_code == 404
+    assert login(web.app, "north-analyst").get("/regions/north").status_code == 200  # given every council of it
     assert clients["admin"].get("/regions/north").status_code == 200
     assert "/regions/north" in clients["admin"].get("/").text  # the admin's list of councils names its regions
     assert "/regions/north" not in partial.get("/c/north-a").text  # nor is it linked from the council's home
@@ -66,85 +98,96 @@ def test_the_regions_forecast_is_for_those_who_make_reports(web, clients, role):
 
 
 def _capacity(client, name: str, data: bytes):
-    return client.post(DEMO_REGION + "/capacity", files={"file": (name, data, "text/plain")},
+    return client.post(TEST_REGION + "/capacity", files={"file": (name, data, "text/plain")},
                        data={"csrftoken": token(client)})
 
 
-def test_the_regions_beds_are_uploaded_checked_at_once_and_downloaded(web, clients):
+def test_the_regions_beds_are_uploaded_checked_at_once_and_downloaded(web, test_region):
     """The region's beds against its need were only at the command line (--capacity)."""
-    analyst = clients["analyst"]
-    example = analyst.get(DEMO_REGION + "/capacity")
+    admin, viewer = test_region["admin"], test_region["viewer"]
+    example = viewer.get(TEST_REGION + "/capacity")
     assert example.status_code == 200 and b"residential_inhouse: 0" in example.content
-    refused = _capacity(analyst, "beds.csv", b"category,beds\nresidential_inhous,4\nfostering_inhouse,many\n")
+    refused = _capacity(admin, "beds.csv", b"category,beds\nresidential_inhous,4\nfostering_inhouse,many\n")
     assert refused.status_code == 400
     said = html.unescape(refused.text)
     assert "beds.csv" in said and "residential_inhous" in said and "residential_inhouse" in said  # the nearest name
     assert "many" in said and "Not kept" in said
-    assert _capacity(analyst, "beds.txt", b"x").status_code == 400
-    assert _capacity(clients["viewer"], "beds.csv", b"category,beds\nresidential_inhouse,3\n").status_code == 403
-    assert "No capacity file" in analyst.get(DEMO_REGION).text  # nothing was kept
-    kept = _capacity(analyst, "beds.csv", b"category,beds\nresidential_inhouse,3\n")
+    assert _capacity(admin, "beds.txt", b"x").status_code == 400
+    assert _capacity(viewer, "beds.csv", b"category,beds\nresidential_inhouse,3\n").status_code == 403
+    assert "No capacity file" in admin.get(TEST_REGION).text  # nothing was kept
+    kept = _capacity(admin, "beds.csv", b"category,beds\nresidential_inhouse,3\n")
     assert kept.status_code == 303
-    page = analyst.get(DEMO_REGION).text
+    page = viewer.get(TEST_REGION).text
     row = r'In-house residential <span class="hint">\(residential_inhouse\)</span></th><td class="num">3</td>'
     assert re.search(row, page)
-    assert analyst.get(DEMO_REGION + "/capacity").content == b"category,beds\nresidential_inhouse,3\n"
+    assert viewer.get(TEST_REGION + "/capacity").content == b"category,beds\nresidential_inhouse,3\n"
 
 
-def test_the_region_is_forecast_in_the_background_as_the_library_forecasts_it(web, clients):
+def _children_table(page: str) -> str:
+    found = re.search(r"<caption>Children in care across the region by placement.*?</table>", page, re.S)
+    assert found is not None
+    return found.group(0)
+
+
+def test_the_region_is_forecast_in_the_background_as_the_library_forecasts_it(web, clients, test_region):
     """The job forecasts every council of the region from its assembled history with the library's regional
     run (each council's own seed, runs added run by run); the page shows the regional report's figures, and
     its HTML, PDF and Excel are downloaded (audited)."""
-    from placecast.finance.unit_costs import default_unit_costs
-    from placecast.model.settings import ForecastSettings
-    from placecast.regional.run import regional_forecast
     from placecast.web import audit
     from placecast.web.jobs import get_job
-    from placecast.web.workspace import folder
 
-    analyst = clients["analyst"]
-    r = analyst.post(DEMO_REGION + "/forecast", data={"csrftoken": token(analyst)})
-    assert r.status_code == 303 and r.headers["location"].startswith(DEMO_REGION + "/jobs/")
+    admin, viewer = test_region["admin"], test_region["viewer"]
+    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin)})
+    assert r.status_code == 303 and r.headers["location"].startswith(TEST_REGION + "/jobs/")
     job_id = int(r.headers["location"].rsplit("/", 1)[1])
-    assert analyst.get(r.headers["location"]).status_code == 200
-    assert clients["admin"].get(f"/c/demo/jobs/{job_id}").status_code == 404  # a region's job, not the council's
+    assert viewer.get(r.headers["location"]).status_code == 200
+    assert admin.get(f"/c/t-one/jobs/{job_id}").status_code == 404  # a region's job, not a council's
     job = web.wait(job_id)
     assert job.status == "done", job.error
-    follow = analyst.get(r.headers["location"], headers={"accept": "application/json"}).json()
+    follow = viewer.get(r.headers["location"], headers={"accept": "application/json"}).json()
     assert follow["status"] == "done" and follow["kind"] == "region"
 
-    alone = regional_forecast({"Demo council (synthetic data)": folder(web.data_dir, "demo").history},
-                              ForecastSettings(runs=100, backtest_runs=100), default_unit_costs())
+    alone = _alone(web)
     table = alone.region.table()
     total = table[(table["category"] == "total") & (table["date"] == "2026-03-31")].iloc[0]
-    page = clients["regional"].get(DEMO_REGION).text
-    children = re.search(r'<table[^>]*>\s*<caption>Children in care across the region by placement.*?</table>', page,
-                         re.S)
-    assert children is not None
-    last_row = children.group(0).rsplit("<tr", 1)[1]
+    page = html.unescape(viewer.get(TEST_REGION).text)
+    last_row = _children_table(page).rsplit("<tr", 1)[1]
     assert f"{total['mean']:,.0f}" in last_row and f"{total['p90']:,.0f}" in last_row
-    assert ("built-in illustrative unit costs, not the region's (set each council's own on its money page)"
-            in html.unescape(page))
+    assert "built-in illustrative unit costs, not the region's (set each council's own on its money page)" in page
     for kind, media in (("html", "text/html"), ("pdf", "application/pdf"), ("xlsx", "spreadsheetml")):
-        got = clients["regional"].get(f"{DEMO_REGION}/forecasts/{job_id}/{kind}")
+        got = viewer.get(f"{TEST_REGION}/forecasts/{job_id}/{kind}")
         assert got.status_code == 200 and media in got.headers["content-type"], kind
-    assert clients["regional"].get(f"{DEMO_REGION}/forecasts/{job_id}/csv").status_code == 404
-    assert clients["elsewhere"].get(f"{DEMO_REGION}/forecasts/{job_id}/pdf").status_code == 404
+    assert viewer.get(f"{TEST_REGION}/forecasts/{job_id}/csv").status_code == 404
+    assert clients["elsewhere"].get(f"{TEST_REGION}/forecasts/{job_id}/pdf").status_code == 404
     actions = [(row.user, row.action, row.detail) for row in audit.search(web.engine, audit.AuditQuery(limit=200))]
-    assert ("analyst", "run", f"regional forecast of Demo region (job {job_id})") in actions
-    assert ("regional", "export", f"regional report of Demo region pdf (job {job_id})") in actions
+    assert ("admin", "run", f"regional forecast of Test region, every child (job {job_id})") in actions
+    assert ("t-viewer", "export", f"regional report of Test region pdf (job {job_id})") in actions
     assert get_job(web.engine, job_id).council_id is None
-    beds = re.search(r"<caption>Beds needed against the region's capacity.*?</table>", html.unescape(page), re.S)
+    beds = re.search(r"<caption>Beds needed against the region's capacity.*?</table>", page, re.S)
     peak50, peak90 = alone.region.peak_beds("residential_inhouse")
     row = rf'In-house residential</th><td class="num">3</td><td class="num">{peak50}</td><td class="num">{peak90}</td>'
     assert beds is not None and re.search(row, beds.group(0)), beds
 
 
-def test_the_region_stops_using_its_beds(web, clients):
-    analyst = clients["analyst"]
-    assert analyst.post(DEMO_REGION + "/capacity/remove", data={"csrftoken": token(analyst)}).status_code == 303
-    assert "No capacity file" in analyst.get(DEMO_REGION).text
-    assert b"residential_inhouse: 0" in analyst.get(DEMO_REGION + "/capacity").content
+def test_the_region_stops_using_its_beds(web, test_region):
+    admin = test_region["admin"]
+    assert admin.post(TEST_REGION + "/capacity/remove", data={"csrftoken": token(admin)}).status_code == 303
+    assert "No capacity file" in admin.get(TEST_REGION).text
+    assert b"residential_inhouse: 0" in admin.get(TEST_REGION + "/capacity").content
+
+
+def test_the_region_is_forecast_for_the_children_chosen(web, test_region):
+    """UASC (placecast region --uasc) on the page: every child, without UASC, or UASC only."""
+    admin = test_region["admin"]
+    assert admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "uasc": "some"}).status_code == 400
+    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "uasc": "only"})
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "done", job.error
+    page = html.unescape(admin.get(TEST_REGION).text)
+    assert "counting unaccompanied asylum-seeking children only." in page
+    now = sum(c.children_now for c in _alone(web, uasc="only").councils)
+    assert 0 < now < 200
+    assert f'All children in care</th><td class="num">{now}</td>' in _children_table(page)
 
 
 def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(web, clients):
@@ -158,26 +201,3 @@ def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(w
     assert job.error.startswith("No council of South has its returns assembled yet: upload each council's returns")
     assert not (web.data_dir / "regions" / "south").exists() or not any((web.data_dir / "regions" / "south").iterdir())
     assert "The region has not been forecast yet" in admin.get("/regions/south").text
-
-
-def test_the_region_is_forecast_for_the_children_chosen(web, clients):
-    """UASC (placecast region --uasc) on the page: every child, without UASC, or UASC only."""
-    from placecast.finance.unit_costs import default_unit_costs
-    from placecast.model.settings import ForecastSettings
-    from placecast.regional.run import regional_forecast
-    from placecast.web.workspace import folder
-
-    analyst = clients["analyst"]
-    assert analyst.post(DEMO_REGION + "/forecast", data={"csrftoken": token(analyst), "uasc": "some"}
-                        ).status_code == 400
-    r = analyst.post(DEMO_REGION + "/forecast", data={"csrftoken": token(analyst), "uasc": "only"})
-    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
-    assert job.status == "done", job.error
-    page = html.unescape(analyst.get(DEMO_REGION).text)
-    assert "counting unaccompanied asylum-seeking children only." in page
-    only = regional_forecast({"Demo council (synthetic data)": folder(web.data_dir, "demo").history},
-                             ForecastSettings(runs=100, backtest_runs=100, uasc="only"), default_unit_costs())
-    now = sum(c.children_now for c in only.councils)
-    assert 0 < now < 100
-    table = re.search(r"<caption>Children in care across the region by placement.*?</table>", page, re.S)
-    assert table is not None and f'All children in care</th><td class="num">{now}</td>' in table.group(0)

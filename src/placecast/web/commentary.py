@@ -87,10 +87,15 @@ def _paragraph(text: str) -> str:
 
 def _kept(request: Request, slug: str, ctx: dict, user: SignedIn, subject: str, text: str, back: str) -> Response:
     """Keep the paragraph for ``subject`` (audited), then go ``back`` to it."""
+    from placecast.web import jobs
+
     text = _paragraph(text)
-    f = workspace.folder(state(request).settings.data_dir, slug)
-    keep(state(request).engine, f, ctx["council"].id, ctx["quarter"], subject, text, user.username)
+    st = state(request)
+    f = workspace.folder(st.settings.data_dir, slug)
+    keep(st.engine, f, ctx["council"].id, ctx["quarter"], subject, text, user.username)
     log(request, user.username, "commentary changed", f"{subject.replace(':', ' ')} ({len(text)} characters)", slug)
+    jobs.submit(st.pool, st.settings, st.engine, ctx["council"].id, "commentary", user.username,
+                {"quarter": ctx["quarter"]}, "the pages' commentary")  # the pages show it once laid out
     return RedirectResponse(back, status_code=303)
 
 

@@ -28,7 +28,7 @@ from placecast.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("ingest", "quarter", "scenario", "report", "region")
+KINDS = ("ingest", "quarter", "scenario", "report", "region", "commentary")
 
 
 def executor(settings: WebSettings) -> Executor:
@@ -414,6 +414,40 @@ def run_scenario(ctx: Context) -> dict:
     return full_run(ctx)
 
 
+def run_commentary(ctx: Context) -> dict:
+    """The quarter's report laid out again with the commentary written since it was computed, so that the
+    pages show a paragraph once it is kept; no figure is computed again (after any of the council's work
+    under way, which read the commentary as it was when it started)."""
+    from dataclasses import replace
+
+    from placecast.quarter.config import read_commentary
+    from placecast.report.build import report_from_results
+    from placecast.web.workspace import folder, load_report, save_results
+
+    f = folder(ctx.settings.data_dir, ctx.own.slug)
+    quarter = str(ctx.params["quarter"])
+    report = load_report(f, quarter)
+    if report is None or report.results is None:
+        return {"note": "Finished: the quarter is not computed; its report will take the paragraph"}
+    inputs = report.results.inputs
+    path = f.commentary_file(quarter)
+    commentary = read_commentary(path if path.exists() else None, inputs.indicators)
+    fresh = report_from_results(replace(report.results, inputs=replace(inputs, commentary=commentary)))
+    rendered = {c.name: c for c in _charts(report)}
+    for chart in _charts(fresh):  # the figures are the same: their charts need not be rendered again
+        old = rendered.get(chart.name)
+        if old is not None and old.spec == chart.spec:
+            chart.svg = old.svg
+    save_results(f, quarter, fresh)
+    return {"note": "Finished: the pages show the commentary"}
+
+
+def _charts(report) -> list:
+    from placecast.report.model import Chart
+
+    return [b for s in report.sections for b in s.blocks if isinstance(b, Chart)]
+
+
 def run_region(ctx: Context) -> dict:
     """The region's forecast over its councils' assembled histories, with its report (placecast.web.regions)."""
     from placecast.web.regions import region_forecast
@@ -423,4 +457,4 @@ def run_region(ctx: Context) -> dict:
 
 RUNNERS: dict[str, Callable[[Context], dict]] = {"ingest": run_ingest, "quarter": run_quarter_job,
                                                  "scenario": run_scenario, "report": run_report,
-                                                 "region": run_region}
+                                                 "region": run_region, "commentary": run_commentary}
