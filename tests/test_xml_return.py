@@ -55,6 +55,29 @@ def test_an_element_outside_the_schema_is_a_finding_on_its_line(both, tmp_path):
     assert "Did you mean <PLACE_PROVIDER>?" in found[0].message and found[0].severity == "error"
 
 
+def test_a_finding_about_one_cell_is_on_its_elements_line(both, tmp_path):
+    """The rules find a bad cell on its row, whose line in an XML return was its EPISODE's or HEADER's, some
+    lines above the element at fault: the finding is now on the element's own line."""
+    _, xml_returns = both
+    text = (xml_returns / "2025" / "return.xml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    pl = next(i for i, row in enumerate(lines) if "<PL>" in row)
+    lines[pl] = lines[pl].replace(lines[pl].split("<PL>")[1].split("</PL>")[0], "Q9")  # not a placement code
+    dob = next(i for i, row in enumerate(lines) if "<DOB>" in row)
+    lines[dob] = lines[dob].replace(lines[dob].split("<DOB>")[1].split("</DOB>")[0], "31/02/2010")  # no such day
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "return.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = validate_returns(read_returns([tmp_path])).findings
+    place = [f for f in found if f.column == "PLACE" and f.value == "Q9"]
+    born = [f for f in found if f.column == "DOB" and f.value == "31/02/2010"]
+    assert place and {f.line for f in place} == {pl + 1}  # lines count from 1
+    episode = max(i for i in range(pl) if "<EPISODE>" in lines[i]) + 1
+    assert pl + 1 > episode  # the row's own line, where it was found before
+    assert born and {f.line for f in born} == {dob + 1}
+    row_findings = [f for f in found if f.column == "" and f.file.endswith("return.xml")]
+    assert all(f.line > 0 for f in row_findings)  # findings about a whole row stay on the row's element
+
+
 @pytest.mark.parametrize(("text", "said"), [
     (b"<EXPSSDA903><CHILD><HEADER></EXPSSDA903>", "line 1: not well-formed XML"),
     (b"<?xml version='1.0'?>\n<CLA><CHILD/></CLA>", "line 2: the XML's root element is <CLA>, not <EXPSSDA903>"),

@@ -50,6 +50,7 @@ class RawTable:
     year: int
     data: pd.DataFrame
     missing_columns: list[str] = field(default_factory=list)
+    xml: Path | None = None  # the XML return it was read from, where each cell has a line of its own
 
 
 @dataclass
@@ -471,7 +472,7 @@ def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
         from placecast.ssda903.xml_return import read_xml_return
 
         frames, findings = read_xml_return(path, source)
-        return [RawTable(source, table, year, frame) for table, frame in frames.items()], findings
+        return [RawTable(source, table, year, frame, xml=path) for table, frame in frames.items()], findings
     if path.suffix.lower() == ".csv":
         text = _decode_csv(path)
         plain = _plain_csv_columns(text)

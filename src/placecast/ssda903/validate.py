@@ -8,7 +8,7 @@ The normalised tables it builds are handed to assembly, so nothing is parsed twi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -440,7 +440,24 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
         columns=["CHILD", "SEX", "DOB", "ETHNIC", SOURCE, LINE, YEAR])
     all_ua = pd.concat(uascs, ignore_index=True) if uascs else pd.DataFrame(columns=["CHILD", "DOB", "DUC", YEAR])
     found.extend(_check_header_children_have_episodes(all_ep, all_hd))
-    return ValidatedReturns(all_ep, all_hd, all_ua, Findings(found), returns.years())
+    return ValidatedReturns(all_ep, all_hd, all_ua, Findings(on_cell_lines(found, returns)), returns.years())
+
+
+def on_cell_lines(found: list[Finding], returns: ReturnSet) -> list[Finding]:
+    """Each finding about one cell of an XML return on its cell's own line (the rules find it on its row's:
+    the line of its EPISODE or HEADER element, up to 20 lines above the element at fault)."""
+    from placecast.ssda903.xml_return import cell_lines
+
+    files = {t.source: t.xml for t in returns.tables if t.xml is not None}
+    rows: dict[str, set[int]] = {}
+    for f in found:
+        if f.file in files and f.column and f.line:
+            rows.setdefault(f.file, set()).add(f.line)
+    if not rows:
+        return found
+    lines = {(source, *key): line for source, wanted in rows.items()
+             for key, line in cell_lines(files[source], source, wanted).items()}
+    return [replace(f, line=lines[key]) if (key := (f.file, f.line, f.column)) in lines else f for f in found]
 
 
 def _dfe_rules(returns: ReturnSet, year: int, ep: pd.DataFrame, hd: pd.DataFrame | None, ua: pd.DataFrame | None,

@@ -1,6 +1,7 @@
 """Reading a return in the DfE's XML form (``EXPSSDA903``, as councils' case systems export it for the DfE's
 collection) into the same tables as the CSV files: Header, UASC, Episodes, Reviews, Missing, PrevPerm, AD1,
-PlacedAdoption, OC2 and OC3. Each row's line is its element's line in the file, so every finding names it.
+PlacedAdoption, OC2 and OC3. Each row's line is its element's line in the file, so every finding names it, and
+a finding about one cell is then moved to its own element's line (:func:`cell_lines`).
 
 The structure (the DfE's 2021 schema): ``EXPSSDA903`` holds one ``CHILD`` per child, each with one ``HEADER``
 (CHILDID, UPN, SEX, DOB, ETHNIC, UASC, DUC, the adoption, care-leaver and mother fields, and the repeated
@@ -151,6 +152,23 @@ def read_xml_return(path: Path, source: str) -> tuple[dict[str, pd.DataFrame], l
         raise UnusableInputError(f"{source}: the return holds no <CHILD> element: no child was read. Export it "
                                  "again from the case system.")
     return rows.frames(), findings
+
+
+def cell_lines(path: Path, source: str, rows: set[int]) -> dict[tuple[int, str], int]:
+    """The line of each cell's own element in the rows whose elements are on ``rows`` (an EPISODE, a HEADER
+    or one of its groups), by (the row's line, column as the tables name it): where a finding about that cell
+    belongs. The file is parsed again, only when there are such findings."""
+    found: dict[tuple[int, str], int] = {}
+    for element in _parse(path, source).iter():
+        line = element.sourceline or 0
+        if line not in rows or not isinstance(element.tag, str) or not _elements(element):
+            continue
+        for child in _elements(element):
+            name = _name(child)
+            for column in {"PL": ("PLACE",), "CHILDID": ("CHILDID", "CHILD")}.get(name, (name,)):
+                if child.sourceline and child.sourceline != line:
+                    found[(line, column)] = child.sourceline
+    return found
 
 
 def xml_from_tables(tables: dict[str, pd.DataFrame]) -> bytes:
