@@ -193,7 +193,7 @@ def test_forecast_the_region_and_read_it(browser, server):
 
 PAGES = ["/c/demo", "/c/demo/data", "/c/demo/data/findings", "/c/demo/forecast", "/c/demo/money",
          "/c/demo/scenarios", "/c/demo/programme", "/c/demo/indicators", "/c/demo/reports", "/account",
-         "/admin/users", "/admin/audit", "/", "/regions/demo-region"]
+         "/admin/users", "/admin/audit", "/", "/regions/demo-region", "/national"]
 
 
 @pytest.mark.parametrize("width", [1280, 800])

@@ -185,7 +185,7 @@ def first_start(st: State, stats: Any = None) -> None:
 def create_app(settings: WebSettings | None = None, pool: Executor | None = None, stats: Any = None) -> Any:
     """The whole application (an ASGI callable) for ``settings`` (default: from the environment)."""
     from placecast.threads import one_blas_thread
-    from placecast.web import admin, commentary, costs, council_files, pages, planner, regions, uploads
+    from placecast.web import admin, commentary, costs, council_files, national, pages, planner, regions, uploads
     from placecast.web.csrf import require_token
 
     settings = settings or WebSettings.from_env()
@@ -210,7 +210,7 @@ def create_app(settings: WebSettings | None = None, pool: Executor | None = None
                   dependencies=[Depends(require_token)])
     api.state.placecast = st
     api.mount("/static", StaticFiles(directory=str(resources.files("placecast.web").joinpath("static"))), "static")
-    for module in (pages, uploads, costs, council_files, commentary, admin, planner, regions):
+    for module in (pages, uploads, costs, council_files, commentary, admin, planner, regions, national):
         api.include_router(module.router)
     _errors(api)
     api.add_middleware(SessionMiddleware, secret_key=settings.signing_key(), session_cookie="placecast_session",

@@ -28,7 +28,8 @@ from placecast.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("ingest", "quarter", "scenario", "report", "region", "commentary")
+KINDS = ("ingest", "quarter", "scenario", "report", "region", "commentary", "national")
+NOT_A_COUNCILS = ("region", "national")  # jobs of a region, and of England
 
 
 def executor(settings: WebSettings) -> Executor:
@@ -81,10 +82,10 @@ def _store(url: str) -> Store:
 
 def submit(pool: Executor, settings: WebSettings, engine: Engine, council_id: int | None, kind: str, user: str,
            params: dict, subject: str = "", region: str = "") -> Job:
-    """Queue a job (a council's, or with ``region`` and no council a region's) and start it in a worker
-    process."""
+    """Queue a job (a council's; or with no council, a region's, with ``region``, or England's) and start it in
+    a worker process."""
     assert kind in KINDS, kind
-    assert (council_id is None) == bool(region), "a job is a council's or a region's"
+    assert (council_id is None) == (kind in NOT_A_COUNCILS) and bool(region) == (kind == "region"), kind
     with Session(engine) as s, s.begin():
         job = Job(council_id=council_id, region=region, kind=kind, subject=subject, status="queued",
                   progress="Waiting to start",
@@ -190,7 +191,7 @@ def execute(settings_data: dict, job_id: int) -> None:
     with Session(engine) as s:
         job = s.get(Job, job_id)
         council = s.get(Council, job.council_id) if job and job.council_id is not None else None
-        if job is None or (council is None and not job.region):
+        if job is None or (council is None and job.kind not in NOT_A_COUNCILS):
             return
         s.expunge_all()
     _update(engine, job_id, status="running", progress="Started")
@@ -455,6 +456,14 @@ def run_region(ctx: Context) -> dict:
     return region_forecast(ctx)
 
 
+def run_national(ctx: Context) -> dict:
+    """Every council, region and England from the DfE's published statistics (placecast.web.national)."""
+    from placecast.web.national import national_forecast_job
+
+    return national_forecast_job(ctx)
+
+
 RUNNERS: dict[str, Callable[[Context], dict]] = {"ingest": run_ingest, "quarter": run_quarter_job,
                                                  "scenario": run_scenario, "report": run_report,
-                                                 "region": run_region, "commentary": run_commentary}
+                                                 "region": run_region, "commentary": run_commentary,
+                                                 "national": run_national}
