@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -107,11 +107,9 @@ def national_job(request: Request, job_id: int, user: SignedIn = Depends(need("v
     job = jobs.get_job(state(request).engine, job_id)
     if job is None or job.kind != "national":
         raise HTTPException(404, "No such national forecast.")
-    if request.headers.get("accept", "").startswith("application/json"):
-        return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
-                             "error": job.error})
-    return render(request, "job.html", user=user, job=job, job_url=f"/national/jobs/{job.id}", back_url="/national",
-                  back="Back to England's page", councils=workspace.visible_councils(state(request).engine, user))
+    from placecast.web.pages import follow_job
+
+    return follow_job(request, job, user, f"/national/jobs/{job.id}", "/national", "Back to England's page")
 
 
 @router.get("/national/forecasts/{job_id}/{name}")

@@ -208,20 +208,31 @@ def job_page(request: Request, slug: str, job_id: int, user: SignedIn = Depends(
     job = jobs.get_job(state(request).engine, job_id)
     if job is None or job.council_id != council.id:
         raise HTTPException(404, "No such job in this council.")
-    if request.headers.get("accept", "").startswith("application/json"):
-        return JSONResponse(
-            {
-                "id": job.id,
-                "kind": job.kind,
-                "status": job.status,
-                "progress": job.progress,
-                "error": job.error,
-                "created_at": job.created_at.isoformat(),
-                "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-            }
-        )
+    if wants_json(request):
+        return job_json(job)
     ctx = page_context(request, user, council, "home")
     return render(request, "job.html", job=job, **ctx)
+
+
+def wants_json(request: Request) -> bool:
+    """Whether the request is the page script's, asking a job's progress as JSON."""
+    return request.headers.get("accept", "").startswith("application/json")
+
+
+def job_json(job) -> JSONResponse:
+    """A job's progress as the page script follows it."""
+    return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+                         "error": job.error, "created_at": job.created_at.isoformat(),
+                         "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+
+
+def follow_job(request: Request, job, user: SignedIn, url: str, back_url: str, back: str) -> Response:
+    """The progress of a job that is no council's (a region's, England's): JSON for the script, else its page,
+    which goes ``back_url`` when it is done."""
+    if wants_json(request):
+        return job_json(job)
+    return render(request, "job.html", user=user, job=job, job_url=url, back_url=back_url, back=back,
+                  councils=workspace.visible_councils(state(request).engine, user))
 
 
 @router.get("/c/{slug}/reports")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -168,12 +168,10 @@ def region_job(request: Request, key: str, job_id: int, user: SignedIn = Depends
     job = jobs.get_job(state(request).engine, job_id)
     if job is None or job.region != region.name or job.council_id is not None:
         raise HTTPException(404, "No such job in this region.")
-    if request.headers.get("accept", "").startswith("application/json"):
-        return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
-                             "error": job.error})
-    return render(request, "job.html", user=user, job=job, job_url=f"/regions/{key}/jobs/{job.id}",
-                  back_url=f"/regions/{key}", back="Back to the region's page",
-                  councils=workspace.visible_councils(state(request).engine, user))
+    from placecast.web.pages import follow_job
+
+    return follow_job(request, job, user, f"/regions/{key}/jobs/{job.id}", f"/regions/{key}",
+                      "Back to the region's page")
 
 
 MEDIA = {"html": "text/html", "pdf": "application/pdf",
