@@ -291,6 +291,35 @@ def test_each_council_may_be_costed_at_its_own_unit_costs_and_the_region_adds_th
                           own_costs={"Council Z": doubled})
 
 
+def test_the_command_costs_a_council_at_its_own_unit_costs(region_folder, tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    costs = tmp_path / "b.csv"
+    costs.write_text("cost_line,weekly_cost,effective_from\n" + "".join(
+        f"{line},{2 * weekly},2020-04-01\n" for line, ((_, weekly),) in default_unit_costs().rates.items()),
+        encoding="utf-8")
+    base = ["region", str(region_folder), "--runs", "20", "--workers", "0", "--no-report"]
+    plain = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "a")])
+    own = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "b"), "--council-unit-costs", f"Council B={costs}"])
+    assert plain.exit_code == own.exit_code == 0, own.output
+    said = " ".join(own.output.split())
+    assert "the region's costs (of the councils without their own) are at Placecast's built-in" in said
+    a, b = (pd.read_csv(tmp_path / d / "region_cost_by_year.csv", encoding="utf-8-sig").set_index(
+        ["council", "financial_year", "category"])["mean_gbp"] for d in ("a", "b"))
+    priced = a.loc["Council B"] > 0
+    assert (b.loc["Council B"][priced] / a.loc["Council B"][priced]).round(3).eq(2).all()
+    assert b.loc["Council A"].equals(a.loc["Council A"])
+    refused = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "c"), "--council-unit-costs", f"B {costs}"])
+    assert refused.exit_code == 2 and "write COUNCIL=FILE" in " ".join(refused.output.replace("│", " ").split())
+    unknown = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "c"), "--council-unit-costs",
+                                       f"Council Z={costs}"])  # exit 2 from placecast's main, as every user error
+    assert isinstance(unknown.exception, UnusableInputError) and "Council Z, which are not among the councils" in str(
+        unknown.exception) and not (tmp_path / "c").exists()
+
+
 def test_year_folders_given_as_councils_are_an_error_not_councils_named_2023(region_folder, tmp_path):
     """Stacked returns without --council-column, or one council's folder, were forecast as councils named by
     their year folders (the run failed later on a start date that did not say why)."""

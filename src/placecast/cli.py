@@ -655,6 +655,9 @@ def region(
                                                        "schema capacity) or a CSV of category,beds.")] = None,
     unit_costs: Annotated[Path | None, typer.Option(help="The region's weekly unit costs (YAML or CSV); default: "
                                                          "the built-in illustrative ones.")] = None,
+    council_unit_costs: Annotated[list[str] | None, typer.Option(
+        "--council-unit-costs", help="A council's own weekly unit costs, as COUNCIL=FILE (repeat it for each "
+                                     "council that has its own); the others are costed at --unit-costs.")] = None,
     start: Annotated[str | None, typer.Option(help="Common start YYYY-MM-DD (default: the earliest census date "
                                                    "among the councils).")] = None,
     horizon_months: Annotated[int, typer.Option(help="Months ahead (1-120).")] = DEFAULT_HORIZON_MONTHS,
@@ -692,13 +695,15 @@ def region(
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
-    rates = _priced_by(unit_costs, "the region's costs", "its own")
+    own = _council_costs(council_unit_costs or [])
     with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
         folders = _chosen_councils(council_folders(paths, council_column, Path(work)), councils)
+        rates = _priced_by(unit_costs, None if own and set(folders) <= set(own) else
+                           "the region's costs" + (" (of the councils without their own)" if own else ""), "its own")
         context = dask_client(scheduler, workers)
         with context as client, err.status(f"Forecasting {len(folders)} councils..."):
             results = regional_forecast(folders, settings, rates, _start_date(start, "--start"), beds, client,
-                                        by_age)
+                                        by_age, own)
     write_tables(out_dir, results.tables(),  # with which children they count, and from when
                  {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
     _print_council_notes(results)
@@ -715,6 +720,22 @@ def region(
         written = write_report(regional_report(results, title, name), out_dir / "report")
         out.print(f"Report: {', '.join(str(p) for p in written.values())}")
     out.print(f"Tables written to {out_dir}")
+
+
+def _council_costs(given: list[str]) -> dict[str, Any]:
+    """Each council's own unit costs from --council-unit-costs COUNCIL=FILE (read, each implausible price
+    said)."""
+    own = {}
+    for item in given:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise typer.BadParameter(f"'{item}': write COUNCIL=FILE, the council as the region names it.",
+                                     param_hint="--council-unit-costs")
+        if name.strip() in own:
+            raise typer.BadParameter(f"{name.strip()} is given twice; give each council's unit costs once.",
+                                     param_hint="--council-unit-costs")
+        own[name.strip()] = _priced_by(Path(path.strip()), None)
+    return own
 
 
 def _chosen_councils(folders: dict[str, Path], councils: str | None) -> dict[str, Path]:
