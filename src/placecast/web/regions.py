@@ -9,6 +9,7 @@ its councils (administrators and the region's own users): a region's figures inc
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import re
 import shutil
@@ -42,12 +43,14 @@ CATCH_UP = ("Upload their later returns on their data pages and forecast the reg
 
 
 def region_key(name: str) -> str:
-    """The region's name in addresses.
+    """The region's name in addresses (and its folder's): letters and digits, or a fingerprint of a name
+    without any.
 
-    >>> region_key("North West (RCC pilot)")
-    'north-west-rcc-pilot'
+    >>> region_key("North West (RCC pilot)"), region_key("—")
+    ('north-west-rcc-pilot', 'region-bda05058')
     """
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return key or "region-" + hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
