@@ -1192,6 +1192,39 @@ def test_section_commentary_is_written_by_the_pages_owner_and_belongs_to_its_qua
     assert "step-down team" in (f.inputs / "commentary" / "2025-Q2.yaml").read_text()  # the demo's, kept
 
 
+def test_paragraphs_saved_one_after_another_are_laid_out_once(web):
+    """Each paragraph saved queues the quarter's layout; one queued behind a later one leaves it to that one."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from placecast.store.workspace import Council, Job
+    from placecast.web import jobs
+
+    with Session(web.engine) as s, s.begin():
+        made = [Job(council_id=1, kind="commentary", subject="test", status="queued", progress="",
+                    requested_by="test", created_at=datetime.now(UTC), result={"params": {"quarter": "2025-Q2"}})
+                for _ in range(2)]
+        s.add_all(made)
+        s.flush()
+        first, second = (j.id for j in made)
+        council = s.get(Council, 1)
+        s.expunge(council)
+    try:
+        before = report_of(web)
+        ctx = jobs.Context(web.state.settings, web.engine, first, council, "test", {"quarter": "2025-Q2"})
+        said = jobs.run_commentary(ctx)["note"]
+        assert said == f"Finished: the pages show the commentary once job {second} has laid it out"
+        assert report_of(web) is before  # nothing written
+        ctx = jobs.Context(web.state.settings, web.engine, second, council, "test", {"quarter": "2025-Q2"})
+        assert jobs.run_commentary(ctx)["note"] == "Finished: the pages show the commentary"
+        assert report_of(web) is not before and report_of(web).headline == before.headline
+    finally:
+        with Session(web.engine) as s, s.begin():
+            for job in s.query(Job).filter(Job.id.in_((first, second))):
+                job.status = "done"
+
+
 def test_the_one_commentary_file_of_earlier_versions_becomes_the_shown_quarters(tmp_path):
     from placecast.web.workspace import Folder, WorkspaceSettings, _legacy_commentary
 

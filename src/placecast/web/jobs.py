@@ -425,6 +425,11 @@ def run_commentary(ctx: Context) -> dict:
     from placecast.report.build import report_from_results
     from placecast.web.workspace import folder, load_report, save_results
 
+    with Session(ctx.engine) as s:  # paragraphs saved one after another: the last one's layout has them all
+        later = s.scalar(select(Job.id).where(Job.council_id == ctx.own.id, Job.kind == "commentary",
+                                              Job.id > ctx.job_id, Job.status == "queued").limit(1))
+    if later is not None:
+        return {"note": f"Finished: the pages show the commentary once job {later} has laid it out"}
     f = folder(ctx.settings.data_dir, ctx.own.slug)
     quarter = str(ctx.params["quarter"])
     report = load_report(f, quarter)
