@@ -698,6 +698,9 @@ def region(
     own = _council_costs(council_unit_costs or [])
     with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
         folders = _chosen_councils(council_folders(paths, council_column, Path(work)), councils)
+        if unknown := sorted(set(own) - set(folders)):  # before a warning about the others' costs
+            raise typer.BadParameter(f"no council {', '.join(unknown)}; the councils are {', '.join(folders)}.",
+                                     param_hint="--council-unit-costs")
         rates = _priced_by(unit_costs, None if own and set(folders) <= set(own) else
                            "the region's costs" + (" (of the councils without their own)" if own else ""), "its own")
         context = dask_client(scheduler, workers)
