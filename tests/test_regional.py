@@ -386,3 +386,19 @@ def test_councils_grouping_placements_differently_are_said_to_mix_the_regions_ca
     said = mixed.mixed_categories()
     assert said is not None and f"{councils[0].name} has residential_solo" in said
     assert "the totals are not affected" in said
+
+
+def test_the_regional_report_has_the_children_by_age_when_forecast_by_age(region_folder, results):
+    """placecast region --by-age wrote the table by age band, but the report (and the web's region page) left
+    it out."""
+    from placecast.regional.report import regional_report
+
+    aged = regional_forecast(council_folders([region_folder]), SETTINGS.model_copy(update={"runs": 20}),
+                             default_unit_costs(), by_age=True)
+    tables = {t.name: t for t in regional_report(aged).tables()}
+    by_age = tables["region_children_by_age"]
+    assert [r["key"] for r in by_age.rows] == ["0", "1-4", "5-9", "10-13", "14-15", "16", "17",
+                                               "All children in care"]
+    assert by_age.rows[-1]["now"] == sum(c.children_now for c in aged.councils)
+    assert sum(r["now"] for r in by_age.rows[:-1]) == by_age.rows[-1]["now"]
+    assert "region_children_by_age" not in {t.name for t in regional_report(results).tables()}

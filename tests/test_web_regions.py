@@ -180,7 +180,7 @@ def test_the_region_is_forecast_for_the_children_chosen(web, test_region):
     """UASC (placecast region --uasc) on the page: every child, without UASC, or UASC only."""
     admin = test_region["admin"]
     assert admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "uasc": "some"}).status_code == 400
-    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "uasc": "only"})
+    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "uasc": "only", "by_age": "on"})
     job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "done", job.error
     page = html.unescape(admin.get(TEST_REGION).text)
@@ -188,6 +188,9 @@ def test_the_region_is_forecast_for_the_children_chosen(web, test_region):
     now = sum(c.children_now for c in _alone(web, uasc="only").councils)
     assert 0 < now < 200
     assert f'All children in care</th><td class="num">{now}</td>' in _children_table(page)
+    by_age = re.search(r"<caption>Children in care across the region by age.*?</table>", page, re.S)
+    assert by_age is not None and f'All children in care</th><td class="num">{now}</td>' in by_age.group(0)
+    assert '<th scope="row">16</th>' in by_age.group(0)  # UASC are mostly 16 and 17
 
 
 def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(web, clients):

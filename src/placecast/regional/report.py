@@ -4,6 +4,7 @@ capacity. Every figure comes from :class:`~placecast.regional.run.RegionalResult
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from placecast.finance.calendar import fy_end
@@ -31,26 +32,42 @@ def _year_ends(results: RegionalResults) -> list[date]:
 
 
 def _children_table(results: RegionalResults) -> Table:
-    labels, table = category_labels(), results.region.table()
+    labels = category_labels()
+    return _by_year(results, results.region.table(), "category", [*results.region.categories, "total"],
+                    lambda c: labels.get(c, c), Table("region_children", "Children in care across the region by "
+                                                      "placement, forecast with 80% intervals", [], [],
+                                                      "P10 and P90 of the region's summed runs.", True), "Placement")
+
+
+def _age_table(results: RegionalResults) -> Table:
+    bands = [b for b in dict.fromkeys(results.region.age_table()["age_band"]) if b != "total"]
+    return _by_year(results, results.region.age_table(), "age_band", [*bands, "total"],
+                    lambda b: "All children in care" if b == "total" else b,
+                    Table("region_children_by_age", "Children in care across the region by age, forecast with 80% "
+                                                    "intervals", [], [], "Age at each date; P10 and P90 of the "
+                                                                         "region's summed runs.", True), "Age")
+
+
+def _by_year(results: RegionalResults, table, key: str, keys: list[str], label, shell: Table, first: str) -> Table:
+    """``shell`` filled: a row for each of ``keys`` (by ``key`` in ``table``) now and at the next two year
+    ends, with each one's P10 and P90."""
     ends = _year_ends(results)[:2]
     start = results.start.isoformat()
     rows = []
-    for category in [*results.region.categories, "total"]:
-        now = table[(table["date"] == start) & (table["category"] == category)]
-        row: dict[str, object] = {"category": labels.get(category, category),
-                                  "now": None if now.empty else float(now["mean"].iloc[0])}
-        for k, day in enumerate(ends):
-            hit = table[(table["date"] == day.isoformat()) & (table["category"] == category)]
+    for k in keys:
+        now = table[(table["date"] == start) & (table[key] == k)]
+        row: dict[str, object] = {"key": label(k), "now": None if now.empty else float(now["mean"].iloc[0])}
+        for i, day in enumerate(ends):
+            hit = table[(table["date"] == day.isoformat()) & (table[key] == k)]
             if not hit.empty:
-                row.update({f"mean{k}": hit["mean"].iloc[0], f"p10{k}": hit["p10"].iloc[0],
-                            f"p90{k}": hit["p90"].iloc[0]})
+                row.update({f"mean{i}": hit["mean"].iloc[0], f"p10{i}": hit["p10"].iloc[0],
+                            f"p90{i}": hit["p90"].iloc[0]})
         rows.append(row)
-    columns = [Column("category", "Placement"), Column("now", f"At {results.start:%d/%m/%Y}", "int")]
-    for k, day in enumerate(ends):
-        columns += [Column(f"mean{k}", f"{day:%d/%m/%Y} mean", "int"), Column(f"p10{k}", "P10", "int"),
-                    Column(f"p90{k}", "P90", "int")]
-    return Table("region_children", "Children in care across the region by placement, forecast with 80% intervals",
-                 columns, rows, "P10 and P90 of the region's summed runs.", True)
+    columns = [Column("key", first), Column("now", f"At {results.start:%d/%m/%Y}", "int")]
+    for i, day in enumerate(ends):
+        columns += [Column(f"mean{i}", f"{day:%d/%m/%Y} mean", "int"), Column(f"p10{i}", "P10", "int"),
+                    Column(f"p90{i}", "P90", "int")]
+    return replace(shell, columns=columns, rows=rows)
 
 
 def _council_table(results: RegionalResults) -> Table:
@@ -152,8 +169,9 @@ def regional_report(results: RegionalResults, title: str = "Regional children in
         headline.append(Figure("Forecast at 31 March", float(first["mean"].iloc[0]), "int",
                                f"{ends[0]:%d/%m/%Y}; 80% interval {first['p10'].iloc[0]:,.0f} to "
                                f"{first['p90'].iloc[0]:,.0f}"))
+    by_age = [_age_table(results)] if results.region.age_array is not None else []
     sections = [Section("region_children", "Children in care across the region", [Text([METHOD]), chart,
-                                                                                  _children_table(results)]),
+                                                                                  _children_table(results), *by_age]),
                 Section("region_councils", "Councils", [_council_table(results)]),
                 Section("region_costs", "Cost", _cost_blocks(results, how_to_price)),
                 *([Section("region_beds", "Beds against capacity", _beds_table(results))] if results.capacity else [])]

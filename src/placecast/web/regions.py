@@ -158,8 +158,9 @@ def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("r
     if uasc not in UASC:
         raise HTTPException(400, f"'{uasc}' is not a choice of children: {', '.join(UASC)}.")
     st = state(request)
-    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username, {"uasc": uasc},
-                      "regional forecast", region.name)
+    by_age = form.get("by_age") == "on"
+    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username, {"uasc": uasc,
+                      "by_age": by_age}, "regional forecast", region.name)
     log(request, user.username, "run", f"regional forecast of {region.name}, {UASC[uasc]} (job {job.id})")
     return RedirectResponse(f"/regions/{key}/jobs/{job.id}", status_code=303)
 
@@ -324,7 +325,7 @@ def region_forecast(ctx: jobs.Context) -> dict:
     ctx.progress(f"Forecasting {len(folders)} councils, each with its own backtest"
                  + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
     results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs,
-                                progress=ctx.progress)
+                                progress=ctx.progress, by_age=bool(ctx.params.get("by_age")))
     who = f" ({uasc_words(uasc)})" if uasc_words(uasc) else ""
     report = regional_report(results, f"{ctx.region}: children in care forecast{who}", ctx.region, PRICING, CATCH_UP)
     if left:
