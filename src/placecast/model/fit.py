@@ -10,7 +10,7 @@ move to, so a small council's forecast is stable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,10 @@ class FittedParameters:
     transitions_used: int
     months_used: int
     trend_carry: float = 0.0  # not fitted: the share of each stream's trend the projection carries on
+    # the chance that an entrant under one is in each month of age (0-11) on entering: most come into care in
+    # their first weeks, so spreading them over the year (as for other ages) forecast too few children under
+    # one (about half as many a year on)
+    infant_months: np.ndarray = field(default_factory=lambda: np.full(12, 1 / 12))
 
 
 def _duration_profile(events: np.ndarray, n: np.ndarray, rounds: int = 5) -> np.ndarray:
@@ -195,4 +199,17 @@ def estimate(moves: pd.DataFrame, entrants: pd.DataFrame, n_steps: int, n_cat: i
         cat_alpha = cat_counts + 3.0 * cat_prior
         streams.append(EntryStream(coef, cov, age_alpha, cat_alpha, float(counts.mean()), float(coef[1]),
                                    float(counts[-12:].mean()) if len(counts) else 0.0))
-    return FittedParameters(exit_a, exit_b, move_a, move_b, dest_alpha, streams, int(usable.sum()), n_steps)
+    return FittedParameters(exit_a, exit_b, move_a, move_b, dest_alpha, streams, int(usable.sum()), n_steps,
+                            infant_months=infant_months(e_all["age_m"].to_numpy() if len(e_all) else np.array([])))
+
+
+def infant_months(age_m: np.ndarray, prior: float = 12.0) -> np.ndarray:
+    """The chance that an entrant under one enters in each month of age, from the entrants' ages in months
+    (``age_m``), shrunk toward an even spread by ``prior`` entrants' worth.
+
+    >>> infant_months(np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30])).round(3)[:3].tolist()
+    [0.542, 0.042, 0.042]
+    """
+    under_one = age_m[(age_m >= 0) & (age_m < 12)].astype(int)
+    counts = np.bincount(under_one, minlength=12)[:12] + prior / 12
+    return counts / counts.sum()

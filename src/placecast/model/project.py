@@ -59,6 +59,7 @@ class RunParameters:
                  sets: int | None = None, horizon: int = 0) -> None:
         n_sets = runs if sets is None else max(1, min(runs, sets))
         self.trend_carry = fit.trend_carry
+        self.infant_month = infant_month_lookup(fit.infant_months)
         self._expand(fit, n_sets, rng, draws)
         if n_sets != runs:
             pick = np.arange(runs) % n_sets
@@ -107,6 +108,19 @@ class RunParameters:
         if self.entry_shock is not None:
             log_rate = log_rate + self.entry_shock[:, month - 1]
         return np.exp(log_rate)
+
+
+def infant_month_lookup(chances: np.ndarray) -> np.ndarray:
+    """The month of age an entrant under one enters at, for each of twelve equally likely draws 0-11: the
+    month at the middle of each twelfth of ``chances`` (an even spread gives the draw itself).
+
+    >>> infant_month_lookup(np.full(12, 1 / 12)).tolist() == list(range(12))
+    True
+    >>> infant_month_lookup(np.array([0.5] + [0.5 / 11] * 11)).tolist()[:8]
+    [0, 0, 0, 0, 0, 0, 1, 3]
+    """
+    middle = (np.arange(12) + 0.5) / 12
+    return np.minimum(np.searchsorted(np.cumsum(chances), middle), 11).astype(np.int64)
 
 
 def entry_shocks(rng: np.random.Generator, runs: int, horizon: int) -> np.ndarray:
@@ -305,7 +319,8 @@ class _Block:
             self._room_for(n_entrants)
             entrant_runs = np.repeat(np.arange(self.runs, dtype=np.int32), entrants_per_run)
             years = _pick(self.params.age_cum[:, stream], entrant_runs, self.rng.random(n_entrants))
-            entrant_age_m = years * 12 + self.rng.integers(0, 12, n_entrants)
+            in_year = self.rng.integers(0, 12, n_entrants)
+            entrant_age_m = years * 12 + np.where(years == 0, self.params.infant_month[in_year], in_year)
             if not uniform:  # prevention aimed at some ages: thin those entrants
                 keep = self.rng.random(n_entrants) < factors[AB_LUT[entrant_age_m]]
                 entrant_runs, entrant_age_m = entrant_runs[keep], entrant_age_m[keep]
@@ -497,8 +512,10 @@ def expected_path(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
     counts, days = np.zeros((1, horizon + 1, n_cat)), np.zeros((1, horizon, n_cat))
     adjust = adjust or Adjustments.none(horizon)
     kept_by_factor: dict[float, np.ndarray] = {}  # exit factor -> chance of staying put for the month
-    entries = [(st, np.repeat(_mean_dirichlet(st.age_alpha) / 12.0, 12)[:, None] * _mean_dirichlet(st.cat_alpha)[
-        AB_LUT[ages]]) for st in fit.streams]  # (A, C): the share of a stream's entrants by age in months
+    within = np.tile(np.full(12, 1 / 12), 18)  # the share of an age's entrants in each month of it
+    within[:12] = fit.infant_months
+    entries = [(st, (np.repeat(_mean_dirichlet(st.age_alpha), 12) * within)[:, None] * _mean_dirichlet(
+        st.cat_alpha)[AB_LUT[ages]]) for st in fit.streams]  # (A, C): the share of a stream's entrants by age in months
 
     ones = np.ones(x.size // n_cat)
 
