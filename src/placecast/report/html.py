@@ -37,10 +37,9 @@ def chart_svg(chart: Chart) -> str:
 def render_charts(report: Report) -> None:
     """Render every chart of ``report`` to SVG now and keep it with the chart (done by the background job
     that makes a report, so that a page showing it never renders one)."""
-    for section in report.sections:
-        for block in section.blocks:
-            if isinstance(block, Chart) and not block.svg:
-                block.svg = chart_svg(block)
+    for chart in report.charts():
+        if not chart.svg:
+            chart.svg = chart_svg(chart)
 
 
 @lru_cache(maxsize=1)

@@ -132,6 +132,15 @@ def running_jobs(engine: Engine, council_id: int) -> list[Job]:
         return list(s.scalars(_RUNNING, {"council_id": council_id}))
 
 
+def latest(engine: Engine, kind: str, region: str = "") -> tuple[list[Job], Job | None]:
+    """The jobs of ``kind`` that belong to no council (a region's, with ``region``, or England's): those queued
+    or running, and the newest finished one."""
+    mine = select(Job).where(Job.kind == kind, Job.region == region, Job.council_id.is_(None)).order_by(Job.id.desc())
+    with Session(engine) as s:
+        running = list(s.scalars(mine.where(Job.status.in_(("queued", "running")))))
+        return running, s.scalars(mine.where(Job.status == "done").limit(1)).first()
+
+
 def get_job(engine: Engine, job_id: int) -> Job | None:
     """The job ``job_id``, or None."""
     with Session(engine) as s:
@@ -439,19 +448,13 @@ def run_commentary(ctx: Context) -> dict:
     path = f.commentary_file(quarter)
     commentary = read_commentary(path if path.exists() else None, inputs.indicators)
     fresh = report_from_results(replace(report.results, inputs=replace(inputs, commentary=commentary)))
-    rendered = {c.name: c for c in _charts(report)}
-    for chart in _charts(fresh):  # the figures are the same: their charts need not be rendered again
+    rendered = {c.name: c for c in report.charts()}
+    for chart in fresh.charts():  # the figures are the same: their charts need not be rendered again
         old = rendered.get(chart.name)
         if old is not None and old.spec == chart.spec:
             chart.svg = old.svg
     save_results(f, quarter, fresh)
     return {"note": "Finished: the pages show the commentary"}
-
-
-def _charts(report) -> list:
-    from placecast.report.model import Chart
-
-    return [b for s in report.sections for b in s.blocks if isinstance(b, Chart)]
 
 
 def run_region(ctx: Context) -> dict:

@@ -13,12 +13,9 @@ from pathlib import Path
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from placecast.errors import UnusableInputError
-from placecast.store.workspace import Job
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import log, need, render, state
@@ -27,15 +24,6 @@ router = APIRouter()
 FILES = ("national_england.csv", "national_regions.csv", "national_councils.csv", "national_backtest.csv",
          "national_model_card.md")
 YEARS = 3  # ahead of the last published year
-
-
-def _latest(request: Request) -> tuple[list[Job], Job | None]:
-    """England's forecasts queued or running, and its newest finished one."""
-    with Session(state(request).engine) as s:
-        mine = select(Job).where(Job.kind == "national").order_by(Job.id.desc())
-        running = list(s.scalars(mine.where(Job.status.in_(("queued", "running")))))
-        done = s.scalars(mine.where(Job.status == "done").limit(1)).first()
-    return running, done
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
@@ -69,7 +57,7 @@ def _own(request: Request, user: SignedIn, councils: pd.DataFrame) -> list[dict]
 def national_page(request: Request, user: SignedIn = Depends(need("view"))) -> Response:
     """England's forecast from the published statistics, its regions, the user's councils and its backtest."""
     stats = state(request).settings.dfe_stats
-    running, done = _latest(request)
+    running, done = jobs.latest(state(request).engine, "national")
     shown: dict = {}
     if done is not None:
         made = (done.result or {})["output"]

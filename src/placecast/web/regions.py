@@ -13,7 +13,6 @@ import hashlib
 import pickle
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 from placecast.errors import PlacecastError, UnusableInputError
 from placecast.report.model import Figure, display
-from placecast.store.workspace import Council, Job
+from placecast.store.workspace import Council
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
 from placecast.web.app import form_of, log, need, render, state
@@ -112,15 +111,6 @@ def _cell(figure: Figure | None) -> tuple[str, str] | None:
     return display(figure.value, figure.kind), note if len(note) <= 30 else ""
 
 
-def _region_jobs(request: Request, region: Region) -> tuple[list[Job], Job | None]:
-    """The region's forecasts queued or running, and its newest finished one."""
-    with Session(state(request).engine) as s:
-        mine = select(Job).where(Job.region == region.name, Job.kind == "region").order_by(Job.id.desc())
-        running = list(s.scalars(mine.where(Job.status.in_(("queued", "running")))))
-        done = s.scalars(mine.where(Job.status == "done").limit(1)).first()
-    return running, done
-
-
 @router.get("/regions/{key}")
 def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"))) -> Response:
     """The region's councils side by side, its beds, and its latest forecast with the regional report."""
@@ -130,7 +120,7 @@ def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"
 def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
           capacity_errors: list[str] | None = None) -> Response:
     """The region's page (``capacity_errors``: the problems of a capacity file just refused)."""
-    running, done = _region_jobs(request, region)
+    running, done = jobs.latest(state(request).engine, "region", region.name)
     fragments, sections, made = Fragments(), [], None
     if done is not None:
         made = (done.result or {})["output"]
@@ -259,12 +249,17 @@ def upload_capacity(request: Request, key: str, file: UploadFile = File(...),
         return _show(request, region, user, 400, [f"{name or 'The file'} is not a YAML or CSV file: the region's "
                                                   "beds are a YAML file or a CSV of category,beds (download the "
                                                   "example to start from)."])
+    data = file.file.read()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _show(request, region, user, 400, [f"{name} is not a text file in UTF-8 (save it as 'CSV UTF-8')."])
     data_dir = state(request).settings.data_dir
     folder = region_dir(data_dir, region)
     folder.mkdir(parents=True, exist_ok=True)
     categories = _categories(data_dir, region.councils)
-    staged, problems = stage_checked(folder, "capacity-", suffix, file.file.read(), name,
-                                     lambda path: _read_beds(read_capacity, path, categories))
+    staged, problems = stage_checked(folder, "capacity-", suffix, data, name,
+                                     lambda path: read_capacity(path, categories))
     if staged is None:
         return _show(request, region, user, 400, problems)
     kept = folder / f"capacity{'.csv' if suffix == '.csv' else '.yaml'}"
@@ -273,15 +268,6 @@ def upload_capacity(request: Request, key: str, file: UploadFile = File(...),
     staged.replace(kept)
     log(request, user.username, "upload", f"capacity of {region.name} ({name}); used by its next forecast")
     return RedirectResponse(f"/regions/{key}#h-beds", status_code=303)
-
-
-def _read_beds(read: Callable[[Path, list[str]], dict], path: Path, categories: list[str]) -> None:
-    """Read the beds with the library (the staged file must be text in UTF-8 first)."""
-    try:
-        path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnusableInputError(f"{path} is not a text file in UTF-8 (save it as 'CSV UTF-8').") from None
-    read(path, categories)
 
 
 @router.post("/regions/{key}/capacity/remove")

@@ -231,7 +231,7 @@ def _stage_budget(request: Request, slug: str, user: SignedIn, workbook: UploadF
     return staged
 
 
-def stage_checked(root: Path, prefix: str, suffix: str, data: bytes, name: str, check: Callable[[Path], None]
+def stage_checked(root: Path, prefix: str, suffix: str, data: bytes, name: str, check: Callable[[Path], object]
                   ) -> tuple[Path | None, list[str]]:
     """An upload's ``data`` written beside its workspace (in ``root``) and read by ``check``: the staged file,
     or None and every problem found, each naming the file as it was uploaded (``name``); nothing is kept."""
