@@ -40,8 +40,9 @@ def _children_table(results: RegionalResults) -> Table:
 
 
 def _age_table(results: RegionalResults) -> Table:
-    bands = [b for b in dict.fromkeys(results.region.age_table()["age_band"]) if b != "total"]
-    return _by_year(results, results.region.age_table(), "age_band", [*bands, "total"],
+    table = results.region.age_table()
+    bands = [b for b in dict.fromkeys(table["age_band"]) if b != "total"]
+    return _by_year(results, table, "age_band", [*bands, "total"],
                     lambda b: "All children in care" if b == "total" else b,
                     Table("region_children_by_age", "Children in care across the region by age, forecast with 80% "
                                                     "intervals", [], [], "Age at each date; P10 and P90 of the "

@@ -164,10 +164,11 @@ def cell_lines(path: Path, source: str, rows: set[int]) -> dict[tuple[int, str],
         if line not in rows or not isinstance(element.tag, str) or not _elements(element):
             continue
         for child in _elements(element):
+            if not child.sourceline or child.sourceline == line:
+                continue
             name = _name(child)
-            for column in {"PL": ("PLACE",), "CHILDID": ("CHILDID", "CHILD")}.get(name, (name,)):
-                if child.sourceline and child.sourceline != line:
-                    found[(line, column)] = child.sourceline
+            for column in (EPISODE_TAGS.get(name, name), *(("CHILD",) if name == "CHILDID" else ())):
+                found[(line, column)] = child.sourceline
     return found
 
 
