@@ -154,7 +154,7 @@ class Context:
     settings: WebSettings
     engine: Engine
     job_id: int
-    council: Council | None  # None for a region's job
+    council: Council | None  # None for a region's or England's job
     user: str
     params: dict
     region: str = ""
@@ -163,7 +163,7 @@ class Context:
     def own(self) -> Council:
         """The council of a council's job."""
         if self.council is None:
-            raise AssertionError("a region's job has no council")
+            raise AssertionError("a region's or England's job has no council")
         return self.council
 
     def progress(self, text: str) -> None:
@@ -233,7 +233,7 @@ def one_at_a_time(ctx: Context, kind: str) -> Iterator[None]:
 
     from placecast.web.workspace import folder
 
-    if kind == "scenario" or ctx.council is None:  # a region's forecast changes no council's pages
+    if kind == "scenario" or ctx.council is None:  # a region's or England's forecast changes no council's pages
         yield
         return
     lock = FileLock(folder(ctx.settings.data_dir, ctx.council.slug).root / "jobs.lock")
