@@ -175,6 +175,8 @@ def test_the_commitments_cost_table_is_in_pounds_as_its_column_says(tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "commitments_cost.csv", encoding="utf-8-sig")
     assert table.to_dict("records") == [{"cost_line": "residential_external", "cost_to_year_end_gbp": 44285.71}]
+    assert (tmp_path / "out" / "commitments_cost.csv").read_text(encoding="utf-8-sig").splitlines()[1] == \
+        "residential_external,44285.71"  # pounds and pence as written, not a float's repr
 
 
 def test_a_commitment_priced_by_the_year_in_the_weekly_column_is_said(tmp_path):

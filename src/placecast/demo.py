@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from placecast.outputs import write_tables
+from placecast.outputs import FLOAT_FORMAT, write_tables
 from placecast.presentation import Steps
 from placecast.quarter.config import parse_quarter
 from placecast.synth.demo import DEMO_KEY as _DEMO_KEY
@@ -52,9 +52,11 @@ def write_working_files(results, out_dir: Path) -> None:
     forecast_dir = out_dir / "forecast"
     fr = results.forecast
     write_forecast(forecast_dir, fr.model, fr.forecast, fr.backtest)
-    results.costs.by_year.round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False, encoding="utf-8-sig")
+    results.costs.by_year.round(0).to_csv(forecast_dir / "cost_by_year.csv", index=False, encoding="utf-8-sig",
+                                          float_format=FLOAT_FORMAT)
     write_tables(out_dir / "scenario", results.scenario.comparison.tables())
-    results.indicators.computed.to_csv(out_dir / "indicators.csv", index=False, encoding="utf-8-sig")
+    results.indicators.computed.to_csv(out_dir / "indicators.csv", index=False, encoding="utf-8-sig",
+                                       float_format=FLOAT_FORMAT)
     write_tables(out_dir / "outturn", results.outturn.tables())
 
 

@@ -30,14 +30,20 @@ def atomic_folder(out: Path, written: list[Path] | None = None) -> Iterator[Path
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+SIGNIFICANT_DIGITS = 15  # as many as a float holds exactly; beyond them is the arithmetic's rounding
+FLOAT_FORMAT = f"%.{SIGNIFICANT_DIGITS}g"
+
+
 def write_tables(out: Path, tables: dict[str, pd.DataFrame], texts: dict[str, str] | None = None) -> list[Path]:
     """Write each table as CSV (no index) into ``out``, with any ``texts`` (file name -> text, UTF-8) beside
     them, all or nothing. CSVs are UTF-8 with a byte-order mark, so that Excel shows a budget line's "£" or
-    "’" as written (without it, Excel reads the file as ANSI: "Â£")."""
+    "’" as written (without it, Excel reads the file as ANSI: "Â£"). Numbers are written to
+    :data:`SIGNIFICANT_DIGITS` significant digits: a whole number of pounds held as a float is written
+    3254728, not 3254728.0, and the last bit of a sum (151.10000000000002) is not shown as a figure."""
     written: list[Path] = []
     with atomic_folder(out, written) as tmp:
         for name, frame in tables.items():
-            frame.to_csv(tmp / name, index=False, encoding="utf-8-sig")
+            frame.to_csv(tmp / name, index=False, encoding="utf-8-sig", float_format=FLOAT_FORMAT)
         for name, text in (texts or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
     return written

@@ -101,7 +101,7 @@ class Outturn:
                 [{"component": k, "gbp_thousands": to_thousands(v)} for k, v in self.sources.items()])
         if self.commitments_by_line:
             tables["commitments_cost.csv"] = pd.DataFrame(
-                [{"cost_line": k, "cost_to_year_end_gbp": float(to_pounds(v))}  # pounds, as its name says
+                [{"cost_line": k, "cost_to_year_end_gbp": to_pounds(v)}  # pounds and pence, as its name says
                  for k, v in sorted(self.commitments_by_line.items())])
         return tables
 
