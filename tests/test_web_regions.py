@@ -48,7 +48,7 @@ def _alone(web, **settings):
     from placecast.web.workspace import folder
 
     return regional_forecast({name: folder(web.data_dir, slug).history for slug, name in COUNCILS.items()},
-                             ForecastSettings(runs=100, backtest_runs=100, **settings), default_unit_costs())
+                             ForecastSettings(**{"runs": 100, "backtest_runs": 100, **settings}), default_unit_costs())
 
 
 def test_the_regions_page_is_for_those_who_see_every_council_of_it(web, clients):
@@ -160,7 +160,8 @@ def test_the_region_is_forecast_in_the_background_as_the_library_forecasts_it(we
     assert viewer.get(f"{TEST_REGION}/forecasts/{job_id}/csv").status_code == 404
     assert clients["elsewhere"].get(f"{TEST_REGION}/forecasts/{job_id}/pdf").status_code == 404
     actions = [(row.user, row.action, row.detail) for row in audit.search(web.engine, audit.AuditQuery(limit=200))]
-    assert ("admin", "run", f"regional forecast of Test region, every child (job {job_id})") in actions
+    assert ("admin", "run", f"regional forecast of Test region, every child, 24 months ahead, 100 runs, seed 0 "
+                            f"(job {job_id})") in actions
     assert ("t-viewer", "export", f"regional report of Test region pdf (job {job_id})") in actions
     assert get_job(web.engine, job_id).council_id is None
     beds = re.search(r"<caption>Beds needed against the region's capacity.*?</table>", page, re.S)
@@ -184,13 +185,58 @@ def test_the_region_is_forecast_for_the_children_chosen(web, test_region):
     job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "done", job.error
     page = html.unescape(admin.get(TEST_REGION).text)
-    assert "counting unaccompanied asylum-seeking children only." in page
+    assert "counting unaccompanied asylum-seeking children only (24 months ahead, 100 runs, seed 0)." in page
     now = sum(c.children_now for c in _alone(web, uasc="only").councils)
     assert 0 < now < 200
     assert f'All children in care</th><td class="num">{now}</td>' in _children_table(page)
     by_age = re.search(r"<caption>Children in care across the region by age.*?</table>", page, re.S)
     assert by_age is not None and f'All children in care</th><td class="num">{now}</td>' in by_age.group(0)
     assert '<th scope="row">16</th>' in by_age.group(0)  # UASC are mostly 16 and 17
+
+
+def test_the_region_is_forecast_so_far_ahead_with_so_many_runs_from_a_seed(web, test_region):
+    """The page's settings are placecast region's: months ahead, runs (each council's) and the seed. The job
+    forecasts with them as the library does, the page says them, and the form keeps them for the next run."""
+    admin = test_region["admin"]
+    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "horizon_months": "14", "runs": "50",
+                                                    "seed": "3", "uasc": "exclude"})
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "done", job.error
+    page = html.unescape(admin.get(TEST_REGION).text)
+    assert "without unaccompanied asylum-seeking children (14 months ahead, 50 runs, seed 3)." in page
+    table = _alone(web, runs=50, backtest_runs=50, seed=3, horizon_months=14, uasc="exclude").region.table()
+    assert (table["date"].min(), table["date"].max()) == ("2026-03-31", "2027-05-31")
+    total = table[(table["category"] == "total") & (table["date"] == "2027-03-31")].iloc[0]
+    children = _children_table(page)
+    assert "31/03/2027 mean" in children and "31/03/2028" not in children  # the horizon ends before it
+    last_row = children.rsplit("<tr", 1)[1]
+    assert f"{total['mean']:,.0f}" in last_row and f"{total['p10']:,.0f}" in last_row
+    for name, value in (("horizon_months", "14"), ("runs", "50"), ("seed", "3")):
+        assert re.search(rf'name="{name}" type="number"[^>]*value="{value}"', page), name
+    assert '<option value="exclude" selected>' in page
+
+
+@pytest.mark.parametrize("given, field, said", [
+    ({"runs": "5"}, "runs", "Must be at least 20"), ({"runs": "50000"}, "runs", "Must be at most 10000"),
+    ({"horizon_months": "0"}, "horizon_months", "Must be at least 1"),
+    ({"seed": "minus one"}, "seed", "Must be a")])
+def test_a_region_setting_out_of_bounds_is_said_by_its_field_and_nothing_runs(web, test_region, given, field, said):
+    from placecast.web.jobs import latest
+
+    admin = test_region["admin"]
+    def ids():
+        running, done = latest(web.engine, "region", "Test region")
+        return [j.id for j in running], done.id if done else None
+
+    before = ids()
+    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "uasc": "only", **given})
+    assert r.status_code == 400
+    page = html.unescape(r.text)
+    error = re.search(rf'id="region-{field}-error">([^<]*)<', page)
+    assert error is not None and error.group(1).startswith(said), page
+    assert "Not started: 1 setting above is out of bounds." in page
+    assert f'name="{field}" type="number"' in page and '<option value="only" selected>' in page  # as given
+    assert ids() == before
 
 
 def test_a_region_without_assembled_returns_fails_in_words_and_changes_nothing(web, clients):

@@ -15,16 +15,20 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from placecast.errors import PlacecastError, UnusableInputError
+from placecast.model.settings import DEFAULT_HORIZON_MONTHS, DEFAULT_SEED, HorizonMonths, Seed
 from placecast.report.model import Figure, display
+from placecast.schema import StrictModel
 from placecast.store.workspace import Council
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
@@ -117,10 +121,42 @@ def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"
     return _show(request, region_of(request, key, user), user)
 
 
+class RegionRun(StrictModel):
+    """How far ahead, with how many runs and from which seed the page's form forecasts a region: the settings of
+    ``placecast region`` of the same names. Runs are bounded as the server's own are (``PLACECAST_WEB_RUNS``):
+    every council of the region is simulated that many times."""
+
+    horizon_months: HorizonMonths = DEFAULT_HORIZON_MONTHS
+    runs: Annotated[int, Field(ge=20, le=10_000)]
+    seed: Seed = DEFAULT_SEED
+
+
+RUN_FIELDS = tuple(RegionRun.model_fields)
+
+
+def run_of(params: dict, default_runs: int) -> RegionRun:
+    """A region job's settings from its parameters (a job queued before they were asked has none of them)."""
+    return RegionRun.model_validate({"runs": default_runs, **{k: params[k] for k in RUN_FIELDS if k in params}})
+
+
+def run_words(run: RegionRun) -> str:
+    """The settings in words, as the page says how a forecast was made.
+
+    >>> run_words(RegionRun(runs=1000))
+    '24 months ahead, 1,000 runs, seed 0'
+    """
+    return f"{run.horizon_months} months ahead, {run.runs:,} runs, seed {run.seed}"
+
+
 def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
-          capacity_errors: list[str] | None = None) -> Response:
-    """The region's page (``capacity_errors``: the problems of a capacity file just refused)."""
-    running, done = jobs.latest(state(request).engine, "region", region.name)
+          capacity_errors: list[str] | None = None, run_errors: dict[str, str] | None = None,
+          run_given: dict[str, object] | None = None) -> Response:
+    """The region's page (``capacity_errors``: the problems of a capacity file just refused; ``run_errors``: the
+    forecast's settings just refused, each by its field, with ``run_given`` what was given)."""
+    st = state(request)
+    running, done = jobs.latest(st.engine, "region", region.name)
+    params = (done.result or {}).get("params", {}) if done is not None else {}
+    last = run_of(params, st.settings.runs)
     fragments, sections, made = Fragments(), [], None
     if done is not None:
         made = (done.result or {})["output"]
@@ -131,7 +167,10 @@ def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
     return render(request, "region.html", status, user=user, region=region, rows=_council_rows(request, region),
                   shown=SHOWN, running=[], region_running=running, done=done, made=made, sections=sections,
                   fragments=fragments, councils=workspace.visible_councils(state(request).engine, user),
-                  beds=_beds_rows(request, region), capacity_errors=capacity_errors or [])
+                  beds=_beds_rows(request, region), capacity_errors=capacity_errors or [],
+                  run_values={"uasc": params.get("uasc", "include"), "by_age": bool(params.get("by_age")),
+                              **last.model_dump(), **(run_given or {})}, run_errors=run_errors or {},
+                  run_made=run_words(last) if done is not None else None)
 
 
 UASC = {"include": "every child", "exclude": "without unaccompanied asylum-seeking children",
@@ -142,16 +181,26 @@ UASC = {"include": "every child", "exclude": "without unaccompanied asylum-seeki
 def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("reports")),
                     form: FormData = Depends(form_of)) -> Response:
     """Forecast the region in the background (analysts, finance and administrators who see all its councils),
-    of every child, without UASC or of UASC only."""
+    of every child, without UASC or of UASC only, so many months ahead with so many runs from a seed (a setting
+    out of bounds is said by its field, and nothing is queued)."""
+    from placecast.web.scenarios import field_errors
+
     region = region_of(request, key, user)
     uasc = str(form.get("uasc") or "include")
     if uasc not in UASC:
         raise HTTPException(400, f"'{uasc}' is not a choice of children: {', '.join(UASC)}.")
     st = state(request)
+    given = {k: str(form[k]).strip() for k in RUN_FIELDS if str(form.get(k, "")).strip()}
     by_age = form.get("by_age") == "on"
-    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username, {"uasc": uasc,
-                      "by_age": by_age}, "regional forecast", region.name)
-    log(request, user.username, "run", f"regional forecast of {region.name}, {UASC[uasc]} (job {job.id})")
+    try:
+        run = run_of(given, st.settings.runs)
+    except ValidationError as exc:
+        return _show(request, region, user, 400, run_errors=field_errors(exc),
+                     run_given={**given, "uasc": uasc, "by_age": by_age})
+    job = jobs.submit(st.pool, st.settings, st.engine, None, "region", user.username,
+                      {"uasc": uasc, "by_age": by_age, **run.model_dump()}, "regional forecast", region.name)
+    log(request, user.username, "run", f"regional forecast of {region.name}, {UASC[uasc]}, {run_words(run)} "
+                                       f"(job {job.id})")
     return RedirectResponse(f"/regions/{key}/jobs/{job.id}", status_code=303)
 
 
@@ -305,9 +354,10 @@ def region_forecast(ctx: jobs.Context) -> dict:
     from placecast.report.html import render_charts
 
     folders, own_costs, capacity, left = _region_inputs(ctx)
-    runs = ctx.settings.runs
+    run = run_of(ctx.params, ctx.settings.runs)
     uasc = str(ctx.params.get("uasc", "include"))
-    settings = ForecastSettings.model_validate({"runs": runs, "backtest_runs": min(100, runs), "uasc": uasc})
+    settings = ForecastSettings.model_validate({**run.model_dump(), "backtest_runs": min(100, run.runs),
+                                                "uasc": uasc})
     ctx.progress(f"Forecasting {len(folders)} councils, each with its own backtest"
                  + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
     results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs,
