@@ -28,7 +28,7 @@ def test_englands_page_says_when_the_server_has_no_statistics(web):
 
 def test_england_is_forecast_from_the_published_statistics_as_the_library_forecasts_it(web):
     from placecast.national.run import national_forecast
-    from placecast.web import audit
+    from placecast.web import audit, workspace
     from placecast.web.workspace import folder
 
     if not STATS.is_dir():
@@ -36,6 +36,7 @@ def test_england_is_forecast_from_the_published_statistics_as_the_library_foreca
     admin, viewer = login(web.app, "admin"), login(web.app, "viewer")
     settings, f = web.state.settings, folder(web.data_dir, "demo")
     named = f.settings().benchmark_council
+    workspace.create_council(web.engine, web.data_dir, "barnsley", "Barnsley", "Yorkshire")  # named nowhere
     web.state.settings = settings.model_copy(update={"dfe_stats": STATS})
     f.write_settings(f.settings_with({"benchmark_council": "Stockport"}))
     try:
@@ -45,6 +46,7 @@ def test_england_is_forecast_from_the_published_statistics_as_the_library_foreca
         job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
         assert job.status == "done", job.error
         page = html.unescape(viewer.get("/national").text)
+        admins = html.unescape(admin.get("/national").text)  # the admin sees every council
     finally:
         web.state.settings = settings
         f.write_settings(f.settings_with({"benchmark_council": named}))
@@ -56,6 +58,11 @@ def test_england_is_forecast_from_the_published_statistics_as_the_library_foreca
     stockport = alone.councils[(alone.councils["name"] == "Stockport") & (alone.councils["placement"] == "Total")]
     own = re.search(r'<a href="/c/demo">Demo council \(synthetic data\)</a></th><td>Stockport</td>(.*?)</tr>', page)
     assert own is not None and own.group(1).startswith(f'<td class="num">{stockport["mean"].iloc[0]:,.0f}</td>')
+    barnsley = alone.councils[(alone.councils["name"] == "Barnsley") & (alone.councils["placement"] == "Total")]
+    own = re.search(r'<a href="/c/barnsley">Barnsley</a></th><td>Barnsley <span class="hint">\(its name here; not '
+                    r'named on its indicators page\)</span></td>(.*?)</tr>', admins)  # found under its own name
+    assert own is not None and "barnsley" not in page  # the viewer is not given it
+    assert own.group(1).startswith(f'<td class="num">{barnsley["mean"].iloc[0]:,.0f}</td>')
     assert "In plain words" in page and "No change" in page  # its backtest beside 'no change'
     assert len(re.findall(r'<tr><th scope="row">[A-Z][^<]*</th><td class="num">', page)) >= 10  # England, 9 regions
     got = viewer.get(f"/national/forecasts/{job.id}/national_england.csv")

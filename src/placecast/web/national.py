@@ -40,16 +40,21 @@ def _wide(frame: pd.DataFrame, key: str) -> list[dict]:
 
 
 def _own(request: Request, user: SignedIn, councils: pd.DataFrame) -> list[dict]:
-    """The user's councils named as the statistics write them (name or code), with their published forecast."""
+    """The user's councils named as the statistics write them (name or code; a council not named is looked for
+    under its own name here, and said to be), with their published forecast."""
     total = councils[councils["placement"] == "Total"]
+
+    def found(named: str) -> list[tuple]:
+        hit = total[(total["name"].str.lower() == named.lower()) | (total["code"].str.lower() == named.lower())]
+        return [(int(r.year), r.mean, r.p10, r.p90) for r in hit.itertuples()]
+
     rows = []
     for c in workspace.visible_councils(state(request).engine, user):
         f = workspace.folder(state(request).settings.data_dir, c.slug)
         given = f.settings().benchmark_council.strip() if f.settings_file.exists() else ""
-        named = given.lower()
-        hit = total[(total["name"].str.lower() == named) | (total["code"].str.lower() == named)] if named else None
-        rows.append({"council": c, "as": given, "years": [] if hit is None else
-                     [(int(r.year), r.mean, r.p10, r.p90) for r in hit.itertuples()]})
+        years = found(given) if given else found(c.name.strip())
+        rows.append({"council": c, "as": given or (c.name if years else ""), "by_own_name": bool(years) and not given,
+                     "years": years})
     return rows
 
 
