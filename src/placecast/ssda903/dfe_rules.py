@@ -20,7 +20,7 @@ import yaml
 
 from placecast.ssda903.codelists import PACKAGED_LOADER, collection_year_end, collection_year_start
 from placecast.ssda903.findings import ERROR, RULES, WARNING, Finding
-from placecast.ssda903.tables import members
+from placecast.ssda903.tables import distinct, members
 
 YEARS = (2024, 2025, 2026)
 FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
@@ -548,8 +548,8 @@ def _adoption_no_placement_order(y: ReturnYear) -> pd.Series:
 @check("426")
 def _v3_and_v4(y: ReturnYear) -> pd.Series:
     e = y.ep
-    v3 = set(e.loc[e["LS"] == "V3", "CHILD"])
-    v4 = set(e.loc[e["LS"] == "V4", "CHILD"])
+    v3 = distinct(e.loc[e["LS"] == "V3", "CHILD"])
+    v4 = distinct(e.loc[e["LS"] == "V4", "CHILD"])
     return e["LS"].isin(RESPITE) & e["CHILD"].isin(v3 & v4)
 
 

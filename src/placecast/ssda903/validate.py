@@ -17,7 +17,15 @@ from placecast.ssda903.codelists import CodeLists, collection_year_end, collecti
 from placecast.ssda903.dates import FORMATS, describe_bad_date, parse_dates, parse_other_formats
 from placecast.ssda903.findings import Finding, Findings, finding
 from placecast.ssda903.read import LINE, RawTable, ReturnSet
-from placecast.ssda903.tables import CODE_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, TABLE_COLUMNS, members, per_kind
+from placecast.ssda903.tables import (
+    CODE_COLUMNS,
+    DATE_COLUMNS,
+    REQUIRED_COLUMNS,
+    TABLE_COLUMNS,
+    distinct,
+    members,
+    per_kind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -533,8 +541,8 @@ def _check_header_children_have_episodes(ep: pd.DataFrame, hd: pd.DataFrame) -> 
     out: list[Finding] = []
     for year, header in hd[hd["CHILD"] != ""].groupby(YEAR):
         episodes = ep[ep[YEAR] == year]
-        children = set(header["CHILD"])
-        missing = children - set(episodes["CHILD"])
+        children = distinct(header["CHILD"])
+        missing = children - distinct(episodes["CHILD"])
         if _incomplete(missing, children):
             source = str(episodes[SOURCE].iloc[0]) if len(episodes) else str(header[SOURCE].iloc[0])
             out.append(finding(source, 0, "Header, Episodes", f"{len(missing)} of {len(children)}", "RETURN_INCOMPLETE",
@@ -561,8 +569,9 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
         out.extend(_emit(rows, SOURCE, "DEC", "NOT_CARRIED_FORWARD",
                          f"This episode was open at 31/03/{y} but is not in the {y + 1} return. Assembly closes it "
                          "(see the repairs table); check the next return."))
-        in_care = set(open_y["CHILD"])  # children, not episodes: a date mended in the next return is no gap
-        gone = in_care - set(ep.loc[ep[YEAR] == y + 1, "CHILD"])  # any row of the child's, dated or not
+        in_care = distinct(open_y["CHILD"])  # children, not episodes: a date mended in the next return is no gap
+        nxt_children = distinct(ep.loc[ep[YEAR] == y + 1, "CHILD"])
+        gone = in_care - nxt_children  # any row of the child's, dated or not
         if _incomplete(gone, in_care):
             source = str(usable.loc[usable[YEAR] == y + 1, SOURCE].iloc[0])
             out.append(finding(source, 0, "Episodes", f"{len(gone)} of {len(in_care)}", "RETURN_INCOMPLETE",
@@ -571,7 +580,7 @@ def _check_carried_forward(ep: pd.DataFrame, years: list[int]) -> list[Finding]:
                                "carry every child in care at its start: it looks cut short or filtered, or the "
                                "children's ids changed between the returns. Assembled, they would all leave care on "
                                "31 March. Export the whole return again (with the same ids)."))
-        out.extend(_zeros_changed(gone, set(ep.loc[ep[YEAR] == y + 1, "CHILD"]) - set(ep.loc[ep[YEAR] == y, "CHILD"]),
+        out.extend(_zeros_changed(gone, nxt_children - distinct(ep.loc[ep[YEAR] == y, "CHILD"]),
                                   len(in_care), y, str(usable.loc[usable[YEAR] == y + 1, SOURCE].iloc[0])))
     return out
 
