@@ -564,3 +564,46 @@ def test_a_category_of_the_councils_own_taxonomy_is_forecast_and_costed_as_itsel
         cost_runs(forecast.run_days(), default_unit_costs())
     assert "give the council's unit costs with a weekly cost for it (--unit-costs" in info.value.problems[0].message
 
+
+
+def _assert_same(x, y, where: str) -> None:
+    """Equal bit for bit: arrays, dataclasses and lists of them, field by field."""
+    from dataclasses import fields, is_dataclass
+
+    if isinstance(x, np.ndarray):
+        np.testing.assert_array_equal(x, y, err_msg=where)
+    elif is_dataclass(x):
+        for f in fields(x):
+            _assert_same(getattr(x, f.name), getattr(y, f.name), f"{where}.{f.name}")
+    elif isinstance(x, list):
+        assert len(x) == len(y), where
+        for i, (p, q) in enumerate(zip(x, y, strict=True)):
+            _assert_same(p, q, f"{where}[{i}]")
+    else:
+        assert x == y, where
+
+
+def _same_fit(a: DemandModel, b: DemandModel) -> None:
+    _assert_same(a.params_, b.params_, "params_")
+    pd.testing.assert_frame_equal(a.stock_, b.stock_)
+    assert (a.unknown_dob_, a.fit_window_, a.origin_) == (b.unknown_dob_, b.fit_window_, b.origin_)
+
+
+@pytest.mark.parametrize("uasc", ["include", "exclude", "only"])
+def test_fits_sharing_one_panel_are_the_fits_of_the_history_as_known_at_each_origin(history, uasc):
+    """The backtest's origins share one panel of the whole history. A fit at an origin reads only month ends on
+    or before it, where what became known later (later starts, later ends) changes nobody's state: held bit
+    for bit against a panel prepared as known at each origin, as each fit prepared its own before."""
+    from placecast.model.demand import earliest_origin, select_uasc
+    from placecast.model.panel import Panel, month_end, month_ends
+
+    shared = DemandModel(uasc=uasc).panel(history)
+    first, last = month_end(earliest_origin(history)), month_end(history.census_date)
+    origins = [d for d in month_ends(first, 120) if d <= last][::5]
+    assert len(origins) >= 5
+    for origin in origins:
+        own = Panel(select_uasc(history.episodes, uasc), history.categories(), known_at=origin, label=uasc)
+        _same_fit(DemandModel(uasc=uasc).fit(history, origin.date(), shared),
+                  DemandModel(uasc=uasc).fit(history, origin.date(), own))
+    with pytest.raises(ValueError, match="cannot fit a model of"):
+        DemandModel(uasc="exclude" if uasc != "exclude" else "only").fit(history, ORIGIN, shared)

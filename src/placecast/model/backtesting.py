@@ -165,12 +165,15 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
     rows = []
     census = pd.Timestamp(history.census_date)
     actual = _actuals(episodes, origins, horizons, census, template.categories or history.categories())
+    panel = None  # the history prepared once for every origin's fit
     for origin in origins:
         o = pd.Timestamp(origin)
         reachable = [h for h in horizons if o + pd.offsets.MonthEnd(h) <= census]
         if not reachable:
             continue
-        fitted = DemandModel.from_settings(settings, template.categories).fit(history, origin)
+        model = DemandModel.from_settings(settings, template.categories)
+        panel = panel or model.panel(history)
+        fitted = model.fit(history, origin, panel)
         forecast = fitted.project(max(reachable))
         table = forecast.table().set_index(["date", "category"])
         cats = fitted.categories_

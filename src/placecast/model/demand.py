@@ -21,15 +21,7 @@ import pandas as pd
 
 from placecast.errors import NotFittedError
 from placecast.model.fit import FittedParameters, estimate
-from placecast.model.panel import (
-    AGE_LABELS,
-    month_end,
-    month_end_on_or_before,
-    month_ends,
-    prepare,
-    states_at,
-    transitions,
-)
+from placecast.model.panel import AGE_LABELS, Panel, month_end, month_end_on_or_before, month_ends
 from placecast.model.project import Adjustments, expected_path, simulate_runs
 from placecast.model.settings import ForecastSettings, ModelInputError, check_settings
 from placecast.ssda903.assemble import History
@@ -258,13 +250,23 @@ class DemandModel:
         return (f"DemandModel(window_years={self.window_years}, trend={self.trend!r}, uasc={self.uasc!r}, "
                 f"n_runs={self.n_runs}, random_state={self.random_state})")
 
-    def fit(self, history: History, start: date | None = None) -> DemandModel:
+    def panel(self, history: History) -> Panel:
+        """``history`` prepared for this model's fits (its UASC choice and categories): given to :meth:`fit` at
+        several origins, the history is prepared once and each month end's children read once."""
+        episodes = select_uasc(history.episodes, self.uasc)
+        if episodes.empty:
+            raise ModelInputError("The history has no episodes to fit (after the UASC choice).")
+        return Panel(episodes, self.categories or history.categories(), label=self.uasc)
+
+    def fit(self, history: History, start: date | None = None, panel: Panel | None = None) -> DemandModel:
         """Fit on what was known at ``start`` (default: the history's census date).
 
         Parameters
         ----------
         history : the assembled care history.
         start : the forecast origin; the month end on or before it is used.
+        panel : ``history`` prepared by :meth:`panel` of a model with the same UASC choice and categories,
+            shared by fits at several origins (default: prepared for this fit alone).
 
         Returns
         -------
@@ -273,10 +275,12 @@ class DemandModel:
         """
         self.settings()
         origin = self._origin(history, start)
-        episodes = select_uasc(history.episodes, self.uasc)
-        if episodes.empty:
-            raise ModelInputError("The history has no episodes to fit (after the UASC choice).")
+        if panel is None:
+            panel = self.panel(history)
         categories = self.categories or history.categories()
+        if (panel.label, panel.categories) != (self.uasc, list(categories)):
+            raise ValueError(f"A panel of {panel.label} children in {panel.categories} cannot fit a model of "
+                             f"{self.uasc} children in {categories}.")
         data_start = pd.Timestamp(history.first_day)
         months = int(round(self.window_years * 12))
         first = max(month_end((origin - pd.DateOffset(months=months)).date()), month_end(data_start.date()))
@@ -287,12 +291,12 @@ class DemandModel:
                                   f"{origin.date():%d/%m/%Y}; at least {MIN_FIT_MONTHS} months are needed to fit. "
                                   f"Choose a start on or after {earliest_origin(history):%d/%m/%Y}.")
         dates = month_ends(first, n_dates)
-        ep = prepare(episodes, origin)
-        moves, entrants = transitions(ep, dates, categories)
+        moves, entrants = panel.transitions(dates)
         fitted = estimate(moves, entrants, n_dates - 1, len(categories), self.half_life_months, self.shrinkage,
                           self.trend == "auto")
         self.params_: FittedParameters = replace(fitted, trend_carry=self.trend_carry)
-        self.stock_ = states_at(ep, origin, categories)
+        self.stock_ = panel.states_at(origin)
+        ep = panel.episodes
         in_stock = ep[ep["child_id"].isin(self.stock_["child_id"])].drop_duplicates("child_id")
         self.unknown_dob_ = int(in_stock["dob"].isna().sum())  # each given the median age (model card)
         self.origin_ = origin

@@ -51,9 +51,11 @@ def month_ends(first: pd.Timestamp, count: int) -> list[pd.Timestamp]:
     return [(first + pd.offsets.MonthEnd(k)).normalize() for k in range(count)]
 
 
-def prepare(episodes: pd.DataFrame, known_at: pd.Timestamp) -> pd.DataFrame:
-    """Episodes as they were known at ``known_at``: later starts dropped, later ends censored."""
-    ep = episodes_known_at(episodes[~episodes["short_break"].astype(bool)], known_at)
+def prepare(episodes: pd.DataFrame, known_at: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Episodes as they were known at ``known_at`` (later starts dropped, later ends censored), or all of them
+    as the history has them (None); short breaks left out."""
+    kept = episodes[~episodes["short_break"].astype(bool)]
+    ep = kept.copy() if known_at is None else episodes_known_at(kept, known_at)
     ep["period_start"] = ep.groupby("period_id")["start"].transform("min")
     # A period whose first visible episode is not RNE S began before the data: its true time in care
     # is unknown and usually long, so it is treated as at least LONG_STAY_M months.
@@ -114,43 +116,64 @@ def _frame(snap: dict[str, np.ndarray], codes: pd.Index) -> pd.DataFrame:
                          "period_start": snap["period_start"].astype("datetime64[ns]")})
 
 
-def states_at(ep: pd.DataFrame, day: pd.Timestamp, categories: list[str]) -> pd.DataFrame:
-    """One row per child in care on ``day``: cat (index), age_m, tic_m, uasc, period_start."""
-    arrays = _Arrays(ep, categories)
-    return _frame(arrays.snapshot(day), arrays.child_codes)
+class Panel:
+    """A history's episodes prepared for fitting, as arrays, with their snapshots at month ends kept.
 
-
-def transitions(ep: pd.DataFrame, dates: list[pd.Timestamp], categories: list[str]
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Month-to-month transitions and surviving entrants between consecutive month ends.
-
-    Returns ``(moves, entrants)``. ``moves`` has one row per child in care at a month end that was
-    followed by another: its state then, and ``outcome`` (the category index a month later, -1 for
-    left care, -2 for reached 18: leaving at 18 is handled separately). ``entrants`` has the
-    children in care at a month end whose period began during the month before.
+    One panel serves a fit at any origin up to what its episodes know. A fit at an origin reads snapshots at
+    month ends on or before it, and what became known after the origin (later starts, later ends: see
+    :func:`~placecast.ssda903.assemble.episodes_known_at`) changes nobody's state at those month ends: whose
+    episode covers the day, its category, the child's age, when the period began and whether its start was
+    seen. So the backtest's origins share one panel of the history instead of each preparing it again; a test
+    holds a shared panel's fits to panels prepared as known at each origin.
     """
-    arrays = _Arrays(ep, categories)
-    snaps = [arrays.snapshot(d) for d in dates]
-    n_children = len(arrays.child_codes)
-    moves, entrants = [], []
-    for k in range(len(dates) - 1):
-        a, b = snaps[k], snaps[k + 1]
-        nxt = np.full(n_children, -1, dtype=np.int64)
-        nxt[b["child"]] = b["cat"]
-        outcome = nxt[a["child"]]
-        adult = a["age_m"] + 1 >= ADULT_M
-        outcome = np.where(adult & (outcome == -1), -2, outcome)
-        moves.append({**a, "outcome": outcome, "step": np.full(len(outcome), k)})
-        new = b["period_start"] > np.datetime64(dates[k].date(), "D")
-        entrants.append({key: v[new] for key, v in b.items()} | {"step": np.full(int(new.sum()), k)})
 
-    def combine(parts: list[dict], cols: list[str]) -> pd.DataFrame:
+    def __init__(self, episodes: pd.DataFrame, categories: list[str], known_at: pd.Timestamp | None = None,
+                 label: str = "") -> None:
+        self.episodes = prepare(episodes, known_at)
+        self.categories = list(categories)
+        self.label = label  # which children the episodes are (a model's UASC choice)
+        self._arrays = _Arrays(self.episodes, self.categories)
+        self._snapshots: dict[pd.Timestamp, dict[str, np.ndarray]] = {}
+
+    def snapshot(self, day: pd.Timestamp) -> dict[str, np.ndarray]:
+        """Each child in care at the end of ``day``, as arrays (kept for the next fit that reads that day)."""
+        if day not in self._snapshots:
+            self._snapshots[day] = self._arrays.snapshot(day)
+        return self._snapshots[day]
+
+    def states_at(self, day: pd.Timestamp) -> pd.DataFrame:
+        """One row per child in care on ``day``: cat (index), age_m, tic_m, uasc, period_start."""
+        return _frame(self.snapshot(day), self._arrays.child_codes)
+
+    def transitions(self, dates: list[pd.Timestamp]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Month-to-month transitions and surviving entrants between consecutive month ends.
+
+        Returns ``(moves, entrants)``. ``moves`` has one row per child in care at a month end that was
+        followed by another: its state then, and ``outcome`` (the category index a month later, -1 for
+        left care, -2 for reached 18: leaving at 18 is handled separately). ``entrants`` has the
+        children in care at a month end whose period began during the month before.
+        """
+        snaps = [self.snapshot(d) for d in dates]
+        n_children = len(self._arrays.child_codes)
+        moves, entrants = [], []
+        for k in range(len(dates) - 1):
+            a, b = snaps[k], snaps[k + 1]
+            nxt = np.full(n_children, -1, dtype=np.int64)
+            nxt[b["child"]] = b["cat"]
+            outcome = nxt[a["child"]]
+            adult = a["age_m"] + 1 >= ADULT_M
+            outcome = np.where(adult & (outcome == -1), -2, outcome)
+            moves.append({**a, "outcome": outcome, "step": np.full(len(outcome), k)})
+            new = b["period_start"] > np.datetime64(dates[k].date(), "D")
+            entrants.append({key: v[new] for key, v in b.items()} | {"step": np.full(int(new.sum()), k)})
+        base = ["child", "cat", "age_m", "tic_m", "uasc", "period_start", "step"]
+        return self._combine(moves, [*base, "outcome"]), self._combine(entrants, base)
+
+    def _combine(self, parts: list[dict], cols: list[str]) -> pd.DataFrame:
         if not parts:
             return pd.DataFrame(columns=cols)
         data = {c: np.concatenate([p[c] for p in parts]) for c in cols}
         frame = pd.DataFrame({c: data[c] for c in cols if c != "child"})
-        frame.insert(0, "child_id", arrays.child_codes.take(data["child"]))
+        frame.insert(0, "child_id", self._arrays.child_codes.take(data["child"]))
         return frame
 
-    base = ["child", "cat", "age_m", "tic_m", "uasc", "period_start", "step"]
-    return combine(moves, [*base, "outcome"]), combine(entrants, base)

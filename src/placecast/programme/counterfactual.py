@@ -276,9 +276,12 @@ def backtest_errors(history: History, origin: pd.Timestamp, months: int, unit_co
     starts = pd.date_range(first, origin - pd.offsets.MonthEnd(months), freq="QE-MAR")
     runs = max(settings.runs // 4, 25)
     errors = []
+    panel = None  # the history prepared once for every quarter end's fit
     for start in starts:
         end = start + pd.offsets.MonthEnd(months)
-        model = DemandModel.from_settings(settings.model_copy(update={"runs": runs})).fit(history, start.date())
+        model = DemandModel.from_settings(settings.model_copy(update={"runs": runs}))
+        panel = panel or model.panel(history)
+        model.fit(history, start.date(), panel)
         costs = _window_cost(_costed(model.project(months), unit_costs), start, end)[0]
         spread = float(np.quantile(costs, 0.9) - np.quantile(costs, 0.1)) / 2 / Z80
         actual = float(sum(history_cost(history.episodes, (start + pd.Timedelta(days=1)).date(), end.date(),
