@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from placecast.cli import app
 from placecast.errors import NotFittedError
 from placecast.model import DemandModel, ModelInputError, backtest
+from placecast.model.panel import AGE_LABELS
 from placecast.ssda903 import assemble, validate
 from placecast.ssda903.assemble import History
 
@@ -607,3 +608,38 @@ def test_fits_sharing_one_panel_are_the_fits_of_the_history_as_known_at_each_ori
                   DemandModel(uasc=uasc).fit(history, origin.date(), own))
     with pytest.raises(ValueError, match="cannot fit a model of"):
         DemandModel(uasc="exclude" if uasc != "exclude" else "only").fit(history, ORIGIN, shared)
+
+
+def test_a_forecast_of_some_ages_counts_them_as_they_age_into_and_out_of_the_bands(fitted):
+    """--ages counts only the children of those bands, each by its age in each month: the same runs as every
+    age (no draw differs), so the ages counted and the rest add up to every child, and the ages counted are the
+    forecast by age of those bands, month by month and run by run."""
+    every = fitted.project(18, by_age=True)
+    older = fitted.project(18, ages=["16", "17"], by_age=True)
+    younger = fitted.project(18, ages=["0", "1-4", "5-9", "10-13", "14-15"])
+    assert np.array_equal(older.count_array + younger.count_array, every.count_array)
+    assert np.array_equal(older.count_array.sum(axis=2), every.age_array[:, :, 5:].sum(axis=2))
+    assert np.array_equal(older.age_array[:, :, :5], np.zeros_like(older.age_array[:, :, :5]))
+    # placement-days add up too, but for the few cells the simulation clips at zero (a child turning 18 in the
+    # month of a move takes half the month from its new category)
+    gap = np.abs(older.days_array + younger.days_array - every.days_array).sum()
+    assert gap <= 1e-4 * every.days_array.sum()
+    assert 0 < older.count_array[0, 0].sum() < every.count_array[0, 0].sum()
+    every_band = fitted.project(18, ages=list(AGE_LABELS))
+    assert np.array_equal(every_band.count_array, every.count_array)
+    assert np.array_equal(every_band.days_array, every.days_array)
+    assert older.settings["ages"] == "16, 17" and "ages" not in every.settings
+    with pytest.raises(ModelInputError, match="Monte Carlo only"):
+        fitted.project(6, mode="expected", ages=["16"])
+    with pytest.raises(ModelInputError, match="No age band 18"):
+        fitted.project(6, ages=["18"])
+
+
+def test_an_outturn_is_not_made_from_a_forecast_of_some_ages():
+    from placecast.errors import UnusableInputError
+    from placecast.finance.outturn import check_counts_every_child
+
+    check_counts_every_child("include", "The forecast", "fix it")
+    with pytest.raises(UnusableInputError, match="made of the children aged 16, 17 only, its new demand would leave "
+                                                 "the other ages' cost out of the outturn"):
+        check_counts_every_child("include", "The forecast", "fix it", ["16", "17"])

@@ -402,3 +402,39 @@ def test_the_regional_report_has_the_children_by_age_when_forecast_by_age(region
     assert by_age.rows[-1]["now"] == sum(c.children_now for c in aged.councils)
     assert sum(r["now"] for r in by_age.rows[:-1]) == by_age.rows[-1]["now"]
     assert "region_children_by_age" not in {t.name for t in regional_report(results).tables()}
+
+
+def test_a_region_of_some_ages_counts_its_councils_children_of_those_ages_as_they_age(region_folder, results,
+                                                                                        tmp_path):
+    """Issue 17's filter by age band: with --ages the region counts only its councils' children of those ages
+    (a Regional Care Cooperative planning supported accommodation asks about the 16- and 17-year-olds), each
+    council as it is alone with the same setting; the tables, the report and the settings say so."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    aged = regional_forecast(council_folders([region_folder]), SETTINGS.model_copy(update={"ages": ["16", "17"]}),
+                             default_unit_costs())
+    by_age = regional_forecast(council_folders([region_folder]), SETTINGS, default_unit_costs(), by_age=True)
+    for council, everyone in zip(aged.councils, by_age.councils, strict=True):
+        start = everyone.forecast.age_table().query(f"date == '{results.start.isoformat()}'")
+        assert council.children_now == start[start["age_band"].isin(["16", "17"])]["mean"].sum() > 0
+        assert council.children_now < everyone.children_now
+    assert np.array_equal(aged.region.counts.to_numpy(), sum(c.forecast.counts.to_numpy() for c in aged.councils))
+    result = CliRunner().invoke(app, ["region", str(region_folder), "--out", str(tmp_path / "out"), "--runs", "60",
+                                      "--seed", "5", "--horizon-months", "12", "--backtest-runs", "30",
+                                      "--workers", "0", "--ages", "16,17"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"Region: {sum(c.children_now for c in aged.councils)} children in care (aged 16, 17)" in said
+    assert json.loads((tmp_path / "out" / "forecast_settings.json").read_text())["ages"] == ["16", "17"]
+    table = pd.read_csv(tmp_path / "out" / "region_children.csv", encoding="utf-8-sig")
+    region_now = table[(table["council"] == "Region") & (table["category"] == "total")]["mean"].iloc[0]
+    assert region_now == sum(c.children_now for c in aged.councils)
+    page = (tmp_path / "out" / "report").glob("*.html").__next__().read_text(encoding="utf-8")
+    assert "Children in care aged 16, 17 across the region" in page and "Only the children aged 16, 17" in page
+    bad = CliRunner().invoke(app, ["region", str(region_folder), "--out", str(tmp_path / "bad"), "--ages", "18"])
+    assert bad.exit_code != 0 and "ages.0 must be '0', '1-4', '5-9', '10-13', '14-15', '16' or '17'" in " ".join(
+        str(bad.exception).split())

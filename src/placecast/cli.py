@@ -32,6 +32,7 @@ from placecast.model.settings import (
     DEFAULT_SEED,
     DEFAULT_TREND_CARRY,
     ForecastSettings,
+    ages_words,
     uasc_words,
 )
 from placecast.outputs import write_tables
@@ -287,6 +288,15 @@ def _start_date(text: str | None, option: str) -> date | None:
     raise typer.BadParameter(f"'{text}' is not a date; use YYYY-MM-DD or dd/mm/yyyy.", param_hint=option)
 
 
+AGES_HELP = ("Only the children of these age bands, comma-separated (0, 1-4, 5-9, 10-13, 14-15, 16, 17), each "
+             "counted as it ages into and out of them (default: every age).")
+
+
+def _age_bands(text: str | None) -> list[str] | None:
+    """The age bands of ``--ages`` (checked with the other settings)."""
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
 def _settings(**values: object) -> ForecastSettings:
     """The forecast settings from CLI options, checked by the one rule for each (exit 2 when out of range)."""
     from placecast.model.settings import check_settings
@@ -308,6 +318,7 @@ def forecast(
                                                     "(0: no backtest).")] = DEFAULT_BACKTEST_RUNS,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also write forecast_by_age.csv (children in care "
                                                           "by age band).")] = False,
+    ages: Annotated[str | None, typer.Option(help=AGES_HELP)] = None,
     trend_carry: Annotated[float, typer.Option(help="Share of the fitted trend in entries carried on beyond the "
                                                     "start, 0-1 (default 0: entries stay at their level at "
                                                     "the start, as councils' published starts support; 1: the "
@@ -323,12 +334,12 @@ def forecast(
     from placecast.model import DemandModel, write_forecast
     from placecast.model.card import unknown_ages
     from placecast.model.combine import backtest_summary, plain_words, pooling, projected
-    from placecast.model.settings import few_runs_warning
+    from placecast.model.settings import ages_words, few_runs_warning
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"),
-                         trend_carry=trend_carry)
+                         trend_carry=trend_carry, ages=_age_bands(ages))
     history = load_history(source)
     model = DemandModel.from_settings(settings).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:
@@ -338,8 +349,9 @@ def forecast(
     table = result.table()
     write_forecast(out_dir, model, result, bt, settings)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    out.print(f"Children in care at {model.origin_.date()}: {len(model.stock_):,}; forecast for {last['date']}: "
-              f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
+    who = f" {words}" if (words := ages_words(settings.ages)) else ""
+    out.print(f"Children in care{who} at {model.origin_.date()}: {int(result.count_array[0, 0].sum()):,}; forecast "
+              f"for {last['date']}: {last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if pooling(result):
         out.print(pooling(result))
     _warn(unknown_ages(model), few_runs_warning(runs))
@@ -571,8 +583,9 @@ def _outturn_run_costs(forecast_dir: Path, hist: Any, day: date, rates: Any) -> 
     from placecast.finance.outturn import check_counts_every_child
     from placecast.model.card import check_forecast_is_of, recorded_settings
 
-    check_counts_every_child(recorded_settings(forecast_dir).get("uasc", "include"), f"{forecast_dir}: the "
-                             "forecast", "forecast with --uasc include for the outturn")
+    recorded = recorded_settings(forecast_dir)
+    check_counts_every_child(recorded.get("uasc", "include"), f"{forecast_dir}: the forecast", "forecast with "
+                             "--uasc include for the outturn", recorded.get("ages"))
     if hist is not None:
         check_forecast_is_of(forecast_dir, hist.episodes, day, hist.census_date)
     return cost_runs(_forecast_runs(forecast_dir), rates)
@@ -665,6 +678,7 @@ def region(
     seed: Annotated[int, typer.Option(help="Random seed (each council's own is derived from it).")] = DEFAULT_SEED,
     uasc: Annotated[UascChoice, typer.Option(help="include, exclude or only UASC.")] = UascChoice.include,
     by_age: Annotated[bool, typer.Option("--by-age", help="Also the children in care by age band.")] = False,
+    ages: Annotated[str | None, typer.Option(help=AGES_HELP)] = None,
     combine: Annotated[CombineChoice, typer.Option(help="no-change (default): each council's microsimulation "
                                                         "pooled with 'no change' by its own backtest; none: the "
                                                         "microsimulations alone.")] = CombineChoice.no_change,
@@ -693,7 +707,7 @@ def region(
     from placecast.ssda903 import load_taxonomy
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
-                         backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"))
+                         backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"), ages=_age_bands(ages))
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
     own = _council_costs(council_unit_costs or [])
     with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
@@ -712,7 +726,8 @@ def region(
     _print_council_notes(results)
     table = results.region.table()
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    who = f" ({children})" if (children := uasc_words(settings.uasc)) else ""
+    who = f" ({children})" if (children := "; ".join(filter(None, (uasc_words(settings.uasc),
+                                                                    ages_words(settings.ages))))) else ""
     out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care{who} at "
               f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")

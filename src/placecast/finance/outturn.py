@@ -10,6 +10,7 @@ round once to whole £000.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -134,14 +135,19 @@ def forecast_cost_to_year_end(costed: pd.DataFrame, as_at: date) -> pd.Series:
     return runs.add(window.groupby("run")["cost_pence"].sum() / 100, fill_value=0.0)
 
 
-def check_counts_every_child(uasc: str, where: str, fix: str) -> None:
+def check_counts_every_child(uasc: str, where: str, fix: str, ages: Sequence[str] | None = None) -> None:
     """New demand is the forecast less what is committed, and the actuals and commitments count every child
-    in care: a forecast made with ``uasc`` exclude or only would leave the UASC's whole cost out of the outturn
-    (:class:`UnusableInputError` names ``where`` and says ``fix``)."""
+    in care: a forecast made with ``uasc`` exclude or only would leave the UASC's whole cost out of the outturn,
+    and one of some ``ages`` the other ages' (:class:`UnusableInputError` names ``where`` and says ``fix``)."""
     if uasc != "include":
         raise UnusableInputError(f"{where} must count every child in care: made with uasc {uasc}, its new demand "
                                  "would leave the UASC's cost out of the outturn, whose actuals and commitments "
                                  f"count them all; {fix}.")
+    if ages:
+        raise UnusableInputError(f"{where} must count every child in care: made of the children aged "
+                                 f"{', '.join(ages)} only, its new demand would leave the other ages' cost out of "
+                                 "the outturn, whose actuals and commitments count them all; forecast every age "
+                                 "for the outturn.")
 
 
 def check_data_cover_the_year(data_start: date, as_at: date) -> None:

@@ -15,6 +15,12 @@ from placecast.model.project import ENTRY_WALK_SD, ENTRY_YEAR_SD
 from placecast.model.settings import ForecastSettings
 
 
+def _ages_note(forecast: Forecast) -> str:
+    return (f"- Counts only the children aged {forecast.settings['ages']} ({int(forecast.count_array[0, 0].sum()):,} "
+            "at the start), each by its age in each month as it ages into and out of those bands; every child is "
+            "simulated. The backtest below, and the pooling with \"no change\" it weights, are of every age.")
+
+
 def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:
     """The model card in Markdown: data span, settings, fitted rates and the backtest."""
     s, pooled = forecast.settings, pooling(forecast)
@@ -28,6 +34,7 @@ def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult 
         f"{len(model.stock_):,}.",
         f"- UASC: {model.uasc}. Short breaks (V3/V4) excluded.",
         *([f"- {note}"] if (note := unknown_ages(model)) else []),
+        *([_ages_note(forecast)] if s.get("ages") else []),
         "",
         "## Settings",
         f"- Start {s['origin']}, horizon {s['horizon_months']} months, {s['mode']} with {s['runs']} run(s), "

@@ -10,7 +10,7 @@ DemandModel(...)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -40,6 +40,20 @@ MIN_FIT_MONTHS = 6  # months of history before the origin that a fit needs
 def earliest_origin(history: History) -> date:
     """The first month end a forecast can start from: :data:`MIN_FIT_MONTHS` after the data begin."""
     return month_end((pd.Timestamp(history.first_day) + pd.DateOffset(months=MIN_FIT_MONTHS)).date()).date()
+
+
+def age_mask(ages: Sequence[str] | None) -> np.ndarray | None:
+    """The age bands counted, as a flag per band of :data:`AGE_LABELS` (None: every age).
+
+    >>> age_mask(["16", "17"]).tolist()
+    [False, False, False, False, False, True, True]
+    """
+    if not ages:
+        return None
+    unknown = [a for a in ages if a not in AGE_LABELS]
+    if unknown:
+        raise ModelInputError(f"No age band {', '.join(unknown)}: the bands are {', '.join(AGE_LABELS)}.")
+    return np.isin(AGE_LABELS, list(ages))
 
 
 def select_uasc(episodes: pd.DataFrame, uasc: str) -> pd.DataFrame:
@@ -319,11 +333,17 @@ class DemandModel:
 
     def project(self, horizon_months: int = 24, n_runs: int | None = None, random_state: int | None = None,
                 mode: str = "monte_carlo", progress: Callable[[int], None] | None = None,
-                adjust: Adjustments | None = None, by_age: bool = False) -> Forecast:
+                adjust: Adjustments | None = None, by_age: bool = False, ages: Sequence[str] | None = None
+                ) -> Forecast:
         """Forecast ``horizon_months`` month ends ahead: ``monte_carlo`` (default) or ``expected``.
 
-        ``by_age=True`` also counts the children in care by age band (see :meth:`Forecast.age_table`)."""
+        ``by_age=True`` also counts the children in care by age band (see :meth:`Forecast.age_table`).
+        ``ages`` (age bands of :data:`AGE_LABELS`) counts only the children of those ages, each by its age in
+        each month: every child is simulated, and children age into and out of the bands (Monte Carlo only)."""
         self._check()
+        within = age_mask(ages)
+        if within is not None and mode != "monte_carlo":
+            raise ModelInputError("A forecast of some ages is made by Monte Carlo only: leave out mode='expected'.")
         checked = {"horizon_months": horizon_months}
         if n_runs is not None:
             checked["runs"] = n_runs
@@ -334,18 +354,19 @@ class DemandModel:
         runs = self.n_runs if n_runs is None else n_runs
         settings = {"origin": self.origin_.date().isoformat(), "horizon_months": horizon_months, "mode": mode,
                     "runs": runs if mode == "monte_carlo" else 1, "seed": seed, "uasc": self.uasc,
-                    "trend": self.trend, "trend_carry": self.trend_carry, "window_years": self.window_years}
-        ages = None
+                    "trend": self.trend, "trend_carry": self.trend_carry, "window_years": self.window_years,
+                    **({"ages": ", ".join(ages)} if ages else {})}
+        age_counts = None
         if mode == "expected":
-            ages = np.zeros((1, horizon_months + 1, len(AGE_LABELS))) if by_age else None
-            counts, days = expected_path(self.params_, self.stock_, dim, ages, adjust)
+            age_counts = np.zeros((1, horizon_months + 1, len(AGE_LABELS))) if by_age else None
+            counts, days = expected_path(self.params_, self.stock_, dim, age_counts, adjust)
         elif mode == "monte_carlo":
-            ages = np.zeros((runs, horizon_months + 1, len(AGE_LABELS)), np.int32) if by_age else None
+            age_counts = np.zeros((runs, horizon_months + 1, len(AGE_LABELS)), np.int32) if by_age else None
             counts, days = simulate_runs(self.params_, self.stock_, dim, runs, np.random.default_rng(seed),
-                                         progress, adjust, ages)
+                                         progress, adjust, age_counts, within)
         else:
             raise ModelInputError(f"mode must be monte_carlo or expected, not {mode!r}.")
-        return Forecast.from_arrays(dates, self.categories_, counts, days, settings, ages)
+        return Forecast.from_arrays(dates, self.categories_, counts, days, settings, age_counts)
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from placecast.model.fit import N_AGE, N_TIC, FittedParameters
 from placecast.model.panel import ADULT_M, TIC_EDGES_M, age_band, tic_band
 
 AB_LUT = age_band(np.arange(ADULT_M + 1)).astype(np.int64)
+AGE_BAND_FIRST_MONTH = np.searchsorted(AB_LUT, np.arange(N_AGE))  # each age band's first month of age
 TIC_CAP = 60
 TB_LUT = tic_band(np.arange(TIC_CAP + 1)).astype(np.int64)
 TIC_LAST = int(TIC_EDGES_M[-1])  # months in care from which a child's chances no longer change
@@ -204,8 +205,14 @@ class _Block:
 
     SLOTS = ("category", "uasc", "run_of", "cell_base", "age_time", "month_turns_18")
 
-    def __init__(self, fit: FittedParameters, lay: _Layout, runs: int, rng: np.random.Generator) -> None:
+    def __init__(self, fit: FittedParameters, lay: _Layout, runs: int, rng: np.random.Generator,
+                 within: np.ndarray | None = None) -> None:
         self.lay, self.runs, self.rng = lay, runs, rng
+        # counted only when of these ages (a flag by month of age, from the age bands chosen): the counts and
+        # days are then kept twice, out of and within the ages, each child under the flag of its age during
+        # the month (ages move on only at the month's end)
+        self.within = None if within is None else within[AB_LUT].astype(np.int64)
+        self.n_keys = lay.n_cat * (1 if within is None else 2)
         self.params = RunParameters(fit, runs, rng, sets=max(1, runs * PARAMETER_SETS // 1000), horizon=lay.horizon)
         self.n_cells = self.params.pe.shape[1]
         # one gather per child per month: (chance of leaving, chance of leaving or moving); children who
@@ -228,14 +235,30 @@ class _Block:
         sl["cell_base"][used] = self._cell_base(sl["run_of"][used], sl["uasc"][used], sl["category"][used])
         sl["age_time"][used] = np.tile(lay.start_age_m * lay.stride + lay.start_tic, runs)
         sl["month_turns_18"][used] = np.tile(ADULT_M - 1 - lay.start_age_m, runs)
-        self.current = np.tile(np.bincount(lay.start_cat, minlength=lay.n_cat).astype(np.int64), (runs, 1))
+        start_keys = lay.start_cat if self.within is None else self._flag(lay.start_age_m) * lay.n_cat + lay.start_cat
+        self.current = np.tile(np.bincount(start_keys, minlength=self.n_keys).astype(np.int64), (runs, 1))
+
+    def _flag(self, age_m: np.ndarray) -> np.ndarray:
+        """1 for children of the ages counted, 0 for the others (with no filter, never called)."""
+        assert self.within is not None
+        return self.within[np.minimum(age_m, ADULT_M)]
+
+    def _key(self, run: np.ndarray, category: np.ndarray, age_time: np.ndarray) -> np.ndarray:
+        """Each child's place in the counts: its run and category, and whether of the ages counted."""
+        if self.within is None:
+            return run * self.lay.n_cat + category
+        return (run * 2 + self._flag(age_time // self.lay.stride)) * self.lay.n_cat + category
+
+    def counted(self) -> np.ndarray:
+        """Children in care now by run and category, of the ages counted: (runs, C)."""
+        return self.current if self.within is None else self.current[:, self.lay.n_cat:]
 
     def _cell_base(self, run: np.ndarray, uasc: np.ndarray | int, category: np.ndarray) -> np.ndarray:
         """The first cell of each child's (run, stream, category) block of chances."""
         return run * self.n_cells + (uasc * self.lay.n_cat + category) * self.lay.cells_per_category
 
     def _by_run_category(self, key: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-        return _bincount(key, weights, self.runs * self.lay.n_cat).reshape(self.runs, self.lay.n_cat)
+        return _bincount(key, weights, self.runs * self.n_keys).reshape(self.runs, self.n_keys)
 
     def compact(self, month: int) -> None:
         """Every third month, drop the slots of children who have left once they are a quarter of them."""
@@ -262,7 +285,7 @@ class _Block:
         leaves = draw[event] < p_leave[event]
         leavers, movers = event[leaves], event[~leaves]
         if len(leavers):  # the part of the month after leaving is not in care
-            key = run_of[leavers] * lay.n_cat + category[leavers]
+            key = self._key(run_of[leavers], category[leavers], age_time[leavers])
             month_days -= self._by_run_category(key, (1 - draw[leavers] / p_leave[leavers]) * days_this_month)
             self.current -= self._by_run_category(key, None)
             alive[leavers] = False
@@ -275,7 +298,8 @@ class _Block:
             dest_draw = self.rng.random(len(movers), dtype=np.float32) * dest_cum[:, -1]
             new_cat = np.minimum((dest_draw[:, None] >= dest_cum).sum(axis=1), lay.n_cat - 1).astype(np.int32)
             after = (1 - moved_at) * days_this_month
-            old_key, new_key = mover_runs * lay.n_cat + mover_cats, mover_runs * lay.n_cat + new_cat
+            old_key = self._key(mover_runs, mover_cats, age_time[movers])
+            new_key = self._key(mover_runs, new_cat, age_time[movers])
             month_days -= self._by_run_category(old_key, after)
             month_days += self._by_run_category(new_key, after)
             self.current += self._by_run_category(new_key, None) - self._by_run_category(old_key, None)
@@ -285,19 +309,28 @@ class _Block:
     def age(self, month: int, month_days: np.ndarray, days_this_month: float) -> None:
         """A month older; children turning 18 this month leave care at its middle."""
         n, sl, alive = self.n_used, self.slots, self.alive_all[: self.n_used]
-        sl["age_time"][:n] += self.lay.stride + 1
         adult = np.flatnonzero(sl["month_turns_18"][:n] == month)
         adult = adult[alive[adult]]
         if len(adult):
-            key = sl["run_of"][adult] * self.lay.n_cat + sl["category"][adult]
+            key = self._key(sl["run_of"][adult], sl["category"][adult], sl["age_time"][adult])
             alive[adult] = False
             sl["cell_base"][adult] = self.no_more_events
             month_days -= self._by_run_category(key, np.full(len(adult), days_this_month / 2))
             self.current -= self._by_run_category(key, None)
+        if self.within is not None:  # children whose next month of age is in or out of the ages counted
+            age_m = sl["age_time"][:n] // self.lay.stride
+            flag, after = self._flag(age_m), self._flag(age_m + 1)
+            turning = np.flatnonzero((flag != after) & alive)
+            base = sl["run_of"][turning] * 2 * self.lay.n_cat + sl["category"][turning]
+            self.current += (self._by_run_category(base + after[turning] * self.lay.n_cat, None)
+                             - self._by_run_category(base + flag[turning] * self.lay.n_cat, None))
+        sl["age_time"][:n] += self.lay.stride + 1
 
     def programme_moves(self, adjust: Adjustments, month: int) -> None:
         """The scenario's moves of children between categories (or out of care) at the month end."""
         n = self.n_used
+        if adjust.moves and self.within is not None:
+            raise ValueError("a scenario's moves of children are not counted by age: forecast every age")
         for start_step, from_c, to_c, per_month, hold in adjust.moves:
             if month >= start_step and per_month[month] > 0:
                 self.current += _move_children(self.rng, self.slots, self.alive_all[:n], self.slots["run_of"][:n],
@@ -350,7 +383,7 @@ class _Block:
         sl["month_turns_18"][new_slots] = month + ADULT_M - entrant_age_m
         sl["cell_base"][new_slots] = self._cell_base(entrant_runs, stream, new_cat)
         self.alive_all[new_slots] = True
-        key = entrant_runs * lay.n_cat + new_cat
+        key = self._key(entrant_runs, new_cat, entrant_age_m * lay.stride)
         arrived_for = self.rng.random(n_entrants) * days_this_month  # days in care in the month of entry
         month_days += self._by_run_category(key, arrived_for)
         self.current += self._by_run_category(key, None)
@@ -360,16 +393,23 @@ class _Block:
         sl = self.slots
         live = np.flatnonzero(self.alive_all[: self.n_used])
         band = AB_LUT[np.minimum(sl["age_time"][live] // self.lay.stride, ADULT_M)]
-        return _bincount(sl["run_of"][live] * N_AGE + band, None, self.runs * N_AGE).reshape(self.runs, N_AGE)
+        ages = _bincount(sl["run_of"][live] * N_AGE + band, None, self.runs * N_AGE).reshape(self.runs, N_AGE)
+        return ages if self.within is None else ages * self.within[AGE_BAND_FIRST_MONTH]
 
 
 def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: list[int], runs: int,
                   rng: np.random.Generator, progress=None, adjust: Adjustments | None = None,
-                  age_counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  age_counts: np.ndarray | None = None, within: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo: counts (runs, H+1, C) at each month end and placement-days (runs, H, C).
 
     If ``age_counts`` (an int array of shape (runs, H+1, N_AGE)) is given, it is filled with the
     children in care at each month end by age band (one more pass over the children a month).
+
+    With ``within`` (a bool per age band), only the children of those ages are counted, each by its age in
+    the month (a child's age moves on at the month's end): every child is still simulated, and the draws
+    are the same, so the counts within and without some ages add up to the counts of every child (a test).
+    It costs one more pass over the children a month.
 
     Children are slots in flat arrays (:class:`_Block`): first every run's copy of the children in care at
     the start, then new entrants appended as they arrive. Each month every slot in use is updated with
@@ -391,10 +431,11 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
 
     def run_chunk(block_number: int) -> None:
         rows = slice(block_number * chunk, min(runs, (block_number + 1) * chunk))
-        block = _Block(fit, lay, rows.stop - rows.start, chunk_rngs[block_number])
-        counts[rows, 0] = block.current
+        block = _Block(fit, lay, rows.stop - rows.start, chunk_rngs[block_number], within)
+        counts[rows, 0] = block.counted()
         if age_counts is not None:
-            age_counts[rows, 0] = np.bincount(AB_LUT[lay.start_age_m], minlength=N_AGE)
+            age_counts[rows, 0] = np.bincount(AB_LUT[lay.start_age_m], minlength=N_AGE) * (
+                1 if within is None else within)
         for month in range(horizon):
             days_this_month = float(days_in_month[month])
             block.compact(month)
@@ -403,10 +444,10 @@ def simulate_runs(fit: FittedParameters, stock: pd.DataFrame, days_in_month: lis
             block.age(month, month_days, days_this_month)
             block.programme_moves(adjust, month)
             block.enter(adjust, month, month_days, days_this_month)
-            counts[rows, month + 1] = block.current
+            counts[rows, month + 1] = block.counted()
             if age_counts is not None:
                 age_counts[rows, month + 1] = block.by_age_band()
-            days[rows, month] = month_days
+            days[rows, month] = month_days if within is None else month_days[:, lay.n_cat:]
         if progress is not None:
             progress(block.runs)
 

@@ -17,9 +17,10 @@ placecast.model.settings.ModelSettingsError: DemandModel setting runs must be at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from placecast.errors import UnusableInputError
 from placecast.schema import StrictModel
@@ -29,6 +30,7 @@ Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Random seed: the sa
 HorizonMonths = Annotated[int, Field(ge=1, le=120, description="Months ahead.")]
 BacktestRuns = Annotated[int, Field(ge=0, le=10_000, description="Runs per backtest origin (0: no backtest).")]
 UascChoice = Literal["include", "exclude", "only"]
+AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]  # the model's age bands (panel.AGE_LABELS)
 # the defaults, named once: the settings below and every command's options take them from here
 DEFAULT_RUNS = 1000
 DEFAULT_SEED = 0
@@ -56,6 +58,9 @@ class ForecastSettings(StrictModel):
         fitted line carried on forecast next year's starts worse than the level at the start, at every
         origin (benchmarks/RESULTS.md, "Do councils' trends in entries persist?").
     uasc : include, exclude or only unaccompanied asylum-seeking children.
+    ages : count only the children of these age bands (0, 1-4, 5-9, 10-13, 14-15, 16, 17), each by its age in
+        each month, as they age into and out of them (default: every age). The backtest behind the pooling
+        with "no change" is of every age.
     combine : ``no_change`` (default) pools the microsimulation with "no change", weighted at each horizon by
         each one's error in the council's own backtest (:mod:`placecast.model.combine`; equal weights when
         there is no backtest); ``none`` keeps the microsimulation alone.
@@ -76,7 +81,15 @@ class ForecastSettings(StrictModel):
     trend: Literal["auto", "none"] = "auto"
     trend_carry: Annotated[float, Field(ge=0, le=1)] = DEFAULT_TREND_CARRY
     uasc: UascChoice = "include"
+    ages: Annotated[list[AgeBand] | None, Field(min_length=1)] = None
     combine: Literal["none", "no_change"] = "no_change"
+
+    @field_validator("ages")
+    @classmethod
+    def _each_band_once(cls, ages: list[str] | None) -> list[str] | None:
+        if ages is not None and len(set(ages)) != len(ages):
+            raise ValueError("each age band once")
+        return ages
 
 
 FEW_RUNS = 200  # below it, the bands' bounds rest on a handful of runs each
@@ -92,6 +105,15 @@ def few_runs_warning(runs: int) -> str | None:
         return None
     return (f"With {runs:,} runs, the 5% and 95% bounds of the bands rest on about {max(runs // 20, 1)} run(s) each: "
             f"the bands are rough. Use {DEFAULT_RUNS:,} runs (the default) for figures to rely on.")
+
+
+def ages_words(ages: Sequence[str] | None) -> str:
+    """Which ages a forecast counts, in words for its titles ("" for every age).
+
+    >>> ages_words(["16", "17"]), ages_words(None)
+    ('aged 16, 17', '')
+    """
+    return f"aged {', '.join(ages)}" if ages else ""
 
 
 def uasc_words(uasc: str) -> str:

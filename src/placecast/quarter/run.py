@@ -197,7 +197,7 @@ def _run_quarter(inputs: QuarterInputs, quarter: str | None, progress: Progress)
     check_data_cover_the_year(inputs.history.first_day, as_at)
     inputs.unit_costs.check_in_force(fy_start(as_at), "the days of the quarter's financial year")
     check_counts_every_child(inputs.settings.uasc, "The quarter's forecast", "remove uasc from the forecast "
-                             "settings ('placecast forecast --uasc' forecasts the groups apart)")
+                             "settings ('placecast forecast --uasc' forecasts the groups apart)", inputs.settings.ages)
     progress("Reading the care history as known at the quarter end")
     history, warnings, notes = history_at(inputs.history, as_at)
     warnings += [w for w in (period_warning(inputs.budget.model, as_at),) if w]

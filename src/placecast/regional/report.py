@@ -164,7 +164,8 @@ def regional_report(results: RegionalResults, title: str = "Regional children in
     ends = _year_ends(results)
     first = table[(table["date"] == ends[0].isoformat()) & (table["category"] == "total")] if ends else table.iloc[:0]
     total_now = sum(c.children_now for c in results.councils)
-    headline = [Figure("Children in care across the region", total_now, "int", f"at {results.start:%d/%m/%Y}"),
+    aged = f" aged {ages}" if (ages := results.region.settings.get("ages")) else ""
+    headline = [Figure(f"Children in care{aged} across the region", total_now, "int", f"at {results.start:%d/%m/%Y}"),
                 Figure("Councils", len(results.councils), "int")]
     if not first.empty:
         headline.append(Figure("Forecast at 31 March", float(first["mean"].iloc[0]), "int",
@@ -186,8 +187,12 @@ def regional_report(results: RegionalResults, title: str = "Regional children in
 def _settings_text(results: RegionalResults) -> str:
     """The forecast's settings in words (the first council's seed and origin left out: each council has its
     own seed, and the start is said)."""
-    settings = {k: v for k, v in results.region.settings.items() if k not in ("seed", "origin")}
+    settings = {k: v for k, v in results.region.settings.items() if k not in ("seed", "origin", "ages")}
     said = [f"{k.replace('_', ' ')} {v}" for k, v in settings.items() if not (isinstance(v, str) and " " in v)]
     sentences = [v for v in settings.values() if isinstance(v, str) and " " in v]
+    if ages := results.region.settings.get("ages"):
+        sentences.append(f"Only the children aged {ages} are counted, each by its age in each month as it ages into "
+                         "and out of those bands (every child is simulated); each council's backtest, which weights "
+                         "its pooling with 'no change', is of every age")
     return "settings: " + ", ".join(said) + "".join(f". {s.rstrip('.')}" for s in sentences)
 
