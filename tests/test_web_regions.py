@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from placecast.model.panel import AGE_LABELS
+
 from web_fixtures import PASSWORD, ROLES, login, token
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -214,6 +216,25 @@ def test_the_region_is_forecast_so_far_ahead_with_so_many_runs_from_a_seed(web, 
     for name, value in (("horizon_months", "14"), ("runs", "50"), ("seed", "3")):
         assert re.search(rf'name="{name}" type="number"[^>]*value="{value}"', page), name
     assert '<option value="exclude" selected>' in page
+
+
+def test_the_region_is_forecast_for_the_ages_ticked(web, test_region):
+    """The page's filter by age band (placecast region --ages): only the children of the bands ticked, as the
+    library forecasts them; the page says so and keeps the ticks; a band the form does not offer is refused."""
+    admin = test_region["admin"]
+    r = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "runs": "50", "ages": ["16", "17"]})
+    job = web.wait(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert job.status == "done", job.error
+    page = html.unescape(admin.get(TEST_REGION).text)
+    assert "(24 months ahead, 50 runs, seed 0, children aged 16, 17)." in page
+    alone = _alone(web, runs=50, backtest_runs=50, ages=["16", "17"])
+    now = sum(c.children_now for c in alone.councils)
+    assert f'All children in care</th><td class="num">{now}</td>' in _children_table(page)
+    for band in AGE_LABELS:
+        ticked = re.search(rf'<input type="checkbox" name="ages" value="{re.escape(band)}" checked>', page)
+        assert bool(ticked) == (band in ("16", "17")), band
+    bad = admin.post(TEST_REGION + "/forecast", data={"csrftoken": token(admin), "ages": ["16", "18"]})
+    assert bad.status_code == 400 and 'id="region-ages-error"' in bad.text
 
 
 @pytest.mark.parametrize("given, field, said", [

@@ -26,7 +26,8 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from placecast.errors import PlacecastError, UnusableInputError
-from placecast.model.settings import DEFAULT_HORIZON_MONTHS, DEFAULT_SEED, HorizonMonths, Seed
+from placecast.model.panel import AGE_LABELS
+from placecast.model.settings import DEFAULT_HORIZON_MONTHS, DEFAULT_SEED, AgeBand, HorizonMonths, Seed, ages_words
 from placecast.report.model import Figure, display
 from placecast.schema import StrictModel
 from placecast.store.workspace import Council
@@ -129,6 +130,7 @@ class RegionRun(StrictModel):
     horizon_months: HorizonMonths = DEFAULT_HORIZON_MONTHS
     runs: Annotated[int, Field(ge=20, le=10_000)]
     seed: Seed = DEFAULT_SEED
+    ages: list[AgeBand] | None = None  # only the children of these age bands (none chosen: every age)
 
 
 RUN_FIELDS = tuple(RegionRun.model_fields)
@@ -142,10 +144,11 @@ def run_of(params: dict, default_runs: int) -> RegionRun:
 def run_words(run: RegionRun) -> str:
     """The settings in words, as the page says how a forecast was made.
 
-    >>> run_words(RegionRun(runs=1000))
-    '24 months ahead, 1,000 runs, seed 0'
+    >>> run_words(RegionRun(runs=1000)), run_words(RegionRun(runs=50, ages=["16", "17"]))
+    ('24 months ahead, 1,000 runs, seed 0', '24 months ahead, 50 runs, seed 0, children aged 16, 17')
     """
-    return f"{run.horizon_months} months ahead, {run.runs:,} runs, seed {run.seed}"
+    return f"{run.horizon_months} months ahead, {run.runs:,} runs, seed {run.seed}" + (
+        f", children {ages_words(run.ages)}" if run.ages else "")
 
 
 def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
@@ -170,7 +173,7 @@ def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
                   beds=_beds_rows(request, region), capacity_errors=capacity_errors or [],
                   run_values={"uasc": params.get("uasc", "include"), "by_age": bool(params.get("by_age")),
                               **last.model_dump(), **(run_given or {})}, run_errors=run_errors or {},
-                  run_made=run_words(last) if done is not None else None)
+                  run_made=run_words(last) if done is not None else None, age_bands=AGE_LABELS)
 
 
 UASC = {"include": "every child", "exclude": "without unaccompanied asylum-seeking children",
@@ -190,7 +193,10 @@ def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("r
     if uasc not in UASC:
         raise HTTPException(400, f"'{uasc}' is not a choice of children: {', '.join(UASC)}.")
     st = state(request)
-    given = {k: str(form[k]).strip() for k in RUN_FIELDS if str(form.get(k, "")).strip()}
+    given: dict[str, object] = {k: str(form[k]).strip() for k in RUN_FIELDS if k != "ages" and
+                                str(form.get(k, "")).strip()}
+    if ages := [str(a) for a in form.getlist("ages")]:
+        given["ages"] = ages
     by_age = form.get("by_age") == "on"
     try:
         run = run_of(given, st.settings.runs)
@@ -362,7 +368,7 @@ def region_forecast(ctx: jobs.Context) -> dict:
                  + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
     results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs,
                                 progress=ctx.progress, by_age=bool(ctx.params.get("by_age")))
-    who = f" ({uasc_words(uasc)})" if uasc_words(uasc) else ""
+    who = f" ({words})" if (words := "; ".join(filter(None, (uasc_words(uasc), ages_words(run.ages))))) else ""
     report = regional_report(results, f"{ctx.region}: children in care forecast{who}", ctx.region, PRICING, CATCH_UP)
     if left:
         report.warnings.append(f"Left out of the region, with no returns assembled yet: {', '.join(left)} (upload "
