@@ -212,6 +212,8 @@ class _Block:
         # days are then kept twice, out of and within the ages, each child under the flag of its age during
         # the month (ages move on only at the month's end)
         self.within = None if within is None else within[AB_LUT].astype(np.int64)
+        # the months of age at which a child turns into or out of the ages counted
+        self.flips = None if self.within is None else np.r_[False, self.within[1:] != self.within[:-1]]
         self.n_keys = lay.n_cat * (1 if within is None else 2)
         self.params = RunParameters(fit, runs, rng, sets=max(1, runs * PARAMETER_SETS // 1000), horizon=lay.horizon)
         self.n_cells = self.params.pe.shape[1]
@@ -317,13 +319,15 @@ class _Block:
             sl["cell_base"][adult] = self.no_more_events
             month_days -= self._by_run_category(key, np.full(len(adult), days_this_month / 2))
             self.current -= self._by_run_category(key, None)
-        if self.within is not None:  # children whose next month of age is in or out of the ages counted
-            age_m = sl["age_time"][:n] // self.lay.stride
-            flag, after = self._flag(age_m), self._flag(age_m + 1)
-            turning = np.flatnonzero((flag != after) & alive)
+        if self.within is not None and self.flips is not None:
+            # the children whose next month of age turns them into or out of the ages counted (each one's age
+            # from the month of its 18th birthday: no division per child)
+            next_age = np.clip(month + ADULT_M - sl["month_turns_18"][:n], 0, ADULT_M)
+            turning = np.flatnonzero(self.flips[next_age] & alive)
+            after = self.within[next_age[turning]]
             base = sl["run_of"][turning] * 2 * self.lay.n_cat + sl["category"][turning]
-            self.current += (self._by_run_category(base + after[turning] * self.lay.n_cat, None)
-                             - self._by_run_category(base + flag[turning] * self.lay.n_cat, None))
+            self.current += (self._by_run_category(base + after * self.lay.n_cat, None)
+                             - self._by_run_category(base + (1 - after) * self.lay.n_cat, None))
         sl["age_time"][:n] += self.lay.stride + 1
 
     def programme_moves(self, adjust: Adjustments, month: int) -> None:
