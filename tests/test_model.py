@@ -8,6 +8,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from placecast.cli import app
@@ -355,8 +357,8 @@ def test_children_turning_18_leave_in_the_month_of_their_birthday(history):
     params = copy.deepcopy(model.params_)
     params.exit_a[:] = 1e-9  # nobody leaves or moves except at 18, and nobody enters
     params.move_a[:] = 1e-9
-    for st in params.streams:
-        st.coef[0] = -50.0
+    for stream in params.streams:
+        stream.coef[0] = -50.0
     stock = pd.DataFrame({"cat": [0, 1, 2], "age_m": [ADULT_M - 1, ADULT_M - 3, 100], "tic_m": [5, 5, 5],
                           "uasc": [False, False, False]})
     counts, days = simulate_runs(params, stock, [30] * 4, 5, np.random.default_rng(0))
@@ -643,3 +645,16 @@ def test_an_outturn_is_not_made_from_a_forecast_of_some_ages():
     with pytest.raises(UnusableInputError, match="made of the children aged 16, 17 only, its new demand would leave "
                                                  "the other ages' cost out of the outturn"):
         check_counts_every_child("include", "The forecast", "fix it", ["16", "17"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(chosen=st.sets(st.sampled_from(AGE_LABELS), min_size=1, max_size=len(AGE_LABELS) - 1),
+       seed=st.integers(0, 2**32 - 1), months=st.integers(1, 30))
+def test_any_ages_counted_and_the_rest_add_up_to_every_child(fitted, chosen, seed, months):
+    """For any bands, seed and horizon: the same runs, split by age, add up to every child."""
+    ages = sorted(chosen, key=AGE_LABELS.index)
+    rest = [a for a in AGE_LABELS if a not in chosen]
+    every = fitted.project(months, n_runs=20, random_state=seed)
+    part = fitted.project(months, n_runs=20, random_state=seed, ages=ages)
+    other = fitted.project(months, n_runs=20, random_state=seed, ages=rest)
+    assert np.array_equal(part.count_array + other.count_array, every.count_array)
