@@ -32,8 +32,7 @@ from placecast.model.settings import (
     DEFAULT_SEED,
     DEFAULT_TREND_CARRY,
     ForecastSettings,
-    ages_words,
-    uasc_words,
+    children_words,
 )
 from placecast.outputs import write_tables
 
@@ -726,8 +725,7 @@ def region(
     _print_council_notes(results)
     table = results.region.table()
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    who = f" ({children})" if (children := "; ".join(filter(None, (uasc_words(settings.uasc),
-                                                                    ages_words(settings.ages))))) else ""
+    who = f" ({children})" if (children := children_words(settings.uasc, settings.ages)) else ""
     out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care{who} at "
               f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
               f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
@@ -841,7 +839,8 @@ def costs(
 
     runs = _forecast_runs(forecast_dir)
     recorded = Path(forecast_dir) / FORECAST_SETTINGS  # which children, from when: kept beside the costs
-    children = uasc_words(str(recorded_settings(forecast_dir).get("uasc", "include")))
+    recorded_for = recorded_settings(forecast_dir)
+    children = children_words(str(recorded_for.get("uasc", "include")), recorded_for.get("ages"))
     who = f", {children}" if children else ""
     rates = _priced_by(unit_costs, "the forecast's costs")
     first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)

@@ -116,6 +116,15 @@ def ages_words(ages: Sequence[str] | None) -> str:
     return f"aged {', '.join(ages)}" if ages else ""
 
 
+def children_words(uasc: str, ages: Sequence[str] | None) -> str:
+    """Which children a forecast counts, by UASC and by age, in words for its titles ("" for every child).
+
+    >>> children_words("only", ["16", "17"]), children_words("include", None)
+    ('UASC only; aged 16, 17', '')
+    """
+    return "; ".join(filter(None, (uasc_words(uasc), ages_words(ages))))
+
+
 def uasc_words(uasc: str) -> str:
     """Which children a forecast made with ``uasc`` counts, in words for its titles ("" for every child).
 

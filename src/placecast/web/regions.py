@@ -353,7 +353,7 @@ def region_forecast(ctx: jobs.Context) -> dict:
     """The job: every council of the region whose returns are assembled, forecast from their common start,
     summed run by run, and the regional report written; kept whole or not at all."""
     from placecast.finance.unit_costs import default_unit_costs
-    from placecast.model.settings import ForecastSettings, uasc_words
+    from placecast.model.settings import ForecastSettings, children_words
     from placecast.regional.report import regional_report
     from placecast.regional.run import regional_forecast
     from placecast.report import write_report
@@ -368,7 +368,7 @@ def region_forecast(ctx: jobs.Context) -> dict:
                  + (f" ({', '.join(left)} left out: no returns assembled yet)" if left else ""))
     results = regional_forecast(folders, settings, default_unit_costs(), capacity=capacity, own_costs=own_costs,
                                 progress=ctx.progress, by_age=bool(ctx.params.get("by_age")))
-    who = f" ({words})" if (words := "; ".join(filter(None, (uasc_words(uasc), ages_words(run.ages))))) else ""
+    who = f" ({words})" if (words := children_words(uasc, run.ages)) else ""
     report = regional_report(results, f"{ctx.region}: children in care forecast{who}", ctx.region, PRICING, CATCH_UP)
     if left:
         report.warnings.append(f"Left out of the region, with no returns assembled yet: {', '.join(left)} (upload "
