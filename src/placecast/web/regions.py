@@ -123,9 +123,9 @@ def region_page(request: Request, key: str, user: SignedIn = Depends(need("view"
 
 
 class RegionRun(StrictModel):
-    """How far ahead, with how many runs and from which seed the page's form forecasts a region: the settings of
-    ``placecast region`` of the same names. Runs are bounded as the server's own are (``PLACECAST_WEB_RUNS``):
-    every council of the region is simulated that many times."""
+    """How far ahead, with how many runs, from which seed and of which ages the page's form forecasts a region:
+    the settings of ``placecast region`` of the same names. Runs are bounded as the server's own are
+    (``PLACECAST_WEB_RUNS``): every council of the region is simulated that many times."""
 
     horizon_months: HorizonMonths = DEFAULT_HORIZON_MONTHS
     runs: Annotated[int, Field(ge=20, le=10_000)]
@@ -184,8 +184,8 @@ UASC = {"include": "every child", "exclude": "without unaccompanied asylum-seeki
 def forecast_region(request: Request, key: str, user: SignedIn = Depends(need("reports")),
                     form: FormData = Depends(form_of)) -> Response:
     """Forecast the region in the background (analysts, finance and administrators who see all its councils),
-    of every child, without UASC or of UASC only, so many months ahead with so many runs from a seed (a setting
-    out of bounds is said by its field, and nothing is queued)."""
+    of every child, without UASC or of UASC only, of every age or of the bands ticked, so many months ahead with
+    so many runs from a seed (a setting out of bounds is said by its field, and nothing is queued)."""
     from placecast.web.scenarios import field_errors
 
     region = region_of(request, key, user)
