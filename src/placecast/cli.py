@@ -349,7 +349,7 @@ def forecast(
     write_forecast(out_dir, model, result, bt, settings)
     last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
     who = f" {words}" if (words := ages_words(settings.ages)) else ""
-    out.print(f"Children in care{who} at {model.origin_.date()}: {int(result.count_array[0, 0].sum()):,}; forecast "
+    out.print(f"Children in care{who} at {model.origin_.date()}: {result.children_at_start:,}; forecast "
               f"for {last['date']}: {last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
     if pooling(result):
         out.print(pooling(result))
@@ -839,8 +839,8 @@ def costs(
 
     runs = _forecast_runs(forecast_dir)
     recorded = Path(forecast_dir) / FORECAST_SETTINGS  # which children, from when: kept beside the costs
-    recorded_for = recorded_settings(forecast_dir)
-    children = children_words(str(recorded_for.get("uasc", "include")), recorded_for.get("ages"))
+    made_with = recorded_settings(forecast_dir)
+    children = children_words(str(made_with.get("uasc", "include")), made_with.get("ages"))
     who = f", {children}" if children else ""
     rates = _priced_by(unit_costs, "the forecast's costs")
     first_month = date.fromisoformat(str(runs["month_end"].min())[:10]).replace(day=1)

@@ -16,7 +16,7 @@ from placecast.model.settings import ForecastSettings
 
 
 def _ages_note(forecast: Forecast) -> str:
-    return (f"- Counts only the children aged {forecast.settings['ages']} ({int(forecast.count_array[0, 0].sum()):,} "
+    return (f"- Counts only the children aged {forecast.settings['ages']} ({forecast.children_at_start:,} "
             "at the start), each by its age in each month as it ages into and out of those bands; every child is "
             "simulated. The backtest below, and the pooling with \"no change\" it weights, are of every age.")
 

@@ -123,6 +123,11 @@ class Forecast:
                             coords={"month_end": self.month_ends, "age_band": AGE_LABELS})
 
     @property
+    def children_at_start(self) -> int:
+        """The children in care at the origin that the forecast counts (the same in every run)."""
+        return int(self.count_array[0, 0].sum())
+
+    @property
     def runs(self) -> int:
         """The number of Monte Carlo runs."""
         return int(self.count_array.shape[0])

@@ -8,14 +8,16 @@ and whether the child is an unaccompanied asylum-seeking child. Short breaks are
 from __future__ import annotations
 
 from datetime import date
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
+from placecast.model.settings import AgeBand
 from placecast.ssda903.assemble import episodes_known_at
 
 AGE_EDGES_M = np.array([0, 12, 60, 120, 168, 192, 204])  # <1, 1-4, 5-9, 10-13, 14-15, 16, 17
-AGE_LABELS = ["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]
+AGE_LABELS = list(get_args(AgeBand))  # "0", "1-4", "5-9", "10-13", "14-15", "16", "17": the settings' own
 TIC_EDGES_M = np.array([0, 3, 6, 12, 24])  # <3 months, 3-6, 6-12, 12-24, 24+
 ADULT_M = 216
 LONG_STAY_M = 24

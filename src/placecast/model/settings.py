@@ -30,7 +30,7 @@ Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Random seed: the sa
 HorizonMonths = Annotated[int, Field(ge=1, le=120, description="Months ahead.")]
 BacktestRuns = Annotated[int, Field(ge=0, le=10_000, description="Runs per backtest origin (0: no backtest).")]
 UascChoice = Literal["include", "exclude", "only"]
-AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]  # the model's age bands (panel.AGE_LABELS)
+AgeBand = Literal["0", "1-4", "5-9", "10-13", "14-15", "16", "17"]  # the model's age bands (panel.AGE_EDGES_M)
 # the defaults, named once: the settings below and every command's options take them from here
 DEFAULT_RUNS = 1000
 DEFAULT_SEED = 0

@@ -72,7 +72,7 @@ def _council_task(settings: ForecastSettings, start: date | None, by_age: bool, 
     own = settings.model_copy(update={"seed": seed})
     model = DemandModel.from_settings(own).fit(history, start)
     forecast, _ = projected(model, history, own, settings.horizon_months, by_age)
-    return name, history.census_date, int(forecast.count_array[0, 0].sum()), errors, warnings, forecast
+    return name, history.census_date, forecast.children_at_start, errors, warnings, forecast
 
 
 def summed(forecasts: list[Forecast]) -> Forecast:

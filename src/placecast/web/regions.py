@@ -136,6 +136,16 @@ class RegionRun(StrictModel):
 RUN_FIELDS = tuple(RegionRun.model_fields)
 
 
+def _bounds(name: str) -> tuple[int, int]:
+    """A numeric setting's least and greatest values, as RegionRun checks them (the form's min and max)."""
+    meta = RegionRun.model_fields[name].metadata
+    return next(m.ge for m in meta if hasattr(m, "ge")), next(m.le for m in meta if hasattr(m, "le"))
+
+
+RUN_NUMBERS = [(name, label, *_bounds(name)) for name, label in (
+    ("horizon_months", "Months ahead"), ("runs", "Monte Carlo runs (each council)"), ("seed", "Random seed"))]
+
+
 def run_of(params: dict, default_runs: int) -> RegionRun:
     """A region job's settings from its parameters (a job queued before they were asked has none of them)."""
     return RegionRun.model_validate({"runs": default_runs, **{k: params[k] for k in RUN_FIELDS if k in params}})
@@ -173,7 +183,8 @@ def _show(request: Request, region: Region, user: SignedIn, status: int = 200,
                   beds=_beds_rows(request, region), capacity_errors=capacity_errors or [],
                   run_values={"uasc": params.get("uasc", "include"), "by_age": bool(params.get("by_age")),
                               **last.model_dump(), **(run_given or {})}, run_errors=run_errors or {},
-                  run_made=run_words(last) if done is not None else None, age_bands=AGE_LABELS)
+                  run_made=run_words(last) if done is not None else None, age_bands=AGE_LABELS,
+                  run_numbers=RUN_NUMBERS)
 
 
 UASC = {"include": "every child", "exclude": "without unaccompanied asylum-seeking children",
