@@ -631,3 +631,42 @@ def test_the_record_of_a_report_from_returns_fingerprints_every_table_file_it_re
     recorded = _history(config)["returns"]
     assert recorded[str(year / "return.xml")] == fingerprint(year / "return.xml")
     assert {Path(f).parent.name for f in recorded} == {"2023", "2024", "2025"}
+
+
+def _fresh_bundle(monkeypatch, folder: Path, built: list[str]) -> str:
+    """The report's Vega script with the cache folder at ``folder``; each build by vl-convert is counted."""
+    import vl_convert
+
+    from placecast.report import html
+
+    monkeypatch.setenv("PLACECAST_CACHE_DIR", str(folder))
+    monkeypatch.setattr(vl_convert, "javascript_bundle", lambda: built.append("built") or "vega();\n// £ ✓")
+    html._bundle.cache_clear()
+    try:
+        return html.javascript_bundle()
+    finally:
+        html._bundle.cache_clear()
+
+
+def test_the_vega_script_is_built_once_per_version_and_then_read_from_the_cache(monkeypatch, tmp_path):
+    from importlib.metadata import version
+
+    built: list[str] = []
+    assert _fresh_bundle(monkeypatch, tmp_path / "cache", built) == "vega();\n// £ ✓"
+    kept = tmp_path / "cache" / f"vega-bundle-{version('vl-convert-python')}.js"
+    assert kept.read_bytes() == "vega();\n// £ ✓".encode()  # byte for byte: no line endings translated
+    assert _fresh_bundle(monkeypatch, tmp_path / "cache", built) == "vega();\n// £ ✓"
+    assert built == ["built"]  # the second process read it
+    assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # no temporary file left behind
+    kept.write_bytes(b"\xff\xfe broken")  # a cache that cannot be read is built again and replaced
+    assert _fresh_bundle(monkeypatch, tmp_path / "cache", built) == "vega();\n// £ ✓"
+    assert built == ["built", "built"] and kept.read_bytes() == "vega();\n// £ ✓".encode()
+
+
+def test_a_cache_folder_that_cannot_be_written_is_built_around(monkeypatch, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    built: list[str] = []
+    assert _fresh_bundle(monkeypatch, blocked / "cache", built) == "vega();\n// £ ✓"
+    assert _fresh_bundle(monkeypatch, blocked / "cache", built) == "vega();\n// £ ✓"
+    assert built == ["built", "built"] and blocked.read_text() == "not a folder"

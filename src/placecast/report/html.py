@@ -8,12 +8,16 @@ print version (for the PDF) has only the SVG.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from datetime import datetime
 from functools import lru_cache
 from html import escape
 from importlib import resources
+from pathlib import Path
 
 from placecast.report.model import Chart, Report, Table, Text, display
 
@@ -42,11 +46,47 @@ def render_charts(report: Report) -> None:
             chart.svg = chart_svg(chart)
 
 
+def cache_dir() -> Path:
+    """Placecast's cache folder: ``PLACECAST_CACHE_DIR``, else the user's cache folder for Placecast (on Linux
+    ``~/.cache/placecast``). It holds only what can be made again (no council data)."""
+    import platformdirs
+
+    return Path(os.environ.get("PLACECAST_CACHE_DIR") or platformdirs.user_cache_dir("placecast", appauthor=False))
+
+
 @lru_cache(maxsize=1)
 def _bundle() -> str:
+    """The Vega libraries as one script. vl-convert builds it afresh in each process (1.5-2.5 s), so the first
+    build for a version of vl-convert is kept in the cache folder and later runs read it; a cache that cannot
+    be read or written is built around, never an error."""
+    from importlib.metadata import version
+
     import vl_convert as vlc
 
-    return vlc.javascript_bundle()  # type: ignore[call-arg]
+    path = cache_dir() / f"vega-bundle-{version('vl-convert-python')}.js"
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    text: str = vlc.javascript_bundle()  # type: ignore[call-arg]
+    _keep(path, text.encode("utf-8"))
+    return text
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed into place), quietly skipping
+    a folder that cannot be written."""
+    part = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, part = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(part, path)
+    except OSError:
+        if part is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
 
 
 def _css() -> str:
