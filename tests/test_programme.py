@@ -78,7 +78,8 @@ def test_savings_phased_per_year_add_up_and_statuses_set_the_rag():
     from placecast.programme.files import PlanFile
     from placecast.programme.plan import plan_from_model
 
-    model = PlanFile.model_validate({"savings": [{"units": "£000", "phasing_per_year": {"2025/26": 100, "2026/27": 50},
+    model = PlanFile.model_validate({"savings": [{"units": "£000", "full_year_saving": 150,
+                                                  "phasing_per_year": {"2025/26": 100, "2026/27": 50},
                                                   "lines": [
         {"amount": 60, "recurrent": True, "year": "2025/26", "status": "delivered"},
         {"amount": 40, "recurrent": False, "year": "2025/26", "status": "at risk"},
@@ -154,13 +155,23 @@ def test_full_year_effect_is_twelve_months_never_less_than_an_in_year_figure():
      "2", "realised[0].intervention"),
     ("realised:\n  - {child: a, date: 2024-06-01, weekly_before: 100, weekly_after: 0}\n", "2",
      "realised[0].intervention"),
-    ("savings:\n  - {name: s, units: £000, lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n",
-     "2", "savings[0].lines[0].recurrent"),
+    ("savings:\n  - {name: s, units: £000, full_year_saving: 5, phasing: {2019/20: 5},\n"
+     "     lines: [{name: l, amount: 5, recurrent: maybe, year: 2019/20}]}\n", "3", "savings[0].lines[0].recurrent"),
     ("budget: {}\n", "1", "budget"),
     # a financial year written another way was a phasing no line matched: 0 planned and Red, with exit 0
-    ("savings:\n  - name: s\n    units: £000\n    phasing: {2025-26: 900}\n", "4", "savings[0].phasing.2025-26"),
-    ("savings:\n  - {name: s, units: £, lines: [{name: l, amount: 5, recurrent: true, year: 2025-26}]}\n", "2",
-     "savings[0].lines[0].year"),
+    ("savings:\n  - name: s\n    units: £000\n    full_year_saving: 900\n    phasing: {2025-26: 900}\n", "5",
+     "savings[0].phasing.2025-26"),
+    ("savings:\n  - {name: s, units: £, full_year_saving: 5, phasing: {2025/26: 5},\n"
+     "     lines: [{name: l, amount: 5, recurrent: true, year: 2025-26}]}\n", "3", "savings[0].lines[0].year"),
+    # a savings programme with no phasing made a table of no years (and the report stopped with a traceback)
+    ("savings:\n  - {name: s, units: £000, full_year_saving: 900}\n", "2", "savings[0]"),
+    # a key written with no value was read as left out: realised avoidance, or the revised cash limit, not shown
+    ("title: p\napproved:\nplanned: {Step-down: 250000}\n", "2", "approved"),
+    ("savings:\n  - {name: s, units: £000, cash_limit: , full_year_saving: 5, phasing: {2025/26: 5}}\n", "2",
+     "savings[0].cash_limit"),
+    # a full-year saving left out was read as 0: the revised cash limit was the cash limit itself
+    ("savings:\n  - {name: s, units: £000, cash_limit: 7319, phasing: {2025/26: 900}}\n", "2",
+     "savings[0].full_year_saving"),
     # an intervention whose name Placecast does not know was left untracked ('N/A')
     ("planned: {Stepdown: 250000, Reunification: 600000}\n", "1", "planned.Stepdown"),
 ])
@@ -269,6 +280,16 @@ def test_planned_amounts_too_small_to_be_pounds_a_year_are_said(tmp_path):
     p.write_text("approved: 2025-04-01\nplanned: {Step-down: 250000, Reunification: 0}\n", encoding="utf-8")
     assert read_plan(p).warnings() == []
 
+
+
+def test_planned_avoidance_without_an_approval_date_is_said(tmp_path):
+    """An approval date left out dropped realised avoidance from the quarterly report without a word."""
+    p = tmp_path / "plan.yaml"
+    p.write_text("planned: {Step-down: 250000}\n", encoding="utf-8")
+    (warning,) = read_plan(p).warnings()
+    assert "no approval date: realised avoidance is not measured" in warning and "approved: YYYY-MM-DD" in warning
+    p.write_text("milestones:\n  - {project: P, milestone: M, due: 2025-01-31, status: complete}\n", encoding="utf-8")
+    assert read_plan(p).warnings() == []  # nothing to measure: no approval needed
 
 def test_a_move_logged_twice_is_refused_and_one_before_approval_is_said(tmp_path):
     """A log row copied twice was checked against the history twice and counted twice as evidence; a move

@@ -336,7 +336,7 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
 
 
 def _shown(value: object) -> str:
-    if isinstance(value, dict | list):
+    if value is None or isinstance(value, dict | list):
         return ""
     return str(value)[:60]
 
@@ -403,6 +403,17 @@ def located(file: str, lines: dict[Loc, int], loc: Loc, value: object, message: 
     return LocatedProblem(file, _line_of(lines, loc), _key_path(loc), _shown(value), message)
 
 
+def empty_keys(file: str, lines: dict[Loc, int], loc: Loc, item: BaseModel,
+               fixes: dict[str, str]) -> list[LocatedProblem]:
+    """Keys of ``item`` (read at ``loc``) written with no value (``forecast_net_expenditure:`` and nothing after
+    it), each a problem: a key left empty is a figure forgotten, which must not be read as the key left out
+    (a line shown at budget, a movement not shown). ``fixes`` says, by key, what leaving it out would mean."""
+    return [located(file, lines, (*loc, key), "", f"{key} has no value: write it (0 for none), or remove the key"
+                    f"{' (' + fixes[key] + ')' if key in fixes else ''}.")
+            for key in sorted(item.model_fields_set, key=list(type(item).model_fields).index)
+            if getattr(item, key) is None]
+
+
 def unknown_among(file: str, lines: dict[Loc, int], loc: Loc, name: str, allowed: Sequence[str], what: str
                   ) -> LocatedProblem:
     """A name at ``loc`` that is none of ``allowed``: located, with the nearest one and the list to choose from."""
@@ -423,6 +434,29 @@ def check_columns(header: Sequence[str], model: type[BaseModel], file: str, line
             problems.append(LocatedProblem(file, line, name, name, f"unknown column '{name}'{hint} Expected "
                                            f"columns: {', '.join(allowed)}."))
     return problems
+
+
+def unnamed_cells(table: Sequence[Sequence[object]], model: type[BaseModel], file: str, prefix: str = ""
+                  ) -> list[LocatedProblem]:
+    """Values under no column name in a table whose first row is its header: below a blank header cell, or
+    beyond the header's last cell. Each such column is a problem at its first value (read by name, its values
+    were dropped without a word: a target column whose header was deleted rated nothing); a column blank all
+    the way down, as spreadsheets save, is no problem. Lines are numbered from 1 at the header, after
+    ``prefix`` ("line " where the file's other problems say so)."""
+    from openpyxl.utils import get_column_letter
+
+    if not table:
+        return []
+    header = [str(h or "").strip() for h in table[0]]
+    allowed = ", ".join(f.alias or n for n, f in model.model_fields.items())
+    found: dict[int, LocatedProblem] = {}
+    for n, row in enumerate(table[1:], start=2):
+        for i, value in enumerate(row):
+            if (i >= len(header) or not header[i]) and str(value or "").strip() and i not in found:
+                found[i] = LocatedProblem(file, f"{prefix}{n}", get_column_letter(i + 1), str(value)[:60],
+                                          f"a value in a column with no name in the header row: name the column "
+                                          f"({allowed}) or delete it.")
+    return [found[i] for i in sorted(found)]
 
 
 # name -> (module, class, what the file is); printed by `placecast schema NAME`

@@ -226,7 +226,8 @@ class SavingsFile(StrictModel):
                              "amounts are.")
     cash_limit: Money | None = Field(None, description="The cash limit the saving is made against (left out: no "
                                      "revised cash limit is shown).")
-    full_year_saving: Money = Decimal(0)
+    full_year_saving: Money = Field(description="The saving in a full year once every line is delivered (write 0 "
+                                    "for none): the cash limit less it is the revised cash limit.")
     phasing: dict[FinancialYear, Money] = Field(default_factory=dict, description="The cumulative saving "
                                                 "required by each year, like 2025/26.")
     phasing_per_year: dict[FinancialYear, Money] = Field(default_factory=dict, description="Or the saving "
@@ -239,6 +240,9 @@ class SavingsFile(StrictModel):
     def _one_phasing(self) -> SavingsFile:
         if self.phasing and self.phasing_per_year:
             raise ValueError("give the phasing one way: phasing (cumulative) or phasing_per_year (each year's own)")
+        if not self.phasing and not self.phasing_per_year:
+            raise ValueError("give the saving required by year: phasing (cumulative, like {2025/26: 900, 2026/27: "
+                             "1500}) or phasing_per_year (each year's own)")
         return self
 
     def cumulative_phasing(self) -> dict[str, Decimal]:

@@ -18,7 +18,7 @@ from placecast.programme.files import PlanFile, RealisedEventFile
 from placecast.programme.invest_to_save import InvestToSave
 from placecast.programme.levers import OUT_OF_CARE, intervention_key
 from placecast.programme.savings import Milestone, SavingsLine, SavingsProgramme
-from placecast.schema import load_file, located
+from placecast.schema import empty_keys, load_file, located
 
 
 class PlanFileError(LocatedInputError):
@@ -44,9 +44,10 @@ class Plan:
 
     def warnings(self) -> list[str]:
         """Planned amounts too small to be pounds a year (250 for £250k): the plan to date would be met by
-        almost any realised figure, Green; and logged moves dated before the plan was approved (a year typed
-        wrong, or a move the programme cannot claim). Said, not refused, since Placecast cannot know what was
-        meant."""
+        almost any realised figure, Green; logged moves dated before the plan was approved (a year typed
+        wrong, or a move the programme cannot claim); and planned avoidance or logged moves with no approval date,
+        which leave realised avoidance unmeasured. Said, not refused, since Placecast cannot know what was meant
+        (a draft plan has no approval yet)."""
         out = [f"The plan's planned avoidance for {name} is £{amount:,.0f} in the year: planned amounts are in "
                f"pounds (write {amount * 1000:,.0f} for £{amount:,.0f}k)." for name, amount in self.planned.items()
                if 0 < amount < 1000]
@@ -55,6 +56,9 @@ class Plan:
             out.append(f"{len(early)} logged move(s) dated before the plan's approval ({self.approved:%d/%m/%Y}), "
                        f"the first on {min(early):%d/%m/%Y}: they are not measured against the baseline, and the "
                        "log's own figures count them; check their dates.")
+        if self.approved is None and (self.planned or self.realised):
+            out.append("The plan gives planned avoidance or logged moves but no approval date: realised avoidance "
+                       "is not measured against the baseline (it is frozen at approval). Add 'approved: YYYY-MM-DD'.")
         return out
 
 
@@ -72,6 +76,10 @@ def read_plan(path: Path) -> Plan:
                 for i, ev in enumerate(model.realised) for key, value, message in _event_problems(ev, model)]
     problems += [located(str(path), lines, ("realised", i, "date"), ev.on, message)
                  for i, ev, message in _repeated_events(model.realised)]
+    problems += empty_keys(str(path), lines, (), model, {"approved": "realised avoidance is then not measured"})
+    for i, savings in enumerate(model.savings):
+        problems += empty_keys(str(path), lines, ("savings", i), savings, {"cash_limit": "no revised cash limit "
+                                                                          "is then shown"})
     if problems:
         raise PlanFileError(problems)
     plan = plan_from_model(model)
