@@ -97,6 +97,20 @@ def test_a_line_with_a_budget_only_is_shown_at_budget_and_says_so(tmp_path):
     row = budget.outturn_table().set_index("line").loc["Social work"]
     assert row["forecast_net_expenditure"] == 150 and row["deficit"] == 0
     assert row["forecast_basis"] == "budget only (no forecast given)"
+    (said,) = budget.gap_warnings()  # the outturn's warnings (the report's too): it moves the position
+    assert said.startswith("1 of 2 budget lines gives a budget and no forecast, and is shown at budget, with no "
+                           "variance: Social work.")
+
+
+def test_a_key_written_with_no_value_is_an_error_not_the_key_left_out(tmp_path):
+    """'forecast_net_expenditure:' with its figure forgotten showed the line at budget (£395k less deficit in the
+    demo's file), and an empty previous_quarter_deficit dropped the movement, each with exit 0."""
+    problems = _problems(tmp_path, GOOD.replace("forecast_net_expenditure: 149}", "forecast_net_expenditure: ,\n"
+                                                "      previous_quarter_deficit: }"))
+    assert [(p.where, p.column, p.value) for p in problems] == [
+        ("5", "lines[1].forecast_net_expenditure", ""), ("6", "lines[1].previous_quarter_deficit", "")]
+    assert problems[0].message == ("forecast_net_expenditure has no value: write it (0 for none), or remove the key "
+                                   "(a line with a budget and no forecast is shown at budget).")
 
 
 def test_a_budget_in_pounds_marked_thousands_is_caught_against_the_data(tmp_path):
@@ -308,6 +322,8 @@ def test_a_movement_left_na_by_a_line_without_its_previous_figure_says_which_lin
     budget = read_budget(path)
     assert budget.previous_position() is None
     assert budget.why_no_movement().startswith("1 of 2 lines gives no previous_quarter_deficit (M)")
+    assert budget.gap_warnings() == [f"The movement since the previous report is not shown: "
+                                     f"{budget.why_no_movement()}."]
 
 
 def test_a_budget_for_another_period_than_the_position_is_said(tmp_path):

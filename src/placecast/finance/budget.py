@@ -20,7 +20,7 @@ import pandas as pd
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.files import SAVING_STATUSES, BudgetFile, BudgetLineFile, SavingFile
 from placecast.finance.periods import ReportingPeriod, financial_year_start, parse_period
-from placecast.schema import load_file, located
+from placecast.schema import empty_keys, load_file, located
 
 ZERO = Decimal(0)
 
@@ -188,6 +188,23 @@ class Budget:
                    "(previous_mitigations)"
         return "the previous report's position is not given (the budget file's previous_deficit, or each line's " \
                "previous_quarter_deficit)"
+
+    def gap_warnings(self) -> list[str]:
+        """Figures the file leaves out that change the position or what is shown, each said: lines with a budget
+        and no forecast (shown at budget, so with no variance), and a previous position some lines give and
+        others do not (the movement since the previous report is then not shown). Both are allowed (a council's
+        table may have a line it does not forecast), neither is silent."""
+        out = []
+        only = [ln.name for ln in self.lines if not ln.forecast_given]
+        if only:
+            verb, are = ("gives", "is") if len(only) == 1 else ("give", "are")
+            out.append(f"{len(only)} of {len(self.lines)} budget lines {verb} a budget and no forecast, and {are} "
+                       f"shown at budget, with no variance: {', '.join(only)}. Give each its forecast "
+                       "(forecast_net_expenditure, or its components) if it has one.")
+        gave = [ln for ln in self.lines if ln.previous_deficit is not None]
+        if self.previous_position() is None and 0 < len(gave) < len(self.lines):
+            out.append(f"The movement since the previous report is not shown: {self.why_no_movement()}.")
+        return out
 
     def movement_table(self) -> pd.DataFrame:
         """The position now and at the previous report on the declared basis, and the movement (n/a when the
@@ -546,10 +563,17 @@ def _sum_known(values: list[Decimal | None]) -> Decimal | None:
     return sum((v for v in values if v is not None), ZERO)
 
 
+# what a budget line's key means when it is left out, for the message of a key written with no value
+LEFT_OUT = {"forecast_net_expenditure": "a line with a budget and no forecast is shown at budget",
+            "previous_quarter_deficit": "the movement since the previous report is then not shown",
+            "cash_limit": "the cash limit is then the budget plus its changes"}
+
+
 def _missing_parts(model: BudgetFile, file: str, lines: dict) -> list[InputProblem]:
     """A forecast given in part: every component must be given (a missing value is never read as zero)."""
     problems = []
     for i, raw in enumerate(model.lines):
+        problems += empty_keys(file, lines, ("lines", i), raw, LEFT_OUT)
         if "budget_previous_quarter" not in raw.model_fields_set and raw.cash_limit is None and \
                 raw.budget_gross is None and raw.budget_income is None:
             problems.append(located(file, lines, ("lines", i), raw.name, f"the line '{raw.name}' gives no budget, "

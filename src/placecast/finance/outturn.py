@@ -67,7 +67,8 @@ class Outturn:
         """A position, now or at the previous report, more than :data:`IMPLAUSIBLE_SHARE` of the cash limit over
         or under it: almost always an amount in the wrong units (a budget change of 1,200,000 typed in pounds in
         a file of £000 made a surplus of 95% of the cash limit). Said, not refused: a council tracking one
-        pressured line may be far over."""
+        pressured line may be far over. Then the budget's gaps (:meth:`~placecast.finance.budget.Budget.gap_warnings`).
+        """
         head = self.budget.headline()
         limit, previous = head["cash_limit"], head["previous_position"]
         shares = {"before reserves": (head["deficit_before_pct"], "every amount in the budget (budgets, changes, "
@@ -80,7 +81,7 @@ class Outturn:
                 out.append(f"The {'surplus' if share < 0 else 'deficit'} {when} is {abs(share):.0f}% of the cash "
                            f"limit, far beyond what portfolios forecast: check that {which} in the file's units; one "
                            "typed in pounds in a file of £000 is 1,000 times too large.")
-        return out
+        return out + self.budget.gap_warnings()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The outturn's tables in whole £000 under the file names ``placecast outturn`` writes."""
