@@ -116,6 +116,19 @@ def test_a_workbook_value_error_is_placed_on_its_cell(tmp_path):
     assert ("sheet Settings, row 4", "value (B)") in found
 
 
+
+def test_a_column_whose_header_was_cleared_is_an_error_not_left_out(tmp_path):
+    """The forecast column's header cleared: every line read with no forecast, and shown at budget."""
+    path, book, header = _demo_workbook(tmp_path)
+    column = header.index("forecast_net_expenditure") + 1
+    book["Lines"].cell(1, column).value = None
+    problems = _problems_when_read(path, book, SOURCES)
+    from openpyxl.utils import get_column_letter
+
+    unnamed = [p for p in problems if p.column == get_column_letter(column)]
+    assert [p.where for p in unnamed] == ["sheet Lines, row 3"]  # once, at its first value (row 2 computes it)
+    assert "a value in a column with no name in row 1" in unnamed[0].message
+
 def test_a_drawdown_in_brackets_as_accounts_write_it_says_to_write_it_positive(tmp_path):
     """'(1,400)' in the reserves column was 'expected greater than or equal to 0'."""
     path, book, header = _demo_workbook(tmp_path)

@@ -191,3 +191,42 @@ def test_a_commitment_priced_by_the_year_in_the_weekly_column_is_said(tmp_path):
     assert "A1" not in said  # the placement's reference, never the child's id
     bespoke = read_commitments(_register(tmp_path, "A3,P3,Acme,residential_external,12000,2025-04-01,,,,,\n"), LINES)
     assert bespoke.price_warning(default_unit_costs(), date(2025, 9, 30)) is None  # dear, but weekly
+
+
+def test_rows_ending_in_a_comma_the_header_lacks_read_as_written(tmp_path):
+    """Each row one cell longer than the header: pandas took the first column as the index, and every value
+    moved one column left (the child's id read as the placement reference, and so on)."""
+    plain = "A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\nA2,P2,Home,fostering_inhouse,450,2023-06-01,,,,,\n"
+    trailing = plain.replace(",,,,,\n", ",,,,,,\n")
+    read = [read_commitments(_register(tmp_path, body, name), LINES).table for body, name in
+            ((plain, "plain.csv"), (trailing, "trailing.csv"))]
+    pd.testing.assert_frame_equal(read[0], read[1])
+    assert read[1]["child_id"].tolist() == ["A1", "A2"] and read[1]["weekly_pence"].tolist() == [500_000, 45_000]
+
+
+def test_a_value_beyond_the_header_or_under_a_blank_header_is_an_error_not_dropped(tmp_path):
+    from datetime import datetime
+
+    body = "A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\nA2,P2,Home,fostering_inhouse,450,2023-06-01,,,,,,900\n"
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(_register(tmp_path, body), LINES)
+    assert [(p.where, p.column, p.value) for p in info.value.problems] == [("line 3", "L", "900")]
+    p = tmp_path / "blank.csv"  # a header cell left blank (a CSV) over a column of values
+    p.write_text(HEADER.replace("planned_end,", ","), encoding="utf-8")
+    p.write_text(p.read_text(encoding="utf-8") + "A1,P1,Acme,residential_external,5000,2023-01-01,2024-03-01,,,,\n",
+                 encoding="utf-8")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(p, LINES)
+    assert [(pr.where, pr.column, pr.value) for pr in info.value.problems] == [("line 2", "G", "2024-03-01")]
+    assert "no name in the header row" in info.value.problems[0].message
+    wb = Workbook()  # the same in a workbook; an empty column with no name is no matter
+    ws = wb.active
+    ws.append([*HEADER.strip().split(",")[:6], None, None])
+    ws.append(["A1", "P1", "Acme", "residential_external", 5000, datetime(2023, 1, 1), None, None])
+    wb.save(tmp_path / "c.xlsx")
+    assert read_commitments(tmp_path / "c.xlsx", LINES).cost_to(date(2024, 3, 30)) == Fraction(5000, 7)
+    ws.cell(row=2, column=7, value=datetime(2023, 12, 31))
+    wb.save(tmp_path / "c.xlsx")
+    with pytest.raises(FinanceInputError) as info:
+        read_commitments(tmp_path / "c.xlsx", LINES)
+    assert [(pr.where, pr.column) for pr in info.value.problems] == [("line 2", "G")]

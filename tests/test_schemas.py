@@ -230,3 +230,27 @@ def test_a_key_given_twice_is_an_error_on_its_second_line(tmp_path, reader, name
         reader(path)
     problem = info.value.problems[0]
     assert (problem.where, problem.column) == (line, column) and "given twice" in problem.message
+
+
+@pytest.mark.parametrize(("reader", "text", "located"), [
+    # the target column's header deleted: every indicator was read with no target, and rated nothing
+    (read_definitions, "id,name,polarity,influence,unit,\nCLA,Children looked after,Low,Council,count,70\n",
+     ("2", "F", "70")),
+    (read_values, "id,previous_year_end,current\nCLA,480,485,500\n", ("2", "D", "500")),
+    (read_unit_costs, "cost_line,weekly_cost,,effective_from\nsecure,7000,,2024-04-01\nsupported,1500,x,2024-04-01\n",
+     ("3", "C", "x")),
+])
+def test_a_value_under_no_column_name_is_located_not_dropped(tmp_path, reader, text, located):
+    path = tmp_path / "table.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        reader(path)
+    (problem,) = info.value.problems
+    assert (problem.where, problem.column, problem.value) == located
+    assert "a value in a column with no name in the header row" in problem.message
+
+
+def test_an_empty_column_with_no_name_is_no_matter(tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_text("cost_line,weekly_cost,effective_from,,\nsecure,7000,2024-04-01,,\n", encoding="utf-8")
+    assert read_unit_costs(path).lines == ["secure"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -22,7 +24,7 @@ from placecast.finance.calendar import fy_end
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.files import CommitmentRow
 from placecast.finance.unit_costs import UnitCosts
-from placecast.schema import GROUPED_THOUSANDS, check_columns
+from placecast.schema import GROUPED_THOUSANDS, check_columns, unnamed_cells
 
 PRICE_FACTOR = 20  # a commitment this many times its line's unit cost is priced by the year, not the week
 
@@ -122,14 +124,52 @@ def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
     except (OSError, UnicodeDecodeError) as exc:
         raise FinanceInputError([InputProblem(str(path), "-", "", "", "not a UTF-8 CSV file; save it as "
                                               "'CSV UTF-8' or .xlsx.")]) from exc
-    try:
-        frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise FinanceInputError([InputProblem(str(path), "line 1", "", "", f"not a table ({exc}).")]) from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = _csv_frame(content, str(path))
+    frame.columns = ["" if re.fullmatch(r"Unnamed: \d+", str(c)) else str(c).strip().lower() for c in frame.columns]
     frame["_line"] = np.arange(len(frame)) + 2
     frame = frame[(frame.drop(columns="_line") != "").any(axis=1)]
     return list(frame.columns[:-1]), frame  # type: ignore[return-value]
+
+
+def _csv_frame(content: str, file: str) -> pd.DataFrame:
+    """A CSV register as text cells, by pandas' C reader. Rows longer than the header go to Python's csv module:
+    refused when a cell beyond the header holds a value, read to the header's width when those cells are empty
+    (a comma ending every row, as some exports write). Pandas had taken the first column as an index and moved
+    every value one column left, or stopped with a tokenizer's error."""
+    def not_a_table(exc: Exception) -> FinanceInputError:
+        return FinanceInputError([InputProblem(file, "line 1", "", "", f"not a table ({exc}).")])
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header
+            return pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                               index_col=False)
+    except (pd.errors.EmptyDataError, csv.Error) as exc:
+        raise not_a_table(exc) from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        table = list(csv.reader(io.StringIO(content)))
+        if not any(len(row) > len(table[0]) for row in table):
+            raise not_a_table(exc) from exc
+    if beyond := unnamed_cells(table, CommitmentRow, file, "line "):
+        raise FinanceInputError(beyond)
+    width = len(table[0])
+    return pd.DataFrame([(row + [""] * width)[:width] for row in table[1:]], columns=table[0])
+
+
+def _unnamed_columns(header: list[str], rows: pd.DataFrame, file: str) -> list[InputProblem]:
+    """Columns with no name in the header that hold a value (read by name, they would be dropped without a
+    word), each at its first value; empty ones, as spreadsheets save them, are no problem."""
+    from openpyxl.utils import get_column_letter
+
+    out = []
+    for j in (j for j, h in enumerate(header) if not h):
+        cells = rows.iloc[:, j].astype(str).str.strip().to_numpy()
+        hit = np.flatnonzero(cells != "")
+        if len(hit):
+            out.append(InputProblem(file, f"line {rows['_line'].iloc[hit[0]]}", get_column_letter(j + 1),
+                                    str(cells[hit[0]])[:60], "a value in a column with no name in the header row: "
+                                    f"name the column ({', '.join(COLUMNS)}, ...) or delete it."))
+    return out
 
 
 def _no_unsaved_formulas(path: Path, sheet: str, header: list[str]) -> None:
@@ -170,6 +210,10 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     path = Path(path)
     file = str(path)
     header, rows = _read_rows(path)
+    if unnamed := _unnamed_columns(header, rows, file):
+        raise FinanceInputError(unnamed)
+    keep = [j for j, h in enumerate(header) if h]
+    header, rows = [header[j] for j in keep], rows.iloc[:, [*keep, len(header)]]
     missing = [InputProblem(file, "line 1", c, "", "this column is missing; the register needs " + ", ".join(COLUMNS)
                             + ".") for c in COLUMNS if c not in header and c != "planned_end"]
     unknown = check_columns([h for h in header if h], CommitmentRow, file, "line 1")

@@ -14,7 +14,7 @@ from pathlib import Path
 from placecast.finance.calendar import fy_start
 from placecast.finance.errors import FinanceInputError, InputProblem
 from placecast.finance.files import UnitCostEntry, UnitCostRow, UnitCostsFile
-from placecast.schema import check_columns, read_model, read_text, validate_data
+from placecast.schema import check_columns, read_model, read_text, unnamed_cells, validate_data
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,14 @@ def read_unit_costs(path: Path) -> UnitCosts:
         raise FinanceInputError([InputProblem(file, "-", "", "", "this is not a text CSV file.")])
     reader = csv.DictReader(io.StringIO(text))
     header = [(h or "").strip() for h in reader.fieldnames or []]
-    problems = check_columns(header, UnitCostRow, file)
+    problems = check_columns(header, UnitCostRow, file) + unnamed_cells(list(csv.reader(io.StringIO(text))),
+                                                                        UnitCostRow, file)
     rates: dict[str, list[tuple[date, Decimal]]] = {}
     inflation: tuple[int, Decimal] | None = None  # (the line that gave it, the rate): one rate for every line
     seen: dict[tuple[str, date], int] = {}
     for n, row in enumerate(reader, start=2):
-        cells = {(k or "").strip(): (v or "").strip() for k, v in row.items() if (k or "").strip() in header}
+        cells = {(k or "").strip(): (v or "").strip() for k, v in row.items() if (k or "").strip() in header
+                 and (k or "").strip()}  # a column with no name: said above when it holds a value
         result = validate_data(UnitCostRow, {k: v for k, v in cells.items() if v != ""}, file)
         if result.problems:
             problems += [InputProblem(file, str(n), p.column, p.value, p.message) for p in result.problems]

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.kpi.files import IndicatorRow, IndicatorValuesRow
-from placecast.schema import InputFileError, StrictModel, check_columns, number_text, parse_yaml
+from placecast.schema import (
+    InputFileError,
+    StrictModel,
+    check_columns,
+    number_text,
+    parse_yaml,
+    unnamed_cells,
+)
 
 POLARITIES = {"high": "High", "low": "Low", "none": "None", "": "None", "-": "None", "null": "None",
               "contextual": "None", "n/a": "None"}
@@ -123,6 +130,7 @@ def _rows(path: Path, schema: type[StrictModel]) -> list[tuple[str, dict[str, st
         raise IndicatorFileError([Problem(str(path), "1", "id", ",".join(reader.fieldnames or []),
                                           "the file needs a header row with an 'id' column.")])
     unknown = check_columns([(f or "").strip().lower() for f in reader.fieldnames], schema, str(path))
+    unknown += unnamed_cells(list(csv.reader(io.StringIO(text))), schema, str(path))
     if unknown:
         raise IndicatorFileError(unknown)
     return [(str(i + 2), {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
