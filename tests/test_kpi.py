@@ -347,6 +347,24 @@ def test_a_rule_threshold_may_be_a_percentage_and_5_says_how_to_write_it(tmp_pat
         load_rules(path)
 
 
+
+def test_a_reports_rules_key_names_the_councils_rules_file_not_its_folder(tmp_path):
+    """The key of every rated table ended 'Rules: /home/officer/...' with the folder of the officer's machine."""
+    import hashlib
+    from importlib import resources
+
+    from placecast.kpi.rag import load_rules, rules_in_effect, rules_key
+
+    text = resources.files("placecast.kpi").joinpath("rules.yaml").read_bytes()
+    path = tmp_path / "private-folder" / "our-rules.yaml"
+    path.parent.mkdir()
+    path.write_bytes(text)
+    with rules_in_effect(load_rules(path)):
+        key = rules_key()
+    assert key.endswith(f"Rules: our-rules.yaml (file {hashlib.sha256(text).hexdigest()[:12]}).")
+    assert "private-folder" not in key
+    assert rules_key().endswith("Rules: built-in rules.")
+
 def test_a_percentage_written_as_a_fraction_against_a_percentage_target_is_said():
     """0.72 against a target of 70 rated Red (and a target written 0.7 against 72% would rate every year Green),
     with no word; a small value against a target it is far below is real and not flagged."""

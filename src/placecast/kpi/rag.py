@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -50,7 +51,13 @@ def _load_rules(path: Path | None, _mtime_ns: int, _size: int) -> Rules:
     else:
         rules = read_model(Path(path), RulesFile)
     quantile = rules.realised_savings.value if rules.realised_savings else 0.9
-    return Rules(rules.red_gap.value, rules.stable_band.value, quantile, str(path) if path else "built-in rules")
+    return Rules(rules.red_gap.value, rules.stable_band.value, quantile, _named(path) if path else "built-in rules")
+
+
+def _named(path: Path) -> str:
+    """A rules file as a report names it: its name and the start of its SHA-256 (a folder on an officer's own
+    machine is no part of a published report)."""
+    return f"{path.name} (file {hashlib.sha256(path.read_bytes()).hexdigest()[:12]})"
 
 
 def active_rules() -> Rules:
