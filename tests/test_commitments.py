@@ -207,7 +207,8 @@ def test_rows_ending_in_a_comma_the_header_lacks_read_as_written(tmp_path):
 def test_a_value_beyond_the_header_or_under_a_blank_header_is_an_error_not_dropped(tmp_path):
     from datetime import datetime
 
-    body = "A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\nA2,P2,Home,fostering_inhouse,450,2023-06-01,,,,,,900\n"
+    body = ("A1,P1,Acme,residential_external,5000,2023-01-01,,,,,\n"
+            "A2,P2,Home,fostering_inhouse,450,2023-06-01,,,,,,900\n")
     with pytest.raises(FinanceInputError) as info:
         read_commitments(_register(tmp_path, body), LINES)
     assert [(p.where, p.column, p.value) for p in info.value.problems] == [("line 3", "L", "900")]

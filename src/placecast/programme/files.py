@@ -226,13 +226,14 @@ class SavingsFile(StrictModel):
                              "amounts are.")
     cash_limit: Money | None = Field(None, description="The cash limit the saving is made against (left out: no "
                                      "revised cash limit is shown).")
-    full_year_saving: Money = Field(description="The saving in a full year once every line is delivered (write 0 "
-                                    "for none): the cash limit less it is the revised cash limit.")
-    phasing: dict[FinancialYear, Money] = Field(default_factory=dict, description="The cumulative saving "
-                                                "required by each year, like 2025/26.")
-    phasing_per_year: dict[FinancialYear, Money] = Field(default_factory=dict, description="Or the saving "
-                                                         "required in each year on its own; Placecast adds the "
-                                                         "years up.")
+    full_year_saving: NonNegativeMoney = Field(description="The saving in a full year once every line is "
+                                               "delivered (write 0 for none): the cash limit less it is the revised "
+                                               "cash limit.")
+    phasing: dict[FinancialYear, NonNegativeMoney] = Field(default_factory=dict, description="The cumulative "
+                                                           "saving required by each year, like 2025/26.")
+    phasing_per_year: dict[FinancialYear, NonNegativeMoney] = Field(default_factory=dict, description="Or the "
+                                                                    "saving required in each year on its own; "
+                                                                    "Placecast adds the years up.")
     lines: list[SavingsLineFile] = Field(default_factory=list)
     forecast_delivery: dict[FinancialYear, Money] = Field(default_factory=dict)
 
@@ -243,6 +244,11 @@ class SavingsFile(StrictModel):
         if not self.phasing and not self.phasing_per_year:
             raise ValueError("give the saving required by year: phasing (cumulative, like {2025/26: 900, 2026/27: "
                              "1500}) or phasing_per_year (each year's own)")
+        years = sorted(self.phasing.items())
+        if falls := [(a, b) for a, b in zip(years, years[1:], strict=False) if b[1] < a[1]]:
+            (y0, v0), (y1, v1) = falls[0]
+            raise ValueError(f"phasing is cumulative (each year's requirement with the years before it), but {y1}'s "
+                             f"{v1} is less than {y0}'s {v0}: write each year's own saving as phasing_per_year")
         return self
 
     def cumulative_phasing(self) -> dict[str, Decimal]:
