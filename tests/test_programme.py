@@ -169,6 +169,11 @@ def test_full_year_effect_is_twelve_months_never_less_than_an_in_year_figure():
     ("title: p\napproved:\nplanned: {Step-down: 250000}\n", "2", "approved"),
     ("savings:\n  - {name: s, units: £000, cash_limit: , full_year_saving: 5, phasing: {2025/26: 5}}\n", "2",
      "savings[0].cash_limit"),
+    # each year's own saving written as cumulative phasing: 2026/27 required -300 in the year
+    ("savings:\n  - {name: s, units: £000, full_year_saving: 1500, phasing: {2025/26: 900, 2026/27: 600}}\n", "2",
+     "savings[0]"),
+    ("savings:\n  - {name: s, units: £000, full_year_saving: 1500, phasing: {2025/26: 900, 2026/27: -1500}}\n", "2",
+     "savings[0].phasing.2026/27"),
     # a full-year saving left out was read as 0: the revised cash limit was the cash limit itself
     ("savings:\n  - {name: s, units: £000, cash_limit: 7319, phasing: {2025/26: 900}}\n", "2",
      "savings[0].full_year_saving"),
