@@ -109,8 +109,8 @@ def test_a_key_written_with_no_value_is_an_error_not_the_key_left_out(tmp_path):
                                                 "      previous_quarter_deficit: }"))
     assert [(p.where, p.column, p.value) for p in problems] == [
         ("5", "lines[1].forecast_net_expenditure", ""), ("6", "lines[1].previous_quarter_deficit", "")]
-    assert problems[0].message == ("forecast_net_expenditure has no value: write it (0 for none), or remove the key "
-                                   "(a line with a budget and no forecast is shown at budget).")
+    assert problems[0].message == ("forecast_net_expenditure has no value. Write it (0 for none), or remove the key: "
+                                   "a line with a budget and no forecast is shown at budget.")
 
 
 def test_a_budget_in_pounds_marked_thousands_is_caught_against_the_data(tmp_path):

@@ -101,6 +101,8 @@ def _write(path: Path, rows: list[dict]) -> Path:
     ({"id": "A1", "polarity": "High", "target": "lots"}, "target", "lots"),
     ({"id": "A1", "polarity": "None", "target": "Maximise"}, "target", "Maximise"),
     ({"id": "A1", "polarity": "High", "target": "5", "unit": "furlongs"}, "unit", "furlongs"),
+    # a blank unit cell was read as %: a count of 485 children shown as 485%
+    ({"id": "A1", "polarity": "Low", "target": "450", "unit": ""}, "unit", ""),
 ])
 def test_bad_definitions_are_located(tmp_path, row, column, value):
     base = {"id": "", "name": "n", "polarity": "", "influence": "Council", "unit": "%", "target": ""}

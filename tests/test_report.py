@@ -428,6 +428,21 @@ def test_bad_configuration_is_located_and_exits_2(tmp_path):
     assert "nowhere" in result.stderr and not (tmp_path / "o").exists()
 
 
+
+def test_an_input_written_with_no_file_is_an_error_not_left_out(tmp_path):
+    """'plan:' with its file forgotten was read as no plan: the report had no programme section, and said nothing."""
+    from placecast.report import ReportConfigError
+
+    (tmp_path / "b.yaml").write_text("units: £000\nlines: []\n", encoding="utf-8")
+    config = tmp_path / "report.yaml"
+    config.write_text("council: X\ndata: .\nbudget: b.yaml\nplan:\npopulation_0_17:  # ONS\n", encoding="utf-8")
+    with pytest.raises(ReportConfigError) as info:
+        read_config(config)
+    assert [(p.where, p.column, p.message) for p in info.value.problems] == [
+        ("4", "plan", "plan has no value. Write it, or remove the key: the report then has no recovery programme."),
+        ("5", "population_0_17", "population_0_17 has no value. Write it, or remove the key: no rate per 10,000 "
+         "children is then shown.")]
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "placecast.cli", *args], capture_output=True, text=True,
                           timeout=120)

@@ -407,11 +407,16 @@ def empty_keys(file: str, lines: dict[Loc, int], loc: Loc, item: BaseModel,
                fixes: dict[str, str]) -> list[LocatedProblem]:
     """Keys of ``item`` (read at ``loc``) written with no value (``forecast_net_expenditure:`` and nothing after
     it), each a problem: a key left empty is a figure forgotten, which must not be read as the key left out
-    (a line shown at budget, a movement not shown). ``fixes`` says, by key, what leaving it out would mean."""
-    return [located(file, lines, (*loc, key), "", f"{key} has no value: write it (0 for none), or remove the key"
-                    f"{' (' + fixes[key] + ')' if key in fixes else ''}.")
-            for key in sorted(item.model_fields_set, key=list(type(item).model_fields).index)
-            if getattr(item, key) is None]
+    (a line shown at budget, a report with no programme). ``fixes`` says, by key, what leaving it out means."""
+    fields = type(item).model_fields
+
+    def message(key: str) -> str:
+        number = "Decimal" in str(fields[key].annotation)  # money: 0 is a value
+        then = f": {fixes[key]}" if key in fixes else ""
+        return f"{key} has no value. Write it{' (0 for none)' if number else ''}, or remove the key{then}."
+
+    return [located(file, lines, (*loc, key), "", message(key))
+            for key in sorted(item.model_fields_set, key=list(fields).index) if getattr(item, key) is None]
 
 
 def unknown_among(file: str, lines: dict[Loc, int], loc: Loc, name: str, allowed: Sequence[str], what: str

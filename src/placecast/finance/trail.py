@@ -46,7 +46,7 @@ def unit_cost_table(unit_costs: UnitCosts, years: list[int]) -> pd.DataFrame:
             since, weekly = in_force[-1]
             row[_fy_label(year)] = unit_costs.weekly(line, day)
         row["dated_cost"] = f"£{weekly:,.2f} a week from {since:%d/%m/%Y}"
-        row["inflation"] = f"{unit_costs.inflation * 100:.1f}% a year, each 1 April after"
+        row["inflation"] = f"{unit_costs.inflation * 100 + 0:.1f}% a year, each 1 April after"  # + 0: never -0.0%
         rows.append(row)
     return pd.DataFrame(rows)
 

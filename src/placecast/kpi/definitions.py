@@ -218,9 +218,11 @@ def read_definitions(path: Path) -> dict[str, Indicator]:
         if influence is None:
             problems.append(Problem(file, line, "influence", inf_raw,
                                     "influence must be Council, Partnership or Contextual."))
-        unit_raw = row.get("unit", "%").strip() or "%"
+        unit_raw = row.get("unit", "%").strip()  # no unit column: every indicator a percentage
         unit = UNIT_WORDS.get(unit_raw.lower(), unit_raw.lower())
-        if unit not in UNITS:
+        if not unit_raw:  # a blank cell was read as %: a count of 485 shown as 485%
+            problems.append(Problem(file, line, "unit", "", f"give the unit: one of {', '.join(sorted(UNITS))}."))
+        elif unit not in UNITS:
             problems.append(Problem(file, line, "unit", unit_raw, f"unit must be one of {', '.join(sorted(UNITS))} "
                                     "(a percentage may also be written percent or percentage)."))
         t_raw = row.get("target", "").strip()

@@ -22,7 +22,7 @@ from placecast.errors import LocatedInputError, LocatedProblem
 from placecast.finance.calendar import quarter_end
 from placecast.finance.files import THOUSANDS_WORDS
 from placecast.model.settings import ForecastSettings
-from placecast.schema import StrictModel, load_file, located, number_text, spelled_as, unknown_among
+from placecast.schema import StrictModel, empty_keys, load_file, located, number_text, spelled_as, unknown_among
 
 # the report's unit as councils' reports head their columns: £'000, £k; £m, £ million
 MONEY_UNIT_WORDS = {**THOUSANDS_WORDS, "£ m": "£m", "£million": "£m", "£ million": "£m", "£ millions": "£m",
@@ -187,6 +187,17 @@ class ReportConfig(StrictModel):
         return self.model_copy(update=update)
 
 
+# what leaving out a key of the configuration means, for the message of one written with no value ('plan:' and
+# no file: read as left out, the report had no programme section and said nothing)
+LEFT_OUT = {"plan": "the report then has no recovery programme", "commentary": "the report then has no commentary",
+            "unit_costs": "the built-in illustrative unit costs are then used",
+            "commitments": "the placements open in the history are then the commitments",
+            "scenario": "the built-in recovery scenario is then run",
+            "indicators": "the built-in indicators are then rated", "rules": "the built-in RAG rules then apply",
+            "population_0_17": "no rate per 10,000 children is then shown",
+            "quarter": "give the quarter with --quarter then"}
+
+
 def read_config(path: Path) -> ReportConfig:
     """Read and check ``report.yaml`` (schema ``report-config``); every problem is reported with its line
     and key. Paths are made relative to the configuration file's folder.
@@ -208,6 +219,7 @@ def read_config(path: Path) -> ReportConfig:
     model, lines = load_file(path, ReportConfig, ReportConfigError)
     config = model.resolved(Path(path).resolve().parent)
     missing = missing_paths(config, str(path), lines, written=model) + _unknown_capacity(config, str(path), lines)
+    missing = empty_keys(str(path), lines, (), model, LEFT_OUT) + missing
     if missing:
         raise ReportConfigError(missing)
     return config
