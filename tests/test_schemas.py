@@ -254,3 +254,16 @@ def test_an_empty_column_with_no_name_is_no_matter(tmp_path):
     path = tmp_path / "costs.csv"
     path.write_text("cost_line,weekly_cost,effective_from,,\nsecure,7000,2024-04-01,,\n", encoding="utf-8")
     assert read_unit_costs(path).lines == ["secure"]
+
+
+def test_a_key_with_no_value_says_so_not_what_pydantic_expected(tmp_path):
+    """'delivery_cost_per_year:' alone said 'Decimal input should be an integer, float, string or Decimal object'."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text("name: s\nseed:\ninterventions:\n  - {type: edge_of_care, name: e, start: 2025-06-01, "
+                    "reduce_entries_pct: 10, delivery_cost_per_year: }\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        read_scenario(path)
+    assert [(p.where, p.column, p.message) for p in info.value.problems] == [
+        ("2", "seed", "has no value: write it after the key, or remove the key if it may be left out."),
+        ("4", "interventions[0].delivery_cost_per_year",
+         "has no value: write it after the key, or remove the key if it may be left out.")]

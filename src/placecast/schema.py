@@ -323,6 +323,8 @@ def _message(error: Any, model: type[BaseModel], loc: Loc) -> str:
     if kind == "greater_than_equal" and (error.get("ctx") or {}).get("ge") == 0:  # '(1,400)' as accounts write
         what = f" ({said.rstrip('.')})" if (said := _description(model, error, loc)) else ""
         return f"may not be negative{what}: write it as a positive amount, without a minus sign or brackets."
+    if "input" in error and error["input"] is None and loc:
+        return "has no value: write it after the key, or remove the key if it may be left out."  # 'seed:' alone
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "expected") + "."
     if kind == "too_short":  # an empty list or table
