@@ -127,7 +127,7 @@ def test_a_column_whose_header_was_cleared_is_an_error_not_left_out(tmp_path):
 
     unnamed = [p for p in problems if p.column == get_column_letter(column)]
     assert [p.where for p in unnamed] == ["sheet Lines, row 3"]  # once, at its first value (row 2 computes it)
-    assert "a value in a column with no name in row 1" in unnamed[0].message
+    assert "a value in a column with no name in the header row" in unnamed[0].message
 
 def test_a_drawdown_in_brackets_as_accounts_write_it_says_to_write_it_positive(tmp_path):
     """'(1,400)' in the reserves column was 'expected greater than or equal to 0'."""

@@ -443,23 +443,28 @@ def check_columns(header: Sequence[str], model: type[BaseModel], file: str, line
     return problems
 
 
-def unnamed_cells(table: Sequence[Sequence[object]], model: type[BaseModel], file: str, prefix: str = ""
-                  ) -> list[LocatedProblem]:
+def unnamed_cells(table: Sequence[Sequence[object]], columns: type[BaseModel] | Sequence[str], file: str,
+                  prefix: str = "") -> list[LocatedProblem]:
     """Values under no column name in a table whose first row is its header: below a blank header cell, or
     beyond the header's last cell. Each such column is a problem at its first value (read by name, its values
     were dropped without a word: a target column whose header was deleted rated nothing); a column blank all
     the way down, as spreadsheets save, is no problem. Lines are numbered from 1 at the header, after
-    ``prefix`` ("line " where the file's other problems say so)."""
+    ``prefix`` ("line " or "sheet Lines, row " where the file's other problems say so); ``columns``, the
+    columns the table may have (or the model of its rows), are named in the message."""
     from openpyxl.utils import get_column_letter
 
     if not table:
         return []
-    header = [str(h or "").strip() for h in table[0]]
-    allowed = ", ".join(f.alias or n for n, f in model.model_fields.items())
+    def text(value: object) -> str:  # 0 is a value
+        return "" if value is None else str(value).strip()
+
+    header = [text(h) for h in table[0]]
+    names = columns if isinstance(columns, Sequence) else [f.alias or n for n, f in columns.model_fields.items()]
+    allowed = ", ".join(names)
     found: dict[int, LocatedProblem] = {}
     for n, row in enumerate(table[1:], start=2):
         for i, value in enumerate(row):
-            if (i >= len(header) or not header[i]) and str(value or "").strip() and i not in found:
+            if (i >= len(header) or not header[i]) and text(value) and i not in found:
                 found[i] = LocatedProblem(file, f"{prefix}{n}", get_column_letter(i + 1), str(value)[:60],
                                           f"a value in a column with no name in the header row: name the column "
                                           f"({allowed}) or delete it.")

@@ -104,6 +104,8 @@ def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
             raise FinanceInputError([InputProblem(str(path), "line 1", "", "", "the sheet is empty.")])
         header = [str(h or "").strip().lower() for h in rows[0]]
         _no_unsaved_formulas(path, book.sheetnames[0], header)
+        if unnamed := unnamed_cells(rows, CommitmentRow, str(path), "line "):
+            raise FinanceInputError(unnamed)
 
         def text(v: object) -> str:
             if isinstance(v, datetime):
@@ -142,34 +144,21 @@ def _csv_frame(content: str, file: str) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header
-            return pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False, skip_blank_lines=False,
-                               index_col=False)
+            frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                index_col=False)
+        if not any(re.fullmatch(r"Unnamed: \d+", str(c)) for c in frame.columns):  # no blank header cell
+            return frame
+        table = list(csv.reader(io.StringIO(content)))
     except (pd.errors.EmptyDataError, csv.Error) as exc:
         raise not_a_table(exc) from exc
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         table = list(csv.reader(io.StringIO(content)))
         if not any(len(row) > len(table[0]) for row in table):
             raise not_a_table(exc) from exc
-    if beyond := unnamed_cells(table, CommitmentRow, file, "line "):
-        raise FinanceInputError(beyond)
+    if unnamed := unnamed_cells(table, CommitmentRow, file, "line "):
+        raise FinanceInputError(unnamed)
     width = len(table[0])
-    return pd.DataFrame([(row + [""] * width)[:width] for row in table[1:]], columns=table[0])
-
-
-def _unnamed_columns(header: list[str], rows: pd.DataFrame, file: str) -> list[InputProblem]:
-    """Columns with no name in the header that hold a value (read by name, they would be dropped without a
-    word), each at its first value; empty ones, as spreadsheets save them, are no problem."""
-    from openpyxl.utils import get_column_letter
-
-    out = []
-    for j in (j for j, h in enumerate(header) if not h):
-        cells = rows.iloc[:, j].astype(str).str.strip().to_numpy()
-        hit = np.flatnonzero(cells != "")
-        if len(hit):
-            out.append(InputProblem(file, f"line {rows['_line'].iloc[hit[0]]}", get_column_letter(j + 1),
-                                    str(cells[hit[0]])[:60], "a value in a column with no name in the header row: "
-                                    f"name the column ({', '.join(COLUMNS)}, ...) or delete it."))
-    return out
+    return pd.DataFrame([(row + [""] * width)[:width] for row in table[1:]], columns=[h.strip() for h in table[0]])
 
 
 def _no_unsaved_formulas(path: Path, sheet: str, header: list[str]) -> None:
@@ -210,9 +199,7 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     path = Path(path)
     file = str(path)
     header, rows = _read_rows(path)
-    if unnamed := _unnamed_columns(header, rows, file):
-        raise FinanceInputError(unnamed)
-    keep = [j for j, h in enumerate(header) if h]
+    keep = [j for j, h in enumerate(header) if h]  # columns with no name hold no value (refused when they do)
     header, rows = [header[j] for j in keep], rows.iloc[:, [*keep, len(header)]]
     missing = [InputProblem(file, "line 1", c, "", "this column is missing; the register needs " + ", ".join(COLUMNS)
                             + ".") for c in COLUMNS if c not in header and c != "planned_end"]

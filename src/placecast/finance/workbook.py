@@ -30,7 +30,7 @@ from placecast.finance.files import (
     ReserveTransfer,
     SavingFile,
 )
-from placecast.schema import Loc, validate_data
+from placecast.schema import Loc, unnamed_cells, validate_data
 from placecast.xlsx import as_text_not_formulas, formulas_without_results, workbook_with_about
 
 SETTINGS = ("title", "quarter", "units", "cash_limit", "year", "period", "movement_basis", "previous_period",
@@ -184,13 +184,9 @@ def _rows(ws: Any, columns: tuple[str, ...], file: str, problems: list[LocatedPr
             problems.append(LocatedProblem(file, f"sheet {ws.title}, row 1", f"{name} ({get_column_letter(i)})",
                                            name, f"unknown column '{name}'" + (f"; did you mean '{near[0]}'?" if near
                                            else ".") + f" Expected columns: {', '.join(columns)}."))
-    out, unnamed = [], {i for i, h in enumerate(header) if not h}
+    problems += unnamed_cells(list(ws.iter_rows(values_only=True)), columns, file, f"sheet {ws.title}, row ")
+    out = []
     for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
-        for i in sorted(i for i in unnamed if i < len(values) and _cell(values[i]) is not None):
-            unnamed.discard(i)  # each such column said once, at its first value
-            problems.append(LocatedProblem(file, f"sheet {ws.title}, row {number}", get_column_letter(i + 1),
-                                           str(values[i])[:60], "a value in a column with no name in row 1: name "
-                                           f"the column ({', '.join(columns)}) or delete it."))
         cells = {h: _cell(v) for h, v in zip(header, values, strict=False) if h in columns}
         if all(v is None for v in cells.values()):
             continue
