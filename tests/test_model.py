@@ -436,7 +436,7 @@ def test_the_cli_reports_a_bad_setting_with_exit_2(clean_council, tmp_path):
     result = subprocess.run([sys.executable, "-m", "placecast.cli", "forecast", str(clean_council), "--out",
                              str(tmp_path / "f"), "--runs", "-5"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "runs must be at least 10 (got -5)" in result.stderr
+    assert "--runs must be at least 10 (got -5)" in result.stderr  # named as the option the user typed
 
 
 def test_the_model_card_says_in_words_when_the_forecast_is_no_better_than_no_change():

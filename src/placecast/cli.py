@@ -298,9 +298,9 @@ def _age_bands(text: str | None) -> list[str] | None:
 
 def _settings(**values: object) -> ForecastSettings:
     """The forecast settings from CLI options, checked by the one rule for each (exit 2 when out of range)."""
-    from placecast.model.settings import check_settings
+    from placecast.model.settings import settings_from_options
 
-    return check_settings(**{k: v for k, v in values.items() if v is not None})
+    return settings_from_options({k: v for k, v in values.items() if v is not None})
 
 
 @app.command()

@@ -17,7 +17,7 @@ placecast.model.settings.ModelSettingsError: DemandModel setting runs must be at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -156,9 +156,18 @@ def _expected(error: Any) -> str:
 
 def check_settings(**values: Any) -> ForecastSettings:
     """Settings from keyword values; :class:`ModelSettingsError` names each bad one, its range and value."""
+    return _checked(values, lambda loc: f"DemandModel setting {'.'.join(str(p) for p in loc)}")
+
+
+def settings_from_options(values: dict[str, Any]) -> ForecastSettings:
+    """Settings from a command's options; :class:`ModelSettingsError` names each bad one as the option that set
+    it (``--ages``), with its range and value."""
+    return _checked(values, lambda loc: f"--{str(loc[0]).replace('_', '-')}")
+
+
+def _checked(values: dict[str, Any], named: Callable[[tuple[int | str, ...]], str]) -> ForecastSettings:
     try:
         return ForecastSettings.model_validate(values)
     except ValidationError as exc:
-        parts = [f"DemandModel setting {'.'.join(str(p) for p in e['loc'])} {_expected(e)} (got {e.get('input')!r})"
-                 for e in exc.errors()]
+        parts = [f"{named(e['loc'])} {_expected(e)} (got {e.get('input')!r})" for e in exc.errors()]
         raise ModelSettingsError("; ".join(parts) + ".") from exc
