@@ -411,3 +411,20 @@ def test_indicators_by_placement_type_count_the_dfe_codes_whatever_the_councils_
     after = compute_indicators(own, day).set_index("id")["value"]
     assert before["EXT_RES"] > 0 and before["FOSTER"] > 0
     assert after.to_dict() == before.to_dict()
+
+
+@pytest.mark.parametrize("cell", ["-40", "abc", "1.2.3"])
+def test_a_published_count_neither_a_number_nor_a_marker_is_an_error_not_a_suppressed_cell(tmp_path, cell):
+    """Read as missing, '-40' or a stray word was taken for a suppressed cell and the council's figure filled in
+    from its total, without a word."""
+    from placecast.errors import UnusableInputError
+    from placecast.kpi.benchmarks import read_dfe
+
+    path = tmp_path / "cla.csv"
+    path.write_text(f"year,level,code,count\n2024,la,E1,40\n2024,la,E2,c\n2024,la,E3,{cell}\n2024,la,E4,x\n",
+                    encoding="utf-8")
+    with pytest.raises(UnusableInputError, match=f"cla.csv, line 4, column count: '{cell}' is neither a number"):
+        read_dfe(path, ["count"])
+    path.write_text("year,level,code,count\n2024,la,E1,40\n2024,la,E2,c\n2024,la,E3,0\n", encoding="utf-8")
+    read = read_dfe(path, ["count"])
+    assert read["count"].tolist()[::2] == [40, 0] and read["count_suppressed"].tolist() == [False, True, False]

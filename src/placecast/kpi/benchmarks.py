@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from placecast.errors import UnusableInputError
@@ -35,7 +36,21 @@ def read_dfe(path: Path, numeric: list[str]) -> pd.DataFrame:
         df[col + "_marker"] = raw.str.lower().where(raw.str.lower().isin(SUPPRESSED), "")
         df[col + "_suppressed"] = raw.str.lower().isin(SUPPRESSED)
         df[col] = pd.to_numeric(raw.where(~df[col + "_suppressed"]), errors="coerce")
+        _no_stray_values(path, col, raw, df[col], df[col + "_suppressed"])
     return df
+
+
+def _no_stray_values(path: Path, col: str, raw: pd.Series, values: pd.Series, suppressed: pd.Series) -> None:
+    """A published count or rate is a number not below zero, or a suppression marker: anything else (text, a
+    number with a thousands comma, a minus sign) is an error at its line. Read as missing, it had been taken for
+    a suppressed cell, and the council's figure filled in from its total."""
+    stray = (values.isna() & ~suppressed) | (values < 0)
+    if stray.any():
+        i = int(np.flatnonzero(stray.to_numpy())[0])
+        raise UnusableInputError(f"{path}, line {i + 2}, column {col}: '{raw.iloc[i]}' is neither a number (0 or "
+                                 f"more) nor a suppression marker ({', '.join(sorted(m for m in SUPPRESSED if m))}); "
+                                 f"{int(stray.sum())} such cell(s) in all. Download the file again from Explore "
+                                 "Education Statistics.")
 
 
 @dataclass(frozen=True)
