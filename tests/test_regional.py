@@ -198,6 +198,22 @@ def test_two_spellings_of_one_council_in_stacked_returns_are_an_error_naming_bot
         council_folders([stacked], "LA", tmp_path / "work")
 
 
+
+def test_a_stacked_file_not_in_utf8_or_with_a_row_longer_than_its_header_is_an_error(region_folder, tmp_path):
+    """A file saved in Windows' own encoding stopped placecast region as an internal error (exit 3); cells past
+    the header were dropped as the returns were split by council."""
+    stacked = _stack(region_folder, tmp_path / "stacked", ("Council A", "Council C"))
+    file = next(stacked.rglob("episodes*.csv"))
+    original = file.read_bytes()
+    file.write_bytes(original + "Council A,\u00a3".encode("cp1252"))
+    with pytest.raises(UnusableInputError, match=r"byte 0xa3 is not valid UTF-8\. Save the file as 'CSV UTF-8"):
+        council_folders([stacked], "LA", tmp_path / "work")
+    lines = original.decode("utf-8").splitlines()
+    lines[2] += ",extra"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match=f"{file.name}, line 3: more cells than the header has columns"):
+        council_folders([stacked], "LA", tmp_path / "work2")
+
 def test_a_stacked_councils_missing_year_names_the_council_not_a_temporary_folder(region_folder, tmp_path):
     import subprocess
     import sys

@@ -4,12 +4,14 @@ regional data platforms hold them (split here into a folder per council, the col
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 from typing import TextIO
 
 from placecast.errors import UnusableInputError
 from placecast.schema import folded
+from placecast.ssda903.read import decode_csv
 
 COUNCIL_COLUMNS = ("council", "la", "la_code", "local_authority")
 
@@ -78,7 +80,7 @@ def _split_stacked(paths: list[Path], column: str, work: Path) -> dict[str, Path
     if not files:
         raise UnusableInputError(f"{', '.join(map(str, paths))}: no CSV files of stacked returns found.")
     for root, file in files:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
+        with io.StringIO(decode_csv(file), newline="") as handle:  # UTF-8, or an error saying how to save it
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             match = next((h for h in header if h.strip().lower() == column.lower()), None)
@@ -89,6 +91,9 @@ def _split_stacked(paths: list[Path], column: str, work: Path) -> dict[str, Path
             writers: dict[str, tuple[TextIO, csv.DictWriter]] = {}
             for number, row in enumerate(reader, start=2):
                 name = (row.get(match) or "").strip()
+                if any(v.strip() for v in row.get(None) or []):
+                    raise UnusableInputError(f"{file}, line {number}: more cells than the header has columns; the "
+                                             "values past the header would be dropped. Correct the row.")
                 if not name:
                     raise UnusableInputError(f"{file}, line {number}, column {match}: no council given; every row "
                                              "of stacked returns needs one.")

@@ -168,7 +168,7 @@ def _no_unnamed_years(path: Path) -> None:
 # Low-level readers: return (header, rows) of strings, with the spreadsheet line of each row.
 
 
-def _decode_csv(path: Path) -> str:
+def decode_csv(path: Path) -> str:
     """The file's text, or UnusableInputError naming what is wrong with it (size, encoding, binary)."""
     try:
         size = path.stat().st_size
@@ -474,7 +474,7 @@ def read_file(path: Path, year: int) -> tuple[list[RawTable], list[Finding]]:
         frames, findings = read_xml_return(path, source)
         return [RawTable(source, table, year, frame, xml=path) for table, frame in frames.items()], findings
     if path.suffix.lower() == ".csv":
-        text = _decode_csv(path)
+        text = decode_csv(path)
         plain = _plain_csv_columns(text)
         header, cells, lines = plain if plain is not None else _read_csv_rows(path, text)
         table, share = identify_table(header)
