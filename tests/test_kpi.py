@@ -428,3 +428,18 @@ def test_a_published_count_neither_a_number_nor_a_marker_is_an_error_not_a_suppr
     path.write_text("year,level,code,count\n2024,la,E1,40\n2024,la,E2,c\n2024,la,E3,0\n", encoding="utf-8")
     read = read_dfe(path, ["count"])
     assert read["count"].tolist()[::2] == [40, 0] and read["count_suppressed"].tolist() == [False, True, False]
+
+
+@needs_dfe
+def test_a_statistical_neighbours_file_not_in_utf8_is_unusable_input_not_a_crash(tmp_path):
+    import shutil
+
+    from placecast.errors import UnusableInputError
+    from placecast.kpi.benchmarks import SN_FILE, benchmark
+
+    folder = tmp_path / "dfe"
+    shutil.copytree(DFE, folder)
+    with (folder / SN_FILE).open("ab") as out:
+        out.write("\nCafé".encode("cp1252"))
+    with pytest.raises(UnusableInputError, match=f"{SN_FILE}: cannot be read as a DfE CSV"):
+        benchmark("Stockport", folder)

@@ -125,6 +125,13 @@ def test_files_of_two_releases_or_without_the_lookup_are_unusable_input(tmp_path
     with pytest.raises(UnusableInputError, match="runs to 2023 but cla_placement_type_31march_2020_2024.csv to 2024"):
         read_published(folder)
     shutil.copy(DFE / totals.name, totals)
+    lookup = (DFE / "la_lookup.csv").read_bytes()
+    (folder / "la_lookup.csv").write_bytes(lookup + "E99999999,,Café council,,\n".encode("cp1252"))
+    with pytest.raises(UnusableInputError, match="la_lookup.csv: cannot be read as a DfE CSV"):
+        read_published(folder)  # it stopped as an internal error (exit 3)
+    (folder / "la_lookup.csv").write_bytes(lookup.replace(b"name,", b"la_name,", 1))
+    with pytest.raises(UnusableInputError, match="la_lookup.csv: missing column"):
+        read_published(folder)
     (folder / "la_lookup.csv").unlink()
     with pytest.raises(UnusableInputError, match="no la_lookup.csv"):
         read_published(folder)

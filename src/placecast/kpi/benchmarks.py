@@ -6,6 +6,7 @@ user gives; never the network. Suppression markers (c, low, k, u, x, z) become m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
@@ -21,14 +22,15 @@ SN_FILE = "sn_model_2025_wide.csv"
 CLA_MEASURE = "Children looked after on 31 March each year"
 
 
-def read_dfe(path: Path, numeric: list[str]) -> pd.DataFrame:
-    """A DfE CSV with suppression markers turned into missing values (and counted)."""
+def read_dfe(path: Path, numeric: list[str], text: Sequence[str] = ()) -> pd.DataFrame:
+    """A DfE CSV with suppression markers turned into missing values (and counted); ``numeric`` and ``text``
+    are the columns it must have."""
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UnusableInputError(f"{path}: cannot be read as a DfE CSV ({exc}). Download it again from "
                                  "Explore Education Statistics.") from exc
-    missing = [c for c in numeric if c not in df.columns]
+    missing = [c for c in [*numeric, *text] if c not in df.columns]
     if missing:
         raise UnusableInputError(f"{path}: missing column(s) {', '.join(missing)}; is this the right DfE file?")
     for col in numeric:
@@ -145,7 +147,7 @@ def benchmark(council: str, stats_dir: Path, measure: str = "cla_rate") -> Bench
         raise UnusableInputError(f"Unknown measure '{measure}'; choose one of {', '.join(MEASURES)}.")
     m = MEASURES[measure]
     data = read_dfe(stats_dir / m.file, [m.value, m.count])
-    sn = pd.read_csv(stats_dir / SN_FILE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    sn = read_dfe(stats_dir / SN_FILE, [], ["old_la_code", *(f"SN_{i}" for i in range(1, 11))])
     me = find_council(data, council)
     row = sn[sn["old_la_code"] == me["old_la_code"]]
     neighbours = [row.iloc[0][f"SN_{i}"] for i in range(1, 11)] if len(row) else []

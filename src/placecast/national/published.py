@@ -103,7 +103,7 @@ def read_published(folder: Path) -> Published:
         raise UnusableInputError(f"{folder}: {_release_file(folder, TOTALS_FILE).name} runs to {last[0]} but "
                                  f"{_release_file(folder, PLACEMENT_FILE).name} to {last[1]}; give the files of one "
                                  "release of the DfE's statistics.")
-    lookup = pd.read_csv(_path(folder, LOOKUP_FILE), dtype=str).set_index("code")[["name"]]
+    lookup = read_dfe(_path(folder, LOOKUP_FILE), [], ["code", "name"]).set_index("code")[["name"]]
     lookup["region"] = regions.reindex(lookup.index)
     totals, groups, backcast, own_from = _on_todays_boundaries(totals, groups)
     current = [c for c in totals.index if c not in SUCCESSORS]
