@@ -267,3 +267,15 @@ def test_a_key_with_no_value_says_so_not_what_pydantic_expected(tmp_path):
         ("2", "seed", "has no value: write it after the key, or remove the key if it may be left out."),
         ("4", "interventions[0].delivery_cost_per_year",
          "has no value: write it after the key, or remove the key if it may be left out.")]
+
+
+@pytest.mark.parametrize(("reader", "name"), [(read_plan, "plan.yaml"), (read_scenario, "scenario.yaml"),
+                                              (read_commentary, "commentary.yaml"), (read_budget, "budget.yaml")])
+def test_a_file_saved_empty_is_an_error_not_a_file_of_defaults(tmp_path, reader, name):
+    """An empty plan read as a plan with nothing in it, and an empty scenario as one of no interventions."""
+    path = tmp_path / name
+    path.write_text("# to do\n\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        reader(path)
+    (problem,) = info.value.problems
+    assert problem.where == "1" and problem.message.startswith("the file is empty (or only comments): give its keys")

@@ -386,7 +386,10 @@ def load_file(path: Path | str, model: type[M], error: type[LocatedInputError] =
         data, lines = parse_yaml(read_text(path), file)
     except InputFileError as exc:
         raise error(exc.problems) from exc
-    if data is not None and not isinstance(data, dict):
+    if data is None:  # nothing but blank lines and comments: a file saved empty, which every default would pass
+        raise error([LocatedProblem(file, "1", "", "", "the file is empty (or only comments): give its keys"
+                                    f"{_how_to_write(model)}, or leave the file out.")])
+    if not isinstance(data, dict):
         raise error([LocatedProblem(file, "1", "", _shown(data), "the file must be YAML keys and values, one "
                                     f"'key: value' a line{_how_to_write(model)}.")])
     result = validate_data(model, data, file, lines)
