@@ -442,6 +442,8 @@ def test_an_input_written_with_no_file_is_an_error_not_left_out(tmp_path):
         ("4", "plan", "plan has no value. Write it, or remove the key: the report then has no recovery programme."),
         ("5", "population_0_17", "population_0_17 has no value. Write it, or remove the key: no rate per 10,000 "
          "children is then shown.")]
+    config.write_text("council: X\ndata: .\nbudget: b.yaml\nplan: null\npopulation_0_17: ~\n", encoding="utf-8")
+    assert read_config(config).plan is None  # 'null' says none on purpose (as a configuration written by a program)
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "placecast.cli", *args], capture_output=True, text=True,

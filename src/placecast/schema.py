@@ -158,6 +158,10 @@ def _exact_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
 _Loader.add_constructor("tag:yaml.org,2002:float", _exact_float)
 
 
+# marks, in a file's line map, a key written with nothing after it ('plan:'), as against 'plan: null'
+WRITTEN_EMPTY = "\x00written empty"
+
+
 def _line_map(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
     out[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -166,6 +170,8 @@ def _line_map(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
             out[(*loc, name)] = key.start_mark.line + 1
             _line_map(value, (*loc, name), out)
             out[(*loc, name)] = key.start_mark.line + 1
+            if isinstance(value, yaml.ScalarNode) and value.value == "" and value.style is None:
+                out[(*loc, name, WRITTEN_EMPTY)] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _line_map(item, (*loc, i), out)
@@ -410,9 +416,10 @@ def located(file: str, lines: dict[Loc, int], loc: Loc, value: object, message: 
 
 def empty_keys(file: str, lines: dict[Loc, int], loc: Loc, item: BaseModel,
                fixes: dict[str, str]) -> list[LocatedProblem]:
-    """Keys of ``item`` (read at ``loc``) written with no value (``forecast_net_expenditure:`` and nothing after
-    it), each a problem: a key left empty is a figure forgotten, which must not be read as the key left out
-    (a line shown at budget, a report with no programme). ``fixes`` says, by key, what leaving it out means."""
+    """Keys of ``item`` (read at ``loc``) written with nothing after them (``forecast_net_expenditure:``), each a
+    problem: a key left empty is a figure forgotten, which must not be read as the key left out (a line shown at
+    budget, a report with no programme); ``key: null`` says "none" on purpose and is not one. ``fixes`` says, by
+    key, what leaving it out means."""
     fields = type(item).model_fields
 
     def message(key: str) -> str:
@@ -421,7 +428,8 @@ def empty_keys(file: str, lines: dict[Loc, int], loc: Loc, item: BaseModel,
         return f"{key} has no value. Write it{' (0 for none)' if number else ''}, or remove the key{then}."
 
     return [located(file, lines, (*loc, key), "", message(key))
-            for key in sorted(item.model_fields_set, key=list(fields).index) if getattr(item, key) is None]
+            for key in sorted(item.model_fields_set, key=list(fields).index)
+            if getattr(item, key) is None and (*loc, key, WRITTEN_EMPTY) in lines]
 
 
 def unknown_among(file: str, lines: dict[Loc, int], loc: Loc, name: str, allowed: Sequence[str], what: str
