@@ -279,3 +279,12 @@ def test_a_file_saved_empty_is_an_error_not_a_file_of_defaults(tmp_path, reader,
         reader(path)
     (problem,) = info.value.problems
     assert problem.where == "1" and problem.message.startswith("the file is empty (or only comments): give its keys")
+
+
+def test_a_yaml_file_not_in_utf8_names_the_line_of_its_first_foreign_byte(tmp_path):
+    path = tmp_path / "scenario.yaml"
+    path.write_bytes("name: Recovery\n# costs in £\n".encode("cp1252"))
+    with pytest.raises(LocatedInputError) as info:
+        read_scenario(path)
+    (problem,) = info.value.problems
+    assert (problem.where, problem.message) == ("2", "byte 0xa3 is not UTF-8 text; save the file as UTF-8.")

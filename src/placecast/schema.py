@@ -221,10 +221,15 @@ def _repeated_keys(node: yaml.Node, loc: Loc, file: str) -> list[LocatedProblem]
 def read_text(path: Path | str) -> str:
     """The file's text (UTF-8, with or without BOM); :class:`InputFileError` when it cannot be read."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError([LocatedProblem(str(path), "-", "", "", f"cannot be read ({exc}); save it as "
-                                             "UTF-8 text.")]) from exc
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputFileError([LocatedProblem(str(path), "-", "", "", f"cannot be read ({exc}).")]) from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # saved in Windows' own encoding (a £ or an é), or as UTF-16
+        line = str(raw[:exc.start].count(b"\n") + 1)
+        raise InputFileError([LocatedProblem(str(path), line, "", "", f"byte {raw[exc.start]:#04x} is not UTF-8 "
+                                             "text; save the file as UTF-8.")]) from exc
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
