@@ -30,6 +30,21 @@ def atomic_folder(out: Path, written: list[Path] | None = None) -> Iterator[Path
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a part file beside it (named afresh, so two writers never share
+    one) renamed over it, and removed when the write fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(part, path)
+    finally:
+        if os.path.exists(part):
+            os.unlink(part)
+
+
 SIGNIFICANT_DIGITS = 15  # as many as a float holds exactly; beyond them is the arithmetic's rounding
 FLOAT_FORMAT = f"%.{SIGNIFICANT_DIGITS}g"
 

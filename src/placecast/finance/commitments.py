@@ -134,10 +134,11 @@ def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
 
 
 def _csv_frame(content: str, file: str) -> pd.DataFrame:
-    """A CSV register as text cells, by pandas' C reader. Rows longer than the header go to Python's csv module:
-    refused when a cell beyond the header holds a value, read to the header's width when those cells are empty
-    (a comma ending every row, as some exports write). Pandas had taken the first column as an index and moved
-    every value one column left, or stopped with a tokenizer's error."""
+    """A CSV register as text cells, by pandas' C reader. A header with a blank cell, or rows longer than the
+    header, go to Python's csv module: refused when a cell with no column name holds a value, read to the
+    header's width when the cells past it are empty (a comma ending every row, as some exports write). Pandas had
+    taken the first column as an index and moved every value one column left, or stopped with a tokenizer's
+    error."""
     def not_a_table(exc: Exception) -> FinanceInputError:
         return FinanceInputError([InputProblem(file, "line 1", "", "", f"not a table ({exc}).")])
 

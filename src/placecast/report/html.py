@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from datetime import datetime
 from functools import lru_cache
 from html import escape
@@ -74,19 +73,11 @@ def _bundle() -> str:
 
 
 def _keep(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed into place), quietly skipping
-    a folder that cannot be written."""
-    part = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, part = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(part, path)
-    except OSError:
-        if part is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(part)
+    """Write ``data`` to ``path`` whole or not at all, quietly skipping a folder that cannot be written."""
+    from placecast.outputs import write_whole
+
+    with contextlib.suppress(OSError):
+        write_whole(path, data)
 
 
 def _css() -> str:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from placecast.errors import UnusableInputError
+from placecast.outputs import write_whole
 from placecast.quarter.config import DEFAULT_TITLE
 from placecast.schema import StrictModel
 from placecast.store.workspace import Council, UserCouncil
@@ -200,10 +201,8 @@ def _settings(text: str) -> WorkspaceSettings:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (a part file renamed over it)."""
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    """Write ``path`` whole or not at all (:func:`placecast.outputs.write_whole`)."""
+    write_whole(path, data)
 
 
 def folder(data_dir: Path, slug: str) -> Folder:
