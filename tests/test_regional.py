@@ -452,5 +452,5 @@ def test_a_region_of_some_ages_counts_its_councils_children_of_those_ages_as_the
     page = (tmp_path / "out" / "report").glob("*.html").__next__().read_text(encoding="utf-8")
     assert "Children in care aged 16, 17 across the region" in page and "Only the children aged 16, 17" in page
     bad = CliRunner().invoke(app, ["region", str(region_folder), "--out", str(tmp_path / "bad"), "--ages", "18"])
-    assert bad.exit_code != 0 and "ages.0 must be '0', '1-4', '5-9', '10-13', '14-15', '16' or '17'" in " ".join(
+    assert bad.exit_code != 0 and "--ages must be '0', '1-4', '5-9', '10-13', '14-15', '16' or '17'" in " ".join(
         str(bad.exception).split())
