@@ -186,6 +186,7 @@ def test_a_council_with_a_year_missing_stops_the_region_with_one_message_on_two_
     assert result.returncode == 2, result.stderr
     said = " ".join(result.stderr.split())
     assert "Council B" in said and "Add the 2024/ folder" in said
+    assert "illustrative" not in said  # the unit costs are not warned of for a forecast that was not made
     assert "Traceback" not in said and "Compute Failed" not in said and not (tmp_path / "out").exists()
 
 

@@ -270,9 +270,14 @@ def _priced_by(path: Path | None, what: str | None, whose: str = "the council's"
         _warn(*rates.warnings())  # a daily rate typed as a week's
         return rates
     if what is not None:
-        _warn(f"{what} are at Placecast's built-in illustrative unit costs, not {whose}: pass --unit-costs "
-              "(placecast defaults unit-costs gives a file to copy).")
+        _warn(_illustrative(what, whose))
     return default_unit_costs()
+
+
+def _illustrative(what: str, whose: str = "the council's") -> str:
+    """The warning that ``what`` are priced at the built-in illustrative unit costs."""
+    return (f"{what} are at Placecast's built-in illustrative unit costs, not {whose}: pass --unit-costs "
+            "(placecast defaults unit-costs gives a file to copy).")
 
 
 def _start_date(text: str | None, option: str) -> date | None:
@@ -714,12 +719,14 @@ def region(
         if unknown := sorted(set(own) - set(folders)):  # before a warning about the others' costs
             raise typer.BadParameter(f"no council {', '.join(unknown)}; the councils are {', '.join(folders)}.",
                                      param_hint="--council-unit-costs")
-        rates = _priced_by(unit_costs, None if own and set(folders) <= set(own) else
-                           "the region's costs" + (" (of the councils without their own)" if own else ""), "its own")
+        rates = _priced_by(unit_costs, None)  # said below, once the councils' returns are read and forecast
         context = dask_client(scheduler, workers)
         with context as client, err.status(f"Forecasting {len(folders)} councils..."):
             results = regional_forecast(folders, settings, rates, _start_date(start, "--start"), beds, client,
                                         by_age, own)
+    if unit_costs is None and not (own and set(folders) <= set(own)):
+        _warn(_illustrative("the region's costs" + (" (of the councils without their own)" if own else ""),
+                            "its own"))
     write_tables(out_dir, results.tables(),  # with which children they count, and from when
                  {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
     _print_council_notes(results)
