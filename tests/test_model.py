@@ -637,6 +637,29 @@ def test_a_forecast_of_some_ages_counts_them_as_they_age_into_and_out_of_the_ban
         fitted.project(6, ages=["18"])
 
 
+
+def test_a_backtest_of_some_ages_scores_their_forecast_against_the_children_of_those_ages(history):
+    """The backtest of a forecast of some ages was of every age: its errors, and the pooling weights they
+    set, were not the forecast's own. Now each origin's forecast of those ages meets the children of those
+    ages in care then: the ages counted and the rest add up to every child, origin by origin."""
+    from placecast.model.backtesting import of_ages
+
+    model = DemandModel(n_runs=20, random_state=3)
+    keys = ["origin", "horizon_months", "date", "category"]
+    every, older, younger = (backtest(history, model, horizons=(3, 12), ages=ages).points.set_index(keys)
+                             for ages in (None, ["16", "17"], ["0", "1-4", "5-9", "10-13", "14-15"]))
+    for column in ("actual", "nochange"):
+        assert (older[column] + younger[column]).equals(every[column])
+    assert np.allclose(older["forecast"] + younger["forecast"], every["forecast"])  # the same runs, split
+    assert 0 < older.xs("total", level="category")["actual"].min()
+    whole = backtest(history, model, horizons=(3, 12), ages=list(AGE_LABELS)).points.set_index(keys)
+    pd.testing.assert_frame_equal(whole, every)  # every band: the backtest of every age, bit for bit
+    day = date(2024, 3, 31)  # a child aged 16 on the day (born 15 months of 16 years before) is of "16"
+    episodes = pd.DataFrame({"dob": pd.to_datetime(["2007-12-31", "2008-01-01", None]),
+                             "start": pd.to_datetime(["2020-01-01"] * 3), "end": pd.NaT})
+    assert of_ages(episodes, day, ["16"]).tolist() == [True, True, True]  # no date of birth: the others' median
+    assert of_ages(episodes, day, ["17"]).tolist() == [False, False, False]
+
 def test_an_outturn_is_not_made_from_a_forecast_of_some_ages():
     from placecast.errors import UnusableInputError
     from placecast.finance.outturn import check_counts_every_child

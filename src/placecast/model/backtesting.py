@@ -7,6 +7,7 @@ baseline, and how often the 80% and 90% bands contained the outcome.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from placecast.model.demand import DemandModel, select_uasc
-from placecast.model.panel import month_ends
+from placecast.model.panel import ADULT_M, AGE_LABELS, age_band, month_ends
 from placecast.model.settings import check_settings
 from placecast.ssda903.assemble import History, counts_in_care
 
@@ -100,16 +101,35 @@ def no_better_sentences(metrics: pd.DataFrame, up_to: int | None = None, subject
 
 
 def _actuals(episodes: pd.DataFrame, origins: list[date], horizons: tuple[int, ...], census: pd.Timestamp,
-             categories: list[str]) -> dict[date, dict[str, int]]:
+             categories: list[str], ages: Sequence[str] | None = None) -> dict[date, dict[str, int]]:
     """Children in care at every month end a backtest scores or looks back on (24 months before each origin
-    and each horizon after it), counted in one pass."""
+    and each horizon after it), counted in one pass; with ``ages``, only the children of those age bands on
+    each day (:func:`of_ages`)."""
     days: set[date] = set()
     for origin in origins:
         o = pd.Timestamp(origin)
         days.update(d.date() for d in month_ends(o - pd.offsets.MonthEnd(24), 25))
         days.update((o + pd.offsets.MonthEnd(h)).date() for h in horizons if o + pd.offsets.MonthEnd(h) <= census)
     ordered = sorted(days)
-    return dict(zip(ordered, counts_in_care(episodes, ordered, categories), strict=True))
+    if not ages:
+        return dict(zip(ordered, counts_in_care(episodes, ordered, categories), strict=True))
+    return {day: counts_in_care(episodes[of_ages(episodes, day, ages)], [day], categories)[0] for day in ordered}
+
+
+def of_ages(episodes: pd.DataFrame, day: date, ages: Sequence[str]) -> np.ndarray:
+    """Which episodes are of children whose age band on ``day`` is one of ``ages``, aged as the model ages
+    them (whole months between the months of birth and of ``day``); a child with no date of birth takes the
+    median age of the others in care that day, as the model's panel gives it."""
+    month = day.year * 12 + day.month - 1
+    dob = pd.to_datetime(episodes["dob"])
+    known = dob.notna().to_numpy()
+    age = np.clip(month - (dob.dt.year * 12 + dob.dt.month - 1).fillna(0).to_numpy(int), 0, ADULT_M - 1)
+    if not known.all():
+        ts = pd.Timestamp(day)
+        live = ((episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))).to_numpy()
+        others = age[live & known]
+        age = np.where(known, age, int(np.median(others)) if len(others) else ADULT_M // 2)
+    return np.isin(age_band(age), [AGE_LABELS.index(a) for a in ages])
 
 
 def _trend_forecast(series: list[float], steps: int) -> float:
@@ -135,7 +155,7 @@ def origins_for(history: History, min_years: int = 2, horizon: int = 3) -> list[
 
 
 def backtest(history: History, model: DemandModel | None = None, horizons: tuple[int, ...] = HORIZONS,
-             n_runs: int | None = None) -> BacktestResult:
+             n_runs: int | None = None, ages: Sequence[str] | None = None) -> BacktestResult:
     """Fit a copy of ``model`` (its settings) at each origin, forecast, and score against what happened.
 
     Parameters
@@ -144,6 +164,8 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
     model : the model whose settings are backtested (default: ``DemandModel()``); it is not changed.
     horizons : months ahead to score.
     n_runs : Monte Carlo runs per origin (default: the model's).
+    ages : only the children of these age bands: each origin's forecast of them, scored against the children
+        of those ages in care then (and "no change" and the trend made from them); default: every age.
 
     Returns
     -------
@@ -164,7 +186,7 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
     origins = origins_for(history, horizon=min(horizons))
     rows = []
     census = pd.Timestamp(history.census_date)
-    actual = _actuals(episodes, origins, horizons, census, template.categories or history.categories())
+    actual = _actuals(episodes, origins, horizons, census, template.categories or history.categories(), ages)
     panel = None  # the history prepared once for every origin's fit
     for origin in origins:
         o = pd.Timestamp(origin)
@@ -174,7 +196,7 @@ def backtest(history: History, model: DemandModel | None = None, horizons: tuple
         model = DemandModel.from_settings(settings, template.categories)
         panel = panel or model.panel(history)
         fitted = model.fit(history, origin, panel)
-        forecast = fitted.project(max(reachable))
+        forecast = fitted.project(max(reachable), ages=ages)
         table = forecast.table().set_index(["date", "category"])
         cats = fitted.categories_
         past_dates = month_ends(o - pd.offsets.MonthEnd(24), 25)

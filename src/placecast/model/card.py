@@ -18,7 +18,8 @@ from placecast.model.settings import ForecastSettings
 def _ages_note(forecast: Forecast) -> str:
     return (f"- Counts only the children aged {forecast.settings['ages']} ({forecast.children_at_start:,} "
             "at the start), each by its age in each month as it ages into and out of those bands; every child is "
-            "simulated. The backtest below, and the pooling with \"no change\" it weights, are of every age.")
+            "simulated. The backtest below is of the same ages (each origin's forecast of them against the "
+            "children of those ages then in care), and weights the pooling with their \"no change\".")
 
 
 def model_card(model: DemandModel, forecast: Forecast, backtest: BacktestResult | None) -> str:

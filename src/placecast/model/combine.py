@@ -167,13 +167,14 @@ def projected(model: DemandModel, history: History, settings: ForecastSettings, 
     when 0), and pooled with "no change" by that backtest when ``settings.combine`` asks (the one path the
     forecast command, the quarter and every council of a region take). The backtest knows only the history
     as known at the forecast's start: a forecast from a past date is weighted as it could have been then.
-    With ``settings.ages`` the forecast counts the children of those ages, pooled with their own "no change"
-    by weights from the backtest of every age (the model's own, not a forecast of the ages apart)."""
+    With ``settings.ages`` the forecast counts the children of those ages, and so does its backtest: each
+    origin's forecast of those ages scored against the children of those ages then in care, whose errors weight
+    the pooling with their own "no change"."""
     from placecast.ssda903.assemble import known_at
 
     forecast = model.project(horizon, progress=progress, by_age=by_age, ages=settings.ages)
     known = known_at(history, model.origin_.date())
-    bt = backtest(known, model, n_runs=settings.backtest_runs) if settings.backtest_runs else None
+    bt = backtest(known, model, n_runs=settings.backtest_runs, ages=settings.ages) if settings.backtest_runs else None
     return as_settings_ask(forecast, bt, settings.combine, settings.seed), bt
 
 

@@ -60,7 +60,7 @@ class ForecastSettings(StrictModel):
     uasc : include, exclude or only unaccompanied asylum-seeking children.
     ages : count only the children of these age bands (0, 1-4, 5-9, 10-13, 14-15, 16, 17), each by its age in
         each month, as they age into and out of them (default: every age). The backtest behind the pooling
-        with "no change" is of every age.
+        with "no change" counts the same ages.
     combine : ``no_change`` (default) pools the microsimulation with "no change", weighted at each horizon by
         each one's error in the council's own backtest (:mod:`placecast.model.combine`; equal weights when
         there is no backtest); ``none`` keeps the microsimulation alone.

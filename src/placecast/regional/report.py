@@ -193,6 +193,6 @@ def _settings_text(results: RegionalResults) -> str:
     if ages := results.region.settings.get("ages"):
         sentences.append(f"Only the children aged {ages} are counted, each by its age in each month as it ages into "
                          "and out of those bands (every child is simulated); each council's backtest, which weights "
-                         "its pooling with 'no change', is of every age")
+                         "its pooling with 'no change', counts the same ages")
     return "settings: " + ", ".join(said) + "".join(f". {s.rstrip('.')}" for s in sentences)
 
