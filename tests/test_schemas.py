@@ -288,3 +288,12 @@ def test_a_yaml_file_not_in_utf8_names_the_line_of_its_first_foreign_byte(tmp_pa
         read_scenario(path)
     (problem,) = info.value.problems
     assert (problem.where, problem.message) == ("2", "byte 0xa3 is not UTF-8 text; save the file as UTF-8.")
+
+
+def test_a_file_not_there_or_a_folder_given_for_a_file_says_so_plainly(tmp_path):
+    """It said "cannot be read ([Errno 2] No such file or directory: 'nofile.yaml')"."""
+    for given, said in ((tmp_path / "nofile.yaml", "no such file; check the path."),
+                        (tmp_path, "a folder, not a file; give the file in it.")):
+        with pytest.raises(LocatedInputError) as info:
+            read_scenario(given)
+        assert [p.message for p in info.value.problems] == [said]

@@ -222,8 +222,13 @@ def read_text(path: Path | str) -> str:
     """The file's text (UTF-8, with or without BOM); :class:`InputFileError` when it cannot be read."""
     try:
         raw = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise InputFileError([LocatedProblem(str(path), "-", "", "", "no such file; check the path.")]) from exc
+    except IsADirectoryError as exc:
+        raise InputFileError([LocatedProblem(str(path), "-", "", "", "a folder, not a file; give the file in it."
+                                             )]) from exc
     except OSError as exc:
-        raise InputFileError([LocatedProblem(str(path), "-", "", "", f"cannot be read ({exc}).")]) from exc
+        raise InputFileError([LocatedProblem(str(path), "-", "", "", f"cannot be read ({exc.strerror}).")]) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:  # saved in Windows' own encoding (a £ or an é), or as UTF-16
