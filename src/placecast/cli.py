@@ -730,12 +730,7 @@ def region(
     write_tables(out_dir, results.tables(),  # with which children they count, and from when
                  {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
     _print_council_notes(results)
-    table = results.region.table()
-    last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
-    who = f" ({children})" if (children := children_words(settings.uasc, settings.ages)) else ""
-    out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care{who} at "
-              f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
-              f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
+    _print_region(results, settings)
     if report:
         from placecast.regional.report import regional_report
         from placecast.report import write_report
@@ -743,6 +738,16 @@ def region(
         written = write_report(regional_report(results, title, name), out_dir / "report")
         out.print(f"Report: {', '.join(str(p) for p in written.values())}")
     out.print(f"Tables written to {out_dir}")
+
+
+def _print_region(results: Any, settings: ForecastSettings) -> None:
+    """The region's children now and at the horizon, with the 80% range, in one line."""
+    table = results.region.table()
+    last = table[(table["date"] == table["date"].max()) & (table["category"] == "total")].iloc[0]
+    who = f" ({children})" if (children := children_words(settings.uasc, settings.ages)) else ""
+    out.print(f"Region: {sum(c.children_now for c in results.councils):,} children in care{who} at "
+              f"{results.start:%d/%m/%Y} in {len(results.councils)} councils; forecast for {last['date']}: "
+              f"{last['mean']:,.0f} (80% range {last['p10']:,.0f}-{last['p90']:,.0f}).")
 
 
 def _council_costs(given: list[str]) -> dict[str, Any]:

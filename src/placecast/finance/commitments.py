@@ -79,6 +79,14 @@ class Commitments:
 
 
 def _read_rows(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """The named columns and a table of their text cells, with ``_line``: the line as a spreadsheet shows it.
+    Columns with no name are left out: they hold no value (:func:`_read_cells` refuses one that does)."""
+    header, frame = _read_cells(path)
+    keep = [j for j, h in enumerate(header) if h]
+    return [header[j] for j in keep], frame.iloc[:, [*keep, len(header)]]
+
+
+def _read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
     """The header and a table of text cells, with ``_line``: the line as a spreadsheet shows it."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -200,11 +208,9 @@ def read_commitments(path: Path, cost_lines: list[str], key: bytes | None = None
     path = Path(path)
     file = str(path)
     header, rows = _read_rows(path)
-    keep = [j for j, h in enumerate(header) if h]  # columns with no name hold no value (refused when they do)
-    header, rows = [header[j] for j in keep], rows.iloc[:, [*keep, len(header)]]
     missing = [InputProblem(file, "line 1", c, "", "this column is missing; the register needs " + ", ".join(COLUMNS)
                             + ".") for c in COLUMNS if c not in header and c != "planned_end"]
-    unknown = check_columns([h for h in header if h], CommitmentRow, file, "line 1")
+    unknown = check_columns(header, CommitmentRow, file, "line 1")
     if missing or unknown:
         raise FinanceInputError(missing + unknown)
     df = rows.reset_index(drop=True)
