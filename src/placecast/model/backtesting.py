@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from placecast.model.demand import DemandModel, select_uasc
-from placecast.model.panel import ADULT_M, AGE_LABELS, age_band, month_ends
+from placecast.model.panel import AGE_LABELS, age_band, ages_in_months, birth_months, month_ends
 from placecast.model.settings import check_settings
 from placecast.ssda903.assemble import History, counts_in_care
 
@@ -118,17 +118,12 @@ def _actuals(episodes: pd.DataFrame, origins: list[date], horizons: tuple[int, .
 
 def of_ages(episodes: pd.DataFrame, day: date, ages: Sequence[str]) -> np.ndarray:
     """Which episodes are of children whose age band on ``day`` is one of ``ages``, aged as the model ages
-    them (whole months between the months of birth and of ``day``); a child with no date of birth takes the
-    median age of the others in care that day, as the model's panel gives it."""
-    month = day.year * 12 + day.month - 1
-    dob = pd.to_datetime(episodes["dob"])
-    known = dob.notna().to_numpy()
-    age = np.clip(month - (dob.dt.year * 12 + dob.dt.month - 1).fillna(0).to_numpy(int), 0, ADULT_M - 1)
-    if not known.all():
-        ts = pd.Timestamp(day)
-        live = ((episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))).to_numpy()
-        others = age[live & known]
-        age = np.where(known, age, int(np.median(others)) if len(others) else ADULT_M // 2)
+    them (:func:`~placecast.model.panel.ages_in_months`; no date of birth: the median of the others in care
+    that day)."""
+    dob_m, known = birth_months(episodes["dob"])
+    ts = pd.Timestamp(day)
+    live = ((episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))).to_numpy()
+    age = ages_in_months(dob_m, known, day.year * 12 + day.month - 1, live)
     return np.isin(age_band(age), [AGE_LABELS.index(a) for a in ages])
 
 

@@ -77,9 +77,7 @@ class _Arrays:
         self.end = np.where(np.isnat(end), np.datetime64("9999-12-31"), end)
         cat_index = {c: i for i, c in enumerate(categories)}
         self.cat = ep["category"].map(cat_index).fillna(len(categories) - 1).astype(int).to_numpy()
-        dob = pd.to_datetime(ep["dob"])
-        self.dob_known = dob.notna().to_numpy()
-        self.dob_m = (dob.dt.year * 12 + dob.dt.month - 1).fillna(0).astype(int).to_numpy()
+        self.dob_m, self.dob_known = birth_months(ep["dob"])
         ps = pd.to_datetime(ep["period_start"])
         self.ps_m = (ps.dt.year * 12 + ps.dt.month - 1).to_numpy()
         self.period_start = ps.to_numpy().astype("datetime64[D]")
@@ -103,13 +101,26 @@ class _Arrays:
                 "uasc": self.uasc[idx], "period_start": self.period_start[idx]}
 
     def _ages(self, idx: np.ndarray, month: int) -> np.ndarray:
-        """Ages in months at ``month``; a child with no date of birth (no Header row) takes the median age of
-        the others then, not an age counted from year 0 (which made every such child 17 and leave at once)."""
-        age = np.clip(month - self.dob_m[idx], 0, ADULT_M - 1)
-        unknown = ~self.dob_known[idx]
-        if unknown.any():
-            age = np.where(unknown, int(np.median(age[~unknown])) if (~unknown).any() else ADULT_M // 2, age)
+        """Ages in months at ``month`` (:func:`ages_in_months`, the others being the children ``idx``)."""
+        return ages_in_months(self.dob_m[idx], self.dob_known[idx], month)
+
+
+def birth_months(dob: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each date of birth as a month number (year x 12 + month - 1; 0 where none is known), and which are known."""
+    dob = pd.to_datetime(dob)
+    return (dob.dt.year * 12 + dob.dt.month - 1).fillna(0).astype(int).to_numpy(), dob.notna().to_numpy()
+
+
+def ages_in_months(dob_m: np.ndarray, known: np.ndarray, month: int, others: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """Ages in whole months at ``month`` (a month number), from the months of birth ``dob_m``, as the model ages
+    children. One with no date of birth (no Header row) takes the median age of the ``others`` (default: all)
+    with one, not an age counted from year 0 (which made every such child 17 and leave at once)."""
+    age = np.clip(month - dob_m, 0, ADULT_M - 1)
+    if known.all():
         return age
+    pool = age[known if others is None else known & others]
+    return np.where(known, age, int(np.median(pool)) if len(pool) else ADULT_M // 2)
 
 
 def _frame(snap: dict[str, np.ndarray], codes: pd.Index) -> pd.DataFrame:
