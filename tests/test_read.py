@@ -73,6 +73,18 @@ def test_misspelt_column_names_the_closest_expected_column(tmp_path):
     assert [(f.line, f.column) for f in missing] == [(1, "DECOM")]
 
 
+def test_a_header_without_its_child_column_is_located_not_an_internal_error(tmp_path):
+    """The Header's CHILD column misspelt: the DfE rules looked up each episode's date of birth in an empty
+    table of dates, which pandas cannot do, and the command stopped with exit 3."""
+    cols = [("CHILDX" if c == "CHILD" else c) for c in TABLE_COLUMNS["Header"]]
+    write_table(tmp_path / "2024" / "episodes.csv", "Episodes", BASE_EPISODES)
+    write_table(tmp_path / "2024" / "header.csv", "Header", [dict(r, CHILDX=r["CHILD"]) for r in BASE_HEADER], cols)
+    write_table(tmp_path / "2024" / "uasc.csv", "UASC", [{"CHILD": BASE_HEADER[0]["CHILD"], "DOB": "01/01/2015"}])
+    found = validate([tmp_path]).findings
+    assert [(f.line, f.column) for f in found if f.rule == "COLUMN_MISSING"] == [(1, "CHILD")]
+    assert {f.rule for f in found if f.file.endswith("episodes.csv")} == {"NO_HEADER"}
+
+
 def test_lower_case_column_is_read_with_a_warning(tmp_path):
     cols = [c.lower() if c == "URN" else c for c in TABLE_COLUMNS["Episodes"]]
     rows = [dict(r, urn=r.get("URN", "")) for r in BASE_EPISODES]

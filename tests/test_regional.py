@@ -381,6 +381,11 @@ def test_capacity_may_be_a_csv_of_category_and_beds_checked_as_the_yaml_is(tmp_p
     with pytest.raises(LocatedInputError) as info:
         read_capacity(bad, categories)
     assert [(p.where, p.column) for p in info.value.problems] == [("3", "category"), ("3", "beds.residential_inhouse")]
+    ragged = tmp_path / "ragged.csv"  # a value past the header's two columns: a crash (exit 3) before
+    ragged.write_text("category,beds\nresidential_inhouse,20,5\nfostering_inhouse,200\n", encoding="utf-8")
+    with pytest.raises(LocatedInputError) as info:
+        read_capacity(ragged, categories)
+    assert [(p.where, p.value) for p in info.value.problems] == [("2", "5")]
 
 
 def test_councils_grouping_placements_differently_are_said_to_mix_the_regions_categories(results):

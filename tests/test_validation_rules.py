@@ -30,6 +30,7 @@ CASES = [
     ("unknown legal status", changed(E, 0, LS="W1"), H, "episodes.csv", 2, "LS", "CODE_INVALID"),
     ("unknown reason ceased", changed(E, 3, REC="E99"), H, "episodes.csv", 5, "REC", "CODE_INVALID"),
     ("unknown sex", E, changed(H, 0, SEX="X"), "header.csv", 2, "SEX", "CODE_INVALID"),
+    ("mother neither 1 nor 0", E, changed(H, 1, MOTHER="Y"), "header.csv", 3, "MOTHER", "CODE_INVALID"),
     ("provider not allowed", changed(E, 1, PLACE_PROVIDER="PR3"), H, "episodes.csv", 3, "PLACE_PROVIDER",
      "PROVIDER_NOT_ALLOWED"),
     ("parent provider with fostering", changed(E, 0, PLACE_PROVIDER="PR0"), H, "episodes.csv", 2,

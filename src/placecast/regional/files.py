@@ -33,7 +33,7 @@ def _capacity_csv(path: Path, categories: list[str]) -> tuple[CapacityFile, dict
 
     file = str(path)
     rows = list(csv.DictReader(read_text(path).splitlines()))
-    header = set(rows[0]) if rows else set()
+    header = {str(k) for k in rows[0] if k is not None} if rows else set()
     if header != {"category", "beds"}:
         raise InputFileError([LocatedProblem(file, "1", "", ", ".join(sorted(header)), "a capacity CSV has two "
                                              "columns, category and beds, and a row for each category.")])
@@ -41,6 +41,9 @@ def _capacity_csv(path: Path, categories: list[str]) -> tuple[CapacityFile, dict
     lines: dict = {}
     problems = []
     for number, row in enumerate(rows, start=2):
+        if extra := [v for v in row.get(None) or [] if v.strip()]:  # type: ignore[call-overload]
+            problems.append(LocatedProblem(file, str(number), "", ",".join(extra), "a value past the two columns "
+                                           "category and beds; remove it, or the comma before it."))
         category, count = (row["category"] or "").strip(), (row["beds"] or "").strip()
         if category in beds:
             problems.append(LocatedProblem(file, str(number), "category", category, f"given twice (line "

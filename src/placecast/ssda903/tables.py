@@ -49,7 +49,7 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 CODE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "Header": ("SEX", "ETHNIC"),
+    "Header": ("SEX", "ETHNIC", "MOTHER"),
     "Episodes": ("RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE"),
     "UASC": ("SEX",),
 }
