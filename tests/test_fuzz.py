@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,34 @@ cell = st.text(alphabet=st.sampled_from(list('0123456789/,"\n\r ;ABCDEPSUXé\t')
 def test_garbled_rows_under_a_real_header_are_reported_not_crashed(rows):
     content = (header_line + "\n" + "\n".join(rows)).encode("utf-8")
     assert _read(content) in {"read", "unusable"}
+
+
+COLUMNS = [(table, column) for table in ("Header", "Episodes", "UASC") for column in TABLE_COLUMNS[table]]
+
+
+@pytest.mark.parametrize("how", ["dropped", "misspelt"])
+@pytest.mark.parametrize(("table", "column"), COLUMNS)
+def test_any_column_dropped_or_misspelt_is_located_and_the_history_still_assembles(tmp_path, table, column, how):
+    """Each column of the tables the history is made from, left out or misspelt: a finding naming it, and
+    validation and assembly run to the end (a Header without CHILD stopped them with an internal error)."""
+    from placecast.ssda903 import assemble
+
+    from builders import BASE_EPISODES, BASE_HEADER, write_table
+
+    rows = {"Header": BASE_HEADER, "Episodes": BASE_EPISODES, "UASC": [{"CHILD": "1002", "SEX": "2",
+                                                                         "DOB": "15/06/2008", "DUC": ""}]}
+    for name, file in (("Header", "header.csv"), ("Episodes", "episodes.csv"), ("UASC", "uasc.csv")):
+        columns = list(TABLE_COLUMNS[name])
+        if name == table:
+            columns = [c for c in columns if c != column] if how == "dropped" else [
+                f"{c}X" if c == column else c for c in columns]
+        write_table(tmp_path / "2024" / file, name, [{**r, f"{column}X": r.get(column, "")} for r in rows[name]],
+                    columns)
+    validated = validate_returns(read_returns([tmp_path]))
+    missing = [f for f in validated.findings if f.rule == "COLUMN_MISSING"]
+    assert [(f.file.endswith(table.lower() + ".csv"), f.column, f.is_error) for f in missing] == [
+        (True, column, True)]
+    assemble(validated, b"a key kept with the data")
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:

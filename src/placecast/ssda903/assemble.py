@@ -30,7 +30,7 @@ import pandas as pd
 from placecast.ssda903.codelists import CodeLists, collection_year_end, collection_year_start, load_code_lists
 from placecast.ssda903.pseudonym import pseudonymise_together
 from placecast.ssda903.read import LINE
-from placecast.ssda903.tables import per_kind
+from placecast.ssda903.tables import looked_up, per_kind
 from placecast.ssda903.taxonomy import Taxonomy, load_taxonomy
 from placecast.ssda903.validate import SOURCE, YEAR, ValidatedReturns
 
@@ -316,8 +316,8 @@ def _episode_table(ep: pd.DataFrame, validated: ValidatedReturns, ids: pd.Series
     tables (each child's latest header row), and the episode's fields, category and provenance."""
     hd = validated.header
     hd = hd[hd["CHILD"] != ""].sort_values([YEAR, LINE]).drop_duplicates("CHILD", keep="last")
-    dob = ep["CHILD"].map(hd.set_index("CHILD")["DOB"])
-    sex = ep["CHILD"].map(hd.set_index("CHILD")["SEX"].replace({"1": "M", "2": "F"}))
+    dob = looked_up(ep["CHILD"], hd.set_index("CHILD")["DOB"])
+    sex = looked_up(ep["CHILD"], hd.set_index("CHILD")["SEX"].replace({"1": "M", "2": "F"}))
     uasc_children = set(validated.uasc["CHILD"]) if len(validated.uasc) else set()
     return pd.DataFrame({
         "child_id": ids,

@@ -20,7 +20,7 @@ import yaml
 
 from placecast.ssda903.codelists import PACKAGED_LOADER, collection_year_end, collection_year_start
 from placecast.ssda903.findings import ERROR, RULES, WARNING, Finding
-from placecast.ssda903.tables import distinct, members
+from placecast.ssda903.tables import distinct, looked_up, members
 
 YEARS = (2024, 2025, 2026)
 FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
@@ -87,17 +87,6 @@ def _age(dob: pd.Series, day: pd.Series | pd.Timestamp) -> pd.Series:
     return years - before.astype(int)
 
 
-def _looked_up(keys: pd.Series, table: pd.Series) -> pd.Series:
-    """``table``'s value for each of ``keys`` (missing where it has none). ``keys.map(table)`` fails when
-    ``table`` is an empty column of dates (a Header with no usable CHILD): pandas casts it to float first.
-
-    >>> dob = pd.Series(pd.to_datetime([]), index=pd.Index([], dtype=object), dtype="datetime64[ns]")
-    >>> _looked_up(pd.Series(["1", "2"]), dob).isna().tolist()
-    [True, True]
-    """
-    return pd.Series(table.reindex(keys.to_numpy()).to_numpy(), index=keys.index, name=table.name)
-
-
 def _blank(s: pd.Series) -> pd.Series:
     return s.fillna("").astype(str).str.strip() == ""
 
@@ -127,7 +116,7 @@ class ReturnYear:
     def _episodes(self, episodes: pd.DataFrame) -> pd.DataFrame:
         e = episodes[(episodes["CHILD"] != "") & episodes["DECOM"].notna()]
         e = e.sort_values(["CHILD", "DECOM", "_line"], kind="stable").copy()
-        e["DOB"] = pd.to_datetime(_looked_up(e["CHILD"], self.dob_of))
+        e["DOB"] = pd.to_datetime(looked_up(e["CHILD"], self.dob_of))
         e["age_decom"] = _age(e["DOB"], e["DECOM"])
         e["age_dec"] = _age(e["DOB"], e["DEC"])
         e["days"] = (e["DEC"] - e["DECOM"]).dt.days
@@ -298,14 +287,14 @@ def _duc_after_18(y: ReturnYear) -> pd.Series:
 
 @check("INT18")
 def _uasc_dob_differs(y: ReturnYear) -> pd.Series:
-    header_dob = pd.to_datetime(_looked_up(y.ua["CHILD"], y.dob_of))
+    header_dob = pd.to_datetime(looked_up(y.ua["CHILD"], y.dob_of))
     return header_dob.notna() & y.ua["DOB"].notna() & (header_dob != y.ua["DOB"])
 
 
 @check("INT21")
 def _uasc_sex_differs(y: ReturnYear) -> pd.Series:
     same = {"1": "M", "2": "F"}
-    header_sex = _looked_up(y.ua["CHILD"], y.sex_of).replace(same)
+    header_sex = looked_up(y.ua["CHILD"], y.sex_of).replace(same)
     sex = y.ua["SEX"].replace(same)
     return header_sex.notna() & (sex != "") & (header_sex != sex)
 

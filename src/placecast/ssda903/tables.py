@@ -55,6 +55,17 @@ CODE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def looked_up(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``table``'s value for each of ``keys`` (missing where it has none). ``keys.map(table)`` fails when
+    ``table`` is an empty column of dates (a Header with no usable CHILD): pandas casts it to float first.
+
+    >>> dob = pd.Series(pd.to_datetime([]), index=pd.Index([], dtype=object), dtype="datetime64[ns]")
+    >>> looked_up(pd.Series(["1", "2"]), dob).isna().tolist()
+    [True, True]
+    """
+    return pd.Series(table.reindex(keys.to_numpy()).to_numpy(), index=keys.index, name=table.name)
+
+
 def members(values: pd.Series, pool: Iterable[str] | pd.Index | pd.Series) -> pd.Series:
     """``values.isin(pool)`` for a large ``pool`` of ids: by a hash index, where pandas' isin on Arrow-backed
     text converts the pool one value at a time (a second for a large council's children)."""
