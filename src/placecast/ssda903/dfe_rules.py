@@ -100,8 +100,10 @@ class ReturnYear:
     """
 
     def __init__(self, year: int, episodes: pd.DataFrame, header: pd.DataFrame, uasc: pd.DataFrame,
-                 previous: pd.DataFrame | None = None, missing: dict[str, set[str]] | None = None) -> None:
+                 previous: pd.DataFrame | None = None, missing: dict[str, set[str]] | None = None,
+                 previous_header: pd.DataFrame | None = None) -> None:
         self.year = year
+        self.previous_header = previous_header
         self.start = pd.Timestamp(collection_year_start(year))
         self.end = pd.Timestamp(collection_year_end(year))
         self.missing = missing or {}
@@ -146,7 +148,18 @@ class ReturnYear:
         h["left_in_year"] = members(h["CHILD"], left["CHILD"])
         h["last_dec"] = pd.to_datetime(h["CHILD"].map(left.groupby("CHILD")["DEC"].max().to_dict()))
         h["has_episodes"] = members(h["CHILD"], e["CHILD"])
+        for col in LAST_YEAR:
+            h[col + "_last"] = self._last_year(col)
         return h
+
+    def _last_year(self, column: str) -> pd.Series:
+        """Each Header row's ``column`` in last year's return: missing where the child had no row there (or
+        there was no return last year)."""
+        last = self.previous_header
+        if last is None or column not in last.columns:
+            return pd.Series(None, index=self.hd.index, dtype=self.hd[column].dtype)
+        last = last[last["CHILD"] != ""].drop_duplicates("CHILD").set_index("CHILD")[column]
+        return looked_up(self.hd["CHILD"], last)
 
     def changed(self, cols: tuple[str, ...]) -> pd.Series:
         """True where any of ``cols`` differs from the previous episode's."""
@@ -640,6 +653,49 @@ def _sgo_foster_not_fostered(y: ReturnYear) -> pd.Series:
 @check("353")
 def _decom_before_1991(y: ReturnYear) -> pd.Series:
     return y.ep["DECOM"] < pd.Timestamp(1991, 10, 14)
+
+
+# Header: against last year's return ------------------------------------------------------------------
+
+LAST_YEAR = ("SEX", "DOB", "ETHNIC", "MOTHER", "UPN")  # the Header's fields compared with last year's
+SEX_MEANS = {"1": "M", "2": "F"}  # codes to 2023/24, letters from 2024/25
+
+
+def _differs(now: pd.Series, last: pd.Series, unknown: tuple[str, ...] = ()) -> pd.Series:
+    """Both years give a value (neither blank nor one of ``unknown``) and they differ."""
+    now, last = now.fillna("").astype(str).str.strip(), last.fillna("").astype(str).str.strip()
+    given = (now != "") & (last != "") & ~now.isin(unknown) & ~last.isin(unknown)
+    return given & (now != last)
+
+
+@check("202")
+def _sex_differs_from_last_year(y: ReturnYear) -> pd.Series:
+    h = y.header
+    return _differs(h["SEX"].replace(SEX_MEANS), h["SEX_last"].replace(SEX_MEANS), ("U",))
+
+
+@check("203")
+def _dob_differs_from_last_year(y: ReturnYear) -> pd.Series:
+    h = y.header
+    return h["DOB"].notna() & h["DOB_last"].notna() & (h["DOB"] != h["DOB_last"])
+
+
+@check("204")
+def _ethnic_differs_from_last_year(y: ReturnYear) -> pd.Series:
+    h = y.header
+    return _differs(h["ETHNIC"], h["ETHNIC_last"], ("NOBT", "REFU"))
+
+
+@check("207")
+def _no_longer_a_mother(y: ReturnYear) -> pd.Series:
+    h = y.header
+    return (h["MOTHER_last"].fillna("") == "1") & (h["MOTHER"].fillna("") == "0")
+
+
+@check("208")
+def _upn_differs_from_last_year(y: ReturnYear) -> pd.Series:
+    h = y.header
+    return _differs(h["UPN"].str.upper(), h["UPN_last"].str.upper(), ("UN1", "UN2", "UN3", "UN4", "UN5"))
 
 
 # Episodes: against last year's return ----------------------------------------------------------------

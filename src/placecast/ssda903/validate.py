@@ -396,9 +396,10 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
     headers: list[pd.DataFrame] = []
     uascs: list[pd.DataFrame] = []
     previous: pd.DataFrame | None = None
+    previous_header: pd.DataFrame | None = None
     for year in returns.years():
         if year - 1 not in returns.years():
-            previous = None
+            previous = previous_header = None
         eps = [_normalise(t, codes, found) for t in returns.of("Episodes", year)]
         hdr = [_normalise(t, codes, found) for t in returns.of("Header", year)]
         uas = [_normalise(t, codes, found) for t in returns.of("UASC", year)]
@@ -430,8 +431,8 @@ def validate_returns(returns: ReturnSet, codes: CodeLists | None = None) -> Vali
         if ep is not None:
             found.extend(_check_against_header(ep, hd, year))
         if ep is not None and not ep.empty:
-            found.extend(_dfe_rules(returns, year, ep, hd, ua, previous))
-        previous = ep
+            found.extend(_dfe_rules(returns, year, ep, hd, ua, (previous, previous_header)))
+        previous, previous_header = ep, hd
         if ua is not None:
             known = hd["CHILD"] if hd is not None else pd.Series([], dtype="str")
             unknown = ua[(ua["CHILD"] != "") & ~members(ua["CHILD"], known)]
@@ -469,8 +470,9 @@ def on_cell_lines(found: list[Finding], returns: ReturnSet) -> list[Finding]:
 
 
 def _dfe_rules(returns: ReturnSet, year: int, ep: pd.DataFrame, hd: pd.DataFrame | None, ua: pd.DataFrame | None,
-               previous: pd.DataFrame | None) -> list[Finding]:
-    """The DfE's own rules for the year's return (see ``dfe_rules``)."""
+               previous: tuple[pd.DataFrame | None, pd.DataFrame | None]) -> list[Finding]:
+    """The DfE's own rules for the year's return (see ``dfe_rules``), ``previous`` being last year's Episodes
+    and Header (None where there was no return last year)."""
     from placecast.ssda903.dfe_rules import ReturnYear, check_year
 
     if hd is None:
@@ -481,7 +483,7 @@ def _dfe_rules(returns: ReturnSet, year: int, ep: pd.DataFrame, hd: pd.DataFrame
         ua = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLE_COLUMNS["UASC"] + (SOURCE, LINE)})
         ua["DOB"] = pd.Series(dtype="datetime64[ns]")
         ua["DUC"] = pd.Series(dtype="datetime64[ns]")
-    return check_year(ReturnYear(year, ep, hd, ua, previous, missing))
+    return check_year(ReturnYear(year, ep, hd, ua, previous[0], missing, previous_header=previous[1]))
 
 
 def _empty_episodes() -> pd.DataFrame:
