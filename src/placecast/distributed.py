@@ -55,7 +55,17 @@ def dask_client(scheduler: str | None = None, workers: int = 2) -> Iterator[Any]
     with dask.config.set(LOCAL_WORKER_ENVIRON), \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                          env={"PLACECAST_THREADS": "1"}) as cluster, Client(cluster) as client:
+        client.run(quiet_worker_logs)
         yield client
+
+
+def quiet_worker_logs() -> None:
+    """Run in each worker of a local cluster: only Dask's critical messages. A worker's heartbeat that met the
+    scheduler closing at the end of a command was logged with three tracebacks under the user's message (seen
+    on a loaded machine); what a task raises comes back to the command through its result, not the log."""
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name.split(".")[0] == "distributed":
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def run_tasks(client: Any, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
