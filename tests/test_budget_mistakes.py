@@ -200,6 +200,10 @@ def test_a_position_beyond_half_the_cash_limit_says_to_check_the_units(tmp_path)
         "reserves: 5}", "reserves: 5, previous_quarter_deficit: 2}"), encoding="utf-8")  # 3,000 for 3
     (said,) = forecast_outturn(read_budget_input(path), date(2025, 9, 30), default_unit_costs()).warnings()
     assert said.startswith("The deficit at the previous report is 1201% of the cash limit")
+    # the command writes its tables and exits 1, as the report with the same warning does (it exited 0)
+    result = CliRunner().invoke(app, ["outturn", str(path), "--as-at", "2025-09-30", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "1201% of the cash limit" in " ".join(result.output.split())
+    assert (tmp_path / "o" / "outturn.csv").exists()
 
 
 def test_adjustments_are_the_councils_own_named_columns_shown_only_when_used(tmp_path):

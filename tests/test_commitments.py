@@ -167,7 +167,7 @@ def test_the_commitments_cost_table_is_in_pounds_as_its_column_says(tmp_path):
     from placecast.cli import app
 
     budget = tmp_path / "budget.yaml"
-    budget.write_text("units: £000\nlines:\n  - {name: Placements, budget_previous_quarter: 200, actuals_to_date: 0, "
+    budget.write_text("units: £000\nlines:\n  - {name: Placements, budget_previous_quarter: 50, actuals_to_date: 0, "
                       "committed_to_year_end: from_commitments, new_demand: 0}\n", encoding="utf-8")
     register = _register(tmp_path, "A1,P1,Acme,residential_external,5000,2023-01-01,2023-12-01,,,,\n")
     result = CliRunner().invoke(app, ["outturn", str(budget), "--as-at", "2023-09-30", "--commitments",

@@ -527,6 +527,9 @@ def outturn(
     day from the day after --as-at to 31 March or each planned end) and 'new_demand: from_forecast' (the
     forecast's mean placement cost to 31 March, less what is already committed: negative when the
     forecast expects placements to end before their committed end).
+
+    Exit 1 when the figures carry a warning (a position beyond half the cash limit, lines shown at budget for
+    want of a forecast, a movement not shown): the tables are written, to be checked.
     """
     import pandas as pd
 
@@ -572,12 +575,15 @@ def outturn(
     run_costs = None if forecast_dir is None else _outturn_run_costs(forecast_dir, hist, day, rates)
     result = forecast_outturn(budget_input, day, rates, commitments=register, run_costs=run_costs,
                               history_episodes=None if hist is None else hist.episodes)
-    _warn(data_gap_warning(hist.census_date, day) if hist is not None else None, *result.warnings())
+    findings = result.warnings()
+    _warn(data_gap_warning(hist.census_date, day) if hist is not None else None, *findings)
     budget = result.budget
     tables = result.tables()
     headline = result.headline()
     write_tables(out_dir, {**tables, **extra})
     _print_outturn(budget, tables["outturn.csv"], headline, out_dir)
+    if findings:  # exit 1, as the report with the same warnings does: the tables are written, to be checked
+        raise typer.Exit(1)
 
 
 def _outturn_run_costs(forecast_dir: Path, hist: Any, day: date, rates: Any) -> Any:
