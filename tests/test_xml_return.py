@@ -112,3 +112,13 @@ def test_a_return_that_would_expand_itself_without_bound_is_refused(tmp_path):
     folder = _one_child(tmp_path, f'<!DOCTYPE EXPSSDA903 [<!ENTITY e0 "xxxxxxxxxx">{bomb}]>', "A1", "&e8;")
     with pytest.raises(UnusableInputError, match="not well-formed XML"):
         read_returns([folder])
+
+
+def test_a_uasc_flag_neither_1_nor_0_is_located_on_its_own_line(tmp_path):
+    """<UASC>ZZ</UASC> was read as not UASC without a word (a child's UASC status lost from the history)."""
+    folder = _one_child(tmp_path, "", "A1", "UN1")
+    text = (folder / "return.xml").read_text().replace("<UASC>0</UASC>", "\n<UASC>Z</UASC>\n")
+    (folder / "return.xml").write_text(text)
+    found = [f for f in validate_returns(read_returns([folder])).findings if f.column == "UASC"]
+    assert [(f.rule, f.line, f.value) for f in found] == [("CODE_INVALID", 2, "Z")]
+    assert "read as 0" in found[0].message

@@ -32,6 +32,7 @@ HEADER_FIELDS = {"CHILDID", "UPN", "SEX", "DOB", "ETHNIC", "UASC", "DUC", "MOTHE
                  *TABLE_COLUMNS["AD1"][2:], *TABLE_COLUMNS["OC3"][2:]}
 EPISODE_FIELDS = {"PL", *TABLE_COLUMNS["Episodes"][1:]} - {"PLACE"}
 YES = {"1", "Y", "YES", "TRUE"}
+NO = {"0", "N", "NO", "FALSE"}
 
 
 def _parse(path: Path, source: str):
@@ -113,7 +114,11 @@ def _child(child, rows: _Rows, source: str, findings: list[Finding]) -> None:
     ident = {"CHILD": h.get("CHILDID", ""), "DOB": h.get("DOB", ""), "SEX": h.get("SEX", "")}
     line = header.sourceline or 0
     rows.add("Header", line, {**h, **ident})
-    if h.get("UASC", "").upper() in YES or h.get("DUC"):
+    if (uasc := h.get("UASC", "")).upper() not in YES | NO | {""}:
+        findings.append(finding(source, line, "UASC", uasc[:40], "CODE_INVALID", f"UASC is 1 (unaccompanied "
+                                f"asylum-seeking) or 0 (not); '{uasc[:40]}' is neither, and was read as 0. "
+                                "Correct it in the case system and export the return again."))
+    if uasc.upper() in YES or h.get("DUC"):
         rows.add("UASC", line, {**ident, "DUC": h.get("DUC", "")})
     for table in ("AD1", "OC3"):
         if any(h.get(c) for c in TABLE_COLUMNS[table][2:]):
