@@ -91,6 +91,28 @@ def test_savings_phased_per_year_add_up_and_statuses_set_the_rag():
     assert list(table["rag"]) == ["Red", "Red"]  # 60 of 100 secure; 108 of 150 secure
 
 
+def test_a_requirement_that_falls_is_written_per_year_as_a_negative_amount():
+    """A one-off saving that ends lowers the cumulative requirement; it could not be written (cumulative phasing
+    must not fall, and each year's own was not allowed below nothing)."""
+    from pydantic import ValidationError
+
+    from placecast.programme.files import PlanFile
+    from placecast.programme.plan import plan_from_model
+
+    def savings(per_year: dict) -> dict:
+        return {"savings": [{"units": "£000", "full_year_saving": 600, "phasing_per_year": per_year,
+                             "lines": [{"amount": 600, "recurrent": True, "year": "2025/26", "status": "delivered"}]}]}
+
+    table = plan_from_model(PlanFile.model_validate(savings({"2025/26": 900, "2026/27": -300}))).savings[0].table()
+    assert list(table["required"]) == [900, 600] and list(table["required_in_year"]) == [900, -300]
+    assert list(table["rag"]) == ["Red", "Green"]  # 600 of 900, then 600 of 600
+    with pytest.raises(ValidationError, match="adds up to -100 by 2026/27"):
+        PlanFile.model_validate(savings({"2025/26": 900, "2026/27": -1000}))
+    with pytest.raises(ValidationError, match="write the fall there as a negative amount"):
+        PlanFile.model_validate({"savings": [{"units": "£000", "full_year_saving": 600,
+                                              "phasing": {"2025/26": 900, "2026/27": 600}}]})
+
+
 def test_a_saving_entered_again_as_carried_forward_is_refused():
     from pydantic import ValidationError
 

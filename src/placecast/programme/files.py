@@ -231,9 +231,10 @@ class SavingsFile(StrictModel):
                                                "cash limit.")
     phasing: dict[FinancialYear, NonNegativeMoney] = Field(default_factory=dict, description="The cumulative "
                                                            "saving required by each year, like 2025/26.")
-    phasing_per_year: dict[FinancialYear, NonNegativeMoney] = Field(default_factory=dict, description="Or the "
-                                                                    "saving required in each year on its own; "
-                                                                    "Placecast adds the years up.")
+    phasing_per_year: dict[FinancialYear, Money] = Field(default_factory=dict, description="Or the saving "
+                                                         "required in each year on its own; Placecast adds the "
+                                                         "years up. A fall in the requirement (a one-off saving "
+                                                         "that ends) is written as a negative amount.")
     lines: list[SavingsLineFile] = Field(default_factory=list)
     forecast_delivery: dict[FinancialYear, Money] = Field(default_factory=dict)
 
@@ -248,7 +249,12 @@ class SavingsFile(StrictModel):
         if falls := [(a, b) for a, b in zip(years, years[1:], strict=False) if b[1] < a[1]]:
             (y0, v0), (y1, v1) = falls[0]
             raise ValueError(f"phasing is cumulative (each year's requirement with the years before it), but {y1}'s "
-                             f"{v1} is less than {y0}'s {v0}: write each year's own saving as phasing_per_year")
+                             f"{v1} is less than {y0}'s {v0}: write each year's own saving as phasing_per_year "
+                             "(where the requirement does fall, as when a one-off saving ends, write the fall there "
+                             "as a negative amount)")
+        if below := [(y, v) for y, v in self.cumulative_phasing().items() if v < 0]:
+            raise ValueError(f"phasing_per_year adds up to {below[0][1]} by {below[0][0]}: the saving required by a "
+                             "year cannot be less than nothing; check the negative amounts")
         return self
 
     def cumulative_phasing(self) -> dict[str, Decimal]:
