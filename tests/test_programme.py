@@ -106,6 +106,8 @@ def test_a_requirement_that_falls_is_written_per_year_as_a_negative_amount():
     table = plan_from_model(PlanFile.model_validate(savings({"2025/26": 900, "2026/27": -300}))).savings[0].table()
     assert list(table["required"]) == [900, 600] and list(table["required_in_year"]) == [900, -300]
     assert list(table["rag"]) == ["Red", "Green"]  # 600 of 900, then 600 of 600
+    with pytest.raises(ValidationError, match="cash_limit"):  # a service's cash limit below nothing: a typo
+        PlanFile.model_validate({"savings": [{**savings({"2025/26": 900})["savings"][0], "cash_limit": -5000}]})
     with pytest.raises(ValidationError, match="adds up to -100 by 2026/27"):
         PlanFile.model_validate(savings({"2025/26": 900, "2026/27": -1000}))
     with pytest.raises(ValidationError, match="write the fall there as a negative amount"):

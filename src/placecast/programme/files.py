@@ -224,8 +224,8 @@ class SavingsFile(StrictModel):
     units: MoneyUnit = Field(description="what the savings programme's amounts are in: 'units: £000' for thousands "
                              "(1100 for £1.1m) or 'units: £' for pounds, as the plan's planned and invest-to-save "
                              "amounts are.")
-    cash_limit: Money | None = Field(None, description="The cash limit the saving is made against (left out: no "
-                                     "revised cash limit is shown).")
+    cash_limit: NonNegativeMoney | None = Field(None, description="The cash limit the saving is made against "
+                                                "(left out: no revised cash limit is shown).")
     full_year_saving: NonNegativeMoney = Field(description="The saving in a full year once every line is "
                                                "delivered (write 0 for none): the cash limit less it is the revised "
                                                "cash limit.")
