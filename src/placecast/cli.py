@@ -653,7 +653,7 @@ def _print_outturn(budget: Any, outturn_rows: Any, headline: dict, out_dir: Path
         out.print(f"Movement on the previous report ({budget.movement_basis}): " + (
             f"n/a ({budget.why_no_movement()})." if h["movement"] is None
             else f"{gbp(h['movement'], 'k')} (from {gbp(h['previous_position'], 'k')})."))
-    out.print(f"Tables written to {out_dir}")
+    out.print(f"Tables written to {out_dir} (money in whole £000; columns ending _gbp in pounds)")
 
 
 def _period_end(model: Any) -> date:
