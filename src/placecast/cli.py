@@ -1,8 +1,8 @@
 """The ``placecast`` command line. Each command parses options, calls the library, prints a result.
 
-Exit codes: 0 success; 1 findings (the data has errors, or a report's or outturn's figures carry a warning); 2
-the input cannot be used (missing path,
-not a table, unreadable file, bad option); 3 an internal error (please report it).
+Exit codes: 0 success; 1 findings (the data has errors, or a report's or outturn's figures carry a warning);
+2 the input cannot be used (missing path, not a table, unreadable file, bad option); 3 an internal error
+(please report it).
 """
 
 from __future__ import annotations
