@@ -24,6 +24,7 @@ from placecast.ssda903.tables import distinct, looked_up, members
 
 YEARS = (2024, 2025, 2026)
 FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
+SEX_MEANS = {"1": "M", "2": "F"}  # sex codes to 2023/24; letters from 2024/25
 ADOPTION = ["A3", "A4", "A5", "A6"]
 TEMPORARY = ["T0", "T1", "T2", "T3", "T4"]
 RESPITE = ["V3", "V4"]
@@ -306,9 +307,8 @@ def _uasc_dob_differs(y: ReturnYear) -> pd.Series:
 
 @check("INT21")
 def _uasc_sex_differs(y: ReturnYear) -> pd.Series:
-    same = {"1": "M", "2": "F"}
-    header_sex = looked_up(y.ua["CHILD"], y.sex_of).replace(same)
-    sex = y.ua["SEX"].replace(same)
+    header_sex = looked_up(y.ua["CHILD"], y.sex_of).replace(SEX_MEANS)
+    sex = y.ua["SEX"].replace(SEX_MEANS)
     return header_sex.notna() & (sex != "") & (header_sex != sex)
 
 
@@ -658,7 +658,6 @@ def _decom_before_1991(y: ReturnYear) -> pd.Series:
 # Header: against last year's return ------------------------------------------------------------------
 
 LAST_YEAR = ("SEX", "DOB", "ETHNIC", "MOTHER", "UPN")  # the Header's fields compared with last year's
-SEX_MEANS = {"1": "M", "2": "F"}  # codes to 2023/24, letters from 2024/25
 
 
 def _differs(now: pd.Series, last: pd.Series, unknown: tuple[str, ...] = ()) -> pd.Series:
