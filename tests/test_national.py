@@ -137,6 +137,44 @@ def test_files_of_two_releases_or_without_the_lookup_are_unusable_input(tmp_path
         read_published(folder)
 
 
+PLACEMENTS, TOTALS = "cla_placement_type_31march_2020_2024.csv", "cla_totals_starts_ceases_2016_2024.csv"
+HARTLEPOOL_2024 = "(year == '2024') & (code == 'E06000001') & (level == 'la')"
+
+
+@pytest.mark.parametrize(("file", "change", "said"), [
+    # a column the forecast needs left out: it stopped as an internal error (exit 3)
+    (TOTALS, ("drop", "measure"), "missing column(s) measure"),
+    (PLACEMENTS, ("drop", "level"), "missing column(s) level"),
+    (TOTALS, ("cell", "year", "2024/25"), "column year: '2024/25' is not a year"),
+    # a council's total at the origin read as another level, measure or code: the council was left out of
+    # its region and England (153 councils became 152, England 352 children fewer) without a word
+    (TOTALS, ("cell", "level", "LA", "measure == 'cla_31march'"), "for Hartlepool (E06000001)"),
+    (TOTALS, ("cell", "measure", "cla_31March", "measure == 'cla_31march'"), "for Hartlepool (E06000001)"),
+    # a group misspelt, or a council code mistyped: the council's group was filled in as if suppressed
+    (PLACEMENTS, ("cell", "placement", "Foster placement", "placement == 'Foster placements'"),
+     "'Foster placement' is not one of the DfE's placement groups"),
+    (PLACEMENTS, ("cell", "code", "E0600000X", "placement == 'Foster placements'"),
+     "'E0600000X' is a council code the totals file does not have"),
+])
+def test_a_mistake_in_the_published_tables_is_unusable_input_not_a_council_left_out(tmp_path, file, change, said):
+    import shutil
+
+    from placecast.errors import UnusableInputError
+
+    folder = tmp_path / "dfe"
+    shutil.copytree(DFE, folder)
+    frame = pd.read_csv(DFE / file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if change[0] == "drop":
+        frame = frame.drop(columns=change[1])
+    else:
+        row = frame.query(" & ".join([HARTLEPOOL_2024, *change[3:]])).index[0]
+        frame.loc[row, change[1]] = change[2]
+    frame.to_csv(folder / file, index=False)
+    with pytest.raises(UnusableInputError) as info:
+        national_forecast(read_published(folder), runs=10, with_backtest=False)
+    assert said in str(info.value)
+
+
 def test_the_spread_of_council_totals_is_fitted_by_likelihood():
     """Errors drawn with variance 0.002 + 1.5 / size give back about those figures, and the 80% interval
     they make holds 80% of the errors."""

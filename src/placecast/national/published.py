@@ -81,34 +81,62 @@ def _release_file(folder: Path, name: str) -> Path:
     return found[0]
 
 
-def _read(folder: Path, name: str, measure: str) -> pd.DataFrame:
-    frame = read_dfe(_release_file(folder, name), ["count"])
+def _read(folder: Path, name: str, measure: str, also: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A council-level table: its rows of level 'la', years as numbers (a year that is not one is an error at its
+    line), each row's ``measure`` given; the columns this needs, and ``also``, must be there."""
+    path = _release_file(folder, name)
+    frame = read_dfe(path, ["count"], ["year", "level", "code", measure, *also])
+    years = pd.to_numeric(frame["year"].str.strip(), errors="coerce")
+    if (bad := years.isna() | (years % 1 != 0)).any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise UnusableInputError(f"{path}, line {i + 2}, column year: '{frame['year'].iloc[i]}' is not a year (like "
+                                 "2024). Download the file again from Explore Education Statistics.")
+    frame["year"] = years.astype(int)
     frame = frame[frame["level"] == "la"].copy()
-    frame["year"] = frame["year"].astype(int)
     return frame[frame[measure].notna()]
 
 
 def read_published(folder: Path) -> Published:
     """The panel from the DfE's CSVs in ``folder`` (totals 2016 on, placement groups 2020 on)."""
-    totals = _read(folder, TOTALS_FILE, "measure")
+    totals = _read(folder, TOTALS_FILE, "measure", ("region",))
     regions = totals[totals["region"] != ""].groupby("code")["region"].first()  # the DfE's regions
     totals = totals[totals["measure"] == "cla_31march"].pivot_table(index="code", columns="year", values="count",
                                                                      aggfunc="first")
     groups = _read(folder, PLACEMENT_FILE, "placement")
+    _check_releases(folder, int(totals.columns.max()), int(groups["year"].max()))
+    _check_groups(groups, set(totals.index), _release_file(folder, PLACEMENT_FILE))
     groups = groups[groups["placement"].isin(GROUPS)].pivot_table(index=["code", "year"], columns="placement",
                                                                   values="count", aggfunc="first", dropna=False)
     groups = groups.reindex(columns=list(GROUPS))
-    last = (int(totals.columns.max()), int(groups.index.get_level_values("year").max()))
-    if last[0] != last[1]:  # two releases: the forecast would start from the older one's year without a word
-        raise UnusableInputError(f"{folder}: {_release_file(folder, TOTALS_FILE).name} runs to {last[0]} but "
-                                 f"{_release_file(folder, PLACEMENT_FILE).name} to {last[1]}; give the files of one "
-                                 "release of the DfE's statistics.")
     lookup = read_dfe(_path(folder, LOOKUP_FILE), [], ["code", "name"]).set_index("code")[["name"]]
     lookup["region"] = regions.reindex(lookup.index)
     totals, groups, backcast, own_from = _on_todays_boundaries(totals, groups)
     current = [c for c in totals.index if c not in SUCCESSORS]
     return Published(totals.loc[current], groups[groups.index.get_level_values("code").isin(current)],
                      lookup.reindex(current), backcast, own_from)
+
+
+def _check_releases(folder: Path, totals_to: int, groups_to: int) -> None:
+    """The totals and the placement groups run to the same year: files of two releases would start the forecast
+    from the older one's year without a word."""
+    if totals_to != groups_to:
+        raise UnusableInputError(f"{folder}: {_release_file(folder, TOTALS_FILE).name} runs to {totals_to} but "
+                                 f"{_release_file(folder, PLACEMENT_FILE).name} to {groups_to}; give the files of one "
+                                 "release of the DfE's statistics.")
+
+
+def _check_groups(groups: pd.DataFrame, councils: set[str], path: Path) -> None:
+    """Each council row of the placement file is one of the DfE's groups (or their total), for a council the
+    totals file has: a row read as neither was left out, and its council's group filled in as if suppressed."""
+    for column, bad, what in (
+            ("placement", ~groups["placement"].isin([*GROUPS, "Total"]),
+             f"is not one of the DfE's placement groups ({'; '.join(GROUPS)}) or Total"),
+            ("code", ~groups["code"].isin(councils), "is a council code the totals file does not have")):
+        if bad.any():
+            line = int(groups.index[bad.to_numpy()][0]) + 2  # the row's index is its place in the file
+            raise UnusableInputError(f"{path}, line {line}, column {column}: '{groups.loc[bad, column].iloc[0]}' "
+                                     f"{what} ({int(bad.sum())} such row(s) in all). Download the file again from "
+                                     "Explore Education Statistics.")
 
 
 def _on_todays_boundaries(totals: pd.DataFrame, groups: pd.DataFrame

@@ -83,6 +83,15 @@ def _check_origin(published: Published, origin: int) -> None:
         raise UnusableInputError(f"origin {origin}: the published statistics can start a forecast at 31 March of "
                                  f"{span} (a year with its placement groups and the year before it); choose one "
                                  "of those.")
+    totals = published.totals
+    gone = totals.index[totals[origin].isna() & totals[origin - 1].notna()]
+    if len(gone):
+        names = published.councils["name"].reindex(gone).fillna("")
+        raise UnusableInputError(f"origin {origin}: the published totals give no count of children looked after at "
+                                 f"31 March {origin} for {', '.join(f'{n} ({c})'.lstrip() for c, n in names.items())}, "
+                                 "though the year before has one: the forecast of England and the region would leave "
+                                 "it out. Check the row (its code, level and measure) in the totals file, or "
+                                 "download the file again from Explore Education Statistics.")
 
 
 def model_card(results: NationalResults) -> str:
