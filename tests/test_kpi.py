@@ -334,6 +334,21 @@ def test_a_misspelt_council_names_the_nearest(key, suggested):
         benchmark(key, DFE, "stability_3plus")
 
 
+@needs_dfe
+@pytest.mark.parametrize("column", ["geographic_level", "time_period", "region_name", "placement_stability"])
+def test_a_published_file_without_a_column_the_benchmark_reads_is_unusable_input(tmp_path, column):
+    """A column the benchmark filters or groups on, left out of the DfE's file, stopped it with exit 3."""
+    import shutil
+
+    from placecast.errors import UnusableInputError
+
+    shutil.copytree(DFE, tmp_path / "dfe")
+    file = tmp_path / "dfe" / "la_cla_placement_stability.csv"
+    pd.read_csv(file, dtype=str, keep_default_na=False).drop(columns=column).to_csv(file, index=False)
+    with pytest.raises(UnusableInputError, match=f"missing column\\(s\\) {column}"):
+        benchmark("Stockport", tmp_path / "dfe", "stability_3plus")
+
+
 def test_a_rule_threshold_may_be_a_percentage_and_5_says_how_to_write_it(tmp_path):
     from importlib import resources
 

@@ -146,7 +146,9 @@ def benchmark(council: str, stats_dir: Path, measure: str = "cla_rate") -> Bench
     if measure not in MEASURES:
         raise UnusableInputError(f"Unknown measure '{measure}'; choose one of {', '.join(MEASURES)}.")
     m = MEASURES[measure]
-    data = read_dfe(stats_dir / m.file, [m.value, m.count])
+    data = read_dfe(stats_dir / m.file, [m.value, m.count], ["time_period", "geographic_level", "old_la_code",
+                                                            "new_la_code", "la_name", "region_name",
+                                                            *(column for column, _ in m.filters)])
     sn = read_dfe(stats_dir / SN_FILE, [], ["old_la_code", *(f"SN_{i}" for i in range(1, 11))])
     me = find_council(data, council)
     row = sn[sn["old_la_code"] == me["old_la_code"]]
