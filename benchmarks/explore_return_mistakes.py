@@ -112,6 +112,7 @@ def explore(root: Path, sample: int | None) -> tuple[Counter, list[str]]:
         counts[kind] += 1
         if kind in ("silent", "crash"):
             notes.append(f"{kind}: {table.relative_to(root / 'returns')}, {where}: {what}")
+            print(notes[-1], file=sys.stderr)  # as it is found: a long run may be stopped
         if n % 500 == 0:
             print(f"{n:,} of {len(cases):,}: {dict(counts)}", file=sys.stderr)
     return counts, notes
