@@ -317,7 +317,7 @@ def _episode_table(ep: pd.DataFrame, validated: ValidatedReturns, ids: pd.Series
     hd = validated.header
     hd = hd[hd["CHILD"] != ""].sort_values([YEAR, LINE]).drop_duplicates("CHILD", keep="last")
     dob = looked_up(ep["CHILD"], hd.set_index("CHILD")["DOB"])
-    sex = looked_up(ep["CHILD"], hd.set_index("CHILD")["SEX"].replace({"1": "M", "2": "F"}))
+    sex = looked_up(ep["CHILD"], hd.set_index("CHILD")["SEX"].replace(codes.fields["SEX"].meanings()))
     uasc_children = set(validated.uasc["CHILD"]) if len(validated.uasc) else set()
     return pd.DataFrame({
         "child_id": ids,

@@ -77,6 +77,14 @@ class CodeField:
         """The codes valid in collection year ``year``."""
         return [c.code for c in self.codes.values() if c.valid_in(year)]
 
+    def meanings(self) -> dict[str, str]:
+        """Each earlier year's code by the code it means now (SEX: 1 means M and 2 F before 2024/25).
+
+        >>> load_code_lists().fields["SEX"].meanings()
+        {'1': 'M', '2': 'F'}
+        """
+        return {c.code: c.means for c in self.codes.values() if c.means}
+
 
 @dataclass(frozen=True)
 class CodeLists:

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from placecast.ssda903.codelists import PACKAGED_LOADER, collection_year_end, collection_year_start
+from placecast.ssda903.codelists import PACKAGED_LOADER, collection_year_end, collection_year_start, load_code_lists
 from placecast.ssda903.findings import ERROR, RULES, WARNING, Finding
 from placecast.ssda903.tables import distinct, looked_up, members
 
 YEARS = (2024, 2025, 2026)
 FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
-SEX_MEANS = {"1": "M", "2": "F"}  # sex codes to 2023/24; letters from 2024/25
+SEX_MEANS = load_code_lists().fields["SEX"].meanings()  # sex codes to 2023/24 as the letters from 2024/25
 ADOPTION = ["A3", "A4", "A5", "A6"]
 TEMPORARY = ["T0", "T1", "T2", "T3", "T4"]
 RESPITE = ["V3", "V4"]
