@@ -88,6 +88,11 @@ def _age(dob: pd.Series, day: pd.Series | pd.Timestamp) -> pd.Series:
     return years - before.astype(int)
 
 
+def _by_child(header: pd.DataFrame) -> pd.DataFrame:
+    """A Header's rows by CHILD (each child's first row; rows with no CHILD left out)."""
+    return header[header["CHILD"] != ""].drop_duplicates("CHILD").set_index("CHILD")
+
+
 def _blank(s: pd.Series) -> pd.Series:
     return s.fillna("").astype(str).str.strip() == ""
 
@@ -109,9 +114,8 @@ class ReturnYear:
         self.end = pd.Timestamp(collection_year_end(year))
         self.missing = missing or {}
         self.previous = previous
-        hd = header[header["CHILD"] != ""]
-        self.dob_of = hd.drop_duplicates("CHILD").set_index("CHILD")["DOB"]
-        self.sex_of = hd.drop_duplicates("CHILD").set_index("CHILD")["SEX"]
+        by_child = _by_child(header)
+        self.dob_of, self.sex_of = by_child["DOB"], by_child["SEX"]
         self.ep = self._episodes(episodes)
         self.hd = header
         self.ua = uasc
@@ -149,18 +153,12 @@ class ReturnYear:
         h["left_in_year"] = members(h["CHILD"], left["CHILD"])
         h["last_dec"] = pd.to_datetime(h["CHILD"].map(left.groupby("CHILD")["DEC"].max().to_dict()))
         h["has_episodes"] = members(h["CHILD"], e["CHILD"])
+        # each field in last year's return: missing where the child had no row there (or there was no return)
+        last = None if self.previous_header is None else _by_child(self.previous_header)
         for col in LAST_YEAR:
-            h[col + "_last"] = self._last_year(col)
+            h[col + "_last"] = (pd.Series(None, index=h.index, dtype=h[col].dtype)
+                                if last is None or col not in last.columns else looked_up(h["CHILD"], last[col]))
         return h
-
-    def _last_year(self, column: str) -> pd.Series:
-        """Each Header row's ``column`` in last year's return: missing where the child had no row there (or
-        there was no return last year)."""
-        last = self.previous_header
-        if last is None or column not in last.columns:
-            return pd.Series(None, index=self.hd.index, dtype=self.hd[column].dtype)
-        last = last[last["CHILD"] != ""].drop_duplicates("CHILD").set_index("CHILD")[column]
-        return looked_up(self.hd["CHILD"], last)
 
     def changed(self, cols: tuple[str, ...]) -> pd.Series:
         """True where any of ``cols`` differs from the previous episode's."""
