@@ -113,14 +113,17 @@ def _actuals(episodes: pd.DataFrame, origins: list[date], horizons: tuple[int, .
     ordered = sorted(days)
     if not ages:
         return dict(zip(ordered, counts_in_care(episodes, ordered, categories), strict=True))
-    return {day: counts_in_care(episodes[of_ages(episodes, day, ages)], [day], categories)[0] for day in ordered}
+    births = birth_months(episodes["dob"])  # once, not at every day
+    return {day: counts_in_care(episodes[of_ages(episodes, day, ages, births)], [day], categories)[0]
+            for day in ordered}
 
 
-def of_ages(episodes: pd.DataFrame, day: date, ages: Sequence[str]) -> np.ndarray:
+def of_ages(episodes: pd.DataFrame, day: date, ages: Sequence[str],
+            births: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Which episodes are of children whose age band on ``day`` is one of ``ages``, aged as the model ages
     them (:func:`~placecast.model.panel.ages_in_months`; no date of birth: the median of the others in care
-    that day)."""
-    dob_m, known = birth_months(episodes["dob"])
+    that day). ``births``: the episodes' :func:`~placecast.model.panel.birth_months`, when already known."""
+    dob_m, known = births or birth_months(episodes["dob"])
     ts = pd.Timestamp(day)
     live = ((episodes["start"] <= ts) & (episodes["end"].isna() | (episodes["end"] > ts))).to_numpy()
     age = ages_in_months(dob_m, known, day.year * 12 + day.month - 1, live)
