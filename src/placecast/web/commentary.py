@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from placecast.outputs import write_whole
 from placecast.store.workspace import CommentaryRow
 from placecast.web import workspace
 from placecast.web.accounts import SignedIn
@@ -56,7 +57,7 @@ def keep(engine: Engine, f: workspace.Folder, council_id: int, quarter: str, sub
         elif part is not None:
             part.pop(ident, None)
     path.parent.mkdir(parents=True, exist_ok=True)
-    workspace.write_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
+    write_whole(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
 
 
 def section_rows(ctx: dict, page: str, written: dict[str, str]) -> list[dict]:

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from placecast.finance.errors import FinanceInputError
 from placecast.finance.files import UnitCostsFile
 from placecast.finance.unit_costs import entry_in_force, revise_unit_costs, unit_costs_model, unit_costs_yaml
+from placecast.outputs import write_whole
 from placecast.schema import number_text
 from placecast.web import jobs, workspace
 from placecast.web.accounts import SignedIn
@@ -132,7 +133,7 @@ def change_unit_costs(request: Request, slug: str, user: SignedIn = Depends(need
     if not changes:
         return RedirectResponse(f"/c/{slug}/money#h-unit-costs", status_code=303)
     st = state(request)
-    workspace.write_atomic(own_file(request, slug), unit_costs_yaml(revised).encode("utf-8"))
+    write_whole(own_file(request, slug), unit_costs_yaml(revised).encode("utf-8"))
     job = jobs.submit(st.pool, st.settings, st.engine, council.id, "quarter", user.username, {}, "unit costs changed")
     log(request, user.username, "unit costs changed", f"{'; '.join(changes)} (job {job.id})", slug)
     return RedirectResponse(f"/c/{slug}/jobs/{job.id}", status_code=303)

@@ -186,7 +186,7 @@ class Folder:
         """Replace the workspace's settings atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(settings.model_dump(mode="json", exclude_none=True), sort_keys=False)
-        write_atomic(self.settings_file, text.encode("utf-8"))
+        write_whole(self.settings_file, text.encode("utf-8"))
 
     def results_file(self, quarter: str) -> Path:
         """Where the quarter's computed report model is kept."""
@@ -198,11 +198,6 @@ def _settings(text: str) -> WorkspaceSettings:
     """A workspace's settings from its file's text, parsed once for the same text (every page shows its
     quarter; reading the small file is cheap, parsing it is not)."""
     return WorkspaceSettings.model_validate(yaml.safe_load(text))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (:func:`placecast.outputs.write_whole`)."""
-    write_whole(path, data)
 
 
 def folder(data_dir: Path, slug: str) -> Folder:
@@ -338,7 +333,7 @@ def save_results(f: Folder, quarter: str, report) -> Path:
     render_charts(report)
     f.results.mkdir(parents=True, exist_ok=True)
     path = f.results_file(quarter)
-    write_atomic(path, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+    write_whole(path, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
     return path
 
 
