@@ -270,9 +270,11 @@ def test_a_key_with_no_value_says_so_not_what_pydantic_expected(tmp_path):
 
 
 @pytest.mark.parametrize(("reader", "name"), [(read_plan, "plan.yaml"), (read_scenario, "scenario.yaml"),
-                                              (read_commentary, "commentary.yaml"), (read_budget, "budget.yaml")])
+                                              (read_commentary, "commentary.yaml"), (read_budget, "budget.yaml"),
+                                              (load_taxonomy, "taxonomy.yaml")])
 def test_a_file_saved_empty_is_an_error_not_a_file_of_defaults(tmp_path, reader, name):
-    """An empty plan read as a plan with nothing in it, and an empty scenario as one of no interventions."""
+    """An empty plan read as a plan with nothing in it, and an empty scenario as one of no interventions; an
+    empty taxonomy was three keys required, not a file saved empty."""
     path = tmp_path / name
     path.write_text("# to do\n\n", encoding="utf-8")
     with pytest.raises(LocatedInputError) as info:

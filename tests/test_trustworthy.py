@@ -407,6 +407,25 @@ def test_a_value_from_a_return_beginning_with_equals_is_text_in_the_error_report
     assert cells and all(c.data_type == "s" for c in cells)
 
 
+@pytest.mark.parametrize("command", [["forecast", "{returns}", "--runs", "10"], ["backtest", "{returns}"],
+                                     ["region", "{region}"]])
+def test_tables_written_among_the_returns_a_command_reads_are_refused(tmp_path, command):
+    """'placecast forecast returns --out returns/2025/forecast' put its tables where the next read took them
+    for a year's return (or, in a region's folder, for a council)."""
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+    from placecast.testing import example_returns
+
+    returns = tmp_path / "region" / "north"
+    shutil.copytree(example_returns(), returns)
+    out = returns / "2025" / "out"
+    args = [a.format(returns=returns, region=tmp_path / "region") for a in command]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 2 and "is among the returns in" in " ".join(result.output.replace("│", " ").split())
+    assert not out.exists()
+
+
 def test_a_history_ingested_beside_its_returns_is_refused_so_later_returns_are_not_passed_over(tmp_path):
     """'placecast ingest returns --out returns' wrote the history among the year folders; every command then read
     the history, so next year's returns added to the folder were passed over without a word."""
@@ -421,7 +440,9 @@ def test_a_history_ingested_beside_its_returns_is_refused_so_later_returns_are_n
     shutil.copytree(example_returns(), returns)
     same = CliRunner().invoke(app, ["ingest", str(returns), "--out", str(returns)])
     assert same.exit_code == 2 and not (returns / "history.parquet").exists()
-    assert "holds the returns" in " ".join(same.output.replace("│", " ").split())
+    assert "is among the returns" in " ".join(same.output.replace("│", " ").split())
+    inside = CliRunner().invoke(app, ["ingest", str(returns), "--out", str(returns / "2025")])  # read as tables
+    assert inside.exit_code == 2 and not (returns / "2025" / "findings.csv").exists()
     beside = CliRunner().invoke(app, ["-q", "ingest", str(returns), "--out", str(tmp_path / "h")])
     assert beside.exit_code in (0, 1), beside.output
     for name in ("history.parquet", "manifest.json"):  # as an older Placecast, or a hand, left them

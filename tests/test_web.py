@@ -176,6 +176,19 @@ def test_uploads_over_the_limit_or_of_the_wrong_type_are_refused_with_a_message(
     r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
                files={"files": ("returns.zip", two_years.getvalue(), "application/zip")})
     assert r.status_code == 400 and "holds 2024/episodes.csv and 2025/episodes.csv" in r.text
+    # A .zip that unpacks to far more than it weighs (50 MB of one byte in about 50 kB) is refused unread,
+    # as is one whose packed data were damaged after it was written.
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("episodes.csv", b"0" * 50_000_000)
+    r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
+               files={"files": ("returns.zip", packed.getvalue(), "application/zip")})
+    assert r.status_code == 400 and "returns.zip unpacks to 50 MB, more than the 40 MB allowed" in r.text
+    damaged = bytearray(two_years.getvalue())
+    damaged[40:44] = b"\xff\xff\xff\xff"
+    r = c.post("/c/demo/data/upload", data={"year": "2025", "csrftoken": token(c)},
+               files={"files": ("returns.zip", bytes(damaged), "application/zip")})
+    assert r.status_code == 400 and "returns.zip is not a readable .zip file" in r.text
     f = clients["finance"]
     r = f.post("/c/demo/money/budget", data={"csrftoken": token(f)},
                files={"workbook": ("budget.xlsx", b"not a workbook", "application/octet-stream")})
@@ -671,6 +684,18 @@ def test_placecast_serve_starts_and_says_how_to_sign_in(tmp_path):
     assert len(job_processes) >= 2  # started with the server, ready for the first job
     gone, alive = psutil.wait_procs(job_processes, timeout=20)
     assert not alive, "job processes outlived the server"
+
+
+@pytest.mark.parametrize(("option", "value"), [("--port", "99999"), ("--port", "-1"), ("--workers", "0")])
+def test_placecast_serve_refuses_a_port_or_workers_out_of_range_before_starting(tmp_path, option, value):
+    """Port 99999 started a server that said it listened there; -1 blamed --host."""
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+
+    result = CliRunner().invoke(app, ["serve", option, value, "--data", str(tmp_path)])
+    assert result.exit_code == 2 and "Invalid value for '" + option in result.output
+    assert not any(tmp_path.iterdir())
 
 
 def test_forecast_settings_are_changed_in_the_page_checked_by_the_librarys_schema(web, clients):

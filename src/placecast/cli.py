@@ -126,6 +126,19 @@ def validate(
     raise typer.Exit(1 if findings.errors else 0)
 
 
+
+def _out_not_among_returns(out_dir: Path, sources: list[Path], what: str) -> None:
+    """Refuse an --out folder that is, or is inside, a folder of returns read by the command (an ingest
+    folder may take a forecast beside its history)."""
+    from placecast.ssda903.history_io import is_history_folder
+
+    inside = [p for p in sources if out_dir.resolve().is_relative_to(Path(p).resolve()) and not is_history_folder(p)]
+    if inside:
+        raise typer.BadParameter(f"{out_dir} is among the returns in {inside[0]}: write {what} to a folder of its "
+                                 "own (it would be read in place of the returns, or its files read as a year's "
+                                 "tables, and next year's returns added there passed over).", param_hint="--out")
+
+
 @app.command()
 def ingest(
     paths: Paths,
@@ -144,10 +157,7 @@ def ingest(
     from placecast.store import Store
 
     started = time.perf_counter()
-    if any(Path(p).resolve() == out_dir.resolve() for p in paths):
-        raise typer.BadParameter(f"{out_dir} holds the returns: write the history to a folder of its own (it "
-                                 "would be read in place of the returns, and next year's returns added there "
-                                 "passed over).", param_hint="--out")
+    _out_not_among_returns(out_dir, paths, "the history")
     tax = load_taxonomy(taxonomy)
     key, keep_at = key_for_ingest(out_dir, key_file)
     known = manifest_of(out_dir).get("key_fingerprint")
@@ -345,6 +355,7 @@ def forecast(
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"),
                          trend_carry=trend_carry, ages=_age_bands(ages))
+    _out_not_among_returns(out_dir, [source], "the forecast")
     history = load_history(source)
     model = DemandModel.from_settings(settings).fit(history, _start_date(start, "--start"))
     with Progress(console=err, transient=True) as progress:
@@ -383,6 +394,7 @@ def backtest_command(
     from placecast.ssda903 import load_history
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value)
+    _out_not_among_returns(out_dir, [source], "the backtest")
     history = load_history(source)
     horizons = tuple(sorted({h for h in (3, 6, 12, 24) if h < horizon_months} | {horizon_months}))
     with err.status("Backtesting..."):
@@ -719,6 +731,7 @@ def region(
 
     settings = _settings(runs=runs, seed=seed, horizon_months=horizon_months, uasc=uasc.value,
                          backtest_runs=backtest_runs, combine=combine.value.replace("-", "_"), ages=_age_bands(ages))
+    _out_not_among_returns(out_dir, paths, "the region's tables")
     beds = read_capacity(capacity, load_taxonomy().categories) if capacity else {}
     own = _council_costs(council_unit_costs or [])
     with tempfile.TemporaryDirectory() as work, _stacked_paths_named(work):
@@ -1274,13 +1287,13 @@ def demo(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port (1-65535).")] = 8000,
     data_dir: Annotated[Path | None, typer.Option("--data", envvar="PLACECAST_DATA_DIR",
                                                   help="Folder of the workspaces (default ./placecast-web).")] = None,
     database: Annotated[str | None, typer.Option("--database", envvar="PLACECAST_DATABASE_URL",
                                                  help="Store URL (default: SQLite in the data folder), e.g. "
                                                       "postgresql://placecast@db/placecast.")] = None,
-    workers: Annotated[int, typer.Option(help="Web server processes (use 1 with the SQLite store).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Web server processes (use 1 with the SQLite store).")] = 1,
     dfe_stats: Annotated[Path | None, typer.Option("--dfe-stats", envvar="PLACECAST_DFE_STATS",
                                                    help="DfE published statistics, for the demo's benchmark.")] = None,
 ) -> None:

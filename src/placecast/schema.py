@@ -397,9 +397,14 @@ def load_file(path: Path | str, model: type[M], error: type[LocatedInputError] =
               ) -> tuple[M, dict[Loc, int]]:
     """Read a YAML file into ``model`` and return it with the line of every key path; raise ``error``
     listing every located problem."""
-    file = str(path)
+    return load_text(read_text(path), str(path), model, error)
+
+
+def load_text(text: str, file: str, model: type[M], error: type[LocatedInputError] = InputFileError
+              ) -> tuple[M, dict[Loc, int]]:
+    """Read YAML ``text`` (from ``file``) into ``model`` as :func:`load_file` does."""
     try:
-        data, lines = parse_yaml(read_text(path), file)
+        data, lines = parse_yaml(text, file)
     except InputFileError as exc:
         raise error(exc.problems) from exc
     if data is None:  # nothing but blank lines and comments: a file saved empty, which every default would pass

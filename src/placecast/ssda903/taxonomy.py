@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from placecast.errors import LocatedInputError, LocatedProblem
-from placecast.schema import StrictModel, located, parse_yaml, read_text, validate_data
+from placecast.schema import StrictModel, load_text, located, read_text
 
 
 class TaxonomyFileError(LocatedInputError):
@@ -155,11 +155,7 @@ def _uncovered(parsed: TaxonomyFile, source: str, lines: dict, codes: Iterable[s
 
 
 def _from_text(text: str, source: str, check_codes: bool = True) -> Taxonomy:
-    data, lines = parse_yaml(text, source)
-    result = validate_data(TaxonomyFile, data, source, lines)
-    if result.problems:
-        raise TaxonomyFileError(result.problems)
-    parsed: TaxonomyFile = result.model
+    parsed, lines = load_text(text, source, TaxonomyFile, TaxonomyFileError)
     problems = _unknown_codes(parsed, source, lines) if check_codes else []
     if problems:
         raise TaxonomyFileError(problems)

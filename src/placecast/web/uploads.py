@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,24 +32,38 @@ class UploadRefused(Exception):
     """An upload of the wrong kind: the message says what is accepted."""
 
 
-def _csv_members(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
+UNPACKED = 20  # a .zip may unpack to this many times the upload limit (CSV returns pack about 5 to 10 times)
+
+
+def _unpacked(base: str, data: bytes, limit: int) -> list[tuple[str, bytes]]:
+    """The files of a .zip, refused before any is unpacked when the sizes its directory declares come to
+    more than ``limit`` bytes (Python's zipfile reads no more of a member than its declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            size = sum(i.file_size for i in z.infolist())
+            if size > limit:
+                raise UploadRefused(f"{base} unpacks to {size / 1e6:,.0f} MB, more than the {limit / 1e6:,.0f} MB "
+                                    "allowed: upload one year's return, or ask the administrator to raise "
+                                    "PLACECAST_UPLOAD_LIMIT_MB.")
+            return [(m, z.read(m)) for m in z.namelist() if not m.endswith("/")]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError):
+        raise UploadRefused(f"{base} is not a readable .zip file.") from None
+
+
+def _csv_members(files: list[tuple[str, bytes]], unpacked_limit: int) -> dict[str, bytes]:
     """The CSV files of an upload (CSV files, or one .zip of them), each checked to be text. Two different
     files of one name (a .zip of several years' folders) are refused: one would silently replace the other."""
     out: dict[str, bytes] = {}
     for name, data in files:
         base = Path(name).name
         if base.lower().endswith(".zip"):
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as z:
-                    members = [(m, z.read(m)) for m in z.namelist() if not m.endswith("/")]
-            except zipfile.BadZipFile:
-                raise UploadRefused(f"{base} is not a readable .zip file.") from None
+            members = _unpacked(base, data, unpacked_limit)
             seen: dict[str, str] = {}
             for m, _ in members:
                 if seen.setdefault(Path(m).name, m) != m:
                     raise UploadRefused(f"{base} holds {seen[Path(m).name]} and {m}: upload one year's return at a "
                                         "time, each with the year it ends.")
-            out.update(_csv_members([(Path(m).name, d) for m, d in members]))
+            out.update(_csv_members([(Path(m).name, d) for m, d in members], unpacked_limit))
             continue
         if not CSV_NAME.match(base):
             raise UploadRefused(f"{base}: only the return's CSV files (header.csv, episodes.csv, ...), its XML "
@@ -75,11 +90,12 @@ def upload_returns(request: Request, slug: str, year: int = Form(...),
     if not 2000 <= year <= 2100:
         return section_page(request, slug, "data", user, upload_error="Give the collection year, e.g. 2025 for "
                             "the 2024/25 return.", status=400)
+    st = state(request)
     try:
-        members = _csv_members([(f.filename or "", f.file.read()) for f in files])
+        members = _csv_members([(f.filename or "", f.file.read()) for f in files],
+                               int(st.settings.upload_limit_mb * 1_000_000 * UNPACKED))
     except UploadRefused as exc:
         return section_page(request, slug, "data", user, upload_error=str(exc), status=400)
-    st = state(request)
     f = workspace.folder(st.settings.data_dir, slug)
     staged = Path(tempfile.mkdtemp(prefix="returns-", dir=f.root))
     if f.returns.exists():
