@@ -407,6 +407,36 @@ def test_a_value_from_a_return_beginning_with_equals_is_text_in_the_error_report
     assert cells and all(c.data_type == "s" for c in cells)
 
 
+def test_a_table_an_earlier_run_wrote_is_not_left_beside_figures_it_does_not_match(tmp_path):
+    """'placecast forecast --by-age' and then the same forecast with another seed left the first run's
+    forecast_by_age.csv beside the second's forecast.csv. A file the command never wrote stays."""
+    from typer.testing import CliRunner
+
+    from placecast.cli import app
+    from placecast.outputs import write_tables
+    from placecast.testing import example_returns
+
+    out = tmp_path / "forecast"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    args = ["-q", "forecast", str(example_returns()), "--out", str(out), "--runs", "10", "--backtest-runs", "0"]
+    assert CliRunner().invoke(app, [*args, "--by-age"]).exit_code == 0
+    assert (out / "forecast_by_age.csv").exists()
+    assert CliRunner().invoke(app, [*args, "--seed", "4"]).exit_code == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "forecast.csv", "forecast_settings.json", "model_card.md", "notes.txt", "placement_days.csv",
+        "placement_days_runs.parquet"]
+    # two commands' tables in one folder: each removes only its own
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1]})
+    write_tables(out, {"a.csv": frame, "b.csv": frame}, owner="costs")
+    write_tables(out, {"b.csv": frame}, owner="costs")
+    write_tables(out, {"c.csv": frame})  # no owner: nothing removed, nothing recorded
+    assert not (out / "a.csv").exists() and (out / "b.csv").exists() and (out / "c.csv").exists()
+    assert (out / "forecast.csv").exists() and (out / ".placecast-costs.files").read_text() == "b.csv\n"
+
+
 @pytest.mark.parametrize("command", [["forecast", "{returns}", "--runs", "10"], ["backtest", "{returns}"],
                                      ["region", "{region}"]])
 def test_tables_written_among_the_returns_a_command_reads_are_refused(tmp_path, command):

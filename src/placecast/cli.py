@@ -405,7 +405,7 @@ def backtest_command(
         text += (f" No origin has {horizon_months} months of data after it (the data end on "
                  f"{history.census_date:%d/%m/%Y}): {max(scored)} months is the longest horizon they can score.")
     write_tables(out_dir, {"metrics.csv": result.metrics.round(4), "points.csv": result.points.round(2)},
-                 {"summary.md": f"# Backtest\n\n{text}\n"})
+                 {"summary.md": f"# Backtest\n\n{text}\n"}, "backtest")
     out.print(text)
     out.print(f"Wrote metrics.csv, points.csv and summary.md to {out_dir}")
 
@@ -593,7 +593,7 @@ def outturn(
     budget = result.budget
     tables = result.tables()
     headline = result.headline()
-    write_tables(out_dir, {**tables, **extra})
+    write_tables(out_dir, {**tables, **extra}, owner="outturn")
     _print_outturn(budget, tables["outturn.csv"], headline, out_dir)
     if findings:  # exit 1, as the report with the same warnings does: the tables are written, to be checked
         raise typer.Exit(1)
@@ -748,7 +748,7 @@ def region(
         _warn(_illustrative("the region's costs" + (" (of the councils without their own)" if own else ""),
                             "its own"))
     write_tables(out_dir, results.tables(),  # with which children they count, and from when
-                 {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)})
+                 {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)}, "region")
     _print_council_notes(results)
     _print_region(results, settings)
     if report:
@@ -848,7 +848,7 @@ def national(
     context = dask_client(scheduler, workers)
     with context as client:
         results = national_forecast(stats, origin, years, runs, seed, client, backtest_too)
-    write_tables(out_dir, results.tables(), {"national_model_card.md": model_card(results)})
+    write_tables(out_dir, results.tables(), {"national_model_card.md": model_card(results)}, "national")
     e = results.england[results.england["placement"] == "Total"]
     for r in e.to_dict("records"):
         out.print(f"England at 31 March {r['year']}: {r['mean']:,.0f} (80% interval {r['p10']:,.0f} to "
@@ -881,7 +881,7 @@ def costs(
     by_year = cost_summary(costed, "financial_year").round(0)
     by_month = cost_summary(costed, "month_end").round(0)
     write_tables(out_dir, {"cost_by_year.csv": by_year, "cost_by_month.csv": by_month},
-                 {FORECAST_SETTINGS: recorded.read_text(encoding="utf-8")} if recorded.exists() else None)
+                 {FORECAST_SETTINGS: recorded.read_text(encoding="utf-8")} if recorded.exists() else None, "costs")
     t = Table(title=f"Placement cost forecast by financial year (£, quantiles across runs{who})")
     for c in ("financial_year", "mean_gbp", "p10_gbp", "p50_gbp", "p90_gbp"):
         t.add_column(c, justify="right")
@@ -939,7 +939,7 @@ def programme_track(
     cf = results.counterfactual
     if cf is not None:
         _print_counterfactual(cf)
-    write_tables(out_dir, tables)
+    write_tables(out_dir, tables, owner="programme")
     for c in cases:
         one_off = f", one-off and capital costs {gbp(c['one_off_cost'])}" if c["one_off_cost"] else ""
         out.print(f"{c['case']}: saving {gbp(c['saving'])}, delivery cost {gbp(c['delivery_cost'])}{one_off}, "
@@ -1043,7 +1043,7 @@ def _run_scenarios(files: list[Path], history: Path | None, out_dir: Path | None
     if out_dir is not None:
         card = pd.DataFrame([{"scenario": s.name, "file_hash": s.file_hash, "data_hash": data_hash, "seed": s.seed,
                               "runs": s.runs, "horizon_months": s.horizon_months} for s in scenarios])
-        write_tables(out_dir, {**tables, "reproduce.csv": card})
+        write_tables(out_dir, {**tables, "reproduce.csv": card}, owner="scenario")
         out.print(f"Wrote {', '.join(sorted([*tables, 'reproduce.csv']))} to {out_dir}")
 
 

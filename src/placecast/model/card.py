@@ -176,14 +176,14 @@ def write_forecast(out: Path, model: DemandModel, forecast: Forecast, backtest: 
     """The forecast folder, all or nothing: forecast.csv, placement_days.csv, every run's placement-days
     (placement_days_runs.parquet, for costing), model_card.md, forecast_settings.json (the model's settings
     and origin, for the commands that use the folder to check it fits them), and forecast_by_age.csv if the
-    forecast has age bands."""
+    forecast has age bands (an earlier run's is removed when it has none)."""
     from placecast.outputs import atomic_folder
 
     written: list[Path] = []
     # what the model itself knows; the run's own settings when the caller gives them
     recorded = (settings.model_dump(mode="json") if settings is not None else
                 model.settings().model_dump(mode="json", exclude={"horizon_months", "backtest_runs", "combine"}))
-    with atomic_folder(Path(out), written) as tmp:
+    with atomic_folder(Path(out), written, "forecast") as tmp:
         (tmp / FORECAST_SETTINGS).write_text(settings_record(recorded, model.origin_.date().isoformat()),
                                              encoding="utf-8")
         forecast.table().round(2).to_csv(tmp / "forecast.csv", index=False)

@@ -131,5 +131,5 @@ def national_forecast_job(ctx: jobs.Context) -> dict:
     results = national_forecast(Path(stats), years=YEARS, runs=ctx.settings.runs)
     out = Path(ctx.settings.data_dir) / "national" / str(ctx.job_id)
     shutil.rmtree(out, ignore_errors=True)
-    write_tables(out, results.tables(), {"national_model_card.md": model_card(results)})
+    write_tables(out, results.tables(), {"national_model_card.md": model_card(results)}, "national")
     return {"folder": str(out), "origin": results.origin, "note": "Finished: every council, region and England"}
