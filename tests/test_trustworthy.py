@@ -143,6 +143,27 @@ def test_an_ingest_with_another_key_into_an_existing_store_is_refused(tmp_path, 
     assert code == 2 and "another key" in err and not (tmp_path / "out2").exists()
 
 
+def test_a_ctrl_c_while_the_libraries_load_is_one_line_and_exit_130_not_a_traceback(monkeypatch, capsys):
+    """The first half second of every command reads pandas and Arrow, before the command line's own handler
+    of Ctrl-C is set: a Ctrl-C then printed a KeyboardInterrupt traceback through numpy's or Arrow's files."""
+    import sys
+    import types
+
+    from placecast.__main__ import main
+
+    loading = types.ModuleType("placecast.cli")
+
+    def ctrl_c(name: str) -> object:
+        raise KeyboardInterrupt
+
+    loading.__getattr__ = ctrl_c  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "placecast.cli", loading)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "Interrupted before anything was done.\n"
+
+
 def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path, monkeypatch, capsys):
     import pandas as pd
 
