@@ -95,7 +95,7 @@ def council(tmp_path_factory):
 def rendered(council):
     config = demo_config(council / "history", STATS if STATS.is_dir() else None, runs=RUNS, seed=3)
     report = build_report(config)
-    paths = write_report(report, council / "out")
+    paths = write_report(report, council / "out", config)
     parser = _Tables()
     parser.feed(paths["html"].read_text(encoding="utf-8"))
     return config, report, paths, parser
@@ -539,19 +539,23 @@ def test_scenario_run_and_the_reports_scenario_section_agree_for_the_same_file_d
     assert any("uses its file's 150 runs and seed 11" in n for n in report.notes)
 
 
-def test_an_interrupted_report_leaves_the_earlier_report_as_it_was(council, rendered, monkeypatch):
-    """Ctrl-C while the workbook is written: the HTML and PDF already made are not moved in."""
+@pytest.mark.parametrize("step", ["placecast.report.write.render_excel",
+                                  "placecast.report.record.write_inputs_record"])
+def test_an_interrupted_report_leaves_the_earlier_report_as_it_was(council, rendered, monkeypatch, step):
+    """Ctrl-C while the workbook is written: the HTML and PDF already made are not moved in. Ctrl-C while the
+    record of the inputs is written: the new report was already in place beside the earlier record."""
     import placecast.report.write as writing
 
-    _, report, paths, _ = rendered
+    config, report, paths, _ = rendered
+    assert set(paths) == {"html", "pdf", "xlsx", "inputs"} and paths["inputs"].name.endswith("-inputs.zip")
     before = {p.name: p.read_bytes() for p in paths.values()}
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(writing, "render_excel", interrupted)
+    monkeypatch.setattr(step, interrupted)
     with pytest.raises(KeyboardInterrupt):
-        writing.write_report(report, council / "out")
+        writing.write_report(report, council / "out", config)
     assert {p.name: p.read_bytes() for p in paths.values()} == before
     assert not [p for p in council.iterdir() if p.name.startswith(".placecast-")]
 

@@ -747,17 +747,31 @@ def region(
     if unit_costs is None and not (own and set(folders) <= set(own)):
         _warn(_illustrative("the region's costs" + (" (of the councils without their own)" if own else ""),
                             "its own"))
-    write_tables(out_dir, results.tables(),  # with which children they count, and from when
-                 {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)}, "region")
+    texts = {FORECAST_SETTINGS: settings_record(settings.model_dump(mode="json"), results.start)}
+    written = _write_region(out_dir, results, texts, (title, name) if report else None)
     _print_council_notes(results)
     _print_region(results, settings)
-    if report:
-        from placecast.regional.report import regional_report
-        from placecast.report import write_report
-
-        written = write_report(regional_report(results, title, name), out_dir / "report")
+    if written:
         out.print(f"Report: {', '.join(str(p) for p in written.values())}")
     out.print(f"Tables written to {out_dir}")
+
+
+def _write_region(out_dir: Path, results: Any, texts: dict[str, str], report: tuple[str, str] | None
+                  ) -> dict[str, Path]:
+    """The region's tables (with the children they count, and from when), and its report when ``report``
+    gives its title and name: rendered first (the slow part) and moved in just after the tables, so that an
+    interrupted run does not leave new tables beside an earlier report."""
+    if report is None:
+        write_tables(out_dir, results.tables(), texts, "region")
+        return {}
+    from placecast.outputs import atomic_folder
+    from placecast.regional.report import regional_report
+    from placecast.report.write import render_report
+
+    with atomic_folder(out_dir / "report") as staged:
+        names = {kind: path.name for kind, path in render_report(regional_report(results, *report), staged).items()}
+        write_tables(out_dir, results.tables(), texts, "region")
+    return {kind: out_dir / "report" / name for kind, name in names.items()}
 
 
 def _print_region(results: Any, settings: ForecastSettings) -> None:
@@ -1319,7 +1333,6 @@ def report_command(
     """
     from placecast.report import build_report, read_config, write_report
     from placecast.report.model import display
-    from placecast.report.record import record_beside
 
     if not config.exists():
         raise UnusableInputError(f"{config}: no such file (the --config option). 'placecast defaults "
@@ -1336,8 +1349,7 @@ def report_command(
     steps = Steps(err, 8)
     report = build_report(settings, quarter, progress=steps.next)
     steps.next("Rendering HTML, PDF and Excel")
-    paths = write_report(report, out_dir)
-    paths["inputs"] = record_beside(settings, paths)
+    paths = write_report(report, out_dir, settings)
     t = Table(title=f"{report.council}: {report.quarter}")
     t.add_column("headline")
     t.add_column("value", justify="right")

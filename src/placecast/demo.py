@@ -112,7 +112,6 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     """Synthesise a council, validate, ingest and store its returns, then build the quarterly report
     (forecast, costs, outturn, recovery scenario, programme, indicators) and write it three ways."""
     from placecast.report import build_report, write_report
-    from placecast.report.record import record_beside
     from placecast.report.snapshot import snapshot_text
 
     out_dir = Path(out_dir)
@@ -126,8 +125,7 @@ def run_demo(out_dir: Path, seed: int, console: Console, stats: Path | None = No
     write_working_files(report.results, out_dir)
     (out_dir / "report_model.json").write_text(snapshot_text(report), encoding="utf-8")
     with console.status("Rendering the report (HTML, PDF, Excel)..."):
-        paths = write_report(report, out_dir)
-        paths["inputs"] = record_beside(config, paths)
+        paths = write_report(report, out_dir, config)
     say(say.total, f"Report for {report.quarter} written")
     _print_headline(console, report, paths, out_dir, time.perf_counter() - say.started)
     return paths

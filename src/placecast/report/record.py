@@ -80,9 +80,3 @@ def write_inputs_record(config: ReportConfig, path: Path, made: datetime) -> Pat
     part.replace(path)
     return path
 
-
-def record_beside(config: ReportConfig, paths: dict[str, Path], made: datetime | None = None) -> Path:
-    """The record of ``config``'s inputs written beside the report :func:`~placecast.report.write_report` wrote
-    (its ``paths``), named after it (``...-inputs.zip``)."""
-    html = Path(paths["html"])
-    return write_inputs_record(config, html.with_name(f"{html.stem}-inputs.zip"), made or datetime.now())

@@ -403,14 +403,12 @@ def run_report(ctx: Context) -> dict:
     """The quarter computed afresh and written as HTML, PDF and Excel into the archive, with the record of the
     inputs it was made from (placecast.report.record)."""
     from placecast.report import write_report
-    from placecast.report.record import record_beside
 
     f, quarter, report, config = _compute_quarter(ctx)
     ctx.progress("Writing HTML, PDF and Excel, and the record of the inputs")
     made = datetime.now(UTC)
     out = f.reports / quarter / made.strftime("%Y%m%dT%H%M%S")
-    paths = write_report(report, out)
-    paths["inputs"] = record_beside(config, paths, made)
+    paths = write_report(report, out, config, made)
     with Session(ctx.engine) as s, s.begin():
         s.add(ArchivedReport(council_id=ctx.own.id, quarter=quarter, folder=str(out), made_by=ctx.user,
                              made_at=made, files={k: p.name for k, p in paths.items()}))
