@@ -99,12 +99,13 @@ def _run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
     from placecast.cli import main
 
     monkeypatch.setattr(sys, "argv", ["placecast", *args])
-    handler = signal.getsignal(signal.SIGINT)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         with pytest.raises(SystemExit) as stop:
             main()
     finally:
-        signal.signal(signal.SIGINT, handler)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     return int(stop.value.code or 0), capsys.readouterr().err
 
 
@@ -164,7 +165,10 @@ def test_a_ctrl_c_while_the_libraries_load_is_one_line_and_exit_130_not_a_traceb
     assert capsys.readouterr().err == "Interrupted before anything was done.\n"
 
 
-def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("signum", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path, monkeypatch, capsys, signum, code):
+    """Ctrl-C, or a request to stop (SIGTERM, which before ended the run where it was and left its
+    half-written folder beside the outputs)."""
     import pandas as pd
 
     monkeypatch.setenv("PLACECAST_KEY", "k" * 32)
@@ -188,12 +192,12 @@ def test_an_interrupted_ingest_leaves_the_previous_outputs_as_they_were(tmp_path
         import os
         import signal
 
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), getattr(signal, signum))
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", interrupt)
-    code, err = _run_cli(monkeypatch, capsys, "ingest", str(root2), "--out", str(tmp_path / "out"))
-    assert code == 130 and "Interrupted" in err and "as they were" in err
-    assert outputs() == before
+    exit_code, err = _run_cli(monkeypatch, capsys, "ingest", str(root2), "--out", str(tmp_path / "out"))
+    assert exit_code == code and "Interrupted" in err and "as they were" in err
+    assert outputs() == before and not [p for p in tmp_path.iterdir() if p.name.startswith(".placecast-")]
     assert stored() == datasets and len(datasets) == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".placecast-")]
 

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 findings (the data has errors, or a report's or outturn's figures carry a warning);
 2 the input cannot be used (missing path, not a table, unreadable file, bad option); 3 an internal error
-(please report it).
+(please report it); 130 after Ctrl-C and 143 when stopped (SIGTERM), nothing from the run kept.
 """
 
 from __future__ import annotations
@@ -1365,12 +1365,17 @@ def report_command(
 
 
 class Interrupted(BaseException):
-    """Ctrl-C: raised past the command-line library (which would turn it into a silent exit 130), so
-    that every folder being written is cleaned up and the user is told what was kept."""
+    """Ctrl-C, or a request to stop (SIGTERM: a closed session, a job scheduler's time limit): raised past the
+    command-line library (which would turn it into a silent exit 130), so that every folder being written is
+    cleaned up and the user is told what was kept. The exit code is 128 and the signal's number."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signum)
+        self.code = 128 + int(signum)
 
 
 def _interrupted(signum: int, frame: object) -> None:
-    raise Interrupted
+    raise Interrupted(signum)
 
 
 def _reflowed(text: str) -> str:
@@ -1394,11 +1399,12 @@ def _reflow_help(typer_app: typer.Typer) -> None:
 def main() -> None:
     """Entry point: run the app and turn every error into a message and an exit code."""
     signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)  # killed without it, a run left its half-written folder behind
     try:
         app()
-    except Interrupted:
+    except Interrupted as stopped:
         err.print("Interrupted: nothing from this run was kept; earlier outputs are as they were.")
-        sys.exit(130)
+        sys.exit(stopped.code)
     except PlacecastError as exc:
         err.print("Error: " + str(exc), highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
