@@ -221,3 +221,21 @@ def test_a_change_naming_a_line_in_other_case_or_spacing_says_which_line_it_mean
     book["Changes"]["A2"] = f" {first.upper()} "
     (problem,) = _problems_when_read(path, book, SOURCES)
     assert problem.where == "sheet Changes, row 2" and f"did you mean '{first}'?" in problem.message
+
+
+def test_a_workbook_that_would_unpack_past_the_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A few kB of .xlsx can declare parts of many GB, which openpyxl would hold in memory (an uploaded
+    budget in the web application, or a year's return as a workbook): refused from the sizes declared."""
+    import placecast.xlsx
+    from placecast.errors import UnusableInputError
+    from placecast.ssda903 import read_returns
+
+    (tmp_path / "2025").mkdir()
+    path = write_budget_workbook(tmp_path / "2025" / "demo.xlsx", read_budget_input(DEMO).model)
+    assert read_budget_input(path).model.lines  # within the limit: read
+    monkeypatch.setattr(placecast.xlsx, "UNPACKED_LIMIT", 1_000)
+    with pytest.raises(FinanceInputError) as info:
+        read_budget(path)
+    assert "unpacks to 0 MB, more than any workbook Placecast reads (0 MB)" in info.value.problems[0].message
+    with pytest.raises(UnusableInputError, match="demo.xlsx: not read: it unpacks to"):
+        read_returns([tmp_path])

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
+from openpyxl.workbook.workbook import Workbook as ReadBook
+
+UNPACKED_LIMIT = 1_000_000_000  # bytes: a council's budget or a year's return as a workbook unpacks to a few MB
+
+
+class WorkbookTooLarge(ValueError):
+    """A workbook whose parts would unpack to more than :data:`UNPACKED_LIMIT`."""
+
+
+def open_workbook(path: Path, data_only: bool = True) -> ReadBook:
+    """A workbook opened to read (openpyxl's read-only mode), once the sizes its zip directory declares are
+    known to come to at most :data:`UNPACKED_LIMIT` (a file of a few kB can unpack to many GB, which the
+    reader would hold in memory); :class:`WorkbookTooLarge` when they do not."""
+    with zipfile.ZipFile(path) as packed:
+        size = sum(i.file_size for i in packed.infolist())
+    if size > UNPACKED_LIMIT:
+        raise WorkbookTooLarge(f"it unpacks to {size / 1e6:,.0f} MB, more than any workbook Placecast reads "
+                         f"({UNPACKED_LIMIT / 1e6:,.0f} MB): check that it is the right file")
+    return load_workbook(path, read_only=True, data_only=data_only)
 
 
 def workbook_with_about(lines: Sequence[str]) -> Workbook:
@@ -28,8 +48,8 @@ def formulas_without_results(path: Path, sheets: Iterable[str]) -> list[tuple[st
     workbook written by a program (openpyxl, a report generator) may hold the formula alone: read for its
     values, such a cell is blank, and a blank is "not given". The caller makes that an error.
     """
-    formulas = load_workbook(path, read_only=True, data_only=False)
-    values = load_workbook(path, read_only=True, data_only=True)
+    formulas = open_workbook(path, data_only=False)
+    values = open_workbook(path)
     found = []
     try:
         for title in sheets:

@@ -90,10 +90,10 @@ def _read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
     """The header and a table of text cells, with ``_line``: the line as a spreadsheet shows it."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+        from placecast.xlsx import open_workbook
 
         try:
-            book = load_workbook(path, read_only=True, data_only=True)
+            book = open_workbook(path)
         except Exception as exc:
             problem = InputProblem(str(path), "-", "", "", f"not a readable workbook ({exc}).")
             raise FinanceInputError([problem]) from exc

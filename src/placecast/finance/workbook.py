@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -31,7 +31,7 @@ from placecast.finance.files import (
     SavingFile,
 )
 from placecast.schema import Loc, unnamed_cells, validate_data
-from placecast.xlsx import as_text_not_formulas, formulas_without_results, workbook_with_about
+from placecast.xlsx import as_text_not_formulas, formulas_without_results, open_workbook, workbook_with_about
 
 SETTINGS = ("title", "quarter", "units", "cash_limit", "year", "period", "movement_basis", "previous_period",
             "previous_deficit", "previous_mitigations")
@@ -338,7 +338,7 @@ def read_budget_workbook(path: Path) -> tuple[BudgetFile, dict[Loc, int]]:
     """The budget held in a workbook, and the sheet and row of every line (for later problems)."""
     file = str(path)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = open_workbook(path)
     except Exception as exc:  # openpyxl raises many kinds of errors for files that are not workbooks
         raise FinanceInputError([LocatedProblem(file, "-", "", "", f"not a readable Excel workbook ({exc}). Save "
                                                 "it again as .xlsx.")]) from exc

@@ -333,10 +333,12 @@ def _cell_text(value: object) -> str:
 
 
 def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[str], list[list[str]], list[int]]]:
-    from openpyxl import load_workbook
+    from placecast.xlsx import WorkbookTooLarge, open_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = open_workbook(path)
+    except WorkbookTooLarge as exc:
+        raise UnusableInputError(f"{path}: not read: {exc}.") from exc
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
         raise UnusableInputError(
             f"{path}: not a readable Excel workbook ({type(exc).__name__}). Open it in Excel and save it as .xlsx, "
