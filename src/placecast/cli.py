@@ -151,6 +151,7 @@ def ingest(
     strict: Annotated[bool, typer.Option(help="Write nothing if validation finds errors.")] = False,
 ) -> None:
     """Validate and assemble returns into a clean episode history (Parquet), repairs and findings."""
+    from placecast.presentation import counted
     from placecast.ssda903 import assemble, load_taxonomy, read_returns, validate_returns, write_history
     from placecast.ssda903.history_io import check_keeps_years, manifest_of
     from placecast.ssda903.pseudonym import KEY_FILE, KeyMismatchError, fingerprint, key_for_ingest
@@ -201,8 +202,8 @@ def ingest(
     out.print(f"Read {len(returns.files)} files for {len(history.years)} collection years "
               f"({history.years[0] if history.years else '-'}-{history.years[-1] if history.years else '-'}).")
     out.print(f"History: {len(history.episodes):,} episodes of {history.episodes['child_id'].nunique():,} children; "
-              f"{len(history.repairs):,} repairs; {len(findings.errors):,} errors, "
-              f"{len(findings.warnings):,} warnings. ({seconds:.1f} s)")
+              f"{counted(len(history.repairs), 'repair')}; {counted(len(findings.errors), 'error')}, "
+              f"{counted(len(findings.warnings), 'warning')}. ({seconds:.1f} s)")
     out.print(("Stored as dataset " if created else "Already stored (same files): dataset ")
               + f"{dataset.id} ({dataset.content_hash[:12]}) in {store.shown}")
     out.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}")

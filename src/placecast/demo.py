@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from placecast.outputs import FLOAT_FORMAT, write_tables
-from placecast.presentation import Steps
+from placecast.presentation import Steps, counted
 from placecast.quarter.config import parse_quarter
 from placecast.synth.demo import DEMO_KEY as _DEMO_KEY
 
@@ -76,8 +76,8 @@ def _prepare_data(out_dir: Path, seed: int, as_at, say) -> Path:
     say(1, f"Synthetic returns for 2021/22 to 2025/26 written to {returns_dir}")
     returns = read_returns([returns_dir])
     validated = validate_returns(returns)
-    say(2, f"Validated {len(returns.files)} files: {len(validated.findings.errors)} errors, "
-           f"{len(validated.findings.warnings)} warnings")
+    say(2, f"Validated {len(returns.files)} files: {counted(len(validated.findings.errors), 'error')}, "
+           f"{counted(len(validated.findings.warnings), 'warning')}")
     history = known_at(assemble(validated, key, tax), as_at)
     Store(f"sqlite:///{(out_dir / 'placecast.sqlite').resolve()}").import_dataset(returns.files, history,
                                                                                    validated.findings)

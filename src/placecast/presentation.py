@@ -9,6 +9,15 @@ from rich.console import Console
 from rich.table import Table
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` with its noun, singular for one (thousands separated).
+
+    >>> counted(1, "error"), counted(0, "warning"), counted(1234, "repair")
+    ('1 error', '0 warnings', '1,234 repairs')
+    """
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def gbp(value: float | int, suffix: str = "") -> str:
     """Pounds as a sentence writes them, rounded to the pound, the sign before the pound sign.
 
