@@ -126,7 +126,6 @@ def validate(
     raise typer.Exit(1 if findings.errors else 0)
 
 
-
 def _out_not_among_returns(out_dir: Path, sources: list[Path], what: str) -> None:
     """Refuse an --out folder that is, or is inside, a folder of returns read by the command (an ingest
     folder may take a forecast beside its history)."""

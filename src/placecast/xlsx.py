@@ -25,7 +25,7 @@ def open_workbook(path: Path, data_only: bool = True) -> ReadBook:
         size = sum(i.file_size for i in packed.infolist())
     if size > UNPACKED_LIMIT:
         raise WorkbookTooLarge(f"it unpacks to {size / 1e6:,.0f} MB, more than any workbook Placecast reads "
-                         f"({UNPACKED_LIMIT / 1e6:,.0f} MB): check that it is the right file")
+                               f"({UNPACKED_LIMIT / 1e6:,.0f} MB): check that it is the right file")
     return load_workbook(path, read_only=True, data_only=data_only)
 
 
